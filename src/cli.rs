@@ -1,0 +1,335 @@
+//! The command line: argument definitions and one library function per subcommand.
+//!
+//! Exit codes: 0 success (rows may have been skipped), 1 bad input (a file could not be loaded or
+//! written), 2 bad usage.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::atomic::write_atomic;
+use crate::date::format_day;
+use crate::import::{LoadResult, Overrides, load_paths};
+use crate::output::{OutFormat, write_csv, write_geojson};
+use crate::query::{BBox, Filter};
+use crate::store::Store;
+
+/// Exit code for success.
+pub const OK: i32 = 0;
+/// Exit code for bad input.
+pub const BAD_INPUT: i32 = 1;
+/// Exit code for bad usage.
+pub const USAGE: i32 = 2;
+
+/// incident-map: load, check, filter and map publicly reported security incidents.
+#[derive(Debug, Parser)]
+#[command(name = "incident-map", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load incident files and summarise them: counts, dates, types, area and every problem.
+    Check(CheckArgs),
+    /// Write the incidents that match the filters as GeoJSON or CSV.
+    Filter(FilterCmd),
+}
+
+/// Column overrides shared by every command that reads files.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ColumnArgs {
+    /// Column (or GeoJSON property) holding latitude.
+    #[arg(long, value_name = "COL")]
+    pub lat: Option<String>,
+    /// Column holding longitude.
+    #[arg(long, value_name = "COL")]
+    pub lon: Option<String>,
+    /// Column holding the date.
+    #[arg(long, value_name = "COL")]
+    pub date: Option<String>,
+    /// Column holding the incident type.
+    #[arg(long = "type-column", value_name = "COL")]
+    pub type_column: Option<String>,
+}
+
+impl ColumnArgs {
+    /// As importer overrides.
+    pub fn overrides(&self) -> Overrides {
+        Overrides { lat: self.lat.clone(), lon: self.lon.clone(), date: self.date.clone(), kind: self.type_column.clone() }
+    }
+}
+
+/// The filters, the same for every command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// First day to include, YYYY-MM-DD (inclusive, on the incident's local date).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub from: Option<i32>,
+    /// Last day to include, YYYY-MM-DD (inclusive).
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_day)]
+    pub to: Option<i32>,
+    /// Incident type to include, as `check` lists it (repeatable; case-insensitive).
+    #[arg(long = "type", value_name = "NAME")]
+    pub types: Vec<String>,
+    /// Words to find in place, notes, actors and sources (case-insensitive).
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+    /// Area: min_lon,min_lat,max_lon,max_lat.
+    #[arg(long, value_name = "BOX", value_parser = BBox::parse, allow_hyphen_values = true)]
+    pub bbox: Option<BBox>,
+}
+
+fn parse_day(s: &str) -> Result<i32, String> {
+    crate::date::parse_ymd(s)
+}
+
+impl FilterArgs {
+    /// As a [`Filter`]. Fails when `from` is after `to`.
+    pub fn filter(&self) -> Result<Filter, String> {
+        if let (Some(a), Some(b)) = (self.from, self.to)
+            && a > b
+        {
+            return Err(format!("--from {} is after --to {}", format_day(a), format_day(b)));
+        }
+        Ok(Filter { from: self.from, to: self.to, types: self.types.clone(), text: self.text.clone(), bbox: self.bbox })
+    }
+}
+
+/// `check` arguments.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Incident files or directories.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Add load timings (milliseconds) to the JSON.
+    #[arg(long)]
+    pub timings: bool,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// `filter` arguments.
+#[derive(Debug, Args)]
+pub struct FilterCmd {
+    /// Incident files or directories.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: OutFormat,
+    /// Write here (atomically) instead of to standard output.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+    /// Filters.
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// Parses `args` (including the program name) and runs the command, writing to `out`/`err`.
+pub fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { USAGE } else { OK };
+            let text = e.render().to_string();
+            let _ = if e.use_stderr() { err.write_all(text.as_bytes()) } else { out.write_all(text.as_bytes()) };
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check(a) => check(&a, out, err),
+        Command::Filter(a) => filter(&a, out, err),
+    }
+}
+
+/// Summary of a store for `check`.
+pub fn summary_json(r: &LoadResult) -> serde_json::Value {
+    let s = &r.store;
+    let mut types: BTreeMap<&str, u64> = BTreeMap::new();
+    for &k in &s.kind {
+        *types.entry(s.types.name(k)).or_default() += 1;
+    }
+    let (date_min, date_max) = match s.day_range() {
+        Some((a, b)) => (json!(format_day(a)), json!(format_day(b))),
+        None => (json!(null), json!(null)),
+    };
+    let bbox = bbox_of(s).map_or(json!(null), |b| json!(b));
+    let problems: Vec<_> = r
+        .problems
+        .iter()
+        .map(|p| json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message, "skipped": p.skipped}))
+        .collect();
+    let errors: Vec<_> = r.errors.iter().map(|e| json!({"file": e.file, "message": e.message})).collect();
+    let mut per_file = vec![0u64; s.files.len()];
+    for &f in &s.file {
+        per_file[f as usize] += 1;
+    }
+    let files: Vec<_> = s
+        .files
+        .iter()
+        .zip(per_file)
+        .map(|(f, n)| {
+            let format = match f.format {
+                crate::store::Format::Csv { .. } if f.map.acled => "acled-csv",
+                crate::store::Format::Csv { .. } => "csv",
+                crate::store::Format::GeoJson => "geojson",
+            };
+            json!({"file": f.name, "format": format, "incidents": n})
+        })
+        .collect();
+    json!({
+        "incidents": s.len(),
+        "skipped": r.skipped,
+        "date_min": date_min,
+        "date_max": date_max,
+        "types": types,
+        "bbox": bbox,
+        "files": files,
+        "problems": problems,
+        "errors": errors,
+    })
+}
+
+/// `[min_lon, min_lat, max_lon, max_lat]` of all incidents.
+pub fn bbox_of(s: &Store) -> Option<[f64; 4]> {
+    if s.is_empty() {
+        return None;
+    }
+    let fold = |v: &[f64]| v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (x0, x1) = fold(&s.lon);
+    let (y0, y1) = fold(&s.lat);
+    Some([x0, y0, x1, y1])
+}
+
+fn print_errors(r: &LoadResult, err: &mut dyn Write) {
+    for e in &r.errors {
+        let _ = writeln!(err, "error: {e}");
+    }
+}
+
+/// `incident-map check`.
+pub fn check(a: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let t0 = Instant::now();
+    let r = load_paths(&a.files, &a.columns.overrides());
+    let parse_ms = t0.elapsed().as_secs_f64() * 1000.0;
+    let code = if r.errors.is_empty() { OK } else { BAD_INPUT };
+    if a.json {
+        let mut v = summary_json(&r);
+        if a.timings {
+            v["timings_ms"] = json!({"parse": (parse_ms * 10.0).round() / 10.0});
+        }
+        let _ = serde_json::to_writer(&mut *out, &v);
+        let _ = writeln!(out);
+        print_errors(&r, err);
+        return code;
+    }
+    let s = &r.store;
+    let _ = writeln!(out, "{} incidents loaded, {} rows skipped, from {} file(s)", s.len(), r.skipped, s.files.len());
+    if let Some((a, b)) = s.day_range() {
+        let _ = writeln!(out, "dates: {} to {}", format_day(a), format_day(b));
+    }
+    if let Some([x0, y0, x1, y1]) = bbox_of(s) {
+        let _ = writeln!(out, "area:  lon {x0} to {x1}, lat {y0} to {y1}");
+    }
+    let mut counts = vec![0u64; s.types.len()];
+    for &k in &s.kind {
+        counts[k as usize] += 1;
+    }
+    let mut types: Vec<(&str, u64)> = s.types.names().zip(counts).collect();
+    types.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    if !types.is_empty() {
+        let _ = writeln!(out, "types:");
+        let w = types.iter().map(|t| t.0.chars().count()).max().unwrap_or(0);
+        for (name, n) in types {
+            let _ = writeln!(out, "  {name:<w$}  {n}");
+        }
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(out, "problems ({}):", r.problems.len());
+        for p in &r.problems {
+            let _ = writeln!(out, "  {p}");
+        }
+    }
+    print_errors(&r, err);
+    code
+}
+
+/// Whether `out` is one of the input files (never overwrite what the user gave us).
+fn is_input(out: &std::path::Path, inputs: &[PathBuf]) -> bool {
+    let Ok(o) = std::fs::canonicalize(out) else { return false };
+    let (files, _) = crate::import::expand(inputs);
+    files.iter().any(|f| std::fs::canonicalize(f).is_ok_and(|c| c == o))
+}
+
+/// `incident-map filter`.
+pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let f = match a.filter.filter() {
+        Ok(f) => f,
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            return USAGE;
+        }
+    };
+    if let Some(p) = &a.out
+        && is_input(p, &a.files)
+    {
+        let _ = writeln!(err, "error: --out {} is one of the input files; refusing to overwrite it", p.display());
+        return USAGE;
+    }
+    let r = load_paths(&a.files, &a.columns.overrides());
+    if !r.errors.is_empty() {
+        print_errors(&r, err);
+        let _ = writeln!(err, "error: nothing written because a file could not be loaded");
+        return BAD_INPUT;
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(err, "{} problem(s) while loading ({} rows skipped); first:", r.problems.len(), r.skipped);
+        for p in r.problems.iter().take(5) {
+            let _ = writeln!(err, "  {p}");
+        }
+    }
+    for t in f.unknown_types(&r.store) {
+        let _ = writeln!(err, "warning: no incidents of type '{t}' in the data");
+    }
+    let sel = r.store.select(&f);
+    let write = |w: &mut dyn Write| match a.format {
+        OutFormat::Geojson => write_geojson(&r.store, &sel, w),
+        OutFormat::Csv => write_csv(&r.store, &sel, w),
+    };
+    let res = match &a.out {
+        Some(p) => write_atomic(p, write).map_err(|e| format!("cannot write {}: {e}", p.display())),
+        None => {
+            let mut buf = std::io::BufWriter::new(&mut *out);
+            write(&mut buf).and_then(|_| buf.flush()).map_err(|e| format!("cannot write to standard output: {e}"))
+        }
+    };
+    match res {
+        Ok(()) => {
+            let _ = writeln!(err, "{} of {} incidents match ({})", sel.len(), r.store.len(), f.describe());
+            OK
+        }
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            BAD_INPUT
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! GeoJSON (RFC 7946) FeatureCollections and single Features.
+//!
+//! Features are first taken as raw JSON slices so that each incident keeps the byte range of its
+//! original feature; properties go through the same column detection as CSV headers.
+
+use std::borrow::Cow;
+
+use geo::Centroid;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::columns::{ColumnMap, Overrides};
+use super::row::{self, Issue};
+use super::{FileError, Loaded};
+use crate::model::Problem;
+use crate::store::{Builder, Format, RecordRef, SourceFile};
+
+#[derive(Deserialize)]
+struct Top<'a> {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(borrow)]
+    features: Option<Vec<&'a RawValue>>,
+}
+
+/// One feature as read: geometry left as JSON until it is needed.
+#[derive(Deserialize)]
+pub struct Feature {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    geometry: Option<Value>,
+    /// The feature's properties.
+    pub properties: Option<Map<String, Value>>,
+}
+
+/// Text of a property value as a CSV cell would hold it (`None` for null or absent).
+pub fn value_text(v: &Value) -> Option<Cow<'_, str>> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
+        other => Some(Cow::Owned(other.to_string())),
+    }
+}
+
+fn json_error(e: &serde_json::Error) -> String {
+    if e.is_eof() { format!("truncated JSON: {e}") } else { format!("invalid JSON: {e}") }
+}
+
+/// The point of a geometry: itself for a Point, the centroid otherwise (with a note).
+fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), String> {
+    let geom: geojson::Geometry = serde_json::from_value(g.clone()).map_err(|e| format!("invalid geometry: {e}"))?;
+    let name = geom.value.type_name();
+    let geo: geo::Geometry<f64> = (&geom.value).try_into().map_err(|e| format!("invalid geometry: {e}"))?;
+    let (p, note) = match geo {
+        geo::Geometry::Point(p) => (p, None),
+        other => (
+            other.centroid().ok_or_else(|| format!("empty {name} geometry"))?,
+            Some(format!("{name} geometry: using its centroid")),
+        ),
+    };
+    let (lon, lat) = (p.x(), p.y());
+    let lon = row::coordinate(&lon.to_string(), 180.0, "longitude")?;
+    let lat = row::coordinate(&lat.to_string(), 90.0, "latitude")?;
+    Ok(((lon, lat), note))
+}
+
+/// Loads a GeoJSON file already read into `bytes`.
+pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides, file: u16) -> Result<Loaded, FileError> {
+    let err = |m: String| FileError { file: name.to_string(), message: m };
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let top: Top = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
+    let raws: Vec<&RawValue> = match (top.kind.as_deref(), top.features) {
+        (Some("FeatureCollection"), Some(f)) => f,
+        (Some("FeatureCollection"), None) => return Err(err("FeatureCollection has no \"features\" array".into())),
+        (Some("Feature"), _) => {
+            let whole: &RawValue = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
+            vec![whole]
+        }
+        (Some(other), _) => return Err(err(format!("not a GeoJSON FeatureCollection or Feature (type \"{other}\")"))),
+        (None, _) => return Err(err("not GeoJSON: no \"type\" member".into())),
+    };
+
+    let mut problems = Vec::new();
+    let mut skipped = 0;
+    let problem = |line: u64, message: String, skipped: bool| Problem {
+        file: name.to_string(),
+        line,
+        column: None,
+        message,
+        skipped,
+    };
+    // Parse every feature once, remembering where it is and which line it starts on.
+    let mut features: Vec<(RecordRef, Feature)> = Vec::with_capacity(raws.len());
+    let (mut line, mut counted) = (1u64, 0usize);
+    for raw in raws {
+        let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+        line += memchr::memchr_iter(b'\n', &bytes[counted..start]).count() as u64;
+        counted = start;
+        let at = RecordRef { file, start: start as u64, len: raw.get().len() as u32, line: line as u32 };
+        match serde_json::from_str::<Feature>(raw.get()) {
+            Ok(f) if f.kind.as_deref() == Some("Feature") => features.push((at, f)),
+            Ok(_) => {
+                problems.push(problem(line, "not a Feature (\"type\" must be \"Feature\")".into(), true));
+                skipped += 1;
+            }
+            Err(e) => {
+                problems.push(problem(line, format!("invalid feature: {e}"), true));
+                skipped += 1;
+            }
+        }
+    }
+    // Columns: property keys in order of first appearance.
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, f) in &features {
+        for k in f.properties.iter().flat_map(|p| p.keys()) {
+            if seen.insert(k.as_str()) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    let map = ColumnMap::detect(&columns, ov).map_err(err)?;
+    let use_props = ov.lat.is_some() || ov.lon.is_some();
+    let mut builder = Builder::with_capacity(features.len());
+    let col_name = |c: Option<usize>| c.and_then(|c| columns.get(c).cloned());
+    for (at, f) in &features {
+        let line = at.line as u64;
+        let props = f.properties.as_ref();
+        let get = |i: usize| props.and_then(|p| p.get(&columns[i])).and_then(value_text);
+        let point = match (&f.geometry, use_props) {
+            (Some(g), false) if !g.is_null() => match point_of(g) {
+                Ok((p, note)) => {
+                    if let Some(n) = note {
+                        problems.push(problem(line, n, false));
+                    }
+                    Some(p)
+                }
+                Err(m) => {
+                    problems.push(problem(line, m, true));
+                    skipped += 1;
+                    continue;
+                }
+            },
+            _ if map.lat.is_some() && map.lon.is_some() => None,
+            _ => {
+                problems.push(problem(line, "feature has no geometry".into(), true));
+                skipped += 1;
+                continue;
+            }
+        };
+        match row::build(&map, get, point) {
+            Ok((r, warnings)) => {
+                for Issue { column, message } in warnings {
+                    problems.push(Problem { column: col_name(column), ..problem(line, message, false) });
+                }
+                builder.push(&r, *at);
+            }
+            Err(Issue { column, message }) => {
+                problems.push(Problem { column: col_name(column), ..problem(line, message, true) });
+                skipped += 1;
+            }
+        }
+    }
+    drop(features);
+    let source = SourceFile { path, name: name.to_string(), format: Format::GeoJson, columns, map, bytes };
+    Ok(Loaded { builder, source, problems, skipped })
+}
+
+/// Reads back a feature's original properties and geometry from its byte range.
+pub fn read_feature(raw: &[u8]) -> (Map<String, Value>, Option<Value>) {
+    match serde_json::from_slice::<Feature>(raw) {
+        Ok(f) => (f.properties.unwrap_or_default(), f.geometry),
+        Err(_) => (Map::new(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(s: &str) -> Result<Loaded, FileError> {
+        load("t.geojson", "t.geojson".into(), s.as_bytes().to_vec(), &Overrides::default(), 0)
+    }
+
+    #[test]
+    fn points_polygons_and_epoch_times() {
+        let s = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"Point","coordinates":[44.2344,33.2625]},"properties":{"time":1622928600000,"type":"Interception"}},
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[0,0],[2,0],[2,2],[0,2],[0,0]]]},"properties":{"time":1622928600000,"type":"IED"}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[200,33]},"properties":{"time":1622928600000}}
+]}"#;
+        let l = load_str(s).unwrap();
+        assert_eq!(l.builder.len(), 2);
+        assert_eq!(l.skipped, 1);
+        let lines: Vec<(u64, bool)> = l.problems.iter().map(|p| (p.line, p.skipped)).collect();
+        assert_eq!(lines, vec![(3, false), (4, true)]);
+        let store = l.builder.finish(vec![l.source]);
+        assert_eq!(store.date_string(0), "2021-06-05");
+        assert_eq!((store.lon[1], store.lat[1]), (1.0, 1.0));
+        let (props, _) = read_feature(store.raw(0));
+        assert_eq!(props["type"], "Interception");
+    }
+
+    #[test]
+    fn truncated_and_wrong_json_fail_the_file() {
+        assert!(load_str(r#"{"type":"FeatureCollection","features":[{"type":"Fea"#).unwrap_err().message.contains("truncated"));
+        assert!(load_str(r#"{"type":"Topology"}"#).unwrap_err().message.contains("Topology"));
+        assert!(load_str("[1,2]").is_err());
+        let deep = "[".repeat(100_000);
+        assert!(load_str(&deep).is_err());
+    }
+}

@@ -1,0 +1,192 @@
+//! Importers: detect a file's format, parse it, validate every row.
+//!
+//! A bad row becomes a [`Problem`] and is skipped; a file that cannot be read or parsed at all
+//! becomes a [`FileError`] and the other files still load.
+
+pub mod columns;
+pub mod csv;
+pub mod geojson;
+pub mod row;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub use columns::Overrides;
+
+use crate::model::Problem;
+use crate::store::{Builder, SourceFile, Store};
+
+/// A file that could not be loaded at all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileError {
+    /// The file as the user named it.
+    pub file: String,
+    /// Why.
+    pub message: String,
+}
+
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+/// One file's parse result before it joins the store.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Its incidents.
+    pub builder: Builder,
+    /// The file itself.
+    pub source: SourceFile,
+    /// Its row problems.
+    pub problems: Vec<Problem>,
+    /// How many rows were skipped.
+    pub skipped: usize,
+}
+
+/// Everything loaded from a set of paths.
+#[derive(Debug, Default)]
+pub struct LoadResult {
+    /// The incidents, sorted by time.
+    pub store: Store,
+    /// Row problems, in file then line order.
+    pub problems: Vec<Problem>,
+    /// Rows skipped.
+    pub skipped: usize,
+    /// Files that could not be loaded.
+    pub errors: Vec<FileError>,
+}
+
+/// File kinds we read, by content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Delimited text.
+    Csv,
+    /// GeoJSON.
+    GeoJson,
+}
+
+const EXTENSIONS: [&str; 5] = ["csv", "tsv", "txt", "geojson", "json"];
+
+fn supported(p: &Path) -> bool {
+    p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Decides the format from content: JSON starts with `{`; binary data is refused.
+pub fn sniff(bytes: &[u8]) -> Result<Kind, String> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Some(&first) = body.iter().find(|c| !c.is_ascii_whitespace()) else {
+        return Err("empty file".into());
+    };
+    let head = &body[..body.len().min(64 * 1024)];
+    if head.contains(&0) {
+        return Err("binary data, not CSV nor GeoJSON".into());
+    }
+    let controls = head.iter().filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x0c)).count();
+    if controls * 100 > head.len() {
+        return Err("binary data, not CSV nor GeoJSON".into());
+    }
+    match first {
+        b'{' | b'[' => Ok(Kind::GeoJson),
+        _ => Ok(Kind::Csv),
+    }
+}
+
+/// Parses one file's bytes (the entry point fuzzers use).
+pub fn load_bytes(name: &str, path: PathBuf, bytes: Vec<u8>, ov: &Overrides, file: u16) -> Result<Loaded, FileError> {
+    let kind = sniff(&bytes).map_err(|m| FileError { file: name.to_string(), message: m })?;
+    match kind {
+        Kind::Csv => csv::load(name, path, bytes, ov, file),
+        Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
+    }
+}
+
+/// Expands directories into the supported files inside them (recursively, sorted by path).
+pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for p in paths {
+        let name = p.display().to_string();
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => {
+                let mut found = Vec::new();
+                walk(p, &mut found, &mut errors, 0);
+                found.sort();
+                if found.is_empty() {
+                    errors.push(FileError { file: name, message: "directory holds no .csv, .tsv, .geojson or .json files".into() });
+                }
+                files.extend(found);
+            }
+            Ok(m) if m.is_file() => files.push(p.clone()),
+            Ok(_) => errors.push(FileError { file: name, message: "not a regular file".into() }),
+            Err(e) => errors.push(FileError { file: name, message: io_reason(&e) }),
+        }
+    }
+    (files, errors)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(FileError { file: dir.display().to_string(), message: io_reason(&e) });
+            return;
+        }
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => walk(&p, out, errors, depth + 1),
+            Ok(t) if t.is_file() && supported(&p) => out.push(p),
+            _ => {}
+        }
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Loads every file (directories expanded), in order, into one sorted store.
+pub fn load_paths(paths: &[PathBuf], ov: &Overrides) -> LoadResult {
+    let (files, mut errors) = expand(paths);
+    let mut builder = Builder::default();
+    let mut sources = Vec::new();
+    let mut problems = Vec::new();
+    let mut skipped = 0;
+    for p in files {
+        let name = p.display().to_string();
+        if sources.len() >= u16::MAX as usize {
+            errors.push(FileError { file: name, message: "too many files (at most 65535)".into() });
+            continue;
+        }
+        let bytes = match std::fs::read(&p) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(FileError { file: name, message: io_reason(&e) });
+                continue;
+            }
+        };
+        match load_bytes(&name, p, bytes, ov, sources.len() as u16) {
+            Ok(l) => {
+                if builder.is_empty() && sources.is_empty() {
+                    builder = l.builder;
+                } else {
+                    builder.append(l.builder);
+                }
+                sources.push(l.source);
+                problems.extend(l.problems);
+                skipped += l.skipped;
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    LoadResult { store: builder.finish(sources), problems, skipped, errors }
+}

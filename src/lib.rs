@@ -1,0 +1,16 @@
+//! incident-map: a fast, offline-capable viewer and exporter for publicly reported security
+//! incidents.
+//!
+//! The data half flows one way: [`import`] parses and validates files into a columnar
+//! [`store::Store`]; [`query`] filters it into a [`query::Selection`]; [`output`] writes a
+//! selection back out; [`cli`] wires these to the command line.
+
+pub mod atomic;
+pub mod cli;
+pub mod date;
+pub mod import;
+pub mod model;
+pub mod output;
+pub mod query;
+pub mod store;
+pub mod synth;

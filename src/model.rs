@@ -1,0 +1,110 @@
+//! The vocabulary of the incident model: precisions and load problems.
+
+use std::fmt;
+
+/// How precisely an incident's date is known. Ordered from finest to coarsest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum DatePrecision {
+    /// The exact day is known.
+    #[default]
+    Day = 0,
+    /// Only the week is known (ACLED `time_precision` 2).
+    Week = 1,
+    /// Only the month is known.
+    Month = 2,
+    /// Only the year is known.
+    Year = 3,
+}
+
+impl DatePrecision {
+    /// The lowercase name used in files and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatePrecision::Day => "day",
+            DatePrecision::Week => "week",
+            DatePrecision::Month => "month",
+            DatePrecision::Year => "year",
+        }
+    }
+
+    /// Reads a precision column value: a name (`day`, `exact`, `month`, ...) or an ACLED code
+    /// (1 = day, 2 = week, 3 = month).
+    pub fn parse(s: &str) -> Option<DatePrecision> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "day" | "exact" | "d" => Some(DatePrecision::Day),
+            "2" | "week" | "w" => Some(DatePrecision::Week),
+            "3" | "month" | "m" => Some(DatePrecision::Month),
+            "4" | "year" | "y" => Some(DatePrecision::Year),
+            _ => None,
+        }
+    }
+}
+
+/// How precisely an incident's location is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum LocPrecision {
+    /// The exact site (a base, an airport, a checkpoint).
+    Exact = 0,
+    /// Near a named town or site.
+    Near = 1,
+    /// Only the region (province, district) is known.
+    Region = 2,
+    /// The file does not say.
+    #[default]
+    Unknown = 3,
+}
+
+impl LocPrecision {
+    /// The lowercase name used in files and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            LocPrecision::Exact => "exact",
+            LocPrecision::Near => "near",
+            LocPrecision::Region => "region",
+            LocPrecision::Unknown => "unknown",
+        }
+    }
+
+    /// Reads a precision column value: a name or an ACLED `geo_precision` code (1 = the
+    /// town/site itself, 2 = near it, 3 = only the region).
+    pub fn parse(s: &str) -> Option<LocPrecision> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "exact" | "site" | "exact site" | "point" => Some(LocPrecision::Exact),
+            "2" | "near" | "town" | "near town" | "approximate" => Some(LocPrecision::Near),
+            "3" | "region" | "province" | "district" | "admin" => Some(LocPrecision::Region),
+            "" | "unknown" => Some(LocPrecision::Unknown),
+            _ => None,
+        }
+    }
+}
+
+/// Something wrong with one row (or one file) of the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file as the user named it.
+    pub file: String,
+    /// 1-based physical line where the record starts (0 when it concerns the whole file).
+    pub line: u64,
+    /// The column concerned, when one is.
+    pub column: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+    /// Whether the row was left out (a warning keeps the row).
+    pub skipped: bool,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(c) = &self.column {
+            write!(f, "{c}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if !self.skipped {
+            write!(f, " (kept)")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,313 @@
+//! Filtering: one [`Filter`] type for the CLI, the viewer and exports, producing a
+//! [`Selection`] of incident indices plus counts per type and per day.
+
+use crate::date::{Day, format_day, parse_ymd};
+use crate::import::csv::read_record;
+use crate::import::geojson::{read_feature, value_text};
+use crate::store::{Format, Store};
+
+/// Longest date span an incident can have (a year), bounding the backwards scan for spans that
+/// start before `from` but reach into it.
+const MAX_SPAN_DAYS: Day = 366;
+
+/// A geographic box in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BBox {
+    /// West edge.
+    pub min_lon: f64,
+    /// South edge.
+    pub min_lat: f64,
+    /// East edge.
+    pub max_lon: f64,
+    /// North edge.
+    pub max_lat: f64,
+}
+
+impl BBox {
+    /// Parses `min_lon,min_lat,max_lon,max_lat`.
+    pub fn parse(s: &str) -> Result<BBox, String> {
+        let v: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
+            format!("'{s}' is not a box: give min_lon,min_lat,max_lon,max_lat")
+        })?;
+        let [min_lon, min_lat, max_lon, max_lat] = v[..] else {
+            return Err(format!("'{s}' is not a box: give four numbers min_lon,min_lat,max_lon,max_lat"));
+        };
+        let b = BBox { min_lon, min_lat, max_lon, max_lat };
+        if !v.iter().all(|x| x.is_finite())
+            || min_lon > max_lon
+            || min_lat > max_lat
+            || min_lon < -180.0
+            || max_lon > 180.0
+            || min_lat < -90.0
+            || max_lat > 90.0
+        {
+            return Err(format!("'{s}' is not a valid box (need -180 ≤ min_lon ≤ max_lon ≤ 180, -90 ≤ min_lat ≤ max_lat ≤ 90)"));
+        }
+        Ok(b)
+    }
+
+    /// Whether a point lies inside (edges included).
+    pub fn contains(&self, lon: f64, lat: f64) -> bool {
+        lon >= self.min_lon && lon <= self.max_lon && lat >= self.min_lat && lat <= self.max_lat
+    }
+}
+
+/// What to show. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    /// First day, inclusive.
+    pub from: Option<Day>,
+    /// Last day, inclusive.
+    pub to: Option<Day>,
+    /// Type names (case-insensitive); empty = all types.
+    pub types: Vec<String>,
+    /// Words to find (case-insensitive) in place, notes, actors and sources.
+    pub text: Option<String>,
+    /// Area.
+    pub bbox: Option<BBox>,
+}
+
+impl Filter {
+    /// Sets `from` from `YYYY-MM-DD`.
+    pub fn with_from(mut self, s: &str) -> Result<Self, String> {
+        self.from = Some(parse_ymd(s)?);
+        Ok(self)
+    }
+
+    /// Sets `to` from `YYYY-MM-DD`.
+    pub fn with_to(mut self, s: &str) -> Result<Self, String> {
+        self.to = Some(parse_ymd(s)?);
+        Ok(self)
+    }
+
+    /// Type names given that match no type in the store.
+    pub fn unknown_types(&self, store: &Store) -> Vec<String> {
+        self.types
+            .iter()
+            .filter(|t| !store.types.names().any(|n| n.eq_ignore_ascii_case(t.trim())))
+            .cloned()
+            .collect()
+    }
+
+    /// Human description of the active filters ("all incidents" when none).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        match (self.from, self.to) {
+            (Some(a), Some(b)) => parts.push(format!("{} to {}", format_day(a), format_day(b))),
+            (Some(a), None) => parts.push(format!("from {}", format_day(a))),
+            (None, Some(b)) => parts.push(format!("until {}", format_day(b))),
+            (None, None) => {}
+        }
+        if !self.types.is_empty() {
+            parts.push(format!("types: {}", self.types.join(", ")));
+        }
+        if let Some(t) = &self.text {
+            parts.push(format!("text: \"{t}\""));
+        }
+        if let Some(b) = &self.bbox {
+            parts.push(format!("area: {},{},{},{}", b.min_lon, b.min_lat, b.max_lon, b.max_lat));
+        }
+        if parts.is_empty() { "all incidents".into() } else { parts.join("; ") }
+    }
+}
+
+/// The result of a filter: indices into the store (ascending, hence in time order) and counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Selected incident indices.
+    pub indices: Vec<u32>,
+    /// Count per type id (indexed like [`Store::types`]).
+    pub type_counts: Vec<u32>,
+    /// Day of `day_counts[0]`.
+    pub first_day: Day,
+    /// Selected incidents per day (by the start of their span), from `first_day` on.
+    pub day_counts: Vec<u32>,
+}
+
+impl Selection {
+    /// Number of incidents selected.
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Whether nothing is selected.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+}
+
+/// ASCII-case-insensitive substring test; `needle` must already be lowercase.
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let first = needle[0];
+    let upper = first.to_ascii_uppercase();
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let rest = &hay[i..=hay.len() - needle.len()];
+        let Some(off) = memchr::memchr2(first, upper, rest) else { return false };
+        let at = i + off;
+        if hay[at..at + needle.len()].iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+            return true;
+        }
+        i = at + 1;
+    }
+    false
+}
+
+fn lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// Whether incident `i` mentions `needle` (lowercase) in its place or text columns.
+fn text_matches(store: &Store, i: usize, needle: &str, place_hit: &[bool]) -> bool {
+    if place_hit[store.place[i] as usize] {
+        return true;
+    }
+    let raw = store.raw(i);
+    // Cheap rejection on the raw bytes; non-ASCII needles skip it (case folding differs).
+    if needle.is_ascii() && !contains_ci(raw, needle.as_bytes()) {
+        return false;
+    }
+    let f = &store.files[store.file[i] as usize];
+    match f.format {
+        Format::Csv { delimiter } => {
+            let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
+            f.map.text.iter().any(|&c| fields.get(c).is_some_and(|v| lower(v).contains(needle)))
+        }
+        Format::GeoJson => {
+            let (props, _) = read_feature(raw);
+            f.map.text.iter().any(|&c| {
+                f.columns
+                    .get(c)
+                    .and_then(|k| props.get(k))
+                    .and_then(value_text)
+                    .is_some_and(|v| lower(&v).contains(needle))
+            })
+        }
+    }
+}
+
+impl Store {
+    /// Applies a filter.
+    pub fn select(&self, f: &Filter) -> Selection {
+        let n = self.len();
+        // Date range: the store is sorted by span start, so `to` bounds the end of the scan and
+        // `from` (minus the longest span) bounds its start.
+        let hi = match f.to {
+            Some(to) => self.day.partition_point(|&d| d <= to),
+            None => n,
+        };
+        let lo = match f.from {
+            Some(from) => self.day.partition_point(|&d| d < from.saturating_sub(MAX_SPAN_DAYS)),
+            None => 0,
+        };
+        let type_ok: Option<Vec<bool>> = (!f.types.is_empty()).then(|| {
+            self.types.names().map(|name| f.types.iter().any(|t| t.trim().eq_ignore_ascii_case(name))).collect()
+        });
+        let needle = f.text.as_deref().map(|t| lower(t.trim())).filter(|t| !t.is_empty());
+        let place_hit: Vec<bool> = match &needle {
+            Some(nd) => self.places.names().map(|p| lower(p).contains(nd.as_str())).collect(),
+            None => Vec::new(),
+        };
+        let mut sel = Selection { type_counts: vec![0; self.types.len()], ..Default::default() };
+        if let Some((first, last)) = self.day_range() {
+            sel.first_day = first;
+            sel.day_counts = vec![0; (last - first + 1).max(1) as usize];
+        }
+        for i in lo..hi.max(lo) {
+            if let Some(from) = f.from
+                && self.day_end[i] < from
+            {
+                continue;
+            }
+            if let Some(ok) = &type_ok
+                && !ok[self.kind[i] as usize]
+            {
+                continue;
+            }
+            if let Some(b) = &f.bbox
+                && !b.contains(self.lon[i], self.lat[i])
+            {
+                continue;
+            }
+            if let Some(nd) = &needle
+                && !text_matches(self, i, nd, &place_hit)
+            {
+                continue;
+            }
+            sel.indices.push(i as u32);
+            sel.type_counts[self.kind[i] as usize] += 1;
+            if let Some(c) = sel.day_counts.get_mut((self.day[i] - sel.first_day) as usize) {
+                *c += 1;
+            }
+        }
+        sel
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::{Overrides, csv};
+
+    fn store(rows: &str) -> Store {
+        let s = format!("lat,lon,date,date_precision,type,place,notes\n{rows}");
+        let l = csv::load("t.csv", "t.csv".into(), s.into_bytes(), &Overrides::default(), 0).unwrap();
+        l.builder.finish(vec![l.source])
+    }
+
+    #[test]
+    fn date_range_is_inclusive_and_month_spans_overlap() {
+        let s = store(
+            "1,1,2021-06-05,day,Rocket attack,BIAP,a\n1,1,2021-06-06,day,Interception,Ain al-Asad,b\n\
+             1,1,2021-06-20,month,IED,Anbar,c\n1,1,2021-07-01,day,IED,X,d\n",
+        );
+        let f = Filter::default().with_from("2021-06-05").unwrap().with_to("2021-06-06").unwrap();
+        let sel = s.select(&f);
+        let names: Vec<&str> = sel.indices.iter().map(|&i| s.place_name(i as usize)).collect();
+        assert_eq!(names, vec!["Anbar", "BIAP", "Ain al-Asad"]);
+        let f = Filter::default().with_from("2021-06-07").unwrap().with_to("2021-06-30").unwrap();
+        assert_eq!(s.select(&f).indices.iter().map(|&i| s.place_name(i as usize)).collect::<Vec<_>>(), vec!["Anbar"]);
+        let f = Filter::default().with_from("2021-07-02").unwrap().with_to("2021-07-30").unwrap();
+        assert_eq!(s.select(&f).len(), 0);
+    }
+
+    #[test]
+    fn types_text_and_bbox() {
+        let s = store("33.2,44.2,2021-06-05,day,Rocket attack,BIAP,launcher found West Baghdad\n33.8,42.4,2021-06-06,day,Interception,Ain al-Asad,C-RAM\n");
+        let f = Filter { types: vec!["interception".into()], ..Default::default() };
+        let sel = s.select(&f);
+        assert_eq!(sel.len(), 1);
+        assert_eq!(sel.type_counts[s.types.get("Interception").unwrap() as usize], 1);
+        assert_eq!(sel.type_counts[s.types.get("Rocket attack").unwrap() as usize], 0);
+        let f = Filter { text: Some("west BAGHDAD".into()), ..Default::default() };
+        assert_eq!(s.select(&f).indices, vec![0]);
+        let f = Filter { text: Some("asad".into()), ..Default::default() };
+        assert_eq!(s.select(&f).indices, vec![1]);
+        let f = Filter { bbox: Some(BBox::parse("42,33.5,43,34").unwrap()), ..Default::default() };
+        assert_eq!(s.select(&f).indices, vec![1]);
+        assert!(BBox::parse("1,2,3").is_err());
+        assert!(BBox::parse("5,2,3,4").is_err());
+    }
+
+    #[test]
+    fn day_counts_follow_selection() {
+        let s = store("1,1,2021-06-05,day,A,p,n\n1,1,2021-06-05,day,A,p,n\n1,1,2021-06-07,day,B,p,n\n");
+        let sel = s.select(&Filter::default());
+        assert_eq!(sel.day_counts, vec![2, 0, 1]);
+        let sel = s.select(&Filter { types: vec!["B".into()], ..Default::default() });
+        assert_eq!(sel.day_counts, vec![0, 0, 1]);
+    }
+
+    #[test]
+    fn contains_ci_works() {
+        assert!(contains_ci(b"Ain AL-ASAD air base", b"al-asad"));
+        assert!(!contains_ci(b"abc", b"abcd"));
+        assert!(contains_ci(b"xxaAb", b"ab"));
+    }
+}

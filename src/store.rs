@@ -1,0 +1,330 @@
+//! The columnar incident store: one vector per field, sorted by time, strings interned, and the
+//! original records kept as byte ranges into the loaded files instead of a map per row.
+
+use std::path::PathBuf;
+
+use rustc_hash::FxHashMap;
+
+use crate::date::{Day, format_day};
+use crate::import::columns::ColumnMap;
+use crate::import::row::Row;
+use crate::model::{DatePrecision, LocPrecision};
+
+/// Interned strings: each distinct string stored once, referred to by a dense id.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    names: Vec<Box<str>>,
+    ids: FxHashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    /// The id of `s`, adding it if new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// The id of `s` if present.
+    pub fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    /// The string of an id ("" for an unknown id).
+    pub fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map(|s| &**s).unwrap_or("")
+    }
+
+    /// Number of distinct strings.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// Whether nothing is interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// All strings in id order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|s| &**s)
+    }
+}
+
+/// The layout of a loaded file, needed to read its records back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Delimited text with a header row.
+    Csv {
+        /// Field delimiter.
+        delimiter: u8,
+    },
+    /// A GeoJSON FeatureCollection (or a single Feature).
+    GeoJson,
+}
+
+/// A loaded input file: its bytes stay in memory so original records can be read back.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path as opened.
+    pub path: PathBuf,
+    /// Name as the user gave it, used in messages.
+    pub name: String,
+    /// Layout.
+    pub format: Format,
+    /// Original column names (CSV header, or GeoJSON property keys in order of appearance).
+    pub columns: Vec<String>,
+    /// Which column means what.
+    pub map: ColumnMap,
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Incidents in columns. Index `i` across every vector is one incident; after [`Builder::finish`]
+/// incidents are sorted by the start of their date span, then local time, then input order.
+#[derive(Debug, Clone, Default)]
+pub struct Store {
+    /// Loaded files.
+    pub files: Vec<SourceFile>,
+    /// First day of the date span.
+    pub day: Vec<Day>,
+    /// Last day of the date span (inclusive).
+    pub day_end: Vec<Day>,
+    /// Local minute of day, -1 when unknown.
+    pub minute: Vec<i16>,
+    /// UTC offset in minutes, `i16::MIN` when unknown.
+    pub offset: Vec<i16>,
+    /// Date precision.
+    pub date_precision: Vec<DatePrecision>,
+    /// Location precision.
+    pub loc_precision: Vec<LocPrecision>,
+    /// Longitude.
+    pub lon: Vec<f64>,
+    /// Latitude.
+    pub lat: Vec<f64>,
+    /// Type id into [`Store::types`].
+    pub kind: Vec<u32>,
+    /// Category id into [`Store::categories`] (0 is the empty category).
+    pub category: Vec<u32>,
+    /// Place id into [`Store::places`] (0 is the empty place).
+    pub place: Vec<u32>,
+    /// Fatalities, -1 when not reported.
+    pub fatalities: Vec<i32>,
+    /// Injuries, -1 when not reported.
+    pub injuries: Vec<i32>,
+    /// Index into [`Store::files`].
+    pub file: Vec<u16>,
+    /// Byte offset of the original record in its file.
+    pub rec_start: Vec<u64>,
+    /// Byte length of the original record.
+    pub rec_len: Vec<u32>,
+    /// 1-based line where the original record starts.
+    pub line: Vec<u32>,
+    /// Interned type names.
+    pub types: Interner,
+    /// Interned category names.
+    pub categories: Interner,
+    /// Interned place names.
+    pub places: Interner,
+}
+
+/// Where an incident's original record lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef {
+    /// File index.
+    pub file: u16,
+    /// Byte offset.
+    pub start: u64,
+    /// Byte length.
+    pub len: u32,
+    /// 1-based line.
+    pub line: u32,
+}
+
+impl Store {
+    /// Number of incidents.
+    pub fn len(&self) -> usize {
+        self.day.len()
+    }
+
+    /// Whether the store is empty.
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty()
+    }
+
+    /// The type name of incident `i`.
+    pub fn type_name(&self, i: usize) -> &str {
+        self.types.name(self.kind[i])
+    }
+
+    /// The place name of incident `i`.
+    pub fn place_name(&self, i: usize) -> &str {
+        self.places.name(self.place[i])
+    }
+
+    /// The category of incident `i`.
+    pub fn category_name(&self, i: usize) -> &str {
+        self.categories.name(self.category[i])
+    }
+
+    /// The date of incident `i` as `YYYY-MM-DD` (start of its span).
+    pub fn date_string(&self, i: usize) -> String {
+        format_day(self.day[i])
+    }
+
+    /// The raw bytes of incident `i`'s original record.
+    pub fn raw(&self, i: usize) -> &[u8] {
+        let f = &self.files[self.file[i] as usize];
+        let s = self.rec_start[i] as usize;
+        f.bytes.get(s..s + self.rec_len[i] as usize).unwrap_or(&[])
+    }
+
+    /// Where incident `i` came from.
+    pub fn record_ref(&self, i: usize) -> RecordRef {
+        RecordRef { file: self.file[i], start: self.rec_start[i], len: self.rec_len[i], line: self.line[i] }
+    }
+
+    /// Smallest and largest day over all spans, if any incident.
+    pub fn day_range(&self) -> Option<(Day, Day)> {
+        let first = *self.day.first()?;
+        let last = self.day_end.iter().copied().max()?;
+        Some((first, last))
+    }
+}
+
+/// Accumulates incidents (possibly on several threads, one builder each) before sorting.
+#[derive(Debug, Default)]
+pub struct Builder {
+    s: Store,
+}
+
+impl Builder {
+    /// A builder expecting about `n` incidents.
+    pub fn with_capacity(n: usize) -> Builder {
+        let mut b = Builder::default();
+        let s = &mut b.s;
+        s.day.reserve(n);
+        s.day_end.reserve(n);
+        s.minute.reserve(n);
+        s.offset.reserve(n);
+        s.date_precision.reserve(n);
+        s.loc_precision.reserve(n);
+        s.lon.reserve(n);
+        s.lat.reserve(n);
+        s.kind.reserve(n);
+        s.category.reserve(n);
+        s.place.reserve(n);
+        s.fatalities.reserve(n);
+        s.injuries.reserve(n);
+        s.file.reserve(n);
+        s.rec_start.reserve(n);
+        s.rec_len.reserve(n);
+        s.line.reserve(n);
+        s.categories.intern("");
+        s.places.intern("");
+        b
+    }
+
+    /// Number of incidents so far.
+    pub fn len(&self) -> usize {
+        self.s.day.len()
+    }
+
+    /// Whether nothing was pushed yet.
+    pub fn is_empty(&self) -> bool {
+        self.s.day.is_empty()
+    }
+
+    /// Adds a validated row and where it came from.
+    pub fn push(&mut self, row: &Row<'_>, at: RecordRef) {
+        let s = &mut self.s;
+        s.day.push(row.when.day);
+        s.day_end.push(row.when.end);
+        s.minute.push(row.when.minute.map_or(-1, |m| m as i16));
+        s.offset.push(row.when.offset.unwrap_or(i16::MIN));
+        s.date_precision.push(row.when.precision);
+        s.loc_precision.push(row.loc_precision);
+        s.lon.push(row.lon);
+        s.lat.push(row.lat);
+        let k = s.types.intern(&row.kind);
+        s.kind.push(k);
+        let c = s.categories.intern(&row.category);
+        s.category.push(c);
+        let p = s.places.intern(&row.place);
+        s.place.push(p);
+        s.fatalities.push(row.fatalities);
+        s.injuries.push(row.injuries);
+        s.file.push(at.file);
+        s.rec_start.push(at.start);
+        s.rec_len.push(at.len);
+        s.line.push(at.line);
+    }
+
+    /// Appends another builder's incidents, re-mapping its interned ids into ours.
+    pub fn append(&mut self, other: Builder) {
+        let o = other.s;
+        let remap = |mine: &mut Interner, theirs: &Interner| -> Vec<u32> {
+            theirs.names().map(|n| mine.intern(n)).collect()
+        };
+        let (tk, tc, tp) =
+            (remap(&mut self.s.types, &o.types), remap(&mut self.s.categories, &o.categories), remap(&mut self.s.places, &o.places));
+        let s = &mut self.s;
+        s.kind.extend(o.kind.iter().map(|&k| tk[k as usize]));
+        s.category.extend(o.category.iter().map(|&k| tc[k as usize]));
+        s.place.extend(o.place.iter().map(|&k| tp[k as usize]));
+        s.day.extend(o.day);
+        s.day_end.extend(o.day_end);
+        s.minute.extend(o.minute);
+        s.offset.extend(o.offset);
+        s.date_precision.extend(o.date_precision);
+        s.loc_precision.extend(o.loc_precision);
+        s.lon.extend(o.lon);
+        s.lat.extend(o.lat);
+        s.fatalities.extend(o.fatalities);
+        s.injuries.extend(o.injuries);
+        s.file.extend(o.file);
+        s.rec_start.extend(o.rec_start);
+        s.rec_len.extend(o.rec_len);
+        s.line.extend(o.line);
+    }
+
+    /// Sorts by (day, minute, input order) and returns the store owning `files`.
+    pub fn finish(self, files: Vec<SourceFile>) -> Store {
+        let mut s = self.s;
+        s.files = files;
+        let n = s.day.len();
+        let key = |i: usize| ((s.day[i] as i64) << 16) | (s.minute[i] as i64 + 1);
+        let sorted = (1..n).all(|i| key(i - 1) <= key(i));
+        if !sorted {
+            let mut order: Vec<(i64, u32)> = (0..n).map(|i| (key(i), i as u32)).collect();
+            order.sort_unstable();
+            let idx: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+            fn gather<T: Copy>(v: &mut Vec<T>, idx: &[u32]) {
+                let g: Vec<T> = idx.iter().map(|&i| v[i as usize]).collect();
+                *v = g;
+            }
+            gather(&mut s.day, &idx);
+            gather(&mut s.day_end, &idx);
+            gather(&mut s.minute, &idx);
+            gather(&mut s.offset, &idx);
+            gather(&mut s.date_precision, &idx);
+            gather(&mut s.loc_precision, &idx);
+            gather(&mut s.lon, &idx);
+            gather(&mut s.lat, &idx);
+            gather(&mut s.kind, &idx);
+            gather(&mut s.category, &idx);
+            gather(&mut s.place, &idx);
+            gather(&mut s.fatalities, &idx);
+            gather(&mut s.injuries, &idx);
+            gather(&mut s.file, &idx);
+            gather(&mut s.rec_start, &idx);
+            gather(&mut s.rec_len, &idx);
+            gather(&mut s.line, &idx);
+        }
+        s
+    }
+}
