@@ -1,10 +1,9 @@
 //! Writes a deterministic ACLED-like CSV: `cargo run --release --example synth -- ROWS OUT.csv [SEED]`.
 
-use std::io::Write;
-
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let (Some(rows), Some(out)) = (args.get(1).and_then(|r| r.parse::<u64>().ok()), args.get(2)) else {
+    let (Some(rows), Some(out)) = (args.get(1).and_then(|r| r.parse::<u64>().ok()), args.get(2))
+    else {
         eprintln!("usage: synth ROWS OUT.csv [SEED]");
         std::process::exit(2);
     };

@@ -63,7 +63,12 @@ pub struct ColumnArgs {
 impl ColumnArgs {
     /// As importer overrides.
     pub fn overrides(&self) -> Overrides {
-        Overrides { lat: self.lat.clone(), lon: self.lon.clone(), date: self.date.clone(), kind: self.type_column.clone() }
+        Overrides {
+            lat: self.lat.clone(),
+            lon: self.lon.clone(),
+            date: self.date.clone(),
+            kind: self.type_column.clone(),
+        }
     }
 }
 
@@ -97,9 +102,19 @@ impl FilterArgs {
         if let (Some(a), Some(b)) = (self.from, self.to)
             && a > b
         {
-            return Err(format!("--from {} is after --to {}", format_day(a), format_day(b)));
+            return Err(format!(
+                "--from {} is after --to {}",
+                format_day(a),
+                format_day(b)
+            ));
         }
-        Ok(Filter { from: self.from, to: self.to, types: self.types.clone(), text: self.text.clone(), bbox: self.bbox })
+        Ok(Filter {
+            from: self.from,
+            to: self.to,
+            types: self.types.clone(),
+            text: self.text.clone(),
+            bbox: self.bbox,
+        })
     }
 }
 
@@ -151,7 +166,11 @@ where
         Err(e) => {
             let code = if e.use_stderr() { USAGE } else { OK };
             let text = e.render().to_string();
-            let _ = if e.use_stderr() { err.write_all(text.as_bytes()) } else { out.write_all(text.as_bytes()) };
+            let _ = if e.use_stderr() {
+                err.write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            };
             return code;
         }
     };
@@ -178,7 +197,11 @@ pub fn summary_json(r: &LoadResult) -> serde_json::Value {
         .iter()
         .map(|p| json!({"file": p.file, "line": p.line, "column": p.column, "message": p.message, "skipped": p.skipped}))
         .collect();
-    let errors: Vec<_> = r.errors.iter().map(|e| json!({"file": e.file, "message": e.message})).collect();
+    let errors: Vec<_> = r
+        .errors
+        .iter()
+        .map(|e| json!({"file": e.file, "message": e.message}))
+        .collect();
     let mut per_file = vec![0u64; s.files.len()];
     for &f in &s.file {
         per_file[f as usize] += 1;
@@ -214,7 +237,12 @@ pub fn bbox_of(s: &Store) -> Option<[f64; 4]> {
     if s.is_empty() {
         return None;
     }
-    let fold = |v: &[f64]| v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let fold = |v: &[f64]| {
+        v.iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            })
+    };
     let (x0, x1) = fold(&s.lon);
     let (y0, y1) = fold(&s.lat);
     Some([x0, y0, x1, y1])
@@ -243,7 +271,13 @@ pub fn check(a: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         return code;
     }
     let s = &r.store;
-    let _ = writeln!(out, "{} incidents loaded, {} rows skipped, from {} file(s)", s.len(), r.skipped, s.files.len());
+    let _ = writeln!(
+        out,
+        "{} incidents loaded, {} rows skipped, from {} file(s)",
+        s.len(),
+        r.skipped,
+        s.files.len()
+    );
     if let Some((a, b)) = s.day_range() {
         let _ = writeln!(out, "dates: {} to {}", format_day(a), format_day(b));
     }
@@ -275,9 +309,13 @@ pub fn check(a: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
 
 /// Whether `out` is one of the input files (never overwrite what the user gave us).
 fn is_input(out: &std::path::Path, inputs: &[PathBuf]) -> bool {
-    let Ok(o) = std::fs::canonicalize(out) else { return false };
+    let Ok(o) = std::fs::canonicalize(out) else {
+        return false;
+    };
     let (files, _) = crate::import::expand(inputs);
-    files.iter().any(|f| std::fs::canonicalize(f).is_ok_and(|c| c == o))
+    files
+        .iter()
+        .any(|f| std::fs::canonicalize(f).is_ok_and(|c| c == o))
 }
 
 /// `incident-map filter`.
@@ -292,17 +330,29 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     if let Some(p) = &a.out
         && is_input(p, &a.files)
     {
-        let _ = writeln!(err, "error: --out {} is one of the input files; refusing to overwrite it", p.display());
+        let _ = writeln!(
+            err,
+            "error: --out {} is one of the input files; refusing to overwrite it",
+            p.display()
+        );
         return USAGE;
     }
     let r = load_paths(&a.files, &a.columns.overrides());
     if !r.errors.is_empty() {
         print_errors(&r, err);
-        let _ = writeln!(err, "error: nothing written because a file could not be loaded");
+        let _ = writeln!(
+            err,
+            "error: nothing written because a file could not be loaded"
+        );
         return BAD_INPUT;
     }
     if !r.problems.is_empty() {
-        let _ = writeln!(err, "{} problem(s) while loading ({} rows skipped); first:", r.problems.len(), r.skipped);
+        let _ = writeln!(
+            err,
+            "{} problem(s) while loading ({} rows skipped); first:",
+            r.problems.len(),
+            r.skipped
+        );
         for p in r.problems.iter().take(5) {
             let _ = writeln!(err, "  {p}");
         }
@@ -319,12 +369,20 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Some(p) => write_atomic(p, write).map_err(|e| format!("cannot write {}: {e}", p.display())),
         None => {
             let mut buf = std::io::BufWriter::new(&mut *out);
-            write(&mut buf).and_then(|_| buf.flush()).map_err(|e| format!("cannot write to standard output: {e}"))
+            write(&mut buf)
+                .and_then(|_| buf.flush())
+                .map_err(|e| format!("cannot write to standard output: {e}"))
         }
     };
     match res {
         Ok(()) => {
-            let _ = writeln!(err, "{} of {} incidents match ({})", sel.len(), r.store.len(), f.describe());
+            let _ = writeln!(
+                err,
+                "{} of {} incidents match ({})",
+                sel.len(),
+                r.store.len(),
+                f.describe()
+            );
             OK
         }
         Err(m) => {

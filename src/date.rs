@@ -26,7 +26,13 @@ pub struct When {
 impl When {
     /// A single known day with no time.
     pub fn on(day: Day) -> When {
-        When { day, end: day, precision: DatePrecision::Day, minute: None, offset: None }
+        When {
+            day,
+            end: day,
+            precision: DatePrecision::Day,
+            minute: None,
+            offset: None,
+        }
     }
 
     /// Re-express this date at a coarser precision (ACLED's `time_precision`, a precision
@@ -47,7 +53,12 @@ impl When {
             }
             DatePrecision::Year => (days_from_civil(y, 1, 1), days_from_civil(y, 12, 31)),
         };
-        When { day, end, precision: p, ..self }
+        When {
+            day,
+            end,
+            precision: p,
+            ..self
+        }
     }
 }
 
@@ -168,7 +179,9 @@ pub fn parse_time_of_day(s: &str) -> Option<u16> {
         }
         let sec = digits(&b[6..8])?;
         let rest = &b[8..];
-        if sec > 60 || !(rest.is_empty() || (rest[0] == b'.' && rest[1..].iter().all(u8::is_ascii_digit))) {
+        if sec > 60
+            || !(rest.is_empty() || (rest[0] == b'.' && rest[1..].iter().all(u8::is_ascii_digit)))
+        {
             return None;
         }
     }
@@ -178,7 +191,8 @@ pub fn parse_time_of_day(s: &str) -> Option<u16> {
 /// Parses a UTC offset: `Z`, `UTC`, `+03:00`, `+0300`, `+03`, `-04:30`.
 pub fn parse_offset(s: &str) -> Option<i16> {
     let s = s.trim();
-    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("gmt") {
+    if s.eq_ignore_ascii_case("z") || s.eq_ignore_ascii_case("utc") || s.eq_ignore_ascii_case("gmt")
+    {
         return Some(0);
     }
     let s = s.strip_prefix("UTC").unwrap_or(s);
@@ -190,7 +204,10 @@ pub fn parse_offset(s: &str) -> Option<i16> {
     let rest = rest.replace(':', "");
     let (h, m) = match rest.len() {
         1 | 2 => (digits(rest.as_bytes())?, 0),
-        4 => (digits(&rest.as_bytes()[..2])?, digits(&rest.as_bytes()[2..])?),
+        4 => (
+            digits(&rest.as_bytes()[..2])?,
+            digits(&rest.as_bytes()[2..])?,
+        ),
         _ => return None,
     };
     (h <= 14 && m < 60).then_some(sign * (h * 60 + m) as i16)
@@ -214,7 +231,10 @@ pub fn parse_when(s: &str) -> Result<When, String> {
     let int_part = num.split('.').next().unwrap_or("");
     if !int_part.is_empty()
         && int_part.bytes().all(|c| c.is_ascii_digit())
-        && num.split('.').nth(1).is_none_or(|f| f.bytes().all(|c| c.is_ascii_digit()))
+        && num
+            .split('.')
+            .nth(1)
+            .is_none_or(|f| f.bytes().all(|c| c.is_ascii_digit()))
         && num.matches('.').count() <= 1
     {
         if int_part.len() == 4 && num.len() == 4 {
@@ -233,7 +253,9 @@ pub fn parse_when(s: &str) -> Result<When, String> {
         if b.len() == 7 {
             let m = digits(&b[5..7]).ok_or_else(|| format!("unrecognised date '{}'", short(t)))?;
             checked_day(y, m, 1)?;
-            return Ok(When::on(days_from_civil(y, m as u8, 1)).with_precision(DatePrecision::Month));
+            return Ok(
+                When::on(days_from_civil(y, m as u8, 1)).with_precision(DatePrecision::Month)
+            );
         }
         if b.len() >= 10 && b[7] == b'-' {
             let (m, d) = match (digits(&b[5..7]), digits(&b[8..10])) {
@@ -245,7 +267,8 @@ pub fn parse_when(s: &str) -> Result<When, String> {
                 return Ok(When::on(day));
             }
             if b[10] == b'T' || b[10] == b' ' {
-                return iso_time(day, &t[11..]).ok_or_else(|| format!("unrecognised time in '{}'", short(t)));
+                return iso_time(day, &t[11..])
+                    .ok_or_else(|| format!("unrecognised time in '{}'", short(t)));
             }
         }
         return Err(format!("unrecognised date '{}'", short(t)));
@@ -259,11 +282,17 @@ pub fn parse_when(s: &str) -> Result<When, String> {
 }
 
 fn short(s: &str) -> String {
-    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }
 
 fn epoch(t: &str, millis: bool) -> Result<When, String> {
-    let v: f64 = t.parse().map_err(|_| format!("unrecognised date '{}'", short(t)))?;
+    let v: f64 = t
+        .parse()
+        .map_err(|_| format!("unrecognised date '{}'", short(t)))?;
     let secs = if millis { v / 1000.0 } else { v };
     // Keep to years 1000..9999 so that every day number is a real calendar date.
     if !(-30_610_224_000.0..=253_402_300_799.0).contains(&secs) {
@@ -272,7 +301,11 @@ fn epoch(t: &str, millis: bool) -> Result<When, String> {
     let secs = secs.floor() as i64;
     let day = secs.div_euclid(86_400) as Day;
     let minute = (secs.rem_euclid(86_400) / 60) as u16;
-    Ok(When { minute: Some(minute), offset: Some(0), ..When::on(day) })
+    Ok(When {
+        minute: Some(minute),
+        offset: Some(0),
+        ..When::on(day)
+    })
 }
 
 fn iso_time(day: Day, rest: &str) -> Option<When> {
@@ -287,22 +320,40 @@ fn iso_time(day: Day, rest: &str) -> Option<When> {
         Some(i) => (&rest[..i], Some(rest[i..].trim())),
         None => (rest, None),
     };
-    let time = if time.len() == 5 || time.len() >= 8 { time.to_string() } else { return None };
+    let time = if time.len() == 5 || time.len() >= 8 {
+        time.to_string()
+    } else {
+        return None;
+    };
     let minute = parse_time_of_day(&time)?;
     let offset = match off {
         Some(o) => Some(parse_offset(o)?),
         None => None,
     };
-    Some(When { minute: Some(minute), offset, ..When::on(day) })
+    Some(When {
+        minute: Some(minute),
+        offset,
+        ..When::on(day)
+    })
 }
 
 fn slashed(t: &str) -> Result<Option<When>, String> {
-    let sep = if t.contains('/') { '/' } else if t.contains('.') { '.' } else { return Ok(None) };
+    let sep = if t.contains('/') {
+        '/'
+    } else if t.contains('.') {
+        '.'
+    } else {
+        return Ok(None);
+    };
     let parts: Vec<&str> = t.split(sep).collect();
     if parts.len() != 3 || parts[2].len() != 4 {
         return Ok(None);
     }
-    let (a, b, y) = match (digits(parts[0].as_bytes()), digits(parts[1].as_bytes()), digits(parts[2].as_bytes())) {
+    let (a, b, y) = match (
+        digits(parts[0].as_bytes()),
+        digits(parts[1].as_bytes()),
+        digits(parts[2].as_bytes()),
+    ) {
         (Some(a), Some(b), Some(y)) => (a, b, y as i32),
         _ => return Ok(None),
     };
@@ -312,14 +363,18 @@ fn slashed(t: &str) -> Result<Option<When>, String> {
     } else if b > 12 || a == b {
         (b, a)
     } else {
-        return Err(format!("ambiguous date '{t}': day/month order unknown (use YYYY-MM-DD)"));
+        return Err(format!(
+            "ambiguous date '{t}': day/month order unknown (use YYYY-MM-DD)"
+        ));
     };
     checked_day(y, m, d).map(|day| Some(When::on(day)))
 }
 
 fn words(t: &str) -> Option<Result<When, String>> {
-    let toks: Vec<&str> =
-        t.split(|c: char| c.is_whitespace() || c == ',' || c == '-').filter(|s| !s.is_empty()).collect();
+    let toks: Vec<&str> = t
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '-')
+        .filter(|s| !s.is_empty())
+        .collect();
     let num = |s: &str| -> Option<u32> {
         let s = s.trim_end_matches(|c: char| c.is_ascii_alphabetic()); // 6th, 1st
         digits(s.as_bytes())
@@ -348,7 +403,14 @@ mod tests {
     #[test]
     fn day_numbers_agree_with_jiff() {
         let epoch = jiff::civil::date(1970, 1, 1);
-        for (y, m, d) in [(1970, 1, 1), (2021, 6, 6), (2000, 2, 29), (1900, 3, 1), (1001, 1, 1), (9999, 12, 31)] {
+        for (y, m, d) in [
+            (1970, 1, 1),
+            (2021, 6, 6),
+            (2000, 2, 29),
+            (1900, 3, 1),
+            (1001, 1, 1),
+            (9999, 12, 31),
+        ] {
             let ours = days_from_civil(y, m, d);
             let theirs = jiff::civil::date(y as i16, m as i8, d as i8)
                 .since((jiff::Unit::Day, epoch))
@@ -366,9 +428,18 @@ mod tests {
         assert_eq!(parse_when("06 June 2021").map(|w| w.day), Ok(d));
         assert_eq!(parse_when("6 Jun 2021").map(|w| w.day), Ok(d));
         assert_eq!(parse_when("June 6, 2021").map(|w| w.day), Ok(d));
-        assert_eq!(parse_when("\u{feff}2021-06-06".trim_start_matches('\u{feff}')).map(|w| w.day), Ok(d));
-        assert_eq!(parse_when("13/06/2021").map(|w| w.day), Ok(days_from_civil(2021, 6, 13)));
-        assert_eq!(parse_when("06/13/2021").map(|w| w.day), Ok(days_from_civil(2021, 6, 13)));
+        assert_eq!(
+            parse_when("\u{feff}2021-06-06".trim_start_matches('\u{feff}')).map(|w| w.day),
+            Ok(d)
+        );
+        assert_eq!(
+            parse_when("13/06/2021").map(|w| w.day),
+            Ok(days_from_civil(2021, 6, 13))
+        );
+        assert_eq!(
+            parse_when("06/13/2021").map(|w| w.day),
+            Ok(days_from_civil(2021, 6, 13))
+        );
         assert!(parse_when("06/07/2021").unwrap_err().contains("ambiguous"));
     }
 
@@ -397,7 +468,10 @@ mod tests {
     #[test]
     fn coarse_precisions_span() {
         let w = parse_when("2021-06").unwrap();
-        assert_eq!((w.day, w.end), (days_from_civil(2021, 6, 1), days_from_civil(2021, 6, 30)));
+        assert_eq!(
+            (w.day, w.end),
+            (days_from_civil(2021, 6, 1), days_from_civil(2021, 6, 30))
+        );
         assert_eq!(w.precision, DatePrecision::Month);
         let w = parse_when("2020").unwrap();
         assert_eq!(w.end - w.day, 365);

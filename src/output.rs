@@ -39,19 +39,34 @@ pub fn write_geojson(store: &Store, sel: &Selection, w: &mut dyn Write) -> io::R
         let i = i as usize;
         w.write_all(if k == 0 { b"\n" } else { b",\n" })?;
         let f = &store.files[store.file[i] as usize];
-        let point = format!("{{\"type\":\"Point\",\"coordinates\":[{},{}]}}", store.lon[i], store.lat[i]);
+        let point = format!(
+            "{{\"type\":\"Point\",\"coordinates\":[{},{}]}}",
+            store.lon[i], store.lat[i]
+        );
         match f.format {
             Format::GeoJson => {
                 let raw = std::str::from_utf8(store.raw(i)).unwrap_or("{}");
                 let rf: Option<RawFeature> = serde_json::from_str(raw).ok();
-                let geometry = rf.as_ref().and_then(|r| r.geometry).map(|g| g.get().to_string());
+                let geometry = rf
+                    .as_ref()
+                    .and_then(|r| r.geometry)
+                    .map(|g| g.get().to_string());
                 let geometry = geometry.filter(|g| g != "null").unwrap_or(point);
-                let props = rf.as_ref().and_then(|r| r.properties).map_or("{}", |p| p.get());
-                write!(w, "{{\"type\":\"Feature\",\"geometry\":{geometry},\"properties\":{props}}}")?;
+                let props = rf
+                    .as_ref()
+                    .and_then(|r| r.properties)
+                    .map_or("{}", |p| p.get());
+                write!(
+                    w,
+                    "{{\"type\":\"Feature\",\"geometry\":{geometry},\"properties\":{props}}}"
+                )?;
             }
             Format::Csv { delimiter } => {
                 let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
-                write!(w, "{{\"type\":\"Feature\",\"geometry\":{point},\"properties\":{{")?;
+                write!(
+                    w,
+                    "{{\"type\":\"Feature\",\"geometry\":{point},\"properties\":{{"
+                )?;
                 for (c, name) in f.columns.iter().enumerate() {
                     if c > 0 {
                         w.write_all(b",")?;
@@ -74,8 +89,16 @@ fn header(store: &Store, sel: &Selection) -> Vec<String> {
     for &i in &sel.indices {
         used[store.file[i as usize] as usize] = true;
     }
-    let files: Vec<_> = store.files.iter().zip(used).filter(|(_, u)| *u).map(|(f, _)| f).collect();
-    let all_csv_same = files.iter().all(|f| matches!(f.format, Format::Csv { .. }) && f.columns == files[0].columns);
+    let files: Vec<_> = store
+        .files
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| *u)
+        .map(|(f, _)| f)
+        .collect();
+    let all_csv_same = files
+        .iter()
+        .all(|f| matches!(f.format, Format::Csv { .. }) && f.columns == files[0].columns);
     if let (true, Some(f)) = (all_csv_same, files.first()) {
         return f.columns.clone();
     }
@@ -87,7 +110,10 @@ fn header(store: &Store, sel: &Selection) -> Vec<String> {
             }
         }
     }
-    if files.iter().any(|f| f.format == Format::GeoJson && (f.map.lat.is_none() || f.map.lon.is_none())) {
+    if files
+        .iter()
+        .any(|f| f.format == Format::GeoJson && (f.map.lat.is_none() || f.map.lon.is_none()))
+    {
         for c in ["longitude", "latitude"] {
             if !cols.iter().any(|x| x == c) {
                 cols.push(c.into());
@@ -106,10 +132,17 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> io::Resul
     let slots: Vec<Vec<Option<usize>>> = store
         .files
         .iter()
-        .map(|f| f.columns.iter().map(|c| cols.iter().position(|x| x == c)).collect())
+        .map(|f| {
+            f.columns
+                .iter()
+                .map(|c| cols.iter().position(|x| x == c))
+                .collect()
+        })
         .collect();
-    let (lon_slot, lat_slot) =
-        (cols.iter().position(|c| c == "longitude"), cols.iter().position(|c| c == "latitude"));
+    let (lon_slot, lat_slot) = (
+        cols.iter().position(|c| c == "longitude"),
+        cols.iter().position(|c| c == "latitude"),
+    );
     let mut row = vec![String::new(); cols.len()];
     for &i in &sel.indices {
         let i = i as usize;
@@ -119,7 +152,9 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> io::Resul
         match f.format {
             Format::Csv { delimiter } => {
                 let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
-                if cols.len() == f.columns.len() && slots[fi].iter().enumerate().all(|(a, b)| Some(a) == *b) {
+                if cols.len() == f.columns.len()
+                    && slots[fi].iter().enumerate().all(|(a, b)| Some(a) == *b)
+                {
                     // Same header: copy the record as is (keeps duplicate column names).
                     let mut fields = fields;
                     fields.resize(cols.len(), String::new());
@@ -136,7 +171,9 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> io::Resul
                 let (props, _) = crate::import::geojson::read_feature(store.raw(i));
                 for (c, name) in f.columns.iter().enumerate() {
                     if let (Some(Some(s)), Some(v)) = (slots[fi].get(c), props.get(name)) {
-                        row[*s] = crate::import::geojson::value_text(v).map(|t| t.into_owned()).unwrap_or_default();
+                        row[*s] = crate::import::geojson::value_text(v)
+                            .map(|t| t.into_owned())
+                            .unwrap_or_default();
                     }
                 }
                 if f.map.lat.is_none() || f.map.lon.is_none() {

@@ -26,13 +26,22 @@ pub struct BBox {
 impl BBox {
     /// Parses `min_lon,min_lat,max_lon,max_lat`.
     pub fn parse(s: &str) -> Result<BBox, String> {
-        let v: Vec<f64> = s.split(',').map(|p| p.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| {
-            format!("'{s}' is not a box: give min_lon,min_lat,max_lon,max_lat")
-        })?;
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| format!("'{s}' is not a box: give min_lon,min_lat,max_lon,max_lat"))?;
         let [min_lon, min_lat, max_lon, max_lat] = v[..] else {
-            return Err(format!("'{s}' is not a box: give four numbers min_lon,min_lat,max_lon,max_lat"));
+            return Err(format!(
+                "'{s}' is not a box: give four numbers min_lon,min_lat,max_lon,max_lat"
+            ));
         };
-        let b = BBox { min_lon, min_lat, max_lon, max_lat };
+        let b = BBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        };
         if !v.iter().all(|x| x.is_finite())
             || min_lon > max_lon
             || min_lat > max_lat
@@ -41,7 +50,9 @@ impl BBox {
             || min_lat < -90.0
             || max_lat > 90.0
         {
-            return Err(format!("'{s}' is not a valid box (need -180 ≤ min_lon ≤ max_lon ≤ 180, -90 ≤ min_lat ≤ max_lat ≤ 90)"));
+            return Err(format!(
+                "'{s}' is not a valid box (need -180 ≤ min_lon ≤ max_lon ≤ 180, -90 ≤ min_lat ≤ max_lat ≤ 90)"
+            ));
         }
         Ok(b)
     }
@@ -84,7 +95,12 @@ impl Filter {
     pub fn unknown_types(&self, store: &Store) -> Vec<String> {
         self.types
             .iter()
-            .filter(|t| !store.types.names().any(|n| n.eq_ignore_ascii_case(t.trim())))
+            .filter(|t| {
+                !store
+                    .types
+                    .names()
+                    .any(|n| n.eq_ignore_ascii_case(t.trim()))
+            })
             .cloned()
             .collect()
     }
@@ -105,9 +121,16 @@ impl Filter {
             parts.push(format!("text: \"{t}\""));
         }
         if let Some(b) = &self.bbox {
-            parts.push(format!("area: {},{},{},{}", b.min_lon, b.min_lat, b.max_lon, b.max_lat));
+            parts.push(format!(
+                "area: {},{},{},{}",
+                b.min_lon, b.min_lat, b.max_lon, b.max_lat
+            ));
         }
-        if parts.is_empty() { "all incidents".into() } else { parts.join("; ") }
+        if parts.is_empty() {
+            "all incidents".into()
+        } else {
+            parts.join("; ")
+        }
     }
 }
 
@@ -149,9 +172,15 @@ fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
     let mut i = 0;
     while i + needle.len() <= hay.len() {
         let rest = &hay[i..=hay.len() - needle.len()];
-        let Some(off) = memchr::memchr2(first, upper, rest) else { return false };
+        let Some(off) = memchr::memchr2(first, upper, rest) else {
+            return false;
+        };
         let at = i + off;
-        if hay[at..at + needle.len()].iter().zip(needle).all(|(a, b)| a.to_ascii_lowercase() == *b) {
+        if hay[at..at + needle.len()]
+            .iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        {
             return true;
         }
         i = at + 1;
@@ -177,7 +206,10 @@ fn text_matches(store: &Store, i: usize, needle: &str, place_hit: &[bool]) -> bo
     match f.format {
         Format::Csv { delimiter } => {
             let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
-            f.map.text.iter().any(|&c| fields.get(c).is_some_and(|v| lower(v).contains(needle)))
+            f.map
+                .text
+                .iter()
+                .any(|&c| fields.get(c).is_some_and(|v| lower(v).contains(needle)))
         }
         Format::GeoJson => {
             let (props, _) = read_feature(raw);
@@ -203,18 +235,34 @@ impl Store {
             None => n,
         };
         let lo = match f.from {
-            Some(from) => self.day.partition_point(|&d| d < from.saturating_sub(MAX_SPAN_DAYS)),
+            Some(from) => self
+                .day
+                .partition_point(|&d| d < from.saturating_sub(MAX_SPAN_DAYS)),
             None => 0,
         };
         let type_ok: Option<Vec<bool>> = (!f.types.is_empty()).then(|| {
-            self.types.names().map(|name| f.types.iter().any(|t| t.trim().eq_ignore_ascii_case(name))).collect()
+            self.types
+                .names()
+                .map(|name| f.types.iter().any(|t| t.trim().eq_ignore_ascii_case(name)))
+                .collect()
         });
-        let needle = f.text.as_deref().map(|t| lower(t.trim())).filter(|t| !t.is_empty());
+        let needle = f
+            .text
+            .as_deref()
+            .map(|t| lower(t.trim()))
+            .filter(|t| !t.is_empty());
         let place_hit: Vec<bool> = match &needle {
-            Some(nd) => self.places.names().map(|p| lower(p).contains(nd.as_str())).collect(),
+            Some(nd) => self
+                .places
+                .names()
+                .map(|p| lower(p).contains(nd.as_str()))
+                .collect(),
             None => Vec::new(),
         };
-        let mut sel = Selection { type_counts: vec![0; self.types.len()], ..Default::default() };
+        let mut sel = Selection {
+            type_counts: vec![0; self.types.len()],
+            ..Default::default()
+        };
         if let Some((first, last)) = self.day_range() {
             sel.first_day = first;
             sel.day_counts = vec![0; (last - first + 1).max(1) as usize];
@@ -242,7 +290,10 @@ impl Store {
             }
             sel.indices.push(i as u32);
             sel.type_counts[self.kind[i] as usize] += 1;
-            if let Some(c) = sel.day_counts.get_mut((self.day[i] - sel.first_day) as usize) {
+            if let Some(c) = sel
+                .day_counts
+                .get_mut((self.day[i] - sel.first_day) as usize)
+            {
                 *c += 1;
             }
         }
@@ -257,7 +308,14 @@ mod tests {
 
     fn store(rows: &str) -> Store {
         let s = format!("lat,lon,date,date_precision,type,place,notes\n{rows}");
-        let l = csv::load("t.csv", "t.csv".into(), s.into_bytes(), &Overrides::default(), 0).unwrap();
+        let l = csv::load(
+            "t.csv",
+            "t.csv".into(),
+            s.into_bytes(),
+            &Overrides::default(),
+            0,
+        )
+        .unwrap();
         l.builder.finish(vec![l.source])
     }
 
@@ -267,29 +325,72 @@ mod tests {
             "1,1,2021-06-05,day,Rocket attack,BIAP,a\n1,1,2021-06-06,day,Interception,Ain al-Asad,b\n\
              1,1,2021-06-20,month,IED,Anbar,c\n1,1,2021-07-01,day,IED,X,d\n",
         );
-        let f = Filter::default().with_from("2021-06-05").unwrap().with_to("2021-06-06").unwrap();
+        let f = Filter::default()
+            .with_from("2021-06-05")
+            .unwrap()
+            .with_to("2021-06-06")
+            .unwrap();
         let sel = s.select(&f);
-        let names: Vec<&str> = sel.indices.iter().map(|&i| s.place_name(i as usize)).collect();
+        let names: Vec<&str> = sel
+            .indices
+            .iter()
+            .map(|&i| s.place_name(i as usize))
+            .collect();
         assert_eq!(names, vec!["Anbar", "BIAP", "Ain al-Asad"]);
-        let f = Filter::default().with_from("2021-06-07").unwrap().with_to("2021-06-30").unwrap();
-        assert_eq!(s.select(&f).indices.iter().map(|&i| s.place_name(i as usize)).collect::<Vec<_>>(), vec!["Anbar"]);
-        let f = Filter::default().with_from("2021-07-02").unwrap().with_to("2021-07-30").unwrap();
+        let f = Filter::default()
+            .with_from("2021-06-07")
+            .unwrap()
+            .with_to("2021-06-30")
+            .unwrap();
+        assert_eq!(
+            s.select(&f)
+                .indices
+                .iter()
+                .map(|&i| s.place_name(i as usize))
+                .collect::<Vec<_>>(),
+            vec!["Anbar"]
+        );
+        let f = Filter::default()
+            .with_from("2021-07-02")
+            .unwrap()
+            .with_to("2021-07-30")
+            .unwrap();
         assert_eq!(s.select(&f).len(), 0);
     }
 
     #[test]
     fn types_text_and_bbox() {
-        let s = store("33.2,44.2,2021-06-05,day,Rocket attack,BIAP,launcher found West Baghdad\n33.8,42.4,2021-06-06,day,Interception,Ain al-Asad,C-RAM\n");
-        let f = Filter { types: vec!["interception".into()], ..Default::default() };
+        let s = store(
+            "33.2,44.2,2021-06-05,day,Rocket attack,BIAP,launcher found West Baghdad\n33.8,42.4,2021-06-06,day,Interception,Ain al-Asad,C-RAM\n",
+        );
+        let f = Filter {
+            types: vec!["interception".into()],
+            ..Default::default()
+        };
         let sel = s.select(&f);
         assert_eq!(sel.len(), 1);
-        assert_eq!(sel.type_counts[s.types.get("Interception").unwrap() as usize], 1);
-        assert_eq!(sel.type_counts[s.types.get("Rocket attack").unwrap() as usize], 0);
-        let f = Filter { text: Some("west BAGHDAD".into()), ..Default::default() };
+        assert_eq!(
+            sel.type_counts[s.types.get("Interception").unwrap() as usize],
+            1
+        );
+        assert_eq!(
+            sel.type_counts[s.types.get("Rocket attack").unwrap() as usize],
+            0
+        );
+        let f = Filter {
+            text: Some("west BAGHDAD".into()),
+            ..Default::default()
+        };
         assert_eq!(s.select(&f).indices, vec![0]);
-        let f = Filter { text: Some("asad".into()), ..Default::default() };
+        let f = Filter {
+            text: Some("asad".into()),
+            ..Default::default()
+        };
         assert_eq!(s.select(&f).indices, vec![1]);
-        let f = Filter { bbox: Some(BBox::parse("42,33.5,43,34").unwrap()), ..Default::default() };
+        let f = Filter {
+            bbox: Some(BBox::parse("42,33.5,43,34").unwrap()),
+            ..Default::default()
+        };
         assert_eq!(s.select(&f).indices, vec![1]);
         assert!(BBox::parse("1,2,3").is_err());
         assert!(BBox::parse("5,2,3,4").is_err());
@@ -297,10 +398,14 @@ mod tests {
 
     #[test]
     fn day_counts_follow_selection() {
-        let s = store("1,1,2021-06-05,day,A,p,n\n1,1,2021-06-05,day,A,p,n\n1,1,2021-06-07,day,B,p,n\n");
+        let s =
+            store("1,1,2021-06-05,day,A,p,n\n1,1,2021-06-05,day,A,p,n\n1,1,2021-06-07,day,B,p,n\n");
         let sel = s.select(&Filter::default());
         assert_eq!(sel.day_counts, vec![2, 0, 1]);
-        let sel = s.select(&Filter { types: vec!["B".into()], ..Default::default() });
+        let sel = s.select(&Filter {
+            types: vec!["B".into()],
+            ..Default::default()
+        });
         assert_eq!(sel.day_counts, vec![0, 0, 1]);
     }
 

@@ -38,8 +38,16 @@ impl Rng {
 }
 
 const TYPES: [(&str, &str, u64); 9] = [
-    ("Explosions/Remote violence", "Remote explosive/landmine/IED", 30),
-    ("Explosions/Remote violence", "Shelling/artillery/missile attack", 18),
+    (
+        "Explosions/Remote violence",
+        "Remote explosive/landmine/IED",
+        30,
+    ),
+    (
+        "Explosions/Remote violence",
+        "Shelling/artillery/missile attack",
+        18,
+    ),
     ("Explosions/Remote violence", "Air/drone strike", 14),
     ("Explosions/Remote violence", "Grenade", 3),
     ("Strategic developments", "Disrupted weapons use", 8),
@@ -74,7 +82,13 @@ const ACTORS: [&str; 6] = [
     "PMF",
 ];
 
-const SOURCES: [&str; 5] = ["Shafaq News", "Rudaw", "Xinhua; Kurdistan 24", "AFP", "Iraqi Security Media Cell"];
+const SOURCES: [&str; 5] = [
+    "Shafaq News",
+    "Rudaw",
+    "Xinhua; Kurdistan 24",
+    "AFP",
+    "Iraqi Security Media Cell",
+];
 
 fn pick_type(r: &mut Rng) -> (&'static str, &'static str) {
     let total: u64 = TYPES.iter().map(|t| t.2).sum();
@@ -107,7 +121,11 @@ pub fn write_acled_csv(rows: u64, seed: u64, w: &mut dyn Write) -> io::Result<()
         };
         let precision = [1, 1, 1, 1, 1, 1, 1, 2, 2, 3][r.below(10) as usize];
         let a1 = ACTORS[r.below(ACTORS.len() as u64) as usize];
-        let a2 = if r.below(3) == 0 { ACTORS[r.below(ACTORS.len() as u64) as usize] } else { "" };
+        let a2 = if r.below(3) == 0 {
+            ACTORS[r.below(ACTORS.len() as u64) as usize]
+        } else {
+            ""
+        };
         let source = SOURCES[r.below(SOURCES.len() as u64) as usize];
         let fatalities = if r.below(3) == 0 { r.below(6) } else { 0 };
         writeln!(
@@ -133,7 +151,8 @@ mod tests {
         assert_eq!(a, b);
         let per_row = a.len() / 500;
         assert!((150..=300).contains(&per_row), "{per_row} bytes per row");
-        let l = crate::import::csv::load("s.csv", "s.csv".into(), a, &Default::default(), 0).unwrap();
+        let l =
+            crate::import::csv::load("s.csv", "s.csv".into(), a, &Default::default(), 0).unwrap();
         assert!(l.source.map.acled);
         assert_eq!(l.builder.len(), 500);
         assert!(l.problems.is_empty(), "{:?}", l.problems.first());

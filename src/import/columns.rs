@@ -52,15 +52,29 @@ pub fn normalize(name: &str) -> String {
     name.trim()
         .trim_start_matches('\u{feff}')
         .chars()
-        .map(|c| if c == ' ' || c == '-' || c == '.' { '_' } else { c.to_ascii_lowercase() })
+        .map(|c| {
+            if c == ' ' || c == '-' || c == '.' {
+                '_'
+            } else {
+                c.to_ascii_lowercase()
+            }
+        })
         .collect()
 }
 
 /// ACLED exports are recognised by these columns all being present.
-const ACLED_MARKERS: [&str; 5] = ["event_id_cnty", "event_date", "sub_event_type", "time_precision", "geo_precision"];
+const ACLED_MARKERS: [&str; 5] = [
+    "event_id_cnty",
+    "event_date",
+    "sub_event_type",
+    "time_precision",
+    "geo_precision",
+];
 
 fn find(names: &[String], wanted: &[&str]) -> Option<usize> {
-    wanted.iter().find_map(|w| names.iter().position(|n| n == w))
+    wanted
+        .iter()
+        .find_map(|w| names.iter().position(|n| n == w))
 }
 
 fn resolve(names: &[String], raw: &[String], wanted: &str) -> Result<usize, String> {
@@ -77,7 +91,11 @@ impl ColumnMap {
     pub fn detect(header: &[String], ov: &Overrides) -> Result<ColumnMap, String> {
         let names: Vec<String> = header.iter().map(|h| normalize(h)).collect();
         let acled = ACLED_MARKERS.iter().all(|m| names.iter().any(|n| n == m));
-        let mut c = if acled { Self::acled(&names) } else { Self::generic(&names) };
+        let mut c = if acled {
+            Self::acled(&names)
+        } else {
+            Self::generic(&names)
+        };
         if let Some(o) = &ov.lat {
             c.lat = Some(resolve(&names, header, o)?);
         }
@@ -112,10 +130,19 @@ impl ColumnMap {
             place: f("location"),
             loc_precision: f("geo_precision"),
             fatalities: f("fatalities"),
-            text: ["notes", "actor1", "assoc_actor_1", "actor2", "assoc_actor_2", "source", "admin1", "admin2"]
-                .iter()
-                .filter_map(|w| f(w))
-                .collect(),
+            text: [
+                "notes",
+                "actor1",
+                "assoc_actor_1",
+                "actor2",
+                "assoc_actor_2",
+                "source",
+                "admin1",
+                "admin2",
+            ]
+            .iter()
+            .filter_map(|w| f(w))
+            .collect(),
             acled: true,
             ..Default::default()
         }
@@ -123,13 +150,42 @@ impl ColumnMap {
 
     fn generic(n: &[String]) -> ColumnMap {
         let lat = find(n, &["latitude", "lat", "y", "lat_dd", "latitude_dd"]);
-        let lon = find(n, &["longitude", "lon", "lng", "long", "x", "lon_dd", "longitude_dd"]);
+        let lon = find(
+            n,
+            &[
+                "longitude",
+                "lon",
+                "lng",
+                "long",
+                "x",
+                "lon_dd",
+                "longitude_dd",
+            ],
+        );
         let date = find(n, &["event_date", "date", "datetime", "date_time"])
-            .or_else(|| n.iter().position(|s| s.ends_with("_date") && !s.contains("precision")))
+            .or_else(|| {
+                n.iter()
+                    .position(|s| s.ends_with("_date") && !s.contains("precision"))
+            })
             .or_else(|| find(n, &["timestamp", "time", "when", "occurred", "occurred_at"]));
-        let time = find(n, &["time", "local_time", "time_local", "event_time"]).filter(|&t| Some(t) != date);
-        let kind = find(n, &["event_type", "type", "incident_type", "attack_type", "category", "kind"]);
-        let category = find(n, &["category", "event_category", "parent_type", "disorder_type"]).filter(|&c| Some(c) != kind);
+        let time = find(n, &["time", "local_time", "time_local", "event_time"])
+            .filter(|&t| Some(t) != date);
+        let kind = find(
+            n,
+            &[
+                "event_type",
+                "type",
+                "incident_type",
+                "attack_type",
+                "category",
+                "kind",
+            ],
+        );
+        let category = find(
+            n,
+            &["category", "event_category", "parent_type", "disorder_type"],
+        )
+        .filter(|&c| Some(c) != kind);
         let text_names = [
             "notes",
             "note",
@@ -164,9 +220,32 @@ impl ColumnMap {
             date_precision: find(n, &["date_precision", "time_precision", "precision_date"]),
             kind,
             category,
-            place: find(n, &["place", "location", "place_name", "location_name", "site", "name", "city", "town"]),
-            loc_precision: find(n, &["location_precision", "geo_precision", "loc_precision", "precision_location"]),
-            fatalities: find(n, &["fatalities", "deaths", "killed", "dead", "fatality_count"]),
+            place: find(
+                n,
+                &[
+                    "place",
+                    "location",
+                    "place_name",
+                    "location_name",
+                    "site",
+                    "name",
+                    "city",
+                    "town",
+                ],
+            ),
+            loc_precision: find(
+                n,
+                &[
+                    "location_precision",
+                    "geo_precision",
+                    "loc_precision",
+                    "precision_location",
+                ],
+            ),
+            fatalities: find(
+                n,
+                &["fatalities", "deaths", "killed", "dead", "fatality_count"],
+            ),
             injuries: find(n, &["injuries", "injured", "wounded", "injury_count"]),
             text: text_names.iter().filter_map(|w| find(n, &[w])).collect(),
             acled: false,
@@ -184,17 +263,26 @@ mod tests {
 
     #[test]
     fn detects_generic_names() {
-        let c = ColumnMap::detect(&h("id,Lat,LNG,Incident Date,Type,notes"), &Overrides::default()).unwrap();
-        assert_eq!((c.lat, c.lon, c.date, c.kind), (Some(1), Some(2), Some(3), Some(4)));
+        let c = ColumnMap::detect(
+            &h("id,Lat,LNG,Incident Date,Type,notes"),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (c.lat, c.lon, c.date, c.kind),
+            (Some(1), Some(2), Some(3), Some(4))
+        );
         assert_eq!(c.text, vec![5]);
         assert!(!c.acled);
     }
 
     #[test]
     fn time_is_a_date_only_without_a_date_column() {
-        let c = ColumnMap::detect(&h("latitude,longitude,time,mag"), &Overrides::default()).unwrap();
+        let c =
+            ColumnMap::detect(&h("latitude,longitude,time,mag"), &Overrides::default()).unwrap();
         assert_eq!((c.date, c.time), (Some(2), None));
-        let c = ColumnMap::detect(&h("latitude,longitude,date,time"), &Overrides::default()).unwrap();
+        let c =
+            ColumnMap::detect(&h("latitude,longitude,date,time"), &Overrides::default()).unwrap();
         assert_eq!((c.date, c.time), (Some(2), Some(3)));
     }
 
@@ -203,15 +291,29 @@ mod tests {
         let header = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,location,latitude,longitude,geo_precision,source,notes,fatalities";
         let c = ColumnMap::detect(&h(header), &Overrides::default()).unwrap();
         assert!(c.acled);
-        assert_eq!((c.kind, c.category, c.date_precision, c.loc_precision), (Some(6), Some(5), Some(3), Some(11)));
+        assert_eq!(
+            (c.kind, c.category, c.date_precision, c.loc_precision),
+            (Some(6), Some(5), Some(3), Some(11))
+        );
     }
 
     #[test]
     fn overrides_win_and_unknown_override_fails() {
-        let ov = Overrides { lat: Some("northing".into()), lon: Some("easting".into()), ..Default::default() };
+        let ov = Overrides {
+            lat: Some("northing".into()),
+            lon: Some("easting".into()),
+            ..Default::default()
+        };
         let c = ColumnMap::detect(&h("easting,northing,lat,lon,date"), &ov).unwrap();
         assert_eq!((c.lat, c.lon), (Some(1), Some(0)));
-        let ov = Overrides { date: Some("nope".into()), ..Default::default() };
-        assert!(ColumnMap::detect(&h("lat,lon"), &ov).unwrap_err().contains("nope"));
+        let ov = Overrides {
+            date: Some("nope".into()),
+            ..Default::default()
+        };
+        assert!(
+            ColumnMap::detect(&h("lat,lon"), &ov)
+                .unwrap_err()
+                .contains("nope")
+        );
     }
 }

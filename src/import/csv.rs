@@ -44,7 +44,11 @@ pub fn text(b: &[u8]) -> Cow<'_, str> {
 fn header(bytes: &[u8], start: usize) -> Result<(Vec<String>, usize, u8), String> {
     let first_line_end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
     let delimiter = sniff_delimiter(&bytes[start..first_line_end]);
-    let mut rdr = ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(&bytes[start..]);
+    let mut rdr = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(&bytes[start..]);
     let mut rec = ByteRecord::new();
     match rdr.read_byte_record(&mut rec) {
         Ok(true) => {}
@@ -89,12 +93,26 @@ impl Ctx<'_> {
         let bytes = self.bytes;
         let lines_before = memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
         let estimate = memchr::memchr_iter(b'\n', &bytes[start..stop]).count() + 1;
-        let mut out = Chunk { builder: Builder::with_capacity(estimate), problems: Vec::new(), skipped: 0, end: start };
-        let mut rdr =
-            ReaderBuilder::new().has_headers(false).flexible(true).delimiter(self.delimiter).from_reader(&bytes[start..]);
+        let mut out = Chunk {
+            builder: Builder::with_capacity(estimate),
+            problems: Vec::new(),
+            skipped: 0,
+            end: start,
+        };
+        let mut rdr = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(self.delimiter)
+            .from_reader(&bytes[start..]);
         let mut rec = ByteRecord::new();
         let ncols = self.columns.len();
-        let required = [self.map.lat, self.map.lon, self.map.date].into_iter().flatten().max().unwrap_or(0);
+        let required = [self.map.lat, self.map.lon, self.map.date]
+            .into_iter()
+            .flatten()
+            .max()
+            .unwrap_or(0);
+        // One UTF-8 check for the whole chunk; rows are checked one by one only if it fails.
+        let all_utf8 = std::str::from_utf8(&bytes[start..stop]).is_ok();
         let mut warned_latin1 = false;
         loop {
             match rdr.read_byte_record(&mut rec) {
@@ -102,7 +120,12 @@ impl Ctx<'_> {
                 Ok(false) => break,
                 Err(e) => {
                     // Only I/O errors are possible on a byte slice; report and stop this chunk.
-                    out.problems.push(self.problem(lines_before + 1, None, format!("read error: {e}"), true));
+                    out.problems.push(self.problem(
+                        lines_before + 1,
+                        None,
+                        format!("read error: {e}"),
+                        true,
+                    ));
                     break;
                 }
             }
@@ -121,33 +144,55 @@ impl Ctx<'_> {
             }
             let re = start + rdr.position().byte() as usize;
             out.end = re;
-            let at = RecordRef { file: self.file, start: rs as u64, len: (re - rs) as u32, line: line as u32 };
-            if rec.len() == 1 && rec.get(0).is_some_and(|f| f.iter().all(|c| c.is_ascii_whitespace())) {
+            let at = RecordRef {
+                file: self.file,
+                start: rs as u64,
+                len: (re - rs) as u32,
+                line: line as u32,
+            };
+            if rec.len() == 1
+                && rec
+                    .get(0)
+                    .is_some_and(|f| f.iter().all(|c| c.is_ascii_whitespace()))
+            {
                 continue; // a line of spaces
             }
-            if rec.len() <= required || (rec.len() != ncols && re >= bytes.len() && rec.iter().any(|f| f.contains(&b'\n'))) {
-                let mut msg = format!("has {} fields, the header has {ncols}", rec.len());
-                if re >= bytes.len() && bytes[rs..re].contains(&b'"') && rec.len() != ncols {
-                    msg.push_str("; an unclosed quote runs to the end of the file");
-                }
+            // A record that runs to the end of the file with an odd number of quotes was
+            // opened by a quote that never closes: it swallowed every line after it.
+            let unclosed =
+                re >= bytes.len() && memchr::memchr_iter(b'"', &bytes[rs..re]).count() % 2 == 1;
+            if unclosed || rec.len() <= required {
+                let msg = if unclosed {
+                    "a quote opened on this line is never closed; it runs to the end of the file"
+                        .to_string()
+                } else {
+                    format!("has {} fields, the header has {ncols}", rec.len())
+                };
                 out.problems.push(self.problem(line, None, msg, true));
                 out.skipped += 1;
                 continue;
             }
-            if !warned_latin1 && rec.iter().any(|f| std::str::from_utf8(f).is_err()) {
+            if !all_utf8 && !warned_latin1 && std::str::from_utf8(&bytes[rs..re]).is_err() {
                 warned_latin1 = true;
-                out.problems.push(self.problem(line, None, "not valid UTF-8; read as Latin-1".into(), false));
+                out.problems.push(self.problem(
+                    line,
+                    None,
+                    "not valid UTF-8; read as Latin-1".into(),
+                    false,
+                ));
             }
             let get = |i: usize| rec.get(i).map(text);
             match row::build(self.map, get, None) {
                 Ok((r, warnings)) => {
                     for w in warnings {
-                        out.problems.push(self.problem(line, w.column, w.message, false));
+                        out.problems
+                            .push(self.problem(line, w.column, w.message, false));
                     }
                     out.builder.push(&r, at);
                 }
                 Err(issue) => {
-                    out.problems.push(self.problem(line, issue.column, issue.message, true));
+                    out.problems
+                        .push(self.problem(line, issue.column, issue.message, true));
                     out.skipped += 1;
                 }
             }
@@ -157,9 +202,22 @@ impl Ctx<'_> {
 }
 
 /// Loads a delimited file already read into `bytes`.
-pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides, file: u16) -> Result<Loaded, FileError> {
-    let err = |m: String| FileError { file: name.to_string(), message: m };
-    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+pub fn load(
+    name: &str,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    let err = |m: String| FileError {
+        file: name.to_string(),
+        message: m,
+    };
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
     if bytes[bom..].iter().all(|c| c.is_ascii_whitespace()) {
         return Err(err("empty file".into()));
     }
@@ -167,16 +225,31 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
     let map = ColumnMap::detect(&columns, ov).map_err(err)?;
     let listed = || columns.join(", ");
     if map.lat.is_none() || map.lon.is_none() {
-        return Err(err(format!("no latitude/longitude columns found (columns: {}); name them with --lat and --lon", listed())));
+        return Err(err(format!(
+            "no latitude/longitude columns found (columns: {}); name them with --lat and --lon",
+            listed()
+        )));
     }
     if map.date.is_none() {
-        return Err(err(format!("no date column found (columns: {}); name it with --date", listed())));
+        return Err(err(format!(
+            "no date column found (columns: {}); name it with --date",
+            listed()
+        )));
     }
-    let ctx = Ctx { bytes: &bytes, name, map: &map, columns: &columns, delimiter, file };
+    let ctx = Ctx {
+        bytes: &bytes,
+        name,
+        map: &map,
+        columns: &columns,
+        delimiter,
+        file,
+    };
 
     let n = bytes.len();
     let threads = if n - data_start >= PARALLEL_MIN_BYTES {
-        std::thread::available_parallelism().map_or(1, |t| t.get()).min(16)
+        std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .min(16)
     } else {
         1
     };
@@ -193,7 +266,10 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
         vec![ctx.parse(cuts[0], cuts[1])]
     } else {
         std::thread::scope(|sc| {
-            let handles: Vec<_> = cuts.windows(2).map(|w| sc.spawn(|| ctx.parse(w[0], w[1]))).collect();
+            let handles: Vec<_> = cuts
+                .windows(2)
+                .map(|w| sc.spawn(|| ctx.parse(w[0], w[1])))
+                .collect();
             handles
                 .into_iter()
                 .zip(cuts.windows(2))
@@ -205,7 +281,10 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
     // the true boundary.
     for i in 1..chunks.len() {
         let prev_end = chunks[i - 1].end;
-        let clean = prev_end <= cuts[i] && bytes[prev_end..cuts[i]].iter().all(|&c| c == b'\n' || c == b'\r');
+        let clean = prev_end <= cuts[i]
+            && bytes[prev_end..cuts[i]]
+                .iter()
+                .all(|&c| c == b'\n' || c == b'\r');
         if !clean {
             // The previous record ran past the cut: this chunk started inside a quoted field.
             let from = prev_end.max(cuts[i]).min(n);
@@ -215,11 +294,15 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
         }
     }
     let mut chunks = chunks.into_iter();
-    let Some(first) = chunks.next() else { return Err(err("nothing to read".into())) };
+    let Some(first) = chunks.next() else {
+        return Err(err("nothing to read".into()));
+    };
     let mut builder = first.builder;
     let mut problems = first.problems;
     let mut skipped = first.skipped;
-    let mut latin1 = problems.iter().any(|p| p.message.starts_with("not valid UTF-8"));
+    let mut latin1 = problems
+        .iter()
+        .any(|p| p.message.starts_with("not valid UTF-8"));
     for c in chunks {
         builder.append(c.builder);
         for p in c.problems {
@@ -232,13 +315,29 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
         }
         skipped += c.skipped;
     }
-    let source = SourceFile { path, name: name.to_string(), format: Format::Csv { delimiter }, columns, map, bytes };
-    Ok(Loaded { builder, source, problems, skipped })
+    let source = SourceFile {
+        path,
+        name: name.to_string(),
+        format: Format::Csv { delimiter },
+        columns,
+        map,
+        bytes,
+    };
+    Ok(Loaded {
+        builder,
+        source,
+        problems,
+        skipped,
+    })
 }
 
 /// Reads back the original fields of the record at `start` in a delimited file.
 pub fn read_record(bytes: &[u8], start: usize, delimiter: u8) -> Vec<String> {
-    let mut rdr = ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(&bytes[start.min(bytes.len())..]);
+    let mut rdr = ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(&bytes[start.min(bytes.len())..]);
     let mut rec = ByteRecord::new();
     match rdr.read_byte_record(&mut rec) {
         Ok(true) => rec.iter().map(|f| text(f).into_owned()).collect(),
@@ -251,7 +350,13 @@ mod tests {
     use super::*;
 
     fn load_str(s: &str) -> Result<Loaded, FileError> {
-        load("t.csv", "t.csv".into(), s.as_bytes().to_vec(), &Overrides::default(), 0)
+        load(
+            "t.csv",
+            "t.csv".into(),
+            s.as_bytes().to_vec(),
+            &Overrides::default(),
+            0,
+        )
     }
 
     #[test]
@@ -278,7 +383,12 @@ mod tests {
         let mut s = String::from("lat,lon,date,type,notes\n");
         let mut i = 0;
         while s.len() < PARALLEL_MIN_BYTES * 2 {
-            s.push_str(&format!("{}.5,44.1,2021-06-{:02},T{},\"line one\nline two, {i}\nthree\"\n", i % 80, i % 28 + 1, i % 7));
+            s.push_str(&format!(
+                "{}.5,44.1,2021-06-{:02},T{},\"line one\nline two, {i}\nthree\"\n",
+                i % 80,
+                i % 28 + 1,
+                i % 7
+            ));
             i += 1;
         }
         let par = load_str(&s).unwrap();

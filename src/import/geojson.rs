@@ -46,18 +46,27 @@ pub fn value_text(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 fn json_error(e: &serde_json::Error) -> String {
-    if e.is_eof() { format!("truncated JSON: {e}") } else { format!("invalid JSON: {e}") }
+    if e.is_eof() {
+        format!("truncated JSON: {e}")
+    } else {
+        format!("invalid JSON: {e}")
+    }
 }
 
 /// The point of a geometry: itself for a Point, the centroid otherwise (with a note).
 fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), String> {
-    let geom: geojson::Geometry = serde_json::from_value(g.clone()).map_err(|e| format!("invalid geometry: {e}"))?;
+    let geom: geojson::Geometry =
+        serde_json::from_value(g.clone()).map_err(|e| format!("invalid geometry: {e}"))?;
     let name = geom.value.type_name();
-    let geo: geo::Geometry<f64> = (&geom.value).try_into().map_err(|e| format!("invalid geometry: {e}"))?;
+    let geo: geo::Geometry<f64> = (&geom.value)
+        .try_into()
+        .map_err(|e| format!("invalid geometry: {e}"))?;
     let (p, note) = match geo {
         geo::Geometry::Point(p) => (p, None),
         other => (
-            other.centroid().ok_or_else(|| format!("empty {name} geometry"))?,
+            other
+                .centroid()
+                .ok_or_else(|| format!("empty {name} geometry"))?,
             Some(format!("{name} geometry: using its centroid")),
         ),
     };
@@ -68,18 +77,33 @@ fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), String> {
 }
 
 /// Loads a GeoJSON file already read into `bytes`.
-pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides, file: u16) -> Result<Loaded, FileError> {
-    let err = |m: String| FileError { file: name.to_string(), message: m };
+pub fn load(
+    name: &str,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    let err = |m: String| FileError {
+        file: name.to_string(),
+        message: m,
+    };
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let top: Top = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
     let raws: Vec<&RawValue> = match (top.kind.as_deref(), top.features) {
         (Some("FeatureCollection"), Some(f)) => f,
-        (Some("FeatureCollection"), None) => return Err(err("FeatureCollection has no \"features\" array".into())),
+        (Some("FeatureCollection"), None) => {
+            return Err(err("FeatureCollection has no \"features\" array".into()));
+        }
         (Some("Feature"), _) => {
             let whole: &RawValue = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
             vec![whole]
         }
-        (Some(other), _) => return Err(err(format!("not a GeoJSON FeatureCollection or Feature (type \"{other}\")"))),
+        (Some(other), _) => {
+            return Err(err(format!(
+                "not a GeoJSON FeatureCollection or Feature (type \"{other}\")"
+            )));
+        }
         (None, _) => return Err(err("not GeoJSON: no \"type\" member".into())),
     };
 
@@ -99,11 +123,20 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
         let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
         line += memchr::memchr_iter(b'\n', &bytes[counted..start]).count() as u64;
         counted = start;
-        let at = RecordRef { file, start: start as u64, len: raw.get().len() as u32, line: line as u32 };
+        let at = RecordRef {
+            file,
+            start: start as u64,
+            len: raw.get().len() as u32,
+            line: line as u32,
+        };
         match serde_json::from_str::<Feature>(raw.get()) {
             Ok(f) if f.kind.as_deref() == Some("Feature") => features.push((at, f)),
             Ok(_) => {
-                problems.push(problem(line, "not a Feature (\"type\" must be \"Feature\")".into(), true));
+                problems.push(problem(
+                    line,
+                    "not a Feature (\"type\" must be \"Feature\")".into(),
+                    true,
+                ));
                 skipped += 1;
             }
             Err(e) => {
@@ -154,19 +187,37 @@ pub fn load(name: &str, path: std::path::PathBuf, bytes: Vec<u8>, ov: &Overrides
         match row::build(&map, get, point) {
             Ok((r, warnings)) => {
                 for Issue { column, message } in warnings {
-                    problems.push(Problem { column: col_name(column), ..problem(line, message, false) });
+                    problems.push(Problem {
+                        column: col_name(column),
+                        ..problem(line, message, false)
+                    });
                 }
                 builder.push(&r, *at);
             }
             Err(Issue { column, message }) => {
-                problems.push(Problem { column: col_name(column), ..problem(line, message, true) });
+                problems.push(Problem {
+                    column: col_name(column),
+                    ..problem(line, message, true)
+                });
                 skipped += 1;
             }
         }
     }
     drop(features);
-    let source = SourceFile { path, name: name.to_string(), format: Format::GeoJson, columns, map, bytes };
-    Ok(Loaded { builder, source, problems, skipped })
+    let source = SourceFile {
+        path,
+        name: name.to_string(),
+        format: Format::GeoJson,
+        columns,
+        map,
+        bytes,
+    };
+    Ok(Loaded {
+        builder,
+        source,
+        problems,
+        skipped,
+    })
 }
 
 /// Reads back a feature's original properties and geometry from its byte range.
@@ -182,7 +233,13 @@ mod tests {
     use super::*;
 
     fn load_str(s: &str) -> Result<Loaded, FileError> {
-        load("t.geojson", "t.geojson".into(), s.as_bytes().to_vec(), &Overrides::default(), 0)
+        load(
+            "t.geojson",
+            "t.geojson".into(),
+            s.as_bytes().to_vec(),
+            &Overrides::default(),
+            0,
+        )
     }
 
     #[test]
@@ -206,8 +263,18 @@ mod tests {
 
     #[test]
     fn truncated_and_wrong_json_fail_the_file() {
-        assert!(load_str(r#"{"type":"FeatureCollection","features":[{"type":"Fea"#).unwrap_err().message.contains("truncated"));
-        assert!(load_str(r#"{"type":"Topology"}"#).unwrap_err().message.contains("Topology"));
+        assert!(
+            load_str(r#"{"type":"FeatureCollection","features":[{"type":"Fea"#)
+                .unwrap_err()
+                .message
+                .contains("truncated")
+        );
+        assert!(
+            load_str(r#"{"type":"Topology"}"#)
+                .unwrap_err()
+                .message
+                .contains("Topology")
+        );
         assert!(load_str("[1,2]").is_err());
         let deep = "[".repeat(100_000);
         assert!(load_str(&deep).is_err());

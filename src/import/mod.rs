@@ -69,7 +69,9 @@ pub enum Kind {
 const EXTENSIONS: [&str; 5] = ["csv", "tsv", "txt", "geojson", "json"];
 
 fn supported(p: &Path) -> bool {
-    p.extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
 /// Decides the format from content: JSON starts with `{`; binary data is refused.
@@ -82,7 +84,10 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, String> {
     if head.contains(&0) {
         return Err("binary data, not CSV nor GeoJSON".into());
     }
-    let controls = head.iter().filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x0c)).count();
+    let controls = head
+        .iter()
+        .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x0c))
+        .count();
     if controls * 100 > head.len() {
         return Err("binary data, not CSV nor GeoJSON".into());
     }
@@ -93,8 +98,17 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, String> {
 }
 
 /// Parses one file's bytes (the entry point fuzzers use).
-pub fn load_bytes(name: &str, path: PathBuf, bytes: Vec<u8>, ov: &Overrides, file: u16) -> Result<Loaded, FileError> {
-    let kind = sniff(&bytes).map_err(|m| FileError { file: name.to_string(), message: m })?;
+pub fn load_bytes(
+    name: &str,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    let kind = sniff(&bytes).map_err(|m| FileError {
+        file: name.to_string(),
+        message: m,
+    })?;
     match kind {
         Kind::Csv => csv::load(name, path, bytes, ov, file),
         Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
@@ -113,13 +127,22 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
                 walk(p, &mut found, &mut errors, 0);
                 found.sort();
                 if found.is_empty() {
-                    errors.push(FileError { file: name, message: "directory holds no .csv, .tsv, .geojson or .json files".into() });
+                    errors.push(FileError {
+                        file: name,
+                        message: "directory holds no .csv, .tsv, .geojson or .json files".into(),
+                    });
                 }
                 files.extend(found);
             }
             Ok(m) if m.is_file() => files.push(p.clone()),
-            Ok(_) => errors.push(FileError { file: name, message: "not a regular file".into() }),
-            Err(e) => errors.push(FileError { file: name, message: io_reason(&e) }),
+            Ok(_) => errors.push(FileError {
+                file: name,
+                message: "not a regular file".into(),
+            }),
+            Err(e) => errors.push(FileError {
+                file: name,
+                message: io_reason(&e),
+            }),
         }
     }
     (files, errors)
@@ -132,7 +155,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>, depth: 
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(FileError { file: dir.display().to_string(), message: io_reason(&e) });
+            errors.push(FileError {
+                file: dir.display().to_string(),
+                message: io_reason(&e),
+            });
             return;
         }
     };
@@ -164,13 +190,19 @@ pub fn load_paths(paths: &[PathBuf], ov: &Overrides) -> LoadResult {
     for p in files {
         let name = p.display().to_string();
         if sources.len() >= u16::MAX as usize {
-            errors.push(FileError { file: name, message: "too many files (at most 65535)".into() });
+            errors.push(FileError {
+                file: name,
+                message: "too many files (at most 65535)".into(),
+            });
             continue;
         }
         let bytes = match std::fs::read(&p) {
             Ok(b) => b,
             Err(e) => {
-                errors.push(FileError { file: name, message: io_reason(&e) });
+                errors.push(FileError {
+                    file: name,
+                    message: io_reason(&e),
+                });
                 continue;
             }
         };
@@ -188,5 +220,10 @@ pub fn load_paths(paths: &[PathBuf], ov: &Overrides) -> LoadResult {
             Err(e) => errors.push(e),
         }
     }
-    LoadResult { store: builder.finish(sources), problems, skipped, errors }
+    LoadResult {
+        store: builder.finish(sources),
+        problems,
+        skipped,
+        errors,
+    }
 }

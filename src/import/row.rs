@@ -51,7 +51,15 @@ pub fn coordinate(s: &str, limit: f64, what: &str) -> Result<f64, String> {
     if t.is_empty() {
         return Err(format!("missing {what}"));
     }
-    let v: f64 = t.parse().map_err(|_| format!("{what} '{}' is not a number", clip(t)))?;
+    // A decimal comma (common in `;`-separated European spreadsheets) is accepted.
+    let v: f64 = match t.parse::<f64>() {
+        Ok(v) => Ok(v),
+        Err(_) if t.matches(',').count() == 1 && !t.contains('.') => {
+            t.replace(',', ".").parse::<f64>()
+        }
+        Err(e) => Err(e),
+    }
+    .map_err(|_| format!("{what} '{}' is not a number", clip(t)))?;
     if !v.is_finite() {
         return Err(format!("{what} '{}' is not a finite number", clip(t)));
     }
@@ -62,7 +70,11 @@ pub fn coordinate(s: &str, limit: f64, what: &str) -> Result<f64, String> {
 }
 
 fn clip(s: &str) -> String {
-    if s.chars().count() > 40 { format!("{}…", s.chars().take(40).collect::<String>()) } else { s.to_string() }
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }
 
 fn count(s: Option<Cow<'_, str>>) -> Result<i32, String> {
@@ -99,7 +111,10 @@ pub fn build<'a>(
         }
     };
     if lon == 0.0 && lat == 0.0 {
-        warnings.push(issue(c.lat, "location is 0,0, likely a missing location".into()));
+        warnings.push(issue(
+            c.lat,
+            "location is 0,0, likely a missing location".into(),
+        ));
     }
 
     let date_s = field(c.date).ok_or_else(|| issue(c.date, "missing date".into()))?;
@@ -108,24 +123,36 @@ pub fn build<'a>(
         match parse_time_of_day(&t) {
             Some(m) if when.minute.is_none() => when.minute = Some(m),
             Some(_) => {}
-            None => warnings.push(issue(c.time, format!("time '{}' is not HH:MM; ignored", clip(&t)))),
+            None => warnings.push(issue(
+                c.time,
+                format!("time '{}' is not HH:MM; ignored", clip(&t)),
+            )),
         }
     }
     if let Some(o) = field(c.offset).filter(|o| !o.trim().is_empty()) {
         match parse_offset(&o) {
             Some(v) => when.offset = Some(v),
-            None => warnings.push(issue(c.offset, format!("UTC offset '{}' not understood; ignored", clip(&o)))),
+            None => warnings.push(issue(
+                c.offset,
+                format!("UTC offset '{}' not understood; ignored", clip(&o)),
+            )),
         }
     }
     if let Some(p) = field(c.date_precision).filter(|p| !p.trim().is_empty()) {
         match DatePrecision::parse(&p) {
             Some(p) => when = when.with_precision(p),
-            None => warnings.push(issue(c.date_precision, format!("date precision '{}' not understood", clip(&p)))),
+            None => warnings.push(issue(
+                c.date_precision,
+                format!("date precision '{}' not understood", clip(&p)),
+            )),
         }
     }
     let loc_precision = match field(c.loc_precision) {
         Some(p) => LocPrecision::parse(&p).unwrap_or_else(|| {
-            warnings.push(issue(c.loc_precision, format!("location precision '{}' not understood", clip(&p))));
+            warnings.push(issue(
+                c.loc_precision,
+                format!("location precision '{}' not understood", clip(&p)),
+            ));
             LocPrecision::Unknown
         }),
         None => LocPrecision::Unknown,
@@ -174,24 +201,56 @@ mod tests {
         let h: Vec<String> = header.split(',').map(String::from).collect();
         let c = ColumnMap::detect(&h, &Overrides::default()).unwrap();
         let fields: Vec<String> = row.split(',').map(String::from).collect();
-        build(&c, move |i| fields.get(i).map(|s| Cow::Owned(s.clone())), None)
+        build(
+            &c,
+            move |i| fields.get(i).map(|s| Cow::Owned(s.clone())),
+            None,
+        )
     }
 
     #[test]
     fn validates_coordinates() {
-        assert!(run("lat,lon,date", "91,10,2021-01-01").unwrap_err().message.contains("outside"));
-        assert!(run("lat,lon,date", "10,-180.5,2021-01-01").unwrap_err().message.contains("outside"));
-        assert!(run("lat,lon,date", "NaN,10,2021-01-01").unwrap_err().message.contains("finite"));
-        assert!(run("lat,lon,date", "inf,10,2021-01-01").unwrap_err().message.contains("finite"));
-        assert!(run("lat,lon,date", ",10,2021-01-01").unwrap_err().message.contains("missing"));
+        assert!(
+            run("lat,lon,date", "91,10,2021-01-01")
+                .unwrap_err()
+                .message
+                .contains("outside")
+        );
+        assert!(
+            run("lat,lon,date", "10,-180.5,2021-01-01")
+                .unwrap_err()
+                .message
+                .contains("outside")
+        );
+        assert!(
+            run("lat,lon,date", "NaN,10,2021-01-01")
+                .unwrap_err()
+                .message
+                .contains("finite")
+        );
+        assert!(
+            run("lat,lon,date", "inf,10,2021-01-01")
+                .unwrap_err()
+                .message
+                .contains("finite")
+        );
+        assert!(
+            run("lat,lon,date", ",10,2021-01-01")
+                .unwrap_err()
+                .message
+                .contains("missing")
+        );
         let (_, w) = run("lat,lon,date", "0,0,2021-01-01").unwrap();
         assert!(w[0].message.contains("0,0"));
     }
 
     #[test]
     fn separate_time_offset_and_precision_columns() {
-        let (r, w) =
-            run("lat,lon,date,time,utc_offset,date_precision", "33.786,42.441,2021-06-06,00:30,+03:00,day").unwrap();
+        let (r, w) = run(
+            "lat,lon,date,time,utc_offset,date_precision",
+            "33.786,42.441,2021-06-06,00:30,+03:00,day",
+        )
+        .unwrap();
         assert!(w.is_empty());
         assert_eq!((r.when.minute, r.when.offset), (Some(30), Some(180)));
         let (r, _) = run("lat,lon,date,date_precision", "1,1,2021-06-15,month").unwrap();

@@ -1,0 +1,79 @@
+//! Load and filter speed on synthetic ACLED-like data (see `incident_map::synth`).
+//!
+//! `cargo bench --bench store`. Targets (issue 2): a filter change (date range + one type) over
+//! 1M loaded incidents ≤ 10 ms. Whole-process `check` on 1M rows: `benches/check_1m.sh`.
+
+use std::hint::black_box;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use incident_map::import::{Overrides, load_bytes};
+use incident_map::query::Filter;
+use incident_map::store::Store;
+
+fn csv(rows: u64) -> Vec<u8> {
+    let mut v = Vec::new();
+    incident_map::synth::write_acled_csv(rows, 1, &mut v).expect("generate");
+    v
+}
+
+fn load(bytes: Vec<u8>) -> Store {
+    let l = load_bytes(
+        "synth.csv",
+        "synth.csv".into(),
+        bytes,
+        &Overrides::default(),
+        0,
+    )
+    .expect("load");
+    l.builder.finish(vec![l.source])
+}
+
+fn bench_load(c: &mut Criterion) {
+    let bytes = csv(100_000);
+    let mut g = c.benchmark_group("load");
+    g.sample_size(20);
+    g.throughput(criterion::Throughput::Bytes(bytes.len() as u64));
+    g.bench_function("acled_csv_100k", |b| {
+        b.iter_batched(
+            || bytes.clone(),
+            |v| black_box(load(v).len()),
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+fn bench_filter(c: &mut Criterion) {
+    let store = load(csv(1_000_000));
+    let mut g = c.benchmark_group("filter_1m");
+    let f = Filter::default()
+        .with_from("2019-01-01")
+        .and_then(|f| f.with_to("2021-12-31"))
+        .map(|f| Filter {
+            types: vec!["Air/drone strike".into()],
+            ..f
+        })
+        .expect("filter");
+    g.bench_function("date_range_and_one_type", |b| {
+        b.iter(|| black_box(store.select(&f).len()))
+    });
+    let narrow = Filter::default()
+        .with_from("2021-06-01")
+        .and_then(|f| f.with_to("2021-06-30"))
+        .expect("filter");
+    g.bench_function("one_month", |b| {
+        b.iter(|| black_box(store.select(&narrow).len()))
+    });
+    g.bench_function("everything", |b| {
+        b.iter(|| black_box(store.select(&Filter::default()).len()))
+    });
+    let bbox = Filter {
+        bbox: incident_map::query::BBox::parse("42,33,45,35").ok(),
+        ..Default::default()
+    };
+    g.bench_function("bbox", |b| b.iter(|| black_box(store.select(&bbox).len())));
+    g.finish();
+}
+
+criterion_group!(benches, bench_load, bench_filter);
+criterion_main!(benches);

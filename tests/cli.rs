@@ -1,0 +1,481 @@
+//! The binary on real files: exit codes, counts and problem line numbers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_incident-map"))
+}
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run incident-map")
+}
+
+fn check_json(files: &[&Path]) -> (i32, Value) {
+    let mut c = bin();
+    c.arg("check").arg("--json").args(files);
+    let o = c.output().expect("run");
+    let v: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&o.stdout)));
+    (o.status.code().unwrap_or(-1), v)
+}
+
+/// (line, skipped) of every problem.
+fn problem_lines(v: &Value) -> Vec<(u64, bool)> {
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["line"].as_u64().unwrap(), p["skipped"].as_bool().unwrap()))
+        .collect()
+}
+
+#[test]
+fn bundled_dataset_is_complete_and_sourced() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let (code, v) = check_json(&[&dir]);
+    assert_eq!(code, 0);
+    assert!(v["incidents"].as_u64().unwrap() >= 15);
+    assert_eq!(v["skipped"], 0);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 0);
+    // Every feature carries a source, a date precision and a location precision.
+    let fc: Value =
+        serde_json::from_slice(&std::fs::read(dir.join("incidents.geojson")).unwrap()).unwrap();
+    for f in fc["features"].as_array().unwrap() {
+        let p = &f["properties"];
+        for key in [
+            "date",
+            "date_precision",
+            "place",
+            "location_precision",
+            "type",
+            "description",
+            "source",
+        ] {
+            assert!(
+                p[key].as_str().is_some_and(|s| !s.is_empty()),
+                "{} lacks {key}",
+                p["id"]
+            );
+        }
+        if let Some(u) = p["source_url"].as_str() {
+            assert!(u.starts_with("https://") || u.starts_with("http://"), "{u}");
+        }
+    }
+    // The four seed incidents, exactly.
+    let find = |date: &str, place: &str| {
+        fc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| {
+                f["properties"]["date"] == date
+                    && f["properties"]["place"].as_str().unwrap().contains(place)
+            })
+            .cloned()
+    };
+    let drones = find("2021-06-06", "Ain al-Asad").expect("drones over Ain al-Asad");
+    assert_eq!(
+        drones["geometry"]["coordinates"],
+        serde_json::json!([42.441, 33.786])
+    );
+    assert_eq!(drones["properties"]["time"], "00:30");
+    assert_eq!(drones["properties"]["utc_offset"], "+03:00");
+    assert_eq!(drones["properties"]["fatalities"], 0);
+    let rocket = find("2021-06-05", "Baghdad International Airport").expect("rocket at BIAP");
+    assert_eq!(
+        rocket["geometry"]["coordinates"],
+        serde_json::json!([44.2344, 33.2625])
+    );
+    let launcher = find("2021-06-05", "western Baghdad").expect("launcher");
+    assert_eq!(launcher["properties"]["location_precision"], "region");
+    assert!(find("2021-05-08", "Ain al-Asad").is_some());
+}
+
+#[test]
+fn generic_csv_summary() {
+    let (code, v) = check_json(&[&data("generic.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 4);
+    assert_eq!(v["date_min"], "2021-04-01");
+    assert_eq!(v["date_max"], "2021-06-06");
+    assert_eq!(v["types"]["Drone attack"], 2);
+    assert_eq!(
+        v["bbox"],
+        serde_json::json!([42.441, 33.2625, 44.2344, 36.2376])
+    );
+}
+
+#[test]
+fn acled_columns_are_mapped() {
+    let (code, v) = check_json(&[&data("acled.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["files"][0]["format"], "acled-csv");
+    assert_eq!(v["types"]["Air/drone strike"], 1);
+    assert_eq!(v["types"]["Remote explosive/landmine/IED"], 1);
+    // time_precision 3: the whole month of June.
+    assert_eq!(v["date_min"], "2021-06-01");
+    assert_eq!(v["date_max"], "2021-06-30");
+    // category (event_type) is searchable by type name only; text search reaches notes and actors.
+    let o = run(&[
+        "filter",
+        data("acled.csv").to_str().unwrap(),
+        "--text",
+        "islamic state",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(out.contains("IRQ3"));
+}
+
+#[test]
+fn bad_coordinates_are_skipped_with_their_lines() {
+    let (code, v) = check_json(&[&data("bad_coords.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 3);
+    assert_eq!(v["skipped"], 5);
+    assert_eq!(
+        problem_lines(&v),
+        vec![
+            (3, true),
+            (4, true),
+            (5, true),
+            (6, true),
+            (7, true),
+            (9, false)
+        ]
+    );
+    let msgs: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert!(msgs[0].contains("latitude 95"), "{msgs:?}");
+    assert!(msgs[1].contains("longitude 200"));
+    assert!(msgs[2].contains("finite"));
+    assert!(msgs[5].contains("0,0"));
+}
+
+#[test]
+fn impossible_dates_are_skipped() {
+    let (code, v) = check_json(&[&data("bad_dates.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 1);
+    assert_eq!(v["skipped"], 5);
+    assert_eq!(
+        problem_lines(&v),
+        vec![(2, true), (3, true), (4, true), (5, true), (7, true)]
+    );
+    assert!(
+        v["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("impossible date 2021-02-30")
+    );
+    assert_eq!(v["problems"][0]["column"], "date");
+}
+
+#[test]
+fn unreadable_files_exit_1_and_name_the_file() {
+    for (name, reason) in [
+        ("empty.csv", "empty file"),
+        ("garbage.csv", "binary"),
+        ("truncated.geojson", "truncated JSON"),
+        ("not_geojson.json", "Topology"),
+    ] {
+        let o = run(&["check", data(name).to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(name) && err.contains(reason), "{name}: {err}");
+    }
+    let o = run(&["check", "/nonexistent/file.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/file.csv: no such file"));
+}
+
+#[test]
+fn a_bad_file_does_not_stop_the_others() {
+    let (code, v) = check_json(&[&data("generic.csv"), &data("empty.csv"), &data("acled.csv")]);
+    assert_eq!(code, 1);
+    assert_eq!(v["incidents"], 7);
+    assert_eq!(
+        v["errors"][0]["file"].as_str().unwrap(),
+        data("empty.csv").to_str().unwrap()
+    );
+}
+
+#[test]
+fn bom_semicolons_crlf_and_decimal_commas() {
+    let (code, v) = check_json(&[&data("bom_semicolon_crlf.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 3);
+    assert_eq!(v["types"]["Interception"], 2);
+    assert_eq!(problem_lines(&v), vec![(6, true)]);
+}
+
+#[test]
+fn multiline_fields_keep_physical_line_numbers() {
+    let (_, v) = check_json(&[&data("multiline.csv")]);
+    assert_eq!(v["incidents"], 3);
+    assert_eq!(problem_lines(&v), vec![(6, true)]);
+}
+
+#[test]
+fn unclosed_quote_is_reported_where_it_starts() {
+    let (code, v) = check_json(&[&data("unclosed_quote.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 1);
+    assert_eq!(problem_lines(&v), vec![(3, true)]);
+    assert!(
+        v["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("never closed")
+    );
+}
+
+#[test]
+fn latin1_is_read_and_noted() {
+    let (code, v) = check_json(&[&data("latin1.csv")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 2);
+    assert_eq!(problem_lines(&v), vec![(2, false)]);
+    let o = run(&[
+        "filter",
+        data("latin1.csv").to_str().unwrap(),
+        "--text",
+        "ramádi",
+        "--format",
+        "csv",
+    ]);
+    assert!(String::from_utf8(o.stdout).unwrap().contains("Ramádi"));
+}
+
+#[test]
+fn geojson_epoch_times_and_geometries() {
+    let (code, v) = check_json(&[&data("usgs.geojson")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 2);
+    assert_eq!(v["date_min"], "2021-06-05");
+    assert_eq!(v["date_max"], "2021-06-06");
+    // Polygon → centroid (kept, noted); null geometry and bad time → skipped.
+    assert_eq!(problem_lines(&v), vec![(3, false), (4, true), (5, true)]);
+}
+
+#[test]
+fn multi_megabyte_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big_field.csv");
+    let big = "x".repeat(5 << 20);
+    std::fs::write(&p, format!("lat,lon,date,notes\n33,44,2021-06-01,\"{big}\"\n34,45,2021-06-02,small\n95,45,2021-06-03,bad\n")).unwrap();
+    let (code, v) = check_json(&[&p]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 2);
+    assert_eq!(problem_lines(&v), vec![(4, true)]);
+}
+
+#[test]
+fn filter_writes_matching_incidents() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let o = run(&[
+        "filter",
+        dir.to_str().unwrap(),
+        "--from",
+        "2021-06-05",
+        "--to",
+        "2021-06-06",
+        "--format",
+        "geojson",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ids: Vec<&str> = v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["IQ-2021-010", "IQ-2021-011", "IQ-2021-012"]);
+    // Original properties survive verbatim.
+    assert_eq!(v["features"][2]["properties"]["time"], "00:30");
+
+    let o = run(&[
+        "filter",
+        dir.to_str().unwrap(),
+        "--type",
+        "rocket attack",
+        "--type",
+        "IED",
+        "--bbox",
+        "40,32,45,34",
+        "--format",
+        "csv",
+    ]);
+    let out = String::from_utf8(o.stdout).unwrap();
+    let rows: Vec<&str> = out.lines().collect();
+    assert!(rows[0].starts_with("id,date,"));
+    assert!(
+        rows[1..]
+            .iter()
+            .all(|r| r.contains("Rocket attack") || r.contains(",IED,"))
+    );
+    assert_eq!(rows.len(), 1 + 8, "{out}");
+}
+
+#[test]
+fn filter_csv_round_trips_every_original_column() {
+    let o = run(&[
+        "filter",
+        data("acled.csv").to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let original = std::fs::read_to_string(data("acled.csv")).unwrap();
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(out.lines().next(), original.lines().next());
+    // Sorted by date: IRQ2 (month span starting 1 June), IRQ1 (6 June), IRQ3 (10 June).
+    let ids: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["IRQ2", "IRQ1", "IRQ3"]);
+    // Re-reading the output gives the same summary.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("again.csv");
+    std::fs::write(&p, &out).unwrap();
+    let (_, a) = check_json(&[&data("acled.csv")]);
+    let (_, b) = check_json(&[&p]);
+    assert_eq!(a["types"], b["types"]);
+    assert_eq!(a["bbox"], b["bbox"]);
+}
+
+#[test]
+fn filter_out_is_atomic_and_never_overwrites_inputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.geojson");
+    std::fs::write(&out, "previous").unwrap();
+    // A file that cannot be loaded: nothing written, old file intact.
+    let o = run(&[
+        "filter",
+        data("empty.csv").to_str().unwrap(),
+        "--format",
+        "geojson",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous");
+    // Success replaces it.
+    let o = run(&[
+        "filter",
+        data("generic.csv").to_str().unwrap(),
+        "--format",
+        "geojson",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["features"].as_array().unwrap().len(), 4);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    // Writing over an input is refused.
+    let input = dir.path().join("in.csv");
+    std::fs::copy(data("generic.csv"), &input).unwrap();
+    let o = run(&[
+        "filter",
+        input.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read(&input).unwrap(),
+        std::fs::read(data("generic.csv")).unwrap()
+    );
+    // An unwritable destination exits 1.
+    let o = run(&[
+        "filter",
+        data("generic.csv").to_str().unwrap(),
+        "--format",
+        "csv",
+        "--out",
+        "/nonexistent-dir/x.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["check"],
+        vec!["filter", "x.csv"],
+        vec!["filter", "x.csv", "--format", "xml"],
+        vec!["filter", "x.csv", "--format", "csv", "--from", "2021-02-30"],
+        vec!["filter", "x.csv", "--format", "csv", "--bbox", "1,2,3"],
+        vec![
+            "filter",
+            "x.csv",
+            "--format",
+            "csv",
+            "--from",
+            "2021-06-02",
+            "--to",
+            "2021-06-01",
+        ],
+        vec!["frobnicate"],
+    ] {
+        let o = run(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
+
+#[test]
+fn column_overrides() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("odd.csv");
+    std::fs::write(
+        &p,
+        "northing,easting,when_it_happened,what\n33.1,44.1,2021-06-01,IED\n",
+    )
+    .unwrap();
+    let o = run(&["check", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "no lat/lon detected");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--lat"));
+    let o = run(&[
+        "check",
+        "--json",
+        "--lat",
+        "northing",
+        "--lon",
+        "easting",
+        "--date",
+        "when_it_happened",
+        "--type-column",
+        "what",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["types"]["IED"], 1);
+}

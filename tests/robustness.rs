@@ -1,0 +1,119 @@
+//! No input bytes may panic the importers: deterministic mutations of the test corpus
+//! (truncations, byte flips, inserted quotes, delimiters, line breaks and nesting).
+
+use std::path::Path;
+
+use incident_map::import::{Overrides, load_bytes};
+use incident_map::synth::Rng;
+
+fn mutate(src: &[u8], r: &mut Rng) -> Vec<u8> {
+    let mut b = src.to_vec();
+    for _ in 0..1 + r.below(4) {
+        let at = if b.is_empty() {
+            0
+        } else {
+            r.below(b.len() as u64) as usize
+        };
+        match r.below(7) {
+            0 => b.truncate(at),
+            1 if !b.is_empty() => b[at] = r.below(256) as u8,
+            2 => b.insert(at, b'"'),
+            3 => b.insert(at, [b',', b';', b'\t', b'\n', b'\r'][r.below(5) as usize]),
+            4 => {
+                let tok: &[u8] = [
+                    &b"NaN"[..],
+                    b"1e400",
+                    b"-0",
+                    b"2021-02-29",
+                    b"\xff\xfe",
+                    b"{",
+                    b"[[[[",
+                    b"null",
+                    b"\"\"",
+                ][r.below(9) as usize];
+                b.splice(at..at, tok.iter().copied());
+            }
+            5 if !b.is_empty() => {
+                let end = (at + r.below(64) as usize).min(b.len());
+                b.drain(at..end);
+            }
+            _ => {
+                let end = (at + r.below(32) as usize).min(b.len());
+                let dup = b[at..end].to_vec();
+                b.splice(at..at, dup);
+            }
+        }
+    }
+    b
+}
+
+#[test]
+fn mutated_corpus_never_panics() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson"));
+    files.sort();
+    let mut r = Rng::new(42);
+    let mut loaded = 0;
+    for f in &files {
+        let src = std::fs::read(f).unwrap();
+        for _ in 0..300 {
+            let bytes = mutate(&src, &mut r);
+            let res = std::panic::catch_unwind(|| {
+                load_bytes("m", "m".into(), bytes.clone(), &Overrides::default(), 0).map(|l| {
+                    let s = l.builder.finish(vec![l.source]);
+                    // Exercise read-back and filtering too.
+                    let sel = s.select(&incident_map::query::Filter {
+                        text: Some("a".into()),
+                        ..Default::default()
+                    });
+                    let mut sink = Vec::new();
+                    incident_map::output::write_csv(&s, &sel, &mut sink).unwrap();
+                    incident_map::output::write_geojson(&s, &sel, &mut sink).unwrap();
+                    s.len()
+                })
+            });
+            match res {
+                Ok(Ok(_)) => loaded += 1,
+                Ok(Err(_)) => {}
+                Err(_) => {
+                    let keep = std::env::temp_dir().join("incident-map-panic.bin");
+                    std::fs::write(&keep, &bytes).unwrap();
+                    panic!(
+                        "panic on a mutation of {} (saved to {})",
+                        f.display(),
+                        keep.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        loaded > 1000,
+        "mutations should mostly still load ({loaded})"
+    );
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    for deep in [
+        "[".repeat(1_000_000),
+        "{\"a\":".repeat(200_000),
+        format!(
+            "{{\"type\":\"FeatureCollection\",\"features\":[{}",
+            "[".repeat(500_000)
+        ),
+    ] {
+        let r = load_bytes(
+            "deep.json",
+            "deep.json".into(),
+            deep.into_bytes(),
+            &Overrides::default(),
+            0,
+        );
+        assert!(r.is_err());
+    }
+}
