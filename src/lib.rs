@@ -7,6 +7,7 @@
 
 pub mod atomic;
 pub mod cli;
+pub mod cluster;
 pub mod date;
 pub mod import;
 pub mod model;
@@ -14,3 +15,4 @@ pub mod output;
 pub mod query;
 pub mod store;
 pub mod synth;
+pub mod view;

@@ -11,7 +11,7 @@ use csv::{ByteRecord, ReaderBuilder};
 
 use super::columns::{ColumnMap, Overrides};
 use super::row;
-use super::{FileError, Loaded};
+use super::{Control, FileError, Loaded};
 use crate::model::Problem;
 use crate::store::{Builder, Format, RecordRef, SourceFile};
 
@@ -69,6 +69,7 @@ struct Chunk {
 }
 
 struct Ctx<'a> {
+    ctl: &'a Control,
     bytes: &'a [u8],
     name: &'a str,
     map: &'a ColumnMap,
@@ -114,7 +115,18 @@ impl Ctx<'_> {
         // One UTF-8 check for the whole chunk; rows are checked one by one only if it fails.
         let all_utf8 = std::str::from_utf8(&bytes[start..stop]).is_ok();
         let mut warned_latin1 = false;
+        let mut reported = start;
+        let mut records = 0u32;
         loop {
+            records = records.wrapping_add(1);
+            if records.is_multiple_of(8192) {
+                let here = (start + rdr.position().byte() as usize).min(stop);
+                self.ctl.advance(here.saturating_sub(reported) as u64);
+                reported = here.max(reported);
+                if self.ctl.cancelled() {
+                    break;
+                }
+            }
             match rdr.read_byte_record(&mut rec) {
                 Ok(true) => {}
                 Ok(false) => break,
@@ -197,6 +209,7 @@ impl Ctx<'_> {
                 }
             }
         }
+        self.ctl.advance(stop.saturating_sub(reported) as u64);
         out
     }
 }
@@ -208,6 +221,18 @@ pub fn load(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
+) -> Result<Loaded, FileError> {
+    load_with(name, path, bytes, ov, file, &Control::default())
+}
+
+/// [`load`] with progress and cancellation.
+pub fn load_with(
+    name: &str,
+    path: std::path::PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+    ctl: &Control,
 ) -> Result<Loaded, FileError> {
     let err = |m: String| FileError {
         file: name.to_string(),
@@ -237,6 +262,7 @@ pub fn load(
         )));
     }
     let ctx = Ctx {
+        ctl,
         bytes: &bytes,
         name,
         map: &map,

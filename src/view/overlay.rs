@@ -1,0 +1,202 @@
+//! What sits on top of the map: legend, attribution, scale bar, title and caption.
+
+use egui::{Align2, Color32, FontId, Rect, Sense, Stroke, Vec2, pos2, vec2};
+
+use super::screen::Screen;
+use super::{halo_text, palette};
+
+/// One legend row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LegendEntry {
+    /// Type id in the store.
+    pub type_id: u32,
+    /// Type name.
+    pub name: String,
+    /// Incidents of this type under the current filters (ignoring the type toggles).
+    pub count: u32,
+    /// Whether the type is shown.
+    pub shown: bool,
+}
+
+/// Draws the legend in the top-right corner of `map`. Returns the type whose row was clicked
+/// (only when `interactive`).
+pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bool) -> Option<u32> {
+    if entries.is_empty() {
+        return None;
+    }
+    let mut clicked = None;
+    egui::Area::new(egui::Id::unique("incident-map-legend"))
+        .order(egui::Order::Middle)
+        .pivot(Align2::RIGHT_TOP)
+        .fixed_pos(map.right_top() + vec2(-10.0, 10.0))
+        .constrain_to(map)
+        .interactable(interactive)
+        .show(ui.ctx(), |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_rgba_unmultiplied(255, 255, 255, 235))
+                .stroke(Stroke::new(1.0, Color32::from_gray(190)))
+                .corner_radius(4.0)
+                .inner_margin(8.0)
+                .show(ui, |ui| {
+                    ui.style_mut().visuals.override_text_color = Some(Color32::from_gray(30));
+                    ui.label(egui::RichText::new("Legend").strong().size(12.0));
+                    for e in entries {
+                        let row = ui.horizontal(|ui| {
+                            let (r, _) = ui.allocate_exact_size(vec2(16.0, 16.0), Sense::hover());
+                            let (color, sym) = palette::style(&e.name);
+                            let color = if e.shown {
+                                color
+                            } else {
+                                Color32::from_gray(200)
+                            };
+                            ui.painter().add(palette::symbol_shape(
+                                sym,
+                                r.center(),
+                                5.5,
+                                color,
+                                Stroke::new(1.0, Color32::WHITE),
+                            ));
+                            let text =
+                                egui::RichText::new(format!("{}  {}", e.name, e.count)).size(12.0);
+                            let text = if e.shown {
+                                text
+                            } else {
+                                text.strikethrough().color(Color32::from_gray(150))
+                            };
+                            ui.add(egui::Label::new(text).selectable(false))
+                        });
+                        if interactive {
+                            let resp = ui.interact(
+                                row.response.rect,
+                                egui::Id::unique(("incident-map-legend-row", e.type_id)),
+                                Sense::click(),
+                            );
+                            let resp = resp.on_hover_text(if e.shown {
+                                "Click to hide this type"
+                            } else {
+                                "Click to show this type"
+                            });
+                            if resp.clicked() {
+                                clicked = Some(e.type_id);
+                            }
+                        }
+                    }
+                });
+        });
+    clicked
+}
+
+/// Draws the attribution in the bottom-right corner. In the window it is a link.
+pub fn attribution(ui: &egui::Ui, map: Rect, text: &str, url: Option<&str>, interactive: bool) {
+    egui::Area::new(egui::Id::unique("incident-map-attribution"))
+        .order(egui::Order::Middle)
+        .pivot(Align2::RIGHT_BOTTOM)
+        .fixed_pos(map.right_bottom())
+        .constrain_to(map)
+        .interactable(interactive)
+        .show(ui.ctx(), |ui| {
+            egui::Frame::new()
+                .fill(Color32::from_rgba_unmultiplied(255, 255, 255, 210))
+                .inner_margin(vec2(5.0, 2.0))
+                .show(ui, |ui| {
+                    ui.style_mut().visuals.override_text_color = Some(Color32::from_gray(40));
+                    let rich = egui::RichText::new(text).size(11.0);
+                    match url {
+                        Some(u) if interactive => {
+                            ui.hyperlink_to(rich, u);
+                        }
+                        _ => {
+                            ui.add(egui::Label::new(rich).selectable(false));
+                        }
+                    }
+                });
+        });
+}
+
+/// A "nice" length (1, 2 or 5 × 10^k metres) that fits in `max_px` pixels.
+pub fn nice_scale(metres_per_px: f64, max_px: f64) -> (f64, f64) {
+    let max_m = metres_per_px * max_px;
+    let mut best = 1.0;
+    let mut k = 1.0;
+    while k <= 1e8 {
+        for m in [1.0, 2.0, 5.0] {
+            if m * k <= max_m {
+                best = m * k;
+            }
+        }
+        k *= 10.0;
+    }
+    (best, best / metres_per_px)
+}
+
+/// Draws a scale bar in the bottom-left corner of the map.
+pub fn scale_bar(painter: &egui::Painter, s: &Screen) {
+    let (metres, px) = nice_scale(s.metres_per_pixel(), 120.0);
+    let label = if metres >= 1000.0 {
+        format!("{} km", metres / 1000.0)
+    } else {
+        format!("{metres} m")
+    };
+    let base = pos2(s.rect.left() + 12.0, s.rect.bottom() - 14.0);
+    let end = base + vec2(px as f32, 0.0);
+    let ink = Color32::from_gray(30);
+    for (stroke, color) in [(4.0, Color32::WHITE), (1.6, ink)] {
+        let st = Stroke::new(stroke, color);
+        painter.line_segment([base, end], st);
+        painter.line_segment([base, base - vec2(0.0, 6.0)], st);
+        painter.line_segment([end, end - vec2(0.0, 6.0)], st);
+    }
+    halo_text(
+        painter,
+        base + vec2(px as f32 / 2.0, -5.0),
+        Align2::CENTER_BOTTOM,
+        &label,
+        FontId::proportional(11.0),
+        ink,
+    );
+}
+
+/// Draws a title and caption block in the top-left corner; returns its rectangle.
+pub fn caption(painter: &egui::Painter, map: Rect, title: Option<&str>, lines: &[String]) -> Rect {
+    let mut y = map.top() + 10.0;
+    let x = map.left() + 12.0;
+    let mut rect = Rect::from_min_size(pos2(x, y), Vec2::ZERO);
+    let ink = Color32::from_gray(20);
+    if let Some(t) = title.filter(|t| !t.is_empty()) {
+        let r = halo_text(
+            painter,
+            pos2(x, y),
+            Align2::LEFT_TOP,
+            t,
+            FontId::proportional(20.0),
+            ink,
+        );
+        rect = rect.union(r);
+        y = r.bottom() + 4.0;
+    }
+    for l in lines {
+        let r = halo_text(
+            painter,
+            pos2(x, y),
+            Align2::LEFT_TOP,
+            l,
+            FontId::proportional(12.0),
+            ink,
+        );
+        rect = rect.union(r);
+        y = r.bottom() + 2.0;
+    }
+    rect
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_scale_lengths() {
+        assert_eq!(nice_scale(100.0, 120.0).0, 10_000.0);
+        assert_eq!(nice_scale(1.0, 120.0).0, 100.0);
+        assert_eq!(nice_scale(30.0, 120.0).0, 2000.0);
+    }
+}

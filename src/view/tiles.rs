@@ -1,0 +1,262 @@
+//! Base layers: OpenStreetMap tiles, another XYZ server, a PMTiles archive, or only the offline
+//! basemap. Whatever tiles do not arrive leave the offline basemap visible underneath.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use walkers::sources::{Attribution, TileSource};
+use walkers::{HeaderValue, HttpOptions, HttpTiles, PmTiles, TileId, TilePiece, Tiles};
+
+use super::basemap;
+
+/// The User-Agent sent to tile servers: OSM blocks library defaults and asks for contact details.
+pub fn user_agent() -> String {
+    format!(
+        "incident-map/{} (+{})",
+        env!("CARGO_PKG_VERSION"),
+        env!("CARGO_PKG_REPOSITORY")
+    )
+}
+
+/// OpenStreetMap's tile URL template.
+pub const OSM_TEMPLATE: &str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
+/// OpenStreetMap's required attribution.
+pub const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors";
+/// Where the OSM attribution links to.
+pub const OSM_COPYRIGHT: &str = "https://www.openstreetmap.org/copyright";
+
+/// Which base layer the map shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BaseLayer {
+    /// OpenStreetMap standard tiles over the offline basemap.
+    Osm,
+    /// Only the bundled offline basemap.
+    Offline,
+    /// Another XYZ tile server.
+    Xyz {
+        /// URL template with `{z}`, `{x}` and `{y}`.
+        template: String,
+        /// Attribution the server requires.
+        attribution: String,
+    },
+    /// A local raster PMTiles archive.
+    PmTiles {
+        /// The archive.
+        path: PathBuf,
+        /// Attribution of its data.
+        attribution: String,
+    },
+}
+
+impl BaseLayer {
+    /// Attribution text and link for the map corner (the offline basemap is always credited,
+    /// since it shows wherever tiles are missing).
+    pub fn attribution(&self) -> (String, Option<String>) {
+        match self {
+            BaseLayer::Osm => (
+                format!("{OSM_ATTRIBUTION} | {}", basemap::ATTRIBUTION),
+                Some(OSM_COPYRIGHT.into()),
+            ),
+            BaseLayer::Offline => (basemap::ATTRIBUTION.into(), None),
+            BaseLayer::Xyz { attribution, .. } | BaseLayer::PmTiles { attribution, .. } => {
+                let a = if attribution.trim().is_empty() {
+                    "tiles: unattributed source"
+                } else {
+                    attribution.trim()
+                };
+                (format!("{a} | {}", basemap::ATTRIBUTION), None)
+            }
+        }
+    }
+
+    /// Short name for menus and the status bar.
+    pub fn label(&self) -> &'static str {
+        match self {
+            BaseLayer::Osm => "OpenStreetMap",
+            BaseLayer::Offline => "Offline basemap",
+            BaseLayer::Xyz { .. } => "Custom XYZ tiles",
+            BaseLayer::PmTiles { .. } => "PMTiles archive",
+        }
+    }
+}
+
+/// Checks an XYZ URL template.
+pub fn check_template(t: &str) -> Result<(), String> {
+    let t = t.trim();
+    if !(t.starts_with("http://") || t.starts_with("https://")) {
+        return Err(format!(
+            "tile URL '{t}' must start with http:// or https://"
+        ));
+    }
+    for k in ["{z}", "{x}", "{y}"] {
+        if !t.contains(k) {
+            return Err(format!("tile URL '{t}' lacks {k}"));
+        }
+    }
+    Ok(())
+}
+
+/// An XYZ server from a URL template.
+struct Template {
+    template: String,
+}
+
+impl TileSource for Template {
+    fn tile_url(&self, id: TileId) -> String {
+        self.template
+            .replace("{z}", &id.zoom.to_string())
+            .replace("{x}", &id.x.to_string())
+            .replace("{y}", &id.y.to_string())
+    }
+
+    fn attribution(&self) -> Attribution {
+        // The view draws the attribution itself.
+        Attribution {
+            text: "",
+            url: "",
+            logo_light: None,
+            logo_dark: None,
+        }
+    }
+}
+
+/// The tile cache directory for a template (under the XDG cache dir).
+pub fn cache_dir(template: &str) -> Option<PathBuf> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in template.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let name = if template == OSM_TEMPLATE {
+        "osm".to_string()
+    } else {
+        format!("xyz-{h:016x}")
+    };
+    dirs::cache_dir().map(|d| d.join("incident-map").join("tiles").join(name))
+}
+
+/// HTTP tiles from `template` with our User-Agent, the disk cache and default parallelism.
+pub fn http_tiles(template: &str, ctx: &egui::Context) -> Result<HttpTiles, String> {
+    check_template(template)?;
+    let ua = HeaderValue::from_str(&user_agent()).map_err(|e| e.to_string())?;
+    let options = HttpOptions {
+        cache: cache_dir(template),
+        user_agent: Some(ua),
+        ..Default::default()
+    };
+    Ok(HttpTiles::with_options(
+        Template {
+            template: template.trim().to_string(),
+        },
+        options,
+        ctx.clone(),
+    ))
+}
+
+/// Tiles from a local raster PMTiles archive (256-pixel tiles).
+pub fn pmtiles(path: &Path, ctx: &egui::Context) -> Result<PmTiles, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut magic = [0u8; 7];
+    std::io::Read::read_exact(&mut &f, &mut magic)
+        .map_err(|_| format!("{}: not a PMTiles archive", path.display()))?;
+    if &magic != b"PMTiles" {
+        return Err(format!("{}: not a PMTiles archive", path.display()));
+    }
+    Ok(PmTiles::with_style_and_tile_size(
+        path,
+        Default::default(),
+        256,
+        ctx.clone(),
+    ))
+}
+
+/// Builds the tiles of a base layer (`None` for the offline basemap alone).
+pub fn make_tiles(layer: &BaseLayer, ctx: &egui::Context) -> Result<Option<TrackedTiles>, String> {
+    let inner: Box<dyn Tiles + Send> = match layer {
+        BaseLayer::Offline => return Ok(None),
+        BaseLayer::Osm => Box::new(http_tiles(OSM_TEMPLATE, ctx)?),
+        BaseLayer::Xyz { template, .. } => Box::new(http_tiles(template, ctx)?),
+        BaseLayer::PmTiles { path, .. } => Box::new(pmtiles(path, ctx)?),
+    };
+    Ok(Some(TrackedTiles {
+        inner,
+        requested: 0,
+        shown: 0,
+    }))
+}
+
+/// Tiles that count, per frame, how many were asked for and how many could be shown.
+pub struct TrackedTiles {
+    inner: Box<dyn Tiles + Send>,
+    /// Tiles asked for since [`TrackedTiles::reset`].
+    pub requested: usize,
+    /// Of those, how many were available.
+    pub shown: usize,
+}
+
+impl TrackedTiles {
+    /// Starts a new frame's count.
+    pub fn reset(&mut self) {
+        self.requested = 0;
+        self.shown = 0;
+    }
+
+    /// Tiles still downloading.
+    pub fn in_progress(&self) -> usize {
+        self.inner.stats().in_progress
+    }
+}
+
+impl Tiles for TrackedTiles {
+    fn at(&mut self, tile_id: TileId) -> Option<TilePiece> {
+        self.requested += 1;
+        let t = self.inner.at(tile_id);
+        if t.is_some() {
+            self.shown += 1;
+        }
+        t
+    }
+
+    fn attribution(&self) -> Attribution {
+        self.inner.attribution()
+    }
+
+    fn tile_size(&self) -> u32 {
+        self.inner.tile_size()
+    }
+
+    fn stats(&self) -> walkers::Stats {
+        self.inner.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_and_agent() {
+        assert!(check_template("https://a/{z}/{x}/{y}.png").is_ok());
+        assert!(check_template("https://a/{z}/{x}.png").is_err());
+        assert!(check_template("file:///{z}/{x}/{y}").is_err());
+        let t = Template {
+            template: "http://h/{z}/{x}/{y}.png".into(),
+        };
+        assert_eq!(
+            t.tile_url(TileId {
+                x: 3,
+                y: 5,
+                zoom: 4
+            }),
+            "http://h/4/3/5.png"
+        );
+        assert!(user_agent().starts_with("incident-map/0."));
+        assert!(user_agent().contains("(+https://"));
+        assert!(
+            BaseLayer::Osm
+                .attribution()
+                .0
+                .contains("© OpenStreetMap contributors")
+        );
+    }
+}
