@@ -26,12 +26,70 @@ pub const BAD_INPUT: i32 = 1;
 pub const USAGE: i32 = 2;
 
 /// incident-map: load, check, filter and map publicly reported security incidents.
+///
+/// With no command it opens the map window on FILEs (or, with none, the last session's files or
+/// the bundled dataset).
 #[derive(Debug, Parser)]
-#[command(name = "incident-map", version, about)]
+#[command(
+    name = "incident-map",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (none: open the window).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    /// Incident files or directories to open in the window.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Base layer.
+    #[command(flatten)]
+    pub base: BaseArgs,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// Base layer choice, shared by the window and exports.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BaseArgs {
+    /// Another XYZ tile server: URL template with {z}, {x} and {y}.
+    #[arg(long, value_name = "TEMPLATE", value_parser = parse_template)]
+    pub tile_url: Option<String>,
+    /// Attribution the --tile-url server requires.
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub tile_attribution: String,
+    /// A local raster PMTiles archive as the base layer.
+    #[arg(long, value_name = "FILE", conflicts_with = "tile_url")]
+    pub pmtiles: Option<PathBuf>,
+    /// Only the bundled offline basemap (no tile requests).
+    #[arg(long, conflicts_with_all = ["tile_url", "pmtiles"])]
+    pub offline: bool,
+}
+
+fn parse_template(s: &str) -> Result<String, String> {
+    crate::view::tiles::check_template(s).map(|_| s.trim().to_string())
+}
+
+impl BaseArgs {
+    /// The base layer asked for, if any.
+    pub fn base(&self) -> Option<crate::view::tiles::BaseLayer> {
+        use crate::view::tiles::BaseLayer;
+        if self.offline {
+            Some(BaseLayer::Offline)
+        } else if let Some(t) = &self.tile_url {
+            Some(BaseLayer::Xyz {
+                template: t.clone(),
+                attribution: self.tile_attribution.clone(),
+            })
+        } else {
+            self.pmtiles.as_ref().map(|p| BaseLayer::PmTiles {
+                path: p.clone(),
+                attribution: self.tile_attribution.clone(),
+            })
+        }
+    }
 }
 
 /// Subcommands.
@@ -175,8 +233,21 @@ where
         }
     };
     match cli.command {
-        Command::Check(a) => check(&a, out, err),
-        Command::Filter(a) => filter(&a, out, err),
+        Some(Command::Check(a)) => check(&a, out, err),
+        Some(Command::Filter(a)) => filter(&a, out, err),
+        None => {
+            if let Some(p) = &cli.base.pmtiles
+                && !p.is_file()
+            {
+                let _ = writeln!(err, "error: --pmtiles {}: no such file", p.display());
+                return USAGE;
+            }
+            crate::app::run_window(crate::app::WindowOptions {
+                files: cli.files,
+                base: cli.base.base(),
+                overrides: cli.columns.overrides(),
+            })
+        }
     }
 }
 

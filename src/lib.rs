@@ -5,6 +5,7 @@
 //! [`store::Store`]; [`query`] filters it into a [`query::Selection`]; [`output`] writes a
 //! selection back out; [`cli`] wires these to the command line.
 
+pub mod app;
 pub mod atomic;
 pub mod cli;
 pub mod cluster;
@@ -13,6 +14,7 @@ pub mod import;
 pub mod model;
 pub mod output;
 pub mod query;
+pub mod record;
 pub mod store;
 pub mod synth;
 pub mod view;

@@ -11,7 +11,7 @@ use crate::store::{Format, Store};
 const MAX_SPAN_DAYS: Day = 366;
 
 /// A geographic box in degrees.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BBox {
     /// West edge.
     pub min_lon: f64,
@@ -64,7 +64,7 @@ impl BBox {
 }
 
 /// What to show. Empty fields do not filter.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Filter {
     /// First day, inclusive.
     pub from: Option<Day>,
@@ -148,6 +148,43 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// The part of this selection whose type is in `keep` (indexed by type id), with counts
+    /// recomputed: cheaper than filtering the store again when only the type toggles differ.
+    pub fn restrict_types(&self, store: &Store, keep: &[bool]) -> Selection {
+        let mut out = Selection {
+            indices: Vec::with_capacity(self.indices.len()),
+            type_counts: vec![0; self.type_counts.len()],
+            first_day: self.first_day,
+            day_counts: vec![0; self.day_counts.len()],
+        };
+        for &i in &self.indices {
+            let k = store.kind[i as usize] as usize;
+            if keep.get(k).copied().unwrap_or(true) {
+                out.indices.push(i);
+                out.type_counts[k] += 1;
+                if let Some(c) = out
+                    .day_counts
+                    .get_mut((store.day[i as usize] - self.first_day) as usize)
+                {
+                    *c += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// `[min_lon, min_lat, max_lon, max_lat]` of the selected incidents.
+    pub fn bbox(&self, store: &Store) -> Option<[f64; 4]> {
+        let mut it = self
+            .indices
+            .iter()
+            .map(|&i| (store.lon[i as usize], store.lat[i as usize]));
+        let (x, y) = it.next()?;
+        Some(it.fold([x, y, x, y], |b, (x, y)| {
+            [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)]
+        }))
+    }
+
     /// Number of incidents selected.
     pub fn len(&self) -> usize {
         self.indices.len()

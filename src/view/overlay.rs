@@ -39,7 +39,12 @@ pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bo
                 .inner_margin(8.0)
                 .show(ui, |ui| {
                     ui.style_mut().visuals.override_text_color = Some(Color32::from_gray(30));
-                    ui.label(egui::RichText::new("Legend").strong().size(12.0));
+                    ui.label(
+                        egui::RichText::new("Legend")
+                            .strong()
+                            .size(12.0)
+                            .color(Color32::from_gray(30)),
+                    );
                     for e in entries {
                         let row = ui.horizontal(|ui| {
                             let (r, _) = ui.allocate_exact_size(vec2(16.0, 16.0), Sense::hover());

@@ -1,0 +1,839 @@
+//! The window's panels: menu, filters, details, table, timeline, status bar and dialogs.
+
+use std::path::PathBuf;
+
+use egui::{Color32, RichText, Sense, Stroke, vec2};
+
+use super::App;
+use crate::date::{format_day, parse_ymd};
+use crate::record::{details as record_details, safe_links};
+use crate::view::palette;
+use crate::view::tiles::{BaseLayer, OSM_TEMPLATE, check_template};
+
+/// Longest text shown for one field before it is cut (untrusted data can be huge).
+pub const MAX_FIELD_CHARS: usize = 2_000;
+
+/// Makes untrusted text safe to lay out: control characters become spaces (newlines and tabs
+/// kept in multi-line text), and very long text is cut with a note.
+pub fn clean(s: &str, multiline: bool) -> String {
+    let mut out: String = s
+        .chars()
+        .take(MAX_FIELD_CHARS)
+        .map(|c| {
+            if c.is_control() && !(multiline && (c == '\n' || c == '\t')) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect();
+    let n = s.chars().count();
+    if n > MAX_FIELD_CHARS {
+        out.push_str(&format!("… ({} more characters)", n - MAX_FIELD_CHARS));
+    }
+    out
+}
+
+/// Text fields of the settings and "open path" dialogs.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsForm {
+    /// Whether the tile settings window is open.
+    pub show_tiles: bool,
+    /// XYZ template being edited.
+    pub xyz: String,
+    /// Its attribution.
+    pub xyz_attribution: String,
+    /// PMTiles path being edited.
+    pub pmtiles: String,
+    /// PMTiles attribution.
+    pub pmtiles_attribution: String,
+    /// Error of the last attempt.
+    pub error: Option<String>,
+    /// Whether the "open path" window is open.
+    pub show_open_path: bool,
+    /// Path typed there.
+    pub open_path: String,
+    /// Whether the shortcuts window is open.
+    pub show_help: bool,
+}
+
+impl SettingsForm {
+    /// Fields filled from the current base layer.
+    pub fn from_base(b: &BaseLayer) -> SettingsForm {
+        let mut f = SettingsForm {
+            xyz: OSM_TEMPLATE.into(),
+            xyz_attribution: "© OpenStreetMap contributors".into(),
+            ..Default::default()
+        };
+        match b {
+            BaseLayer::Xyz {
+                template,
+                attribution,
+            } => {
+                f.xyz = template.clone();
+                f.xyz_attribution = attribution.clone();
+            }
+            BaseLayer::PmTiles { path, attribution } => {
+                f.pmtiles = path.display().to_string();
+                f.pmtiles_attribution = attribution.clone();
+            }
+            _ => {}
+        }
+        f
+    }
+}
+
+/// File, View and Help menus.
+pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
+    egui::Panel::top("menu").show(ui, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open…  (Ctrl+O)").clicked() {
+                    app.open_dialog(&ui.ctx().clone(), false);
+                }
+                if ui.button("Add files…").clicked() {
+                    app.open_dialog(&ui.ctx().clone(), true);
+                }
+                if ui.button("Open path…").clicked() {
+                    app.settings.show_open_path = true;
+                }
+                if ui.button("Open bundled dataset").clicked()
+                    && let Some(p) = super::bundled_dataset()
+                {
+                    app.open(&ui.ctx().clone(), vec![p]);
+                }
+                ui.separator();
+                if ui.button("Quit").clicked() {
+                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            });
+            ui.menu_button("View", |ui| {
+                let ctx = ui.ctx().clone();
+                ui.label("Base layer");
+                if ui
+                    .radio(
+                        matches!(app.base, BaseLayer::Osm),
+                        "OpenStreetMap (online, offline fallback)",
+                    )
+                    .clicked()
+                {
+                    app.set_base(&ctx, BaseLayer::Osm);
+                }
+                if ui
+                    .radio(
+                        matches!(app.base, BaseLayer::Offline),
+                        "Offline basemap (Natural Earth)",
+                    )
+                    .clicked()
+                {
+                    app.set_base(&ctx, BaseLayer::Offline);
+                }
+                if ui
+                    .radio(
+                        matches!(app.base, BaseLayer::Xyz { .. } | BaseLayer::PmTiles { .. }),
+                        "Other tiles…",
+                    )
+                    .clicked()
+                {
+                    app.settings.show_tiles = true;
+                }
+                ui.separator();
+                if ui.button("Fit to filtered incidents").clicked() {
+                    app.fit_to_selection();
+                }
+                ui.checkbox(&mut app.show_table, "Incident table");
+            });
+            ui.menu_button("Help", |ui| {
+                if ui.button("Shortcuts").clicked() {
+                    app.settings.show_help = true;
+                }
+            });
+        });
+    });
+}
+
+/// Progress bar and Cancel while files load.
+pub fn loading_bar(app: &mut App, ui: &mut egui::Ui) {
+    let Some(l) = &app.loader else { return };
+    let frac = l.control.fraction();
+    let names = l
+        .files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map_or(f.display().to_string(), |n| n.to_string_lossy().into())
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut cancel = false;
+    egui::Panel::top("loading").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Loading {}", clean(&names, false)));
+            ui.add(
+                egui::ProgressBar::new(frac)
+                    .show_percentage()
+                    .desired_width(260.0),
+            );
+            cancel = ui.button("Cancel").clicked();
+        });
+    });
+    if cancel {
+        l.cancel();
+    }
+    ui.ctx()
+        .request_repaint_after(std::time::Duration::from_millis(100));
+}
+
+/// Cursor position, counts and tile status.
+pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
+    egui::Panel::bottom("status").show(ui, |ui| {
+        ui.horizontal(|ui| {
+            match app.cursor {
+                Some((lon, lat)) => ui.monospace(format!("{lat:>9.5}, {lon:>10.5}")),
+                None => ui.monospace(format!("{:>21}", "")),
+            };
+            ui.separator();
+            let total = app.data.as_ref().map_or(0, |d| d.store.len());
+            ui.label(format!(
+                "{} of {} incidents selected",
+                app.selection.len(),
+                total
+            ));
+            if let Some(s) = &app.screen {
+                ui.separator();
+                ui.label(format!("zoom {:.1}", s.zoom));
+            }
+            ui.separator();
+            match (&app.tiles, &app.tiles_error) {
+                (_, Some(e)) => ui.colored_label(
+                    Color32::from_rgb(0xB0, 0x30, 0x20),
+                    format!("tiles unavailable: {} — offline basemap", clean(e, false)),
+                ),
+                (Some(t), None) => {
+                    let loading = t.in_progress();
+                    let missing = t.requested.saturating_sub(t.shown);
+                    let text = if missing == 0 {
+                        format!("{}: all tiles shown", app.base.label())
+                    } else if loading > 0 {
+                        format!(
+                            "{}: {loading} loading, offline basemap meanwhile",
+                            app.base.label()
+                        )
+                    } else {
+                        format!(
+                            "{}: {missing} tile(s) unavailable — offline basemap shown",
+                            app.base.label()
+                        )
+                    };
+                    ui.label(text)
+                }
+                (None, None) => ui.label("Offline basemap"),
+            };
+            if let Some(m) = &app.message {
+                ui.separator();
+                ui.colored_label(Color32::from_rgb(0xB0, 0x30, 0x20), clean(m, false));
+            }
+        });
+    });
+}
+
+fn date_field(ui: &mut egui::Ui, label: &str, text: &mut String) -> (bool, bool) {
+    let valid = text.trim().is_empty() || parse_ymd(text).is_ok();
+    let lab = ui.label(label);
+    let mut edit = egui::TextEdit::singleline(text)
+        .desired_width(96.0)
+        .hint_text("YYYY-MM-DD");
+    if !valid {
+        edit = edit.text_color(Color32::from_rgb(0xC0, 0x20, 0x20));
+    }
+    let r = ui.add(edit).labelled_by(lab.id);
+    let commit = r.lost_focus() || (r.has_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+    (commit, valid)
+}
+
+/// The filter panel: dates, types, text, counts.
+pub fn filters(app: &mut App, ui: &mut egui::Ui) {
+    egui::ScrollArea::vertical().show(ui, |ui| {
+        ui.heading("Filters");
+        ui.label(RichText::new("Dates (inclusive)").strong());
+        let mut commit = false;
+        let mut valid = true;
+        egui::Grid::new("dates").num_columns(2).show(ui, |ui| {
+            let (c, v) = date_field(ui, "From", &mut app.from_text);
+            commit |= c;
+            valid &= v;
+            ui.end_row();
+            let (c, v) = date_field(ui, "To", &mut app.to_text);
+            commit |= c;
+            valid &= v;
+            ui.end_row();
+        });
+        if commit && valid {
+            let from = parse_ymd(&app.from_text).ok();
+            let to = parse_ymd(&app.to_text).ok();
+            let (from, to) = match (from, to) {
+                (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
+                x => x,
+            };
+            if (from, to) != (app.filter.from, app.filter.to) {
+                app.set_dates(from, to);
+            }
+        }
+        if !valid {
+            ui.colored_label(Color32::from_rgb(0xC0, 0x20, 0x20), "Dates are YYYY-MM-DD");
+        }
+        if (app.filter.from.is_some() || app.filter.to.is_some())
+            && ui.button("All dates").clicked()
+        {
+            app.set_dates(None, None);
+        }
+        ui.separator();
+        ui.label(RichText::new("Search").strong());
+        let lab = ui.label("Text");
+        let r = ui
+            .add(
+                egui::TextEdit::singleline(&mut app.text_query)
+                    .hint_text("place, notes, actors, source (Ctrl+F)"),
+            )
+            .labelled_by(lab.id);
+        if app.focus_search {
+            r.request_focus();
+            app.focus_search = false;
+        }
+        if r.changed() {
+            let q = app.text_query.clone();
+            app.set_text(&q);
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Types").strong());
+            if ui.small_button("All").clicked() {
+                app.hidden.clear();
+                app.dirty = true;
+            }
+            if ui.small_button("None").clicked()
+                && let Some(d) = &app.data
+            {
+                app.hidden = d.store.types.names().map(String::from).collect();
+                app.dirty = true;
+            }
+        });
+        let entries = app.legend_entries();
+        for e in entries {
+            let (color, sym) = palette::style(&e.name);
+            ui.horizontal(|ui| {
+                let (r, _) = ui.allocate_exact_size(vec2(14.0, 14.0), Sense::hover());
+                ui.painter().add(palette::symbol_shape(
+                    sym,
+                    r.center(),
+                    5.0,
+                    color,
+                    Stroke::new(1.0, Color32::WHITE),
+                ));
+                let mut shown = e.shown;
+                if ui
+                    .checkbox(
+                        &mut shown,
+                        format!("{} ({})", clean(&e.name, false), e.count),
+                    )
+                    .changed()
+                {
+                    app.toggle_type(&e.name);
+                }
+            });
+        }
+        ui.separator();
+        let total = app.data.as_ref().map_or(0, |d| d.store.len());
+        ui.label(format!("{} of {} incidents", app.selection.len(), total));
+        if ui.button("Fit to filtered incidents").clicked() {
+            app.fit_to_selection();
+        }
+    });
+}
+
+fn badge(ui: &mut egui::Ui, text: &str, approximate: bool) {
+    let color = if approximate {
+        Color32::from_rgb(0xB3, 0x6B, 0x00)
+    } else {
+        Color32::from_rgb(0x2E, 0x7D, 0x32)
+    };
+    egui::Frame::new()
+        .stroke(Stroke::new(1.0, color))
+        .corner_radius(3.0)
+        .inner_margin(vec2(4.0, 0.0))
+        .show(ui, |ui| {
+            ui.label(RichText::new(text).small().color(color));
+        });
+}
+
+/// A source: its text without the URLs, then each http(s) URL as a link that opens in the
+/// system browser. Other schemes stay in the text and are never opened.
+fn links(ui: &mut egui::Ui, text: &str) {
+    let cleaned = clean(text, false);
+    let urls = safe_links(&cleaned);
+    let mut rest = cleaned.clone();
+    for u in &urls {
+        rest = rest.replace(u.as_str(), "");
+    }
+    let rest = rest
+        .trim_matches(|c: char| c.is_whitespace() || c == ';' || c == ',')
+        .to_string();
+    if !rest.is_empty() {
+        ui.label(rest);
+    }
+    for u in urls {
+        ui.hyperlink_to(RichText::new(u.clone()).small(), u);
+    }
+}
+
+/// The details panel: the selected incident, an expanded stack, and load problems.
+pub fn details(app: &mut App, ui: &mut egui::Ui) {
+    egui::ScrollArea::vertical()
+        .id_salt("details-scroll")
+        .show(ui, |ui| {
+            ui.heading("Details");
+            let Some(d) = &app.data else {
+                ui.label("No data loaded.");
+                return;
+            };
+            if let Some(stack) = app.stack.clone() {
+                ui.label(
+                    RichText::new(format!("{} incidents at this exact place", stack.len()))
+                        .strong(),
+                );
+                egui::ScrollArea::vertical()
+                    .id_salt("stack")
+                    .max_height(180.0)
+                    .show_rows(ui, 18.0, stack.len(), |ui, rows| {
+                        for k in rows {
+                            let i = stack[k];
+                            let text = format!(
+                                "{}  {}  {}",
+                                d.store.date_string(i as usize),
+                                d.store.type_name(i as usize),
+                                d.store.place_name(i as usize)
+                            );
+                            if ui
+                                .selectable_label(app.selected == Some(i), clean(&text, false))
+                                .clicked()
+                            {
+                                app.selected = Some(i);
+                                app.scroll_table = true;
+                            }
+                        }
+                    });
+                if ui.small_button("Close list").clicked() {
+                    app.stack = None;
+                }
+                ui.separator();
+            }
+            match app.selected {
+                None => {
+                    ui.label("Click an incident on the map or in the table.");
+                }
+                Some(i) => {
+                    let r = record_details(&d.store, i as usize);
+                    ui.label(RichText::new(clean(&r.kind, false)).heading());
+                    if !r.category.is_empty() {
+                        ui.label(RichText::new(clean(&r.category, false)).weak());
+                    }
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new(&r.date).strong());
+                        if let Some(t) = &r.time {
+                            ui.label(t);
+                        }
+                        badge(
+                            ui,
+                            &format!("date: {}", r.date_precision),
+                            r.date_precision != "day",
+                        );
+                    });
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(clean(&r.place, false));
+                        badge(
+                            ui,
+                            &format!("location: {}", r.loc_precision),
+                            r.loc_precision != "exact",
+                        );
+                    });
+                    ui.label(
+                        RichText::new(format!("{:.5}, {:.5}", r.lon_lat.1, r.lon_lat.0))
+                            .monospace()
+                            .small(),
+                    );
+                    let cas = match (r.fatalities, r.injuries) {
+                        (None, None) => "Casualties not reported".to_string(),
+                        (f, i) => format!(
+                            "Killed: {} · Injured: {}",
+                            f.map_or("not reported".into(), |v| v.to_string()),
+                            i.map_or("not reported".into(), |v| v.to_string())
+                        ),
+                    };
+                    ui.label(cas);
+                    for desc in &r.description {
+                        ui.separator();
+                        ui.label(clean(desc, true));
+                    }
+                    if !r.actors.is_empty() {
+                        ui.separator();
+                        ui.label(RichText::new("Actors").strong());
+                        for a in &r.actors {
+                            ui.label(clean(a, false));
+                        }
+                    }
+                    ui.separator();
+                    ui.label(RichText::new("Sources").strong());
+                    if r.sources.is_empty() {
+                        ui.label("No source given in the data.");
+                    }
+                    for s in &r.sources {
+                        links(ui, s);
+                    }
+                    egui::CollapsingHeader::new(format!("All {} fields", r.fields.len()))
+                        .id_salt("fields")
+                        .show(ui, |ui| {
+                            egui::Grid::new("fields-grid")
+                                .num_columns(2)
+                                .striped(true)
+                                .show(ui, |ui| {
+                                    for (k, v) in &r.fields {
+                                        ui.label(RichText::new(clean(k, false)).small().strong());
+                                        ui.label(RichText::new(clean(v, true)).small());
+                                        ui.end_row();
+                                    }
+                                });
+                            ui.label(
+                                RichText::new(format!("from {}", clean(&r.origin, false)))
+                                    .small()
+                                    .weak(),
+                            );
+                        });
+                }
+            }
+            ui.separator();
+            let n = d.problems.len() + d.errors.len();
+            egui::CollapsingHeader::new(format!("Load problems ({n})"))
+                .id_salt("problems")
+                .default_open(!d.errors.is_empty())
+                .show(ui, |ui| {
+                    if n == 0 {
+                        ui.label("None.");
+                    }
+                    for e in &d.errors {
+                        ui.colored_label(
+                            Color32::from_rgb(0xB0, 0x30, 0x20),
+                            clean(&e.to_string(), false),
+                        );
+                    }
+                    let problems = &d.problems;
+                    egui::ScrollArea::vertical()
+                        .id_salt("problem-list")
+                        .max_height(240.0)
+                        .show_rows(ui, 16.0, problems.len(), |ui, rows| {
+                            for k in rows {
+                                ui.label(
+                                    RichText::new(clean(&problems[k].to_string(), false))
+                                        .small()
+                                        .monospace(),
+                                );
+                            }
+                        });
+                });
+        });
+}
+
+/// The timeline with its playback controls.
+pub fn timeline_panel(app: &mut App, ui: &mut egui::Ui) {
+    let Some((first, _)) = app.data.as_ref().and_then(|d| d.store.day_range()) else {
+        ui.label("Timeline: no data");
+        return;
+    };
+    ui.horizontal(|ui| {
+        let label = if app.timeline.playing {
+            "Pause"
+        } else {
+            "Play"
+        };
+        if ui.button(label).on_hover_text("Space").clicked() {
+            app.toggle_play();
+        }
+        egui::ComboBox::from_label("mode")
+            .selected_text(if app.timeline.cumulative {
+                "Cumulative"
+            } else {
+                "Sliding window"
+            })
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut app.timeline.cumulative, false, "Sliding window");
+                ui.selectable_value(&mut app.timeline.cumulative, true, "Cumulative");
+            });
+        egui::ComboBox::from_label("speed")
+            .selected_text(speed_name(app.timeline.days_per_second))
+            .show_ui(ui, |ui| {
+                for v in [1.0, 7.0, 30.0, 91.0, 365.0] {
+                    ui.selectable_value(&mut app.timeline.days_per_second, v, speed_name(v));
+                }
+            });
+        egui::ComboBox::from_label("bars")
+            .selected_text(format!("{:?}", app.timeline.bin))
+            .show_ui(ui, |ui| {
+                use super::timeline::Bin;
+                for b in [Bin::Auto, Bin::Day, Bin::Week, Bin::Month] {
+                    ui.selectable_value(&mut app.timeline.bin, b, format!("{b:?}"));
+                }
+            });
+        let range = match (app.filter.from, app.filter.to) {
+            (None, None) => "all dates".to_string(),
+            (f, t) => format!(
+                "{} – {}",
+                f.map(format_day).unwrap_or("…".into()),
+                t.map(format_day).unwrap_or("…".into())
+            ),
+        };
+        ui.label(RichText::new(range).strong());
+        ui.label(
+            RichText::new("drag to select, double-click to clear")
+                .weak()
+                .small(),
+        );
+    });
+    let counts = app.timeline_sel.day_counts.clone();
+    let first = if app.timeline_sel.day_counts.is_empty() {
+        first
+    } else {
+        app.timeline_sel.first_day
+    };
+    let (mut f, mut t) = (app.filter.from, app.filter.to);
+    if app.timeline.show(ui, &counts, first, &mut f, &mut t) {
+        app.set_dates(f, t);
+    }
+}
+
+fn speed_name(v: f64) -> &'static str {
+    match v as i64 {
+        1 => "1 day/s",
+        7 => "1 week/s",
+        30 => "1 month/s",
+        91 => "1 quarter/s",
+        _ => "1 year/s",
+    }
+}
+
+fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
+    ui.add(egui::Label::new(text).truncate().selectable(false));
+}
+
+/// The table of filtered incidents, sorted by date, synced with the map.
+pub fn table(app: &mut App, ui: &mut egui::Ui) {
+    use egui_extras::{Column, TableBuilder};
+    let Some(d) = &app.data else { return };
+    let rows = &app.selection.indices;
+    let mut clicked = None;
+    let scroll_to = if app.scroll_table {
+        app.selected.and_then(|s| rows.binary_search(&s).ok())
+    } else {
+        None
+    };
+    app.scroll_table = false;
+    let mut tb = TableBuilder::new(ui)
+        .striped(true)
+        .resizable(true)
+        .sense(Sense::click())
+        .column(Column::exact(86.0))
+        .column(Column::exact(48.0))
+        .column(Column::initial(170.0).at_least(60.0))
+        .column(Column::initial(200.0).at_least(60.0))
+        .column(Column::exact(110.0))
+        .column(Column::exact(60.0))
+        .column(Column::remainder().at_least(80.0));
+    if let Some(r) = scroll_to {
+        tb = tb.scroll_to_row(r, Some(egui::Align::Center));
+    }
+    tb.header(18.0, |mut h| {
+        for name in [
+            "Date",
+            "Time",
+            "Type",
+            "Place",
+            "Precision",
+            "Killed",
+            "Source",
+        ] {
+            h.col(|ui| {
+                ui.strong(name);
+            });
+        }
+    })
+    .body(|body| {
+        body.rows(18.0, rows.len(), |mut row| {
+            let i = rows[row.index()] as usize;
+            let s = &d.store;
+            row.set_selected(app.selected == Some(i as u32));
+            row.col(|ui| {
+                cell(ui, s.date_string(i));
+            });
+            row.col(|ui| {
+                cell(
+                    ui,
+                    crate::record::format_time(s.minute[i], i16::MIN).unwrap_or_default(),
+                );
+            });
+            row.col(|ui| {
+                cell(ui, clean(s.type_name(i), false));
+            });
+            row.col(|ui| {
+                cell(ui, clean(s.place_name(i), false));
+            });
+            row.col(|ui| {
+                cell(
+                    ui,
+                    format!(
+                        "{} / {}",
+                        s.date_precision[i].name(),
+                        s.loc_precision[i].name()
+                    ),
+                );
+            });
+            row.col(|ui| {
+                if s.fatalities[i] >= 0 {
+                    cell(ui, s.fatalities[i].to_string());
+                }
+            });
+            row.col(|ui| {
+                let r = record_details(s, i);
+                cell(ui, clean(&r.sources.join("; "), false));
+            });
+            if row.response().clicked() {
+                clicked = Some(i as u32);
+            }
+        });
+    });
+    if let Some(i) = clicked {
+        app.selected = Some(i);
+        app.stack = None;
+        if let Some(d) = &app.data {
+            let (lon, lat) = (d.store.lon[i as usize], d.store.lat[i as usize]);
+            if let Some(s) = app.screen
+                && !s.rect.shrink(30.0).contains(s.lonlat_to_screen(lon, lat))
+            {
+                app.memory.center_at(walkers::lon_lat(lon, lat));
+            }
+        }
+    }
+}
+
+/// Floating windows: other tiles, open path, shortcuts.
+pub fn windows(app: &mut App, ctx: &egui::Context) {
+    let mut open = app.settings.show_tiles;
+    egui::Window::new("Other tiles")
+        .open(&mut open)
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.label("XYZ tile server (URL with {z}, {x}, {y})");
+            ui.text_edit_singleline(&mut app.settings.xyz);
+            ui.label("Attribution it requires");
+            ui.text_edit_singleline(&mut app.settings.xyz_attribution);
+            if ui.button("Use XYZ server").clicked() {
+                match check_template(&app.settings.xyz) {
+                    Ok(()) => {
+                        let base = if app.settings.xyz.trim() == OSM_TEMPLATE {
+                            BaseLayer::Osm
+                        } else {
+                            BaseLayer::Xyz {
+                                template: app.settings.xyz.trim().into(),
+                                attribution: app.settings.xyz_attribution.clone(),
+                            }
+                        };
+                        app.set_base(ctx, base);
+                        app.settings.error = app.tiles_error.clone();
+                    }
+                    Err(e) => app.settings.error = Some(e),
+                }
+            }
+            ui.separator();
+            ui.label("Raster PMTiles archive (offline)");
+            ui.text_edit_singleline(&mut app.settings.pmtiles);
+            ui.label("Attribution of its data");
+            ui.text_edit_singleline(&mut app.settings.pmtiles_attribution);
+            ui.horizontal(|ui| {
+                if ui.button("Choose…").clicked()
+                    && let Some(p) = rfd::FileDialog::new()
+                        .add_filter("PMTiles", &["pmtiles"])
+                        .pick_file()
+                {
+                    app.settings.pmtiles = p.display().to_string();
+                }
+                if ui.button("Use PMTiles").clicked() {
+                    let base = BaseLayer::PmTiles {
+                        path: PathBuf::from(app.settings.pmtiles.trim()),
+                        attribution: app.settings.pmtiles_attribution.clone(),
+                    };
+                    app.set_base(ctx, base);
+                    app.settings.error = app.tiles_error.clone();
+                }
+            });
+            if let Some(e) = &app.settings.error {
+                ui.colored_label(Color32::from_rgb(0xC0, 0x20, 0x20), clean(e, false));
+            }
+        });
+    app.settings.show_tiles = open;
+
+    let mut open = app.settings.show_open_path;
+    let mut go = false;
+    egui::Window::new("Open path")
+        .open(&mut open)
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.label("File or directory to open (when no file dialog is available)");
+            let r = ui.text_edit_singleline(&mut app.settings.open_path);
+            go = ui.button("Open").clicked()
+                || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        });
+    if go && !app.settings.open_path.trim().is_empty() {
+        let p = PathBuf::from(app.settings.open_path.trim());
+        app.open(ctx, vec![p]);
+        open = false;
+    }
+    app.settings.show_open_path = open;
+
+    let mut open = app.settings.show_help;
+    egui::Window::new("Shortcuts")
+        .open(&mut open)
+        .resizable(false)
+        .show(ctx, |ui| {
+            egui::Grid::new("keys").num_columns(2).show(ui, |ui| {
+                for (k, v) in [
+                    ("Ctrl+O", "Open files"),
+                    ("Ctrl+F", "Search text"),
+                    ("+ / −", "Zoom in / out"),
+                    ("Space", "Play / pause the timeline"),
+                    ("Esc", "Clear the selection"),
+                    ("Double-click timeline", "All dates"),
+                    ("Drag files onto the window", "Add them"),
+                ] {
+                    ui.strong(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+        });
+    app.settings.show_help = open;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn untrusted_text_is_cleaned() {
+        assert_eq!(clean("a\u{0}b\u{1b}[2Jc", false), "a b [2Jc");
+        assert_eq!(clean("line\nnext", true), "line\nnext");
+        assert_eq!(clean("line\nnext", false), "line next");
+        assert_eq!(clean("x\u{202E}y", false), "xy");
+        let long = "z".repeat(5000);
+        let c = clean(&long, false);
+        assert!(c.len() < 2100 && c.ends_with("(3000 more characters)"));
+    }
+}

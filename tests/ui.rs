@@ -1,0 +1,234 @@
+//! The real window UI driven with egui_kittest: filters, legend, map clicks and details.
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use incident_map::app::{App, Saved, WindowOptions};
+use incident_map::view::tiles::BaseLayer;
+
+fn bundled() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")
+}
+
+/// The app on the bundled data, offline basemap, loaded and laid out.
+fn harness(size: egui::Vec2) -> Harness<'static, App> {
+    let mut h = Harness::builder().with_size(size).build_ui_state(
+        |ui, app: &mut App| app.ui(ui),
+        App::new(
+            &egui::Context::default(),
+            WindowOptions {
+                files: vec![bundled()],
+                base: Some(BaseLayer::Offline),
+                ..Default::default()
+            },
+            Some(Saved::default()),
+        ),
+    );
+    h.state_mut().finish_loading();
+    h.run_steps(4);
+    h
+}
+
+#[test]
+fn fits_all_incidents_on_first_load() {
+    let h = harness(egui::vec2(1280.0, 800.0));
+    let app = h.state();
+    let s = app.screen.expect("map drawn");
+    let d = app.data.as_ref().unwrap();
+    for i in 0..d.store.len() {
+        let p = s.lonlat_to_screen(d.store.lon[i], d.store.lat[i]);
+        assert!(
+            s.rect.contains(p),
+            "incident {i} at {p:?} outside {:?} (zoom {})",
+            s.rect,
+            s.zoom
+        );
+    }
+}
+
+fn selected_label(h: &Harness<'_, App>) -> String {
+    let n = h.state().selection.len();
+    let total = h.state().data.as_ref().map_or(0, |d| d.store.len());
+    let text = format!("{n} of {total} incidents selected");
+    // The status bar shows the same numbers.
+    h.get_by_label(&text);
+    text
+}
+
+#[test]
+fn legend_toggles_a_type() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    assert_eq!(selected_label(&h), "19 of 19 incidents selected");
+    let table_rows_before = h.state().selection.indices.clone();
+    h.get_by_label("Drone attack  5").click();
+    h.run_steps(3);
+    assert_eq!(selected_label(&h), "14 of 19 incidents selected");
+    assert!(h.state().hidden.contains("Drone attack"));
+    assert_eq!(
+        h.state().effective_filter().types.len(),
+        4,
+        "the window's filter is the CLI's Filter"
+    );
+    let d = h.state().data.as_ref().unwrap();
+    assert!(
+        h.state()
+            .selection
+            .indices
+            .iter()
+            .all(|&i| d.store.type_name(i as usize) != "Drone attack")
+    );
+    assert!(h.state().selection.indices.len() < table_rows_before.len());
+    // The type list shows it unchecked, the legend struck through; clicking again restores it.
+    h.get_by_label("Drone attack  5").click();
+    h.run_steps(3);
+    assert_eq!(selected_label(&h), "19 of 19 incidents selected");
+}
+
+#[test]
+fn typed_dates_filter_the_list() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let from = h.get_by_label("From");
+    from.click();
+    from.type_text("2021-06-05");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run();
+    let to = h.get_by_label("To");
+    to.click();
+    to.type_text("2021-06-06");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run_steps(3);
+    assert_eq!(selected_label(&h), "3 of 19 incidents selected");
+    let f = h.state().effective_filter();
+    assert_eq!(
+        f,
+        incident_map::query::Filter::default()
+            .with_from("2021-06-05")
+            .unwrap()
+            .with_to("2021-06-06")
+            .unwrap()
+    );
+    // The table lists exactly those, in date order.
+    let d = h.state().data.as_ref().unwrap();
+    let dates: Vec<String> = h
+        .state()
+        .selection
+        .indices
+        .iter()
+        .map(|&i| d.store.date_string(i as usize))
+        .collect();
+    assert_eq!(dates, vec!["2021-06-05", "2021-06-05", "2021-06-06"]);
+    h.get_by_label("Baghdad International Airport");
+    // A bad date is refused with a message and the filter is unchanged.
+    let from = h.get_by_label("From");
+    from.click();
+    from.type_text("x");
+    h.run();
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    h.get_by_label("Dates are YYYY-MM-DD");
+    assert_eq!(h.state().selection.len(), 3);
+}
+
+#[test]
+fn clicking_an_incident_shows_its_source() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    // Zoom to Baghdad airport so its incidents are single symbols.
+    {
+        let app = h.state_mut();
+        app.memory.center_at(walkers::lon_lat(44.2344, 33.2625));
+        let _ = app.memory.set_zoom(15.0);
+    }
+    h.run_steps(3);
+    let d = h.state().data.as_ref().unwrap();
+    let target = h
+        .state()
+        .markers()
+        .iter()
+        .find_map(|m| match &m.kind {
+            incident_map::view::MarkerKind::Stack(_) => Some(m.pos),
+            _ => None,
+        })
+        .expect("the airport's incidents are stacked at one coordinate");
+    let _ = d;
+    h.event(egui::Event::PointerMoved(target));
+    h.run();
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: target,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+    h.run_steps(3);
+    let stack = h.state().stack.clone().expect("stack expanded into a list");
+    assert_eq!(stack.len(), 2);
+    h.get_by_label("2 incidents at this exact place");
+    // Pick the interception from the list: its details show the source and its link.
+    let d = h.state().data.as_ref().unwrap();
+    let i = *stack
+        .iter()
+        .find(|&&i| d.store.type_name(i as usize) == "Interception")
+        .unwrap();
+    let label = "2021-06-05  Interception  Baghdad International Airport";
+    h.get_by_label(label).click();
+    h.run_steps(2);
+    assert_eq!(h.state().selected, Some(i));
+    h.get_by_label("SOFREP, \"Drone attacks against US interests in Iraq continue\"; AFP via Al Jazeera, 2021-06-06");
+    h.get_by_label("https://www.aljazeera.com/news/2021/6/6/two-drones-shot-down-above-iraq-base-housing-us-troops-military");
+    h.get_by_label("date: day");
+    h.get_by_label("location: exact");
+    // Esc clears the selection.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(h.state().selected, None);
+}
+
+#[test]
+fn clicking_a_single_symbol_selects_it() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    {
+        let app = h.state_mut();
+        app.memory.center_at(walkers::lon_lat(43.9632, 36.2376)); // Erbil airport
+        let _ = app.memory.set_zoom(9.0);
+        // Only 2021-02-15, the rocket attack.
+        app.set_dates(
+            incident_map::date::parse_ymd("2021-02-15").ok(),
+            incident_map::date::parse_ymd("2021-02-15").ok(),
+        );
+    }
+    h.run_steps(4);
+    let m = h.state().markers().first().cloned().expect("one marker");
+    let incident_map::view::MarkerKind::Incident(i) = m.kind else {
+        panic!("expected a single incident, got {:?}", m.kind)
+    };
+    h.event(egui::Event::PointerMoved(m.pos));
+    h.run();
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos: m.pos,
+            button: egui::PointerButton::Primary,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+    h.run_steps(3);
+    assert_eq!(h.state().selected, Some(i));
+    h.get_by_label("UPI, 2021-02-15; AP, 2021-02-16");
+    h.get_by_label("21:30 UTC+03:00");
+}
+
+#[test]
+fn text_search_and_fit() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let t = h.get_by_label("Text");
+    t.click();
+    t.type_text("erbil");
+    h.run_steps(3);
+    assert_eq!(selected_label(&h), "4 of 19 incidents selected");
+    h.get_by_label("Fit to filtered incidents").click();
+    h.run_steps(3);
+    let s = h.state().screen.unwrap();
+    assert!(s.zoom > 9.0, "fitted to one airport: zoom {}", s.zoom);
+}
