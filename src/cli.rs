@@ -237,7 +237,11 @@ where
         Some(Command::Filter(a)) => filter(&a, out, err),
         None => {
             if let Some(missing) = cli.files.iter().find(|f| !f.exists()) {
-                let _ = writeln!(err, "error: {}: no such file or directory, and not a command (check, filter)", missing.display());
+                let _ = writeln!(
+                    err,
+                    "error: {}: no such file or directory, and not a command (check, filter)",
+                    missing.display()
+                );
                 return USAGE;
             }
             if let Some(p) = &cli.base.pmtiles

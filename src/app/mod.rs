@@ -592,10 +592,12 @@ impl App {
         egui::Panel::left("filters")
             .resizable(true)
             .default_size(230.0)
+            .min_size(200.0)
             .show(ui, |ui| panels::filters(self, ui));
         egui::Panel::right("details")
             .resizable(true)
             .default_size(300.0)
+            .min_size(260.0)
             .show(ui, |ui| panels::details(self, ui));
         egui::CentralPanel::no_frame().show(ui, |ui| self.map(ui));
         panels::windows(self, &ctx);

@@ -439,24 +439,18 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                     if !r.category.is_empty() {
                         ui.label(RichText::new(clean(&r.category, false)).weak());
                     }
-                    ui.horizontal_wrapped(|ui| {
+                    ui.horizontal(|ui| {
                         ui.label(RichText::new(&r.date).strong());
                         if let Some(t) = &r.time {
                             ui.label(t);
                         }
-                        badge(
-                            ui,
-                            &format!("date: {}", r.date_precision),
-                            r.date_precision != "day",
-                        );
                     });
-                    ui.horizontal_wrapped(|ui| {
-                        ui.label(clean(&r.place, false));
-                        badge(
-                            ui,
-                            &format!("location: {}", r.loc_precision),
-                            r.loc_precision != "exact",
-                        );
+                    ui.label(clean(&r.place, false));
+                    ui.horizontal(|ui| {
+                        let dp = r.date_precision;
+                        badge(ui, &format!("date: {dp}"), dp != "day");
+                        let lp = r.loc_precision;
+                        badge(ui, &format!("location: {lp}"), lp != "exact");
                     });
                     ui.label(
                         RichText::new(format!("{:.5}, {:.5}", r.lon_lat.1, r.lon_lat.0))

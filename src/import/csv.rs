@@ -247,6 +247,7 @@ pub fn load_with(
         return Err(err("empty file".into()));
     }
     let (columns, data_start, delimiter) = header(&bytes, bom).map_err(err)?;
+    ctl.advance(data_start as u64);
     let map = ColumnMap::detect(&columns, ov).map_err(err)?;
     let listed = || columns.join(", ");
     if map.lat.is_none() || map.lon.is_none() {

@@ -149,14 +149,62 @@ pub fn load_bytes(
     ov: &Overrides,
     file: u16,
 ) -> Result<Loaded, FileError> {
+    load_bytes_with(name, path, bytes, ov, file, &Control::default())
+}
+
+/// [`load_bytes`] with progress and cancellation.
+pub fn load_bytes_with(
+    name: &str,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+    ctl: &Control,
+) -> Result<Loaded, FileError> {
     let kind = sniff(&bytes).map_err(|m| FileError {
         file: name.to_string(),
         message: m,
     })?;
-    match kind {
-        Kind::Csv => csv::load(name, path, bytes, ov, file),
+    let len = bytes.len() as u64;
+    let r = match kind {
+        Kind::Csv => csv::load_with(name, path, bytes, ov, file, ctl),
         Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
+    };
+    if ctl.cancelled() {
+        return Err(FileError {
+            file: name.to_string(),
+            message: CANCELLED.into(),
+        });
     }
+    if kind == Kind::GeoJson {
+        ctl.advance(len);
+    }
+    r
+}
+
+/// Reads a whole file in pieces, reporting progress and stopping when cancelled.
+fn read_file(p: &Path, ctl: &Control) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(p)?;
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut out = Vec::with_capacity(size as usize);
+    let mut buf = vec![0u8; 8 << 20];
+    loop {
+        if ctl.cancelled() {
+            return Err(std::io::Error::other(CANCELLED));
+        }
+        let n = match f.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&buf[..n]);
+        ctl.advance(n as u64);
+    }
+    Ok(out)
 }
 
 /// Expands directories into the supported files inside them (recursively, sorted by path).
@@ -254,7 +302,13 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
             });
             continue;
         }
-        let bytes = match std::fs::read(&p) {
+        if ctl.cancelled() {
+            return LoadResult {
+                cancelled: true,
+                ..Default::default()
+            };
+        }
+        let bytes = match read_file(&p, ctl) {
             Ok(b) => b,
             Err(e) => {
                 errors.push(FileError {
@@ -264,7 +318,7 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
                 continue;
             }
         };
-        match load_bytes(&name, p, bytes, ov, sources.len() as u16) {
+        match load_bytes_with(&name, p, bytes, ov, sources.len() as u16, ctl) {
             Ok(l) => {
                 if builder.is_empty() && sources.is_empty() {
                     builder = l.builder;
@@ -296,5 +350,55 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
         parse_ms,
         index_ms,
         cancelled: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn big_csv(dir: &Path) -> PathBuf {
+        let p = dir.join("big.csv");
+        let mut v = Vec::new();
+        crate::synth::write_acled_csv(60_000, 3, &mut v).unwrap();
+        std::fs::write(&p, v).unwrap();
+        p
+    }
+
+    #[test]
+    fn progress_reaches_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = big_csv(dir.path());
+        let ctl = Control::default();
+        let r = load_paths_with(&[p], &Overrides::default(), &ctl);
+        assert_eq!(r.store.len(), 60_000);
+        assert!((ctl.fraction() - 1.0).abs() < 1e-6, "{}", ctl.fraction());
+    }
+
+    #[test]
+    fn cancel_stops_and_loads_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = big_csv(dir.path());
+        let ctl = Control::default();
+        ctl.cancel.store(true, Ordering::Relaxed);
+        let r = load_paths_with(&[p], &Overrides::default(), &ctl);
+        assert!(r.cancelled);
+        assert!(r.store.is_empty());
+    }
+
+    #[test]
+    fn unreadable_inputs_name_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = load_paths(&[dir.path().to_path_buf()], &Overrides::default());
+        assert!(r.errors[0].message.contains("holds no"));
+        let r = load_paths(&[dir.path().join("missing.csv")], &Overrides::default());
+        assert_eq!(r.errors[0].message, "no such file or directory");
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("dangling.csv");
+            std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+            let r = load_paths(&[link], &Overrides::default());
+            assert_eq!(r.errors[0].message, "no such file or directory");
+        }
     }
 }
