@@ -334,6 +334,18 @@ impl App {
         }
     }
 
+    /// Uses already-built tiles for a base layer (tiles must belong to this window's context).
+    pub fn set_tiles(&mut self, base: BaseLayer, tiles: TrackedTiles) {
+        self.tiles = Some(tiles);
+        self.tiles_error = None;
+        self.base = base;
+    }
+
+    /// Tiles asked for and shown in the last frame, and downloads in progress.
+    pub fn tile_status(&self) -> Option<(usize, usize, usize)> {
+        self.tiles.as_ref().map(|t| (t.requested, t.shown, t.in_progress()))
+    }
+
     /// The current base layer.
     pub fn base(&self) -> &BaseLayer {
         &self.base

@@ -137,20 +137,15 @@ pub fn cache_dir(template: &str) -> Option<PathBuf> {
 
 /// HTTP tiles from `template` with our User-Agent, the disk cache and default parallelism.
 pub fn http_tiles(template: &str, ctx: &egui::Context) -> Result<HttpTiles, String> {
+    http_tiles_with(template, ctx, cache_dir(template))
+}
+
+/// [`http_tiles`] with a chosen cache directory (`None`: no disk cache).
+pub fn http_tiles_with(template: &str, ctx: &egui::Context, cache: Option<PathBuf>) -> Result<HttpTiles, String> {
     check_template(template)?;
     let ua = HeaderValue::from_str(&user_agent()).map_err(|e| e.to_string())?;
-    let options = HttpOptions {
-        cache: cache_dir(template),
-        user_agent: Some(ua),
-        ..Default::default()
-    };
-    Ok(HttpTiles::with_options(
-        Template {
-            template: template.trim().to_string(),
-        },
-        options,
-        ctx.clone(),
-    ))
+    let options = HttpOptions { cache, user_agent: Some(ua), ..Default::default() };
+    Ok(HttpTiles::with_options(Template { template: template.trim().to_string() }, options, ctx.clone()))
 }
 
 /// Tiles from a local raster PMTiles archive (256-pixel tiles).
@@ -195,6 +190,11 @@ pub struct TrackedTiles {
 }
 
 impl TrackedTiles {
+    /// Wraps tiles.
+    pub fn new(inner: Box<dyn Tiles + Send>) -> TrackedTiles {
+        TrackedTiles { inner, requested: 0, shown: 0 }
+    }
+
     /// Starts a new frame's count.
     pub fn reset(&mut self) {
         self.requested = 0;
