@@ -18,7 +18,8 @@ type Log = Arc<Mutex<Vec<(String, String)>>>;
 fn png_tile() -> Vec<u8> {
     let img = image::RgbaImage::from_pixel(256, 256, image::Rgba([255, 0, 255, 255]));
     let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).expect("encode png");
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("encode png");
     out.into_inner()
 }
 
@@ -49,14 +50,22 @@ fn answer(mut s: TcpStream, log: Log, tile: Arc<Vec<u8>>) {
         "ok" => ("200 OK", tile.to_vec()),
         "404" => ("404 Not Found", b"no such tile".to_vec()),
         "500" => ("500 Internal Server Error", b"boom".to_vec()),
-        "garbage" => ("200 OK", (0..5000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()),
+        "garbage" => (
+            "200 OK",
+            (0..5000u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+        ),
         "slow" => {
             std::thread::sleep(Duration::from_secs(3));
             ("200 OK", tile.to_vec())
         }
         _ => ("400 Bad Request", Vec::new()),
     };
-    let head = format!("HTTP/1.1 {status}\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     let _ = s.write_all(head.as_bytes());
     let _ = s.write_all(&body);
 }
@@ -88,15 +97,30 @@ fn server(secs: u64) -> (u16, Log) {
 }
 
 fn harness(mode: &str, port: u16, wgpu: bool) -> Harness<'static, App> {
-    let files = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")];
-    let app = App::new(&egui::Context::default(), WindowOptions { files, base: Some(BaseLayer::Offline), ..Default::default() }, Some(Saved::default()));
+    let files =
+        vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")];
+    let app = App::new(
+        &egui::Context::default(),
+        WindowOptions {
+            files,
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
     let b = Harness::builder().with_size(egui::vec2(1100.0, 720.0));
     let b = if wgpu { b.wgpu() } else { b };
     let mut h = b.build_ui_state(|ui, app: &mut App| app.ui(ui), app);
     h.state_mut().finish_loading();
     let template = format!("http://127.0.0.1:{port}/{mode}/{{z}}/{{x}}/{{y}}.png");
     let tiles = http_tiles_with(&template, &h.ctx, None).expect("tiles");
-    h.state_mut().set_tiles(BaseLayer::Xyz { template, attribution: "Test tiles".into() }, TrackedTiles::new(Box::new(tiles)));
+    h.state_mut().set_tiles(
+        BaseLayer::Xyz {
+            template,
+            attribution: "Test tiles".into(),
+        },
+        TrackedTiles::new(Box::new(tiles)),
+    );
     h.run_steps(3);
     h
 }
@@ -130,13 +154,19 @@ fn good_tiles_are_drawn_and_carry_our_user_agent() {
     let (port, log) = server(30);
     let mut h = harness("ok", port, true);
     let (requested, shown, _) = settle(&mut h, 20);
-    assert!(requested > 0 && shown == requested, "{shown}/{requested} tiles shown");
+    assert!(
+        requested > 0 && shown == requested,
+        "{shown}/{requested} tiles shown"
+    );
     h.get_by_label_contains("all tiles shown");
     let img = h.render().expect("render");
     // A point of the map away from markers and overlays is the tile's magenta.
     let s = h.state().screen.expect("map");
     let p = s.rect.left_top() + egui::vec2(40.0, s.rect.height() * 0.5);
-    let px = img.get_pixel((p.x * h.ctx.pixels_per_point()) as u32, (p.y * h.ctx.pixels_per_point()) as u32);
+    let px = img.get_pixel(
+        (p.x * h.ctx.pixels_per_point()) as u32,
+        (p.y * h.ctx.pixels_per_point()) as u32,
+    );
     assert_eq!([px[0], px[1], px[2]], [255, 0, 255], "tile pixel at {p:?}");
     let seen = log.lock().unwrap().clone();
     assert!(!seen.is_empty());
@@ -153,15 +183,24 @@ fn failing_servers_leave_the_offline_basemap() {
         let (requested, shown, _) = settle(&mut h, 15);
         assert!(requested > 0, "{mode}");
         assert_eq!(shown, 0, "{mode}: nothing to show");
-        assert!(!log.lock().unwrap().is_empty(), "{mode}: the server was asked");
+        assert!(
+            !log.lock().unwrap().is_empty(),
+            "{mode}: the server was asked"
+        );
         h.get_by_label_contains("offline basemap shown");
         // The map shows the offline basemap (land or sea colours), not a blank.
         let img = h.render().expect("render");
         let s = h.state().screen.expect("map");
         let p = s.rect.left_top() + egui::vec2(40.0, s.rect.height() * 0.5);
-        let px = img.get_pixel((p.x * h.ctx.pixels_per_point()) as u32, (p.y * h.ctx.pixels_per_point()) as u32);
+        let px = img.get_pixel(
+            (p.x * h.ctx.pixels_per_point()) as u32,
+            (p.y * h.ctx.pixels_per_point()) as u32,
+        );
         let rgb = egui::Color32::from_rgb(px[0], px[1], px[2]);
-        assert!(rgb == incident_map::view::basemap::LAND || rgb == incident_map::view::basemap::SEA, "{mode}: {rgb:?}");
+        assert!(
+            rgb == incident_map::view::basemap::LAND || rgb == incident_map::view::basemap::SEA,
+            "{mode}: {rgb:?}"
+        );
         assert_ui_still_works(&mut h);
     }
 }
@@ -177,7 +216,10 @@ fn slow_tiles_do_not_block_the_window() {
     assert!(loading > 0 && shown == 0, "still downloading");
     h.get_by_label_contains("loading, offline basemap meanwhile");
     assert_ui_still_works(&mut h);
-    assert!(t.elapsed() < Duration::from_secs(3), "the UI waited for tiles");
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "the UI waited for tiles"
+    );
     let (requested, shown, _) = settle(&mut h, 20);
     assert!(shown > 0 && shown <= requested);
 }

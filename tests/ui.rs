@@ -232,3 +232,74 @@ fn text_search_and_fit() {
     let s = h.state().screen.unwrap();
     assert!(s.zoom > 9.0, "fitted to one airport: zoom {}", s.zoom);
 }
+
+#[test]
+fn shortcuts_and_playback() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let z = h.state().memory.zoom();
+    h.key_press(egui::Key::Plus);
+    h.run_steps(2);
+    assert!((h.state().memory.zoom() - z - 1.0).abs() < 1e-9);
+    h.key_press(egui::Key::Minus);
+    h.run_steps(2);
+    assert!((h.state().memory.zoom() - z).abs() < 1e-9);
+    // Space starts playback: a window that slides forward as frames pass.
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    assert!(h.state().timeline.playing);
+    let start = h.state().filter.to.expect("playback sets a range");
+    for _ in 0..30 {
+        h.step();
+    }
+    let later = h.state().filter.to.expect("range");
+    assert!(later > start, "playback advanced: {start} → {later}");
+    assert!(h.state().selection.len() < 19);
+    h.key_press(egui::Key::Space);
+    h.run_steps(1);
+    assert!(!h.state().timeline.playing);
+    // Ctrl+F focuses the search field.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::F);
+    h.run_steps(2);
+    assert!(h.get_by_label("Text").is_focused());
+}
+
+#[test]
+fn state_is_restored_on_restart() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    h.state_mut().toggle_type("IED");
+    h.state_mut()
+        .set_dates(incident_map::date::parse_ymd("2021-06-01").ok(), None);
+    h.state_mut().set_text("airport");
+    h.run_steps(3);
+    let saved = h.state().saved();
+    let json = serde_json::to_string(&saved).unwrap();
+    let back: Saved = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.files, vec![bundled()]);
+    let mut h2 = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::new(
+                &egui::Context::default(),
+                WindowOptions {
+                    base: Some(BaseLayer::Offline),
+                    ..Default::default()
+                },
+                Some(back),
+            ),
+        );
+    h2.state_mut().finish_loading();
+    h2.run_steps(4);
+    let a = h2.state();
+    assert_eq!(a.effective_filter(), h.state().effective_filter());
+    assert_eq!(a.selection.len(), h.state().selection.len());
+    let (s1, s2) = (h.state().screen.unwrap(), a.screen.unwrap());
+    assert!(
+        (s1.zoom - s2.zoom).abs() < 1e-6 && (s1.cx - s2.cx).abs() < 1e-9,
+        "viewport restored"
+    );
+    h2.get_by_label("From")
+        .value()
+        .filter(|v| v == "2021-06-01")
+        .expect("date field restored");
+}

@@ -110,6 +110,8 @@ pub struct App {
     pub selection: Selection,
     csel: ClusterSel,
     dirty: bool,
+    /// The timeline's bars need recomputing (a filter other than the dates changed).
+    bars_stale: bool,
     /// Map position.
     pub memory: MapMemory,
     base: BaseLayer,
@@ -181,6 +183,7 @@ impl App {
             selection: Selection::default(),
             csel: ClusterSel::default(),
             dirty: true,
+            bars_stale: true,
             memory,
             base: base.clone(),
             tiles: None,
@@ -315,7 +318,7 @@ impl App {
         });
         self.selected = None;
         self.stack = None;
-        self.dirty = true;
+        self.changed();
     }
 
     /// Switches the base layer (tiles are created for this context).
@@ -343,7 +346,9 @@ impl App {
 
     /// Tiles asked for and shown in the last frame, and downloads in progress.
     pub fn tile_status(&self) -> Option<(usize, usize, usize)> {
-        self.tiles.as_ref().map(|t| (t.requested, t.shown, t.in_progress()))
+        self.tiles
+            .as_ref()
+            .map(|t| (t.requested, t.shown, t.in_progress()))
     }
 
     /// The current base layer.
@@ -368,6 +373,12 @@ impl App {
         f
     }
 
+    /// Marks every selection for recomputing.
+    pub fn changed(&mut self) {
+        self.dirty = true;
+        self.bars_stale = true;
+    }
+
     /// Recomputes selections after a filter change.
     pub fn refresh(&mut self) {
         self.dirty = false;
@@ -383,7 +394,10 @@ impl App {
             to: None,
             ..base.clone()
         };
-        self.timeline_sel = s.select(&undated).restrict_types(s, &keep);
+        if self.bars_stale || self.timeline_sel.day_counts.is_empty() {
+            self.timeline_sel = s.select(&undated).restrict_types(s, &keep);
+            self.bars_stale = false;
+        }
         self.facet = s.select(&base);
         self.selection = self.facet.restrict_types(s, &keep);
         self.csel = d.index.select(&self.selection);
@@ -400,7 +414,7 @@ impl App {
         self.filter.to = to;
         self.from_text = from.map(format_day).unwrap_or_default();
         self.to_text = to.map(format_day).unwrap_or_default();
-        self.dirty = true;
+        self.dirty = true; // dates only: the timeline's bars stay valid
     }
 
     /// Switches a type on or off.
@@ -408,14 +422,14 @@ impl App {
         if !self.hidden.remove(name) {
             self.hidden.insert(name.to_string());
         }
-        self.dirty = true;
+        self.changed();
     }
 
     /// Sets the text search.
     pub fn set_text(&mut self, text: &str) {
         self.text_query = text.to_string();
         self.filter.text = (!text.trim().is_empty()).then(|| text.trim().to_string());
-        self.dirty = true;
+        self.changed();
     }
 
     /// Selects an incident (map and table follow).

@@ -311,13 +311,13 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
             ui.label(RichText::new("Types").strong());
             if ui.small_button("All").clicked() {
                 app.hidden.clear();
-                app.dirty = true;
+                app.changed();
             }
             if ui.small_button("None").clicked()
                 && let Some(d) = &app.data
             {
                 app.hidden = d.store.types.names().map(String::from).collect();
-                app.dirty = true;
+                app.changed();
             }
         });
         let entries = app.legend_entries();

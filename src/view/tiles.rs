@@ -141,11 +141,25 @@ pub fn http_tiles(template: &str, ctx: &egui::Context) -> Result<HttpTiles, Stri
 }
 
 /// [`http_tiles`] with a chosen cache directory (`None`: no disk cache).
-pub fn http_tiles_with(template: &str, ctx: &egui::Context, cache: Option<PathBuf>) -> Result<HttpTiles, String> {
+pub fn http_tiles_with(
+    template: &str,
+    ctx: &egui::Context,
+    cache: Option<PathBuf>,
+) -> Result<HttpTiles, String> {
     check_template(template)?;
     let ua = HeaderValue::from_str(&user_agent()).map_err(|e| e.to_string())?;
-    let options = HttpOptions { cache, user_agent: Some(ua), ..Default::default() };
-    Ok(HttpTiles::with_options(Template { template: template.trim().to_string() }, options, ctx.clone()))
+    let options = HttpOptions {
+        cache,
+        user_agent: Some(ua),
+        ..Default::default()
+    };
+    Ok(HttpTiles::with_options(
+        Template {
+            template: template.trim().to_string(),
+        },
+        options,
+        ctx.clone(),
+    ))
 }
 
 /// Tiles from a local raster PMTiles archive (256-pixel tiles).
@@ -192,7 +206,11 @@ pub struct TrackedTiles {
 impl TrackedTiles {
     /// Wraps tiles.
     pub fn new(inner: Box<dyn Tiles + Send>) -> TrackedTiles {
-        TrackedTiles { inner, requested: 0, shown: 0 }
+        TrackedTiles {
+            inner,
+            requested: 0,
+            shown: 0,
+        }
     }
 
     /// Starts a new frame's count.
