@@ -29,7 +29,7 @@ fn options() -> SnapshotOptions {
     // Text anti-aliasing may differ by a few pixels between Mesa versions.
     SnapshotOptions::new()
         .threshold(1.0)
-        .failed_pixel_count_threshold(400)
+        .max_failed_pixels(400)
 }
 
 #[test]

@@ -187,13 +187,19 @@ fn read_file(p: &Path, ctl: &Control) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut f = std::fs::File::open(p)?;
     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut out = Vec::with_capacity(size as usize);
-    let mut buf = vec![0u8; 8 << 20];
+    // Read straight into the result, 16 MiB at a time, so progress and cancel are timely
+    // without a second copy of the file.
+    const STEP: usize = 16 << 20;
+    let mut out: Vec<u8> = Vec::with_capacity(size as usize + 1);
+    let mut len = 0;
     loop {
         if ctl.cancelled() {
             return Err(std::io::Error::other(CANCELLED));
         }
-        let n = match f.read(&mut buf) {
+        if out.len() < len + STEP {
+            out.resize(len + STEP.min((size as usize).saturating_sub(len).max(64 << 10)), 0);
+        }
+        let n = match f.read(&mut out[len..]) {
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
@@ -201,9 +207,10 @@ fn read_file(p: &Path, ctl: &Control) -> std::io::Result<Vec<u8>> {
         if n == 0 {
             break;
         }
-        out.extend_from_slice(&buf[..n]);
+        len += n;
         ctl.advance(n as u64);
     }
+    out.truncate(len);
     Ok(out)
 }
 
