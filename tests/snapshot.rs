@@ -10,8 +10,7 @@ fn app_harness(size: egui::Vec2) -> Harness<'static, App> {
         vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")];
     let mut h = Harness::builder().with_size(size).wgpu().build_ui_state(
         |ui, app: &mut App| app.ui(ui),
-        App::new(
-            &egui::Context::default(),
+        App::loaded(
             WindowOptions {
                 files,
                 base: Some(BaseLayer::Offline),
@@ -20,16 +19,13 @@ fn app_harness(size: egui::Vec2) -> Harness<'static, App> {
             Some(Saved::default()),
         ),
     );
-    h.state_mut().finish_loading();
     h.run_steps(5);
     h
 }
 
 fn options() -> SnapshotOptions {
     // Text anti-aliasing may differ by a few pixels between Mesa versions.
-    SnapshotOptions::new()
-        .threshold(1.0)
-        .max_failed_pixels(400)
+    SnapshotOptions::new().threshold(1.0).max_failed_pixels(400)
 }
 
 #[test]

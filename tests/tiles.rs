@@ -99,8 +99,7 @@ fn server(secs: u64) -> (u16, Log) {
 fn harness(mode: &str, port: u16, wgpu: bool) -> Harness<'static, App> {
     let files =
         vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")];
-    let app = App::new(
-        &egui::Context::default(),
+    let app = App::loaded(
         WindowOptions {
             files,
             base: Some(BaseLayer::Offline),
@@ -111,7 +110,6 @@ fn harness(mode: &str, port: u16, wgpu: bool) -> Harness<'static, App> {
     let b = Harness::builder().with_size(egui::vec2(1100.0, 720.0));
     let b = if wgpu { b.wgpu() } else { b };
     let mut h = b.build_ui_state(|ui, app: &mut App| app.ui(ui), app);
-    h.state_mut().finish_loading();
     let template = format!("http://127.0.0.1:{port}/{mode}/{{z}}/{{x}}/{{y}}.png");
     let tiles = http_tiles_with(&template, &h.ctx, None).expect("tiles");
     h.state_mut().set_tiles(

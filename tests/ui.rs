@@ -13,8 +13,7 @@ fn bundled() -> std::path::PathBuf {
 fn harness(size: egui::Vec2) -> Harness<'static, App> {
     let mut h = Harness::builder().with_size(size).build_ui_state(
         |ui, app: &mut App| app.ui(ui),
-        App::new(
-            &egui::Context::default(),
+        App::loaded(
             WindowOptions {
                 files: vec![bundled()],
                 base: Some(BaseLayer::Offline),
@@ -23,7 +22,6 @@ fn harness(size: egui::Vec2) -> Harness<'static, App> {
             Some(Saved::default()),
         ),
     );
-    h.state_mut().finish_loading();
     h.run_steps(4);
     h
 }
@@ -279,8 +277,7 @@ fn state_is_restored_on_restart() {
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(
             |ui, app: &mut App| app.ui(ui),
-            App::new(
-                &egui::Context::default(),
+            App::loaded(
                 WindowOptions {
                     base: Some(BaseLayer::Offline),
                     ..Default::default()
@@ -288,7 +285,6 @@ fn state_is_restored_on_restart() {
                 Some(back),
             ),
         );
-    h2.state_mut().finish_loading();
     h2.run_steps(4);
     let a = h2.state();
     assert_eq!(a.effective_filter(), h.state().effective_filter());

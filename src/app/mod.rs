@@ -218,6 +218,14 @@ impl App {
         app
     }
 
+    /// A window state whose files are already loaded (tests and headless rendering: the first
+    /// frame then lays out with the data in place, so every run draws the same).
+    pub fn loaded(opts: WindowOptions, saved: Option<Saved>) -> App {
+        let mut app = App::new(&egui::Context::default(), opts, saved);
+        app.finish_loading();
+        app
+    }
+
     /// What to keep for the next session.
     pub fn saved(&self) -> Saved {
         let view = self.screen.map(|s| {

@@ -197,7 +197,10 @@ fn read_file(p: &Path, ctl: &Control) -> std::io::Result<Vec<u8>> {
             return Err(std::io::Error::other(CANCELLED));
         }
         if out.len() < len + STEP {
-            out.resize(len + STEP.min((size as usize).saturating_sub(len).max(64 << 10)), 0);
+            out.resize(
+                len + STEP.min((size as usize).saturating_sub(len).max(64 << 10)),
+                0,
+            );
         }
         let n = match f.read(&mut out[len..]) {
             Ok(n) => n,
