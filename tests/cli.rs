@@ -479,3 +479,19 @@ fn column_overrides() {
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["types"]["IED"], 1);
 }
+
+#[test]
+fn fuzz_found_geometry_is_a_problem_with_its_line() {
+    let (code, v) = check_json(&[&data("fuzz_crash_short_position.geojson")]);
+    assert_eq!(code, 0);
+    assert_eq!(v["incidents"], 1);
+    let lines = problem_lines(&v);
+    assert!(lines.contains(&(3, true)), "{lines:?}");
+    assert!(
+        v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["message"].as_str().unwrap().contains("invalid geometry"))
+    );
+}

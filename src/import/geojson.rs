@@ -53,8 +53,32 @@ fn json_error(e: &serde_json::Error) -> String {
     }
 }
 
+/// Whether every position in a geometry has at least two finite numbers (the geojson crate's
+/// conversion indexes `[0]` and `[1]` without checking; found by fuzzing).
+fn positions_ok(g: &Value) -> bool {
+    fn coords(v: &Value) -> bool {
+        match v {
+            Value::Array(a) if a.first().is_some_and(Value::is_number) => {
+                a.len() >= 2 && a.iter().all(|x| x.as_f64().is_some_and(f64::is_finite))
+            }
+            Value::Array(a) => a.iter().all(coords),
+            _ => false,
+        }
+    }
+    match (g.get("geometries"), g.get("coordinates")) {
+        (Some(Value::Array(gs)), _) => gs.iter().all(positions_ok),
+        (_, Some(c)) => coords(c),
+        _ => false,
+    }
+}
+
 /// The point of a geometry: itself for a Point, the centroid otherwise (with a note).
 fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), String> {
+    if !positions_ok(g) {
+        return Err(
+            "invalid geometry: every position needs a finite longitude and latitude".into(),
+        );
+    }
     let geom: geojson::Geometry =
         serde_json::from_value(g.clone()).map_err(|e| format!("invalid geometry: {e}"))?;
     let name = geom.value.type_name();
@@ -259,6 +283,25 @@ mod tests {
         assert_eq!((store.lon[1], store.lat[1]), (1.0, 1.0));
         let (props, _) = read_feature(store.raw(0));
         assert_eq!(props["type"], "Interception");
+    }
+
+    #[test]
+    fn short_positions_are_problems_not_panics() {
+        // Found by cargo-fuzz: a one-number position inside a polygon.
+        let s = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"Polygon","coordinates":[[[43,33],[43,34],[42.34],[42,33]]]},"properties":{"time":1623015000000}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[44]},"properties":{"time":1623015000000}},
+{"type":"Feature","geometry":{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[1,"x"]}]},"properties":{"time":1623015000000}},
+{"type":"Feature","geometry":{"type":"Point","coordinates":[44,33]},"properties":{"time":1623015000000}}
+]}"#;
+        let l = load_str(s).unwrap();
+        assert_eq!(l.builder.len(), 1);
+        assert_eq!(l.skipped, 3);
+        assert!(
+            l.problems
+                .iter()
+                .all(|p| p.message.contains("invalid geometry"))
+        );
     }
 
     #[test]
