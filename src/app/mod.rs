@@ -8,9 +8,9 @@ pub mod timeline;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use egui::{Key, Modifiers, Shape};
+use egui::{Key, Modifiers};
 use serde::{Deserialize, Serialize};
-use walkers::{MapMemory, Tiles, lon_lat};
+use walkers::{MapMemory, lon_lat};
 
 use crate::cluster::{ClusterIndex, ClusterSel};
 use crate::date::{Day, format_day};
@@ -18,10 +18,10 @@ use crate::import::{FileError, Overrides};
 use crate::model::Problem;
 use crate::query::{Filter, Selection};
 use crate::store::Store;
-use crate::view::basemap::Basemap;
-use crate::view::overlay::{self, LegendEntry};
+
+use crate::view::overlay::LegendEntry;
 use crate::view::tiles::{BaseLayer, TrackedTiles, make_tiles};
-use crate::view::{IncidentLayer, Marker, MarkerKind, Screen, draw_incidents, hit};
+use crate::view::{Marker, MarkerKind, Screen, hit};
 use loader::Loader;
 use timeline::Timeline;
 
@@ -641,55 +641,28 @@ impl App {
     }
 
     fn map(&mut self, ui: &mut egui::Ui) {
-        let basemap = Basemap::shared();
-        let bg = ui.painter().add(Shape::Noop);
-        if let Some(t) = &mut self.tiles {
-            t.reset();
-        }
-        let tiles: Option<&mut dyn Tiles> = self.tiles.as_mut().map(|t| t as &mut dyn Tiles);
-        let map =
-            walkers::Map::new(tiles, &mut self.memory, lon_lat(44.0, 33.3)).zoom_with_ctrl(false);
-        let data = self.data.as_ref();
-        let csel = &self.csel;
-        let highlight = self.selected;
-        let out = map.show(ui, |ui, response, projector, _| {
-            let r = response.rect;
-            let c = projector.unproject(r.center().to_vec2());
-            let screen = Screen::new(r, c.x(), c.y(), projector.zoom());
-            let mut shapes = basemap.shapes(&screen);
-            shapes.extend(basemap.labels(&screen, ui.painter()));
-            ui.painter().set(bg, Shape::Vec(shapes));
-            let markers = match data {
-                Some(d) => {
-                    let layer = IncidentLayer {
-                        store: &d.store,
-                        index: &d.index,
-                        sel: csel,
-                        highlight,
-                    };
-                    draw_incidents(ui.painter(), &screen, &layer)
-                }
-                None => Vec::new(),
-            };
-            overlay::scale_bar(ui.painter(), &screen);
-            (screen, markers)
-        });
-        let (screen, markers) = out.inner;
-        let response = out.response;
+        let scene = crate::view::map::Scene {
+            data: self.data.as_ref().map(|d| (&d.store, &d.index)),
+            sel: &self.csel,
+            highlight: self.selected,
+            legend: self.legend_entries(),
+            attribution: self.base.attribution(),
+            interactive: true,
+            caption: None,
+        };
+        let shown = crate::view::map::show(ui, self.tiles.as_mut(), &mut self.memory, &scene);
+        let legend = scene.legend;
+        let screen = shown.screen;
+        let response = shown.response;
         self.screen = Some(screen);
-        self.markers = markers;
+        self.markers = shown.markers;
         self.cursor = response.hover_pos().map(|p| screen.to_lonlat(p));
-
-        // Legend and attribution on top of the map.
-        let entries = self.legend_entries();
-        if let Some(t) = overlay::legend(ui, screen.rect, &entries, true)
-            && let Some(e) = entries.iter().find(|e| e.type_id == t)
+        if let Some(t) = shown.legend_clicked
+            && let Some(e) = legend.iter().find(|e| e.type_id == t)
         {
             let name = e.name.clone();
             self.toggle_type(&name);
         }
-        let (text, url) = self.base.attribution();
-        overlay::attribution(ui, screen.rect, &text, url.as_deref(), true);
 
         // Hover and click.
         let pointer = response.hover_pos();

@@ -2,6 +2,7 @@
 //! (clusters, stacks, symbols), legend, attribution, scale bar and caption.
 
 pub mod basemap;
+pub mod map;
 pub mod overlay;
 pub mod palette;
 pub mod screen;

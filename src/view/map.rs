@@ -1,0 +1,107 @@
+//! The map as the window and the exporter both draw it: offline basemap under the tiles,
+//! incidents, scale bar, legend, attribution, and for exports a title and caption.
+
+use egui::Shape;
+use walkers::{MapMemory, Tiles, lon_lat};
+
+use super::basemap::Basemap;
+use super::overlay::{self, LegendEntry};
+use super::tiles::TrackedTiles;
+use super::{IncidentLayer, Marker, Screen, draw_incidents};
+use crate::cluster::{ClusterIndex, ClusterSel};
+use crate::store::Store;
+
+/// Title and caption lines drawn on exports.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Caption {
+    /// Optional title.
+    pub title: Option<String>,
+    /// Caption lines (filters, count).
+    pub lines: Vec<String>,
+}
+
+/// What to draw on the map.
+pub struct Scene<'a> {
+    /// Data and its cluster index, if loaded.
+    pub data: Option<(&'a Store, &'a ClusterIndex)>,
+    /// The selection, prepared for clustering.
+    pub sel: &'a ClusterSel,
+    /// Highlighted incident.
+    pub highlight: Option<u32>,
+    /// Legend rows (empty: no legend).
+    pub legend: Vec<LegendEntry>,
+    /// Attribution text and link.
+    pub attribution: (String, Option<String>),
+    /// Window (links and legend clickable) or export (static).
+    pub interactive: bool,
+    /// Title and caption (exports).
+    pub caption: Option<Caption>,
+}
+
+/// What the map drew and how the user touched it.
+pub struct Shown {
+    /// The view drawn.
+    pub screen: Screen,
+    /// Markers, for hit tests.
+    pub markers: Vec<Marker>,
+    /// The map widget's response.
+    pub response: egui::Response,
+    /// Legend row clicked (window only).
+    pub legend_clicked: Option<u32>,
+}
+
+/// Draws the map into the remaining space of `ui`.
+pub fn show(
+    ui: &mut egui::Ui,
+    tiles: Option<&mut TrackedTiles>,
+    memory: &mut MapMemory,
+    scene: &Scene<'_>,
+) -> Shown {
+    let basemap = Basemap::shared();
+    // Reserved now, filled once the view is known: the offline basemap sits under the tiles.
+    let bg = ui.painter().add(Shape::Noop);
+    let tiles: Option<&mut dyn Tiles> = tiles.map(|t| {
+        t.reset();
+        t as &mut dyn Tiles
+    });
+    let map = walkers::Map::new(tiles, memory, lon_lat(44.0, 33.3))
+        .zoom_with_ctrl(false)
+        .zoom_gesture(scene.interactive)
+        .panning(scene.interactive)
+        .double_click_to_zoom(scene.interactive);
+    let out = map.show(ui, |ui, response, projector, _| {
+        let r = response.rect;
+        let c = projector.unproject(r.center().to_vec2());
+        let screen = Screen::new(r, c.x(), c.y(), projector.zoom());
+        let mut shapes = basemap.shapes(&screen);
+        shapes.extend(basemap.labels(&screen, ui.painter()));
+        ui.painter().set(bg, Shape::Vec(shapes));
+        let markers = match scene.data {
+            Some((store, index)) => {
+                let layer = IncidentLayer {
+                    store,
+                    index,
+                    sel: scene.sel,
+                    highlight: scene.highlight,
+                };
+                draw_incidents(ui.painter(), &screen, &layer)
+            }
+            None => Vec::new(),
+        };
+        overlay::scale_bar(ui.painter(), &screen);
+        if let Some(c) = &scene.caption {
+            overlay::caption(ui.painter(), r, c.title.as_deref(), &c.lines);
+        }
+        (screen, markers)
+    });
+    let (screen, markers) = out.inner;
+    let legend_clicked = overlay::legend(ui, screen.rect, &scene.legend, scene.interactive);
+    let (text, url) = &scene.attribution;
+    overlay::attribution(ui, screen.rect, text, url.as_deref(), scene.interactive);
+    Shown {
+        screen,
+        markers,
+        response: out.response,
+        legend_clicked,
+    }
+}
