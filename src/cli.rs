@@ -99,6 +99,99 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the incidents that match the filters as GeoJSON or CSV.
     Filter(FilterCmd),
+    /// Render the map of the matching incidents to PNG (and series, GIF), without a display.
+    Export(ExportCmd),
+}
+
+/// `export` arguments.
+#[derive(Debug, Args)]
+pub struct ExportCmd {
+    /// Incident files or directories (default: those of --view).
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The PNG to write (atomically). With --every: the name numbered frames are derived from.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// Width in logical points (default 1600).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(100..=12000))]
+    pub width: Option<u32>,
+    /// Height in logical points (default 1000).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(100..=12000))]
+    pub height: Option<u32>,
+    /// Pixels per point: 1, 2 or 3.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3))]
+    pub scale: Option<u32>,
+    /// Centre of the map, LAT,LON (with --zoom).
+    #[arg(long, value_name = "LAT,LON", value_parser = parse_latlon, allow_hyphen_values = true, requires = "zoom", conflicts_with = "bbox")]
+    pub center: Option<(f64, f64)>,
+    /// Zoom level 0–19 (with --center).
+    #[arg(long, requires = "center")]
+    pub zoom: Option<f64>,
+    /// Title drawn at the top left.
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Base layer: OpenStreetMap tiles (offline basemap where tiles are missing) or only the offline basemap.
+    #[arg(long, value_enum)]
+    pub basemap: Option<BasemapKind>,
+    /// Other tile sources.
+    #[command(flatten)]
+    pub tiles: BaseArgs,
+    /// Seconds to wait for tiles in all before drawing the offline basemap in their place.
+    #[arg(long, value_name = "SECS", default_value_t = 20.0)]
+    pub tile_timeout: f64,
+    /// A saved view (JSON); flags given here override it.
+    #[arg(long, value_name = "VIEW.json")]
+    pub view: Option<PathBuf>,
+    /// Leave out the legend.
+    #[arg(long)]
+    pub no_legend: bool,
+    /// Leave out the caption (filters and count).
+    #[arg(long)]
+    pub no_caption: bool,
+    /// Write one numbered PNG per period across the date range, plus an index CSV.
+    #[arg(long, value_enum)]
+    pub every: Option<crate::export::Every>,
+    /// With --every: each frame shows everything from the start of the range.
+    #[arg(long, requires = "every")]
+    pub cumulative: bool,
+    /// With --every: also write an animated GIF of the frames.
+    #[arg(long, value_name = "PATH", requires = "every")]
+    pub gif: Option<PathBuf>,
+    /// Milliseconds per GIF frame.
+    #[arg(long, default_value_t = 700, value_parser = clap::value_parser!(u32).range(20..=60000))]
+    pub gif_delay: u32,
+    /// Write the image even when no incident matches.
+    #[arg(long)]
+    pub allow_empty: bool,
+    /// Filters (--bbox also frames the map).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// `--basemap` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BasemapKind {
+    /// OpenStreetMap tiles over the offline basemap.
+    Osm,
+    /// Only the offline basemap.
+    Offline,
+}
+
+fn parse_latlon(s: &str) -> Result<(f64, f64), String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("'{s}' is not LAT,LON"))?;
+    match v[..] {
+        [lat, lon] if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
+            Ok((lat, lon))
+        }
+        _ => Err(format!("'{s}' is not LAT,LON within ±90, ±180")),
+    }
 }
 
 /// Column overrides shared by every command that reads files.
@@ -235,6 +328,7 @@ where
     match cli.command {
         Some(Command::Check(a)) => check(&a, out, err),
         Some(Command::Filter(a)) => filter(&a, out, err),
+        Some(Command::Export(a)) => export(&a, err),
         None => {
             if let Some(missing) = cli.files.iter().find(|f| !f.exists()) {
                 let _ = writeln!(
@@ -470,6 +564,196 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Err(m) => {
             let _ = writeln!(err, "error: {m}");
             BAD_INPUT
+        }
+    }
+}
+
+/// `incident-map export`.
+pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
+    use crate::export::{
+        Spec, Viewport, frame_path, render, render_series, view_file::ViewFile, write_gif,
+        write_png,
+    };
+    let fail = |err: &mut dyn Write, code: i32, m: &str| {
+        let _ = writeln!(err, "error: {m}");
+        code
+    };
+    // Start from the view file, then apply the flags.
+    let (mut files, mut spec) = match &a.view {
+        Some(p) => match ViewFile::load(p)
+            .and_then(|v| v.to_spec(p.parent().unwrap_or(std::path::Path::new("."))))
+        {
+            Ok(x) => x,
+            Err(m) => return fail(err, BAD_INPUT, &m),
+        },
+        None => (Vec::new(), Spec::default()),
+    };
+    if !a.files.is_empty() {
+        files = a.files.clone();
+    }
+    if files.is_empty() {
+        return fail(err, USAGE, "no incident files: give FILE... or --view");
+    }
+    let f = &a.filter;
+    if let (Some(x), Some(y)) = (f.from, f.to)
+        && x > y
+    {
+        return fail(err, USAGE, "--from is after --to");
+    }
+    if f.from.is_some() {
+        spec.filter.from = f.from;
+    }
+    if f.to.is_some() {
+        spec.filter.to = f.to;
+    }
+    if !f.types.is_empty() {
+        spec.filter.types = f.types.clone();
+    }
+    if f.text.is_some() {
+        spec.filter.text = f.text.clone();
+    }
+    if let Some(b) = f.bbox {
+        spec.filter.bbox = Some(b);
+        spec.viewport = Viewport::BBox([b.min_lon, b.min_lat, b.max_lon, b.max_lat]);
+    }
+    if let (Some((lat, lon)), Some(zoom)) = (a.center, a.zoom) {
+        spec.viewport = Viewport::Center { lat, lon, zoom };
+    }
+    spec.width = a.width.unwrap_or(spec.width);
+    spec.height = a.height.unwrap_or(spec.height);
+    spec.scale = a.scale.unwrap_or(spec.scale);
+    if a.title.is_some() {
+        spec.title = a.title.clone();
+    }
+    if let Some(b) = a.tiles.base() {
+        spec.base = b;
+    }
+    match a.basemap {
+        Some(BasemapKind::Offline) => spec.base = crate::view::tiles::BaseLayer::Offline,
+        Some(BasemapKind::Osm) => spec.base = crate::view::tiles::BaseLayer::Osm,
+        None => {}
+    }
+    spec.legend &= !a.no_legend;
+    spec.caption &= !a.no_caption;
+    if !(0.0..=600.0).contains(&a.tile_timeout) {
+        return fail(
+            err,
+            USAGE,
+            "--tile-timeout must be between 0 and 600 seconds",
+        );
+    }
+    spec.tile_timeout = std::time::Duration::from_secs_f64(a.tile_timeout);
+    if let Err(m) = spec.validate() {
+        return fail(err, USAGE, &m);
+    }
+    if let crate::view::tiles::BaseLayer::PmTiles { path, .. } = &spec.base
+        && !path.is_file()
+    {
+        return fail(
+            err,
+            USAGE,
+            &format!("--pmtiles {}: no such file", path.display()),
+        );
+    }
+    for o in [Some(&a.out), a.gif.as_ref()].into_iter().flatten() {
+        if is_input(o, &files) {
+            return fail(
+                err,
+                USAGE,
+                &format!(
+                    "{} is one of the input files; refusing to overwrite it",
+                    o.display()
+                ),
+            );
+        }
+    }
+    let r = load_paths(&files, &a.columns.overrides());
+    if !r.errors.is_empty() {
+        print_errors(&r, err);
+        return fail(
+            err,
+            BAD_INPUT,
+            "nothing written because a file could not be loaded",
+        );
+    }
+    for t in spec.filter.unknown_types(&r.store) {
+        let _ = writeln!(err, "warning: no incidents of type '{t}' in the data");
+    }
+    let count = r.store.select(&spec.filter).len();
+    if count == 0 && !a.allow_empty {
+        return fail(
+            err,
+            BAD_INPUT,
+            "no incidents match the filters; nothing written (--allow-empty writes the map anyway)",
+        );
+    }
+    let index = crate::cluster::ClusterIndex::build(&r.store);
+    match a.every {
+        None => match render(&r.store, &index, &spec)
+            .and_then(|img| write_png(&a.out, &img.image).map(|_| img))
+        {
+            Ok(img) => {
+                let _ = writeln!(
+                    err,
+                    "wrote {} ({}×{} px, {} incidents)",
+                    a.out.display(),
+                    img.image.width(),
+                    img.image.height(),
+                    img.count
+                );
+                OK
+            }
+            Err(m) => fail(err, BAD_INPUT, &m),
+        },
+        Some(every) => {
+            let frames = match render_series(&r.store, &index, &spec, every, a.cumulative) {
+                Ok(f) => f,
+                Err(m) => return fail(err, BAD_INPUT, &m),
+            };
+            let mut index_csv = String::from("period_start,period_end,file,incidents\n");
+            for (k, fr) in frames.iter().enumerate() {
+                let p = frame_path(&a.out, k + 1);
+                if let Err(m) = write_png(&p, &fr.image) {
+                    return fail(err, BAD_INPUT, &m);
+                }
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                index_csv.push_str(&format!(
+                    "{},{},{},{}\n",
+                    format_day(fr.start),
+                    format_day(fr.end),
+                    name,
+                    fr.count
+                ));
+            }
+            let index_path = a.out.with_file_name(format!(
+                "{}_index.csv",
+                a.out
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| "frames".into())
+            ));
+            if let Err(e) = write_atomic(&index_path, |w| w.write_all(index_csv.as_bytes())) {
+                return fail(
+                    err,
+                    BAD_INPUT,
+                    &format!("cannot write {}: {e}", index_path.display()),
+                );
+            }
+            if let Some(g) = &a.gif
+                && let Err(m) = write_gif(g, &frames, a.gif_delay)
+            {
+                return fail(err, BAD_INPUT, &m);
+            }
+            let _ = writeln!(
+                err,
+                "wrote {} frames and {}",
+                frames.len(),
+                index_path.display()
+            );
+            OK
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod atomic;
 pub mod cli;
 pub mod cluster;
 pub mod date;
+pub mod export;
 pub mod import;
 pub mod model;
 pub mod output;
