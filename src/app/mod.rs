@@ -1,6 +1,7 @@
 //! The window: filters, map, timeline, table, details and load problems, around the shared
 //! map view. Everything is drawn from [`App::ui`], so tests drive the real UI with egui_kittest.
 
+pub mod export_dialog;
 pub mod loader;
 pub mod panels;
 pub mod timeline;
@@ -134,6 +135,10 @@ pub struct App {
     message: Option<String>,
     focus_search: bool,
     settings: panels::SettingsForm,
+    /// Export, save-view and open-view dialogs.
+    pub export: export_dialog::ExportForm,
+    /// Types of a view being opened, applied once its data has loaded.
+    view_types: Option<Vec<String>>,
 }
 
 /// The bundled dataset: the repository copy when run from a checkout, else a copy of the
@@ -201,6 +206,8 @@ impl App {
             message: None,
             focus_search: false,
             settings: panels::SettingsForm::from_base(&base),
+            export: export_dialog::ExportForm::new(),
+            view_types: None,
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
@@ -324,6 +331,18 @@ impl App {
             skipped: r.skipped,
             files: done.files,
         });
+        if let (Some(types), Some(d)) = (self.view_types.take(), &self.data) {
+            self.hidden = if types.is_empty() {
+                BTreeSet::new()
+            } else {
+                d.store
+                    .types
+                    .names()
+                    .filter(|n| !types.iter().any(|t| t.trim().eq_ignore_ascii_case(n)))
+                    .map(String::from)
+                    .collect()
+            };
+        }
         self.selected = None;
         self.stack = None;
         self.changed();
@@ -635,6 +654,7 @@ impl App {
             .show(ui, |ui| panels::details(self, ui));
         egui::CentralPanel::no_frame().show(ui, |ui| self.map(ui));
         panels::windows(self, &ctx);
+        export_dialog::windows(self, &ctx);
         if self.dirty || self.pending_fit {
             ctx.request_repaint();
         }

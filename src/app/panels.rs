@@ -104,6 +104,16 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                     app.open(&ui.ctx().clone(), vec![p]);
                 }
                 ui.separator();
+                if ui.button("Export PNG…").clicked() {
+                    app.export.show = true;
+                }
+                if ui.button("Save view…").clicked() {
+                    app.export.show_save_view = true;
+                }
+                if ui.button("Open view…").clicked() {
+                    app.export.show_open_view = true;
+                }
+                ui.separator();
                 if ui.button("Quit").clicked() {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }

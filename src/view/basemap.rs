@@ -52,7 +52,7 @@ impl Bounds {
     }
 }
 
-/// One polygon: its triangles and its rings.
+/// One land polygon: its triangles.
 #[derive(Debug)]
 struct Poly {
     bounds: Bounds,
@@ -60,16 +60,16 @@ struct Poly {
     verts: std::ops::Range<usize>,
     /// Range into `Lod::tris` (indices relative to `verts.start`).
     tris: std::ops::Range<usize>,
-    /// Ranges into `Lod::ring_pts`.
-    rings: Vec<std::ops::Range<usize>>,
+    /// Crosses the antimeridian: unwrapped east of it, so also drawn one world to the west.
+    wraps: bool,
 }
 
 #[derive(Debug, Default)]
 struct Lod {
     verts: Vec<(f64, f64)>,
     tris: Vec<u32>,
-    ring_pts: Vec<(f64, f64)>,
     polys: Vec<Poly>,
+    coast: Vec<(Bounds, Vec<(f64, f64)>)>,
     borders: Vec<(Bounds, Vec<(f64, f64)>)>,
 }
 
@@ -90,29 +90,97 @@ pub struct Basemap {
     cities: Vec<City>,
 }
 
-fn coords(v: &serde_json::Value) -> Vec<(f64, f64)> {
+fn lonlats(v: &serde_json::Value) -> Vec<(f64, f64)> {
     v.as_array()
         .map(|pts| {
             pts.iter()
                 .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
-                .map(|(lon, lat)| (merc_x(lon), merc_y(lat)))
                 .collect()
         })
         .unwrap_or_default()
 }
 
-fn load_lod(land: &str, borders: &str) -> Lod {
-    let mut lod = Lod::default();
-    let land: serde_json::Value = serde_json::from_str(land).unwrap_or_default();
-    for f in land["features"].as_array().into_iter().flatten() {
-        let rings: Vec<Vec<(f64, f64)>> = f["geometry"]["coordinates"]
+/// Makes a ring's longitudes continuous across the antimeridian (Natural Earth's merged shapes
+/// of Russia and Fiji jump from +180 to -180). A ring that goes round the pole (Antarctica) is
+/// left alone. Returns whether the ring was unwrapped.
+fn unwrap_ring(r: &mut [(f64, f64)]) -> bool {
+    let mut shift = 0.0;
+    let mut out = Vec::with_capacity(r.len());
+    let mut prev = match r.first() {
+        Some(p) => p.0,
+        None => return false,
+    };
+    for &(lon, lat) in r.iter() {
+        let d = lon - prev;
+        if d > 180.0 {
+            shift -= 360.0;
+        } else if d < -180.0 {
+            shift += 360.0;
+        }
+        prev = lon;
+        out.push((lon + shift, lat));
+    }
+    if shift != 0.0 || !out.iter().any(|p| p.0 > 180.0 || p.0 < -180.0) {
+        return false; // circles the pole, or never crossed
+    }
+    let min = out.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let k = if min < -180.0 { 360.0 } else { 0.0 };
+    for (dst, src) in r.iter_mut().zip(out) {
+        *dst = (src.0 + k, src.1);
+    }
+    true
+}
+
+fn to_merc(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    pts.iter()
+        .map(|&(lon, lat)| (merc_x(lon), merc_y(lat)))
+        .collect()
+}
+
+/// Lines split where they jump across the antimeridian.
+fn split_lines(v: &serde_json::Value, out: &mut Vec<(Bounds, Vec<(f64, f64)>)>) {
+    for f in v["features"].as_array().into_iter().flatten() {
+        for line in f["geometry"]["coordinates"]
             .as_array()
             .into_iter()
             .flatten()
-            .map(coords)
+        {
+            let pts = lonlats(line);
+            let mut start = 0;
+            for k in 1..=pts.len() {
+                if k == pts.len() || (pts[k].0 - pts[k - 1].0).abs() > 180.0 {
+                    if k - start >= 2 {
+                        let part = to_merc(&pts[start..k]);
+                        let mut b = Bounds::empty();
+                        part.iter().for_each(|&(x, y)| b.add(x, y));
+                        out.push((b, part));
+                    }
+                    start = k;
+                }
+            }
+        }
+    }
+}
+
+fn load_lod(land: &str, coast: &str, borders: &str) -> Lod {
+    let mut lod = Lod::default();
+    let land: serde_json::Value = serde_json::from_str(land).unwrap_or_default();
+    for f in land["features"].as_array().into_iter().flatten() {
+        let mut rings: Vec<Vec<(f64, f64)>> = f["geometry"]["coordinates"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(lonlats)
             .filter(|r| r.len() >= 4)
             .collect();
-        let Some(outer) = rings.first() else { continue };
+        if rings.is_empty() {
+            continue;
+        }
+        let mut wraps = false;
+        for r in &mut rings {
+            wraps |= unwrap_ring(r);
+        }
+        let rings: Vec<Vec<(f64, f64)>> = rings.iter().map(|r| to_merc(r)).collect();
         let to_ls = |r: &Vec<(f64, f64)>| {
             geo::LineString::from(
                 r.iter()
@@ -120,7 +188,7 @@ fn load_lod(land: &str, borders: &str) -> Lod {
                     .collect::<Vec<_>>(),
             )
         };
-        let polygon = geo::Polygon::new(to_ls(outer), rings[1..].iter().map(to_ls).collect());
+        let polygon = geo::Polygon::new(to_ls(&rings[0]), rings[1..].iter().map(to_ls).collect());
         let tri = polygon.earcut_triangles_raw();
         let vstart = lod.verts.len();
         let tstart = lod.tris.len();
@@ -128,37 +196,22 @@ fn load_lod(land: &str, borders: &str) -> Lod {
         lod.tris
             .extend(tri.triangle_indices.iter().map(|&i| i as u32));
         let mut bounds = Bounds::empty();
-        let mut ranges = Vec::new();
-        for r in &rings {
-            let s = lod.ring_pts.len();
-            for &(x, y) in r {
-                bounds.add(x, y);
-                lod.ring_pts.push((x, y));
-            }
-            ranges.push(s..lod.ring_pts.len());
-        }
+        rings.iter().flatten().for_each(|&(x, y)| bounds.add(x, y));
         lod.polys.push(Poly {
             bounds,
             verts: vstart..lod.verts.len(),
             tris: tstart..lod.tris.len(),
-            rings: ranges,
+            wraps,
         });
     }
-    let borders: serde_json::Value = serde_json::from_str(borders).unwrap_or_default();
-    for f in borders["features"].as_array().into_iter().flatten() {
-        for line in f["geometry"]["coordinates"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let pts = coords(line);
-            let mut b = Bounds::empty();
-            pts.iter().for_each(|&(x, y)| b.add(x, y));
-            if pts.len() >= 2 {
-                lod.borders.push((b, pts));
-            }
-        }
-    }
+    split_lines(
+        &serde_json::from_str(coast).unwrap_or_default(),
+        &mut lod.coast,
+    );
+    split_lines(
+        &serde_json::from_str(borders).unwrap_or_default(),
+        &mut lod.borders,
+    );
     lod
 }
 
@@ -185,10 +238,12 @@ impl Basemap {
         Basemap {
             coarse: load_lod(
                 include_str!("../../assets/basemap/land-110m.geojson"),
+                include_str!("../../assets/basemap/coast-110m.geojson"),
                 include_str!("../../assets/basemap/borders-110m.geojson"),
             ),
             fine: load_lod(
                 include_str!("../../assets/basemap/land-50m.geojson"),
+                include_str!("../../assets/basemap/coast-50m.geojson"),
                 include_str!("../../assets/basemap/borders-50m.geojson"),
             ),
             cities: load_cities(include_str!("../../assets/basemap/cities.csv")),
@@ -215,18 +270,31 @@ impl Basemap {
             &self.fine
         };
         let view = s.visible(2.0);
-        // Land: one mesh of the triangles of visible polygons.
+        // Land: one mesh of the triangles of visible polygons (wrapping ones also one world west).
         let mut mesh = Mesh::default();
-        for p in lod.polys.iter().filter(|p| p.bounds.meets(&view)) {
-            let base = mesh.vertices.len() as u32;
-            mesh.vertices
-                .extend(lod.verts[p.verts.clone()].iter().map(|&(x, y)| Vertex {
-                    pos: s.to_screen(x, y),
-                    uv: WHITE_UV,
-                    color: LAND,
-                }));
-            mesh.indices
-                .extend(lod.tris[p.tris.clone()].iter().map(|&i| base + i));
+        for p in &lod.polys {
+            for shift in [0.0, -1.0] {
+                if shift != 0.0 && !p.wraps {
+                    continue;
+                }
+                let b = Bounds {
+                    x0: p.bounds.x0 + shift,
+                    x1: p.bounds.x1 + shift,
+                    ..p.bounds
+                };
+                if !b.meets(&view) {
+                    continue;
+                }
+                let base = mesh.vertices.len() as u32;
+                mesh.vertices
+                    .extend(lod.verts[p.verts.clone()].iter().map(|&(x, y)| Vertex {
+                        pos: s.to_screen(x + shift, y),
+                        uv: WHITE_UV,
+                        color: LAND,
+                    }));
+                mesh.indices
+                    .extend(lod.tris[p.tris.clone()].iter().map(|&i| base + i));
+            }
         }
         out.push(Shape::mesh(mesh));
         // Thin lines: simplify to whole pixels so a frame never strokes more points than pixels.
@@ -242,20 +310,15 @@ impl Basemap {
             }
             v
         };
-        let coast = Stroke::new(0.8, COAST);
-        for p in lod.polys.iter().filter(|p| p.bounds.meets(&view)) {
-            for r in &p.rings {
-                let pts = line(&lod.ring_pts[r.clone()]);
+        for (lines, stroke) in [
+            (&lod.coast, Stroke::new(0.8, COAST)),
+            (&lod.borders, Stroke::new(0.8, BORDER)),
+        ] {
+            for (_, pts) in lines.iter().filter(|(b, _)| b.meets(&view)) {
+                let pts = line(pts);
                 if pts.len() >= 2 {
-                    out.push(Shape::line(pts, coast));
+                    out.push(Shape::line(pts, stroke));
                 }
-            }
-        }
-        let border = Stroke::new(0.8, BORDER);
-        for (_, pts) in lod.borders.iter().filter(|(b, _)| b.meets(&view)) {
-            let pts = line(pts);
-            if pts.len() >= 2 {
-                out.push(Shape::line(pts, border));
             }
         }
         out
@@ -307,6 +370,33 @@ impl Basemap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn antimeridian_rings_unwrap_and_polar_rings_do_not() {
+        let mut fiji = vec![
+            (179.0, -16.0),
+            (180.0, -16.5),
+            (-179.5, -16.6),
+            (-179.0, -16.0),
+            (179.0, -16.0),
+        ];
+        assert!(unwrap_ring(&mut fiji));
+        assert!(
+            fiji.iter().all(|p| p.0 >= 179.0 && p.0 <= 181.0),
+            "{fiji:?}"
+        );
+        let mut antarctica = vec![
+            (-180.0, -84.0),
+            (0.0, -70.0),
+            (180.0, -84.0),
+            (180.0, -90.0),
+            (-180.0, -90.0),
+            (-180.0, -84.0),
+        ];
+        let before = antarctica.clone();
+        assert!(!unwrap_ring(&mut antarctica));
+        assert_eq!(antarctica, before);
+    }
 
     #[test]
     fn loads_and_triangulates() {

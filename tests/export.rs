@@ -1,0 +1,409 @@
+//! `incident-map export` on real files: sizes, scale, determinism, filters, atomicity, errors,
+//! series and GIF, saved views, and the window's export matching the CLI's.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use egui_kittest::SnapshotOptions;
+use incident_map::app::{App, Saved, WindowOptions};
+use incident_map::view::tiles::BaseLayer;
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+fn export(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .arg("export")
+        .args(args)
+        .output()
+        .expect("run")
+}
+
+fn ok(o: &Output) {
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn size_of(p: &Path) -> (u32, u32) {
+    let img = image::open(p).expect("a PNG");
+    (img.width(), img.height())
+}
+
+#[test]
+fn size_scale_and_determinism() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.png");
+    let b = dir.path().join("b.png");
+    let d = data();
+    let args = |out: &Path| {
+        vec![
+            d.to_str().unwrap().to_string(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "--basemap".into(),
+            "offline".into(),
+            "--width".into(),
+            "640".into(),
+            "--height".into(),
+            "400".into(),
+        ]
+    };
+    let a_args = args(&a);
+    ok(&export(
+        &a_args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert_eq!(size_of(&a), (640, 400));
+    let b_args = args(&b);
+    ok(&export(
+        &b_args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert_eq!(
+        std::fs::read(&a).unwrap(),
+        std::fs::read(&b).unwrap(),
+        "same inputs, same bytes"
+    );
+    let mut s2 = args(&b);
+    s2.extend(["--scale".into(), "2".into()]);
+    ok(&export(&s2.iter().map(String::as_str).collect::<Vec<_>>()));
+    assert_eq!(size_of(&b), (1280, 800));
+    // Default size.
+    ok(&export(&[
+        d.to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+        "--basemap",
+        "offline",
+    ]));
+    assert_eq!(size_of(&a), (1600, 1000));
+}
+
+#[test]
+fn filters_change_the_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = data();
+    let all = dir.path().join("all.png");
+    let ied = dir.path().join("ied.png");
+    let common = [
+        "--basemap",
+        "offline",
+        "--width",
+        "600",
+        "--height",
+        "400",
+        "--bbox",
+        "40,30,48,38",
+    ];
+    let mut a = vec![d.to_str().unwrap(), "--out", all.to_str().unwrap()];
+    a.extend(common);
+    ok(&export(&a));
+    let mut b = vec![
+        d.to_str().unwrap(),
+        "--out",
+        ied.to_str().unwrap(),
+        "--type",
+        "IED",
+    ];
+    b.extend(common);
+    let o = export(&b);
+    ok(&o);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("4 incidents"));
+    assert_ne!(std::fs::read(&all).unwrap(), std::fs::read(&ied).unwrap());
+}
+
+#[test]
+fn failures_leave_the_existing_file_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("map.png");
+    std::fs::write(&out, b"previous").unwrap();
+    let d = data();
+    let d = d.to_str().unwrap();
+    let o = out.to_str().unwrap();
+    for (args, code) in [
+        (vec![d, "--out", o, "--scale", "4"], 2),
+        (vec![d, "--out", o, "--width", "10"], 2),
+        (vec![d, "--out", o, "--center", "95,40", "--zoom", "5"], 2),
+        (
+            vec![
+                d,
+                "--out",
+                o,
+                "--basemap",
+                "offline",
+                "--from",
+                "2030-01-01",
+            ],
+            1,
+        ),
+        (
+            vec![
+                d,
+                "--out",
+                o,
+                "--basemap",
+                "offline",
+                "--type",
+                "Nonexistent",
+            ],
+            1,
+        ),
+        (vec![d, "--out", o, "--view", "/nonexistent/view.json"], 1),
+        (vec!["/nonexistent.csv", "--out", o], 1),
+        (vec!["--out", o], 2),
+    ] {
+        let r = export(&args);
+        assert_eq!(
+            r.status.code(),
+            Some(code),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&r.stderr).is_empty());
+        assert_eq!(std::fs::read(&out).unwrap(), b"previous", "{args:?}");
+    }
+    // An unwritable destination is an error (exit 1) with the path named.
+    let r = export(&[
+        d,
+        "--out",
+        "/nonexistent-dir/map.png",
+        "--basemap",
+        "offline",
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("/nonexistent-dir/map.png"));
+    // --allow-empty writes a map with no incidents.
+    ok(&export(&[
+        d,
+        "--out",
+        o,
+        "--basemap",
+        "offline",
+        "--from",
+        "2030-01-01",
+        "--allow-empty",
+        "--center",
+        "33,44",
+        "--zoom",
+        "6",
+    ]));
+    assert_eq!(size_of(&out), (1600, 1000));
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary files left"
+    );
+}
+
+#[test]
+fn series_with_index_and_gif() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("june.png");
+    let gif = dir.path().join("june.gif");
+    let d = data();
+    let r = export(&[
+        d.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "400",
+        "--height",
+        "300",
+        "--from",
+        "2021-05-01",
+        "--to",
+        "2021-07-31",
+        "--every",
+        "month",
+        "--cumulative",
+        "--gif",
+        gif.to_str().unwrap(),
+    ]);
+    ok(&r);
+    let index = std::fs::read_to_string(dir.path().join("june_index.csv")).unwrap();
+    assert_eq!(
+        index,
+        "period_start,period_end,file,incidents\n2021-05-01,2021-05-31,june_0001.png,1\n2021-06-01,2021-06-30,june_0002.png,6\n2021-07-01,2021-07-31,june_0003.png,10\n"
+    );
+    for k in 1..=3 {
+        assert_eq!(
+            size_of(&dir.path().join(format!("june_{k:04}.png"))),
+            (400, 300)
+        );
+    }
+    let bytes = std::fs::read(&gif).unwrap();
+    assert!(bytes.starts_with(b"GIF89a"));
+    use image::AnimationDecoder;
+    let frames = image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes))
+        .unwrap()
+        .into_frames()
+        .collect_frames()
+        .unwrap();
+    assert_eq!(frames.len(), 3);
+    // Windowed (not cumulative): June alone.
+    let r = export(&[
+        d.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "400",
+        "--height",
+        "300",
+        "--from",
+        "2021-06-01",
+        "--to",
+        "2021-06-30",
+        "--every",
+        "week",
+    ]);
+    ok(&r);
+    let index = std::fs::read_to_string(dir.path().join("june_index.csv")).unwrap();
+    let counts: Vec<&str> = index
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(counts, vec!["3", "1", "1", "0", "0"]);
+}
+
+#[test]
+fn saved_view_renders_like_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let view = dir.path().join("view.json");
+    std::fs::write(
+        &view,
+        format!(
+            r#"{{"version":1,"files":["{}"],"filter":{{"from":"2021-06-01","to":"2021-07-31","types":["Interception"]}},
+            "view":{{"center":[33.5,43.5],"zoom":6.5}},"size":{{"width":500,"height":400,"scale":1}},
+            "title":"Interceptions","basemap":{{"kind":"offline"}}}}"#,
+            data().join("incidents.geojson").display()
+        ),
+    )
+    .unwrap();
+    let a = dir.path().join("a.png");
+    let b = dir.path().join("b.png");
+    ok(&export(&[
+        "--view",
+        view.to_str().unwrap(),
+        "--out",
+        a.to_str().unwrap(),
+    ]));
+    let f = data().join("incidents.geojson");
+    ok(&export(&[
+        f.to_str().unwrap(),
+        "--out",
+        b.to_str().unwrap(),
+        "--from",
+        "2021-06-01",
+        "--to",
+        "2021-07-31",
+        "--type",
+        "Interception",
+        "--center",
+        "33.5,43.5",
+        "--zoom",
+        "6.5",
+        "--width",
+        "500",
+        "--height",
+        "400",
+        "--title",
+        "Interceptions",
+        "--basemap",
+        "offline",
+    ]));
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn window_export_equals_cli_export() {
+    let mut app = App::loaded(
+        WindowOptions {
+            files: vec![data()],
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), {
+            app.toggle_type("IED");
+            app.set_dates(
+                incident_map::date::parse_ymd("2021-03-01").ok(),
+                incident_map::date::parse_ymd("2021-07-31").ok(),
+            );
+            app.export.title = "From the window".into();
+            app.export.preset = 4; // A4 landscape
+            app
+        });
+    h.run_steps(4);
+    let dir = tempfile::tempdir().unwrap();
+    let from_window = dir.path().join("window.png");
+    let view = dir.path().join("view.json");
+    let msg = h.state_mut().export_png(&from_window).unwrap();
+    assert!(msg.contains("1754×1240"), "{msg}");
+    h.state().save_view(&view).unwrap();
+    let from_cli = dir.path().join("cli.png");
+    ok(&export(&[
+        "--view",
+        view.to_str().unwrap(),
+        "--out",
+        from_cli.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        std::fs::read(&from_window).unwrap(),
+        std::fs::read(&from_cli).unwrap(),
+        "window and CLI give the same image"
+    );
+    // The window opens the saved view again: same filters.
+    let filter = h.state().effective_filter();
+    let mut app2 = App::loaded(
+        WindowOptions {
+            files: vec![data()],
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
+    app2.open_view(&egui::Context::default(), &view).unwrap();
+    app2.finish_loading();
+    assert_eq!(app2.effective_filter(), filter);
+}
+
+#[test]
+fn export_snapshots() {
+    let d = data();
+    let store = incident_map::import::load_paths(&[d], &Default::default()).store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let opts = SnapshotOptions::new().threshold(1.0).max_failed_pixels(400);
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::Offline,
+        width: 900,
+        height: 600,
+        title: Some("Attacks on US interests in Iraq, 2021".into()),
+        ..Default::default()
+    };
+    let r = incident_map::export::render(&store, &index, &spec).unwrap();
+    egui_kittest::image_snapshot_options(&r.image, "export_offline", &opts);
+    let world = incident_map::export::Spec {
+        viewport: incident_map::export::Viewport::Center {
+            lat: 20.0,
+            lon: 20.0,
+            zoom: 1.3,
+        },
+        scale: 2,
+        width: 600,
+        height: 400,
+        ..spec
+    };
+    let r = incident_map::export::render(&store, &index, &world).unwrap();
+    egui_kittest::image_snapshot_options(&r.image, "export_world_2x", &opts);
+}
