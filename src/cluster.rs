@@ -528,20 +528,10 @@ impl ClusterSel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{Overrides, csv};
     use crate::query::Filter;
 
     fn store(rows: &str) -> Store {
-        let s = format!("lat,lon,date,type\n{rows}");
-        let l = csv::load(
-            "t.csv",
-            "t.csv".into(),
-            s.into_bytes(),
-            &Overrides::default(),
-            0,
-        )
-        .unwrap();
-        l.builder.finish(vec![l.source])
+        Store::from_csv(&format!("lat,lon,date,type\n{rows}"))
     }
 
     const WORLD: MercRect = MercRect {

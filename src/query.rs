@@ -341,19 +341,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::{Overrides, csv};
 
     fn store(rows: &str) -> Store {
-        let s = format!("lat,lon,date,date_precision,type,place,notes\n{rows}");
-        let l = csv::load(
-            "t.csv",
-            "t.csv".into(),
-            s.into_bytes(),
-            &Overrides::default(),
-            0,
-        )
-        .unwrap();
-        l.builder.finish(vec![l.source])
+        Store::from_csv(&format!(
+            "lat,lon,date,date_precision,type,place,notes\n{rows}"
+        ))
     }
 
     #[test]

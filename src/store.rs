@@ -193,6 +193,20 @@ impl Store {
         }
     }
 
+    /// A store from CSV text (tests).
+    #[cfg(test)]
+    pub(crate) fn from_csv(text: &str) -> Store {
+        let l = crate::import::csv::load(
+            "t.csv",
+            "t.csv".into(),
+            text.as_bytes().to_vec(),
+            &Default::default(),
+            0,
+        )
+        .unwrap_or_else(|e| panic!("test CSV: {e}"));
+        l.builder.finish(vec![l.source])
+    }
+
     /// Smallest and largest day over all spans, if any incident.
     pub fn day_range(&self) -> Option<(Day, Day)> {
         let first = *self.day.first()?;

@@ -20,6 +20,9 @@ fn export(args: &[&str]) -> Output {
         .expect("run")
 }
 
+/// A small image on the offline basemap.
+const SMALL_OFFLINE: [&str; 6] = ["--basemap", "offline", "--width", "400", "--height", "300"];
+
 fn ok(o: &Output) {
     assert_eq!(
         o.status.code(),
@@ -27,6 +30,18 @@ fn ok(o: &Output) {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// The window on the bundled data, offline basemap, loaded.
+fn bundled_app() -> App {
+    App::loaded(
+        WindowOptions {
+            files: vec![data()],
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    )
 }
 
 fn size_of(p: &Path) -> (u32, u32) {
@@ -204,26 +219,18 @@ fn series_with_index_and_gif() {
     let out = dir.path().join("june.png");
     let gif = dir.path().join("june.gif");
     let d = data();
-    let r = export(&[
-        d.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--basemap",
-        "offline",
-        "--width",
-        "400",
-        "--height",
-        "300",
+    let mut args = vec![d.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(SMALL_OFFLINE);
+    args.extend([
         "--from",
         "2021-05-01",
         "--to",
         "2021-07-31",
         "--every",
         "month",
-        "--cumulative",
-        "--gif",
-        gif.to_str().unwrap(),
     ]);
+    args.extend(["--cumulative", "--gif", gif.to_str().unwrap()]);
+    let r = export(&args);
     ok(&r);
     let index = std::fs::read_to_string(dir.path().join("june_index.csv")).unwrap();
     assert_eq!(
@@ -246,16 +253,9 @@ fn series_with_index_and_gif() {
         .unwrap();
     assert_eq!(frames.len(), 3);
     // Windowed (not cumulative): June alone.
-    let r = export(&[
-        d.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--basemap",
-        "offline",
-        "--width",
-        "400",
-        "--height",
-        "300",
+    let mut args = vec![d.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend(SMALL_OFFLINE);
+    args.extend([
         "--from",
         "2021-06-01",
         "--to",
@@ -263,6 +263,7 @@ fn series_with_index_and_gif() {
         "--every",
         "week",
     ]);
+    let r = export(&args);
     ok(&r);
     let index = std::fs::read_to_string(dir.path().join("june_index.csv")).unwrap();
     let counts: Vec<&str> = index
@@ -324,14 +325,7 @@ fn saved_view_renders_like_the_flags() {
 
 #[test]
 fn window_export_equals_cli_export() {
-    let mut app = App::loaded(
-        WindowOptions {
-            files: vec![data()],
-            base: Some(BaseLayer::Offline),
-            ..Default::default()
-        },
-        Some(Saved::default()),
-    );
+    let mut app = bundled_app();
     let mut h = egui_kittest::Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut App| app.ui(ui), {
@@ -365,14 +359,7 @@ fn window_export_equals_cli_export() {
     );
     // The window opens the saved view again: same filters.
     let filter = h.state().effective_filter();
-    let mut app2 = App::loaded(
-        WindowOptions {
-            files: vec![data()],
-            base: Some(BaseLayer::Offline),
-            ..Default::default()
-        },
-        Some(Saved::default()),
-    );
+    let mut app2 = bundled_app();
     app2.open_view(&egui::Context::default(), &view).unwrap();
     app2.finish_loading();
     assert_eq!(app2.effective_filter(), filter);

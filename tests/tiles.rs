@@ -138,6 +138,16 @@ fn settle(h: &mut Harness<'static, App>, secs: u64) -> (usize, usize, usize) {
     }
 }
 
+/// Colour of the map at a point away from markers and overlays (left middle of the map).
+fn map_pixel(h: &mut Harness<'static, App>) -> [u8; 3] {
+    let img = h.render().expect("render");
+    let s = h.state().screen.expect("map");
+    let p = s.rect.left_top() + egui::vec2(40.0, s.rect.height() * 0.5);
+    let ppp = h.ctx.pixels_per_point();
+    let px = img.get_pixel((p.x * ppp) as u32, (p.y * ppp) as u32);
+    [px[0], px[1], px[2]]
+}
+
 fn assert_ui_still_works(h: &mut Harness<'static, App>) {
     h.get_by_label("Drone attack  5").click();
     h.run_steps(3);
@@ -157,15 +167,7 @@ fn good_tiles_are_drawn_and_carry_our_user_agent() {
         "{shown}/{requested} tiles shown"
     );
     h.get_by_label_contains("all tiles shown");
-    let img = h.render().expect("render");
-    // A point of the map away from markers and overlays is the tile's magenta.
-    let s = h.state().screen.expect("map");
-    let p = s.rect.left_top() + egui::vec2(40.0, s.rect.height() * 0.5);
-    let px = img.get_pixel(
-        (p.x * h.ctx.pixels_per_point()) as u32,
-        (p.y * h.ctx.pixels_per_point()) as u32,
-    );
-    assert_eq!([px[0], px[1], px[2]], [255, 0, 255], "tile pixel at {p:?}");
+    assert_eq!(map_pixel(&mut h), [255, 0, 255], "the tile's magenta");
     let seen = log.lock().unwrap().clone();
     assert!(!seen.is_empty());
     assert!(seen.iter().all(|(_, ua)| *ua == user_agent()), "{seen:?}");
@@ -187,14 +189,8 @@ fn failing_servers_leave_the_offline_basemap() {
         );
         h.get_by_label_contains("offline basemap shown");
         // The map shows the offline basemap (land or sea colours), not a blank.
-        let img = h.render().expect("render");
-        let s = h.state().screen.expect("map");
-        let p = s.rect.left_top() + egui::vec2(40.0, s.rect.height() * 0.5);
-        let px = img.get_pixel(
-            (p.x * h.ctx.pixels_per_point()) as u32,
-            (p.y * h.ctx.pixels_per_point()) as u32,
-        );
-        let rgb = egui::Color32::from_rgb(px[0], px[1], px[2]);
+        let [r, g, b] = map_pixel(&mut h);
+        let rgb = egui::Color32::from_rgb(r, g, b);
         assert!(
             rgb == incident_map::view::basemap::LAND || rgb == incident_map::view::basemap::SEA,
             "{mode}: {rgb:?}"
@@ -220,4 +216,54 @@ fn slow_tiles_do_not_block_the_window() {
     );
     let (requested, shown, _) = settle(&mut h, 20);
     assert!(shown > 0 && shown <= requested);
+}
+
+/// A raster PMTiles archive of magenta tiles, zoom 0–3.
+fn pmtiles_archive(path: &std::path::Path) {
+    let png = png_tile();
+    let f = std::fs::File::create(path).expect("create");
+    let mut w = pmtiles::PmTilesWriter::new(pmtiles::TileType::Png)
+        .tile_compression(pmtiles::Compression::None)
+        .max_zoom(3)
+        .create(f)
+        .expect("writer");
+    for z in 0..=3u8 {
+        for x in 0..(1u32 << z) {
+            for y in 0..(1u32 << z) {
+                w.add_tile(pmtiles::TileCoord::new(z, x, y).expect("coord"), &png).expect("tile");
+            }
+        }
+    }
+    w.finalize().expect("finalize");
+}
+
+#[test]
+fn pmtiles_archive_is_drawn_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("magenta.pmtiles");
+    pmtiles_archive(&archive);
+    let store = incident_map::import::load_paths(
+        &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")],
+        &Default::default(),
+    )
+    .store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::PmTiles { path: archive.clone(), attribution: "Test archive".into() },
+        viewport: incident_map::export::Viewport::Center { lat: 20.0, lon: 20.0, zoom: 2.5 },
+        width: 400,
+        height: 300,
+        caption: false,
+        legend: false,
+        tile_timeout: Duration::from_secs(15),
+        ..Default::default()
+    };
+    let img = incident_map::export::render(&store, &index, &spec).unwrap().image;
+    let px = img.get_pixel(30, 150);
+    assert_eq!([px[0], px[1], px[2]], [255, 0, 255], "the archive's tile is drawn");
+    // Not an archive: a clear error, no panic.
+    let bad = dir.path().join("bad.pmtiles");
+    std::fs::write(&bad, b"not a pmtiles file").unwrap();
+    let spec = incident_map::export::Spec { base: BaseLayer::PmTiles { path: bad, attribution: String::new() }, ..spec };
+    assert!(incident_map::export::render(&store, &index, &spec).err().unwrap().contains("not a PMTiles archive"));
 }
