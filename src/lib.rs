@@ -1,3 +1,4 @@
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 //! incident-map: a fast, offline-capable viewer and exporter for publicly reported security
 //! incidents.
 //!

@@ -23,6 +23,58 @@ fn png_tile() -> Vec<u8> {
     out.into_inner()
 }
 
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut c = !0u32;
+    for &b in bytes {
+        c ^= b as u32;
+        for _ in 0..8 {
+            c = if c & 1 != 0 {
+                0xEDB8_8320 ^ (c >> 1)
+            } else {
+                c >> 1
+            };
+        }
+    }
+    !c
+}
+
+fn chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut v = (data.len() as u32).to_be_bytes().to_vec();
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    v.extend_from_slice(&body);
+    v.extend_from_slice(&crc32(&body).to_be_bytes());
+    v
+}
+
+/// A 100-byte PNG that declares 30000 × 30000 RGBA pixels (3.6 GB decoded).
+fn png_bomb() -> Vec<u8> {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&30_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(chunk(b"IHDR", &ihdr));
+    // A tiny zlib stream (a few zero bytes) as the start of the image data.
+    png.extend(chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x63, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01],
+    ));
+    png.extend(chunk(b"IEND", &[]));
+    png
+}
+
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
 fn answer(mut s: TcpStream, log: Log, tile: Arc<Vec<u8>>) {
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
     let mut r = BufReader::new(match s.try_clone() {
@@ -59,6 +111,22 @@ fn answer(mut s: TcpStream, log: Log, tile: Arc<Vec<u8>>) {
         "slow" => {
             std::thread::sleep(Duration::from_secs(3));
             ("200 OK", tile.to_vec())
+        }
+        "429" => {
+            let body = b"slow down";
+            let head = format!(
+                "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 120\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = s.write_all(head.as_bytes());
+            let _ = s.write_all(body);
+            return;
+        }
+        "bomb" => ("200 OK", png_bomb()),
+        "hang" => {
+            // Never answer (the connection stays open until the test ends, at most 20 s).
+            std::thread::sleep(Duration::from_secs(20));
+            return;
         }
         _ => ("400 Bad Request", Vec::new()),
     };
@@ -230,7 +298,8 @@ fn pmtiles_archive(path: &std::path::Path) {
     for z in 0..=3u8 {
         for x in 0..(1u32 << z) {
             for y in 0..(1u32 << z) {
-                w.add_tile(pmtiles::TileCoord::new(z, x, y).expect("coord"), &png).expect("tile");
+                w.add_tile(pmtiles::TileCoord::new(z, x, y).expect("coord"), &png)
+                    .expect("tile");
             }
         }
     }
@@ -249,8 +318,15 @@ fn pmtiles_archive_is_drawn_offline() {
     .store;
     let index = incident_map::cluster::ClusterIndex::build(&store);
     let spec = incident_map::export::Spec {
-        base: BaseLayer::PmTiles { path: archive.clone(), attribution: "Test archive".into() },
-        viewport: incident_map::export::Viewport::Center { lat: 20.0, lon: 20.0, zoom: 2.5 },
+        base: BaseLayer::PmTiles {
+            path: archive.clone(),
+            attribution: "Test archive".into(),
+        },
+        viewport: incident_map::export::Viewport::Center {
+            lat: 20.0,
+            lon: 20.0,
+            zoom: 2.5,
+        },
         width: 400,
         height: 300,
         caption: false,
@@ -258,12 +334,120 @@ fn pmtiles_archive_is_drawn_offline() {
         tile_timeout: Duration::from_secs(15),
         ..Default::default()
     };
-    let img = incident_map::export::render(&store, &index, &spec).unwrap().image;
+    let img = incident_map::export::render(&store, &index, &spec)
+        .unwrap()
+        .image;
     let px = img.get_pixel(30, 150);
-    assert_eq!([px[0], px[1], px[2]], [255, 0, 255], "the archive's tile is drawn");
+    assert_eq!(
+        [px[0], px[1], px[2]],
+        [255, 0, 255],
+        "the archive's tile is drawn"
+    );
     // Not an archive: a clear error, no panic.
     let bad = dir.path().join("bad.pmtiles");
     std::fs::write(&bad, b"not a pmtiles file").unwrap();
-    let spec = incident_map::export::Spec { base: BaseLayer::PmTiles { path: bad, attribution: String::new() }, ..spec };
-    assert!(incident_map::export::render(&store, &index, &spec).err().unwrap().contains("not a PMTiles archive"));
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::PmTiles {
+            path: bad,
+            attribution: String::new(),
+        },
+        ..spec
+    };
+    assert!(
+        incident_map::export::render(&store, &index, &spec)
+            .err()
+            .unwrap()
+            .contains("not a PMTiles archive")
+    );
+}
+
+#[test]
+fn rate_limits_bombs_refusals_and_hangs() {
+    // 429 with Retry-After: each tile is asked for once, not hammered.
+    let (port, log) = server(30);
+    let mut h = harness("429", port, true);
+    for _ in 0..60 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let seen = log.lock().unwrap().clone();
+    let mut paths: Vec<&String> = seen.iter().map(|(p, _)| p).collect();
+    let asked = paths.len();
+    paths.sort();
+    paths.dedup();
+    assert!(
+        asked > 0 && asked == paths.len(),
+        "{asked} requests for {} tiles",
+        paths.len()
+    );
+    assert_eq!(h.state().tile_status().unwrap().1, 0);
+    let px = map_pixel(&mut h);
+    let rgb = egui::Color32::from_rgb(px[0], px[1], px[2]);
+    assert!(rgb == incident_map::view::basemap::LAND || rgb == incident_map::view::basemap::SEA);
+
+    // A decompression bomb: refused, memory stays bounded.
+    let before = peak_rss_mb();
+    let (port, _log) = server(30);
+    let mut h = harness("bomb", port, true);
+    let (_, shown, _) = settle(&mut h, 15);
+    assert_eq!(shown, 0);
+    assert!(
+        peak_rss_mb() < before + 1024,
+        "peak RSS grew from {before} MB to {} MB",
+        peak_rss_mb()
+    );
+    assert_ui_still_works(&mut h);
+
+    // Connection refused: nothing listens on the port.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut h = harness("ok", port, false);
+    let (requested, shown, _) = settle(&mut h, 15);
+    assert!(requested > 0 && shown == 0);
+    h.get_by_label_contains("offline basemap shown");
+    assert_ui_still_works(&mut h);
+
+    // A server that never answers: the window keeps working; an export gives up after its
+    // tile timeout and draws the offline basemap.
+    let (port, _log) = server(30);
+    let mut h = harness("hang", port, false);
+    let t = Instant::now();
+    h.run_steps(3);
+    assert!(h.state().tile_status().unwrap().2 > 0, "downloads pending");
+    assert_ui_still_works(&mut h);
+    assert!(t.elapsed() < Duration::from_secs(3));
+    let store = incident_map::import::load_paths(
+        &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")],
+        &Default::default(),
+    )
+    .store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::Xyz {
+            template: format!("http://127.0.0.1:{port}/hang/{{z}}/{{x}}/{{y}}.png"),
+            attribution: "Test".into(),
+        },
+        width: 300,
+        height: 200,
+        tile_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let img = incident_map::export::render(&store, &index, &spec)
+        .unwrap()
+        .image;
+    assert!(
+        t.elapsed() < Duration::from_secs(8),
+        "export waited {:?}",
+        t.elapsed()
+    );
+    let px = img.get_pixel(5, 100);
+    let rgb = egui::Color32::from_rgb(px[0], px[1], px[2]);
+    assert!(
+        rgb == incident_map::view::basemap::LAND || rgb == incident_map::view::basemap::SEA,
+        "{rgb:?}"
+    );
 }

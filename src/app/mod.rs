@@ -139,6 +139,8 @@ pub struct App {
     pub export: export_dialog::ExportForm,
     /// Types of a view being opened, applied once its data has loaded.
     view_types: Option<Vec<String>>,
+    /// Details of the selected incident, parsed once.
+    details_cache: Option<(u32, crate::record::Details)>,
 }
 
 /// The bundled dataset: the repository copy when run from a checkout, else a copy of the
@@ -208,6 +210,7 @@ impl App {
             settings: panels::SettingsForm::from_base(&base),
             export: export_dialog::ExportForm::new(),
             view_types: None,
+            details_cache: None,
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
@@ -345,6 +348,7 @@ impl App {
         }
         self.selected = None;
         self.stack = None;
+        self.details_cache = None;
         self.changed();
     }
 

@@ -444,7 +444,13 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                     ui.label("Click an incident on the map or in the table.");
                 }
                 Some(i) => {
-                    let r = record_details(&d.store, i as usize);
+                    // Parsed once per selection, not every frame (records can be huge).
+                    if app.details_cache.as_ref().is_none_or(|(k, _)| *k != i) {
+                        app.details_cache = Some((i, record_details(&d.store, i as usize)));
+                    }
+                    let Some((_, r)) = app.details_cache.as_ref() else {
+                        return;
+                    };
                     ui.label(RichText::new(clean(&r.kind, false)).heading());
                     if !r.category.is_empty() {
                         ui.label(RichText::new(clean(&r.category, false)).weak());
@@ -706,8 +712,13 @@ pub fn table(app: &mut App, ui: &mut egui::Ui) {
                 }
             });
             row.col(|ui| {
-                let r = record_details(s, i);
-                cell(ui, clean(&r.sources.join("; "), false));
+                // Parsing a record costs its size; a table row never parses a huge one.
+                if s.rec_len[i] <= 64 * 1024 {
+                    let r = record_details(s, i);
+                    cell(ui, clean(&r.sources.join("; "), false));
+                } else {
+                    cell(ui, RichText::new("(large record: see details)").weak());
+                }
             });
             if row.response().clicked() {
                 clicked = Some(i as u32);

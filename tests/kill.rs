@@ -1,0 +1,58 @@
+//! Nothing the user had is lost: a process killed (SIGKILL) in the middle of writing its output
+//! leaves the previous file intact, because every write goes to a temporary file that is renamed
+//! into place only when complete.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[test]
+fn sigkill_mid_write_keeps_the_previous_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
+    incident_map::synth::write_acled_csv(150_000, 5, &mut f).unwrap();
+    drop(f);
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("filtered.geojson");
+    std::fs::write(&out, "previous contents").unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args([
+            "filter",
+            csv.to_str().unwrap(),
+            "--format",
+            "geojson",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .spawn()
+        .unwrap();
+    // Wait until the temporary file exists and has data, then kill the process.
+    let end = Instant::now() + Duration::from_secs(120);
+    let mut killed_mid_write = false;
+    while Instant::now() < end {
+        let part = std::fs::read_dir(&out_dir).unwrap().flatten().find(|e| {
+            e.file_name().to_string_lossy().ends_with(".part")
+                && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
+        });
+        if part.is_some() {
+            child.kill().unwrap(); // SIGKILL on Unix
+            killed_mid_write = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.wait();
+    assert!(
+        killed_mid_write,
+        "the process finished before it could be killed mid-write"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous contents");
+    // The input is untouched too.
+    let mut again = Vec::new();
+    incident_map::synth::write_acled_csv(150_000, 5, &mut again).unwrap();
+    assert_eq!(std::fs::read(&csv).unwrap(), again);
+}
