@@ -12,4 +12,4 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   gcc libc6-dev pkg-config time \
   libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1 \
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 \
-  xvfb xauth imagemagick >/dev/null
+  xvfb xauth imagemagick xdotool >/dev/null

@@ -480,6 +480,28 @@ fn column_overrides() {
     assert_eq!(v["types"]["IED"], 1);
 }
 
+#[cfg(unix)]
+#[test]
+fn fifos_and_dangling_links_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.csv");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if made {
+        let o = run(&["check", fifo.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("pipe.csv: not a regular file"));
+    }
+    let link = dir.path().join("gone.csv");
+    std::os::unix::fs::symlink(dir.path().join("nowhere.csv"), &link).unwrap();
+    let o = run(&["check", link.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gone.csv: no such file or directory"));
+}
+
 #[test]
 fn fuzz_found_geometry_is_a_problem_with_its_line() {
     let (code, v) = check_json(&[&data("fuzz_crash_short_position.geojson")]);

@@ -112,6 +112,7 @@ fn answer(mut s: TcpStream, log: Log, tile: Arc<Vec<u8>>) {
             std::thread::sleep(Duration::from_secs(3));
             ("200 OK", tile.to_vec())
         }
+        "truncated" => ("200 OK", tile[..tile.len() / 2].to_vec()),
         "429" => {
             let body = b"slow down";
             let head = format!(
@@ -245,7 +246,7 @@ fn good_tiles_are_drawn_and_carry_our_user_agent() {
 
 #[test]
 fn failing_servers_leave_the_offline_basemap() {
-    for mode in ["404", "500", "garbage"] {
+    for mode in ["404", "500", "garbage", "truncated"] {
         let (port, log) = server(30);
         let mut h = harness(mode, port, true);
         let (requested, shown, _) = settle(&mut h, 15);

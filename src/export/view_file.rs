@@ -216,7 +216,10 @@ impl ViewFile {
         }
         let v: ViewFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if v.version != VERSION {
-            return Err(format!("view file version {} is not supported (expected {VERSION})", v.version));
+            return Err(format!(
+                "view file version {} is not supported (expected {VERSION})",
+                v.version
+            ));
         }
         Ok(v)
     }
