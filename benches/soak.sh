@@ -39,6 +39,8 @@ while :; do
     2) xdotool mousemove $x $y click 4 ;;
     3) xdotool mousemove $x $y click 5 ;;
   esac
+  # Random walks drift: every 30 s, back to the data (the "Fit to filtered incidents" button).
+  if [ $((t % 30)) -eq 0 ]; then xdotool mousemove 80 445 click 1; sleep 0.3; fi
   # Playback of ten years at a month per second ends after ~2 minutes: start it again.
   if [ $((now - last_play)) -ge 130 ]; then xdotool key space; last_play=$now; fi
   if [ "$warm" = 0 ] && [ "$t" -ge 60 ]; then warm=$(rss); fi

@@ -269,9 +269,16 @@ fn state_is_restored_on_restart() {
         .set_dates(incident_map::date::parse_ymd("2021-06-01").ok(), None);
     h.state_mut().set_text("airport");
     h.run_steps(3);
-    let saved = h.state().saved();
-    let json = serde_json::to_string(&saved).unwrap();
-    let back: Saved = serde_json::from_str(&json).unwrap();
+    // Through the settings file, written atomically.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("incident-map").join("settings.json");
+    incident_map::app::save_settings(&path, &h.state().saved()).unwrap();
+    let back = incident_map::app::load_settings(&path).expect("settings read back");
+    std::fs::write(&path, "{ not json").unwrap();
+    assert!(
+        incident_map::app::load_settings(&path).is_none(),
+        "a broken settings file is ignored"
+    );
     assert_eq!(back.files, vec![bundled()]);
     let mut h2 = Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))

@@ -71,6 +71,8 @@ pub struct Saved {
     pub show_table: bool,
     /// Timeline settings.
     pub timeline: Timeline,
+    /// Window position and inner size in points: x, y, width, height.
+    pub window: Option<[f32; 4]>,
 }
 
 impl Default for Saved {
@@ -83,12 +85,37 @@ impl Default for Saved {
             base: BaseLayer::Osm,
             show_table: true,
             timeline: Timeline::default(),
+            window: None,
         }
     }
 }
 
-/// Storage key of [`Saved`].
-pub const STORAGE_KEY: &str = "incident-map";
+/// Where the settings live: `$XDG_CONFIG_HOME/incident-map/settings.json`.
+pub fn settings_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("incident-map").join("settings.json"))
+}
+
+/// Reads the settings; a missing or unreadable file gives `None` (and never stops the window).
+pub fn load_settings(path: &std::path::Path) -> Option<Saved> {
+    let bytes = std::fs::read(path).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            eprintln!("warning: ignoring {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// Writes the settings atomically (a crash mid-write leaves the previous settings).
+pub fn save_settings(path: &std::path::Path, s: &Saved) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let text = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
+    crate::atomic::write_atomic(path, |w| w.write_all(text.as_bytes()))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
 
 /// The application state.
 pub struct App {
@@ -141,6 +168,12 @@ pub struct App {
     view_types: Option<Vec<String>>,
     /// Details of the selected incident, parsed once.
     details_cache: Option<(u32, crate::record::Details)>,
+    /// Where settings are saved (none in tests and exports).
+    pub settings_file: Option<PathBuf>,
+    last_save: f64,
+    last_saved_text: String,
+    /// Window position and size, for the settings.
+    window: Option<[f32; 4]>,
 }
 
 /// The bundled dataset: the repository copy when run from a checkout, else a copy of the
@@ -211,6 +244,10 @@ impl App {
             export: export_dialog::ExportForm::new(),
             view_types: None,
             details_cache: None,
+            settings_file: None,
+            last_save: f64::NEG_INFINITY,
+            last_saved_text: String::new(),
+            window: saved.window,
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
@@ -254,6 +291,27 @@ impl App {
             base: self.base.clone(),
             show_table: self.show_table,
             timeline: self.timeline.clone(),
+            window: self.window,
+        }
+    }
+
+    /// Saves the settings when they changed, at most every two seconds.
+    fn autosave(&mut self, ctx: &egui::Context) {
+        let Some(path) = &self.settings_file else {
+            return;
+        };
+        let now = ctx.input(|i| i.time);
+        if now - self.last_save < 2.0 {
+            return;
+        }
+        let s = self.saved();
+        let text = serde_json::to_string(&s).unwrap_or_default();
+        if text != self.last_saved_text {
+            self.last_save = now;
+            match save_settings(path, &s) {
+                Ok(()) => self.last_saved_text = text,
+                Err(e) => self.message = Some(format!("cannot save settings: {e}")),
+            }
         }
     }
 
@@ -659,6 +717,12 @@ impl App {
         egui::CentralPanel::no_frame().show(ui, |ui| self.map(ui));
         panels::windows(self, &ctx);
         export_dialog::windows(self, &ctx);
+        if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
+            && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)
+        {
+            self.window = Some([r.min.x, r.min.y, inner.width(), inner.height()]);
+        }
+        self.autosave(&ctx);
         if self.dirty || self.pending_fit {
             ctx.request_repaint();
         }
@@ -680,6 +744,15 @@ impl App {
         let response = shown.response;
         self.screen = Some(screen);
         self.markers = shown.markers;
+        // Never drift off the world: keep the centre on the map.
+        let (lon, lat) = screen.center_lonlat();
+        let (clon, clat) = (
+            lon.clamp(-180.0, 180.0),
+            lat.clamp(-crate::cluster::MAX_LAT, crate::cluster::MAX_LAT),
+        );
+        if (clon, clat) != (lon, lat) {
+            self.memory.center_at(lon_lat(clon, clat));
+        }
         self.cursor = response.hover_pos().map(|p| screen.to_lonlat(p));
         if let Some(t) = shown.legend_clicked
             && let Some(e) = legend.iter().find(|e| e.type_id == t)
@@ -751,30 +824,42 @@ impl eframe::App for App {
         App::ui(self, ui);
     }
 
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, STORAGE_KEY, &self.saved());
+    fn on_exit(&mut self) {
+        if let Some(p) = &self.settings_file
+            && let Err(e) = save_settings(p, &self.saved())
+        {
+            eprintln!("warning: cannot save settings: {e}");
+        }
     }
 }
 
 /// Opens the window; returns the process exit code.
 pub fn run_window(opts: WindowOptions) -> i32 {
+    let path = settings_path();
+    let saved = path.as_deref().and_then(load_settings);
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("incident-map")
+        .with_inner_size([1280.0, 800.0])
+        .with_min_inner_size([640.0, 400.0])
+        .with_drag_and_drop(true);
+    if let Some([x, y, w, h]) = saved.as_ref().and_then(|s| s.window)
+        && w >= 320.0
+        && h >= 200.0
+    {
+        viewport = viewport.with_inner_size([w, h]).with_position([x, y]);
+    }
     let native = eframe::NativeOptions {
-        viewport: egui::ViewportBuilder::default()
-            .with_title("incident-map")
-            .with_inner_size([1280.0, 800.0])
-            .with_min_inner_size([640.0, 400.0])
-            .with_drag_and_drop(true),
-        persist_window: true,
+        viewport,
+        persist_window: false,
         ..Default::default()
     };
     let res = eframe::run_native(
         "incident-map",
         native,
         Box::new(move |cc| {
-            let saved = cc
-                .storage
-                .and_then(|s| eframe::get_value::<Saved>(s, STORAGE_KEY));
-            Ok(Box::new(App::new(&cc.egui_ctx, opts, saved)))
+            let mut app = App::new(&cc.egui_ctx, opts, saved);
+            app.settings_file = path;
+            Ok(Box::new(app))
         }),
     );
     match res {
