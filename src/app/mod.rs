@@ -301,12 +301,16 @@ impl App {
             return;
         };
         let now = ctx.input(|i| i.time);
-        if now - self.last_save < 2.0 {
-            return;
-        }
         let s = self.saved();
         let text = serde_json::to_string(&s).unwrap_or_default();
-        if text != self.last_saved_text {
+        if text == self.last_saved_text {
+            return;
+        }
+        let wait = 2.0 - (now - self.last_save);
+        if wait > 0.0 {
+            // Come back when the pause is over, even if nothing else moves.
+            ctx.request_repaint_after(std::time::Duration::from_secs_f64(wait));
+        } else {
             self.last_save = now;
             match save_settings(path, &s) {
                 Ok(()) => self.last_saved_text = text,
