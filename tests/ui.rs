@@ -306,3 +306,35 @@ fn state_is_restored_on_restart() {
         .filter(|v| v == "2021-06-01")
         .expect("date field restored");
 }
+
+#[test]
+fn a_100_mb_line_does_not_hang_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("long.csv");
+    let notes = "x".repeat(100 << 20);
+    std::fs::write(&p, format!("lat,lon,date,type,notes\n33.3,44.4,2021-06-05,IED,\"{notes}\"\n33.4,44.5,2021-06-06,IED,short\n")).unwrap();
+    drop(notes);
+    let app = App::loaded(
+        WindowOptions {
+            files: vec![p],
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    h.run_steps(3);
+    let long = *h.state().selection.indices.first().expect("loaded");
+    h.state_mut().select(Some(long));
+    h.run_steps(2); // the record is parsed once here
+    let t = std::time::Instant::now();
+    h.run_steps(10);
+    let per_frame = t.elapsed() / 10;
+    assert!(
+        per_frame < std::time::Duration::from_millis(500),
+        "{per_frame:?} a frame"
+    );
+    h.get_by_label_contains("more characters)");
+}
