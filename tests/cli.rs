@@ -517,3 +517,52 @@ fn fuzz_found_geometry_is_a_problem_with_its_line() {
             .any(|p| p["message"].as_str().unwrap().contains("invalid geometry"))
     );
 }
+
+/// An unreadable file: run as `nobody` (CI runs as root, which may read anything).
+#[cfg(unix)]
+#[test]
+fn unreadable_file_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("incident-map-perm")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let secret = dir.path().join("secret.csv");
+    std::fs::copy(data("generic.csv"), &secret).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let bin = env!("CARGO_BIN_EXE_incident-map");
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0"))
+        .unwrap_or(false);
+    let o = if is_root {
+        // The binary must be reachable by `nobody`: copy it next to the file.
+        let exe = dir.path().join("incident-map");
+        std::fs::copy(bin, &exe).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&exe)
+            .args(["check", secret.to_str().unwrap()])
+            .output()
+            .unwrap()
+    } else {
+        Command::new(bin)
+            .args(["check", secret.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("secret.csv: permission denied"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
