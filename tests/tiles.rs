@@ -287,6 +287,17 @@ fn slow_tiles_do_not_block_the_window() {
     assert!(shown > 0 && shown <= requested);
 }
 
+/// The bundled data and its cluster index, for exports.
+fn bundled_store() -> (
+    incident_map::store::Store,
+    incident_map::cluster::ClusterIndex,
+) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let store = incident_map::import::load_paths(&[dir], &Default::default()).store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    (store, index)
+}
+
 /// A raster PMTiles archive of magenta tiles, zoom 0–3.
 fn pmtiles_archive(path: &std::path::Path) {
     let png = png_tile();
@@ -312,12 +323,7 @@ fn pmtiles_archive_is_drawn_offline() {
     let dir = tempfile::tempdir().unwrap();
     let archive = dir.path().join("magenta.pmtiles");
     pmtiles_archive(&archive);
-    let store = incident_map::import::load_paths(
-        &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")],
-        &Default::default(),
-    )
-    .store;
-    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let (store, index) = bundled_store();
     let spec = incident_map::export::Spec {
         base: BaseLayer::PmTiles {
             path: archive.clone(),
@@ -420,12 +426,7 @@ fn rate_limits_bombs_refusals_and_hangs() {
     assert!(h.state().tile_status().unwrap().2 > 0, "downloads pending");
     assert_ui_still_works(&mut h);
     assert!(t.elapsed() < Duration::from_secs(3));
-    let store = incident_map::import::load_paths(
-        &[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data")],
-        &Default::default(),
-    )
-    .store;
-    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let (store, index) = bundled_store();
     let spec = incident_map::export::Spec {
         base: BaseLayer::Xyz {
             template: format!("http://127.0.0.1:{port}/hang/{{z}}/{{x}}/{{y}}.png"),
