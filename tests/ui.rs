@@ -1,7 +1,7 @@
 //! The real window UI driven with egui_kittest: filters, legend, map clicks and details.
 
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use incident_map::app::{App, Saved, WindowOptions};
 use incident_map::view::tiles::BaseLayer;
 
@@ -337,4 +337,53 @@ fn a_100_mb_line_does_not_hang_the_window() {
         "{per_frame:?} a frame"
     );
     h.get_by_label_contains("more characters)");
+}
+
+#[test]
+fn only_http_links_from_data_are_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("hostile.csv");
+    std::fs::write(
+        &p,
+        "lat,lon,date,type,place,source\n33.3,44.4,2021-06-05,IED,\"Bag\u{1b}[2Jhdad\u{202e}\",\"javascript:alert(1) file:///etc/passwd data:text/html,x https://ok.example/report\"\n",
+    )
+    .unwrap();
+    let mut app = App::loaded(
+        WindowOptions {
+            files: vec![p],
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
+    app.select(Some(0));
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    h.run_steps(3);
+    use egui::accesskit::Role;
+    let links: Vec<String> = h
+        .query_all_by_role(Role::Link)
+        .filter_map(|n| n.accesskit_node().label())
+        .collect();
+    assert!(
+        links.iter().any(|l| l == "https://ok.example/report"),
+        "{links:?}"
+    );
+    assert!(
+        links
+            .iter()
+            .all(|l| !l.contains("javascript") && !l.contains("file:") && !l.contains("data:")),
+        "{links:?}"
+    );
+    // The other schemes are shown as text; control and bidi characters are gone.
+    h.get_by_label("javascript:alert(1) file:///etc/passwd data:text/html,x");
+    assert!(
+        h.query_all_by_label("Bag [2Jhdad").count() >= 2,
+        "cleaned in the details and the table"
+    );
+    assert!(
+        h.query_by_label_contains("\u{1b}").is_none()
+            && h.query_by_label_contains("\u{202e}").is_none()
+    );
 }

@@ -775,8 +775,8 @@ impl App {
                     format!(
                         "{} · {}\n{}",
                         d.store.date_string(i),
-                        d.store.type_name(i),
-                        d.store.place_name(i)
+                        crate::record::clean(d.store.type_name(i), false),
+                        crate::record::clean(d.store.place_name(i), false)
                     )
                 }
                 MarkerKind::Cluster(c) => format!("{} incidents — click to zoom in", c.count),

@@ -10,30 +10,7 @@ use crate::record::{details as record_details, safe_links};
 use crate::view::palette;
 use crate::view::tiles::{BaseLayer, OSM_TEMPLATE, check_template};
 
-/// Longest text shown for one field before it is cut (untrusted data can be huge).
-pub const MAX_FIELD_CHARS: usize = 2_000;
-
-/// Makes untrusted text safe to lay out: control characters become spaces (newlines and tabs
-/// kept in multi-line text), and very long text is cut with a note.
-pub fn clean(s: &str, multiline: bool) -> String {
-    let mut out: String = s
-        .chars()
-        .take(MAX_FIELD_CHARS)
-        .map(|c| {
-            if c.is_control() && !(multiline && (c == '\n' || c == '\t')) {
-                ' '
-            } else {
-                c
-            }
-        })
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        .collect();
-    let n = s.chars().count();
-    if n > MAX_FIELD_CHARS {
-        out.push_str(&format!("… ({} more characters)", n - MAX_FIELD_CHARS));
-    }
-    out
-}
+pub use crate::record::{MAX_FIELD_CHARS, clean};
 
 /// Text fields of the settings and "open path" dialogs.
 #[derive(Debug, Clone, Default)]

@@ -61,8 +61,12 @@ pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bo
                                 color,
                                 Stroke::new(1.0, Color32::WHITE),
                             ));
-                            let text =
-                                egui::RichText::new(format!("{}  {}", e.name, e.count)).size(12.0);
+                            let text = egui::RichText::new(format!(
+                                "{}  {}",
+                                crate::record::clean(&e.name, false),
+                                e.count
+                            ))
+                            .size(12.0);
                             let text = if e.shown {
                                 text
                             } else {
