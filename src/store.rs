@@ -183,16 +183,6 @@ impl Store {
         f.bytes.get(s..s + self.rec_len[i] as usize).unwrap_or(&[])
     }
 
-    /// Where incident `i` came from.
-    pub fn record_ref(&self, i: usize) -> RecordRef {
-        RecordRef {
-            file: self.file[i],
-            start: self.rec_start[i],
-            len: self.rec_len[i],
-            line: self.line[i],
-        }
-    }
-
     /// A store from CSV text (tests).
     #[cfg(test)]
     pub(crate) fn from_csv(text: &str) -> Store {

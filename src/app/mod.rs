@@ -358,11 +358,6 @@ impl App {
         &self.markers
     }
 
-    /// Whether a load is running.
-    pub fn loading(&self) -> bool {
-        self.loader.is_some()
-    }
-
     fn accept(&mut self, done: loader::Loaded) {
         let r = done.result;
         if r.cancelled {
