@@ -143,7 +143,7 @@ fn bench_cluster_build(c: &mut Criterion) {
         b.iter(|| black_box(ClusterIndex::build(&store).len()))
     });
     let idx = ClusterIndex::build(&store);
-    let sel = store.select(&Default::default());
+    let sel = store.select(&Default::default()).expect("select");
     g.bench_function("select_all", |b| {
         b.iter(|| black_box(idx.select(&sel).total))
     });

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::atomic::write_atomic;
 use crate::date::format_day;
-use crate::import::{LoadResult, Overrides, load_paths};
+use crate::import::{FileError, LoadError, LoadResult, Overrides, load_paths};
 use crate::output::{OutFormat, write_csv, write_geojson};
 use crate::query::{BBox, Filter};
 use crate::store::Store;
@@ -373,7 +373,7 @@ pub fn summary_json(r: &LoadResult) -> serde_json::Value {
     let errors: Vec<_> = r
         .errors
         .iter()
-        .map(|e| json!({"file": e.file, "message": e.message}))
+        .map(|e| json!({"file": e.file, "message": e.error.to_string()}))
         .collect();
     let mut per_file = vec![0u64; s.files.len()];
     for &f in &s.file {
@@ -421,9 +421,24 @@ pub fn bbox_of(s: &Store) -> Option<[f64; 4]> {
     Some([x0, y0, x1, y1])
 }
 
+/// The flags that fix a load error, for the command line's messages.
+fn flag_hint(e: &LoadError) -> &'static str {
+    match e {
+        LoadError::NoCoordinates { .. } => "; name them with --lat and --lon",
+        LoadError::NoDate { .. } => "; name it with --date",
+        LoadError::UnknownColumn { .. } => " (check --lat, --lon, --date and --type-column)",
+        _ => "",
+    }
+}
+
+/// A load error as the command line prints it.
+pub fn file_error_line(e: &FileError) -> String {
+    format!("error: {e}{}", flag_hint(&e.error))
+}
+
 fn print_errors(r: &LoadResult, err: &mut dyn Write) {
     for e in &r.errors {
-        let _ = writeln!(err, "error: {e}");
+        let _ = writeln!(err, "{}", file_error_line(e));
     }
 }
 
@@ -536,10 +551,22 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     for t in f.unknown_types(&r.store) {
         let _ = writeln!(err, "warning: no incidents of type '{t}' in the data");
     }
-    let sel = r.store.select(&f);
-    let write = |w: &mut dyn Write| match a.format {
-        OutFormat::Geojson => write_geojson(&r.store, &sel, w),
-        OutFormat::Csv => write_csv(&r.store, &sel, w),
+    let sel = match r.store.select(&f) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let write = |w: &mut dyn Write| {
+        match a.format {
+            OutFormat::Geojson => write_geojson(&r.store, &sel, w),
+            OutFormat::Csv => write_csv(&r.store, &sel, w),
+        }
+        .map_err(|e| match e {
+            crate::output::WriteError::Io(e) => e,
+            other => std::io::Error::other(other),
+        })
     };
     let res = match &a.out {
         Some(p) => write_atomic(p, write).map_err(|e| format!("cannot write {}: {e}", p.display())),
@@ -679,7 +706,10 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
     for t in spec.filter.unknown_types(&r.store) {
         let _ = writeln!(err, "warning: no incidents of type '{t}' in the data");
     }
-    let count = r.store.select(&spec.filter).len();
+    let count = match r.store.select(&spec.filter) {
+        Ok(s) => s.len(),
+        Err(e) => return fail(err, BAD_INPUT, &e.to_string()),
+    };
     if count == 0 && !a.allow_empty {
         return fail(
             err,

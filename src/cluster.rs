@@ -566,7 +566,7 @@ mod tests {
              36.2376,43.9632,2021-02-15,Rocket attack\n",
         );
         let idx = ClusterIndex::build(&s);
-        let all = idx.select(&s.select(&Filter::default()));
+        let all = idx.select(&s.select(&Filter::default()).unwrap());
         assert_eq!(all.total, 5);
         // One cell for the world at level 0.
         let c = idx.clusters(&all, WORLD, 0, 0.0);
@@ -605,7 +605,7 @@ mod tests {
             types: vec!["Interception".into()],
             ..Default::default()
         };
-        let sel = idx.select(&s.select(&f));
+        let sel = idx.select(&s.select(&f).unwrap());
         let c = idx.clusters(&sel, iraq(), 10, 0.0);
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].count, 1);
@@ -642,7 +642,7 @@ mod tests {
             types: vec!["T1".into(), "T2".into()],
             ..Default::default()
         };
-        let ssel = s.select(&f);
+        let ssel = s.select(&f).unwrap();
         let sel = idx.select(&ssel);
         let selected: std::collections::HashSet<u32> = ssel.indices.iter().copied().collect();
         for (a, b) in [

@@ -1,13 +1,12 @@
-//! Writing selected incidents back out: GeoJSON or CSV, keeping every original column.
+//! Writing selected incidents back out: GeoJSON or CSV, keeping every original column. Records
+//! are read back from their files through the record API.
 
 use std::io::{self, Write};
 
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
-use crate::import::csv::read_record;
 use crate::query::Selection;
-use crate::store::{Format, Store};
+use crate::store::{Format, ReadError, Record, Store};
 
 /// Output formats of `filter`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -18,73 +17,47 @@ pub enum OutFormat {
     Csv,
 }
 
-#[derive(Deserialize)]
-struct RawFeature<'a> {
-    #[serde(borrow)]
-    geometry: Option<&'a RawValue>,
-    #[serde(borrow)]
-    properties: Option<&'a RawValue>,
+/// Why writing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// An incident's record could not be read back.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The destination refused the bytes.
+    #[error("{0}")]
+    Io(#[from] io::Error),
 }
 
-fn json_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+fn point(store: &Store, i: usize) -> Value {
+    serde_json::json!({"type": "Point", "coordinates": [store.lon[i], store.lat[i]]})
 }
 
 /// Writes the selection as a FeatureCollection. Features from GeoJSON keep their original
-/// geometry and properties verbatim; rows from CSV become Points with every column as a
-/// string property.
-pub fn write_geojson(store: &Store, sel: &Selection, w: &mut dyn Write) -> io::Result<()> {
+/// geometry and property values; rows from CSV become Points with every column as a string
+/// property.
+pub fn write_geojson(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<(), WriteError> {
     w.write_all(b"{\"type\":\"FeatureCollection\",\"features\":[")?;
-    for (k, &i) in sel.indices.iter().enumerate() {
+    for (k, (i, r)) in store.records(&sel.indices).enumerate() {
+        let r = r?;
         let i = i as usize;
         w.write_all(if k == 0 { b"\n" } else { b",\n" })?;
-        let f = &store.files[store.file[i] as usize];
-        let point = format!(
-            "{{\"type\":\"Point\",\"coordinates\":[{},{}]}}",
-            store.lon[i], store.lat[i]
-        );
-        match f.format {
-            Format::GeoJson => {
-                let raw = std::str::from_utf8(store.raw(i)).unwrap_or("{}");
-                let rf: Option<RawFeature> = serde_json::from_str(raw).ok();
-                let geometry = rf
-                    .as_ref()
-                    .and_then(|r| r.geometry)
-                    .map(|g| g.get().to_string());
-                let geometry = geometry.filter(|g| g != "null").unwrap_or(point);
-                let props = rf
-                    .as_ref()
-                    .and_then(|r| r.properties)
-                    .map_or("{}", |p| p.get());
-                write!(
-                    w,
-                    "{{\"type\":\"Feature\",\"geometry\":{geometry},\"properties\":{props}}}"
-                )?;
-            }
-            Format::Csv { delimiter } => {
-                let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
-                write!(
-                    w,
-                    "{{\"type\":\"Feature\",\"geometry\":{point},\"properties\":{{"
-                )?;
-                for (c, name) in f.columns.iter().enumerate() {
-                    if c > 0 {
-                        w.write_all(b",")?;
-                    }
-                    let v = fields.get(c).map_or("", String::as_str);
-                    write!(w, "{}:{}", json_str(name), json_str(v))?;
-                }
-                w.write_all(b"}}")?;
-            }
-        }
+        let properties: Map<String, Value> =
+            r.fields.into_iter().map(|f| (f.name, f.value)).collect();
+        let feature = serde_json::json!({
+            "type": "Feature",
+            "geometry": r.geometry.unwrap_or_else(|| point(store, i)),
+            "properties": properties,
+        });
+        serde_json::to_writer(&mut *w, &feature).map_err(io::Error::from)?;
     }
-    w.write_all(b"\n]}\n")
+    w.write_all(b"\n]}\n")?;
+    Ok(())
 }
 
 /// The output header: the single input header when every selected row comes from CSV files
 /// with identical headers, otherwise the union of column names in order of appearance, with
 /// `longitude`/`latitude` added for GeoJSON rows whose coordinates live in the geometry.
-fn header(store: &Store, sel: &Selection) -> Vec<String> {
+fn header(store: &Store, sel: &Selection) -> (Vec<String>, bool) {
     let mut used = vec![false; store.files.len()];
     for &i in &sel.indices {
         used[store.file[i as usize] as usize] = true;
@@ -100,7 +73,7 @@ fn header(store: &Store, sel: &Selection) -> Vec<String> {
         .iter()
         .all(|f| matches!(f.format, Format::Csv { .. }) && f.columns == files[0].columns);
     if let (true, Some(f)) = (all_csv_same, files.first()) {
-        return f.columns.clone();
+        return (f.columns.clone(), true);
     }
     let mut cols: Vec<String> = Vec::new();
     for f in &files {
@@ -120,73 +93,45 @@ fn header(store: &Store, sel: &Selection) -> Vec<String> {
             }
         }
     }
-    cols
+    (cols, false)
 }
 
 /// Writes the selection as CSV keeping every original column (see [`header`]).
-pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> io::Result<()> {
-    let cols = header(store, sel);
+pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<(), WriteError> {
+    let (cols, same) = header(store, sel);
     let mut out = csv::WriterBuilder::new().flexible(true).from_writer(w);
-    out.write_record(&cols)?;
-    // Per file: where each of its columns goes in the output.
-    let slots: Vec<Vec<Option<usize>>> = store
-        .files
-        .iter()
-        .map(|f| {
-            f.columns
-                .iter()
-                .map(|c| cols.iter().position(|x| x == c))
-                .collect()
-        })
-        .collect();
+    out.write_record(&cols).map_err(io::Error::from)?;
     let (lon_slot, lat_slot) = (
         cols.iter().position(|c| c == "longitude"),
         cols.iter().position(|c| c == "latitude"),
     );
     let mut row = vec![String::new(); cols.len()];
-    for &i in &sel.indices {
+    for (i, r) in store.records(&sel.indices) {
+        let r: Record = r?;
         let i = i as usize;
-        let fi = store.file[i] as usize;
-        let f = &store.files[fi];
+        if same {
+            // One header for all: the record as it was, values past the header included.
+            let mut fields: Vec<String> = r.fields.iter().map(|f| f.text().into_owned()).collect();
+            fields.resize(fields.len().max(cols.len()), String::new());
+            out.write_record(&fields).map_err(io::Error::from)?;
+            continue;
+        }
         row.iter_mut().for_each(String::clear);
-        match f.format {
-            Format::Csv { delimiter } => {
-                let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
-                if cols.len() == f.columns.len()
-                    && slots[fi].iter().enumerate().all(|(a, b)| Some(a) == *b)
-                {
-                    // Same header: copy the record as is (keeps duplicate column names).
-                    let mut fields = fields;
-                    fields.resize(cols.len(), String::new());
-                    out.write_record(&fields)?;
-                    continue;
-                }
-                for (c, v) in fields.into_iter().enumerate() {
-                    if let Some(Some(s)) = slots[fi].get(c) {
-                        row[*s] = v;
-                    }
-                }
-            }
-            Format::GeoJson => {
-                let (props, _) = crate::import::geojson::read_feature(store.raw(i));
-                for (c, name) in f.columns.iter().enumerate() {
-                    if let (Some(Some(s)), Some(v)) = (slots[fi].get(c), props.get(name)) {
-                        row[*s] = crate::import::geojson::value_text(v)
-                            .map(|t| t.into_owned())
-                            .unwrap_or_default();
-                    }
-                }
-                if f.map.lat.is_none() || f.map.lon.is_none() {
-                    if let Some(s) = lon_slot {
-                        row[s] = store.lon[i].to_string();
-                    }
-                    if let Some(s) = lat_slot {
-                        row[s] = store.lat[i].to_string();
-                    }
-                }
+        for f in &r.fields {
+            if let Some(s) = cols.iter().position(|c| *c == f.name) {
+                row[s] = f.text().into_owned();
             }
         }
-        out.write_record(&row)?;
+        let file = &store.files[store.file[i] as usize];
+        if file.format == Format::GeoJson && (file.map.lat.is_none() || file.map.lon.is_none()) {
+            if let Some(s) = lon_slot {
+                row[s] = store.lon[i].to_string();
+            }
+            if let Some(s) = lat_slot {
+                row[s] = store.lat[i].to_string();
+            }
+        }
+        out.write_record(&row).map_err(io::Error::from)?;
     }
     out.flush()?;
     Ok(())

@@ -2,9 +2,8 @@
 //! [`Selection`] of incident indices plus counts per type and per day.
 
 use crate::date::{Day, format_day, parse_ymd};
-use crate::import::csv::read_record;
-use crate::import::geojson::{read_feature, value_text};
-use crate::store::{Format, Store};
+use crate::store::{ReadError, Store};
+use crate::text::lower;
 
 /// Longest date span an incident can have (a year), bounding the backwards scan for spans that
 /// start before `from` but reach into it.
@@ -196,74 +195,10 @@ impl Selection {
     }
 }
 
-/// ASCII-case-insensitive substring test; `needle` must already be lowercase.
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    if needle.is_empty() {
-        return true;
-    }
-    if hay.len() < needle.len() {
-        return false;
-    }
-    let first = needle[0];
-    let upper = first.to_ascii_uppercase();
-    let mut i = 0;
-    while i + needle.len() <= hay.len() {
-        let rest = &hay[i..=hay.len() - needle.len()];
-        let Some(off) = memchr::memchr2(first, upper, rest) else {
-            return false;
-        };
-        let at = i + off;
-        if hay[at..at + needle.len()]
-            .iter()
-            .zip(needle)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
-        {
-            return true;
-        }
-        i = at + 1;
-    }
-    false
-}
-
-fn lower(s: &str) -> String {
-    s.chars().flat_map(char::to_lowercase).collect()
-}
-
-/// Whether incident `i` mentions `needle` (lowercase) in its place or text columns.
-fn text_matches(store: &Store, i: usize, needle: &str, place_hit: &[bool]) -> bool {
-    if place_hit[store.place[i] as usize] {
-        return true;
-    }
-    let raw = store.raw(i);
-    // Cheap rejection on the raw bytes; non-ASCII needles skip it (case folding differs).
-    if needle.is_ascii() && !contains_ci(raw, needle.as_bytes()) {
-        return false;
-    }
-    let f = &store.files[store.file[i] as usize];
-    match f.format {
-        Format::Csv { delimiter } => {
-            let fields = read_record(&f.bytes, store.rec_start[i] as usize, delimiter);
-            f.map
-                .text
-                .iter()
-                .any(|&c| fields.get(c).is_some_and(|v| lower(v).contains(needle)))
-        }
-        Format::GeoJson => {
-            let (props, _) = read_feature(raw);
-            f.map.text.iter().any(|&c| {
-                f.columns
-                    .get(c)
-                    .and_then(|k| props.get(k))
-                    .and_then(value_text)
-                    .is_some_and(|v| lower(&v).contains(needle))
-            })
-        }
-    }
-}
-
 impl Store {
-    /// Applies a filter.
-    pub fn select(&self, f: &Filter) -> Selection {
+    /// Applies a filter. Fails only when a text search must read records from a file that has
+    /// changed since it was loaded.
+    pub fn select(&self, f: &Filter) -> Result<Selection, ReadError> {
         let n = self.len();
         // Date range: the store is sorted by span start, so `to` bounds the end of the scan and
         // `from` (minus the longest span) bounds its start.
@@ -288,13 +223,15 @@ impl Store {
             .as_deref()
             .map(|t| lower(t.trim()))
             .filter(|t| !t.is_empty());
-        let place_hit: Vec<bool> = match &needle {
-            Some(nd) => self
-                .places
-                .names()
-                .map(|p| lower(p).contains(nd.as_str()))
-                .collect(),
-            None => Vec::new(),
+        let (place_hit, text_hit): (Vec<bool>, _) = match &needle {
+            Some(nd) => (
+                self.places
+                    .names()
+                    .map(|p| lower(p).contains(nd.as_str()))
+                    .collect(),
+                Some(self.text_hits(nd)?),
+            ),
+            None => (Vec::new(), None),
         };
         let mut sel = Selection {
             type_counts: vec![0; self.types.len()],
@@ -320,8 +257,9 @@ impl Store {
             {
                 continue;
             }
-            if let Some(nd) = &needle
-                && !text_matches(self, i, nd, &place_hit)
+            if let Some(hits) = &text_hit
+                && !place_hit[self.place[i] as usize]
+                && hits[i / 64] & (1 << (i % 64)) == 0
             {
                 continue;
             }
@@ -334,7 +272,7 @@ impl Store {
                 *c += 1;
             }
         }
-        sel
+        Ok(sel)
     }
 }
 
@@ -359,7 +297,7 @@ mod tests {
             .unwrap()
             .with_to("2021-06-06")
             .unwrap();
-        let sel = s.select(&f);
+        let sel = s.select(&f).unwrap();
         let names: Vec<&str> = sel
             .indices
             .iter()
@@ -373,6 +311,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             s.select(&f)
+                .unwrap()
                 .indices
                 .iter()
                 .map(|&i| s.place_name(i as usize))
@@ -384,7 +323,7 @@ mod tests {
             .unwrap()
             .with_to("2021-07-30")
             .unwrap();
-        assert_eq!(s.select(&f).len(), 0);
+        assert_eq!(s.select(&f).unwrap().len(), 0);
     }
 
     #[test]
@@ -396,7 +335,7 @@ mod tests {
             types: vec!["interception".into()],
             ..Default::default()
         };
-        let sel = s.select(&f);
+        let sel = s.select(&f).unwrap();
         assert_eq!(sel.len(), 1);
         assert_eq!(
             sel.type_counts[s.types.get("Interception").unwrap() as usize],
@@ -410,17 +349,17 @@ mod tests {
             text: Some("west BAGHDAD".into()),
             ..Default::default()
         };
-        assert_eq!(s.select(&f).indices, vec![0]);
+        assert_eq!(s.select(&f).unwrap().indices, vec![0]);
         let f = Filter {
             text: Some("asad".into()),
             ..Default::default()
         };
-        assert_eq!(s.select(&f).indices, vec![1]);
+        assert_eq!(s.select(&f).unwrap().indices, vec![1]);
         let f = Filter {
             bbox: Some(BBox::parse("42,33.5,43,34").unwrap()),
             ..Default::default()
         };
-        assert_eq!(s.select(&f).indices, vec![1]);
+        assert_eq!(s.select(&f).unwrap().indices, vec![1]);
         assert!(BBox::parse("1,2,3").is_err());
         assert!(BBox::parse("5,2,3,4").is_err());
     }
@@ -429,19 +368,14 @@ mod tests {
     fn day_counts_follow_selection() {
         let s =
             store("1,1,2021-06-05,day,A,p,n\n1,1,2021-06-05,day,A,p,n\n1,1,2021-06-07,day,B,p,n\n");
-        let sel = s.select(&Filter::default());
+        let sel = s.select(&Filter::default()).unwrap();
         assert_eq!(sel.day_counts, vec![2, 0, 1]);
-        let sel = s.select(&Filter {
-            types: vec!["B".into()],
-            ..Default::default()
-        });
+        let sel = s
+            .select(&Filter {
+                types: vec!["B".into()],
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(sel.day_counts, vec![0, 0, 1]);
-    }
-
-    #[test]
-    fn contains_ci_works() {
-        assert!(contains_ci(b"Ain AL-ASAD air base", b"al-asad"));
-        assert!(!contains_ci(b"abc", b"abcd"));
-        assert!(contains_ci(b"xxaAb", b"ab"));
     }
 }

@@ -66,10 +66,12 @@ fn mutated_corpus_never_panics() {
                 load_bytes("m", "m".into(), bytes.clone(), &Overrides::default(), 0).map(|l| {
                     let s = l.builder.finish(vec![l.source]);
                     // Exercise read-back and filtering too.
-                    let sel = s.select(&incident_map::query::Filter {
-                        text: Some("a".into()),
-                        ..Default::default()
-                    });
+                    let sel = s
+                        .select(&incident_map::query::Filter {
+                            text: Some("a".into()),
+                            ..Default::default()
+                        })
+                        .unwrap();
                     let mut sink = Vec::new();
                     incident_map::output::write_csv(&s, &sel, &mut sink).unwrap();
                     incident_map::output::write_geojson(&s, &sel, &mut sink).unwrap();

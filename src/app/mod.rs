@@ -167,7 +167,12 @@ pub struct App {
     /// Types of a view being opened, applied once its data has loaded.
     view_types: Option<Vec<String>>,
     /// Details of the selected incident, parsed once.
-    details_cache: Option<(u32, crate::record::Details)>,
+    details_cache: Option<(
+        u32,
+        Result<crate::details::Details, crate::store::ReadError>,
+    )>,
+    /// The table's source texts.
+    sources: panels::SourceCache,
     /// Where settings are saved (none in tests and exports).
     pub settings_file: Option<PathBuf>,
     last_save: f64,
@@ -244,6 +249,7 @@ impl App {
             export: export_dialog::ExportForm::new(),
             view_types: None,
             details_cache: None,
+            sources: panels::SourceCache::default(),
             settings_file: None,
             last_save: f64::NEG_INFINITY,
             last_saved_text: String::new(),
@@ -406,6 +412,7 @@ impl App {
         self.selected = None;
         self.stack = None;
         self.details_cache = None;
+        self.sources.clear();
         self.changed();
     }
 
@@ -482,11 +489,19 @@ impl App {
             to: None,
             ..base.clone()
         };
+        let (undated, based) = match (s.select(&undated), s.select(&base)) {
+            (Ok(u), Ok(b)) => (u, b),
+            (Err(e), _) | (_, Err(e)) => {
+                // What was shown stays; the message says why it cannot change.
+                self.message = Some(e.to_string());
+                return;
+            }
+        };
         if self.bars_stale || self.timeline_sel.day_counts.is_empty() {
-            self.timeline_sel = s.select(&undated).restrict_types(s, &keep);
+            self.timeline_sel = undated.restrict_types(s, &keep);
             self.bars_stale = false;
         }
-        self.facet = s.select(&base);
+        self.facet = based;
         self.selection = self.facet.restrict_types(s, &keep);
         self.csel = d.index.select(&self.selection);
         if let Some(sel) = self.selected
@@ -770,8 +785,8 @@ impl App {
                     format!(
                         "{} · {}\n{}",
                         d.store.date_string(i),
-                        crate::record::clean(d.store.type_name(i), false),
-                        crate::record::clean(d.store.place_name(i), false)
+                        crate::text::clean(d.store.type_name(i), false),
+                        crate::text::clean(d.store.place_name(i), false)
                     )
                 }
                 MarkerKind::Cluster(c) => format!("{} incidents — click to zoom in", c.count),

@@ -6,11 +6,42 @@ use egui::{Color32, RichText, Sense, Stroke, vec2};
 
 use super::App;
 use crate::date::{format_day, parse_ymd};
-use crate::record::{details as record_details, safe_links};
+use crate::details::details as record_details;
+use crate::text::safe_links;
 use crate::view::palette;
 use crate::view::tiles::{BaseLayer, OSM_TEMPLATE, check_template};
 
-pub use crate::record::{MAX_FIELD_CHARS, clean};
+pub use crate::text::clean;
+
+/// The table's Source column: each row's source text, read from its record once.
+#[derive(Debug, Default)]
+pub struct SourceCache {
+    texts: std::collections::HashMap<u32, String>,
+}
+
+impl SourceCache {
+    /// Forgets everything (new data).
+    pub fn clear(&mut self) {
+        self.texts.clear();
+    }
+
+    /// The sources of incident `i` as one line.
+    pub fn get(&mut self, store: &crate::store::Store, i: u32) -> &str {
+        if self.texts.len() > 50_000 {
+            self.texts.clear();
+        }
+        self.texts.entry(i).or_insert_with(|| {
+            // Reading a record costs its size; a table row never reads a huge one.
+            if store.rec_len[i as usize] > 64 * 1024 {
+                return "(large record: see details)".into();
+            }
+            match store.record(i as usize) {
+                Ok(r) => clean(&r.texts(crate::model::Role::Source).join("; "), false),
+                Err(e) => clean(&e.to_string(), false),
+            }
+        })
+    }
+}
 
 /// Text fields of the settings and "open path" dialogs.
 #[derive(Debug, Clone, Default)]
@@ -421,12 +452,20 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                     ui.label("Click an incident on the map or in the table.");
                 }
                 Some(i) => {
-                    // Parsed once per selection, not every frame (records can be huge).
+                    // Read once per selection, not every frame (records can be huge).
                     if app.details_cache.as_ref().is_none_or(|(k, _)| *k != i) {
                         app.details_cache = Some((i, record_details(&d.store, i as usize)));
                     }
-                    let Some((_, r)) = app.details_cache.as_ref() else {
-                        return;
+                    let r = match app.details_cache.as_ref() {
+                        Some((_, Ok(r))) => r,
+                        Some((_, Err(e))) => {
+                            ui.colored_label(
+                                Color32::from_rgb(0xB0, 0x30, 0x20),
+                                clean(&e.to_string(), false),
+                            );
+                            return;
+                        }
+                        None => return,
                     };
                     ui.label(RichText::new(clean(&r.kind, false)).heading());
                     if !r.category.is_empty() {
@@ -614,6 +653,12 @@ fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
 
 /// The table of filtered incidents, sorted by date, synced with the map.
 pub fn table(app: &mut App, ui: &mut egui::Ui) {
+    let mut sources = std::mem::take(&mut app.sources);
+    table_rows(app, ui, &mut sources);
+    app.sources = sources;
+}
+
+fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
     use egui_extras::{Column, TableBuilder};
     let Some(d) = &app.data else { return };
     let rows = &app.selection.indices;
@@ -664,7 +709,7 @@ pub fn table(app: &mut App, ui: &mut egui::Ui) {
             row.col(|ui| {
                 cell(
                     ui,
-                    crate::record::format_time(s.minute[i], i16::MIN).unwrap_or_default(),
+                    crate::details::format_time(s.minute[i], i16::MIN).unwrap_or_default(),
                 );
             });
             row.col(|ui| {
@@ -689,13 +734,7 @@ pub fn table(app: &mut App, ui: &mut egui::Ui) {
                 }
             });
             row.col(|ui| {
-                // Parsing a record costs its size; a table row never parses a huge one.
-                if s.rec_len[i] <= 64 * 1024 {
-                    let r = record_details(s, i);
-                    cell(ui, clean(&r.sources.join("; "), false));
-                } else {
-                    cell(ui, RichText::new("(large record: see details)").weak());
-                }
+                cell(ui, sources.get(s, i as u32));
             });
             if row.response().clicked() {
                 clicked = Some(i as u32);

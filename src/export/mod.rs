@@ -233,7 +233,7 @@ pub fn resolve_viewport(
 /// Renders one image.
 pub fn render(store: &Store, index: &ClusterIndex, spec: &Spec) -> Result<Rendered, String> {
     spec.validate()?;
-    let sel = store.select(&spec.filter);
+    let sel = store.select(&spec.filter).map_err(|e| e.to_string())?;
     let (lon, lat, zoom) = resolve_viewport(store, &sel, spec.viewport, spec.width, spec.height)?;
     let mut memory = MapMemory::default();
     memory.center_at(lon_lat(lon, lat));
@@ -410,7 +410,7 @@ pub fn render_series(
         ));
     }
     // One viewport for all frames.
-    let all = store.select(&spec.filter);
+    let all = store.select(&spec.filter).map_err(|e| e.to_string())?;
     let (lon, lat, zoom) = resolve_viewport(store, &all, spec.viewport, spec.width, spec.height)?;
     let fixed = Spec {
         viewport: Viewport::Center { lat, lon, zoom },

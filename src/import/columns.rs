@@ -1,6 +1,12 @@
 //! Which column holds what: detection by common names, ACLED's layout, and user overrides.
+//! The result is the model's [`ColumnMap`], which the loaded file keeps so that the record reader
+//! can label every value with its role.
 
-/// User overrides for column detection (`--lat --lon --date --type`).
+use super::LoadError;
+use crate::model::ColumnMap;
+use crate::model::columns::normalize;
+
+/// User overrides for column detection (`--lat --lon --date --type-column`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overrides {
     /// Column holding latitude.
@@ -11,55 +17,6 @@ pub struct Overrides {
     pub date: Option<String>,
     /// Column holding the incident type.
     pub kind: Option<String>,
-}
-
-/// Column indices of the fields the incident model needs. Indices refer to the file's header
-/// (CSV) or to the union of property keys (GeoJSON).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ColumnMap {
-    /// Latitude (GeoJSON: only used when a feature has no geometry or when overridden).
-    pub lat: Option<usize>,
-    /// Longitude.
-    pub lon: Option<usize>,
-    /// The date (or date-time, or epoch time).
-    pub date: Option<usize>,
-    /// A separate local time of day `HH:MM`.
-    pub time: Option<usize>,
-    /// A separate UTC offset.
-    pub offset: Option<usize>,
-    /// Date precision (name or ACLED code).
-    pub date_precision: Option<usize>,
-    /// Incident type.
-    pub kind: Option<usize>,
-    /// Parent category of the type.
-    pub category: Option<usize>,
-    /// Place name as reported.
-    pub place: Option<usize>,
-    /// Location precision (name or ACLED code).
-    pub loc_precision: Option<usize>,
-    /// Fatalities.
-    pub fatalities: Option<usize>,
-    /// Injuries.
-    pub injuries: Option<usize>,
-    /// Free-text columns searched by `--text` besides the place: notes, actors, sources.
-    pub text: Vec<usize>,
-    /// Whether the layout is ACLED's export format.
-    pub acled: bool,
-}
-
-/// Lower-cases a header name and folds spaces and dashes to `_` for matching.
-pub fn normalize(name: &str) -> String {
-    name.trim()
-        .trim_start_matches('\u{feff}')
-        .chars()
-        .map(|c| {
-            if c == ' ' || c == '-' || c == '.' {
-                '_'
-            } else {
-                c.to_ascii_lowercase()
-            }
-        })
-        .collect()
 }
 
 /// ACLED exports are recognised by these columns all being present.
@@ -77,185 +34,150 @@ fn find(names: &[String], wanted: &[&str]) -> Option<usize> {
         .find_map(|w| names.iter().position(|n| n == w))
 }
 
-fn resolve(names: &[String], raw: &[String], wanted: &str) -> Result<usize, String> {
+fn resolve(names: &[String], raw: &[String], wanted: &str) -> Result<usize, LoadError> {
     let w = normalize(wanted);
     raw.iter()
         .position(|n| n == wanted)
         .or_else(|| names.iter().position(|n| *n == w))
-        .ok_or_else(|| format!("no column named '{wanted}' (columns: {})", raw.join(", ")))
+        .ok_or_else(|| LoadError::UnknownColumn {
+            wanted: wanted.to_string(),
+            columns: raw.to_vec(),
+        })
 }
 
-impl ColumnMap {
-    /// Detects columns from header names, applying overrides. Fails only when an override names a
-    /// column that does not exist.
-    pub fn detect(header: &[String], ov: &Overrides) -> Result<ColumnMap, String> {
-        let names: Vec<String> = header.iter().map(|h| normalize(h)).collect();
-        let acled = ACLED_MARKERS.iter().all(|m| names.iter().any(|n| n == m));
-        let mut c = if acled {
-            Self::acled(&names)
-        } else {
-            Self::generic(&names)
-        };
-        if let Some(o) = &ov.lat {
-            c.lat = Some(resolve(&names, header, o)?);
-        }
-        if let Some(o) = &ov.lon {
-            c.lon = Some(resolve(&names, header, o)?);
-        }
-        if let Some(o) = &ov.date {
-            c.date = Some(resolve(&names, header, o)?);
-            if c.time == c.date {
-                c.time = None;
-            }
-        }
-        if let Some(o) = &ov.kind {
-            let k = resolve(&names, header, o)?;
-            if c.category.is_none() && c.kind.is_some() && c.kind != Some(k) {
-                c.category = c.kind;
-            }
-            c.kind = Some(k);
-        }
-        Ok(c)
+/// Detects columns from header names, applies overrides, and gives every column its role. Fails
+/// only when an override names a column that does not exist.
+pub fn detect(header: &[String], ov: &Overrides) -> Result<ColumnMap, LoadError> {
+    let names: Vec<String> = header.iter().map(|h| normalize(h)).collect();
+    let acled = ACLED_MARKERS.iter().all(|m| names.iter().any(|n| n == m));
+    let mut c = if acled {
+        acled_layout(&names)
+    } else {
+        generic_layout(&names)
+    };
+    if let Some(o) = &ov.lat {
+        c.lat = Some(resolve(&names, header, o)?);
     }
-
-    fn acled(n: &[String]) -> ColumnMap {
-        let f = |w: &str| find(n, &[w]);
-        ColumnMap {
-            lat: f("latitude"),
-            lon: f("longitude"),
-            date: f("event_date"),
-            date_precision: f("time_precision"),
-            kind: f("sub_event_type"),
-            category: f("event_type"),
-            place: f("location"),
-            loc_precision: f("geo_precision"),
-            fatalities: f("fatalities"),
-            text: [
-                "notes",
-                "actor1",
-                "assoc_actor_1",
-                "actor2",
-                "assoc_actor_2",
-                "source",
-                "admin1",
-                "admin2",
-            ]
-            .iter()
-            .filter_map(|w| f(w))
-            .collect(),
-            acled: true,
-            ..Default::default()
+    if let Some(o) = &ov.lon {
+        c.lon = Some(resolve(&names, header, o)?);
+    }
+    if let Some(o) = &ov.date {
+        c.date = Some(resolve(&names, header, o)?);
+        if c.time == c.date {
+            c.time = None;
         }
     }
-
-    fn generic(n: &[String]) -> ColumnMap {
-        let lat = find(n, &["latitude", "lat", "y", "lat_dd", "latitude_dd"]);
-        let lon = find(
-            n,
-            &[
-                "longitude",
-                "lon",
-                "lng",
-                "long",
-                "x",
-                "lon_dd",
-                "longitude_dd",
-            ],
-        );
-        let date = find(n, &["event_date", "date", "datetime", "date_time"])
-            .or_else(|| {
-                n.iter()
-                    .position(|s| s.ends_with("_date") && !s.contains("precision"))
-            })
-            .or_else(|| find(n, &["timestamp", "time", "when", "occurred", "occurred_at"]));
-        let time = find(n, &["time", "local_time", "time_local", "event_time"])
-            .filter(|&t| Some(t) != date);
-        let kind = find(
-            n,
-            &[
-                "event_type",
-                "type",
-                "incident_type",
-                "attack_type",
-                "category",
-                "kind",
-            ],
-        );
-        let category = find(
-            n,
-            &["category", "event_category", "parent_type", "disorder_type"],
-        )
-        .filter(|&c| Some(c) != kind);
-        let text_names = [
-            "notes",
-            "note",
-            "description",
-            "desc",
-            "summary",
-            "details",
-            "actors",
-            "actor",
-            "actor1",
-            "actor2",
-            "assoc_actor_1",
-            "assoc_actor_2",
-            "perpetrator",
-            "target",
-            "source",
-            "sources",
-            "source_url",
-            "url",
-            "publisher",
-            "admin1",
-            "admin2",
-            "province",
-            "governorate",
-        ];
-        ColumnMap {
-            lat,
-            lon,
-            date,
-            time,
-            offset: find(n, &["utc_offset", "offset", "tz_offset", "timezone_offset"]),
-            date_precision: find(n, &["date_precision", "time_precision", "precision_date"]),
-            kind,
-            category,
-            place: find(
-                n,
-                &[
-                    "place",
-                    "location",
-                    "place_name",
-                    "location_name",
-                    "site",
-                    "name",
-                    "city",
-                    "town",
-                ],
-            ),
-            loc_precision: find(
-                n,
-                &[
-                    "location_precision",
-                    "geo_precision",
-                    "loc_precision",
-                    "precision_location",
-                ],
-            ),
-            fatalities: find(
-                n,
-                &["fatalities", "deaths", "killed", "dead", "fatality_count"],
-            ),
-            injuries: find(n, &["injuries", "injured", "wounded", "injury_count"]),
-            text: text_names.iter().filter_map(|w| find(n, &[w])).collect(),
-            acled: false,
+    if let Some(o) = &ov.kind {
+        let k = resolve(&names, header, o)?;
+        if c.category.is_none() && c.kind.is_some() && c.kind != Some(k) {
+            c.category = c.kind;
         }
+        c.kind = Some(k);
+    }
+    c.assign_roles(header);
+    Ok(c)
+}
+
+fn acled_layout(n: &[String]) -> ColumnMap {
+    let f = |w: &str| find(n, &[w]);
+    ColumnMap {
+        lat: f("latitude"),
+        lon: f("longitude"),
+        date: f("event_date"),
+        date_precision: f("time_precision"),
+        kind: f("sub_event_type"),
+        category: f("event_type"),
+        place: f("location"),
+        loc_precision: f("geo_precision"),
+        fatalities: f("fatalities"),
+        acled: true,
+        ..Default::default()
+    }
+}
+
+fn generic_layout(n: &[String]) -> ColumnMap {
+    let lat = find(n, &["latitude", "lat", "y", "lat_dd", "latitude_dd"]);
+    let lon = find(
+        n,
+        &[
+            "longitude",
+            "lon",
+            "lng",
+            "long",
+            "x",
+            "lon_dd",
+            "longitude_dd",
+        ],
+    );
+    let date = find(n, &["event_date", "date", "datetime", "date_time"])
+        .or_else(|| {
+            n.iter()
+                .position(|s| s.ends_with("_date") && !s.contains("precision"))
+        })
+        .or_else(|| find(n, &["timestamp", "time", "when", "occurred", "occurred_at"]));
+    let time =
+        find(n, &["time", "local_time", "time_local", "event_time"]).filter(|&t| Some(t) != date);
+    let kind = find(
+        n,
+        &[
+            "event_type",
+            "type",
+            "incident_type",
+            "attack_type",
+            "category",
+            "kind",
+        ],
+    );
+    let category = find(
+        n,
+        &["category", "event_category", "parent_type", "disorder_type"],
+    )
+    .filter(|&c| Some(c) != kind);
+    ColumnMap {
+        lat,
+        lon,
+        date,
+        time,
+        offset: find(n, &["utc_offset", "offset", "tz_offset", "timezone_offset"]),
+        date_precision: find(n, &["date_precision", "time_precision", "precision_date"]),
+        kind,
+        category,
+        place: find(
+            n,
+            &[
+                "place",
+                "location",
+                "place_name",
+                "location_name",
+                "site",
+                "name",
+                "city",
+                "town",
+            ],
+        ),
+        loc_precision: find(
+            n,
+            &[
+                "location_precision",
+                "geo_precision",
+                "loc_precision",
+                "precision_location",
+            ],
+        ),
+        fatalities: find(
+            n,
+            &["fatalities", "deaths", "killed", "dead", "fatality_count"],
+        ),
+        injuries: find(n, &["injuries", "injured", "wounded", "injury_count"]),
+        acled: false,
+        roles: Vec::new(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Role;
 
     fn h(s: &str) -> Vec<String> {
         s.split(',').map(String::from).collect()
@@ -263,7 +185,7 @@ mod tests {
 
     #[test]
     fn detects_generic_names() {
-        let c = ColumnMap::detect(
+        let c = detect(
             &h("id,Lat,LNG,Incident Date,Type,notes"),
             &Overrides::default(),
         )
@@ -272,29 +194,29 @@ mod tests {
             (c.lat, c.lon, c.date, c.kind),
             (Some(1), Some(2), Some(3), Some(4))
         );
-        assert_eq!(c.text, vec![5]);
+        assert_eq!(c.text_columns().collect::<Vec<_>>(), vec![5]);
+        assert_eq!(c.role(5), Role::Description);
         assert!(!c.acled);
     }
 
     #[test]
     fn time_is_a_date_only_without_a_date_column() {
-        let c =
-            ColumnMap::detect(&h("latitude,longitude,time,mag"), &Overrides::default()).unwrap();
+        let c = detect(&h("latitude,longitude,time,mag"), &Overrides::default()).unwrap();
         assert_eq!((c.date, c.time), (Some(2), None));
-        let c =
-            ColumnMap::detect(&h("latitude,longitude,date,time"), &Overrides::default()).unwrap();
+        let c = detect(&h("latitude,longitude,date,time"), &Overrides::default()).unwrap();
         assert_eq!((c.date, c.time), (Some(2), Some(3)));
     }
 
     #[test]
     fn acled_maps_sub_event_type_under_event_type() {
-        let header = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,location,latitude,longitude,geo_precision,source,notes,fatalities";
-        let c = ColumnMap::detect(&h(header), &Overrides::default()).unwrap();
+        let header = "event_id_cnty,event_date,year,time_precision,disorder_type,event_type,sub_event_type,actor1,location,latitude,longitude,geo_precision,source,notes,fatalities,source_scale,civilian_targeting";
+        let c = detect(&h(header), &Overrides::default()).unwrap();
         assert!(c.acled);
         assert_eq!(
             (c.kind, c.category, c.date_precision, c.loc_precision),
             (Some(6), Some(5), Some(3), Some(11))
         );
+        assert_eq!(c.text_columns().collect::<Vec<_>>(), vec![7, 12, 13]);
     }
 
     #[test]
@@ -304,15 +226,16 @@ mod tests {
             lon: Some("easting".into()),
             ..Default::default()
         };
-        let c = ColumnMap::detect(&h("easting,northing,lat,lon,date"), &ov).unwrap();
+        let c = detect(&h("easting,northing,lat,lon,date"), &ov).unwrap();
         assert_eq!((c.lat, c.lon), (Some(1), Some(0)));
         let ov = Overrides {
             date: Some("nope".into()),
             ..Default::default()
         };
         assert!(
-            ColumnMap::detect(&h("lat,lon"), &ov)
+            detect(&h("lat,lon"), &ov)
                 .unwrap_err()
+                .to_string()
                 .contains("nope")
         );
     }

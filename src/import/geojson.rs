@@ -3,18 +3,19 @@
 //! Features are first taken as raw JSON slices so that each incident keeps the byte range of its
 //! original feature; properties go through the same column detection as CSV headers.
 
-use std::borrow::Cow;
+use std::path::PathBuf;
 
 use geo::Centroid;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use super::columns::{ColumnMap, Overrides};
+use super::columns::{Overrides, detect};
 use super::row::{self, Issue};
-use super::{FileError, Loaded};
+use super::{FileError, LoadError, Loaded};
 use crate::model::Problem;
-use crate::store::{Builder, Format, RecordRef, SourceFile};
+use crate::store::record::value_text;
+use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
 
 #[derive(Deserialize)]
 struct Top<'a> {
@@ -34,22 +35,12 @@ pub struct Feature {
     pub properties: Option<Map<String, Value>>,
 }
 
-/// Text of a property value as a CSV cell would hold it (`None` for null or absent).
-pub fn value_text(v: &Value) -> Option<Cow<'_, str>> {
-    match v {
-        Value::Null => None,
-        Value::String(s) => Some(Cow::Borrowed(s)),
-        Value::Number(n) => Some(Cow::Owned(n.to_string())),
-        Value::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
-        other => Some(Cow::Owned(other.to_string())),
-    }
-}
-
-fn json_error(e: &serde_json::Error) -> String {
-    if e.is_eof() {
-        format!("truncated JSON: {e}")
-    } else {
-        format!("invalid JSON: {e}")
+fn json_error(e: &serde_json::Error) -> LoadError {
+    LoadError::Json {
+        line: e.line() as u64,
+        column: e.column() as u64,
+        truncated: e.is_eof(),
+        message: e.to_string(),
     }
 }
 
@@ -100,35 +91,42 @@ fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), String> {
     Ok(((lon, lat), note))
 }
 
-/// Loads a GeoJSON file already read into `bytes`.
+/// Loads a GeoJSON file already read into `bytes` (kept in memory for reading records back).
 pub fn load(
     name: &str,
-    path: std::path::PathBuf,
+    path: PathBuf,
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
 ) -> Result<Loaded, FileError> {
-    let err = |m: String| FileError {
+    let bytes: std::sync::Arc<[u8]> = bytes.into();
+    load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)
+}
+
+/// Parses `bytes`, the whole of a file whose records will be read back from `content`.
+pub fn load_from(
+    name: &str,
+    path: PathBuf,
+    bytes: &[u8],
+    content: Content,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    let err = |e: LoadError| FileError {
         file: name.to_string(),
-        message: m,
+        error: e,
     };
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let top: Top = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
     let raws: Vec<&RawValue> = match (top.kind.as_deref(), top.features) {
         (Some("FeatureCollection"), Some(f)) => f,
-        (Some("FeatureCollection"), None) => {
-            return Err(err("FeatureCollection has no \"features\" array".into()));
-        }
+        (Some("FeatureCollection"), None) => return Err(err(LoadError::NoFeatures)),
         (Some("Feature"), _) => {
             let whole: &RawValue = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
             vec![whole]
         }
-        (Some(other), _) => {
-            return Err(err(format!(
-                "not a GeoJSON FeatureCollection or Feature (type \"{other}\")"
-            )));
-        }
-        (None, _) => return Err(err("not GeoJSON: no \"type\" member".into())),
+        (Some(other), _) => return Err(err(LoadError::NotGeoJsonType(other.to_string()))),
+        (None, _) => return Err(err(LoadError::NotGeoJson)),
     };
 
     let mut problems = Vec::new();
@@ -179,7 +177,7 @@ pub fn load(
             }
         }
     }
-    let map = ColumnMap::detect(&columns, ov).map_err(err)?;
+    let map = detect(&columns, ov).map_err(err)?;
     let use_props = ov.lat.is_some() || ov.lon.is_some();
     let mut builder = Builder::with_capacity(features.len());
     let col_name = |c: Option<usize>| c.and_then(|c| columns.get(c).cloned());
@@ -234,7 +232,7 @@ pub fn load(
         format: Format::GeoJson,
         columns,
         map,
-        bytes,
+        content,
     };
     Ok(Loaded {
         builder,
@@ -242,14 +240,6 @@ pub fn load(
         problems,
         skipped,
     })
-}
-
-/// Reads back a feature's original properties and geometry from its byte range.
-pub fn read_feature(raw: &[u8]) -> (Map<String, Value>, Option<Value>) {
-    match serde_json::from_slice::<Feature>(raw) {
-        Ok(f) => (f.properties.unwrap_or_default(), f.geometry),
-        Err(_) => (Map::new(), None),
-    }
 }
 
 #[cfg(test)]
@@ -281,8 +271,9 @@ mod tests {
         let store = l.builder.finish(vec![l.source]);
         assert_eq!(store.date_string(0), "2021-06-05");
         assert_eq!((store.lon[1], store.lat[1]), (1.0, 1.0));
-        let (props, _) = read_feature(store.raw(0));
-        assert_eq!(props["type"], "Interception");
+        let r = store.record(0).unwrap();
+        assert_eq!(r.get("type").unwrap().text(), "Interception");
+        assert_eq!(r.geometry.unwrap()["type"], "Point");
     }
 
     #[test]
@@ -309,13 +300,13 @@ mod tests {
         assert!(
             load_str(r#"{"type":"FeatureCollection","features":[{"type":"Fea"#)
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("truncated")
         );
         assert!(
             load_str(r#"{"type":"Topology"}"#)
                 .unwrap_err()
-                .message
+                .to_string()
                 .contains("Topology")
         );
         assert!(load_str("[1,2]").is_err());

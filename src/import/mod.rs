@@ -8,28 +8,117 @@ pub mod csv;
 pub mod geojson;
 pub mod row;
 
-use std::fmt;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 pub use columns::Overrides;
 
 use crate::model::Problem;
-use crate::store::{Builder, SourceFile, Store};
+use crate::store::source::{Stamp, read_full_at};
+use crate::store::{Builder, Content, SourceFile, Store};
 
-/// A file that could not be loaded at all.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Why a file could not be loaded at all. Messages describe the problem in the data's terms;
+/// the command line adds the flags that fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The path does not exist (or is a dangling link).
+    #[error("no such file or directory")]
+    NotFound,
+    /// The file cannot be read by this user.
+    #[error("permission denied")]
+    PermissionDenied,
+    /// A directory where a file was expected.
+    #[error("is a directory")]
+    IsADirectory,
+    /// A FIFO, socket or device.
+    #[error("not a regular file")]
+    NotRegularFile,
+    /// A directory with nothing we can read.
+    #[error("directory holds no .csv, .tsv, .geojson or .json files")]
+    EmptyDirectory,
+    /// More files than the store can tell apart.
+    #[error("too many files (at most 65535)")]
+    TooManyFiles,
+    /// Another input/output error.
+    #[error("{0}")]
+    Io(String),
+    /// Nothing but white space.
+    #[error("empty file")]
+    Empty,
+    /// Not text.
+    #[error("binary data, not CSV nor GeoJSON")]
+    Binary,
+    /// The first line could not be read as a header.
+    #[error("cannot read the header: {0}")]
+    Header(String),
+    /// No latitude/longitude columns.
+    #[error("no latitude/longitude columns found (columns: {})", .columns.join(", "))]
+    NoCoordinates {
+        /// The columns there are.
+        columns: Vec<String>,
+    },
+    /// No date column.
+    #[error("no date column found (columns: {})", .columns.join(", "))]
+    NoDate {
+        /// The columns there are.
+        columns: Vec<String>,
+    },
+    /// A column named by the user is not there.
+    #[error("no column named '{wanted}' (columns: {})", .columns.join(", "))]
+    UnknownColumn {
+        /// The name asked for.
+        wanted: String,
+        /// The columns there are.
+        columns: Vec<String>,
+    },
+    /// Malformed or truncated JSON.
+    #[error("{} JSON: {message}", if *.truncated { "truncated" } else { "invalid" })]
+    Json {
+        /// Line of the error.
+        line: u64,
+        /// Column of the error.
+        column: u64,
+        /// The file ends too early.
+        truncated: bool,
+        /// The parser's message (with the line and column).
+        message: String,
+    },
+    /// A FeatureCollection without features.
+    #[error("FeatureCollection has no \"features\" array")]
+    NoFeatures,
+    /// JSON of another GeoJSON type.
+    #[error("not a GeoJSON FeatureCollection or Feature (type \"{0}\")")]
+    NotGeoJsonType(String),
+    /// JSON without a type.
+    #[error("not GeoJSON: no \"type\" member")]
+    NotGeoJson,
+    /// The user cancelled the load.
+    #[error("loading cancelled")]
+    Cancelled,
+}
+
+impl LoadError {
+    /// The error for an input/output failure.
+    pub fn from_io(e: &std::io::Error) -> LoadError {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound,
+            std::io::ErrorKind::PermissionDenied => LoadError::PermissionDenied,
+            std::io::ErrorKind::IsADirectory => LoadError::IsADirectory,
+            _ => LoadError::Io(e.to_string()),
+        }
+    }
+}
+
+/// A file that could not be loaded, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {error}")]
 pub struct FileError {
     /// The file as the user named it.
     pub file: String,
     /// Why.
-    pub message: String,
-}
-
-impl fmt::Display for FileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
-    }
+    pub error: LoadError,
 }
 
 /// Progress and cancellation of a load running on another thread. Progress counts bytes read
@@ -65,9 +154,6 @@ impl Control {
         self.done.fetch_add(n, Ordering::Relaxed);
     }
 }
-
-/// Message of the error for a cancelled file.
-pub const CANCELLED: &str = "loading cancelled";
 
 /// One file's parse result before it joins the store.
 #[derive(Debug)]
@@ -118,22 +204,22 @@ fn supported(p: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Decides the format from content: JSON starts with `{`; binary data is refused.
-pub fn sniff(bytes: &[u8]) -> Result<Kind, String> {
+/// Decides the format from the first bytes: JSON starts with `{`; binary data is refused.
+pub fn sniff(bytes: &[u8]) -> Result<Kind, LoadError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let Some(&first) = body.iter().find(|c| !c.is_ascii_whitespace()) else {
-        return Err("empty file".into());
+        return Err(LoadError::Empty);
     };
     let head = &body[..body.len().min(64 * 1024)];
     if head.contains(&0) {
-        return Err("binary data, not CSV nor GeoJSON".into());
+        return Err(LoadError::Binary);
     }
     let controls = head
         .iter()
         .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x0c))
         .count();
     if controls * 100 > head.len() {
-        return Err("binary data, not CSV nor GeoJSON".into());
+        return Err(LoadError::Binary);
     }
     match first {
         b'{' | b'[' => Ok(Kind::GeoJson),
@@ -141,7 +227,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, String> {
     }
 }
 
-/// Parses one file's bytes (the entry point fuzzers use).
+/// Parses one file's bytes, kept in memory (the entry point fuzzers and tests use).
 pub fn load_bytes(
     name: &str,
     path: PathBuf,
@@ -149,72 +235,89 @@ pub fn load_bytes(
     ov: &Overrides,
     file: u16,
 ) -> Result<Loaded, FileError> {
-    load_bytes_with(name, path, bytes, ov, file, &Control::default())
+    let kind = sniff(&bytes).map_err(|e| FileError {
+        file: name.to_string(),
+        error: e,
+    })?;
+    match kind {
+        Kind::Csv => csv::load(name, path, bytes, ov, file),
+        Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
+    }
 }
 
-/// [`load_bytes`] with progress and cancellation.
-pub fn load_bytes_with(
+/// Reads a whole file in pieces, reporting progress and stopping when cancelled.
+fn read_all(f: &File, size: u64, ctl: &Control) -> Result<Vec<u8>, LoadError> {
+    const STEP: usize = 16 << 20;
+    let mut out: Vec<u8> = Vec::with_capacity(size as usize);
+    loop {
+        if ctl.cancelled() {
+            return Err(LoadError::Cancelled);
+        }
+        let at = out.len();
+        out.resize(at + STEP, 0);
+        let n = read_full_at(f, &mut out[at..], at as u64).map_err(|e| LoadError::from_io(&e))?;
+        out.truncate(at + n);
+        ctl.advance(n as u64);
+        if n < STEP {
+            return Ok(out);
+        }
+    }
+}
+
+/// Loads one file from disk. Delimited text is read in windows; GeoJSON is read whole to parse
+/// it, then dropped. Either way records are read back from the file later.
+pub fn load_file(
     name: &str,
-    path: PathBuf,
-    bytes: Vec<u8>,
+    path: &Path,
     ov: &Overrides,
     file: u16,
     ctl: &Control,
 ) -> Result<Loaded, FileError> {
-    let kind = sniff(&bytes).map_err(|m| FileError {
+    let err = |e: LoadError| FileError {
         file: name.to_string(),
-        message: m,
-    })?;
-    let len = bytes.len() as u64;
+        error: e,
+    };
+    let f = File::open(path).map_err(|e| err(LoadError::from_io(&e)))?;
+    let meta = f.metadata().map_err(|e| err(LoadError::from_io(&e)))?;
+    if meta.is_dir() {
+        return Err(err(LoadError::IsADirectory));
+    }
+    if !meta.is_file() {
+        return Err(err(LoadError::NotRegularFile));
+    }
+    let stamp = Stamp::of(&f).map_err(|e| err(LoadError::from_io(&e)))?;
+    let mut head = vec![0u8; (64 << 10).min(stamp.len as usize)];
+    let n = read_full_at(&f, &mut head, 0).map_err(|e| err(LoadError::from_io(&e)))?;
+    head.truncate(n);
+    let kind = sniff(&head).map_err(err)?;
+    drop(head);
     let r = match kind {
-        Kind::Csv => csv::load_with(name, path, bytes, ov, file, ctl),
-        Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
+        Kind::Csv => csv::load_with(
+            name,
+            path.to_path_buf(),
+            Content::Disk {
+                file: Arc::new(Mutex::new(f)),
+                stamp,
+            },
+            ov,
+            file,
+            ctl,
+        ),
+        Kind::GeoJson => {
+            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
+            let content = Content::Disk {
+                file: Arc::new(Mutex::new(f)),
+                stamp,
+            };
+            let r = geojson::load_from(name, path.to_path_buf(), &bytes, content, ov, file);
+            ctl.advance(bytes.len() as u64);
+            r
+        }
     };
     if ctl.cancelled() {
-        return Err(FileError {
-            file: name.to_string(),
-            message: CANCELLED.into(),
-        });
-    }
-    if kind == Kind::GeoJson {
-        ctl.advance(len);
+        return Err(err(LoadError::Cancelled));
     }
     r
-}
-
-/// Reads a whole file in pieces, reporting progress and stopping when cancelled.
-fn read_file(p: &Path, ctl: &Control) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(p)?;
-    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-    // Read straight into the result, 16 MiB at a time, so progress and cancel are timely
-    // without a second copy of the file.
-    const STEP: usize = 16 << 20;
-    let mut out: Vec<u8> = Vec::with_capacity(size as usize + 1);
-    let mut len = 0;
-    loop {
-        if ctl.cancelled() {
-            return Err(std::io::Error::other(CANCELLED));
-        }
-        if out.len() < len + STEP {
-            out.resize(
-                len + STEP.min((size as usize).saturating_sub(len).max(64 << 10)),
-                0,
-            );
-        }
-        let n = match f.read(&mut out[len..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            break;
-        }
-        len += n;
-        ctl.advance(n as u64);
-    }
-    out.truncate(len);
-    Ok(out)
 }
 
 /// Expands directories into the supported files inside them (recursively, sorted by path).
@@ -231,7 +334,7 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
                 if found.is_empty() {
                     errors.push(FileError {
                         file: name,
-                        message: "directory holds no .csv, .tsv, .geojson or .json files".into(),
+                        error: LoadError::EmptyDirectory,
                     });
                 }
                 files.extend(found);
@@ -239,11 +342,11 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
             Ok(m) if m.is_file() => files.push(p.clone()),
             Ok(_) => errors.push(FileError {
                 file: name,
-                message: "not a regular file".into(),
+                error: LoadError::NotRegularFile,
             }),
             Err(e) => errors.push(FileError {
                 file: name,
-                message: io_reason(&e),
+                error: LoadError::from_io(&e),
             }),
         }
     }
@@ -259,7 +362,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>, depth: 
         Err(e) => {
             errors.push(FileError {
                 file: dir.display().to_string(),
-                message: io_reason(&e),
+                error: LoadError::from_io(&e),
             });
             return;
         }
@@ -271,16 +374,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>, depth: 
             Ok(t) if t.is_file() && supported(&p) => out.push(p),
             _ => {}
         }
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ if e.to_string() == CANCELLED => CANCELLED.into(),
-        std::io::ErrorKind::IsADirectory => "is a directory".into(),
-        _ => e.to_string(),
     }
 }
 
@@ -308,7 +401,7 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
         if sources.len() >= u16::MAX as usize {
             errors.push(FileError {
                 file: name,
-                message: "too many files (at most 65535)".into(),
+                error: LoadError::TooManyFiles,
             });
             continue;
         }
@@ -318,17 +411,7 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
                 ..Default::default()
             };
         }
-        let bytes = match read_file(&p, ctl) {
-            Ok(b) => b,
-            Err(e) => {
-                errors.push(FileError {
-                    file: name,
-                    message: io_reason(&e),
-                });
-                continue;
-            }
-        };
-        match load_bytes_with(&name, p, bytes, ov, sources.len() as u16, ctl) {
+        match load_file(&name, &p, ov, sources.len() as u16, ctl) {
             Ok(l) => {
                 if builder.is_empty() && sources.is_empty() {
                     builder = l.builder;
@@ -339,6 +422,7 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
                 problems.extend(l.problems);
                 skipped += l.skipped;
             }
+            Err(e) if e.error == LoadError::Cancelled => {}
             Err(e) => errors.push(e),
         }
     }
@@ -400,15 +484,15 @@ mod tests {
     fn unreadable_inputs_name_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let r = load_paths(&[dir.path().to_path_buf()], &Overrides::default());
-        assert!(r.errors[0].message.contains("holds no"));
+        assert_eq!(r.errors[0].error, LoadError::EmptyDirectory);
         let r = load_paths(&[dir.path().join("missing.csv")], &Overrides::default());
-        assert_eq!(r.errors[0].message, "no such file or directory");
+        assert_eq!(r.errors[0].error, LoadError::NotFound);
         #[cfg(unix)]
         {
             let link = dir.path().join("dangling.csv");
             std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
             let r = load_paths(&[link], &Overrides::default());
-            assert_eq!(r.errors[0].message, "no such file or directory");
+            assert_eq!(r.errors[0].error, LoadError::NotFound);
         }
     }
 }

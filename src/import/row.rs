@@ -2,32 +2,9 @@
 
 use std::borrow::Cow;
 
-use super::columns::ColumnMap;
-use crate::date::{When, parse_offset, parse_time_of_day, parse_when};
-use crate::model::{DatePrecision, LocPrecision};
-
-/// A validated row, borrowing its strings from the input where it can.
-#[derive(Debug, Clone)]
-pub struct Row<'a> {
-    /// When it happened.
-    pub when: When,
-    /// WGS84 longitude.
-    pub lon: f64,
-    /// WGS84 latitude.
-    pub lat: f64,
-    /// Incident type ("" when the file has none).
-    pub kind: Cow<'a, str>,
-    /// Parent category ("" when none).
-    pub category: Cow<'a, str>,
-    /// Place name ("" when none).
-    pub place: Cow<'a, str>,
-    /// Location precision.
-    pub loc_precision: LocPrecision,
-    /// Fatalities, -1 when not reported.
-    pub fatalities: i32,
-    /// Injuries, -1 when not reported.
-    pub injuries: i32,
-}
+use crate::date::{parse_offset, parse_time_of_day, parse_when};
+use crate::model::{ColumnMap, DatePrecision, LocPrecision, Row};
+use crate::text::clip;
 
 /// Why a row was rejected, or what is doubtful about a kept one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,14 +44,6 @@ pub fn coordinate(s: &str, limit: f64, what: &str) -> Result<f64, String> {
         return Err(format!("{what} {v} is outside [-{limit}, {limit}]"));
     }
     Ok(v)
-}
-
-fn clip(s: &str) -> String {
-    if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(40).collect::<String>())
-    } else {
-        s.to_string()
-    }
 }
 
 fn count(s: Option<Cow<'_, str>>) -> Result<i32, String> {
@@ -195,11 +164,11 @@ pub fn build<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::columns::Overrides;
+    use crate::import::columns::{Overrides, detect};
 
     fn run(header: &str, row: &str) -> Result<(Row<'static>, Vec<Issue>), Issue> {
         let h: Vec<String> = header.split(',').map(String::from).collect();
-        let c = ColumnMap::detect(&h, &Overrides::default()).unwrap();
+        let c = detect(&h, &Overrides::default()).unwrap();
         let fields: Vec<String> = row.split(',').map(String::from).collect();
         build(
             &c,

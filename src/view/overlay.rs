@@ -63,7 +63,7 @@ pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bo
                             ));
                             let text = egui::RichText::new(format!(
                                 "{}  {}",
-                                crate::record::clean(&e.name, false),
+                                crate::text::clean(&e.name, false),
                                 e.count
                             ))
                             .size(12.0);

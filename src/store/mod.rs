@@ -1,14 +1,19 @@
 //! The columnar incident store: one vector per field, sorted by time, strings interned, and the
-//! original records kept as byte ranges into the loaded files instead of a map per row.
+//! original records kept as byte ranges into the loaded files (which stay on disk) instead of a
+//! map per row. Original fields are read back through the record API ([`record`]).
 
-use std::path::PathBuf;
+pub mod record;
+pub mod source;
+
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustc_hash::FxHashMap;
 
+pub use record::{Field, Record};
+pub use source::{Content, Format, ReadError, SourceFile};
+
 use crate::date::{Day, format_day};
-use crate::import::columns::ColumnMap;
-use crate::import::row::Row;
-use crate::model::{DatePrecision, LocPrecision};
+use crate::model::{DatePrecision, LocPrecision, Row};
 
 /// Interned strings: each distinct string stored once, referred to by a dense id.
 #[derive(Debug, Clone, Default)]
@@ -55,33 +60,14 @@ impl Interner {
     }
 }
 
-/// The layout of a loaded file, needed to read its records back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Delimited text with a header row.
-    Csv {
-        /// Field delimiter.
-        delimiter: u8,
-    },
-    /// A GeoJSON FeatureCollection (or a single Feature).
-    GeoJson,
-}
+/// The last text search's answer (see [`Store::text_hits`]). Clones start empty.
+#[derive(Debug, Default)]
+pub struct TextCache(Mutex<Option<(String, Arc<Vec<u64>>)>>);
 
-/// A loaded input file: its bytes stay in memory so original records can be read back.
-#[derive(Debug, Clone)]
-pub struct SourceFile {
-    /// Path as opened.
-    pub path: PathBuf,
-    /// Name as the user gave it, used in messages.
-    pub name: String,
-    /// Layout.
-    pub format: Format,
-    /// Original column names (CSV header, or GeoJSON property keys in order of appearance).
-    pub columns: Vec<String>,
-    /// Which column means what.
-    pub map: ColumnMap,
-    /// The file's bytes.
-    pub bytes: Vec<u8>,
+impl Clone for TextCache {
+    fn clone(&self) -> Self {
+        TextCache::default()
+    }
 }
 
 /// Incidents in columns. Index `i` across every vector is one incident; after [`Builder::finish`]
@@ -130,6 +116,10 @@ pub struct Store {
     pub categories: Interner,
     /// Interned place names.
     pub places: Interner,
+    /// Incident indices in file order, computed on first use.
+    file_order: OnceLock<Vec<u32>>,
+    /// The last text search.
+    text_cache: TextCache,
 }
 
 /// Where an incident's original record lives.
@@ -176,17 +166,10 @@ impl Store {
         format_day(self.day[i])
     }
 
-    /// The raw bytes of incident `i`'s original record.
-    pub fn raw(&self, i: usize) -> &[u8] {
-        let f = &self.files[self.file[i] as usize];
-        let s = self.rec_start[i] as usize;
-        f.bytes.get(s..s + self.rec_len[i] as usize).unwrap_or(&[])
-    }
-
     /// A store from CSV text (tests).
     #[cfg(test)]
     pub(crate) fn from_csv(text: &str) -> Store {
-        let l = crate::import::csv::load(
+        let l = crate::import::load_bytes(
             "t.csv",
             "t.csv".into(),
             text.as_bytes().to_vec(),

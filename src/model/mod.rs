@@ -1,6 +1,14 @@
-//! The vocabulary of the incident model: precisions and load problems.
+//! The vocabulary of the incident model: precisions, column roles, the validated row the
+//! importers hand to the store, and load problems. Plain Rust: the store and the importers both
+//! depend on it, and it depends on neither.
+
+pub mod columns;
+pub mod row;
 
 use std::fmt;
+
+pub use columns::{ColumnMap, Role};
+pub use row::Row;
 
 /// How precisely an incident's date is known. Ordered from finest to coarsest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -1,0 +1,149 @@
+//! Text handling shared by the importers, the record reader and the views: decoding legacy
+//! encodings, shortening values for messages, making untrusted text safe to lay out, finding
+//! safe links, and case-insensitive matching.
+
+use std::borrow::Cow;
+
+/// The encoding used for text that is not valid UTF-8: what Excel and most Western Windows
+/// software write. Every byte decodes, and “ ” ’ – € keep their meaning (Latin-1 would turn them
+/// into C1 control characters).
+pub const LEGACY_ENCODING: &encoding_rs::Encoding = encoding_rs::WINDOWS_1252;
+
+/// Decodes a field: UTF-8 when valid, otherwise [`LEGACY_ENCODING`].
+pub fn decode(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => LEGACY_ENCODING.decode_without_bom_handling(b).0,
+    }
+}
+
+/// A value shortened to 40 characters for a message ("…" marks the cut).
+pub fn clip(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}…", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// Longest text shown for one field before it is cut (untrusted data can be huge).
+pub const MAX_FIELD_CHARS: usize = 2_000;
+
+/// Makes untrusted text safe to lay out: control characters become spaces (newlines and tabs
+/// kept in multi-line text), bidirectional overrides are dropped, and very long text is cut with
+/// a note.
+pub fn clean(s: &str, multiline: bool) -> String {
+    let mut out: String = s
+        .chars()
+        .take(MAX_FIELD_CHARS)
+        .map(|c| {
+            if c.is_control() && !(multiline && (c == '\n' || c == '\t')) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect();
+    let n = s.chars().count();
+    if n > MAX_FIELD_CHARS {
+        out.push_str(&format!("… ({} more characters)", n - MAX_FIELD_CHARS));
+    }
+    out
+}
+
+/// The links in a text that may be opened: only `http://` and `https://` URLs. Anything else
+/// (`javascript:`, `file:`, `data:`) stays plain text.
+pub fn safe_links(text: &str) -> Vec<String> {
+    text.split(|c: char| {
+        c.is_whitespace() || c == ';' || c == ',' || c == '|' || c == '"' || c == '<' || c == '>'
+    })
+    .map(|t| t.trim_matches(|c: char| c == '(' || c == ')' || c == '[' || c == ']' || c == '.'))
+    .filter(|t| {
+        let l = t.to_ascii_lowercase();
+        (l.starts_with("http://") || l.starts_with("https://"))
+            && t.len() > 8
+            && !t.chars().any(char::is_control)
+    })
+    .map(str::to_string)
+    .collect()
+}
+
+/// Lower-cases with Unicode rules (what text search compares).
+pub fn lower(s: &str) -> String {
+    s.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// ASCII-case-insensitive substring test; `needle` must already be lowercase.
+pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let first = needle[0];
+    let upper = first.to_ascii_uppercase();
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        let rest = &hay[i..=hay.len() - needle.len()];
+        let Some(off) = memchr::memchr2(first, upper, rest) else {
+            return false;
+        };
+        let at = i + off;
+        if hay[at..at + needle.len()]
+            .iter()
+            .zip(needle)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+        {
+            return true;
+        }
+        i = at + 1;
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_1252_keeps_typographic_characters() {
+        // “Ain al-Asad” – €5 ’ in Windows-1252 bytes.
+        let b = b"\x93Ain al-Asad\x94 \x96 \x805 \x92";
+        assert_eq!(decode(b), "“Ain al-Asad” – €5 ’");
+        assert!(matches!(decode("été".as_bytes()), Cow::Borrowed("été")));
+    }
+
+    #[test]
+    fn untrusted_text_is_cleaned() {
+        assert_eq!(clean("a\u{0}b\u{1b}[2Jc", false), "a b [2Jc");
+        assert_eq!(clean("line\nnext", true), "line\nnext");
+        assert_eq!(clean("line\nnext", false), "line next");
+        assert_eq!(clean("x\u{202E}y", false), "xy");
+        let long = "z".repeat(5000);
+        let c = clean(&long, false);
+        assert!(c.len() < 2100 && c.ends_with("(3000 more characters)"));
+        assert_eq!(clip(&"a".repeat(50)), format!("{}…", "a".repeat(40)));
+    }
+
+    #[test]
+    fn links_are_http_only() {
+        assert_eq!(
+            safe_links(
+                "SOFREP https://sofrep.com/x; javascript:alert(1) file:///etc/passwd data:text/html,x HTTP://A.b/c"
+            ),
+            vec![
+                "https://sofrep.com/x".to_string(),
+                "HTTP://A.b/c".to_string()
+            ]
+        );
+    }
+
+    #[test]
+    fn case_insensitive_search() {
+        assert!(contains_ci(b"Ain AL-ASAD air base", b"al-asad"));
+        assert!(!contains_ci(b"abc", b"abcd"));
+        assert!(contains_ci(b"xxaAb", b"ab"));
+    }
+}
