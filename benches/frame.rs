@@ -77,15 +77,15 @@ fn bench_frames(c: &mut Criterion) {
                 k += 1;
                 // A small pan every frame, as while dragging.
                 let d = (k % 20) as f64 * 0.002 * 2f64.powf(6.0 - zoom);
-                app.memory.center_at(lon_lat(lon + d, lat));
-                let _ = app.memory.set_zoom(zoom);
+                app.map.memory.center_at(lon_lat(lon + d, lat));
+                let _ = app.map.memory.set_zoom(zoom);
                 t += 0.016;
                 black_box(frame(&ctx, &mut app, t))
             })
         });
     }
-    app.memory.center_at(lon_lat(44.0, 33.3));
-    let _ = app.memory.set_zoom(6.0);
+    app.map.memory.center_at(lon_lat(44.0, 33.3));
+    let _ = app.map.memory.set_zoom(6.0);
     let (first, _) = app
         .data
         .as_ref()
@@ -114,11 +114,11 @@ fn bench_frames(c: &mut Criterion) {
     ] {
         let mut v = Vec::new();
         for k in 0..60 {
-            app.memory.center_at(lon_lat(
+            app.map.memory.center_at(lon_lat(
                 lon + (k % 20) as f64 * 0.002 * 2f64.powf(6.0 - zoom),
                 lat,
             ));
-            let _ = app.memory.set_zoom(zoom);
+            let _ = app.map.memory.set_zoom(zoom);
             let s = Instant::now();
             frame(&ctx, &mut app, 200.0 + k as f64 * 0.016);
             v.push(s.elapsed().as_secs_f64() * 1000.0);

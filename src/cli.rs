@@ -13,10 +13,13 @@ use serde_json::json;
 
 use crate::atomic::write_atomic;
 use crate::date::format_day;
+use crate::export::{ExportError, Viewport, ViewportError};
 use crate::import::{FileError, LoadError, LoadResult, Overrides, load_paths};
 use crate::output::{OutFormat, write_csv, write_geojson};
-use crate::query::{BBox, Filter};
+use crate::query::{BBox, Filter, FilterError};
 use crate::store::Store;
+use crate::view::offscreen::RendererChoice;
+use crate::view::tiles::BaseLayer;
 
 /// Exit code for success.
 pub const OK: i32 = 0;
@@ -46,49 +49,81 @@ pub struct Cli {
     /// Base layer.
     #[command(flatten)]
     pub base: BaseArgs,
+    /// Filters the window starts with (over the last session's).
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Column overrides.
     #[command(flatten)]
     pub columns: ColumnArgs,
 }
 
-/// Base layer choice, shared by the window and exports.
+/// The base layer: at most one of these.
 #[derive(Debug, Clone, Default, Args)]
-pub struct BaseArgs {
+#[group(multiple = false)]
+pub struct BaseChoice {
+    /// Base layer: OpenStreetMap tiles (offline basemap where tiles are missing) or only the offline basemap.
+    #[arg(long, value_enum, value_name = "KIND")]
+    pub basemap: Option<BasemapKind>,
     /// Another XYZ tile server: URL template with {z}, {x} and {y}.
     #[arg(long, value_name = "TEMPLATE", value_parser = parse_template)]
     pub tile_url: Option<String>,
-    /// Attribution the --tile-url server requires.
-    #[arg(long, value_name = "TEXT", default_value = "")]
-    pub tile_attribution: String,
     /// A local raster PMTiles archive as the base layer.
-    #[arg(long, value_name = "FILE", conflicts_with = "tile_url")]
+    #[arg(long, value_name = "FILE")]
     pub pmtiles: Option<PathBuf>,
-    /// Only the bundled offline basemap (no tile requests).
-    #[arg(long, conflicts_with_all = ["tile_url", "pmtiles"])]
+    /// Only the bundled offline basemap (no tile requests); the same as --basemap offline.
+    #[arg(long)]
     pub offline: bool,
 }
 
+/// Base layer choice, shared by the window and exports.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BaseArgs {
+    /// Which base layer.
+    #[command(flatten)]
+    pub choice: BaseChoice,
+    /// Attribution the --tile-url server or --pmtiles data requires.
+    #[arg(long, value_name = "TEXT")]
+    pub tile_attribution: Option<String>,
+}
+
+/// `--basemap` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BasemapKind {
+    /// OpenStreetMap tiles over the offline basemap.
+    Osm,
+    /// Only the offline basemap.
+    Offline,
+}
+
 fn parse_template(s: &str) -> Result<String, String> {
-    crate::view::tiles::check_template(s).map(|_| s.trim().to_string())
+    crate::view::tiles::check_template(s)
+        .map(|_| s.trim().to_string())
+        .map_err(|e| e.to_string())
 }
 
 impl BaseArgs {
-    /// The base layer asked for, if any.
-    pub fn base(&self) -> Option<crate::view::tiles::BaseLayer> {
-        use crate::view::tiles::BaseLayer;
-        if self.offline {
+    /// The base layer asked for, if any: the one function from flags to a [`BaseLayer`].
+    pub fn base(&self) -> Result<Option<BaseLayer>, String> {
+        let c = &self.choice;
+        let attribution = self.tile_attribution.clone().unwrap_or_default();
+        if self.tile_attribution.is_some() && c.tile_url.is_none() && c.pmtiles.is_none() {
+            return Err("--tile-attribution goes with --tile-url or --pmtiles".into());
+        }
+        Ok(if c.offline || c.basemap == Some(BasemapKind::Offline) {
             Some(BaseLayer::Offline)
-        } else if let Some(t) = &self.tile_url {
+        } else if c.basemap == Some(BasemapKind::Osm) {
+            Some(BaseLayer::Osm)
+        } else if let Some(t) = &c.tile_url {
             Some(BaseLayer::Xyz {
                 template: t.clone(),
-                attribution: self.tile_attribution.clone(),
+                attribution,
             })
         } else {
-            self.pmtiles.as_ref().map(|p| BaseLayer::PmTiles {
+            c.pmtiles.as_ref().map(|p| BaseLayer::PmTiles {
                 path: p.clone(),
-                attribution: self.tile_attribution.clone(),
+                attribution,
             })
-        }
+        })
     }
 }
 
@@ -130,12 +165,13 @@ pub struct ExportCmd {
     /// Title drawn at the top left.
     #[arg(long)]
     pub title: Option<String>,
-    /// Base layer: OpenStreetMap tiles (offline basemap where tiles are missing) or only the offline basemap.
-    #[arg(long, value_enum)]
-    pub basemap: Option<BasemapKind>,
-    /// Other tile sources.
+    /// Base layer.
     #[command(flatten)]
-    pub tiles: BaseArgs,
+    pub base: BaseArgs,
+    /// Graphics renderer: auto, vulkan, gl, software (Mesa's CPU renderers: the same pixels on any
+    /// machine with the same Mesa), or part of an adapter's name. Default: $INCIDENT_MAP_RENDERER, else auto.
+    #[arg(long, value_name = "NAME")]
+    pub renderer: Option<String>,
     /// Seconds to wait for tiles in all before drawing the offline basemap in their place.
     #[arg(long, value_name = "SECS", default_value_t = 20.0)]
     pub tile_timeout: f64,
@@ -169,15 +205,6 @@ pub struct ExportCmd {
     /// Column overrides.
     #[command(flatten)]
     pub columns: ColumnArgs,
-}
-
-/// `--basemap` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum BasemapKind {
-    /// OpenStreetMap tiles over the offline basemap.
-    Osm,
-    /// Only the offline basemap.
-    Offline,
 }
 
 fn parse_latlon(s: &str) -> Result<(f64, f64), String> {
@@ -239,33 +266,44 @@ pub struct FilterArgs {
     #[arg(long, value_name = "WORDS")]
     pub text: Option<String>,
     /// Area: min_lon,min_lat,max_lon,max_lat.
-    #[arg(long, value_name = "BOX", value_parser = BBox::parse, allow_hyphen_values = true)]
+    #[arg(long, value_name = "BOX", value_parser = parse_bbox, allow_hyphen_values = true)]
     pub bbox: Option<BBox>,
 }
 
 fn parse_day(s: &str) -> Result<i32, String> {
-    crate::date::parse_ymd(s)
+    crate::date::parse_ymd(s).map_err(|e| e.to_string())
+}
+
+fn parse_bbox(s: &str) -> Result<BBox, String> {
+    BBox::parse(s).map_err(|e| e.to_string())
 }
 
 impl FilterArgs {
-    /// As a [`Filter`]. Fails when `from` is after `to`.
-    pub fn filter(&self) -> Result<Filter, String> {
-        if let (Some(a), Some(b)) = (self.from, self.to)
-            && a > b
-        {
-            return Err(format!(
+    /// The one function from FILTERS flags to a [`Filter`]: the flags given replace those parts
+    /// of `base` (a saved view's or the last session's filter, or the default). Fails, naming
+    /// the flags, when the dates end up reversed.
+    pub fn apply(&self, base: Filter) -> Result<Filter, String> {
+        let f = base.overlay(&self.filter());
+        f.check().map_err(|e| match e {
+            FilterError::Reversed { from, to } => format!(
                 "--from {} is after --to {}",
-                format_day(a),
-                format_day(b)
-            ));
-        }
-        Ok(Filter {
+                format_day(from),
+                format_day(to)
+            ),
+            other => other.to_string(),
+        })?;
+        Ok(f)
+    }
+
+    /// The flags given, as a filter (unchecked; see [`FilterArgs::apply`]).
+    pub fn filter(&self) -> Filter {
+        Filter {
             from: self.from,
             to: self.to,
             types: self.types.clone(),
             text: self.text.clone(),
             bbox: self.bbox,
-        })
+        }
     }
 }
 
@@ -338,15 +376,28 @@ where
                 );
                 return USAGE;
             }
-            if let Some(p) = &cli.base.pmtiles
+            if let Some(p) = &cli.base.choice.pmtiles
                 && !p.is_file()
             {
                 let _ = writeln!(err, "error: --pmtiles {}: no such file", p.display());
                 return USAGE;
             }
+            let base = match cli.base.base() {
+                Ok(b) => b,
+                Err(m) => {
+                    let _ = writeln!(err, "error: {m}");
+                    return USAGE;
+                }
+            };
+            // Checked now so a mistake is a usage error, not a window that ignores it.
+            if let Err(m) = cli.filter.apply(Filter::default()) {
+                let _ = writeln!(err, "error: {m}");
+                return USAGE;
+            }
             crate::app::run_window(crate::app::WindowOptions {
                 files: cli.files,
-                base: cli.base.base(),
+                base,
+                filter: cli.filter.filter(),
                 overrides: cli.columns.overrides(),
             })
         }
@@ -511,7 +562,7 @@ fn is_input(out: &std::path::Path, inputs: &[PathBuf]) -> bool {
 
 /// `incident-map filter`.
 pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let f = match a.filter.filter() {
+    let f = match a.filter.apply(Filter::default()) {
         Ok(f) => f,
         Err(m) => {
             let _ = writeln!(err, "error: {m}");
@@ -595,23 +646,47 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
+/// An export error as the command line says it: with the flags that set the value.
+fn export_message(e: &ExportError) -> String {
+    use crate::export::SizeError;
+    match e {
+        ExportError::Size(SizeError::Scale(s)) => format!("--scale must be 1, 2 or 3 (got {s})"),
+        ExportError::Size(s @ SizeError::TooSmall { .. })
+        | ExportError::Size(s @ SizeError::TooLarge { .. }) => {
+            format!("{s} (--width, --height, --scale)")
+        }
+        ExportError::Viewport(ViewportError::OutsideMap { lat, lon, zoom }) => format!(
+            "--center {lat},{lon} --zoom {zoom} is outside the map (latitude ±90, longitude ±180, zoom 0–19)"
+        ),
+        ExportError::TooManyFrames(n) => {
+            format!(
+                "--every gives {n} frames, too many (at most {}); use a longer period",
+                crate::export::series::MAX_FRAMES
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
 /// `incident-map export`.
 pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
-    use crate::export::{
-        Spec, Viewport, frame_path, render, render_series, view_file::ViewFile, write_gif,
-        write_png,
-    };
+    use crate::export::series::{SeriesSpec, write_series};
+    use crate::export::{Exporter, PngInfo, Spec, view_file::ViewFile, write_png};
     let fail = |err: &mut dyn Write, code: i32, m: &str| {
         let _ = writeln!(err, "error: {m}");
         code
     };
     // Start from the view file, then apply the flags.
     let (mut files, mut spec) = match &a.view {
-        Some(p) => match ViewFile::load(p)
-            .and_then(|v| v.to_spec(p.parent().unwrap_or(std::path::Path::new("."))))
-        {
+        Some(p) => match ViewFile::load(p).and_then(|v| {
+            v.to_spec(p.parent().unwrap_or(std::path::Path::new(".")))
+                .map_err(|error| crate::export::view_file::ViewFileError {
+                    path: p.clone(),
+                    error,
+                })
+        }) {
             Ok(x) => x,
-            Err(m) => return fail(err, BAD_INPUT, &m),
+            Err(e) => return fail(err, BAD_INPUT, &e.to_string()),
         },
         None => (Vec::new(), Spec::default()),
     };
@@ -621,27 +696,12 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
     if files.is_empty() {
         return fail(err, USAGE, "no incident files: give FILE... or --view");
     }
-    let f = &a.filter;
-    if let (Some(x), Some(y)) = (f.from, f.to)
-        && x > y
-    {
-        return fail(err, USAGE, "--from is after --to");
-    }
-    if f.from.is_some() {
-        spec.filter.from = f.from;
-    }
-    if f.to.is_some() {
-        spec.filter.to = f.to;
-    }
-    if !f.types.is_empty() {
-        spec.filter.types = f.types.clone();
-    }
-    if f.text.is_some() {
-        spec.filter.text = f.text.clone();
-    }
-    if let Some(b) = f.bbox {
-        spec.filter.bbox = Some(b);
-        spec.viewport = Viewport::BBox([b.min_lon, b.min_lat, b.max_lon, b.max_lat]);
+    spec.filter = match a.filter.apply(spec.filter) {
+        Ok(f) => f,
+        Err(m) => return fail(err, USAGE, &m),
+    };
+    if let Some(b) = a.filter.bbox {
+        spec.viewport = Viewport::BBox(b);
     }
     if let (Some((lat, lon)), Some(zoom)) = (a.center, a.zoom) {
         spec.viewport = Viewport::Center { lat, lon, zoom };
@@ -652,13 +712,10 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
     if a.title.is_some() {
         spec.title = a.title.clone();
     }
-    if let Some(b) = a.tiles.base() {
-        spec.base = b;
-    }
-    match a.basemap {
-        Some(BasemapKind::Offline) => spec.base = crate::view::tiles::BaseLayer::Offline,
-        Some(BasemapKind::Osm) => spec.base = crate::view::tiles::BaseLayer::Osm,
-        None => {}
+    match a.base.base() {
+        Ok(Some(b)) => spec.base = b,
+        Ok(None) => {}
+        Err(m) => return fail(err, USAGE, &m),
     }
     spec.legend &= !a.no_legend;
     spec.caption &= !a.no_caption;
@@ -670,10 +727,13 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
         );
     }
     spec.tile_timeout = std::time::Duration::from_secs_f64(a.tile_timeout);
-    if let Err(m) = spec.validate() {
-        return fail(err, USAGE, &m);
+    if let Err(e) = spec.validate() {
+        return fail(err, USAGE, &export_message(&e.into()));
     }
-    if let crate::view::tiles::BaseLayer::PmTiles { path, .. } = &spec.base
+    if let Err(e) = spec.viewport.check() {
+        return fail(err, USAGE, &export_message(&e.into()));
+    }
+    if let BaseLayer::PmTiles { path, .. } = &spec.base
         && !path.is_file()
     {
         return fail(
@@ -717,11 +777,28 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
             "no incidents match the filters; nothing written (--allow-empty writes the map anyway)",
         );
     }
+    let choice = a
+        .renderer
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(RendererChoice::from_env);
+    let mut exporter = match Exporter::new(&choice) {
+        Ok(x) => x,
+        Err(e) => return fail(err, BAD_INPUT, &export_message(&e)),
+    };
     let index = crate::cluster::ClusterIndex::build(&r.store);
+    let ctl = crate::progress::Control::default();
     match a.every {
-        None => match render(&r.store, &index, &spec)
-            .and_then(|img| write_png(&a.out, &img.image).map(|_| img))
-        {
+        None => match exporter
+            .render(&r.store, &index, &spec, &ctl)
+            .and_then(|img| {
+                write_png(
+                    &a.out,
+                    &img.image,
+                    &PngInfo::new(&exporter, spec.title.as_deref()),
+                )
+                .map(|_| img)
+            }) {
             Ok(img) => {
                 let _ = writeln!(
                     err,
@@ -733,57 +810,27 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
                 );
                 OK
             }
-            Err(m) => fail(err, BAD_INPUT, &m),
+            Err(e) => fail(err, BAD_INPUT, &export_message(&e)),
         },
         Some(every) => {
-            let frames = match render_series(&r.store, &index, &spec, every, a.cumulative) {
-                Ok(f) => f,
-                Err(m) => return fail(err, BAD_INPUT, &m),
+            let series = SeriesSpec {
+                every,
+                cumulative: a.cumulative,
+                out: a.out.clone(),
+                gif: a.gif.clone().map(|g| (g, a.gif_delay)),
             };
-            let mut index_csv = String::from("period_start,period_end,file,incidents\n");
-            for (k, fr) in frames.iter().enumerate() {
-                let p = frame_path(&a.out, k + 1);
-                if let Err(m) = write_png(&p, &fr.image) {
-                    return fail(err, BAD_INPUT, &m);
+            match write_series(&mut exporter, &r.store, &index, &spec, &series, &ctl) {
+                Ok(done) => {
+                    let _ = writeln!(
+                        err,
+                        "wrote {} frames and {}",
+                        done.frames,
+                        done.index.display()
+                    );
+                    OK
                 }
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                index_csv.push_str(&format!(
-                    "{},{},{},{}\n",
-                    format_day(fr.start),
-                    format_day(fr.end),
-                    name,
-                    fr.count
-                ));
+                Err(e) => fail(err, BAD_INPUT, &export_message(&e)),
             }
-            let index_path = a.out.with_file_name(format!(
-                "{}_index.csv",
-                a.out
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| "frames".into())
-            ));
-            if let Err(e) = write_atomic(&index_path, |w| w.write_all(index_csv.as_bytes())) {
-                return fail(
-                    err,
-                    BAD_INPUT,
-                    &format!("cannot write {}: {e}", index_path.display()),
-                );
-            }
-            if let Some(g) = &a.gif
-                && let Err(m) = write_gif(g, &frames, a.gif_delay)
-            {
-                return fail(err, BAD_INPUT, &m);
-            }
-            let _ = writeln!(
-                err,
-                "wrote {} frames and {}",
-                frames.len(),
-                index_path.display()
-            );
-            OK
         }
     }
 }

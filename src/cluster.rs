@@ -7,37 +7,13 @@
 //! cost O(1) — clustering a screen is a few hundred lookups whatever the number of incidents, and
 //! the clusters always reflect the current filter.
 
-use std::f64::consts::PI;
-
+pub use crate::projection::MercRect;
+use crate::projection::{merc_x, merc_y};
 use crate::query::Selection;
 use crate::store::Store;
 
 /// Types given their own per-type counts (the donut slices); the rest count as "other".
 pub const MAX_TYPED: usize = 15;
-
-/// Latitude limit of Web Mercator.
-pub const MAX_LAT: f64 = 85.051_128_779_806_59;
-
-/// Web Mercator x in [0, 1] (0 = 180°W).
-pub fn merc_x(lon: f64) -> f64 {
-    (lon + 180.0) / 360.0
-}
-
-/// Web Mercator y in [0, 1] (0 = north edge).
-pub fn merc_y(lat: f64) -> f64 {
-    let r = lat.clamp(-MAX_LAT, MAX_LAT).to_radians();
-    (1.0 - (r.tan() + 1.0 / r.cos()).ln() / PI) / 2.0
-}
-
-/// Longitude of a Mercator x.
-pub fn lon_of(x: f64) -> f64 {
-    x * 360.0 - 180.0
-}
-
-/// Latitude of a Mercator y.
-pub fn lat_of(y: f64) -> f64 {
-    (PI * (1.0 - 2.0 * y)).sinh().atan().to_degrees()
-}
 
 fn spread(v: u32) -> u64 {
     let mut x = v as u64;
@@ -55,19 +31,6 @@ fn to_u32(v: f64) -> u32 {
 /// Morton code of a Mercator position (x bits in even positions).
 pub fn morton(x: f64, y: f64) -> u64 {
     spread(to_u32(x)) | (spread(to_u32(y)) << 1)
-}
-
-/// An axis-aligned box in Mercator units.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MercRect {
-    /// West.
-    pub x0: f64,
-    /// North.
-    pub y0: f64,
-    /// East.
-    pub x1: f64,
-    /// South.
-    pub y1: f64,
 }
 
 /// The static part of the index: built once per loaded data set.
@@ -547,14 +510,6 @@ mod tests {
             y0: merc_y(37.0),
             x1: merc_x(45.0),
             y1: merc_y(33.0),
-        }
-    }
-
-    #[test]
-    fn mercator_round_trips() {
-        for (lon, lat) in [(0.0, 0.0), (42.441, 33.786), (-179.9, -80.0), (179.9, 80.0)] {
-            assert!((lon_of(merc_x(lon)) - lon).abs() < 1e-9);
-            assert!((lat_of(merc_y(lat)) - lat).abs() < 1e-9);
         }
     }
 

@@ -4,6 +4,36 @@
 //! reported at 00:30 local time on 6 June belongs to 6 June whatever its UTC offset.
 
 use crate::model::DatePrecision;
+use crate::text::clip;
+
+/// Why a date could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not the strict `YYYY-MM-DD` form.
+    #[error("'{0}' is not a date in the form YYYY-MM-DD")]
+    NotYmd(String),
+    /// A month or day that does not exist (`2021-02-30`).
+    #[error("impossible date {0}")]
+    Impossible(String),
+    /// Outside the years 1000–9999.
+    #[error("year {0} is out of range")]
+    YearOutOfRange(i32),
+    /// Nothing there.
+    #[error("missing date")]
+    Missing,
+    /// No known form.
+    #[error("unrecognised date '{0}'")]
+    Unrecognised(String),
+    /// A date-time whose time part is not understood.
+    #[error("unrecognised time in '{0}'")]
+    BadTime(String),
+    /// An epoch time outside the years 1000–9999.
+    #[error("epoch time {0} is out of range")]
+    EpochOutOfRange(String),
+    /// `dd/mm/yyyy` or `mm/dd/yyyy`: both are possible.
+    #[error("ambiguous date '{0}': day/month order unknown (use YYYY-MM-DD)")]
+    Ambiguous(String),
+}
 
 /// Days since 1970-01-01 in the proleptic Gregorian calendar.
 pub type Day = i32;
@@ -109,16 +139,16 @@ pub fn format_day(day: Day) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
-/// Parses a strict `YYYY-MM-DD` (the form of `--from` / `--to`).
-pub fn parse_ymd(s: &str) -> Result<Day, String> {
+/// Parses a strict `YYYY-MM-DD` (the form of filter dates everywhere).
+pub fn parse_ymd(s: &str) -> Result<Day, DateError> {
     let b = s.trim().as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(format!("'{s}' is not a date in the form YYYY-MM-DD"));
+        return Err(DateError::NotYmd(clip(s)));
     }
     let (y, m, d) = (digits(&b[0..4]), digits(&b[5..7]), digits(&b[8..10]));
     match (y, m, d) {
         (Some(y), Some(m), Some(d)) => checked_day(y as i32, m, d),
-        _ => Err(format!("'{s}' is not a date in the form YYYY-MM-DD")),
+        _ => Err(DateError::NotYmd(clip(s))),
     }
 }
 
@@ -129,12 +159,12 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(b.iter().fold(0u32, |a, &c| a * 10 + (c - b'0') as u32))
 }
 
-fn checked_day(y: i32, m: u32, d: u32) -> Result<Day, String> {
+fn checked_day(y: i32, m: u32, d: u32) -> Result<Day, DateError> {
     if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m as u8) as u32 {
-        return Err(format!("impossible date {y:04}-{m:02}-{d:02}"));
+        return Err(DateError::Impossible(format!("{y:04}-{m:02}-{d:02}")));
     }
     if !(1000..=9999).contains(&y) {
-        return Err(format!("year {y} is out of range"));
+        return Err(DateError::YearOutOfRange(y));
     }
     Ok(days_from_civil(y, m as u8, d as u8))
 }
@@ -220,10 +250,10 @@ pub fn parse_offset(s: &str) -> Option<i16> {
 ///
 /// The returned day is the local date as written; an epoch value has no local date, so its
 /// UTC date is used with offset 0.
-pub fn parse_when(s: &str) -> Result<When, String> {
+pub fn parse_when(s: &str) -> Result<When, DateError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err("missing date".into());
+        return Err(DateError::Missing);
     }
     let b = t.as_bytes();
     // Numbers: a year, or epoch seconds / milliseconds.
@@ -245,13 +275,13 @@ pub fn parse_when(s: &str) -> Result<When, String> {
         if int_part.len() >= 9 {
             return epoch(t, int_part.len() >= 12);
         }
-        return Err(format!("unrecognised date '{}'", short(t)));
+        return Err(DateError::Unrecognised(clip(t)));
     }
     // ISO 8601.
     if b.len() >= 7 && b[4] == b'-' && b[..4].iter().all(u8::is_ascii_digit) {
         let y = digits(&b[0..4]).unwrap_or(0) as i32;
         if b.len() == 7 {
-            let m = digits(&b[5..7]).ok_or_else(|| format!("unrecognised date '{}'", short(t)))?;
+            let m = digits(&b[5..7]).ok_or_else(|| DateError::Unrecognised(clip(t)))?;
             checked_day(y, m, 1)?;
             return Ok(
                 When::on(days_from_civil(y, m as u8, 1)).with_precision(DatePrecision::Month)
@@ -260,43 +290,32 @@ pub fn parse_when(s: &str) -> Result<When, String> {
         if b.len() >= 10 && b[7] == b'-' {
             let (m, d) = match (digits(&b[5..7]), digits(&b[8..10])) {
                 (Some(m), Some(d)) => (m, d),
-                _ => return Err(format!("unrecognised date '{}'", short(t))),
+                _ => return Err(DateError::Unrecognised(clip(t))),
             };
             let day = checked_day(y, m, d)?;
             if b.len() == 10 {
                 return Ok(When::on(day));
             }
             if b[10] == b'T' || b[10] == b' ' {
-                return iso_time(day, &t[11..])
-                    .ok_or_else(|| format!("unrecognised time in '{}'", short(t)));
+                return iso_time(day, &t[11..]).ok_or_else(|| DateError::BadTime(clip(t)));
             }
         }
-        return Err(format!("unrecognised date '{}'", short(t)));
+        return Err(DateError::Unrecognised(clip(t)));
     }
     // Numeric day/month/year with / or . separators.
     if let Some(w) = slashed(t)? {
         return Ok(w);
     }
     // Words: "6 June 2021", "June 6, 2021", "June 2021", "06-Jun-2021".
-    words(t).ok_or_else(|| format!("unrecognised date '{}'", short(t)))?
+    words(t).ok_or_else(|| DateError::Unrecognised(clip(t)))?
 }
 
-fn short(s: &str) -> String {
-    if s.chars().count() > 40 {
-        format!("{}…", s.chars().take(40).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
-
-fn epoch(t: &str, millis: bool) -> Result<When, String> {
-    let v: f64 = t
-        .parse()
-        .map_err(|_| format!("unrecognised date '{}'", short(t)))?;
+fn epoch(t: &str, millis: bool) -> Result<When, DateError> {
+    let v: f64 = t.parse().map_err(|_| DateError::Unrecognised(clip(t)))?;
     let secs = if millis { v / 1000.0 } else { v };
     // Keep to years 1000..9999 so that every day number is a real calendar date.
     if !(-30_610_224_000.0..=253_402_300_799.0).contains(&secs) {
-        return Err(format!("epoch time {} is out of range", short(t)));
+        return Err(DateError::EpochOutOfRange(clip(t)));
     }
     let secs = secs.floor() as i64;
     let day = secs.div_euclid(86_400) as Day;
@@ -337,7 +356,7 @@ fn iso_time(day: Day, rest: &str) -> Option<When> {
     })
 }
 
-fn slashed(t: &str) -> Result<Option<When>, String> {
+fn slashed(t: &str) -> Result<Option<When>, DateError> {
     let sep = if t.contains('/') {
         '/'
     } else if t.contains('.') {
@@ -363,14 +382,12 @@ fn slashed(t: &str) -> Result<Option<When>, String> {
     } else if b > 12 || a == b {
         (b, a)
     } else {
-        return Err(format!(
-            "ambiguous date '{t}': day/month order unknown (use YYYY-MM-DD)"
-        ));
+        return Err(DateError::Ambiguous(clip(t)));
     };
     checked_day(y, m, d).map(|day| Some(When::on(day)))
 }
 
-fn words(t: &str) -> Option<Result<When, String>> {
+fn words(t: &str) -> Option<Result<When, DateError>> {
     let toks: Vec<&str> = t
         .split(|c: char| c.is_whitespace() || c == ',' || c == '-')
         .filter(|s| !s.is_empty())
@@ -401,24 +418,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn day_numbers_agree_with_jiff() {
+    fn day_numbers_agree_with_jiff_on_every_day() {
+        // Every day from 1000-01-01 to 9999-12-31, both ways: jiff walks the calendar one day
+        // at a time, and our day numbers must count along with it.
+        let start = jiff::civil::date(1000, 1, 1);
         let epoch = jiff::civil::date(1970, 1, 1);
-        for (y, m, d) in [
-            (1970, 1, 1),
-            (2021, 6, 6),
-            (2000, 2, 29),
-            (1900, 3, 1),
-            (1001, 1, 1),
-            (9999, 12, 31),
-        ] {
-            let ours = days_from_civil(y, m, d);
-            let theirs = jiff::civil::date(y as i16, m as i8, d as i8)
-                .since((jiff::Unit::Day, epoch))
-                .map(|s| s.get_days())
-                .unwrap_or(i32::MIN);
-            assert_eq!(ours, theirs, "{y}-{m}-{d}");
-            assert_eq!(civil_from_days(ours), (y, m, d));
+        let first = start
+            .since((jiff::Unit::Day, epoch))
+            .map(|s| s.get_days())
+            .unwrap_or(i32::MAX);
+        assert_eq!(days_from_civil(1000, 1, 1), first);
+        let mut date = start;
+        let mut day = first;
+        let last = jiff::civil::date(9999, 12, 31);
+        let mut count = 0u32;
+        loop {
+            let (y, m, d) = (date.year() as i32, date.month() as u8, date.day() as u8);
+            assert_eq!(days_from_civil(y, m, d), day, "{date}");
+            assert_eq!(civil_from_days(day), (y, m, d), "{date}");
+            count += 1;
+            if date == last {
+                break;
+            }
+            date = date.tomorrow().unwrap_or(last);
+            day += 1;
         }
+        assert_eq!(count, 3_287_182);
+        assert_eq!(format_day(day), "9999-12-31");
     }
 
     #[test]
@@ -440,7 +466,10 @@ mod tests {
             parse_when("06/13/2021").map(|w| w.day),
             Ok(days_from_civil(2021, 6, 13))
         );
-        assert!(parse_when("06/07/2021").unwrap_err().contains("ambiguous"));
+        assert!(matches!(
+            parse_when("06/07/2021"),
+            Err(DateError::Ambiguous(_))
+        ));
     }
 
     #[test]
@@ -481,7 +510,10 @@ mod tests {
 
     #[test]
     fn rejects_impossible_and_garbage() {
-        assert!(parse_when("2021-02-30").unwrap_err().contains("impossible"));
+        assert_eq!(
+            parse_when("2021-02-30"),
+            Err(DateError::Impossible("2021-02-30".into()))
+        );
         assert!(parse_when("2021-13-01").is_err());
         assert!(parse_when("31 February 2021").is_err());
         assert!(parse_when("yesterday").is_err());

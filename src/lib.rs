@@ -16,6 +16,8 @@ pub mod export;
 pub mod import;
 pub mod model;
 pub mod output;
+pub mod progress;
+pub mod projection;
 pub mod query;
 pub mod store;
 pub mod synth;

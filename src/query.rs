@@ -3,14 +3,28 @@
 
 use crate::date::{Day, format_day, parse_ymd};
 use crate::store::{ReadError, Store};
-use crate::text::lower;
+use crate::text::{clip, lower};
 
 /// Longest date span an incident can have (a year), bounding the backwards scan for spans that
 /// start before `from` but reach into it.
 const MAX_SPAN_DAYS: Day = 366;
 
-/// A geographic box in degrees.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Why a box could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum BBoxError {
+    /// Not four numbers.
+    #[error("'{0}' is not a box: give four numbers min_lon,min_lat,max_lon,max_lat")]
+    NotFourNumbers(String),
+    /// Edges out of order or off the map.
+    #[error(
+        "'{0}' is not a valid box (need -180 ≤ min_lon ≤ max_lon ≤ 180, -90 ≤ min_lat ≤ max_lat ≤ 90)"
+    )]
+    Invalid(String),
+}
+
+/// A geographic box in degrees. Written as `[min_lon, min_lat, max_lon, max_lat]` in every
+/// file (settings, saved views); the object form of old settings files is still read.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BBox {
     /// West edge.
     pub min_lon: f64,
@@ -23,24 +37,9 @@ pub struct BBox {
 }
 
 impl BBox {
-    /// Parses `min_lon,min_lat,max_lon,max_lat`.
-    pub fn parse(s: &str) -> Result<BBox, String> {
-        let v: Vec<f64> = s
-            .split(',')
-            .map(|p| p.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|_| format!("'{s}' is not a box: give min_lon,min_lat,max_lon,max_lat"))?;
-        let [min_lon, min_lat, max_lon, max_lat] = v[..] else {
-            return Err(format!(
-                "'{s}' is not a box: give four numbers min_lon,min_lat,max_lon,max_lat"
-            ));
-        };
-        let b = BBox {
-            min_lon,
-            min_lat,
-            max_lon,
-            max_lat,
-        };
+    /// A checked box from its edges.
+    pub fn new(min_lon: f64, min_lat: f64, max_lon: f64, max_lat: f64) -> Result<BBox, BBoxError> {
+        let v = [min_lon, min_lat, max_lon, max_lat];
         if !v.iter().all(|x| x.is_finite())
             || min_lon > max_lon
             || min_lat > max_lat
@@ -49,11 +48,34 @@ impl BBox {
             || min_lat < -90.0
             || max_lat > 90.0
         {
-            return Err(format!(
-                "'{s}' is not a valid box (need -180 ≤ min_lon ≤ max_lon ≤ 180, -90 ≤ min_lat ≤ max_lat ≤ 90)"
-            ));
+            return Err(BBoxError::Invalid(format!(
+                "{min_lon},{min_lat},{max_lon},{max_lat}"
+            )));
         }
-        Ok(b)
+        Ok(BBox {
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+        })
+    }
+
+    /// Parses `min_lon,min_lat,max_lon,max_lat`.
+    pub fn parse(s: &str) -> Result<BBox, BBoxError> {
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|p| p.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|_| BBoxError::NotFourNumbers(clip(s)))?;
+        let [a, b, c, d] = v[..] else {
+            return Err(BBoxError::NotFourNumbers(clip(s)));
+        };
+        BBox::new(a, b, c, d).map_err(|_| BBoxError::Invalid(clip(s)))
+    }
+
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub fn to_array(self) -> [f64; 4] {
+        [self.min_lon, self.min_lat, self.max_lon, self.max_lat]
     }
 
     /// Whether a point lies inside (edges included).
@@ -62,32 +84,141 @@ impl BBox {
     }
 }
 
-/// What to show. Empty fields do not filter.
+impl serde::Serialize for BBox {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_array().serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for BBox {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Object {
+            min_lon: f64,
+            min_lat: f64,
+            max_lon: f64,
+            max_lat: f64,
+        }
+        let value = serde_json::Value::deserialize(d)?;
+        let [a, b, c, e] = if value.is_object() {
+            // Settings files before the shared schema.
+            let o = Object::deserialize(value).map_err(D::Error::custom)?;
+            [o.min_lon, o.min_lat, o.max_lon, o.max_lat]
+        } else {
+            <[f64; 4]>::deserialize(value).map_err(D::Error::custom)?
+        };
+        BBox::new(a, b, c, e).map_err(D::Error::custom)
+    }
+}
+
+/// Filter dates as `YYYY-MM-DD` in every file; the day numbers of old settings files are read.
+mod day_serde {
+    use super::{Day, format_day, parse_ymd};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Option<Day>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&format_day(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Day>, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(t) => parse_ymd(&t).map(Some).map_err(D::Error::custom),
+            // Settings files before the shared schema wrote day numbers.
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(n) if (-354_285..=2_932_896).contains(&n) => Ok(Some(n as Day)),
+                _ => Err(D::Error::custom(format!("day number {n} is out of range"))),
+            },
+            other => Err(D::Error::custom(format!(
+                "a date is \"YYYY-MM-DD\", not {other}"
+            ))),
+        }
+    }
+}
+
+/// What to show. Empty fields do not filter. The one filter schema: the settings file, saved
+/// views and the command line's FILTERS all read and write this type.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Filter {
     /// First day, inclusive.
+    #[serde(with = "day_serde", skip_serializing_if = "Option::is_none")]
     pub from: Option<Day>,
     /// Last day, inclusive.
+    #[serde(with = "day_serde", skip_serializing_if = "Option::is_none")]
     pub to: Option<Day>,
     /// Type names (case-insensitive); empty = all types.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub types: Vec<String>,
     /// Words to find (case-insensitive) in place, notes, actors and sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     /// Area.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub bbox: Option<BBox>,
+}
+
+/// Why a filter is inconsistent.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FilterError {
+    /// A bad date.
+    #[error(transparent)]
+    Date(#[from] crate::date::DateError),
+    /// The range ends before it starts.
+    #[error("the start date {} is after the end date {}", format_day(*.from), format_day(*.to))]
+    Reversed {
+        /// Start.
+        from: Day,
+        /// End.
+        to: Day,
+    },
 }
 
 impl Filter {
     /// Sets `from` from `YYYY-MM-DD`.
-    pub fn with_from(mut self, s: &str) -> Result<Self, String> {
+    pub fn with_from(mut self, s: &str) -> Result<Self, FilterError> {
         self.from = Some(parse_ymd(s)?);
         Ok(self)
     }
 
     /// Sets `to` from `YYYY-MM-DD`.
-    pub fn with_to(mut self, s: &str) -> Result<Self, String> {
+    pub fn with_to(mut self, s: &str) -> Result<Self, FilterError> {
         self.to = Some(parse_ymd(s)?);
         Ok(self)
+    }
+
+    /// This filter with every part that `patch` sets replacing ours (flags over a saved view).
+    pub fn overlay(mut self, patch: &Filter) -> Filter {
+        if patch.from.is_some() {
+            self.from = patch.from;
+        }
+        if patch.to.is_some() {
+            self.to = patch.to;
+        }
+        if !patch.types.is_empty() {
+            self.types = patch.types.clone();
+        }
+        if patch.text.is_some() {
+            self.text = patch.text.clone();
+        }
+        if patch.bbox.is_some() {
+            self.bbox = patch.bbox;
+        }
+        self
+    }
+
+    /// Checks that the date range is not reversed.
+    pub fn check(&self) -> Result<(), FilterError> {
+        match (self.from, self.to) {
+            (Some(from), Some(to)) if from > to => Err(FilterError::Reversed { from, to }),
+            _ => Ok(()),
+        }
     }
 
     /// Type names given that match no type in the store.
@@ -104,32 +235,38 @@ impl Filter {
             .collect()
     }
 
-    /// Human description of the active filters ("all incidents" when none).
-    pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
+    /// The date range in words: "All dates", one day, "from …", "until …" or "a – b".
+    pub fn date_range_text(&self) -> String {
         match (self.from, self.to) {
-            (Some(a), Some(b)) => parts.push(format!("{} to {}", format_day(a), format_day(b))),
-            (Some(a), None) => parts.push(format!("from {}", format_day(a))),
-            (None, Some(b)) => parts.push(format!("until {}", format_day(b))),
-            (None, None) => {}
+            (None, None) => "All dates".to_string(),
+            (Some(a), Some(b)) if a == b => format_day(a),
+            (Some(a), None) => format!("From {}", format_day(a)),
+            (None, Some(b)) => format!("Until {}", format_day(b)),
+            (Some(a), Some(b)) => format!("{} – {}", format_day(a), format_day(b)),
         }
+    }
+
+    /// The filter in words, one line per active part, dates first (captions and messages).
+    pub fn describe_lines(&self) -> Vec<String> {
+        let mut lines = vec![self.date_range_text()];
         if !self.types.is_empty() {
-            parts.push(format!("types: {}", self.types.join(", ")));
+            lines.push(format!("Types: {}", self.types.join(", ")));
         }
         if let Some(t) = &self.text {
-            parts.push(format!("text: \"{t}\""));
+            lines.push(format!("Matching \"{t}\""));
         }
         if let Some(b) = &self.bbox {
-            parts.push(format!(
-                "area: {},{},{},{}",
+            lines.push(format!(
+                "Area: {},{},{},{}",
                 b.min_lon, b.min_lat, b.max_lon, b.max_lat
             ));
         }
-        if parts.is_empty() {
-            "all incidents".into()
-        } else {
-            parts.join("; ")
-        }
+        lines
+    }
+
+    /// The filter in words on one line.
+    pub fn describe(&self) -> String {
+        self.describe_lines().join("; ")
     }
 }
 
@@ -362,6 +499,40 @@ mod tests {
         assert_eq!(s.select(&f).unwrap().indices, vec![1]);
         assert!(BBox::parse("1,2,3").is_err());
         assert!(BBox::parse("5,2,3,4").is_err());
+    }
+
+    #[test]
+    fn one_schema_reads_old_and_new_forms() {
+        let f = Filter::default()
+            .with_from("2021-06-05")
+            .unwrap()
+            .with_to("2021-06-06")
+            .unwrap();
+        let f = Filter {
+            bbox: Some(BBox::parse("42,33,45,37").unwrap()),
+            ..f
+        };
+        let text = serde_json::to_string(&f).unwrap();
+        assert_eq!(
+            text,
+            r#"{"from":"2021-06-05","to":"2021-06-06","bbox":[42.0,33.0,45.0,37.0]}"#
+        );
+        assert_eq!(serde_json::from_str::<Filter>(&text).unwrap(), f);
+        // Settings files written before: day numbers and a box object.
+        let old = r#"{"from":18783,"to":18784,"types":[],"text":null,"bbox":{"min_lon":42.0,"min_lat":33.0,"max_lon":45.0,"max_lat":37.0}}"#;
+        assert_eq!(serde_json::from_str::<Filter>(old).unwrap(), f);
+        assert!(serde_json::from_str::<Filter>(r#"{"from":"2021-02-30"}"#).is_err());
+        assert!(serde_json::from_str::<Filter>(r#"{"bbox":[5,0,1,1]}"#).is_err());
+        assert!(serde_json::from_str::<Filter>(r#"{"colour":"red"}"#).is_err());
+        assert!(matches!(
+            Filter {
+                from: f.to,
+                to: f.from,
+                ..Default::default()
+            }
+            .check(),
+            Err(FilterError::Reversed { .. })
+        ));
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use egui_kittest::SnapshotOptions;
+use egui_kittest::kittest::{NodeT, Queryable};
 use incident_map::app::{App, Saved, WindowOptions};
 use incident_map::view::tiles::BaseLayer;
 
@@ -323,6 +324,17 @@ fn saved_view_renders_like_the_flags() {
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
 
+/// Steps the window until its export worker is done.
+fn wait_for_export(h: &mut egui_kittest::Harness<'_, App>) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while h.state().export.busy() {
+        assert!(std::time::Instant::now() < end, "export did not finish");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_steps(2);
+}
+
 #[test]
 fn window_export_equals_cli_export() {
     let mut app = bundled_app();
@@ -334,35 +346,152 @@ fn window_export_equals_cli_export() {
                 incident_map::date::parse_ymd("2021-03-01").ok(),
                 incident_map::date::parse_ymd("2021-07-31").ok(),
             );
-            app.export.title = "From the window".into();
-            app.export.preset = 4; // A4 landscape
             app
         });
     h.run_steps(4);
     let dir = tempfile::tempdir().unwrap();
     let from_window = dir.path().join("window.png");
-    let view = dir.path().join("view.json");
-    let msg = h.state_mut().export_png(&from_window).unwrap();
-    assert!(msg.contains("1754×1240"), "{msg}");
-    h.state().save_view(&view).unwrap();
+    // The real dialog: File → Export PNG…, a preset, a title, a file name, Export.
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Export PNG…").click();
+    h.run_steps(2);
+    h.get_by_label("size").click();
+    h.run();
+    h.get_by_label("A4 landscape, 150 dpi (1754 × 1240)")
+        .click();
+    h.run();
+    let title = h.get_by_label("Title");
+    title.click();
+    title.type_text("From the window");
+    h.run();
+    let field = h
+        .query_all_by_label("File")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::TextInput)
+        .expect("the file field");
+    field.click();
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.query_all_by_label("File")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::TextInput)
+        .expect("the file field")
+        .type_text(from_window.to_str().unwrap());
+    h.run();
+    h.get_by_label("Export").click();
+    h.step();
+    assert!(h.state().export.busy(), "the export runs on a worker");
+    wait_for_export(&mut h);
+    h.get_by_label_contains("Wrote ");
+    h.get_by_label_contains("(1754×1240 px");
+    // The same export from the command line, with the window's viewport and filters as flags.
+    let f = h.state().effective_filter();
+    let Some(incident_map::export::Viewport::Center { lat, lon, zoom }) = h.state().map.viewport()
+    else {
+        panic!("the map was drawn")
+    };
+    let d = data();
+    let center = format!("{lat},{lon}");
+    let zoom = zoom.to_string();
     let from_cli = dir.path().join("cli.png");
-    ok(&export(&[
-        "--view",
-        view.to_str().unwrap(),
+    let mut args = vec![
+        d.to_str().unwrap(),
         "--out",
         from_cli.to_str().unwrap(),
-    ]));
+        "--from",
+        "2021-03-01",
+        "--to",
+        "2021-07-31",
+        "--center",
+        &center,
+        "--zoom",
+        &zoom,
+        "--width",
+        "1754",
+        "--height",
+        "1240",
+        "--title",
+        "From the window",
+        "--basemap",
+        "offline",
+    ];
+    for t in &f.types {
+        args.extend(["--type", t.as_str()]);
+    }
+    ok(&export(&args));
     assert_eq!(
         std::fs::read(&from_window).unwrap(),
         std::fs::read(&from_cli).unwrap(),
         "window and CLI give the same image"
     );
-    // The window opens the saved view again: same filters.
-    let filter = h.state().effective_filter();
+    // A saved view renders the same image, and opens again with the same filters.
+    let view = dir.path().join("view.json");
+    h.state().save_view(&view).unwrap();
+    let from_view = dir.path().join("view.png");
+    ok(&export(&[
+        "--view",
+        view.to_str().unwrap(),
+        "--out",
+        from_view.to_str().unwrap(),
+    ]));
+    assert_eq!(
+        std::fs::read(&from_view).unwrap(),
+        std::fs::read(&from_cli).unwrap()
+    );
     let mut app2 = bundled_app();
     app2.open_view(&egui::Context::default(), &view).unwrap();
     app2.finish_loading();
-    assert_eq!(app2.effective_filter(), filter);
+    assert_eq!(app2.effective_filter(), f);
+}
+
+#[test]
+fn the_window_keeps_drawing_while_an_export_waits_for_tiles() {
+    // A tile server that accepts connections and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let mut app = bundled_app();
+    app.export.preset = 3;
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    h.run_steps(3);
+    let base = BaseLayer::Xyz {
+        template: format!("http://127.0.0.1:{port}/{{z}}/{{x}}/{{y}}.png"),
+        attribution: "hanging".into(),
+    };
+    let ctx = h.ctx.clone();
+    h.state_mut().set_base(&ctx, base);
+    h.state_mut().export.show = true;
+    h.run_steps(2);
+    h.get_by_label("Export").click();
+    h.step();
+    // Frames keep coming while the worker waits for tiles that never arrive.
+    let t = std::time::Instant::now();
+    let mut frames = 0;
+    while t.elapsed() < std::time::Duration::from_secs(2) {
+        let f = std::time::Instant::now();
+        h.step();
+        assert!(
+            f.elapsed() < std::time::Duration::from_millis(1500),
+            "a frame took {:?}",
+            f.elapsed()
+        );
+        frames += 1;
+    }
+    assert!(frames > 10, "{frames} frames in 2 s");
+    assert!(h.state().export.busy());
+    h.get_by_label_contains("waiting for tiles");
+    // Cancel stops it, with a message.
+    h.get_by_label("Cancel").click();
+    h.step();
+    wait_for_export(&mut h);
+    h.get_by_label("Export cancelled");
 }
 
 #[test]

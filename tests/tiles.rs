@@ -210,7 +210,7 @@ fn settle(h: &mut Harness<'static, App>, secs: u64) -> (usize, usize, usize) {
 /// Colour of the map at a point away from markers and overlays (left middle of the map).
 fn map_pixel(h: &mut Harness<'static, App>) -> [u8; 3] {
     let img = h.render().expect("render");
-    let s = h.state().screen.expect("map");
+    let s = h.state().map.screen.expect("map");
     let p = s.rect.left_top() + egui::vec2(40.0, s.rect.height() * 0.5);
     let ppp = h.ctx.pixels_per_point();
     let px = img.get_pixel((p.x * ppp) as u32, (p.y * ppp) as u32);
@@ -220,10 +220,10 @@ fn map_pixel(h: &mut Harness<'static, App>) -> [u8; 3] {
 fn assert_ui_still_works(h: &mut Harness<'static, App>) {
     h.get_by_label("Drone attack  5").click();
     h.run_steps(3);
-    assert_eq!(h.state().selection.len(), 14);
+    assert_eq!(h.state().sel.shown.len(), 14);
     h.get_by_label("Drone attack  5").click();
     h.run_steps(3);
-    assert_eq!(h.state().selection.len(), 19);
+    assert_eq!(h.state().sel.shown.len(), 19);
 }
 
 #[test]
@@ -364,6 +364,7 @@ fn pmtiles_archive_is_drawn_offline() {
         incident_map::export::render(&store, &index, &spec)
             .err()
             .unwrap()
+            .to_string()
             .contains("not a PMTiles archive")
     );
 }

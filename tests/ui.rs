@@ -30,7 +30,7 @@ fn harness(size: egui::Vec2) -> Harness<'static, App> {
 fn fits_all_incidents_on_first_load() {
     let h = harness(egui::vec2(1280.0, 800.0));
     let app = h.state();
-    let s = app.screen.expect("map drawn");
+    let s = app.map.screen.expect("map drawn");
     let d = app.data.as_ref().unwrap();
     for i in 0..d.store.len() {
         let p = s.lonlat_to_screen(d.store.lon[i], d.store.lat[i]);
@@ -44,7 +44,7 @@ fn fits_all_incidents_on_first_load() {
 }
 
 fn selected_label(h: &Harness<'_, App>) -> String {
-    let n = h.state().selection.len();
+    let n = h.state().sel.shown.len();
     let total = h.state().data.as_ref().map_or(0, |d| d.store.len());
     let text = format!("{n} of {total} incidents selected");
     // The status bar shows the same numbers.
@@ -56,11 +56,11 @@ fn selected_label(h: &Harness<'_, App>) -> String {
 fn legend_toggles_a_type() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
     assert_eq!(selected_label(&h), "19 of 19 incidents selected");
-    let table_rows_before = h.state().selection.indices.clone();
+    let table_rows_before = h.state().sel.shown.indices.clone();
     h.get_by_label("Drone attack  5").click();
     h.run_steps(3);
     assert_eq!(selected_label(&h), "14 of 19 incidents selected");
-    assert!(h.state().hidden.contains("Drone attack"));
+    assert!(h.state().filters.hidden().contains("Drone attack"));
     assert_eq!(
         h.state().effective_filter().types.len(),
         4,
@@ -69,12 +69,13 @@ fn legend_toggles_a_type() {
     let d = h.state().data.as_ref().unwrap();
     assert!(
         h.state()
-            .selection
+            .sel
+            .shown
             .indices
             .iter()
             .all(|&i| d.store.type_name(i as usize) != "Drone attack")
     );
-    assert!(h.state().selection.indices.len() < table_rows_before.len());
+    assert!(h.state().sel.shown.indices.len() < table_rows_before.len());
     // The type list shows it unchecked, the legend struck through; clicking again restores it.
     h.get_by_label("Drone attack  5").click();
     h.run_steps(3);
@@ -110,7 +111,8 @@ fn typed_dates_filter_the_list() {
     let d = h.state().data.as_ref().unwrap();
     let dates: Vec<String> = h
         .state()
-        .selection
+        .sel
+        .shown
         .indices
         .iter()
         .map(|&i| d.store.date_string(i as usize))
@@ -125,7 +127,7 @@ fn typed_dates_filter_the_list() {
     h.key_press(egui::Key::Enter);
     h.run_steps(2);
     h.get_by_label("Dates are YYYY-MM-DD");
-    assert_eq!(h.state().selection.len(), 3);
+    assert_eq!(h.state().sel.shown.len(), 3);
 }
 
 #[test]
@@ -134,14 +136,15 @@ fn clicking_an_incident_shows_its_source() {
     // Zoom to Baghdad airport so its incidents are single symbols.
     {
         let app = h.state_mut();
-        app.memory.center_at(walkers::lon_lat(44.2344, 33.2625));
-        let _ = app.memory.set_zoom(15.0);
+        app.map.memory.center_at(walkers::lon_lat(44.2344, 33.2625));
+        let _ = app.map.memory.set_zoom(15.0);
     }
     h.run_steps(3);
     let d = h.state().data.as_ref().unwrap();
     let target = h
         .state()
-        .markers()
+        .map
+        .markers
         .iter()
         .find_map(|m| match &m.kind {
             incident_map::view::MarkerKind::Stack(_) => Some(m.pos),
@@ -160,7 +163,12 @@ fn clicking_an_incident_shows_its_source() {
         });
     }
     h.run_steps(3);
-    let stack = h.state().stack.clone().expect("stack expanded into a list");
+    let stack = h
+        .state()
+        .pick
+        .stack
+        .clone()
+        .expect("stack expanded into a list");
     assert_eq!(stack.len(), 2);
     h.get_by_label("2 incidents at this exact place");
     // Pick the interception from the list: its details show the source and its link.
@@ -172,7 +180,7 @@ fn clicking_an_incident_shows_its_source() {
     let label = "2021-06-05  Interception  Baghdad International Airport";
     h.get_by_label(label).click();
     h.run_steps(2);
-    assert_eq!(h.state().selected, Some(i));
+    assert_eq!(h.state().pick.selected, Some(i));
     h.get_by_label("SOFREP, \"Drone attacks against US interests in Iraq continue\"; AFP via Al Jazeera, 2021-06-06");
     h.get_by_label("https://www.aljazeera.com/news/2021/6/6/two-drones-shot-down-above-iraq-base-housing-us-troops-military");
     h.get_by_label("date: day");
@@ -180,7 +188,7 @@ fn clicking_an_incident_shows_its_source() {
     // Esc clears the selection.
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
-    assert_eq!(h.state().selected, None);
+    assert_eq!(h.state().pick.selected, None);
 }
 
 #[test]
@@ -188,8 +196,8 @@ fn clicking_a_single_symbol_selects_it() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
     {
         let app = h.state_mut();
-        app.memory.center_at(walkers::lon_lat(43.9632, 36.2376)); // Erbil airport
-        let _ = app.memory.set_zoom(9.0);
+        app.map.memory.center_at(walkers::lon_lat(43.9632, 36.2376)); // Erbil airport
+        let _ = app.map.memory.set_zoom(9.0);
         // Only 2021-02-15, the rocket attack.
         app.set_dates(
             incident_map::date::parse_ymd("2021-02-15").ok(),
@@ -197,7 +205,7 @@ fn clicking_a_single_symbol_selects_it() {
         );
     }
     h.run_steps(4);
-    let m = h.state().markers().first().cloned().expect("one marker");
+    let m = h.state().map.markers.first().cloned().expect("one marker");
     let incident_map::view::MarkerKind::Incident(i) = m.kind else {
         panic!("expected a single incident, got {:?}", m.kind)
     };
@@ -212,7 +220,7 @@ fn clicking_a_single_symbol_selects_it() {
         });
     }
     h.run_steps(3);
-    assert_eq!(h.state().selected, Some(i));
+    assert_eq!(h.state().pick.selected, Some(i));
     h.get_by_label("UPI, 2021-02-15; AP, 2021-02-16");
     h.get_by_label("21:30 UTC+03:00");
 }
@@ -227,31 +235,31 @@ fn text_search_and_fit() {
     assert_eq!(selected_label(&h), "4 of 19 incidents selected");
     h.get_by_label("Fit to filtered incidents").click();
     h.run_steps(3);
-    let s = h.state().screen.unwrap();
+    let s = h.state().map.screen.unwrap();
     assert!(s.zoom > 9.0, "fitted to one airport: zoom {}", s.zoom);
 }
 
 #[test]
 fn shortcuts_and_playback() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
-    let z = h.state().memory.zoom();
+    let z = h.state().map.memory.zoom();
     h.key_press(egui::Key::Plus);
     h.run_steps(2);
-    assert!((h.state().memory.zoom() - z - 1.0).abs() < 1e-9);
+    assert!((h.state().map.memory.zoom() - z - 1.0).abs() < 1e-9);
     h.key_press(egui::Key::Minus);
     h.run_steps(2);
-    assert!((h.state().memory.zoom() - z).abs() < 1e-9);
+    assert!((h.state().map.memory.zoom() - z).abs() < 1e-9);
     // Space starts playback: a window that slides forward as frames pass.
     h.key_press(egui::Key::Space);
     h.run_steps(1);
     assert!(h.state().timeline.playing);
-    let start = h.state().filter.to.expect("playback sets a range");
+    let start = h.state().filters.base().to.expect("playback sets a range");
     for _ in 0..30 {
         h.step();
     }
-    let later = h.state().filter.to.expect("range");
+    let later = h.state().filters.base().to.expect("range");
     assert!(later > start, "playback advanced: {start} → {later}");
-    assert!(h.state().selection.len() < 19);
+    assert!(h.state().sel.shown.len() < 19);
     h.key_press(egui::Key::Space);
     h.run_steps(1);
     assert!(!h.state().timeline.playing);
@@ -295,8 +303,8 @@ fn state_is_restored_on_restart() {
     h2.run_steps(4);
     let a = h2.state();
     assert_eq!(a.effective_filter(), h.state().effective_filter());
-    assert_eq!(a.selection.len(), h.state().selection.len());
-    let (s1, s2) = (h.state().screen.unwrap(), a.screen.unwrap());
+    assert_eq!(a.sel.shown.len(), h.state().sel.shown.len());
+    let (s1, s2) = (h.state().map.screen.unwrap(), a.map.screen.unwrap());
     assert!(
         (s1.zoom - s2.zoom).abs() < 1e-6 && (s1.cx - s2.cx).abs() < 1e-9,
         "viewport restored"
@@ -326,7 +334,7 @@ fn a_100_mb_line_does_not_hang_the_window() {
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
     h.run_steps(3);
-    let long = *h.state().selection.indices.first().expect("loaded");
+    let long = *h.state().sel.shown.indices.first().expect("loaded");
     h.state_mut().select(Some(long));
     h.run_steps(2); // the record is parsed once here
     let t = std::time::Instant::now();

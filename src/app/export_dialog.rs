@@ -1,14 +1,22 @@
 //! "Export PNG…", "Save view…" and "Open view…" in the window. Exports go through the same
-//! renderer as `incident-map export`, so the window and the command line give the same image.
+//! [`Exporter`] as `incident-map export`, so the window and the command line give the same
+//! image; they run on a worker thread with progress and Cancel, so the map keeps drawing while
+//! an export waits for tiles.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, channel};
 
 use egui::{Color32, RichText};
 
 use super::App;
 use super::panels::clean;
-use crate::export::view_file::ViewFile;
-use crate::export::{Spec, Viewport, render, write_png};
+use crate::cluster::ClusterIndex;
+use crate::export::view_file::{ViewFile, ViewFileError};
+use crate::export::{ExportError, Exporter, PngInfo, Spec, Viewport, write_png};
+use crate::progress::Control;
+use crate::store::Store;
+use crate::view::offscreen::RendererChoice;
 
 /// Size presets: name and logical size (`None`: the map's current size).
 pub const PRESETS: [(&str, Option<(u32, u32)>); 5] = [
@@ -18,6 +26,74 @@ pub const PRESETS: [(&str, Option<(u32, u32)>); 5] = [
     ("1200 × 1200 (square)", Some((1200, 1200))),
     ("A4 landscape, 150 dpi (1754 × 1240)", Some((1754, 1240))),
 ];
+
+/// What a worker was asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JobKind {
+    /// A small image for the dialog.
+    Preview,
+    /// The PNG at this path.
+    Png(PathBuf),
+}
+
+/// What a worker produced.
+enum JobDone {
+    Preview(image::RgbaImage),
+    Written(String),
+}
+
+/// An export running on a worker thread.
+pub struct ExportJob {
+    /// Progress, message and Cancel.
+    pub control: Arc<Control>,
+    /// What it does.
+    pub kind: JobKind,
+    rx: Receiver<Result<JobDone, ExportError>>,
+}
+
+impl ExportJob {
+    /// Starts drawing `spec` on a new thread; `ctx` is asked to repaint when it is done.
+    pub fn start(
+        store: Arc<Store>,
+        index: Arc<ClusterIndex>,
+        spec: Spec,
+        kind: JobKind,
+        ctx: egui::Context,
+    ) -> ExportJob {
+        let control = Arc::new(Control::default());
+        let (tx, rx) = channel();
+        let ctl = control.clone();
+        let job = kind.clone();
+        let spawned = std::thread::Builder::new()
+            .name("incident-map-export".into())
+            .spawn(move || {
+                ctl.set_message("starting the renderer");
+                let r = Exporter::new(&RendererChoice::from_env()).and_then(|mut x| {
+                    ctl.set_message("drawing");
+                    let img = x.render(&store, &index, &spec, &ctl)?;
+                    match &job {
+                        JobKind::Preview => Ok(JobDone::Preview(img.image)),
+                        JobKind::Png(p) => {
+                            write_png(p, &img.image, &PngInfo::new(&x, spec.title.as_deref()))?;
+                            Ok(JobDone::Written(format!(
+                                "Wrote {} ({}×{} px, {} incidents)",
+                                p.display(),
+                                img.image.width(),
+                                img.image.height(),
+                                img.count
+                            )))
+                        }
+                    }
+                });
+                let _ = tx.send(r);
+                ctx.request_repaint();
+            });
+        if spawned.is_err() {
+            control.cancel();
+        }
+        ExportJob { control, kind, rx }
+    }
+}
 
 /// State of the export, save-view and open-view windows.
 #[derive(Default)]
@@ -46,6 +122,8 @@ pub struct ExportForm {
     pub show_open_view: bool,
     /// Path for save/open view.
     pub view_path: String,
+    /// The export running, if any.
+    pub job: Option<ExportJob>,
 }
 
 impl ExportForm {
@@ -61,6 +139,52 @@ impl ExportForm {
             ..Default::default()
         }
     }
+
+    /// Takes the worker's result when it is done.
+    pub fn poll(&mut self, ctx: &egui::Context) {
+        let Some(job) = &self.job else { return };
+        let r = match job.rx.try_recv() {
+            Ok(r) => r,
+            Err(std::sync::mpsc::TryRecvError::Empty) => {
+                // Keep the progress line moving.
+                ctx.request_repaint_after(std::time::Duration::from_millis(100));
+                return;
+            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                Err(ExportError::Encode("the export thread stopped".into()))
+            }
+        };
+        self.job = None;
+        self.message = Some(match r {
+            Ok(JobDone::Preview(img)) => {
+                let ci = egui::ColorImage::from_rgba_unmultiplied(
+                    [img.width() as usize, img.height() as usize],
+                    img.as_raw(),
+                );
+                self.preview =
+                    Some(ctx.load_texture("export-preview", ci, egui::TextureOptions::LINEAR));
+                (true, "Preview ready".into())
+            }
+            Ok(JobDone::Written(m)) => (true, m),
+            Err(ExportError::Cancelled) => (false, "Export cancelled".into()),
+            Err(e) => (false, e.to_string()),
+        });
+    }
+
+    /// Whether an export is running.
+    pub fn busy(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Blocks until the running export is done and takes its result (tests, headless use).
+    pub fn finish(&mut self, ctx: &egui::Context) {
+        while self.job.is_some() {
+            self.poll(ctx);
+            if self.job.is_some() {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+    }
 }
 
 impl App {
@@ -71,7 +195,7 @@ impl App {
         let (w, h) = PRESETS[f.preset.min(PRESETS.len() - 1)]
             .1
             .or_else(|| {
-                self.screen.map(|s| {
+                self.map.screen.map(|s| {
                     (
                         s.rect.width().round().max(100.0) as u32,
                         s.rect.height().round().max(100.0) as u32,
@@ -79,53 +203,45 @@ impl App {
                 })
             })
             .unwrap_or((1600, 1000));
-        let viewport = match self.screen {
-            Some(s) => {
-                let (lon, lat) = s.center_lonlat();
-                Viewport::Center {
-                    lat,
-                    lon,
-                    zoom: s.zoom,
-                }
-            }
-            None => Viewport::Fit,
-        };
         Spec {
             filter: self.effective_filter(),
-            viewport,
+            viewport: self.map.viewport().unwrap_or(Viewport::Fit),
             width: w,
             height: h,
             scale: f.scale.clamp(1, 3),
             title: (!f.title.trim().is_empty()).then(|| f.title.trim().to_string()),
-            base: self.base.clone(),
+            base: self.map.base.clone(),
             legend: f.legend,
             caption: f.caption,
             ..Spec::default()
         }
     }
 
-    /// Renders the current export spec.
-    pub fn render_export(&self, spec: &Spec) -> Result<crate::export::Rendered, String> {
-        let d = self.data.as_ref().ok_or("no data loaded")?;
-        render(&d.store, &d.index, spec)
-    }
-
-    /// Writes the export to `path`.
-    pub fn export_png(&mut self, path: &std::path::Path) -> Result<String, String> {
-        let spec = self.export_spec();
-        let r = self.render_export(&spec)?;
-        write_png(path, &r.image)?;
-        Ok(format!(
-            "Wrote {} ({}×{} px, {} incidents)",
-            path.display(),
-            r.image.width(),
-            r.image.height(),
-            r.count
-        ))
+    /// Starts an export (a preview or a PNG) on a worker.
+    pub fn start_export(&mut self, ctx: &egui::Context, kind: JobKind) {
+        let Some(d) = &self.data else {
+            self.export.message = Some((false, "No data loaded".into()));
+            return;
+        };
+        if let Some(j) = &self.export.job {
+            j.control.cancel();
+        }
+        let mut spec = self.export_spec();
+        if kind == JobKind::Preview {
+            spec.scale = 1;
+        }
+        self.export.message = None;
+        self.export.job = Some(ExportJob::start(
+            d.store.clone(),
+            d.index.clone(),
+            spec,
+            kind,
+            ctx.clone(),
+        ));
     }
 
     /// Saves the current view (files, filters, viewport, size, title, base layer).
-    pub fn save_view(&self, path: &std::path::Path) -> Result<(), String> {
+    pub fn save_view(&self, path: &Path) -> Result<(), ViewFileError> {
         let files = self
             .data
             .as_ref()
@@ -139,25 +255,15 @@ impl App {
     }
 
     /// Opens a saved view: its files, filters, viewport, base layer and export settings.
-    pub fn open_view(&mut self, ctx: &egui::Context, path: &std::path::Path) -> Result<(), String> {
+    pub fn open_view(&mut self, ctx: &egui::Context, path: &Path) -> Result<(), ViewFileError> {
         let v = ViewFile::load(path)?;
-        let (files, spec) = v.to_spec(path.parent().unwrap_or(std::path::Path::new(".")))?;
-        self.filter = crate::query::Filter {
-            types: Vec::new(),
-            ..spec.filter.clone()
-        };
-        self.from_text = spec
-            .filter
-            .from
-            .map(crate::date::format_day)
-            .unwrap_or_default();
-        self.to_text = spec
-            .filter
-            .to
-            .map(crate::date::format_day)
-            .unwrap_or_default();
-        self.text_query = spec.filter.text.clone().unwrap_or_default();
-        self.view_types = Some(spec.filter.types.clone());
+        let (files, spec) =
+            v.to_spec(path.parent().unwrap_or(Path::new(".")))
+                .map_err(|error| ViewFileError {
+                    path: path.to_path_buf(),
+                    error,
+                })?;
+        self.filters.apply(spec.filter.clone());
         self.export.title = spec.title.clone().unwrap_or_default();
         self.export.scale = spec.scale;
         self.export.legend = spec.legend;
@@ -168,24 +274,25 @@ impl App {
             .unwrap_or(0);
         self.set_base(ctx, spec.base.clone());
         if let Viewport::Center { lat, lon, zoom } = spec.viewport {
-            self.memory.center_at(walkers::lon_lat(lon, lat));
-            let _ = self.memory.set_zoom(zoom);
+            self.map.center_on(lon, lat, Some(zoom));
         }
         if !files.is_empty() {
             self.open(ctx, files);
-        } else if let (Some(types), Some(d)) = (self.view_types.take(), &self.data) {
-            self.hidden = d
-                .store
-                .types
-                .names()
-                .filter(|n| !types.is_empty() && !types.iter().any(|t| t.eq_ignore_ascii_case(n)))
-                .map(String::from)
-                .collect();
+        } else if let Some(d) = &self.data {
+            self.filters.data_loaded(&d.store);
         }
-        self.pending_fit = matches!(spec.viewport, Viewport::Fit);
-        self.changed();
+        self.map.pending_fit = matches!(spec.viewport, Viewport::Fit);
         Ok(())
     }
+}
+
+fn outcome(ui: &mut egui::Ui, ok: bool, m: &str) {
+    let color = if ok {
+        Color32::from_rgb(0x2E, 0x7D, 0x32)
+    } else {
+        Color32::from_rgb(0xC0, 0x20, 0x20)
+    };
+    ui.colored_label(color, clean(m, false));
 }
 
 /// The export, save-view and open-view windows.
@@ -196,24 +303,27 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
         .resizable(false)
         .default_width(420.0)
         .show(ctx, |ui| {
-            egui::ComboBox::from_label("size")
-                .selected_text(PRESETS[app.export.preset].0)
-                .show_ui(ui, |ui| {
-                    for (k, (name, _)) in PRESETS.iter().enumerate() {
-                        ui.selectable_value(&mut app.export.preset, k, *name);
+            let busy = app.export.busy();
+            ui.add_enabled_ui(!busy, |ui| {
+                egui::ComboBox::from_label("size")
+                    .selected_text(PRESETS[app.export.preset].0)
+                    .show_ui(ui, |ui| {
+                        for (k, (name, _)) in PRESETS.iter().enumerate() {
+                            ui.selectable_value(&mut app.export.preset, k, *name);
+                        }
+                    });
+                ui.horizontal(|ui| {
+                    ui.label("Scale");
+                    for s in 1..=3 {
+                        ui.radio_value(&mut app.export.scale, s, format!("{s}×"));
                     }
                 });
-            ui.horizontal(|ui| {
-                ui.label("Scale");
-                for s in 1..=3 {
-                    ui.radio_value(&mut app.export.scale, s, format!("{s}×"));
-                }
+                let lab = ui.label("Title");
+                ui.text_edit_singleline(&mut app.export.title)
+                    .labelled_by(lab.id);
+                ui.checkbox(&mut app.export.legend, "Legend");
+                ui.checkbox(&mut app.export.caption, "Caption (dates, types, count)");
             });
-            let lab = ui.label("Title");
-            ui.text_edit_singleline(&mut app.export.title)
-                .labelled_by(lab.id);
-            ui.checkbox(&mut app.export.legend, "Legend");
-            ui.checkbox(&mut app.export.caption, "Caption (dates, types, count)");
             let spec = app.export_spec();
             ui.label(
                 RichText::new(format!(
@@ -223,25 +333,11 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
                 ))
                 .weak(),
             );
-            if ui.button("Preview").clicked() {
-                let small = Spec {
-                    scale: 1,
-                    ..spec.clone()
-                };
-                match app.render_export(&small) {
-                    Ok(r) => {
-                        let img = egui::ColorImage::from_rgba_unmultiplied(
-                            [r.image.width() as usize, r.image.height() as usize],
-                            r.image.as_raw(),
-                        );
-                        app.export.preview = Some(ctx.load_texture(
-                            "export-preview",
-                            img,
-                            egui::TextureOptions::LINEAR,
-                        ));
-                    }
-                    Err(e) => app.export.message = Some((false, e)),
-                }
+            if ui
+                .add_enabled(!busy, egui::Button::new("Preview"))
+                .clicked()
+            {
+                app.start_export(ctx, JobKind::Preview);
             }
             if let Some(t) = &app.export.preview {
                 let size = t.size_vec2();
@@ -250,32 +346,47 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
             }
             ui.separator();
             let lab = ui.label("File");
-            ui.horizontal(|ui| {
-                ui.text_edit_singleline(&mut app.export.path)
-                    .labelled_by(lab.id);
-                if ui.button("Choose…").clicked()
-                    && let Some(p) = rfd::FileDialog::new()
-                        .add_filter("PNG", &["png"])
-                        .set_file_name("incident-map.png")
-                        .save_file()
-                {
-                    app.export.path = p.display().to_string();
-                }
+            ui.add_enabled_ui(!busy, |ui| {
+                ui.horizontal(|ui| {
+                    ui.text_edit_singleline(&mut app.export.path)
+                        .labelled_by(lab.id);
+                    if ui.button("Choose…").clicked()
+                        && let Some(p) = rfd::FileDialog::new()
+                            .add_filter("PNG", &["png"])
+                            .set_file_name("incident-map.png")
+                            .save_file()
+                    {
+                        app.export.path = p.display().to_string();
+                    }
+                });
             });
-            if ui.button("Export").clicked() {
+            if ui.add_enabled(!busy, egui::Button::new("Export")).clicked() {
                 let p = PathBuf::from(app.export.path.trim());
-                app.export.message = Some(match app.export_png(&p) {
-                    Ok(m) => (true, m),
-                    Err(e) => (false, e),
+                app.start_export(ctx, JobKind::Png(p));
+            }
+            if let Some(job) = &app.export.job {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    let what = match &job.kind {
+                        JobKind::Preview => "Preview".to_string(),
+                        JobKind::Png(p) => format!("Exporting {}", p.display()),
+                    };
+                    let m = job.control.message();
+                    ui.label(clean(
+                        &if m.is_empty() {
+                            what
+                        } else {
+                            format!("{what}: {m}")
+                        },
+                        false,
+                    ));
+                    if ui.button("Cancel").clicked() {
+                        job.control.cancel();
+                    }
                 });
             }
             if let Some((ok, m)) = &app.export.message {
-                let color = if *ok {
-                    Color32::from_rgb(0x2E, 0x7D, 0x32)
-                } else {
-                    Color32::from_rgb(0xC0, 0x20, 0x20)
-                };
-                ui.colored_label(color, clean(m, false));
+                outcome(ui, *ok, m);
             }
         });
     app.export.show = open;
@@ -325,11 +436,11 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
             };
             match r {
                 Ok(m) => {
-                    app.message = None;
+                    app.chrome.message = None;
                     app.export.message = Some((true, m));
                     open = false;
                 }
-                Err(e) => app.message = Some(e),
+                Err(e) => app.chrome.message = Some(e.to_string()),
             }
         }
         if save {

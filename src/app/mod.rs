@@ -1,37 +1,46 @@
 //! The window: filters, map, timeline, table, details and load problems, around the shared
 //! map view. Everything is drawn from [`App::ui`], so tests drive the real UI with egui_kittest.
+//!
+//! The state has owners: [`filters::FilterState`] (what the user filters by), [`Selections`]
+//! (what the filters select, recomputed when they go stale), [`MapState`] (camera, base layer,
+//! markers), [`Pick`] (the selected incident and what is read for it), the export dialog and
+//! its worker ([`export_dialog`]), and [`settings::Autosave`]. Long work (loading, exporting)
+//! runs on worker threads; the UI thread only draws.
 
 pub mod export_dialog;
+pub mod filters;
 pub mod loader;
 pub mod panels;
+pub mod settings;
 pub mod timeline;
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use egui::{Key, Modifiers};
-use serde::{Deserialize, Serialize};
 use walkers::{MapMemory, lon_lat};
 
 use crate::cluster::{ClusterIndex, ClusterSel};
-use crate::date::{Day, format_day};
+use crate::date::Day;
 use crate::import::{FileError, Overrides};
 use crate::model::Problem;
 use crate::query::{Filter, Selection};
 use crate::store::Store;
-
-use crate::view::overlay::LegendEntry;
-use crate::view::tiles::{BaseLayer, TrackedTiles, make_tiles};
+use crate::view::overlay::{LegendEntry, legend_entries};
+use crate::view::tiles::{BaseLayer, TileError, TrackedTiles, make_tiles};
+use crate::view::viewport::{DEFAULT_CENTER, DEFAULT_ZOOM, Viewport};
 use crate::view::{Marker, MarkerKind, Screen, hit};
+use filters::{FilterState, Stale};
 use loader::Loader;
+pub use settings::{Saved, load_settings, save_settings, settings_path};
 use timeline::Timeline;
 
-/// Loaded data and everything derived from it once.
+/// Loaded data and everything derived from it once. Shared with workers (exports).
 pub struct Data {
     /// The incidents.
-    pub store: Store,
+    pub store: Arc<Store>,
     /// Their cluster index.
-    pub index: ClusterIndex,
+    pub index: Arc<ClusterIndex>,
     /// Row problems.
     pub problems: Vec<Problem>,
     /// Files that failed.
@@ -49,72 +58,95 @@ pub struct WindowOptions {
     pub files: Vec<PathBuf>,
     /// Base layer from the command line.
     pub base: Option<BaseLayer>,
+    /// Filters from the command line, over the last session's.
+    pub filter: Filter,
     /// Column overrides.
     pub overrides: Overrides,
 }
 
-/// What is kept between sessions.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Saved {
-    /// Opened files.
-    pub files: Vec<PathBuf>,
-    /// Dates, text, area.
-    pub filter: Filter,
-    /// Type names switched off.
-    pub hidden: BTreeSet<String>,
-    /// Map centre (lon, lat) and zoom.
-    pub view: Option<(f64, f64, f64)>,
+/// What the filters select.
+#[derive(Default)]
+pub struct Selections {
+    /// Incidents under all filters but the dates, per day (the timeline's bars).
+    pub timeline: Selection,
+    /// Incidents under all filters but the types (legend and type-list counts).
+    pub facet: Selection,
+    /// Incidents under all filters.
+    pub shown: Selection,
+    /// `shown`, prepared for clustering.
+    pub clusters: ClusterSel,
+}
+
+/// The map: camera, base layer and what was drawn.
+pub struct MapState {
+    /// Camera.
+    pub memory: MapMemory,
     /// Base layer.
     pub base: BaseLayer,
+    tiles: Option<TrackedTiles>,
+    tiles_error: Option<TileError>,
+    /// Markers drawn in the last frame (for hit tests).
+    pub markers: Vec<Marker>,
+    /// The last drawn view.
+    pub screen: Option<Screen>,
+    /// Fit the data once it is in and laid out.
+    pending_fit: bool,
+    fitted_rect: Option<egui::Rect>,
+    /// Longitude and latitude under the pointer.
+    pub cursor: Option<(f64, f64)>,
+}
+
+impl MapState {
+    /// Centres the camera.
+    pub fn center_on(&mut self, lon: f64, lat: f64, zoom: Option<f64>) {
+        self.memory.center_at(lon_lat(lon, lat));
+        if let Some(z) = zoom {
+            let _ = self.memory.set_zoom(z.clamp(0.0, 19.0));
+        }
+    }
+
+    /// The camera as a viewport.
+    pub fn viewport(&self) -> Option<Viewport> {
+        self.screen.map(|s| {
+            let (lon, lat) = s.center_lonlat();
+            Viewport::Center {
+                lat,
+                lon,
+                zoom: s.zoom,
+            }
+        })
+    }
+}
+
+/// The selected incident and what is shown about it.
+#[derive(Default)]
+pub struct Pick {
+    /// Selected incident.
+    pub selected: Option<u32>,
+    /// Incidents of an expanded stack.
+    pub stack: Option<Vec<u32>>,
+    /// Details of the selected incident, read once.
+    details: Option<(
+        u32,
+        Result<crate::details::Details, crate::store::ReadError>,
+    )>,
+    /// The table's source texts.
+    sources: panels::SourceCache,
+    /// Scroll the table to the selection next frame.
+    scroll_table: bool,
+}
+
+/// Window-level things: panels shown, messages, dialogs. text fields.
+#[derive(Default)]
+pub struct Chrome {
     /// Whether the table is open.
     pub show_table: bool,
-    /// Timeline settings.
-    pub timeline: Timeline,
-    /// Window position and inner size in points: x, y, width, height.
-    pub window: Option<[f32; 4]>,
-}
-
-impl Default for Saved {
-    fn default() -> Self {
-        Saved {
-            files: Vec::new(),
-            filter: Filter::default(),
-            hidden: BTreeSet::new(),
-            view: None,
-            base: BaseLayer::Osm,
-            show_table: true,
-            timeline: Timeline::default(),
-            window: None,
-        }
-    }
-}
-
-/// Where the settings live: `$XDG_CONFIG_HOME/incident-map/settings.json`.
-pub fn settings_path() -> Option<PathBuf> {
-    dirs::config_dir().map(|d| d.join("incident-map").join("settings.json"))
-}
-
-/// Reads the settings; a missing or unreadable file gives `None` (and never stops the window).
-pub fn load_settings(path: &std::path::Path) -> Option<Saved> {
-    let bytes = std::fs::read(path).ok()?;
-    match serde_json::from_slice(&bytes) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            eprintln!("warning: ignoring {}: {e}", path.display());
-            None
-        }
-    }
-}
-
-/// Writes the settings atomically (a crash mid-write leaves the previous settings).
-pub fn save_settings(path: &std::path::Path, s: &Saved) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    let text = serde_json::to_string_pretty(s).map_err(|e| e.to_string())?;
-    crate::atomic::write_atomic(path, |w| w.write_all(text.as_bytes()))
-        .map_err(|e| format!("{}: {e}", path.display()))
+    /// A message for the status bar.
+    pub message: Option<String>,
+    focus_search: bool,
+    settings: panels::SettingsForm,
+    /// Window position and size, for the settings.
+    window: Option<[f32; 4]>,
 }
 
 /// The application state.
@@ -123,62 +155,22 @@ pub struct App {
     pub data: Option<Data>,
     loader: Option<Loader>,
     overrides: Overrides,
-    /// Dates, text and area (types are in `hidden`).
-    pub filter: Filter,
-    /// Type names switched off in the legend or the type list.
-    pub hidden: BTreeSet<String>,
-    from_text: String,
-    to_text: String,
-    text_query: String,
-    /// Incidents under all filters but the dates, per day (the timeline's bars).
-    pub timeline_sel: Selection,
-    /// Incidents under all filters but the types (legend and type-list counts).
-    pub facet: Selection,
-    /// Incidents under all filters.
-    pub selection: Selection,
-    csel: ClusterSel,
-    dirty: bool,
-    /// The timeline's bars need recomputing (a filter other than the dates changed).
-    bars_stale: bool,
-    /// Map position.
-    pub memory: MapMemory,
-    base: BaseLayer,
-    tiles: Option<TrackedTiles>,
-    tiles_error: Option<String>,
-    markers: Vec<Marker>,
-    /// The map's last drawn view.
-    pub screen: Option<Screen>,
-    pending_fit: bool,
-    fitted_rect: Option<egui::Rect>,
-    /// Selected incident.
-    pub selected: Option<u32>,
-    /// Incidents of an expanded stack.
-    pub stack: Option<Vec<u32>>,
+    /// What the user filters by.
+    pub filters: FilterState,
+    /// What the filters select.
+    pub sel: Selections,
+    /// The map.
+    pub map: MapState,
+    /// The selection and details.
+    pub pick: Pick,
     /// Timeline and playback.
     pub timeline: Timeline,
-    show_table: bool,
-    scroll_table: bool,
-    cursor: Option<(f64, f64)>,
-    message: Option<String>,
-    focus_search: bool,
-    settings: panels::SettingsForm,
-    /// Export, save-view and open-view dialogs.
+    /// Panels and messages.
+    pub chrome: Chrome,
+    /// Export, save-view and open-view dialogs and the export worker.
     pub export: export_dialog::ExportForm,
-    /// Types of a view being opened, applied once its data has loaded.
-    view_types: Option<Vec<String>>,
-    /// Details of the selected incident, parsed once.
-    details_cache: Option<(
-        u32,
-        Result<crate::details::Details, crate::store::ReadError>,
-    )>,
-    /// The table's source texts.
-    sources: panels::SourceCache,
-    /// Where settings are saved (none in tests and exports).
-    pub settings_file: Option<PathBuf>,
-    last_save: f64,
-    last_saved_text: String,
-    /// Window position and size, for the settings.
-    window: Option<[f32; 4]>,
+    /// Settings autosave (no file in tests and exports).
+    pub autosave: settings::Autosave,
 }
 
 /// The bundled dataset: the repository copy when run from a checkout, else a copy of the
@@ -207,53 +199,39 @@ impl App {
         let saved = saved.unwrap_or_default();
         let base = opts.base.clone().unwrap_or(saved.base.clone());
         let mut memory = MapMemory::default();
-        if let Some((lon, lat, z)) = saved.view {
-            memory.center_at(lon_lat(lon, lat));
-            let _ = memory.set_zoom(z.clamp(0.0, 19.0));
-        } else {
-            memory.center_at(lon_lat(44.0, 33.3));
-            let _ = memory.set_zoom(5.0);
-        }
+        let start = match saved.view {
+            Some(Viewport::Center { lat, lon, zoom }) => (lon, lat, zoom),
+            _ => (DEFAULT_CENTER.0, DEFAULT_CENTER.1, DEFAULT_ZOOM),
+        };
+        memory.center_at(lon_lat(start.0, start.1));
+        let _ = memory.set_zoom(start.2.clamp(0.0, 19.0));
         let mut app = App {
             data: None,
             loader: None,
             overrides: opts.overrides.clone(),
-            from_text: saved.filter.from.map(format_day).unwrap_or_default(),
-            to_text: saved.filter.to.map(format_day).unwrap_or_default(),
-            text_query: saved.filter.text.clone().unwrap_or_default(),
-            filter: saved.filter.clone(),
-            hidden: saved.hidden.clone(),
-            timeline_sel: Selection::default(),
-            facet: Selection::default(),
-            selection: Selection::default(),
-            csel: ClusterSel::default(),
-            dirty: true,
-            bars_stale: true,
-            memory,
-            base: base.clone(),
-            tiles: None,
-            tiles_error: None,
-            markers: Vec::new(),
-            screen: None,
-            pending_fit: saved.view.is_none(),
-            fitted_rect: None,
-            selected: None,
-            stack: None,
+            filters: FilterState::new(saved.filter.overlay(&opts.filter), saved.hidden.clone()),
+            sel: Selections::default(),
+            map: MapState {
+                memory,
+                base: base.clone(),
+                tiles: None,
+                tiles_error: None,
+                markers: Vec::new(),
+                screen: None,
+                pending_fit: saved.view.is_none(),
+                fitted_rect: None,
+                cursor: None,
+            },
+            pick: Pick::default(),
             timeline: saved.timeline.clone(),
-            show_table: saved.show_table,
-            scroll_table: false,
-            cursor: None,
-            message: None,
-            focus_search: false,
-            settings: panels::SettingsForm::from_base(&base),
+            chrome: Chrome {
+                show_table: saved.show_table,
+                settings: panels::SettingsForm::from_base(&base),
+                window: saved.window,
+                ..Default::default()
+            },
             export: export_dialog::ExportForm::new(),
-            view_types: None,
-            details_cache: None,
-            sources: panels::SourceCache::default(),
-            settings_file: None,
-            last_save: f64::NEG_INFINITY,
-            last_saved_text: String::new(),
-            window: saved.window,
+            autosave: settings::Autosave::default(),
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
@@ -267,7 +245,7 @@ impl App {
         if !files.is_empty() {
             app.open(ctx, files);
         }
-        app.pending_fit = fit;
+        app.map.pending_fit = fit;
         app
     }
 
@@ -281,47 +259,19 @@ impl App {
 
     /// What to keep for the next session.
     pub fn saved(&self) -> Saved {
-        let view = self.screen.map(|s| {
-            let (lon, lat) = s.center_lonlat();
-            (lon, lat, s.zoom)
-        });
         Saved {
             files: self
                 .data
                 .as_ref()
                 .map(|d| d.files.clone())
                 .unwrap_or_default(),
-            filter: self.filter.clone(),
-            hidden: self.hidden.clone(),
-            view,
-            base: self.base.clone(),
-            show_table: self.show_table,
+            filter: self.filters.base().clone(),
+            hidden: self.filters.hidden().clone(),
+            view: self.map.viewport(),
+            base: self.map.base.clone(),
+            show_table: self.chrome.show_table,
             timeline: self.timeline.clone(),
-            window: self.window,
-        }
-    }
-
-    /// Saves the settings when they changed, at most every two seconds.
-    fn autosave(&mut self, ctx: &egui::Context) {
-        let Some(path) = &self.settings_file else {
-            return;
-        };
-        let now = ctx.input(|i| i.time);
-        let s = self.saved();
-        let text = serde_json::to_string(&s).unwrap_or_default();
-        if text == self.last_saved_text {
-            return;
-        }
-        let wait = 2.0 - (now - self.last_save);
-        if wait > 0.0 {
-            // Come back when the pause is over, even if nothing else moves.
-            ctx.request_repaint_after(std::time::Duration::from_secs_f64(wait));
-        } else {
-            self.last_save = now;
-            match save_settings(path, &s) {
-                Ok(()) => self.last_saved_text = text,
-                Err(e) => self.message = Some(format!("cannot save settings: {e}")),
-            }
+            window: self.chrome.window,
         }
     }
 
@@ -331,8 +281,8 @@ impl App {
             l.cancel();
         }
         self.loader = Some(Loader::start(files, self.overrides.clone(), ctx.clone()));
-        self.pending_fit = true;
-        self.fitted_rect = None;
+        self.map.pending_fit = true;
+        self.map.fitted_rect = None;
     }
 
     /// Adds files to those open.
@@ -359,19 +309,19 @@ impl App {
         }
     }
 
-    /// Markers drawn in the last frame (for hit tests and UI tests).
-    pub fn markers(&self) -> &[Marker] {
-        &self.markers
+    /// The load in progress, if any.
+    pub fn loader(&self) -> Option<&Loader> {
+        self.loader.as_ref()
     }
 
     fn accept(&mut self, done: loader::Loaded) {
         let r = done.result;
         if r.cancelled {
-            self.message = Some("Loading cancelled; the previous data stays open.".into());
+            self.chrome.message = Some("Loading cancelled; the previous data stays open.".into());
             return;
         }
         if r.store.is_empty() && !r.errors.is_empty() && self.data.is_some() {
-            self.message = Some(format!(
+            self.chrome.message = Some(format!(
                 "Could not load: {}",
                 r.errors
                     .iter()
@@ -381,7 +331,7 @@ impl App {
             ));
             return;
         }
-        self.message = if r.errors.is_empty() {
+        self.chrome.message = if r.errors.is_empty() {
             None
         } else {
             Some(format!(
@@ -389,165 +339,128 @@ impl App {
                 r.errors.len()
             ))
         };
+        self.filters.data_loaded(&r.store);
         self.data = Some(Data {
-            store: r.store,
-            index: done.index,
+            store: Arc::new(r.store),
+            index: Arc::new(done.index),
             problems: r.problems,
             errors: r.errors,
             skipped: r.skipped,
             files: done.files,
         });
-        if let (Some(types), Some(d)) = (self.view_types.take(), &self.data) {
-            self.hidden = if types.is_empty() {
-                BTreeSet::new()
-            } else {
-                d.store
-                    .types
-                    .names()
-                    .filter(|n| !types.iter().any(|t| t.trim().eq_ignore_ascii_case(n)))
-                    .map(String::from)
-                    .collect()
-            };
-        }
-        self.selected = None;
-        self.stack = None;
-        self.details_cache = None;
-        self.sources.clear();
-        self.changed();
+        self.pick = Pick::default();
     }
 
     /// Switches the base layer (tiles are created for this context).
     pub fn set_base(&mut self, ctx: &egui::Context, base: BaseLayer) {
         match make_tiles(&base, ctx) {
             Ok(t) => {
-                self.tiles = t;
-                self.tiles_error = None;
-                self.base = base;
+                self.map.tiles = t;
+                self.map.tiles_error = None;
+                self.map.base = base;
             }
             Err(e) => {
-                self.tiles = None;
-                self.tiles_error = Some(e);
-                self.base = BaseLayer::Offline;
+                self.map.tiles = None;
+                self.map.tiles_error = Some(e);
+                self.map.base = BaseLayer::Offline;
             }
         }
     }
 
     /// Uses already-built tiles for a base layer (tiles must belong to this window's context).
     pub fn set_tiles(&mut self, base: BaseLayer, tiles: TrackedTiles) {
-        self.tiles = Some(tiles);
-        self.tiles_error = None;
-        self.base = base;
+        self.map.tiles = Some(tiles);
+        self.map.tiles_error = None;
+        self.map.base = base;
     }
 
     /// Tiles asked for and shown in the last frame, and downloads in progress.
     pub fn tile_status(&self) -> Option<(usize, usize, usize)> {
-        self.tiles
+        self.map
+            .tiles
             .as_ref()
             .map(|t| (t.requested, t.shown, t.in_progress()))
     }
 
-    /// The current base layer.
-    pub fn base(&self) -> &BaseLayer {
-        &self.base
-    }
-
-    /// The full filter, in the CLI's terms (types listed when some are switched off).
+    /// The full filter, in the command line's terms (types listed when some are switched off).
     pub fn effective_filter(&self) -> Filter {
-        let mut f = self.filter.clone();
-        if let Some(d) = &self.data
-            && !self.hidden.is_empty()
-        {
-            f.types = d
-                .store
-                .types
-                .names()
-                .filter(|n| !self.hidden.contains(*n))
-                .map(String::from)
-                .collect();
-        }
-        f
+        self.filters
+            .effective(self.data.as_ref().map(|d| &*d.store))
     }
 
-    /// Marks every selection for recomputing.
-    pub fn changed(&mut self) {
-        self.dirty = true;
-        self.bars_stale = true;
-    }
-
-    /// Recomputes selections after a filter change.
+    /// Recomputes what the filters select, when they went stale.
     pub fn refresh(&mut self) {
-        self.dirty = false;
+        let stale = self.filters.take_stale();
+        if stale == Stale::Nothing {
+            return;
+        }
         let Some(d) = &self.data else { return };
-        let s = &d.store;
-        let keep: Vec<bool> = s.types.names().map(|n| !self.hidden.contains(n)).collect();
-        let base = Filter {
-            types: Vec::new(),
-            ..self.filter.clone()
-        };
+        let s = &*d.store;
+        let keep: Vec<bool> = s
+            .types
+            .names()
+            .map(|n| !self.filters.is_hidden(n))
+            .collect();
+        let base = self.filters.base().clone();
         let undated = Filter {
             from: None,
             to: None,
             ..base.clone()
         };
-        let (undated, based) = match (s.select(&undated), s.select(&base)) {
-            (Ok(u), Ok(b)) => (u, b),
+        let bars = stale == Stale::All || self.sel.timeline.day_counts.is_empty();
+        let undated = if bars { Some(s.select(&undated)) } else { None };
+        let facet = match (s.select(&base), undated.transpose()) {
+            (Ok(f), Ok(u)) => {
+                if let Some(u) = u {
+                    self.sel.timeline = u.restrict_types(s, &keep);
+                }
+                f
+            }
             (Err(e), _) | (_, Err(e)) => {
                 // What was shown stays; the message says why it cannot change.
-                self.message = Some(e.to_string());
+                self.chrome.message = Some(e.to_string());
                 return;
             }
         };
-        if self.bars_stale || self.timeline_sel.day_counts.is_empty() {
-            self.timeline_sel = undated.restrict_types(s, &keep);
-            self.bars_stale = false;
-        }
-        self.facet = based;
-        self.selection = self.facet.restrict_types(s, &keep);
-        self.csel = d.index.select(&self.selection);
-        if let Some(sel) = self.selected
-            && self.selection.indices.binary_search(&sel).is_err()
+        self.sel.shown = facet.restrict_types(s, &keep);
+        self.sel.facet = facet;
+        self.sel.clusters = d.index.select(&self.sel.shown);
+        if let Some(i) = self.pick.selected
+            && self.sel.shown.indices.binary_search(&i).is_err()
         {
-            self.selected = None;
+            self.pick.selected = None;
         }
     }
 
-    /// Sets the date range (both inclusive) and updates the date fields.
+    /// Sets the date range (both inclusive) and the date fields.
     pub fn set_dates(&mut self, from: Option<Day>, to: Option<Day>) {
-        self.filter.from = from;
-        self.filter.to = to;
-        self.from_text = from.map(format_day).unwrap_or_default();
-        self.to_text = to.map(format_day).unwrap_or_default();
-        self.dirty = true; // dates only: the timeline's bars stay valid
+        self.filters.set_dates(from, to);
     }
 
     /// Switches a type on or off.
     pub fn toggle_type(&mut self, name: &str) {
-        if !self.hidden.remove(name) {
-            self.hidden.insert(name.to_string());
-        }
-        self.changed();
+        self.filters.toggle_type(name);
     }
 
     /// Sets the text search.
     pub fn set_text(&mut self, text: &str) {
-        self.text_query = text.to_string();
-        self.filter.text = (!text.trim().is_empty()).then(|| text.trim().to_string());
-        self.changed();
+        self.filters.set_text(text);
     }
 
     /// Selects an incident (map and table follow).
     pub fn select(&mut self, i: Option<u32>) {
-        self.selected = i;
-        self.scroll_table = i.is_some();
+        self.pick.selected = i;
+        self.pick.scroll_table = i.is_some();
     }
 
     /// Moves the map to show the filtered incidents.
     pub fn fit_to_selection(&mut self) {
         let Some(d) = &self.data else { return };
-        let Some(bbox) = self.selection.bbox(&d.store) else {
+        let Some(bbox) = self.sel.shown.bbox(&d.store) else {
             return;
         };
         let rect = self
+            .map
             .screen
             .map(|s| s.rect)
             .unwrap_or(egui::Rect::from_min_size(
@@ -556,30 +469,17 @@ impl App {
             ));
         let s = Screen::fit(rect, bbox, 40.0, 14.0);
         let (lon, lat) = s.center_lonlat();
-        self.memory.center_at(lon_lat(lon, lat));
-        let _ = self.memory.set_zoom(s.zoom);
+        self.map.center_on(lon, lat, Some(s.zoom));
     }
 
     /// Legend rows: every type with its count under the other filters.
     pub fn legend_entries(&self) -> Vec<LegendEntry> {
-        let Some(d) = &self.data else {
-            return Vec::new();
-        };
-        let mut v: Vec<LegendEntry> = d
-            .store
-            .types
-            .names()
-            .enumerate()
-            .map(|(t, name)| LegendEntry {
-                type_id: t as u32,
-                name: name.to_string(),
-                count: self.facet.type_counts.get(t).copied().unwrap_or(0),
-                shown: !self.hidden.contains(name),
-            })
-            .filter(|e| e.count > 0 || !e.shown)
-            .collect();
-        v.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-        v
+        match &self.data {
+            Some(d) => legend_entries(&d.store, &self.sel.facet.type_counts, |n| {
+                self.filters.is_hidden(n)
+            }),
+            None => Vec::new(),
+        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -600,20 +500,20 @@ impl App {
             self.open_dialog(ctx, false);
         }
         if find {
-            self.focus_search = true;
+            self.chrome.focus_search = true;
         }
         if plus {
-            let _ = self.memory.zoom_in();
+            let _ = self.map.memory.zoom_in();
         }
         if minus {
-            let _ = self.memory.zoom_out();
+            let _ = self.map.memory.zoom_out();
         }
         if space {
             self.toggle_play();
         }
         if esc {
             self.select(None);
-            self.stack = None;
+            self.pick.stack = None;
         }
     }
 
@@ -626,9 +526,10 @@ impl App {
         if let Some(d) = &self.data
             && let Some((first, last)) = d.store.day_range()
         {
-            let (mut f, mut t) = (self.filter.from, self.filter.to);
-            self.timeline.play(first, last, &mut f, &mut t);
-            self.set_dates(f, t);
+            let f = self.filters.base();
+            let (mut from, mut to) = (f.from, f.to);
+            self.timeline.play(first, last, &mut from, &mut to);
+            self.filters.set_dates(from, to);
         }
     }
 
@@ -651,7 +552,7 @@ impl App {
                 }
             }
             Some(_) => {}
-            None => self.settings.show_open_path = true,
+            None => self.chrome.settings.show_open_path = true,
         }
     }
 
@@ -664,21 +565,20 @@ impl App {
             self.loader = None;
             self.accept(done);
         }
+        self.export.poll(&ctx);
         // Fit once the data is in and the map has been laid out; panels settle over the first
         // frames, so fit again until the map's size stops changing.
-        if self.pending_fit
+        if self.map.pending_fit
             && self.data.is_some()
             && self.loader.is_none()
-            && let Some(s) = self.screen
+            && let Some(s) = self.map.screen
         {
-            if self.dirty {
-                self.refresh();
-            }
+            self.refresh();
             self.fit_to_selection();
-            if self.fitted_rect == Some(s.rect) {
-                self.pending_fit = false;
+            if self.map.fitted_rect == Some(s.rect) {
+                self.map.pending_fit = false;
             }
-            self.fitted_rect = Some(s.rect);
+            self.map.fitted_rect = Some(s.rect);
         }
         self.shortcuts(&ctx);
         let dropped: Vec<PathBuf> = ctx.input(|i| {
@@ -696,15 +596,14 @@ impl App {
             && let Some((first, last)) = self.data.as_ref().and_then(|d| d.store.day_range())
         {
             let dt = ctx.input(|i| i.stable_dt).min(0.1) as f64;
-            let (mut f, mut t) = (self.filter.from, self.filter.to);
-            if self.timeline.step(dt, first, last, &mut f, &mut t) {
-                self.set_dates(f, t);
+            let f = self.filters.base();
+            let (mut from, mut to) = (f.from, f.to);
+            if self.timeline.step(dt, first, last, &mut from, &mut to) {
+                self.filters.set_dates(from, to);
             }
             ctx.request_repaint();
         }
-        if self.dirty {
-            self.refresh();
-        }
+        self.refresh();
 
         panels::menu_bar(self, ui);
         panels::loading_bar(self, ui);
@@ -712,7 +611,7 @@ impl App {
         egui::Panel::bottom("timeline")
             .resizable(false)
             .show(ui, |ui| panels::timeline_panel(self, ui));
-        if self.show_table {
+        if self.chrome.show_table {
             egui::Panel::bottom("table")
                 .resizable(true)
                 .default_size(150.0)
@@ -728,56 +627,57 @@ impl App {
             .default_size(300.0)
             .min_size(260.0)
             .show(ui, |ui| panels::details(self, ui));
-        egui::CentralPanel::no_frame().show(ui, |ui| self.map(ui));
+        egui::CentralPanel::no_frame().show(ui, |ui| self.map_view(ui));
         panels::windows(self, &ctx);
         export_dialog::windows(self, &ctx);
         if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
             && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)
         {
-            self.window = Some([r.min.x, r.min.y, inner.width(), inner.height()]);
+            self.chrome.window = Some([r.min.x, r.min.y, inner.width(), inner.height()]);
         }
-        self.autosave(&ctx);
-        if self.dirty || self.pending_fit {
+        if let Some(m) = self.autosave.tick(&ctx, self.saved()) {
+            self.chrome.message = Some(m);
+        }
+        if self.map.pending_fit || self.filters.is_stale() {
             ctx.request_repaint();
         }
     }
 
-    fn map(&mut self, ui: &mut egui::Ui) {
+    fn map_view(&mut self, ui: &mut egui::Ui) {
         let scene = crate::view::map::Scene {
-            data: self.data.as_ref().map(|d| (&d.store, &d.index)),
-            sel: &self.csel,
-            highlight: self.selected,
+            data: self.data.as_ref().map(|d| (&*d.store, &*d.index)),
+            sel: &self.sel.clusters,
+            highlight: self.pick.selected,
             legend: self.legend_entries(),
-            attribution: self.base.attribution(),
+            attribution: self.map.base.attribution(),
             interactive: true,
             caption: None,
         };
-        let shown = crate::view::map::show(ui, self.tiles.as_mut(), &mut self.memory, &scene);
+        let shown =
+            crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);
         let legend = scene.legend;
         let screen = shown.screen;
         let response = shown.response;
-        self.screen = Some(screen);
-        self.markers = shown.markers;
+        self.map.screen = Some(screen);
+        self.map.markers = shown.markers;
         // Never drift off the world: keep the centre on the map.
         let (lon, lat) = screen.center_lonlat();
-        let (clon, clat) = (
-            lon.clamp(-180.0, 180.0),
-            lat.clamp(-crate::cluster::MAX_LAT, crate::cluster::MAX_LAT),
-        );
+        let max_lat = crate::projection::MAX_LAT;
+        let (clon, clat) = (lon.clamp(-180.0, 180.0), lat.clamp(-max_lat, max_lat));
         if (clon, clat) != (lon, lat) {
-            self.memory.center_at(lon_lat(clon, clat));
+            self.map.center_on(clon, clat, None);
         }
-        self.cursor = response.hover_pos().map(|p| screen.to_lonlat(p));
+        self.map.cursor = response.hover_pos().map(|p| screen.to_lonlat(p));
         if let Some(t) = shown.legend_clicked
             && let Some(e) = legend.iter().find(|e| e.type_id == t)
         {
             let name = e.name.clone();
-            self.toggle_type(&name);
+            self.filters.toggle_type(&name);
         }
 
         // Hover and click.
         let pointer = response.hover_pos();
-        let hovered = pointer.and_then(|p| hit(&self.markers, p)).cloned();
+        let hovered = pointer.and_then(|p| hit(&self.map.markers, p)).cloned();
         if let (Some(m), Some(d)) = (&hovered, &self.data) {
             let text = match &m.kind {
                 MarkerKind::Incident(i) => {
@@ -801,30 +701,22 @@ impl App {
             match hovered.map(|m| m.kind) {
                 Some(MarkerKind::Incident(i)) => {
                     self.select(Some(i));
-                    self.stack = None;
+                    self.pick.stack = None;
                 }
                 Some(MarkerKind::Cluster(c)) => {
+                    use crate::projection::{lat_of, lon_of};
                     let b = c.bounds;
-                    let bbox = [
-                        crate::cluster::lon_of(b.x0),
-                        crate::cluster::lat_of(b.y1),
-                        crate::cluster::lon_of(b.x1),
-                        crate::cluster::lat_of(b.y0),
-                    ];
+                    let bbox = [lon_of(b.x0), lat_of(b.y1), lon_of(b.x1), lat_of(b.y0)];
                     let fit = Screen::fit(screen.rect, bbox, 60.0, 18.0);
                     let zoom = fit.zoom.max(screen.zoom + 1.0).min(19.0);
-                    self.memory.center_at(lon_lat(
-                        crate::cluster::lon_of(c.x),
-                        crate::cluster::lat_of(c.y),
-                    ));
-                    let _ = self.memory.set_zoom(zoom);
+                    self.map.center_on(lon_of(c.x), lat_of(c.y), Some(zoom));
                 }
                 Some(MarkerKind::Stack(c)) => {
                     if let Some(d) = &self.data {
-                        let mut list = d.index.members(&self.csel, &c, 100_000);
+                        let mut list = d.index.members(&self.sel.clusters, &c, 100_000);
                         list.sort_unstable();
                         self.select(list.first().copied());
-                        self.stack = Some(list);
+                        self.pick.stack = Some(list);
                     }
                 }
                 None => {}
@@ -839,10 +731,10 @@ impl eframe::App for App {
     }
 
     fn on_exit(&mut self) {
-        if let Some(p) = &self.settings_file
+        if let Some(p) = &self.autosave.path
             && let Err(e) = save_settings(p, &self.saved())
         {
-            eprintln!("warning: cannot save settings: {e}");
+            eprintln!("warning: {e}");
         }
     }
 }
@@ -872,7 +764,7 @@ pub fn run_window(opts: WindowOptions) -> i32 {
         native,
         Box::new(move |cc| {
             let mut app = App::new(&cc.egui_ctx, opts, saved);
-            app.settings_file = path;
+            app.autosave.path = path;
             Ok(Box::new(app))
         }),
     );

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use egui::{Color32, RichText, Sense, Stroke, vec2};
 
 use super::App;
-use crate::date::{format_day, parse_ymd};
+use crate::date::parse_ymd;
 use crate::details::details as record_details;
 use crate::text::safe_links;
 use crate::view::palette;
-use crate::view::tiles::{BaseLayer, OSM_TEMPLATE, check_template};
+use crate::view::tiles::{BaseLayer, OSM_ATTRIBUTION, OSM_TEMPLATE, check_template};
 
 pub use crate::text::clean;
 
@@ -71,7 +71,7 @@ impl SettingsForm {
     pub fn from_base(b: &BaseLayer) -> SettingsForm {
         let mut f = SettingsForm {
             xyz: OSM_TEMPLATE.into(),
-            xyz_attribution: "© OpenStreetMap contributors".into(),
+            xyz_attribution: OSM_ATTRIBUTION.into(),
             ..Default::default()
         };
         match b {
@@ -104,7 +104,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                     app.open_dialog(&ui.ctx().clone(), true);
                 }
                 if ui.button("Open path…").clicked() {
-                    app.settings.show_open_path = true;
+                    app.chrome.settings.show_open_path = true;
                 }
                 if ui.button("Open bundled dataset").clicked()
                     && let Some(p) = super::bundled_dataset()
@@ -131,7 +131,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                 ui.label("Base layer");
                 if ui
                     .radio(
-                        matches!(app.base, BaseLayer::Osm),
+                        matches!(app.map.base, BaseLayer::Osm),
                         "OpenStreetMap (online, offline fallback)",
                     )
                     .clicked()
@@ -140,7 +140,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                 }
                 if ui
                     .radio(
-                        matches!(app.base, BaseLayer::Offline),
+                        matches!(app.map.base, BaseLayer::Offline),
                         "Offline basemap (Natural Earth)",
                     )
                     .clicked()
@@ -149,22 +149,25 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                 }
                 if ui
                     .radio(
-                        matches!(app.base, BaseLayer::Xyz { .. } | BaseLayer::PmTiles { .. }),
+                        matches!(
+                            app.map.base,
+                            BaseLayer::Xyz { .. } | BaseLayer::PmTiles { .. }
+                        ),
                         "Other tiles…",
                     )
                     .clicked()
                 {
-                    app.settings.show_tiles = true;
+                    app.chrome.settings.show_tiles = true;
                 }
                 ui.separator();
                 if ui.button("Fit to filtered incidents").clicked() {
                     app.fit_to_selection();
                 }
-                ui.checkbox(&mut app.show_table, "Incident table");
+                ui.checkbox(&mut app.chrome.show_table, "Incident table");
             });
             ui.menu_button("Help", |ui| {
                 if ui.button("Shortcuts").clicked() {
-                    app.settings.show_help = true;
+                    app.chrome.settings.show_help = true;
                 }
             });
         });
@@ -173,7 +176,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
 
 /// Progress bar and Cancel while files load.
 pub fn loading_bar(app: &mut App, ui: &mut egui::Ui) {
-    let Some(l) = &app.loader else { return };
+    let Some(l) = &app.loader() else { return };
     let frac = l.control.fraction();
     let names = l
         .files
@@ -208,7 +211,7 @@ pub fn loading_bar(app: &mut App, ui: &mut egui::Ui) {
 pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
-            match app.cursor {
+            match app.map.cursor {
                 Some((lon, lat)) => ui.monospace(format!("{lat:>9.5}, {lon:>10.5}")),
                 None => ui.monospace(format!("{:>21}", "")),
             };
@@ -216,40 +219,43 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
             let total = app.data.as_ref().map_or(0, |d| d.store.len());
             ui.label(format!(
                 "{} of {} incidents selected",
-                app.selection.len(),
+                app.sel.shown.len(),
                 total
             ));
-            if let Some(s) = &app.screen {
+            if let Some(s) = &app.map.screen {
                 ui.separator();
                 ui.label(format!("zoom {:.1}", s.zoom));
             }
             ui.separator();
-            match (&app.tiles, &app.tiles_error) {
+            match (&app.map.tiles, &app.map.tiles_error) {
                 (_, Some(e)) => ui.colored_label(
                     Color32::from_rgb(0xB0, 0x30, 0x20),
-                    format!("tiles unavailable: {} — offline basemap", clean(e, false)),
+                    format!(
+                        "tiles unavailable: {} — offline basemap",
+                        clean(&e.to_string(), false)
+                    ),
                 ),
                 (Some(t), None) => {
                     let loading = t.in_progress();
                     let missing = t.requested.saturating_sub(t.shown);
                     let text = if missing == 0 {
-                        format!("{}: all tiles shown", app.base.label())
+                        format!("{}: all tiles shown", app.map.base.label())
                     } else if loading > 0 {
                         format!(
                             "{}: {loading} loading, offline basemap meanwhile",
-                            app.base.label()
+                            app.map.base.label()
                         )
                     } else {
                         format!(
                             "{}: {missing} tile(s) unavailable — offline basemap shown",
-                            app.base.label()
+                            app.map.base.label()
                         )
                     };
                     ui.label(text)
                 }
                 (None, None) => ui.label("Offline basemap"),
             };
-            if let Some(m) = &app.message {
+            if let Some(m) = &app.chrome.message {
                 ui.separator();
                 ui.colored_label(Color32::from_rgb(0xB0, 0x30, 0x20), clean(m, false));
             }
@@ -257,6 +263,7 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
     });
 }
 
+/// A date text field; returns whether to apply it now, and whether it holds a date.
 fn date_field(ui: &mut egui::Ui, label: &str, text: &mut String) -> (bool, bool) {
     let valid = text.trim().is_empty() || parse_ymd(text).is_ok();
     let lab = ui.label(label);
@@ -277,34 +284,21 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
         ui.heading("Filters");
         ui.label(RichText::new("Dates (inclusive)").strong());
         let mut commit = false;
-        let mut valid = true;
         egui::Grid::new("dates").num_columns(2).show(ui, |ui| {
-            let (c, v) = date_field(ui, "From", &mut app.from_text);
-            commit |= c;
-            valid &= v;
+            commit |= date_field(ui, "From", &mut app.filters.from_text).0;
             ui.end_row();
-            let (c, v) = date_field(ui, "To", &mut app.to_text);
-            commit |= c;
-            valid &= v;
+            commit |= date_field(ui, "To", &mut app.filters.to_text).0;
             ui.end_row();
         });
-        if commit && valid {
-            let from = parse_ymd(&app.from_text).ok();
-            let to = parse_ymd(&app.to_text).ok();
-            let (from, to) = match (from, to) {
-                (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
-                x => x,
-            };
-            if (from, to) != (app.filter.from, app.filter.to) {
-                app.set_dates(from, to);
-            }
+        if commit {
+            app.filters.commit_typed_dates();
         }
-        if !valid {
-            ui.colored_label(Color32::from_rgb(0xC0, 0x20, 0x20), "Dates are YYYY-MM-DD");
+        if let Err(e) = app.filters.typed_dates() {
+            ui.colored_label(Color32::from_rgb(0xC0, 0x20, 0x20), "Dates are YYYY-MM-DD")
+                .on_hover_text(e.to_string());
         }
-        if (app.filter.from.is_some() || app.filter.to.is_some())
-            && ui.button("All dates").clicked()
-        {
+        let f = app.filters.base();
+        if (f.from.is_some() || f.to.is_some()) && ui.button("All dates").clicked() {
             app.set_dates(None, None);
         }
         ui.separator();
@@ -312,30 +306,28 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
         let lab = ui.label("Text");
         let r = ui
             .add(
-                egui::TextEdit::singleline(&mut app.text_query)
+                egui::TextEdit::singleline(&mut app.filters.text_query)
                     .hint_text("place, notes, actors, source (Ctrl+F)"),
             )
             .labelled_by(lab.id);
-        if app.focus_search {
+        if app.chrome.focus_search {
             r.request_focus();
-            app.focus_search = false;
+            app.chrome.focus_search = false;
         }
         if r.changed() {
-            let q = app.text_query.clone();
+            let q = app.filters.text_query.clone();
             app.set_text(&q);
         }
         ui.separator();
         ui.horizontal(|ui| {
             ui.label(RichText::new("Types").strong());
             if ui.small_button("All").clicked() {
-                app.hidden.clear();
-                app.changed();
+                app.filters.show_all_types();
             }
             if ui.small_button("None").clicked()
                 && let Some(d) = &app.data
             {
-                app.hidden = d.store.types.names().map(String::from).collect();
-                app.changed();
+                app.filters.hide_all_types(&d.store);
             }
         });
         let entries = app.legend_entries();
@@ -364,7 +356,7 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
         }
         ui.separator();
         let total = app.data.as_ref().map_or(0, |d| d.store.len());
-        ui.label(format!("{} of {} incidents", app.selection.len(), total));
+        ui.label(format!("{} of {} incidents", app.sel.shown.len(), total));
         if ui.button("Fit to filtered incidents").clicked() {
             app.fit_to_selection();
         }
@@ -416,7 +408,7 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 ui.label("No data loaded.");
                 return;
             };
-            if let Some(stack) = app.stack.clone() {
+            if let Some(stack) = app.pick.stack.clone() {
                 ui.label(
                     RichText::new(format!("{} incidents at this exact place", stack.len()))
                         .strong(),
@@ -434,29 +426,29 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                                 d.store.place_name(i as usize)
                             );
                             if ui
-                                .selectable_label(app.selected == Some(i), clean(&text, false))
+                                .selectable_label(app.pick.selected == Some(i), clean(&text, false))
                                 .clicked()
                             {
-                                app.selected = Some(i);
-                                app.scroll_table = true;
+                                app.pick.selected = Some(i);
+                                app.pick.scroll_table = true;
                             }
                         }
                     });
                 if ui.small_button("Close list").clicked() {
-                    app.stack = None;
+                    app.pick.stack = None;
                 }
                 ui.separator();
             }
-            match app.selected {
+            match app.pick.selected {
                 None => {
                     ui.label("Click an incident on the map or in the table.");
                 }
                 Some(i) => {
                     // Read once per selection, not every frame (records can be huge).
-                    if app.details_cache.as_ref().is_none_or(|(k, _)| *k != i) {
-                        app.details_cache = Some((i, record_details(&d.store, i as usize)));
+                    if app.pick.details.as_ref().is_none_or(|(k, _)| *k != i) {
+                        app.pick.details = Some((i, record_details(&d.store, i as usize)));
                     }
-                    let r = match app.details_cache.as_ref() {
+                    let r = match app.pick.details.as_ref() {
                         Some((_, Ok(r))) => r,
                         Some((_, Err(e))) => {
                             ui.colored_label(
@@ -610,28 +602,20 @@ pub fn timeline_panel(app: &mut App, ui: &mut egui::Ui) {
                     ui.selectable_value(&mut app.timeline.bin, b, format!("{b:?}"));
                 }
             });
-        let range = match (app.filter.from, app.filter.to) {
-            (None, None) => "all dates".to_string(),
-            (f, t) => format!(
-                "{} – {}",
-                f.map(format_day).unwrap_or("…".into()),
-                t.map(format_day).unwrap_or("…".into())
-            ),
-        };
-        ui.label(RichText::new(range).strong());
+        ui.label(RichText::new(app.filters.base().date_range_text()).strong());
         ui.label(
             RichText::new("drag to select, double-click to clear")
                 .weak()
                 .small(),
         );
     });
-    let counts = app.timeline_sel.day_counts.clone();
-    let first = if app.timeline_sel.day_counts.is_empty() {
+    let counts = app.sel.timeline.day_counts.clone();
+    let first = if app.sel.timeline.day_counts.is_empty() {
         first
     } else {
-        app.timeline_sel.first_day
+        app.sel.timeline.first_day
     };
-    let (mut f, mut t) = (app.filter.from, app.filter.to);
+    let (mut f, mut t) = (app.filters.base().from, app.filters.base().to);
     if app.timeline.show(ui, &counts, first, &mut f, &mut t) {
         app.set_dates(f, t);
     }
@@ -653,22 +637,22 @@ fn cell(ui: &mut egui::Ui, text: impl Into<egui::WidgetText>) {
 
 /// The table of filtered incidents, sorted by date, synced with the map.
 pub fn table(app: &mut App, ui: &mut egui::Ui) {
-    let mut sources = std::mem::take(&mut app.sources);
+    let mut sources = std::mem::take(&mut app.pick.sources);
     table_rows(app, ui, &mut sources);
-    app.sources = sources;
+    app.pick.sources = sources;
 }
 
 fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
     use egui_extras::{Column, TableBuilder};
     let Some(d) = &app.data else { return };
-    let rows = &app.selection.indices;
+    let rows = &app.sel.shown.indices;
     let mut clicked = None;
-    let scroll_to = if app.scroll_table {
-        app.selected.and_then(|s| rows.binary_search(&s).ok())
+    let scroll_to = if app.pick.scroll_table {
+        app.pick.selected.and_then(|s| rows.binary_search(&s).ok())
     } else {
         None
     };
-    app.scroll_table = false;
+    app.pick.scroll_table = false;
     let mut tb = TableBuilder::new(ui)
         .striped(true)
         .resizable(true)
@@ -702,7 +686,7 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
         body.rows(18.0, rows.len(), |mut row| {
             let i = rows[row.index()] as usize;
             let s = &d.store;
-            row.set_selected(app.selected == Some(i as u32));
+            row.set_selected(app.pick.selected == Some(i as u32));
             row.col(|ui| {
                 cell(ui, s.date_string(i));
             });
@@ -742,14 +726,14 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
         });
     });
     if let Some(i) = clicked {
-        app.selected = Some(i);
-        app.stack = None;
+        app.pick.selected = Some(i);
+        app.pick.stack = None;
         if let Some(d) = &app.data {
             let (lon, lat) = (d.store.lon[i as usize], d.store.lat[i as usize]);
-            if let Some(s) = app.screen
+            if let Some(s) = app.map.screen
                 && !s.rect.shrink(30.0).contains(s.lonlat_to_screen(lon, lat))
             {
-                app.memory.center_at(walkers::lon_lat(lon, lat));
+                app.map.memory.center_at(walkers::lon_lat(lon, lat));
             }
         }
     }
@@ -757,79 +741,80 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
 
 /// Floating windows: other tiles, open path, shortcuts.
 pub fn windows(app: &mut App, ctx: &egui::Context) {
-    let mut open = app.settings.show_tiles;
+    let mut open = app.chrome.settings.show_tiles;
     egui::Window::new("Other tiles")
         .open(&mut open)
         .resizable(false)
         .show(ctx, |ui| {
             ui.label("XYZ tile server (URL with {z}, {x}, {y})");
-            ui.text_edit_singleline(&mut app.settings.xyz);
+            ui.text_edit_singleline(&mut app.chrome.settings.xyz);
             ui.label("Attribution it requires");
-            ui.text_edit_singleline(&mut app.settings.xyz_attribution);
+            ui.text_edit_singleline(&mut app.chrome.settings.xyz_attribution);
             if ui.button("Use XYZ server").clicked() {
-                match check_template(&app.settings.xyz) {
+                match check_template(&app.chrome.settings.xyz) {
                     Ok(()) => {
-                        let base = if app.settings.xyz.trim() == OSM_TEMPLATE {
+                        let base = if app.chrome.settings.xyz.trim() == OSM_TEMPLATE {
                             BaseLayer::Osm
                         } else {
                             BaseLayer::Xyz {
-                                template: app.settings.xyz.trim().into(),
-                                attribution: app.settings.xyz_attribution.clone(),
+                                template: app.chrome.settings.xyz.trim().into(),
+                                attribution: app.chrome.settings.xyz_attribution.clone(),
                             }
                         };
                         app.set_base(ctx, base);
-                        app.settings.error = app.tiles_error.clone();
+                        app.chrome.settings.error =
+                            app.map.tiles_error.as_ref().map(|e| e.to_string());
                     }
-                    Err(e) => app.settings.error = Some(e),
+                    Err(e) => app.chrome.settings.error = Some(e.to_string()),
                 }
             }
             ui.separator();
             ui.label("Raster PMTiles archive (offline)");
-            ui.text_edit_singleline(&mut app.settings.pmtiles);
+            ui.text_edit_singleline(&mut app.chrome.settings.pmtiles);
             ui.label("Attribution of its data");
-            ui.text_edit_singleline(&mut app.settings.pmtiles_attribution);
+            ui.text_edit_singleline(&mut app.chrome.settings.pmtiles_attribution);
             ui.horizontal(|ui| {
                 if ui.button("Choose…").clicked()
                     && let Some(p) = rfd::FileDialog::new()
                         .add_filter("PMTiles", &["pmtiles"])
                         .pick_file()
                 {
-                    app.settings.pmtiles = p.display().to_string();
+                    app.chrome.settings.pmtiles = p.display().to_string();
                 }
                 if ui.button("Use PMTiles").clicked() {
                     let base = BaseLayer::PmTiles {
-                        path: PathBuf::from(app.settings.pmtiles.trim()),
-                        attribution: app.settings.pmtiles_attribution.clone(),
+                        path: PathBuf::from(app.chrome.settings.pmtiles.trim()),
+                        attribution: app.chrome.settings.pmtiles_attribution.clone(),
                     };
                     app.set_base(ctx, base);
-                    app.settings.error = app.tiles_error.clone();
+                    app.chrome.settings.error = app.map.tiles_error.as_ref().map(|e| e.to_string());
                 }
             });
-            if let Some(e) = &app.settings.error {
+            if let Some(e) = &app.chrome.settings.error {
                 ui.colored_label(Color32::from_rgb(0xC0, 0x20, 0x20), clean(e, false));
             }
         });
-    app.settings.show_tiles = open;
+    app.chrome.settings.show_tiles = open;
 
-    let mut open = app.settings.show_open_path;
+    let mut open = app.chrome.settings.show_open_path;
     let mut go = false;
     egui::Window::new("Open path")
         .open(&mut open)
         .resizable(false)
         .show(ctx, |ui| {
             ui.label("File or directory to open (when no file dialog is available)");
-            let r = ui.text_edit_singleline(&mut app.settings.open_path);
+            let r = ui.text_edit_singleline(&mut app.chrome.settings.open_path);
             go = ui.button("Open").clicked()
                 || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
         });
-    if go && !app.settings.open_path.trim().is_empty() {
-        let p = PathBuf::from(app.settings.open_path.trim());
+    if go && !app.chrome.settings.open_path.trim().is_empty() {
+        let p = PathBuf::from(app.chrome.settings.open_path.trim());
         app.open(ctx, vec![p]);
         open = false;
     }
-    app.settings.show_open_path = open;
+    app.chrome.settings.show_open_path = open;
 
-    let mut open = app.settings.show_help;
+    let mut open = app.chrome.settings.show_help;
     egui::Window::new("Shortcuts")
         .open(&mut open)
         .resizable(false)
@@ -850,7 +835,7 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
                 }
             });
         });
-    app.settings.show_help = open;
+    app.chrome.settings.show_help = open;
 }
 
 #[cfg(test)]

@@ -37,6 +37,15 @@ pub struct Timeline {
     carry: f64,
 }
 
+/// Equal when the settings that are saved are equal (the brush and playback are not saved).
+impl PartialEq for Timeline {
+    fn eq(&self, o: &Self) -> bool {
+        self.bin == o.bin
+            && self.cumulative == o.cumulative
+            && self.days_per_second == o.days_per_second
+    }
+}
+
 impl Default for Timeline {
     fn default() -> Self {
         Timeline {

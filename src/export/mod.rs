@@ -1,42 +1,30 @@
-//! PNG export: the window's map view rendered off-screen through egui's wgpu renderer (Mesa's
-//! software renderer on machines without a GPU or display), with title, caption, legend, scale
-//! bar and attribution. Also series of frames (one per day, week or month) and animated GIFs.
+//! PNG export: the window's map view ([`crate::view::map::show`]) drawn off-screen
+//! ([`Offscreen`]), with title, caption, legend, scale bar and attribution. Also series of
+//! frames (one per day, week or month) streamed to disk as they are drawn, and animated GIFs.
+//!
+//! An [`Exporter`] keeps its renderer and tiles, so a series draws every frame with one device.
+//! Work checks a [`Control`] for Cancel and reports progress to it, so the window can run exports
+//! on a worker thread.
 
+pub mod series;
 pub mod view_file;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use egui_kittest::Harness;
 use image::RgbaImage;
 use walkers::{MapMemory, lon_lat};
 
 use crate::cluster::{ClusterIndex, ClusterSel};
-use crate::date::{Day, civil_from_days, days_from_civil, format_day};
+use crate::progress::Control;
 use crate::query::{Filter, Selection};
-use crate::store::Store;
-use crate::view::Screen;
+use crate::store::{ReadError, Store};
 use crate::view::map::{Caption, Scene, show};
-use crate::view::overlay::LegendEntry;
-use crate::view::tiles::{BaseLayer, TrackedTiles, make_tiles};
-
-/// Where the map looks.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Viewport {
-    /// Fit the filtered incidents, with a margin.
-    Fit,
-    /// Fit a box `[min_lon, min_lat, max_lon, max_lat]`.
-    BBox([f64; 4]),
-    /// A centre and zoom.
-    Center {
-        /// Latitude.
-        lat: f64,
-        /// Longitude.
-        lon: f64,
-        /// Zoom.
-        zoom: f64,
-    },
-}
+use crate::view::offscreen::{Offscreen, RenderError, RendererChoice};
+use crate::view::overlay::{LegendEntry, legend_entries};
+use crate::view::tiles::{BaseLayer, TileError, TrackedTiles, make_tiles};
+pub use crate::view::viewport::{Viewport, ViewportError};
+pub use series::{Every, periods};
 
 /// Everything an export needs besides the data.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,28 +68,127 @@ impl Default for Spec {
     }
 }
 
-/// Largest image side in pixels (memory stays bounded: 16k × 16k RGBA is 1 GiB).
+/// Largest image side in pixels (memory stays bounded: 12k × 12k RGBA is 576 MiB).
 pub const MAX_PIXELS_SIDE: u32 = 12_000;
+
+/// An image size that cannot be drawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Scale other than 1, 2, 3.
+    #[error("scale must be 1, 2 or 3 (got {0})")]
+    Scale(u32),
+    /// Under 100 points a side.
+    #[error("image size {width}×{height} is too small (at least 100×100)")]
+    TooSmall {
+        /// Width in points.
+        width: u32,
+        /// Height in points.
+        height: u32,
+    },
+    /// Over [`MAX_PIXELS_SIDE`] pixels a side.
+    #[error("image size {width}×{height} at scale {scale} exceeds {MAX_PIXELS_SIDE} pixels a side")]
+    TooLarge {
+        /// Width in points.
+        width: u32,
+        /// Height in points.
+        height: u32,
+        /// Pixels per point.
+        scale: u32,
+    },
+}
+
+/// Why an export failed. Messages never name command-line flags: the CLI adds them.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExportError {
+    /// A size that cannot be drawn.
+    #[error(transparent)]
+    Size(#[from] SizeError),
+    /// A viewport that cannot be shown.
+    #[error(transparent)]
+    Viewport(#[from] ViewportError),
+    /// A record could not be read back (text search).
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// No graphics adapter, or it failed.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The base layer cannot be used.
+    #[error(transparent)]
+    Tiles(#[from] TileError),
+    /// The adapter cannot draw an image this large.
+    #[error(
+        "an image of {width}×{height} pixels is larger than the graphics adapter can draw ({max} a side)"
+    )]
+    AdapterLimit {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// The adapter's limit.
+        max: u32,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {message}")]
+    Write {
+        /// The file.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The image could not be encoded.
+    #[error("cannot encode the image: {0}")]
+    Encode(String),
+    /// A series longer than [`series::MAX_FRAMES`].
+    #[error("{0} frames is too many (at most {max}); use a longer period", max = series::MAX_FRAMES)]
+    TooManyFrames(usize),
+    /// A series over an empty range.
+    #[error("the date range is empty")]
+    EmptyRange,
+    /// Nothing loaded.
+    #[error("no incidents loaded")]
+    NoData,
+    /// The user pressed Cancel.
+    #[error("export cancelled")]
+    Cancelled,
+}
+
+impl ExportError {
+    /// A write failure of `path`.
+    pub fn write(path: &Path, e: impl std::fmt::Display) -> ExportError {
+        ExportError::Write {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        }
+    }
+}
 
 impl Spec {
     /// Checks sizes.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SizeError> {
         if !(1..=3).contains(&self.scale) {
-            return Err(format!("--scale must be 1, 2 or 3 (got {})", self.scale));
+            return Err(SizeError::Scale(self.scale));
         }
         if self.width < 100 || self.height < 100 {
-            return Err(format!(
-                "image size {}×{} is too small (at least 100×100)",
-                self.width, self.height
-            ));
+            return Err(SizeError::TooSmall {
+                width: self.width,
+                height: self.height,
+            });
         }
         if self.width * self.scale > MAX_PIXELS_SIDE || self.height * self.scale > MAX_PIXELS_SIDE {
-            return Err(format!(
-                "image size {}×{} at scale {} exceeds {MAX_PIXELS_SIDE} pixels a side",
-                self.width, self.height, self.scale
-            ));
+            return Err(SizeError::TooLarge {
+                width: self.width,
+                height: self.height,
+                scale: self.scale,
+            });
         }
         Ok(())
+    }
+
+    /// The centre (lon, lat) and zoom the viewport resolves to for a selection.
+    pub fn resolve(&self, store: &Store, sel: &Selection) -> Result<(f64, f64, f64), ExportError> {
+        Ok(self
+            .viewport
+            .resolve(sel.bbox(store), self.width as f32, self.height as f32)?)
     }
 }
 
@@ -113,25 +200,9 @@ pub struct Rendered {
     pub count: usize,
 }
 
-/// Caption lines for a filter and count.
+/// Caption lines for a filter and count: the filter in words, then the count.
 pub fn caption_lines(filter: &Filter, count: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let dates = match (filter.from, filter.to) {
-        (None, None) => "All dates".to_string(),
-        (Some(a), Some(b)) if a == b => format_day(a),
-        (a, b) => format!(
-            "{} – {}",
-            a.map(format_day).unwrap_or("…".into()),
-            b.map(format_day).unwrap_or("…".into())
-        ),
-    };
-    lines.push(dates);
-    if !filter.types.is_empty() {
-        lines.push(format!("Types: {}", filter.types.join(", ")));
-    }
-    if let Some(t) = &filter.text {
-        lines.push(format!("Matching \"{t}\""));
-    }
+    let mut lines = filter.describe_lines();
     lines.push(format!(
         "{count} incident{}",
         if count == 1 { "" } else { "s" }
@@ -139,24 +210,7 @@ pub fn caption_lines(filter: &Filter, count: usize) -> Vec<String> {
     lines
 }
 
-/// Legend rows for a selection: shown types with their counts, most frequent first.
-pub fn legend_for(store: &Store, sel: &Selection) -> Vec<LegendEntry> {
-    let mut v: Vec<LegendEntry> = sel
-        .type_counts
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| **c > 0)
-        .map(|(t, &c)| LegendEntry {
-            type_id: t as u32,
-            name: store.types.name(t as u32).to_string(),
-            count: c,
-            shown: true,
-        })
-        .collect();
-    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
-    v
-}
-
+/// What one image shows.
 struct Stage<'a> {
     store: &'a Store,
     index: &'a ClusterIndex,
@@ -165,13 +219,11 @@ struct Stage<'a> {
     caption: Option<Caption>,
     attribution: (String, Option<String>),
     memory: MapMemory,
-    tiles: Option<TrackedTiles>,
-    screen: Option<Screen>,
 }
 
 impl Stage<'_> {
-    fn ui(&mut self, ui: &mut egui::Ui) {
-        // The whole image is the map: draw over the test harness's outer margin.
+    fn ui(&mut self, ui: &mut egui::Ui, tiles: Option<&mut TrackedTiles>) {
+        // The whole image is the map.
         let full = ui.ctx().content_rect();
         let mut ui = ui.new_child(egui::UiBuilder::new().max_rect(full));
         ui.set_clip_rect(full);
@@ -185,305 +237,208 @@ impl Stage<'_> {
                 interactive: false,
                 caption: self.caption.clone(),
             };
-            let shown = show(ui, self.tiles.as_mut(), &mut self.memory, &scene);
-            self.screen = Some(shown.screen);
+            show(ui, tiles, &mut self.memory, &scene);
         });
     }
 }
 
-/// The view (centre lon/lat and zoom) a viewport resolves to for a selection and size.
-pub fn resolve_viewport(
-    store: &Store,
-    sel: &Selection,
-    vp: Viewport,
-    width: u32,
-    height: u32,
-) -> Result<(f64, f64, f64), String> {
-    let rect = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(width as f32, height as f32));
-    let fit = |b: [f64; 4]| {
-        // Keep a margin for the caption (top-left), legend (top-right) and scale bar.
-        let s = Screen::fit(rect, b, (width.min(height) as f32 * 0.12).max(40.0), 16.0);
-        let (lon, lat) = s.center_lonlat();
-        (lon, lat, s.zoom)
-    };
-    match vp {
-        Viewport::Center { lat, lon, zoom } => {
-            if !(-90.0..=90.0).contains(&lat)
-                || !(-180.0..=180.0).contains(&lon)
-                || !(0.0..=19.0).contains(&zoom)
-            {
-                return Err(format!(
-                    "--center {lat},{lon} --zoom {zoom} is outside the map (lat ±90, lon ±180, zoom 0–19)"
-                ));
-            }
-            Ok((lon, lat, zoom))
-        }
-        Viewport::BBox(b) => Ok(fit(b)),
-        Viewport::Fit => {
-            let b = sel
-                .bbox(store)
-                .ok_or("no incidents match the filters, so there is nothing to fit the map to")?;
-            // A single place still gets some context around it.
-            let pad = 0.05;
-            Ok(fit([b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad]))
-        }
-    }
+/// Frames drawn before the picture is taken, so that every overlay has settled into place.
+const SETTLE_STEPS: usize = 3;
+
+/// Draws exports, keeping one renderer (and the base layer's tiles) between images.
+pub struct Exporter {
+    off: Offscreen,
+    tiles: Option<(BaseLayer, Option<TrackedTiles>)>,
 }
 
-/// Renders one image.
-pub fn render(store: &Store, index: &ClusterIndex, spec: &Spec) -> Result<Rendered, String> {
-    spec.validate()?;
-    let sel = store.select(&spec.filter).map_err(|e| e.to_string())?;
-    let (lon, lat, zoom) = resolve_viewport(store, &sel, spec.viewport, spec.width, spec.height)?;
-    let mut memory = MapMemory::default();
-    memory.center_at(lon_lat(lon, lat));
-    memory
-        .set_zoom(zoom.clamp(0.0, 19.0))
-        .map_err(|_| format!("zoom {zoom} is out of range"))?;
-    let stage = Stage {
-        store,
-        index,
-        csel: index.select(&sel),
-        legend: if spec.legend {
-            legend_for(store, &sel)
-        } else {
-            Vec::new()
-        },
-        caption: spec
-            .caption
-            .then(|| Caption {
-                title: spec.title.clone(),
-                lines: caption_lines(&spec.filter, sel.len()),
-            })
-            .or_else(|| {
-                spec.title.clone().map(|t| Caption {
-                    title: Some(t),
-                    lines: Vec::new(),
+impl Exporter {
+    /// An exporter on the chosen renderer.
+    pub fn new(choice: &RendererChoice) -> Result<Exporter, ExportError> {
+        Ok(Exporter {
+            off: Offscreen::new(choice)?,
+            tiles: None,
+        })
+    }
+
+    /// The graphics adapter drawing the images.
+    pub fn adapter(&self) -> &str {
+        &self.off.adapter
+    }
+
+    /// Renders one image of `spec`. Waits for tiles up to the spec's timeout (missing tiles show
+    /// the offline basemap); Cancel on `ctl` stops it.
+    pub fn render(
+        &mut self,
+        store: &Store,
+        index: &ClusterIndex,
+        spec: &Spec,
+        ctl: &Control,
+    ) -> Result<Rendered, ExportError> {
+        spec.validate()?;
+        let (w, h) = (spec.width * spec.scale, spec.height * spec.scale);
+        if w.max(h) > self.off.max_side() {
+            return Err(ExportError::AdapterLimit {
+                width: w,
+                height: h,
+                max: self.off.max_side(),
+            });
+        }
+        let sel = store.select(&spec.filter)?;
+        let (lon, lat, zoom) = spec.resolve(store, &sel)?;
+        let mut memory = MapMemory::default();
+        memory.center_at(lon_lat(lon, lat));
+        // Checked by the viewport already.
+        let _ = memory.set_zoom(zoom.clamp(0.0, 19.0));
+        if self.tiles.as_ref().is_none_or(|(b, _)| *b != spec.base) {
+            let t = make_tiles(&spec.base, self.off.ctx())?;
+            self.tiles = Some((spec.base.clone(), t));
+        }
+        let mut stage = Stage {
+            store,
+            index,
+            csel: index.select(&sel),
+            legend: if spec.legend {
+                legend_entries(store, &sel.type_counts, |_| false)
+            } else {
+                Vec::new()
+            },
+            caption: spec
+                .caption
+                .then(|| Caption {
+                    title: spec.title.clone(),
+                    lines: caption_lines(&spec.filter, sel.len()),
                 })
-            }),
-        attribution: spec.base.attribution(),
-        memory,
-        tiles: None,
-        screen: None,
-    };
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(spec.width as f32, spec.height as f32))
-        .with_pixels_per_point(spec.scale as f32)
-        .with_accessibility_check(false)
-        .wgpu()
-        .build_ui_state(|ui, st: &mut Stage<'_>| st.ui(ui), stage);
-    // Tiles belong to the context that renders them.
-    h.state_mut().tiles = make_tiles(&spec.base, &h.ctx)?;
-    let end = Instant::now() + spec.tile_timeout;
-    let mut quiet = 0;
-    loop {
-        h.step();
-        let Some(t) = &h.state().tiles else { break };
-        // Done when every tile is shown, or nothing has been downloading for a few frames
-        // (errors), or the time is up: missing tiles then show the offline basemap.
-        let settled = t.requested > 0 && (t.shown == t.requested || t.in_progress() == 0);
-        quiet = if settled { quiet + 1 } else { 0 };
-        if quiet >= 3 || Instant::now() >= end {
-            break;
+                .or_else(|| {
+                    spec.title.clone().map(|t| Caption {
+                        title: Some(t),
+                        lines: Vec::new(),
+                    })
+                }),
+            attribution: spec.base.attribution(),
+            memory,
+        };
+        let size = egui::vec2(spec.width as f32, spec.height as f32);
+        let end = Instant::now() + spec.tile_timeout;
+        let mut quiet = 0;
+        let mut steps = 0;
+        loop {
+            let mut tiles = self.tiles.as_mut().and_then(|(_, t)| t.as_mut());
+            self.off.step(size, spec.scale as f32, |ui| {
+                stage.ui(ui, tiles.as_deref_mut())
+            });
+            steps += 1;
+            if ctl.cancelled() {
+                return Err(ExportError::Cancelled);
+            }
+            // Done when every tile is shown, or nothing has been downloading for a few frames
+            // (errors), or the time is up: missing tiles then show the offline basemap.
+            let settled = match self.tiles.as_ref().and_then(|(_, t)| t.as_ref()) {
+                None => true,
+                Some(t) => t.requested > 0 && (t.shown == t.requested || t.in_progress() == 0),
+            };
+            quiet = if settled { quiet + 1 } else { 0 };
+            if (quiet >= SETTLE_STEPS && steps >= SETTLE_STEPS) || Instant::now() >= end {
+                break;
+            }
+            if !settled {
+                ctl.set_message("waiting for tiles");
+                std::thread::sleep(Duration::from_millis(15));
+            }
         }
-        std::thread::sleep(Duration::from_millis(15));
+        let mut tiles = self.tiles.as_mut().and_then(|(_, t)| t.as_mut());
+        self.off.step(size, spec.scale as f32, |ui| {
+            stage.ui(ui, tiles.as_deref_mut())
+        });
+        let image = self.off.render()?;
+        Ok(Rendered {
+            image,
+            count: sel.len(),
+        })
     }
-    h.step();
-    let image = h.render()?;
-    Ok(Rendered {
-        image,
-        count: sel.len(),
-    })
 }
 
-/// Encodes an image as PNG (deterministic: same pixels, same bytes).
-pub fn png_bytes(img: &RgbaImage) -> Result<Vec<u8>, String> {
+/// Renders one image with a new exporter on the renderer chosen by the environment (tests and
+/// single images).
+pub fn render(store: &Store, index: &ClusterIndex, spec: &Spec) -> Result<Rendered, ExportError> {
+    Exporter::new(&RendererChoice::from_env())?.render(store, index, spec, &Control::default())
+}
+
+/// Text recorded in every PNG: the program and the adapter that drew it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PngInfo {
+    /// `incident-map x.y.z`.
+    pub software: String,
+    /// The graphics adapter.
+    pub renderer: String,
+    /// The title, if any.
+    pub title: Option<String>,
+}
+
+impl PngInfo {
+    /// The record for images drawn by `exporter`.
+    pub fn new(exporter: &Exporter, title: Option<&str>) -> PngInfo {
+        PngInfo {
+            software: format!("incident-map {}", env!("CARGO_PKG_VERSION")),
+            renderer: exporter.adapter().to_string(),
+            title: title.map(str::to_string),
+        }
+    }
+}
+
+/// Encodes an image as PNG with its [`PngInfo`] in text chunks. Deterministic: the same pixels
+/// and info give the same bytes.
+pub fn png_bytes(img: &RgbaImage, info: &PngInfo) -> Result<Vec<u8>, ExportError> {
+    let enc = |e: png::EncodingError| ExportError::Encode(e.to_string());
     let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgba8,
-        )
-        .map_err(|e| e.to_string())?;
+    {
+        let mut e = png::Encoder::new(&mut out, img.width(), img.height());
+        e.set_color(png::ColorType::Rgba);
+        e.set_depth(png::BitDepth::Eight);
+        e.set_compression(png::Compression::Fast);
+        e.add_text_chunk("Software".into(), info.software.clone())
+            .map_err(enc)?;
+        e.add_text_chunk("Source".into(), info.renderer.clone())
+            .map_err(enc)?;
+        if let Some(t) = &info.title {
+            e.add_itxt_chunk("Title".into(), t.clone()).map_err(enc)?;
+        }
+        let mut w = e.write_header().map_err(enc)?;
+        w.write_image_data(img.as_raw()).map_err(enc)?;
+        w.finish().map_err(enc)?;
+    }
     Ok(out)
 }
 
-use image::ImageEncoder as _;
-
 /// Writes a PNG atomically.
-pub fn write_png(path: &Path, img: &RgbaImage) -> Result<(), String> {
-    let bytes = png_bytes(img)?;
+pub fn write_png(path: &Path, img: &RgbaImage, info: &PngInfo) -> Result<(), ExportError> {
+    let bytes = png_bytes(img, info)?;
     crate::atomic::write_atomic(path, |w| w.write_all(&bytes))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+        .map_err(|e| ExportError::write(path, e))
 }
 
-/// Period length of a series.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-pub enum Every {
-    /// One frame per day.
-    Day,
-    /// One frame per ISO week (Monday to Sunday).
-    Week,
-    /// One frame per calendar month.
-    Month,
-}
-
-/// The periods `[start, end]` covering `[from, to]`.
-pub fn periods(from: Day, to: Day, every: Every) -> Vec<(Day, Day)> {
-    let mut out = Vec::new();
-    let mut d = match every {
-        Every::Day => from,
-        Every::Week => from - (from + 3).rem_euclid(7),
-        Every::Month => {
-            let (y, m, _) = civil_from_days(from);
-            days_from_civil(y, m, 1)
-        }
+/// The text chunks of a PNG file (keyword, text), as [`png_bytes`] writes them.
+pub fn png_text(bytes: &[u8]) -> Vec<(String, String)> {
+    let d = png::Decoder::new(std::io::Cursor::new(bytes));
+    let Ok(r) = d.read_info() else {
+        return Vec::new();
     };
-    while d <= to {
-        let next = match every {
-            Every::Day => d + 1,
-            Every::Week => d + 7,
-            Every::Month => {
-                let (y, m, _) = civil_from_days(d);
-                if m == 12 {
-                    days_from_civil(y + 1, 1, 1)
-                } else {
-                    days_from_civil(y, m + 1, 1)
-                }
-            }
-        };
-        out.push((d.max(from), (next - 1).min(to)));
-        d = next;
-    }
-    out
-}
-
-/// Numbered file name for frame `k` of a series: `map.png` → `map_0001.png`.
-pub fn frame_path(out: &Path, k: usize) -> PathBuf {
-    let stem = out
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "frame".into());
-    let ext = out
-        .extension()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "png".into());
-    out.with_file_name(format!("{stem}_{k:04}.{ext}"))
-}
-
-/// One frame of a series.
-pub struct Frame {
-    /// Period start.
-    pub start: Day,
-    /// Period end.
-    pub end: Day,
-    /// The image.
-    pub image: RgbaImage,
-    /// Incidents shown.
-    pub count: usize,
-}
-
-/// Renders a series: one frame per period across the filter's date range (or the data's), each
-/// showing that period (or, `cumulative`, everything from the start up to it). The viewport is
-/// the same for every frame: by default, fitted to the whole range's incidents.
-pub fn render_series(
-    store: &Store,
-    index: &ClusterIndex,
-    spec: &Spec,
-    every: Every,
-    cumulative: bool,
-) -> Result<Vec<Frame>, String> {
-    let (d0, d1) = store.day_range().ok_or("no incidents loaded")?;
-    let (from, to) = (spec.filter.from.unwrap_or(d0), spec.filter.to.unwrap_or(d1));
-    if from > to {
-        return Err("the date range is empty".into());
-    }
-    let ps = periods(from, to, every);
-    if ps.len() > 5000 {
-        return Err(format!(
-            "{} frames is too many (at most 5000); use a longer period",
-            ps.len()
-        ));
-    }
-    // One viewport for all frames.
-    let all = store.select(&spec.filter).map_err(|e| e.to_string())?;
-    let (lon, lat, zoom) = resolve_viewport(store, &all, spec.viewport, spec.width, spec.height)?;
-    let fixed = Spec {
-        viewport: Viewport::Center { lat, lon, zoom },
-        ..spec.clone()
-    };
-    ps.into_iter()
-        .map(|(a, b)| {
-            let f = Filter {
-                from: Some(if cumulative { from } else { a }),
-                to: Some(b),
-                ..spec.filter.clone()
-            };
-            let r = render(
-                store,
-                index,
-                &Spec {
-                    filter: f,
-                    ..fixed.clone()
-                },
-            )?;
-            Ok(Frame {
-                start: a,
-                end: b,
-                image: r.image,
-                count: r.count,
-            })
-        })
-        .collect()
-}
-
-/// Writes an animated GIF of the frames (atomically), `delay_ms` per frame.
-pub fn write_gif(path: &Path, frames: &[Frame], delay_ms: u32) -> Result<(), String> {
-    use image::codecs::gif::{GifEncoder, Repeat};
-    let mut bytes = Vec::new();
-    {
-        let mut enc = GifEncoder::new_with_speed(&mut bytes, 10);
-        enc.set_repeat(Repeat::Infinite)
-            .map_err(|e| e.to_string())?;
-        for f in frames {
-            let frame = image::Frame::from_parts(
-                f.image.clone(),
-                0,
-                0,
-                image::Delay::from_numer_denom_ms(delay_ms, 1),
-            );
-            enc.encode_frame(frame).map_err(|e| e.to_string())?;
-        }
-    }
-    crate::atomic::write_atomic(path, |w| w.write_all(&bytes))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    let info = r.info();
+    let mut v: Vec<(String, String)> = info
+        .uncompressed_latin1_text
+        .iter()
+        .map(|c| (c.keyword.clone(), c.text.clone()))
+        .collect();
+    v.extend(
+        info.utf8_text
+            .iter()
+            .filter_map(|c| c.get_text().ok().map(|t| (c.keyword.clone(), t))),
+    );
+    v
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn periods_cover_the_range() {
-        let a = days_from_civil(2021, 6, 5);
-        let b = days_from_civil(2021, 8, 2);
-        let m = periods(a, b, Every::Month);
-        assert_eq!(m.len(), 3);
-        assert_eq!(m[0], (a, days_from_civil(2021, 6, 30)));
-        assert_eq!(m[2], (days_from_civil(2021, 8, 1), b));
-        let w = periods(a, b, Every::Week);
-        assert_eq!(w[0].0, a);
-        assert_eq!(w[1].0, days_from_civil(2021, 6, 7)); // a Monday
-        assert_eq!(periods(a, a + 2, Every::Day).len(), 3);
-        assert_eq!(
-            frame_path(Path::new("/x/map.png"), 7),
-            PathBuf::from("/x/map_0007.png")
-        );
-    }
 
     #[test]
     fn caption_and_sizes() {
@@ -522,5 +477,23 @@ mod tests {
             .is_err()
         );
         assert!(Spec::default().validate().is_ok());
+    }
+
+    #[test]
+    fn png_records_program_and_renderer() {
+        let img = RgbaImage::from_pixel(3, 2, image::Rgba([1, 2, 3, 255]));
+        let info = PngInfo {
+            software: "incident-map 9".into(),
+            renderer: "llvmpipe on Vulkan (software)".into(),
+            title: Some("Ain al-Asad – June".into()),
+        };
+        let a = png_bytes(&img, &info).unwrap();
+        assert_eq!(a, png_bytes(&img, &info).unwrap(), "deterministic");
+        let text = png_text(&a);
+        assert!(text.contains(&("Software".into(), "incident-map 9".into())));
+        assert!(text.contains(&("Source".into(), "llvmpipe on Vulkan (software)".into())));
+        assert!(text.contains(&("Title".into(), "Ain al-Asad – June".into())));
+        let back = image::load_from_memory(&a).unwrap().to_rgba8();
+        assert_eq!(back, img);
     }
 }

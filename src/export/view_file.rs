@@ -1,45 +1,21 @@
 //! Saved views: a small versioned JSON file naming the data, filters, viewport, image size, title
-//! and base layer, which the window opens and `export --view` renders. The schema is in README.
+//! and base layer, which the window opens and `export --view` renders. Its filter, viewport and
+//! base layer are the same serde types the settings file and the command line use. The schema
+//! is in README.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Spec, Viewport};
-use crate::date::{format_day, parse_ymd};
-use crate::query::{BBox, Filter};
+use super::{SizeError, Spec, Viewport};
+use crate::query::Filter;
 use crate::view::tiles::BaseLayer;
 
 /// The schema version written and accepted.
 pub const VERSION: u32 = 1;
 
-/// Filters as written in a view file.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FilterJson {
-    /// `YYYY-MM-DD`, inclusive.
-    pub from: Option<String>,
-    /// `YYYY-MM-DD`, inclusive.
-    pub to: Option<String>,
-    /// Type names (empty: all).
-    pub types: Vec<String>,
-    /// Text search.
-    pub text: Option<String>,
-    /// `[min_lon, min_lat, max_lon, max_lat]`.
-    pub bbox: Option<[f64; 4]>,
-}
-
-/// The viewport: a centre and zoom, or a box to fit, or neither (fit the incidents).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ViewJson {
-    /// `[lat, lon]`.
-    pub center: Option<[f64; 2]>,
-    /// Zoom level (with `center`).
-    pub zoom: Option<f64>,
-    /// `[min_lon, min_lat, max_lon, max_lat]` to fit.
-    pub bbox: Option<[f64; 4]>,
-}
+/// Largest view file read.
+const MAX_BYTES: usize = 1 << 20;
 
 /// Image size.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,45 +38,28 @@ fn yes() -> bool {
     true
 }
 
-/// Base layer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BasemapJson {
-    /// `osm`, `offline`, `xyz` or `pmtiles`.
-    pub kind: String,
-    /// URL template for `xyz`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tile_url: Option<String>,
-    /// Archive for `pmtiles`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pmtiles: Option<PathBuf>,
-    /// Attribution for `xyz` and `pmtiles`.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub attribution: String,
-}
-
 /// A saved view.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ViewFile {
-    /// Always 1.
+    /// The schema version.
     pub version: u32,
     /// Data files (relative paths are relative to the view file).
     #[serde(default)]
     pub files: Vec<PathBuf>,
     /// Filters.
     #[serde(default)]
-    pub filter: FilterJson,
+    pub filter: Filter,
     /// Viewport.
     #[serde(default)]
-    pub view: ViewJson,
+    pub view: Viewport,
     /// Image size.
     pub size: SizeJson,
     /// Title.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
-    /// Base layer.
-    pub basemap: BasemapJson,
+    /// Base layer (a relative PMTiles path is relative to the view file).
+    pub basemap: BaseLayer,
     /// Draw the legend.
     #[serde(default = "yes")]
     pub legend: bool,
@@ -109,163 +68,124 @@ pub struct ViewFile {
     pub caption: bool,
 }
 
-impl BasemapJson {
-    /// From a base layer.
-    pub fn from_base(b: &BaseLayer) -> BasemapJson {
-        let (kind, tile_url, pmtiles, attribution) = match b {
-            BaseLayer::Osm => ("osm", None, None, String::new()),
-            BaseLayer::Offline => ("offline", None, None, String::new()),
-            BaseLayer::Xyz {
-                template,
-                attribution,
-            } => ("xyz", Some(template.clone()), None, attribution.clone()),
-            BaseLayer::PmTiles { path, attribution } => {
-                ("pmtiles", None, Some(path.clone()), attribution.clone())
-            }
-        };
-        BasemapJson {
-            kind: kind.into(),
-            tile_url,
-            pmtiles,
-            attribution,
-        }
-    }
+/// Why a view file cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ViewError {
+    /// It cannot be read.
+    #[error("{0}")]
+    Io(String),
+    /// Larger than any view file.
+    #[error("a view file is at most 1 MiB")]
+    TooLarge,
+    /// Not valid JSON for the schema.
+    #[error("{0}")]
+    Parse(String),
+    /// Another schema version.
+    #[error("view file version {0} is not supported (expected {VERSION})")]
+    Version(u32),
+    /// Values that cannot be drawn.
+    #[error(transparent)]
+    Size(#[from] SizeError),
+    /// The filter's dates are reversed.
+    #[error(transparent)]
+    Filter(#[from] crate::query::FilterError),
+}
 
-    /// As a base layer.
-    pub fn base(&self, dir: &Path) -> Result<BaseLayer, String> {
-        match self.kind.as_str() {
-            "osm" => Ok(BaseLayer::Osm),
-            "offline" => Ok(BaseLayer::Offline),
-            "xyz" => {
-                let t = self
-                    .tile_url
-                    .clone()
-                    .ok_or("basemap \"xyz\" needs \"tile_url\"")?;
-                crate::view::tiles::check_template(&t)?;
-                Ok(BaseLayer::Xyz {
-                    template: t,
-                    attribution: self.attribution.clone(),
-                })
-            }
-            "pmtiles" => {
-                let p = self
-                    .pmtiles
-                    .clone()
-                    .ok_or("basemap \"pmtiles\" needs \"pmtiles\"")?;
-                Ok(BaseLayer::PmTiles {
-                    path: dir.join(p),
-                    attribution: self.attribution.clone(),
-                })
-            }
-            other => Err(format!(
-                "unknown basemap kind \"{other}\" (osm, offline, xyz, pmtiles)"
-            )),
-        }
-    }
+/// A view file that could not be used, and which.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}: {error}", path.display())]
+pub struct ViewFileError {
+    /// The file.
+    pub path: PathBuf,
+    /// Why.
+    pub error: ViewError,
 }
 
 impl ViewFile {
     /// Describes an export of `files`.
     pub fn new(files: &[PathBuf], spec: &Spec) -> ViewFile {
-        let f = &spec.filter;
-        let view = match spec.viewport {
-            Viewport::Fit => ViewJson::default(),
-            Viewport::BBox(b) => ViewJson {
-                bbox: Some(b),
-                ..Default::default()
-            },
-            Viewport::Center { lat, lon, zoom } => ViewJson {
-                center: Some([lat, lon]),
-                zoom: Some(zoom),
-                bbox: None,
-            },
-        };
         ViewFile {
             version: VERSION,
             files: files.to_vec(),
-            filter: FilterJson {
-                from: f.from.map(format_day),
-                to: f.to.map(format_day),
-                types: f.types.clone(),
-                text: f.text.clone(),
-                bbox: f.bbox.map(|b| [b.min_lon, b.min_lat, b.max_lon, b.max_lat]),
-            },
-            view,
+            filter: spec.filter.clone(),
+            view: spec.viewport,
             size: SizeJson {
                 width: spec.width,
                 height: spec.height,
                 scale: spec.scale,
             },
             title: spec.title.clone(),
-            basemap: BasemapJson::from_base(&spec.base),
+            basemap: spec.base.clone(),
             legend: spec.legend,
             caption: spec.caption,
         }
     }
 
     /// Reads and checks a view file.
-    pub fn load(path: &Path) -> Result<ViewFile, String> {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        ViewFile::parse(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+    pub fn load(path: &Path) -> Result<ViewFile, ViewFileError> {
+        let err = |error| ViewFileError {
+            path: path.to_path_buf(),
+            error,
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(ViewError::Io(e.to_string())))?;
+        ViewFile::parse(&bytes).map_err(err)
     }
 
     /// Parses and checks view-file bytes (the fuzzers' entry point).
-    pub fn parse(bytes: &[u8]) -> Result<ViewFile, String> {
-        if bytes.len() > 1 << 20 {
-            return Err("a view file is at most 1 MiB".into());
+    pub fn parse(bytes: &[u8]) -> Result<ViewFile, ViewError> {
+        if bytes.len() > MAX_BYTES {
+            return Err(ViewError::TooLarge);
         }
-        let v: ViewFile = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        #[derive(Deserialize)]
+        struct Version {
+            version: Option<u32>,
+        }
+        // The version first, so a newer file says so instead of naming an unknown field.
+        if let Ok(Version { version: Some(v) }) = serde_json::from_slice::<Version>(bytes)
+            && v != VERSION
+        {
+            return Err(ViewError::Version(v));
+        }
+        let v: ViewFile =
+            serde_json::from_slice(bytes).map_err(|e| ViewError::Parse(e.to_string()))?;
         if v.version != VERSION {
-            return Err(format!(
-                "view file version {} is not supported (expected {VERSION})",
-                v.version
-            ));
+            return Err(ViewError::Version(v.version));
         }
         Ok(v)
     }
 
     /// Writes the view file atomically.
-    pub fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).map_err(|e| e.to_string())?;
-        crate::atomic::write_atomic(path, |w| w.write_all(text.as_bytes()))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    pub fn save(&self, path: &Path) -> Result<(), ViewFileError> {
+        let text = serde_json::to_string_pretty(self).map_err(|e| ViewFileError {
+            path: path.to_path_buf(),
+            error: ViewError::Parse(e.to_string()),
+        })?;
+        crate::atomic::write_atomic(path, |w| w.write_all(text.as_bytes())).map_err(|e| {
+            ViewFileError {
+                path: path.to_path_buf(),
+                error: ViewError::Io(e.to_string()),
+            }
+        })
     }
 
     /// The files (resolved against `dir`) and the export spec it describes.
-    pub fn to_spec(&self, dir: &Path) -> Result<(Vec<PathBuf>, Spec), String> {
-        let day = |s: &Option<String>| s.as_deref().map(parse_ymd).transpose();
-        let bbox = match self.filter.bbox {
-            Some([a, b, c, d]) => Some(BBox::parse(&format!("{a},{b},{c},{d}"))?),
-            None => None,
-        };
-        let filter = Filter {
-            from: day(&self.filter.from)?,
-            to: day(&self.filter.to)?,
-            types: self.filter.types.clone(),
-            text: self.filter.text.clone(),
-            bbox,
-        };
-        let viewport = match (&self.view.center, self.view.zoom, &self.view.bbox) {
-            (Some([lat, lon]), Some(zoom), _) => Viewport::Center {
-                lat: *lat,
-                lon: *lon,
-                zoom,
+    pub fn to_spec(&self, dir: &Path) -> Result<(Vec<PathBuf>, Spec), ViewError> {
+        self.filter.check()?;
+        let base = match &self.basemap {
+            BaseLayer::PmTiles { path, attribution } => BaseLayer::PmTiles {
+                path: dir.join(path),
+                attribution: attribution.clone(),
             },
-            (Some(_), None, _) => return Err("view \"center\" needs a \"zoom\"".into()),
-            (None, _, Some(b)) => {
-                BBox::parse(&format!("{},{},{},{}", b[0], b[1], b[2], b[3]))?;
-                Viewport::BBox(*b)
-            }
-            _ => Viewport::Fit,
+            other => other.clone(),
         };
         let spec = Spec {
-            filter,
-            viewport,
+            filter: self.filter.clone(),
+            viewport: self.view,
             width: self.size.width,
             height: self.size.height,
             scale: self.size.scale,
             title: self.title.clone(),
-            base: self.basemap.base(dir)?,
+            base,
             legend: self.legend,
             caption: self.caption,
             ..Spec::default()
@@ -296,30 +216,70 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("v.json");
         v.save(&p).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains(r#""from": "2021-06-05""#), "{text}");
         let back = ViewFile::load(&p).unwrap();
         assert_eq!(back, v);
         let (files, s) = back.to_spec(Path::new("/base")).unwrap();
         assert_eq!(files, vec![PathBuf::from("/base/data/incidents.geojson")]);
         assert_eq!(s, spec);
-        std::fs::write(
-            &p,
-            r#"{"version":2,"size":{"width":800,"height":600},"basemap":{"kind":"osm"}}"#,
-        )
-        .unwrap();
-        assert!(ViewFile::load(&p).unwrap_err().contains("version 2"));
-        std::fs::write(
-            &p,
+        let bad = |text: &str| {
+            std::fs::write(&p, text).unwrap();
+            ViewFile::load(&p).and_then(|v| {
+                v.to_spec(dir.path()).map_err(|error| ViewFileError {
+                    path: p.clone(),
+                    error,
+                })
+            })
+        };
+        let e = bad(r#"{"version":2,"size":{"width":800,"height":600},"basemap":{"kind":"osm"}}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("version 2"), "{e}");
+        assert!(e.to_string().contains("v.json"), "{e}");
+        let e = bad(
             r#"{"version":1,"size":{"width":800,"height":600},"basemap":{"kind":"osm"},"extra":1}"#,
         )
-        .unwrap();
-        assert!(ViewFile::load(&p).unwrap_err().contains("extra"));
-        std::fs::write(&p, r#"{"version":1,"size":{"width":800,"height":600},"basemap":{"kind":"osm"},"filter":{"from":"2021-02-30"}}"#).unwrap();
-        assert!(
-            ViewFile::load(&p)
-                .unwrap()
-                .to_spec(dir.path())
-                .unwrap_err()
-                .contains("impossible")
+        .unwrap_err();
+        assert!(e.to_string().contains("extra"), "{e}");
+        let e = bad(r#"{"version":1,"size":{"width":800,"height":600},"basemap":{"kind":"osm"},"filter":{"from":"2021-02-30"}}"#).unwrap_err();
+        assert!(e.to_string().contains("impossible"), "{e}");
+        let e = bad(r#"{"version":1,"size":{"width":800,"height":600},"basemap":{"kind":"osm"},"filter":{"from":"2021-06-07","to":"2021-06-05"}}"#).unwrap_err();
+        assert!(e.to_string().contains("after"), "{e}");
+    }
+
+    /// A view written by the first version of this program (before the shared schema).
+    #[test]
+    fn v1_views_still_open() {
+        let old = r#"{
+  "version": 1,
+  "files": ["incidents.geojson"],
+  "filter": {"from": "2021-03-01", "to": "2021-07-31", "types": ["Drone attack", "Rocket attack"], "text": null, "bbox": null},
+  "view": {"center": [33.9, 43.2], "zoom": 6.75, "bbox": null},
+  "size": {"width": 1754, "height": 1240, "scale": 1},
+  "title": "From the window",
+  "basemap": {"kind": "pmtiles", "pmtiles": "tiles/iraq.pmtiles", "attribution": "© OSM"},
+  "legend": true,
+  "caption": false
+}"#;
+        let v = ViewFile::parse(old.as_bytes()).unwrap();
+        let (files, s) = v.to_spec(Path::new("/views")).unwrap();
+        assert_eq!(files, vec![PathBuf::from("/views/incidents.geojson")]);
+        assert_eq!(s.filter.types.len(), 2);
+        assert_eq!(
+            s.viewport,
+            Viewport::Center {
+                lat: 33.9,
+                lon: 43.2,
+                zoom: 6.75
+            }
         );
+        assert_eq!(
+            s.base,
+            BaseLayer::PmTiles {
+                path: "/views/tiles/iraq.pmtiles".into(),
+                attribution: "© OSM".into()
+            }
+        );
+        assert!(!s.caption);
     }
 }

@@ -10,9 +10,10 @@ pub mod row;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+pub use crate::progress::Control;
 pub use columns::Overrides;
 
 use crate::model::Problem;
@@ -119,40 +120,6 @@ pub struct FileError {
     pub file: String,
     /// Why.
     pub error: LoadError,
-}
-
-/// Progress and cancellation of a load running on another thread. Progress counts bytes read
-/// plus bytes parsed, out of twice the total size.
-#[derive(Debug, Default)]
-pub struct Control {
-    /// Set to stop loading as soon as possible.
-    pub cancel: AtomicBool,
-    /// Work done so far.
-    pub done: AtomicU64,
-    /// Work in all.
-    pub total: AtomicU64,
-}
-
-impl Control {
-    /// Fraction done in [0, 1].
-    pub fn fraction(&self) -> f32 {
-        let t = self.total.load(Ordering::Relaxed);
-        if t == 0 {
-            0.0
-        } else {
-            (self.done.load(Ordering::Relaxed) as f64 / t as f64).min(1.0) as f32
-        }
-    }
-
-    /// Whether cancellation was asked for.
-    pub fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-
-    /// Records `n` more units of work done.
-    pub fn advance(&self, n: u64) {
-        self.done.fetch_add(n, Ordering::Relaxed);
-    }
 }
 
 /// One file's parse result before it joins the store.

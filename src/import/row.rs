@@ -87,7 +87,7 @@ pub fn build<'a>(
     }
 
     let date_s = field(c.date).ok_or_else(|| issue(c.date, "missing date".into()))?;
-    let mut when = parse_when(&date_s).map_err(|m| issue(c.date, m))?;
+    let mut when = parse_when(&date_s).map_err(|e| issue(c.date, e.to_string()))?;
     if let Some(t) = field(c.time).filter(|t| !t.trim().is_empty()) {
         match parse_time_of_day(&t) {
             Some(m) if when.minute.is_none() => when.minute = Some(m),

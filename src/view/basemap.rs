@@ -11,7 +11,7 @@ use egui::{Align2, Color32, FontId, Pos2, Rect, Shape, Stroke};
 use geo::TriangulateEarcut;
 
 use super::screen::Screen;
-use crate::cluster::{MercRect, merc_x, merc_y};
+use crate::projection::{MercRect, merc_x, merc_y};
 
 /// Sea colour.
 pub const SEA: Color32 = Color32::from_rgb(0xCF, 0xDD, 0xE6);

@@ -3,10 +3,12 @@
 
 pub mod basemap;
 pub mod map;
+pub mod offscreen;
 pub mod overlay;
 pub mod palette;
 pub mod screen;
 pub mod tiles;
+pub mod viewport;
 
 use egui::{Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2};
 

@@ -18,6 +18,29 @@ pub struct LegendEntry {
     pub shown: bool,
 }
 
+/// The legend rows: every type with incidents under the filters (`counts`, by type id), and
+/// every hidden type even without, most frequent first. The window and exports both use this.
+pub fn legend_entries(
+    store: &crate::store::Store,
+    counts: &[u32],
+    hidden: impl Fn(&str) -> bool,
+) -> Vec<LegendEntry> {
+    let mut v: Vec<LegendEntry> = store
+        .types
+        .names()
+        .enumerate()
+        .map(|(t, name)| LegendEntry {
+            type_id: t as u32,
+            name: name.to_string(),
+            count: counts.get(t).copied().unwrap_or(0),
+            shown: !hidden(name),
+        })
+        .filter(|e| e.count > 0 || !e.shown)
+        .collect();
+    v.sort_by(|a, b| b.count.cmp(&a.count).then(a.name.cmp(&b.name)));
+    v
+}
+
 /// Draws the legend in the top-right corner of `map`. Returns the type whose row was clicked
 /// (only when `interactive`).
 pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bool) -> Option<u32> {

@@ -2,10 +2,8 @@
 
 use egui::{Pos2, Rect, pos2};
 
-use crate::cluster::{MercRect, lat_of, lon_of, merc_x, merc_y};
-
-/// Pixels across the whole world at zoom 0 (walkers' and OSM's tile size).
-pub const TILE: f64 = 256.0;
+pub use crate::projection::TILE;
+use crate::projection::{MercRect, lat_of, lon_of, merc_x, merc_y, metres_per_pixel, world_px};
 
 /// A view of the map: which Mercator point sits at the centre of which screen rectangle, and at
 /// what zoom. The same transform walkers' `Projector` uses, so markers, the offline basemap and
@@ -35,17 +33,23 @@ impl Screen {
 
     /// Screen pixels per Mercator unit.
     pub fn scale(&self) -> f64 {
-        TILE * 2f64.powf(self.zoom)
+        world_px(self.zoom)
+    }
+
+    /// Screen position of a Mercator point, in f64.
+    pub fn to_screen_f64(&self, x: f64, y: f64) -> (f64, f64) {
+        let s = self.scale();
+        let c = self.rect.center();
+        (
+            c.x as f64 + (x - self.cx) * s,
+            c.y as f64 + (y - self.cy) * s,
+        )
     }
 
     /// Screen position of a Mercator point.
     pub fn to_screen(&self, x: f64, y: f64) -> Pos2 {
-        let s = self.scale();
-        let c = self.rect.center();
-        pos2(
-            (c.x as f64 + (x - self.cx) * s) as f32,
-            (c.y as f64 + (y - self.cy) * s) as f32,
-        )
+        let (x, y) = self.to_screen_f64(x, y);
+        pos2(x as f32, y as f32)
     }
 
     /// Screen position of a longitude/latitude.
@@ -114,15 +118,57 @@ impl Screen {
 
     /// Metres per screen pixel at the centre latitude.
     pub fn metres_per_pixel(&self) -> f64 {
-        const EARTH_CIRCUMFERENCE: f64 = 40_075_016.686;
-        let lat = lat_of(self.cy).to_radians();
-        EARTH_CIRCUMFERENCE * lat.cos() / self.scale()
+        metres_per_pixel(lat_of(self.cy), self.zoom)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Markers land on the same pixels as walkers' tiles: the screen transform agrees with
+    /// walkers' `Projector` (computed in f64, as it does) at every zoom 0–19.
+    #[test]
+    fn agrees_with_walkers_projector() {
+        use walkers::{MapMemory, MercatorProjection, Projection, Projector, lon_lat};
+        let rect = Rect::from_min_size(pos2(13.0, 57.0), egui::vec2(1021.0, 733.0));
+        let (clon, clat) = (43.9632, 36.2376);
+        for z in 0..=19 {
+            let zoom = z as f64;
+            let mut memory = MapMemory::default();
+            memory.center_at(lon_lat(clon, clat));
+            memory.set_zoom(zoom).unwrap();
+            let projector = Projector::new(rect, &MercatorProjection, &memory, lon_lat(0.0, 0.0));
+            let s = Screen::new(rect, clon, clat, zoom);
+            // Points a few hundred pixels from the centre at this zoom.
+            let d = (300.0 / world_px(zoom) * 360.0).min(20.0);
+            for (lon, lat) in [
+                (clon, clat),
+                (clon + d, clat - d * 0.7),
+                (clon - d * 0.4, clat + d * 0.3),
+            ] {
+                let c = MercatorProjection.project(lon_lat(clon, clat), zoom);
+                let p = MercatorProjection.project(lon_lat(lon, lat), zoom);
+                let centre = rect.center();
+                let (wx, wy) = (
+                    centre.x as f64 + (p.x() - c.x()),
+                    centre.y as f64 + (p.y() - c.y()),
+                );
+                let (ox, oy) = s.to_screen_f64(merc_x(lon), merc_y(lat));
+                assert!(
+                    (ox - wx).abs() < 1e-6 && (oy - wy).abs() < 1e-6,
+                    "zoom {z}: ({ox}, {oy}) vs walkers ({wx}, {wy})"
+                );
+                // And the f32 positions walkers hands out agree to f32 precision.
+                let v = projector.project(lon_lat(lon, lat));
+                let q = s.lonlat_to_screen(lon, lat);
+                assert!(
+                    (v.x - q.x).abs() < 1e-3 && (v.y - q.y).abs() < 1e-3,
+                    "zoom {z}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn round_trip_and_fit() {

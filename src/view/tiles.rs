@@ -25,10 +25,40 @@ pub const OSM_ATTRIBUTION: &str = "© OpenStreetMap contributors";
 /// Where the OSM attribution links to.
 pub const OSM_COPYRIGHT: &str = "https://www.openstreetmap.org/copyright";
 
-/// Which base layer the map shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why a base layer cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TileError {
+    /// A URL template that is not http(s).
+    #[error("tile URL '{0}' must start with http:// or https://")]
+    Scheme(String),
+    /// A URL template without one of `{{z}}`, `{{x}}`, `{{y}}`.
+    #[error("tile URL '{template}' lacks {missing}")]
+    Placeholder {
+        /// The template.
+        template: String,
+        /// What is missing.
+        missing: &'static str,
+    },
+    /// A User-Agent header the HTTP library refuses.
+    #[error("invalid User-Agent: {0}")]
+    UserAgent(String),
+    /// The PMTiles archive cannot be opened.
+    #[error("{path}: {message}")]
+    PmTiles {
+        /// The archive.
+        path: String,
+        /// Why.
+        message: String,
+    },
+}
+
+/// Which base layer the map shows. Written as `{"kind": "osm"}`, `{"kind": "offline"}`,
+/// `{"kind": "xyz", "tile_url": …, "attribution": …}` or `{"kind": "pmtiles", "pmtiles": …,
+/// "attribution": …}` in settings and saved views; the form of old settings files is still read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum BaseLayer {
     /// OpenStreetMap standard tiles over the offline basemap.
+    #[default]
     Osm,
     /// Only the bundled offline basemap.
     Offline,
@@ -46,6 +76,110 @@ pub enum BaseLayer {
         /// Attribution of its data.
         attribution: String,
     },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum BaseJson {
+    // Braces, so that unknown fields are refused here too.
+    Osm {},
+    Offline {},
+    Xyz {
+        tile_url: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        attribution: String,
+    },
+    Pmtiles {
+        pmtiles: PathBuf,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        attribution: String,
+    },
+}
+
+/// The externally tagged form settings files had before the shared schema.
+#[derive(Deserialize)]
+enum LegacyBase {
+    Osm,
+    Offline,
+    Xyz {
+        template: String,
+        attribution: String,
+    },
+    PmTiles {
+        path: PathBuf,
+        attribution: String,
+    },
+}
+
+impl Serialize for BaseLayer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.clone() {
+            BaseLayer::Osm => BaseJson::Osm {},
+            BaseLayer::Offline => BaseJson::Offline {},
+            BaseLayer::Xyz {
+                template,
+                attribution,
+            } => BaseJson::Xyz {
+                tile_url: template,
+                attribution,
+            },
+            BaseLayer::PmTiles { path, attribution } => BaseJson::Pmtiles {
+                pmtiles: path,
+                attribution,
+            },
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for BaseLayer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(d)?;
+        let legacy = value.is_string()
+            || value
+                .as_object()
+                .is_some_and(|o| o.len() == 1 && !o.contains_key("kind"));
+        let base = if legacy {
+            match LegacyBase::deserialize(value).map_err(D::Error::custom)? {
+                LegacyBase::Osm => BaseLayer::Osm,
+                LegacyBase::Offline => BaseLayer::Offline,
+                LegacyBase::Xyz {
+                    template,
+                    attribution,
+                } => BaseLayer::Xyz {
+                    template,
+                    attribution,
+                },
+                LegacyBase::PmTiles { path, attribution } => {
+                    BaseLayer::PmTiles { path, attribution }
+                }
+            }
+        } else {
+            match BaseJson::deserialize(value).map_err(D::Error::custom)? {
+                BaseJson::Osm {} => BaseLayer::Osm,
+                BaseJson::Offline {} => BaseLayer::Offline,
+                BaseJson::Xyz {
+                    tile_url,
+                    attribution,
+                } => BaseLayer::Xyz {
+                    template: tile_url,
+                    attribution,
+                },
+                BaseJson::Pmtiles {
+                    pmtiles,
+                    attribution,
+                } => BaseLayer::PmTiles {
+                    path: pmtiles,
+                    attribution,
+                },
+            }
+        };
+        if let BaseLayer::Xyz { template, .. } = &base {
+            check_template(template).map_err(D::Error::custom)?;
+        }
+        Ok(base)
+    }
 }
 
 impl BaseLayer {
@@ -81,16 +215,17 @@ impl BaseLayer {
 }
 
 /// Checks an XYZ URL template.
-pub fn check_template(t: &str) -> Result<(), String> {
+pub fn check_template(t: &str) -> Result<(), TileError> {
     let t = t.trim();
     if !(t.starts_with("http://") || t.starts_with("https://")) {
-        return Err(format!(
-            "tile URL '{t}' must start with http:// or https://"
-        ));
+        return Err(TileError::Scheme(crate::text::clip(t)));
     }
     for k in ["{z}", "{x}", "{y}"] {
         if !t.contains(k) {
-            return Err(format!("tile URL '{t}' lacks {k}"));
+            return Err(TileError::Placeholder {
+                template: crate::text::clip(t),
+                missing: k,
+            });
         }
     }
     Ok(())
@@ -136,7 +271,7 @@ pub fn cache_dir(template: &str) -> Option<PathBuf> {
 }
 
 /// HTTP tiles from `template` with our User-Agent, the disk cache and default parallelism.
-pub fn http_tiles(template: &str, ctx: &egui::Context) -> Result<HttpTiles, String> {
+pub fn http_tiles(template: &str, ctx: &egui::Context) -> Result<HttpTiles, TileError> {
     http_tiles_with(template, ctx, cache_dir(template))
 }
 
@@ -145,9 +280,10 @@ pub fn http_tiles_with(
     template: &str,
     ctx: &egui::Context,
     cache: Option<PathBuf>,
-) -> Result<HttpTiles, String> {
+) -> Result<HttpTiles, TileError> {
     check_template(template)?;
-    let ua = HeaderValue::from_str(&user_agent()).map_err(|e| e.to_string())?;
+    let ua =
+        HeaderValue::from_str(&user_agent()).map_err(|e| TileError::UserAgent(e.to_string()))?;
     let options = HttpOptions {
         cache,
         user_agent: Some(ua),
@@ -163,13 +299,17 @@ pub fn http_tiles_with(
 }
 
 /// Tiles from a local raster PMTiles archive (256-pixel tiles).
-pub fn pmtiles(path: &Path, ctx: &egui::Context) -> Result<PmTiles, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn pmtiles(path: &Path, ctx: &egui::Context) -> Result<PmTiles, TileError> {
+    let err = |message: String| TileError::PmTiles {
+        path: path.display().to_string(),
+        message,
+    };
+    let f = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
     let mut magic = [0u8; 7];
     std::io::Read::read_exact(&mut &f, &mut magic)
-        .map_err(|_| format!("{}: not a PMTiles archive", path.display()))?;
+        .map_err(|_| err("not a PMTiles archive".into()))?;
     if &magic != b"PMTiles" {
-        return Err(format!("{}: not a PMTiles archive", path.display()));
+        return Err(err("not a PMTiles archive".into()));
     }
     Ok(PmTiles::with_style_and_tile_size(
         path,
@@ -180,7 +320,10 @@ pub fn pmtiles(path: &Path, ctx: &egui::Context) -> Result<PmTiles, String> {
 }
 
 /// Builds the tiles of a base layer (`None` for the offline basemap alone).
-pub fn make_tiles(layer: &BaseLayer, ctx: &egui::Context) -> Result<Option<TrackedTiles>, String> {
+pub fn make_tiles(
+    layer: &BaseLayer,
+    ctx: &egui::Context,
+) -> Result<Option<TrackedTiles>, TileError> {
     let inner: Box<dyn Tiles + Send> = match layer {
         BaseLayer::Offline => return Ok(None),
         BaseLayer::Osm => Box::new(http_tiles(OSM_TEMPLATE, ctx)?),
@@ -276,5 +419,45 @@ mod tests {
                 .0
                 .contains("© OpenStreetMap contributors")
         );
+    }
+
+    #[test]
+    fn one_schema_for_base_layers_old_settings_still_read() {
+        let xyz = BaseLayer::Xyz {
+            template: "http://127.0.0.1:1/{z}/{x}/{y}.png".into(),
+            attribution: "Local".into(),
+        };
+        let text = serde_json::to_string(&xyz).unwrap();
+        assert_eq!(
+            text,
+            r#"{"kind":"xyz","tile_url":"http://127.0.0.1:1/{z}/{x}/{y}.png","attribution":"Local"}"#
+        );
+        assert_eq!(serde_json::from_str::<BaseLayer>(&text).unwrap(), xyz);
+        let old =
+            r#"{"Xyz":{"template":"http://127.0.0.1:1/{z}/{x}/{y}.png","attribution":"Local"}}"#;
+        assert_eq!(serde_json::from_str::<BaseLayer>(old).unwrap(), xyz);
+        assert_eq!(
+            serde_json::from_str::<BaseLayer>(r#""Osm""#).unwrap(),
+            BaseLayer::Osm
+        );
+        assert_eq!(
+            serde_json::from_str::<BaseLayer>(r#"{"kind":"offline"}"#).unwrap(),
+            BaseLayer::Offline
+        );
+        let pm = r#"{"kind":"pmtiles","pmtiles":"a.pmtiles"}"#;
+        assert_eq!(
+            serde_json::from_str::<BaseLayer>(pm).unwrap(),
+            BaseLayer::PmTiles {
+                path: "a.pmtiles".into(),
+                attribution: String::new()
+            }
+        );
+        for bad in [
+            r#"{"kind":"xyz","tile_url":"ftp://x/{z}/{x}/{y}"}"#,
+            r#"{"kind":"bing"}"#,
+            r#"{"kind":"osm","extra":1}"#,
+        ] {
+            assert!(serde_json::from_str::<BaseLayer>(bad).is_err(), "{bad}");
+        }
     }
 }

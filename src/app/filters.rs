@@ -1,0 +1,238 @@
+//! The window's filter state: the [`Filter`] itself, the type toggles, the text the user is
+//! typing into the date and search fields, and what a change invalidates. Panels, the legend,
+//! the timeline, the export dialog and saved views all change filters through these methods.
+
+use std::collections::BTreeSet;
+
+use crate::date::{DateError, Day, format_day, parse_ymd};
+use crate::query::Filter;
+use crate::store::Store;
+
+/// What the last change invalidated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stale {
+    /// Nothing to recompute.
+    #[default]
+    Nothing,
+    /// Only the dates changed: the timeline's bars (all dates) stay valid.
+    Dates,
+    /// Everything.
+    All,
+}
+
+/// Filters as the window holds them.
+#[derive(Debug, Clone, Default)]
+pub struct FilterState {
+    /// Dates, text and area; the types are in `hidden` (the legend's toggles).
+    filter: Filter,
+    /// Type names switched off.
+    hidden: BTreeSet<String>,
+    /// Types to show once data is loaded (a saved view or the command line names them).
+    pending_types: Option<Vec<String>>,
+    /// The "From" field as typed.
+    pub from_text: String,
+    /// The "To" field as typed.
+    pub to_text: String,
+    /// The search field as typed.
+    pub text_query: String,
+    stale: Stale,
+}
+
+impl FilterState {
+    /// Filters from a saved session: `filter` (its types, if any, applied once data loads) and
+    /// the types switched off.
+    pub fn new(filter: Filter, hidden: BTreeSet<String>) -> FilterState {
+        let mut s = FilterState {
+            hidden,
+            stale: Stale::All,
+            ..Default::default()
+        };
+        s.apply(filter);
+        s
+    }
+
+    /// Takes a whole filter (a saved view, the command line): dates, text and area now, types
+    /// once the data's types are known ([`FilterState::data_loaded`]).
+    pub fn apply(&mut self, f: Filter) {
+        if !f.types.is_empty() {
+            self.pending_types = Some(f.types.clone());
+        }
+        self.from_text = f.from.map(format_day).unwrap_or_default();
+        self.to_text = f.to.map(format_day).unwrap_or_default();
+        self.text_query = f.text.clone().unwrap_or_default();
+        self.filter = Filter {
+            types: Vec::new(),
+            ..f
+        };
+        self.stale = Stale::All;
+    }
+
+    /// New data: named types become the toggles.
+    pub fn data_loaded(&mut self, store: &Store) {
+        if let Some(types) = self.pending_types.take() {
+            self.set_shown_types(store, &types);
+        }
+        self.stale = Stale::All;
+    }
+
+    /// Shows exactly the types named (case-insensitive); none named shows all.
+    pub fn set_shown_types(&mut self, store: &Store, types: &[String]) {
+        self.hidden = if types.is_empty() {
+            BTreeSet::new()
+        } else {
+            store
+                .types
+                .names()
+                .filter(|n| !types.iter().any(|t| t.trim().eq_ignore_ascii_case(n)))
+                .map(String::from)
+                .collect()
+        };
+        self.stale = Stale::All;
+    }
+
+    /// The filter without types (dates, text, area).
+    pub fn base(&self) -> &Filter {
+        &self.filter
+    }
+
+    /// The type names switched off.
+    pub fn hidden(&self) -> &BTreeSet<String> {
+        &self.hidden
+    }
+
+    /// Whether a type is switched off.
+    pub fn is_hidden(&self, name: &str) -> bool {
+        self.hidden.contains(name)
+    }
+
+    /// The full filter in the command line's terms: types listed when some are switched off.
+    pub fn effective(&self, store: Option<&Store>) -> Filter {
+        let mut f = self.filter.clone();
+        if let Some(s) = store
+            && !self.hidden.is_empty()
+        {
+            f.types = s
+                .types
+                .names()
+                .filter(|n| !self.hidden.contains(*n))
+                .map(String::from)
+                .collect();
+        }
+        f
+    }
+
+    /// Sets the date range (both inclusive) and the date fields.
+    pub fn set_dates(&mut self, from: Option<Day>, to: Option<Day>) {
+        if (from, to) == (self.filter.from, self.filter.to) {
+            return;
+        }
+        self.filter.from = from;
+        self.filter.to = to;
+        self.from_text = from.map(format_day).unwrap_or_default();
+        self.to_text = to.map(format_day).unwrap_or_default();
+        if self.stale == Stale::Nothing {
+            self.stale = Stale::Dates;
+        }
+    }
+
+    /// The dates as typed: `Ok` when both fields are empty or `YYYY-MM-DD` (a reversed range is
+    /// put in order).
+    pub fn typed_dates(&self) -> Result<(Option<Day>, Option<Day>), DateError> {
+        let day = |t: &str| {
+            let t = t.trim();
+            if t.is_empty() {
+                Ok(None)
+            } else {
+                parse_ymd(t).map(Some)
+            }
+        };
+        let (from, to) = (day(&self.from_text)?, day(&self.to_text)?);
+        Ok(match (from, to) {
+            (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
+            x => x,
+        })
+    }
+
+    /// Applies the typed dates when they are valid; returns whether they were.
+    pub fn commit_typed_dates(&mut self) -> bool {
+        match self.typed_dates() {
+            Ok((from, to)) => {
+                self.set_dates(from, to);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Sets the text search (surrounding spaces ignored; blank clears it).
+    pub fn set_text(&mut self, text: &str) {
+        self.text_query = text.to_string();
+        let t = text.trim();
+        let new = (!t.is_empty()).then(|| t.to_string());
+        if new != self.filter.text {
+            self.filter.text = new;
+            self.stale = Stale::All;
+        }
+    }
+
+    /// Switches a type on or off.
+    pub fn toggle_type(&mut self, name: &str) {
+        if !self.hidden.remove(name) {
+            self.hidden.insert(name.to_string());
+        }
+        self.stale = Stale::All;
+    }
+
+    /// Shows every type.
+    pub fn show_all_types(&mut self) {
+        self.hidden.clear();
+        self.stale = Stale::All;
+    }
+
+    /// Hides every type of `store`.
+    pub fn hide_all_types(&mut self, store: &Store) {
+        self.hidden = store.types.names().map(String::from).collect();
+        self.stale = Stale::All;
+    }
+
+    /// Marks everything for recomputing.
+    pub fn invalidate(&mut self) {
+        self.stale = Stale::All;
+    }
+
+    /// Whether something changed since the last [`FilterState::take_stale`].
+    pub fn is_stale(&self) -> bool {
+        self.stale != Stale::Nothing
+    }
+
+    /// What needs recomputing since the last call.
+    pub fn take_stale(&mut self) -> Stale {
+        std::mem::take(&mut self.stale)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_dates_trim_order_and_refuse_bad() {
+        let mut f = FilterState {
+            from_text: " 2021-06-06 ".into(),
+            to_text: "2021-06-05".into(),
+            ..Default::default()
+        };
+        assert!(f.commit_typed_dates());
+        assert_eq!(f.base().from.map(format_day).as_deref(), Some("2021-06-05"));
+        assert_eq!(f.base().to.map(format_day).as_deref(), Some("2021-06-06"));
+        assert_eq!(f.take_stale(), Stale::Dates);
+        f.from_text = "2021-02-30".into();
+        assert!(!f.commit_typed_dates());
+        assert_eq!(f.take_stale(), Stale::Nothing);
+        f.set_text("  asad ");
+        assert_eq!(f.base().text.as_deref(), Some("asad"));
+        assert_eq!(f.take_stale(), Stale::All);
+        f.set_text("asad");
+        assert_eq!(f.take_stale(), Stale::Nothing);
+    }
+}

@@ -1,0 +1,271 @@
+//! Series: one frame per day, week or month across a date range, all with the same viewport,
+//! drawn by one renderer and streamed to disk as they are made (each frame is written, and added
+//! to the GIF, on a second thread while the next one is drawn), so memory stays flat however
+//! many frames there are.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::sync_channel;
+
+use image::RgbaImage;
+
+use super::{ExportError, Exporter, PngInfo, Spec, Viewport, write_png};
+use crate::atomic::{AtomicFile, write_atomic};
+use crate::cluster::ClusterIndex;
+use crate::date::{Day, civil_from_days, days_from_civil, format_day};
+use crate::progress::Control;
+use crate::query::Filter;
+use crate::store::Store;
+
+/// Most frames in one series.
+pub const MAX_FRAMES: usize = 5000;
+
+/// Period length of a series.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Every {
+    /// One frame per day.
+    Day,
+    /// One frame per ISO week (Monday to Sunday).
+    Week,
+    /// One frame per calendar month.
+    Month,
+}
+
+/// The periods `[start, end]` covering `[from, to]`.
+pub fn periods(from: Day, to: Day, every: Every) -> Vec<(Day, Day)> {
+    let mut out = Vec::new();
+    let mut d = match every {
+        Every::Day => from,
+        Every::Week => from - (from + 3).rem_euclid(7),
+        Every::Month => {
+            let (y, m, _) = civil_from_days(from);
+            days_from_civil(y, m, 1)
+        }
+    };
+    while d <= to {
+        let next = match every {
+            Every::Day => d + 1,
+            Every::Week => d + 7,
+            Every::Month => {
+                let (y, m, _) = civil_from_days(d);
+                if m == 12 {
+                    days_from_civil(y + 1, 1, 1)
+                } else {
+                    days_from_civil(y, m + 1, 1)
+                }
+            }
+        };
+        out.push((d.max(from), (next - 1).min(to)));
+        d = next;
+    }
+    out
+}
+
+/// Numbered file name for frame `k` of a series: `map.png` → `map_0001.png`.
+pub fn frame_path(out: &Path, k: usize) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "frame".into());
+    let ext = out
+        .extension()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "png".into());
+    out.with_file_name(format!("{stem}_{k:04}.{ext}"))
+}
+
+/// The index file of a series: `map.png` → `map_index.csv`.
+pub fn index_path(out: &Path) -> PathBuf {
+    out.with_file_name(format!(
+        "{}_index.csv",
+        out.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "frames".into())
+    ))
+}
+
+/// What a series is made of and where it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSpec {
+    /// Period length.
+    pub every: Every,
+    /// Each frame shows everything from the start of the range.
+    pub cumulative: bool,
+    /// The name numbered frames are derived from.
+    pub out: PathBuf,
+    /// An animated GIF to write too, with milliseconds per frame.
+    pub gif: Option<(PathBuf, u32)>,
+}
+
+/// What a series wrote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesDone {
+    /// Frames written.
+    pub frames: usize,
+    /// The index CSV.
+    pub index: PathBuf,
+}
+
+struct Frame {
+    k: usize,
+    start: Day,
+    end: Day,
+    image: RgbaImage,
+    count: usize,
+}
+
+/// Draws and writes a series: numbered PNGs, `<name>_index.csv` and optionally a GIF. Progress
+/// on `ctl` counts frames; Cancel stops after the frame being drawn (frames already written
+/// stay, the GIF and index are not written).
+pub fn write_series(
+    exporter: &mut Exporter,
+    store: &Store,
+    index: &ClusterIndex,
+    spec: &Spec,
+    series: &SeriesSpec,
+    ctl: &Control,
+) -> Result<SeriesDone, ExportError> {
+    let (d0, d1) = store.day_range().ok_or(ExportError::NoData)?;
+    let (from, to) = (spec.filter.from.unwrap_or(d0), spec.filter.to.unwrap_or(d1));
+    if from > to {
+        return Err(ExportError::EmptyRange);
+    }
+    let ps = periods(from, to, series.every);
+    if ps.len() > MAX_FRAMES {
+        return Err(ExportError::TooManyFrames(ps.len()));
+    }
+    // One viewport for all frames: by default, fitted to the whole range's incidents.
+    let all = store.select(&spec.filter)?;
+    let (lon, lat, zoom) = spec.resolve(store, &all)?;
+    let fixed = Spec {
+        viewport: Viewport::Center { lat, lon, zoom },
+        ..spec.clone()
+    };
+    ctl.total.store(ps.len() as u64, Ordering::Relaxed);
+    let info = PngInfo::new(exporter, spec.title.as_deref());
+    let mut gif = match &series.gif {
+        Some((p, _)) => Some(AtomicFile::create(p).map_err(|e| ExportError::write(p, e))?),
+        None => None,
+    };
+    let delay = series.gif.as_ref().map_or(0, |g| g.1);
+    let (tx, rx) = sync_channel::<Frame>(1);
+    let written = std::thread::scope(|sc| {
+        // The writer: PNG files, GIF frames and index rows, while the next frame is drawn.
+        let writer = sc.spawn(|| -> Result<String, ExportError> {
+            let mut rows = String::from("period_start,period_end,file,incidents\n");
+            let mut enc = match gif.as_mut() {
+                Some(f) => {
+                    let mut e = image::codecs::gif::GifEncoder::new_with_speed(f, 10);
+                    e.set_repeat(image::codecs::gif::Repeat::Infinite)
+                        .map_err(|e| ExportError::Encode(e.to_string()))?;
+                    Some(e)
+                }
+                None => None,
+            };
+            for f in rx {
+                let p = frame_path(&series.out, f.k + 1);
+                write_png(&p, &f.image, &info)?;
+                if let Some(e) = enc.as_mut() {
+                    let frame = image::Frame::from_parts(
+                        f.image,
+                        0,
+                        0,
+                        image::Delay::from_numer_denom_ms(delay, 1),
+                    );
+                    e.encode_frame(frame)
+                        .map_err(|e| ExportError::Encode(e.to_string()))?;
+                }
+                let name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                rows.push_str(&format!(
+                    "{},{},{name},{}\n",
+                    format_day(f.start),
+                    format_day(f.end),
+                    f.count
+                ));
+                ctl.advance(1);
+            }
+            Ok(rows)
+        });
+        let mut drawn = Ok(());
+        for (k, &(a, b)) in ps.iter().enumerate() {
+            ctl.set_message(&format!("frame {} of {}", k + 1, ps.len()));
+            let f = Filter {
+                from: Some(if series.cumulative { from } else { a }),
+                to: Some(b),
+                ..spec.filter.clone()
+            };
+            let frame_spec = Spec {
+                filter: f,
+                ..fixed.clone()
+            };
+            match exporter.render(store, index, &frame_spec, ctl) {
+                Ok(r) => {
+                    let frame = Frame {
+                        k,
+                        start: a,
+                        end: b,
+                        image: r.image,
+                        count: r.count,
+                    };
+                    if tx.send(frame).is_err() {
+                        break; // the writer failed: its error is reported below
+                    }
+                }
+                Err(e) => {
+                    drawn = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        let rows = writer
+            .join()
+            .unwrap_or_else(|_| Err(ExportError::Encode("the writer thread failed".into())));
+        drawn.and(rows)
+    })?;
+    if let Some(f) = gif
+        && let Some((p, _)) = &series.gif
+    {
+        f.commit().map_err(|e| ExportError::write(p, e))?;
+    }
+    let index_file = index_path(&series.out);
+    write_atomic(&index_file, |w| w.write_all(written.as_bytes()))
+        .map_err(|e| ExportError::write(&index_file, e))?;
+    Ok(SeriesDone {
+        frames: ps.len(),
+        index: index_file,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_cover_the_range() {
+        let a = days_from_civil(2021, 6, 5);
+        let b = days_from_civil(2021, 8, 2);
+        let m = periods(a, b, Every::Month);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m[0], (a, days_from_civil(2021, 6, 30)));
+        assert_eq!(m[2], (days_from_civil(2021, 8, 1), b));
+        let w = periods(a, b, Every::Week);
+        assert_eq!(w[0].0, a);
+        assert_eq!(w[1].0, days_from_civil(2021, 6, 7)); // a Monday
+        assert_eq!(periods(a, a + 2, Every::Day).len(), 3);
+        assert_eq!(
+            frame_path(Path::new("/x/map.png"), 7),
+            PathBuf::from("/x/map_0007.png")
+        );
+        assert_eq!(
+            index_path(Path::new("/x/map.png")),
+            PathBuf::from("/x/map_index.csv")
+        );
+    }
+}
