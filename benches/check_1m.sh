@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Whole-process `incident-map check --json` on a 1M-row ACLED-like CSV: wall time and peak RSS.
-# Usage: bash benches/check_1m.sh [ROWS]   (needs /usr/bin/time: Debian package `time`)
+# Whole-process `incident-map check --json` on an ACLED-like CSV (1M rows by default): wall time,
+# peak RSS and peak anonymous memory (the file itself is never held in memory).
+# Usage: bash benches/check_1m.sh [ROWS]   (needs python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
@@ -10,5 +11,5 @@ csv=${TMPDIR:-/tmp}/incident-map-synth-$rows.csv
 echo "file: $csv ($(du -m "$csv" | cut -f1) MB), $(nproc) cores"
 ./target/release/incident-map check --json "$csv" > /dev/null   # warm the page cache
 for i in 1 2 3 4 5; do
-  /usr/bin/time -f "%e %M" ./target/release/incident-map check --json "$csv" 2>&1 >/dev/null | tail -1
-done | sort -n | awk '{ t[NR]=$1; if ($2>m) m=$2 } END { printf "check --json: median %.2f s wall (min %.2f, max %.2f), peak RSS %d MB\n", t[3], t[1], t[5], m/1024 }'
+  python3 benches/peak_mem.py ./target/release/incident-map check --json "$csv"
+done

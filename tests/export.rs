@@ -98,6 +98,81 @@ fn size_scale_and_determinism() {
     assert_eq!(size_of(&a), (1600, 1000));
 }
 
+/// A successful export in a bare environment (no `XDG_RUNTIME_DIR`, no display, as in CI and
+/// containers) prints its one line and nothing that looks like an error; the PNG records the
+/// program and the renderer.
+#[test]
+fn a_successful_export_prints_no_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clean.png");
+    let o = Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args(["export", data().to_str().unwrap(), "--out"])
+        .arg(&out)
+        .args(SMALL_OFFLINE)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    ok(&o);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("wrote "), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!err.to_lowercase().contains("error"), "{err}");
+    assert!(o.stdout.is_empty());
+    let text = incident_map::export::png_text(&std::fs::read(&out).unwrap());
+    let get = |k: &str| {
+        text.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        get("Software"),
+        Some(format!("incident-map {}", env!("CARGO_PKG_VERSION")))
+    );
+    let renderer = get("Source").expect("the renderer is recorded");
+    assert!(renderer.contains(" on "), "{renderer}");
+}
+
+/// No usable adapter is an error that says what was tried and what to install, never a panic;
+/// a broken Vulkan driver falls back to GL.
+#[test]
+fn no_adapter_is_a_clear_error_and_broken_vulkan_falls_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("map.png");
+    let run = |envs: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_incident-map"));
+        c.args(["export", data().to_str().unwrap(), "--out"])
+            .arg(&out)
+            .args(SMALL_OFFLINE);
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    // DX12 does not exist on Linux: nothing can draw.
+    let o = run(&[("WGPU_BACKEND", "dx12")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no graphics adapter"), "{err}");
+    assert!(err.contains("tried: Vulkan"), "{err}");
+    assert!(
+        err.contains("apt install") && err.contains("mesa-vulkan-drivers"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!out.exists());
+    // Vulkan without drivers: GL draws instead, and the PNG says so.
+    let o = run(&[("VK_DRIVER_FILES", "/nonexistent/icd.json")]);
+    ok(&o);
+    let text = incident_map::export::png_text(&std::fs::read(&out).unwrap());
+    assert!(
+        text.iter()
+            .any(|(k, v)| k == "Source" && v.contains("on Gl")),
+        "{text:?}"
+    );
+}
+
 #[test]
 fn filters_change_the_picture() {
     let dir = tempfile::tempdir().unwrap();

@@ -837,19 +837,3 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
         });
     app.chrome.settings.show_help = open;
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn untrusted_text_is_cleaned() {
-        assert_eq!(clean("a\u{0}b\u{1b}[2Jc", false), "a b [2Jc");
-        assert_eq!(clean("line\nnext", true), "line\nnext");
-        assert_eq!(clean("line\nnext", false), "line next");
-        assert_eq!(clean("x\u{202E}y", false), "xy");
-        let long = "z".repeat(5000);
-        let c = clean(&long, false);
-        assert!(c.len() < 2100 && c.ends_with("(3000 more characters)"));
-    }
-}

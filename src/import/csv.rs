@@ -515,6 +515,27 @@ mod tests {
         )
     }
 
+    /// A file from Excel: byte-order mark, `;`, CRLF, Windows-1252. The BOM is never part of the
+    /// first column's name, so the column is recognised and written back without it.
+    #[test]
+    fn a_bom_is_not_part_of_the_first_column() {
+        let mut bytes = b"\xEF\xBB\xBFdate;lat;lon;type;notes\r\n".to_vec();
+        bytes.extend_from_slice(b"2021-06-05;33,2625;44,2344;Interception;\x93shot down\x94\r\n");
+        let l = load("x.csv", "x.csv".into(), bytes, &Overrides::default(), 0).unwrap();
+        assert_eq!(l.source.columns[0], "date");
+        assert_eq!(l.source.map.date, Some(0));
+        let s = l.builder.finish(vec![l.source]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.date_string(0), "2021-06-05");
+        let r = s.record(0).unwrap();
+        assert_eq!(r.fields[0].name, "date");
+        assert_eq!(r.fields[0].text(), "2021-06-05");
+        assert_eq!(r.get("notes").unwrap().text(), "“shot down”");
+        let mut out = Vec::new();
+        crate::output::write_csv(&s, &s.select(&Default::default()).unwrap(), &mut out).unwrap();
+        assert!(out.starts_with(b"date,lat,lon,type,notes\n"), "{out:?}");
+    }
+
     #[test]
     fn sniffs_delimiters() {
         assert_eq!(sniff_delimiter(b"a;b;c"), b';');

@@ -64,7 +64,8 @@ pub fn show(
         t.reset();
         t as &mut dyn Tiles
     });
-    let map = walkers::Map::new(tiles, memory, lon_lat(44.0, 33.3))
+    let (lon, lat) = super::viewport::DEFAULT_CENTER;
+    let map = walkers::Map::new(tiles, memory, lon_lat(lon, lat))
         .zoom_with_ctrl(false)
         .zoom_gesture(scene.interactive)
         .panning(scene.interactive)

@@ -5,6 +5,7 @@ pub mod basemap;
 pub mod map;
 pub mod offscreen;
 pub mod overlay;
+pub mod painter;
 pub mod palette;
 pub mod screen;
 pub mod tiles;

@@ -14,6 +14,8 @@ use std::time::Duration;
 use egui_wgpu::wgpu;
 use image::RgbaImage;
 
+use super::painter::{FORMAT, Painter};
+
 /// Which renderer to use: from `--renderer` or the `INCIDENT_MAP_RENDERER` environment variable.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum RendererChoice {
@@ -78,7 +80,6 @@ pub enum RenderError {
 }
 
 const WAIT: Duration = Duration::from_secs(30);
-const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 /// A target texture and its read-back buffer, kept while the size stays the same.
 struct Target {
@@ -94,7 +95,7 @@ pub struct Offscreen {
     ctx: egui::Context,
     device: wgpu::Device,
     queue: wgpu::Queue,
-    renderer: egui_wgpu::Renderer,
+    painter: Painter,
     target: Option<Target>,
     output: Option<egui::FullOutput>,
     time: f64,
@@ -213,11 +214,7 @@ impl Offscreen {
             };
             match pollster::block_on(adapter.request_device(&desc)) {
                 Ok((device, queue)) => {
-                    let renderer = egui_wgpu::Renderer::new(
-                        &device,
-                        FORMAT,
-                        egui_wgpu::RendererOptions::PREDICTABLE,
-                    );
+                    let painter = Painter::new(&device);
                     let ctx = egui::Context::default();
                     ctx.set_theme(egui::Theme::Dark);
                     ctx.all_styles_mut(|s| {
@@ -228,7 +225,7 @@ impl Offscreen {
                         ctx,
                         device,
                         queue,
-                        renderer,
+                        painter,
                         target: None,
                         output: None,
                         time: 0.0,
@@ -267,12 +264,12 @@ impl Offscreen {
         let mut out = self.ctx.run_ui(input, |root| ui(root));
         for (id, deltas) in out.textures_delta.set.drain() {
             for delta in deltas {
-                self.renderer
+                self.painter
                     .update_texture(&self.device, &self.queue, id, &delta);
             }
         }
         for id in out.textures_delta.free.drain() {
-            self.renderer.free_texture(&id);
+            self.painter.free_texture(&id);
         }
         self.output = Some(out);
     }
@@ -329,10 +326,6 @@ impl Offscreen {
             (rect.width() * ppp).round() as u32,
             (rect.height() * ppp).round() as u32,
         ];
-        let screen = egui_wgpu::ScreenDescriptor {
-            size_in_pixels: size,
-            pixels_per_point: ppp,
-        };
         let jobs = self.ctx.tessellate(output.shapes.clone(), ppp);
         self.target(size);
         let Some(target) = self.target.as_ref() else {
@@ -343,26 +336,22 @@ impl Offscreen {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("export"),
             });
-        let user =
-            self.renderer
-                .update_buffers(&self.device, &self.queue, &mut encoder, &jobs, &screen);
         {
-            let mut pass = encoder
-                .begin_render_pass(&wgpu::RenderPassDescriptor {
-                    label: Some("export pass"),
-                    color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                        view: &target.view,
-                        resolve_target: None,
-                        ops: wgpu::Operations {
-                            load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
-                            store: wgpu::StoreOp::Store,
-                        },
-                        depth_slice: None,
-                    })],
-                    ..Default::default()
-                })
-                .forget_lifetime();
-            self.renderer.render(&mut pass, &jobs, &screen);
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("export pass"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &target.view,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color::TRANSPARENT),
+                        store: wgpu::StoreOp::Store,
+                    },
+                    depth_slice: None,
+                })],
+                ..Default::default()
+            });
+            self.painter
+                .paint(&self.device, &self.queue, &mut pass, &jobs, ppp, size);
         }
         encoder.copy_texture_to_buffer(
             target.texture.as_image_copy(),
@@ -380,9 +369,7 @@ impl Offscreen {
                 depth_or_array_layers: 1,
             },
         );
-        let index = self
-            .queue
-            .submit(user.into_iter().chain(std::iter::once(encoder.finish())));
+        let index = self.queue.submit(std::iter::once(encoder.finish()));
         let slice = target.buffer.slice(..);
         let (tx, rx) = channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {

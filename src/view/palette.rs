@@ -108,13 +108,18 @@ pub const OTHER: Color32 = GREY;
 /// A stable colour from a name: FNV-1a hash → hue, at a fixed lightness that reads on both the
 /// light basemap and OSM tiles.
 pub fn generated(name: &str) -> Color32 {
+    let hue = (fnv1a(name) % 360) as f32 / 360.0;
+    egui::ecolor::Hsva::new(hue, 0.55, 0.65, 1.0).into()
+}
+
+/// 32-bit FNV-1a: a hash that is the same in every run and every version, unlike std's.
+fn fnv1a(s: &str) -> u32 {
     let mut h: u32 = 0x811C_9DC5;
-    for b in name.bytes() {
+    for b in s.bytes() {
         h ^= b as u32;
         h = h.wrapping_mul(0x0100_0193);
     }
-    let hue = (h % 360) as f32 / 360.0;
-    egui::ecolor::Hsva::new(hue, 0.55, 0.65, 1.0).into()
+    h
 }
 
 /// The shape of a symbol of `radius` at `c`.
@@ -215,8 +220,24 @@ mod tests {
     }
 
     #[test]
-    fn generated_colours_are_stable() {
-        assert_eq!(generated("Launcher found"), generated("Launcher found"));
-        assert_ne!(generated("Launcher found"), generated("Peaceful protest"));
+    fn generated_colours_are_stable_across_runs_and_versions() {
+        // The published FNV-1a test vectors: the hash, hence every generated colour, is fixed.
+        assert_eq!(fnv1a(""), 0x811c_9dc5);
+        assert_eq!(fnv1a("a"), 0xe40c_292c);
+        assert_eq!(fnv1a("foobar"), 0xbf9c_f968);
+        // "a" → hue 0xe40c292c % 360 = 340°: a raspberry red at the fixed saturation and value.
+        let c = generated("a");
+        let hsva = egui::ecolor::Hsva::from(c);
+        assert!((hsva.h * 360.0 - 340.0).abs() < 1.5, "{}", hsva.h * 360.0);
+        assert!(c.r() > c.b() && c.b() > c.g(), "{c:?}");
+        // Distinct names mostly get distinct colours, all readable on the light basemap.
+        let names: Vec<String> = (0..50).map(|k| format!("Type {k}")).collect();
+        let colours: std::collections::HashSet<Color32> =
+            names.iter().map(|n| generated(n)).collect();
+        assert!(colours.len() >= 45, "{}", colours.len());
+        for c in colours {
+            let luma = 0.299 * c.r() as f32 + 0.587 * c.g() as f32 + 0.114 * c.b() as f32;
+            assert!((60.0..200.0).contains(&luma), "{c:?}");
+        }
     }
 }
