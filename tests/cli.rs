@@ -450,6 +450,51 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// Conflicting flags are usage errors that name both; a reversed range reads the same in every
+/// command, because one function turns FILTERS into a filter.
+#[test]
+fn conflicting_flags_name_both_and_messages_agree() {
+    let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let d = d.to_str().unwrap();
+    for (a, b) in [
+        ("--tile-url", "--basemap"),
+        ("--pmtiles", "--basemap"),
+        ("--offline", "--tile-url"),
+    ] {
+        let mut args = vec!["export", d, "--out", "/tmp/never-written.png"];
+        for flag in [a, b] {
+            args.push(flag);
+            match flag {
+                "--tile-url" => args.push("http://127.0.0.1:9/{z}/{x}/{y}.png"),
+                "--pmtiles" => args.push("tiles.pmtiles"),
+                "--basemap" => args.push("osm"),
+                _ => {}
+            }
+        }
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(a) && err.contains(b), "{args:?}: {err}");
+    }
+    let reversed = ["--from", "2021-06-07", "--to", "2021-06-05"];
+    let mut messages = Vec::new();
+    for cmd in [
+        vec!["filter", d, "--format", "csv"],
+        vec!["export", d, "--out", "/tmp/never-written.png"],
+    ] {
+        let mut args = cmd.clone();
+        args.extend(reversed);
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2));
+        messages.push(String::from_utf8_lossy(&o.stderr).into_owned());
+    }
+    assert_eq!(messages[0], messages[1]);
+    assert_eq!(
+        messages[0].trim(),
+        "error: --from 2021-06-07 is after --to 2021-06-05"
+    );
+}
+
 #[test]
 fn column_overrides() {
     let dir = tempfile::tempdir().unwrap();
