@@ -4,12 +4,19 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
+# PostgreSQL: no default cluster (the tests start their own, in a temporary directory).
+$SUDO mkdir -p /etc/postgresql-common
+if [ ! -f /etc/postgresql-common/createcluster.conf ]; then
+  echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
+fi
 $SUDO apt-get update -qq
 # gcc/libc6-dev: C parts of dependencies; time: benches/check_1m.sh.
 # Mesa (EGL/GL llvmpipe and Vulkan lavapipe): the wgpu software renderer for snapshot tests.
 # xvfb/xauth/imagemagick and the X11 client libraries: running and screenshotting the real window.
-$SUDO apt-get install -y -qq --no-install-recommends \
+# PostgreSQL 15 + PostGIS 3 (and runuser, in util-linux): the database tests' throwaway cluster.
+$SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold \
   gcc libc6-dev pkg-config time \
   libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1 \
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 \
-  xvfb xauth imagemagick xdotool >/dev/null
+  xvfb xauth imagemagick xdotool \
+  postgresql-15 postgresql-15-postgis-3 util-linux >/dev/null

@@ -136,6 +136,60 @@ pub enum Command {
     Filter(FilterCmd),
     /// Render the map of the matching incidents to PNG (and series, GIF), without a display.
     Export(Box<ExportCmd>),
+    /// Load incident files into a PostgreSQL/PostGIS table (schema in README).
+    Load(LoadCmd),
+    /// Print what the map draws at a zoom: clusters with counts per type, as JSON.
+    Clusters(ClustersCmd),
+}
+
+/// `load` arguments.
+#[derive(Debug, Args)]
+pub struct LoadCmd {
+    /// Incident files or directories.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// The database: postgresql://USER@HOST:PORT/DB (password from the URL, PGPASSWORD or ~/.pgpass).
+    #[arg(long, value_name = "URL")]
+    pub into: String,
+    /// The table to create (or replace, or append to).
+    #[arg(long, value_name = "NAME")]
+    pub table: String,
+    /// Replace an existing table (in the same transaction: it stays as it was if the load fails).
+    #[arg(long, conflicts_with = "append")]
+    pub replace: bool,
+    /// Add to an existing table.
+    #[arg(long)]
+    pub append: bool,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+/// `clusters` arguments.
+#[derive(Debug, Args)]
+pub struct ClustersCmd {
+    /// Incident files or directories, or one table: 'postgresql://USER@HOST/DB?table=NAME'.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub sources: Vec<String>,
+    /// Map zoom, 0–19.
+    #[arg(long, value_parser = parse_zoom)]
+    pub zoom: f64,
+    /// Print JSON (the only output form).
+    #[arg(long)]
+    pub json: bool,
+    /// Filters (--bbox also limits the view, as on the map).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+}
+
+fn parse_zoom(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(z) if (0.0..=19.0).contains(&z) => Ok(z),
+        _ => Err(format!("'{s}' is not a zoom from 0 to 19")),
+    }
 }
 
 /// `export` arguments.
@@ -310,8 +364,8 @@ impl FilterArgs {
 /// `check` arguments.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Incident files or directories.
-    #[arg(required = true, value_name = "FILE")]
+    /// Incident files or directories, or one table: 'postgresql://USER@HOST/DB?table=NAME'.
+    #[arg(required = true, value_name = "SOURCE")]
     pub files: Vec<PathBuf>,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -367,6 +421,8 @@ where
         Some(Command::Check(a)) => check(&a, out, err),
         Some(Command::Filter(a)) => filter(&a, out, err),
         Some(Command::Export(a)) => export(&a, err),
+        Some(Command::Load(a)) => load(&a, err),
+        Some(Command::Clusters(a)) => clusters(&a, out, err),
         None => {
             if let Some(missing) = cli.files.iter().find(|f| !f.exists()) {
                 let _ = writeln!(
@@ -495,6 +551,35 @@ fn print_errors(r: &LoadResult, err: &mut dyn Write) {
 
 /// `incident-map check`.
 pub fn check(a: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let sources: Vec<String> = a
+        .files
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    match db_source(&sources) {
+        Ok(Some(db)) => {
+            if !a.json {
+                let _ = writeln!(err, "error: a table is checked with --json");
+                return USAGE;
+            }
+            return match crate::db::summary(&db) {
+                Ok(v) => {
+                    let _ = serde_json::to_writer(&mut *out, &v);
+                    let _ = writeln!(out);
+                    OK
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    BAD_INPUT
+                }
+            };
+        }
+        Ok(None) => {}
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            return USAGE;
+        }
+    }
     let r = load_paths(&a.files, &a.columns.overrides());
     let code = if r.errors.is_empty() { OK } else { BAD_INPUT };
     if a.json {
@@ -644,6 +729,161 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             BAD_INPUT
         }
     }
+}
+
+/// The table named among `sources`, if one is: a table is a source on its own.
+fn db_source(sources: &[String]) -> Result<Option<crate::db::DbSource>, String> {
+    let urls: Vec<&String> = sources.iter().filter(|s| crate::db::is_db_url(s)).collect();
+    match (urls.len(), sources.len()) {
+        (0, _) => Ok(None),
+        (1, 1) => crate::db::DbSource::parse(urls[0])
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        _ => Err("a table is a source on its own: give one URL and no files".into()),
+    }
+}
+
+/// `incident-map load`.
+pub fn load(a: &LoadCmd, err: &mut dyn Write) -> i32 {
+    use crate::db::{DbSource, LoadMode, schema::TableName};
+    use std::io::IsTerminal;
+    let table = match TableName::parse(&a.table) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "error: --table {e}");
+            return USAGE;
+        }
+    };
+    if !crate::db::is_db_url(&a.into) {
+        let _ = writeln!(
+            err,
+            "error: --into takes postgresql://USER@HOST:PORT/DB, not '{}'",
+            crate::text::clip(&crate::db::redact(&a.into))
+        );
+        return USAGE;
+    }
+    let db = match DbSource::with_table(&a.into, table, crate::db::redact(&a.into)) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return USAGE;
+        }
+    };
+    let r = load_paths(&a.files, &a.columns.overrides());
+    if !r.errors.is_empty() {
+        print_errors(&r, err);
+        let _ = writeln!(
+            err,
+            "error: nothing loaded because a file could not be read"
+        );
+        return BAD_INPUT;
+    }
+    if !r.problems.is_empty() {
+        let _ = writeln!(
+            err,
+            "{} problem(s) while reading ({} rows skipped); first:",
+            r.problems.len(),
+            r.skipped
+        );
+        for p in r.problems.iter().take(5) {
+            let _ = writeln!(err, "  {p}");
+        }
+    }
+    let mode = if a.replace {
+        LoadMode::Replace
+    } else if a.append {
+        LoadMode::Append
+    } else {
+        LoadMode::Create
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let mut last = std::time::Instant::now();
+    let mut progress = |done: usize, total: usize| {
+        if terminal && (last.elapsed().as_millis() >= 200 || done == total) {
+            last = std::time::Instant::now();
+            eprint!(
+                "\rloading {done} of {total} incidents ({:.0} %)",
+                100.0 * done as f64 / total.max(1) as f64
+            );
+        }
+    };
+    let t0 = std::time::Instant::now();
+    let res = crate::db::load_into(&db, &r.store, mode, &mut progress);
+    if terminal {
+        eprintln!();
+    }
+    match res {
+        Ok(n) => {
+            let _ = writeln!(
+                err,
+                "loaded {n} incidents into {} ({} rows skipped) in {:.1} s",
+                db.table,
+                r.skipped,
+                t0.elapsed().as_secs_f64()
+            );
+            OK
+        }
+        Err(crate::db::DbError::Exists(t)) => {
+            let _ = writeln!(
+                err,
+                "error: table {t} already exists; add --replace to replace it or --append to add to it"
+            );
+            BAD_INPUT
+        }
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            BAD_INPUT
+        }
+    }
+}
+
+/// `incident-map clusters`.
+pub fn clusters(a: &ClustersCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    use crate::cells::{file_cells, merge_cells, view_for};
+    let f = match a.filter.apply(Filter::default()) {
+        Ok(f) => f,
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            return USAGE;
+        }
+    };
+    let (level, view, merge) = view_for(a.zoom, f.bbox);
+    let cells = match db_source(&a.sources) {
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            return USAGE;
+        }
+        Ok(Some(db)) => match crate::db::cells(&db, &f, view, level) {
+            Ok(c) => c,
+            Err(e) => {
+                let _ = writeln!(err, "error: {e}");
+                return BAD_INPUT;
+            }
+        },
+        Ok(None) => {
+            let files: Vec<PathBuf> = a.sources.iter().map(PathBuf::from).collect();
+            let r = load_paths(&files, &a.columns.overrides());
+            if !r.errors.is_empty() {
+                print_errors(&r, err);
+                return BAD_INPUT;
+            }
+            let sel = match r.store.select(&f) {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    return BAD_INPUT;
+                }
+            };
+            let index = crate::cluster::ClusterIndex::build(&r.store);
+            file_cells(&r.store, &index, &sel, view, level)
+        }
+    };
+    let clusters = merge_cells(cells, merge);
+    let n: u64 = clusters.iter().map(|c| c.count).sum();
+    let v = json!({"zoom": a.zoom, "incidents": n, "cells": clusters});
+    let _ = serde_json::to_writer(&mut *out, &v);
+    let _ = writeln!(out);
+    OK
 }
 
 /// An export error as the command line says it: with the flags that set the value.

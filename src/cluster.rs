@@ -316,58 +316,42 @@ impl ClusterIndex {
         }
     }
 
-    fn merge(&self, sel: &ClusterSel, mut cl: Vec<Cluster>, merge: f64) -> Vec<Cluster> {
-        cl.sort_by_key(|c| std::cmp::Reverse(c.count));
-        let mut taken = vec![false; cl.len()];
-        let mut out = Vec::with_capacity(cl.len());
-        let r2 = merge * merge;
-        for i in 0..cl.len() {
-            if taken[i] {
-                continue;
-            }
-            taken[i] = true;
-            let mut group = vec![i];
-            for j in i + 1..cl.len() {
-                if !taken[j] {
-                    let (dx, dy) = (cl[j].x - cl[i].x, cl[j].y - cl[i].y);
-                    if dx * dx + dy * dy < r2 {
-                        taken[j] = true;
-                        group.push(j);
+    fn merge(&self, sel: &ClusterSel, cl: Vec<Cluster>, merge: f64) -> Vec<Cluster> {
+        let points: Vec<(f64, f64, u64)> = cl.iter().map(|c| (c.x, c.y, c.count as u64)).collect();
+        merge_groups(&points, merge)
+            .into_iter()
+            .map(|group| {
+                if let [only] = group[..] {
+                    return cl[only].clone();
+                }
+                let count: u32 = group.iter().map(|&g| cl[g].count).sum();
+                let x = group
+                    .iter()
+                    .map(|&g| cl[g].x * cl[g].count as f64)
+                    .sum::<f64>()
+                    / count as f64;
+                let y = group
+                    .iter()
+                    .map(|&g| cl[g].y * cl[g].count as f64)
+                    .sum::<f64>()
+                    / count as f64;
+                let mut ranges: Vec<(usize, usize)> = group
+                    .iter()
+                    .flat_map(|&g| cl[g].ranges.iter().copied())
+                    .collect();
+                ranges.sort_unstable();
+                let b = group.iter().fold(cl[group[0]].bounds, |m, &g| {
+                    let o = cl[g].bounds;
+                    MercRect {
+                        x0: m.x0.min(o.x0),
+                        y0: m.y0.min(o.y0),
+                        x1: m.x1.max(o.x1),
+                        y1: m.y1.max(o.y1),
                     }
-                }
-            }
-            if group.len() == 1 {
-                out.push(cl[i].clone());
-                continue;
-            }
-            let count: u32 = group.iter().map(|&g| cl[g].count).sum();
-            let x = group
-                .iter()
-                .map(|&g| cl[g].x * cl[g].count as f64)
-                .sum::<f64>()
-                / count as f64;
-            let y = group
-                .iter()
-                .map(|&g| cl[g].y * cl[g].count as f64)
-                .sum::<f64>()
-                / count as f64;
-            let mut ranges: Vec<(usize, usize)> = group
-                .iter()
-                .flat_map(|&g| cl[g].ranges.iter().copied())
-                .collect();
-            ranges.sort_unstable();
-            let b = group.iter().fold(cl[i].bounds, |m, &g| {
-                let o = cl[g].bounds;
-                MercRect {
-                    x0: m.x0.min(o.x0),
-                    y0: m.y0.min(o.y0),
-                    x1: m.x1.max(o.x1),
-                    y1: m.y1.max(o.y1),
-                }
-            });
-            out.push(self.make(sel, ranges, count, x, y, b));
-        }
-        out
+                });
+                self.make(sel, ranges, count, x, y, b)
+            })
+            .collect()
     }
 
     /// Incident indices of the selected incidents in a cluster, in Morton (not time) order.
@@ -387,6 +371,38 @@ impl ClusterIndex {
         }
         out
     }
+}
+
+/// Groups points `(x, y, count)` as the map merges clusters: biggest first (ties in the given
+/// order), each taking every later point closer than `merge`. Files and database tables both
+/// group through here, so they merge alike.
+pub fn merge_groups(points: &[(f64, f64, u64)], merge: f64) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(points[i].2));
+    if merge <= 0.0 {
+        return order.into_iter().map(|i| vec![i]).collect();
+    }
+    let mut taken = vec![false; points.len()];
+    let r2 = merge * merge;
+    let mut out = Vec::new();
+    for (k, &i) in order.iter().enumerate() {
+        if taken[i] {
+            continue;
+        }
+        taken[i] = true;
+        let mut group = vec![i];
+        for &j in &order[k + 1..] {
+            if !taken[j] {
+                let (dx, dy) = (points[j].0 - points[i].0, points[j].1 - points[i].1);
+                if dx * dx + dy * dy < r2 {
+                    taken[j] = true;
+                    group.push(j);
+                }
+            }
+        }
+        out.push(group);
+    }
+    out
 }
 
 fn mask_from(bit: usize) -> u64 {

@@ -8,9 +8,11 @@
 
 pub mod app;
 pub mod atomic;
+pub mod cells;
 pub mod cli;
 pub mod cluster;
 pub mod date;
+pub mod db;
 pub mod details;
 pub mod export;
 pub mod import;

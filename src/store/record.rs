@@ -76,18 +76,44 @@ struct RawFeature {
     properties: Option<Map<String, Value>>,
 }
 
+type CsvReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
+thread_local! {
+    /// One reader per thread and delimiter, reused: building a CSV reader costs more than
+    /// reading a typical record with it.
+    static READER: std::cell::RefCell<Option<(u8, CsvReader, ByteRecord)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Splits one delimited record into its decoded values.
 fn csv_values(raw: &[u8], delimiter: u8) -> Vec<String> {
-    let mut rdr = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(raw);
-    let mut rec = ByteRecord::new();
-    match rdr.read_byte_record(&mut rec) {
-        Ok(true) => rec.iter().map(|f| decode(f).into_owned()).collect(),
-        _ => Vec::new(),
-    }
+    READER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
+            let rdr = ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(std::io::Cursor::new(Vec::new()));
+            *slot = Some((delimiter, rdr, ByteRecord::new()));
+        }
+        let Some((_, rdr, rec)) = slot.as_mut() else {
+            return Vec::new();
+        };
+        {
+            let cur = rdr.get_mut();
+            cur.get_mut().clear();
+            cur.get_mut().extend_from_slice(raw);
+        }
+        // Seeking resets the parser, so each record starts from a clean state.
+        if rdr.seek(csv::Position::new()).is_err() {
+            return Vec::new();
+        }
+        match rdr.read_byte_record(rec) {
+            Ok(true) => rec.iter().map(|f| decode(f).into_owned()).collect(),
+            _ => Vec::new(),
+        }
+    })
 }
 
 /// Parses the raw bytes of one record of `file`.

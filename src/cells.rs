@@ -1,0 +1,228 @@
+//! What the map draws at a zoom, as data: quadtree cells of the selected incidents (count,
+//! Mercator centroid, count per type), merged where closer than the map merges them. The same
+//! answer whether the incidents are in a file (counted here from the cluster index) or in a
+//! PostGIS table (counted by the server, see [`crate::db`]): `incident-map clusters` prints it.
+
+use std::collections::BTreeMap;
+
+use crate::cluster::{ClusterIndex, merge_groups};
+use crate::projection::{MercRect, lat_of, lon_of, merc_x, merc_y, world_px};
+use crate::query::{BBox, Selection};
+use crate::store::Store;
+
+/// Cells are this many levels below the zoom (a cell at zoom + 2 is 64 px), as on the map.
+pub const LEVELS_BELOW_ZOOM: u32 = 2;
+/// Clusters whose centres are closer than this many pixels are merged, as on the map.
+pub const MERGE_PX: f64 = 44.0;
+
+/// One quadtree cell's selected incidents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    /// Column at the level.
+    pub cx: u64,
+    /// Row at the level.
+    pub cy: u64,
+    /// Incidents in it.
+    pub count: u64,
+    /// Sum of their Mercator x.
+    pub sx: f64,
+    /// Sum of their Mercator y.
+    pub sy: f64,
+    /// Incidents per type name.
+    pub types: BTreeMap<String, u64>,
+}
+
+/// One cluster as drawn.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ClusterOut {
+    /// Longitude of the centroid.
+    pub lon: f64,
+    /// Latitude of the centroid.
+    pub lat: f64,
+    /// Incidents.
+    pub count: u64,
+    /// Incidents per type.
+    pub types: BTreeMap<String, u64>,
+}
+
+/// The quadtree level, the Mercator box and the merge distance for a zoom and an optional box
+/// (the whole world without one).
+pub fn view_for(zoom: f64, bbox: Option<BBox>) -> (u32, MercRect, f64) {
+    let level = (zoom.round().max(0.0) as u32 + LEVELS_BELOW_ZOOM).min(30);
+    let view = match bbox {
+        Some(b) => MercRect {
+            x0: merc_x(b.min_lon),
+            y0: merc_y(b.max_lat),
+            x1: merc_x(b.max_lon),
+            y1: merc_y(b.min_lat),
+        },
+        None => MercRect {
+            x0: 0.0,
+            y0: 0.0,
+            x1: 1.0,
+            y1: 1.0,
+        },
+    };
+    (level, view, MERGE_PX / world_px(zoom))
+}
+
+/// The cell range `[c0, c1]` (columns or rows) covering `[v0, v1]` at `level`.
+pub fn cell_span(v0: f64, v1: f64, level: u32) -> (u64, u64) {
+    let side = 1u64 << level;
+    let c = |v: f64| ((v * side as f64).floor().clamp(0.0, (side - 1) as f64)) as u64;
+    (c(v0), c(v1))
+}
+
+/// The column and row of a Morton code's cell at `level` (`level` ≤ 32).
+pub fn cell_of_code(code: u64, level: u32) -> (u64, u64) {
+    if level == 0 {
+        return (0, 0);
+    }
+    let key = code >> (64 - 2 * level);
+    (compact(key), compact(key >> 1))
+}
+
+/// Every other bit of `v`, packed (the inverse of the Morton spread).
+fn compact(v: u64) -> u64 {
+    let mut x = v & 0x5555_5555_5555_5555;
+    x = (x | (x >> 1)) & 0x3333_3333_3333_3333;
+    x = (x | (x >> 2)) & 0x0F0F_0F0F_0F0F_0F0F;
+    x = (x | (x >> 4)) & 0x00FF_00FF_00FF_00FF;
+    x = (x | (x >> 8)) & 0x0000_FFFF_0000_FFFF;
+    (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
+}
+
+/// The cells of a file's selected incidents inside `view` at `level`, in row then column order.
+pub fn file_cells(
+    store: &Store,
+    index: &ClusterIndex,
+    sel: &Selection,
+    view: MercRect,
+    level: u32,
+) -> Vec<Cell> {
+    let (cx0, cx1) = cell_span(view.x0, view.x1, level);
+    let (cy0, cy1) = cell_span(view.y0, view.y1, level);
+    let mut cells: BTreeMap<(u64, u64), Cell> = BTreeMap::new();
+    for &i in &sel.indices {
+        let r = index.rank[i as usize] as usize;
+        let (cx, cy) = cell_of_code(index.codes[r], level);
+        if cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1 {
+            continue;
+        }
+        let (x, y) = index.xy[r];
+        let c = cells.entry((cy, cx)).or_insert_with(|| Cell {
+            cx,
+            cy,
+            count: 0,
+            sx: 0.0,
+            sy: 0.0,
+            types: BTreeMap::new(),
+        });
+        c.count += 1;
+        c.sx += x as f64;
+        c.sy += y as f64;
+        *c.types
+            .entry(store.type_name(i as usize).to_string())
+            .or_default() += 1;
+    }
+    cells.into_values().collect()
+}
+
+/// Merges cells as the map does and gives the clusters, biggest first (ties by position).
+pub fn merge_cells(cells: Vec<Cell>, merge: f64) -> Vec<ClusterOut> {
+    let points: Vec<(f64, f64, u64)> = cells
+        .iter()
+        .map(|c| (c.sx / c.count as f64, c.sy / c.count as f64, c.count))
+        .collect();
+    let mut out: Vec<ClusterOut> = merge_groups(&points, merge)
+        .into_iter()
+        .map(|group| {
+            let count: u64 = group.iter().map(|&g| cells[g].count).sum();
+            let (sx, sy) = group
+                .iter()
+                .fold((0.0, 0.0), |(x, y), &g| (x + cells[g].sx, y + cells[g].sy));
+            let mut types = BTreeMap::new();
+            for &g in &group {
+                for (t, n) in &cells[g].types {
+                    *types.entry(t.clone()).or_default() += n;
+                }
+            }
+            // Six decimals (about 0.1 m): the same text whatever order the sums were made in.
+            let round = |v: f64| (v * 1e6).round() / 1e6;
+            ClusterOut {
+                lon: round(lon_of(sx / count as f64)),
+                lat: round(lat_of(sy / count as f64)),
+                count,
+                types,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.lat.total_cmp(&b.lat))
+            .then(a.lon.total_cmp(&b.lon))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::morton;
+
+    #[test]
+    fn cells_of_codes_invert_the_morton_spread() {
+        for (lon, lat) in [(42.441, 33.786), (-179.0, -80.0), (179.9, 84.0), (0.0, 0.0)] {
+            let (x, y) = (merc_x(lon), merc_y(lat));
+            let code = morton(x, y);
+            for level in [0, 1, 5, 12, 20, 30] {
+                let (cx, cy) = cell_of_code(code, level);
+                let side = (1u64 << level) as f64;
+                // The code quantises to 2^32 − 1 steps, so a point on a cell edge (0° is one)
+                // may fall one cell lower than the exact floor.
+                let near = |c: u64, v: f64| {
+                    let want = (v * side).floor().min(side - 1.0) as u64;
+                    c == want || c + 1 == want
+                };
+                assert!(near(cx, x), "{lon} {level}");
+                assert!(near(cy, y), "{lat} {level}");
+            }
+        }
+    }
+
+    #[test]
+    fn file_cells_agree_with_the_maps_clusters() {
+        let s = Store::from_csv(
+            "lat,lon,date,type\n33.786,42.441,2021-06-06,Interception\n33.786,42.441,2021-05-08,Drone attack\n33.2625,44.2344,2021-06-05,Interception\n36.2376,43.9632,2021-02-15,Rocket attack\n",
+        );
+        let index = ClusterIndex::build(&s);
+        let sel = s.select(&Default::default()).unwrap();
+        // Views the size of a screen at each zoom (the map never asks for more cells).
+        for (zoom, bbox) in [
+            (2.0, None),
+            (5.0, None),
+            (9.0, Some("40,32,46,37")),
+            (14.0, Some("42.40,33.70,42.50,33.80")),
+        ] {
+            let bbox = bbox.map(|b| BBox::parse(b).unwrap());
+            let (level, view, merge) = view_for(zoom, bbox);
+            let ours = merge_cells(file_cells(&s, &index, &sel, view, level), merge);
+            let csel = index.select(&sel);
+            let map = index.clusters(&csel, view, level, merge);
+            let mut counts: Vec<u64> = map.iter().map(|c| c.count as u64).collect();
+            counts.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(
+                ours.iter().map(|c| c.count).collect::<Vec<_>>(),
+                counts,
+                "zoom {zoom}"
+            );
+            assert!(!ours.is_empty());
+        }
+        let (level, view, merge) = view_for(14.0, None);
+        let c = merge_cells(file_cells(&s, &index, &sel, view, level), merge);
+        assert_eq!(c[0].count, 2);
+        assert_eq!(c[0].types["Drone attack"], 1);
+        assert!((c[0].lat - 33.786).abs() < 1e-5 && (c[0].lon - 42.441).abs() < 1e-5);
+    }
+}

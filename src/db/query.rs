@@ -1,0 +1,229 @@
+//! Questions a table answers on the server: the `check` summary and the cluster cells of a view,
+//! under the same [`Filter`] as files (the SQL below mirrors [`crate::query`]).
+
+use std::collections::BTreeMap;
+
+use postgres::types::ToSql;
+use serde_json::json;
+
+use super::schema::check_table;
+use super::{DbError, DbSource};
+use crate::cells::{Cell, cell_span};
+use crate::date::format_day;
+use crate::projection::MercRect;
+use crate::query::Filter;
+
+/// A `WHERE` clause and its parameters.
+struct Where {
+    sql: Vec<String>,
+    params: Vec<Box<dyn ToSql + Sync>>,
+}
+
+impl Where {
+    fn push(&mut self, sql: &str, p: Box<dyn ToSql + Sync>) {
+        self.params.push(p);
+        let n = self.params.len();
+        self.sql.push(sql.replace("$?", &format!("${n}")));
+    }
+
+    fn text(&self) -> String {
+        if self.sql.is_empty() {
+            "TRUE".into()
+        } else {
+            self.sql.join(" AND ")
+        }
+    }
+
+    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params.iter().map(|p| p.as_ref()).collect()
+    }
+}
+
+/// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.
+fn like(needle: &str) -> String {
+    let mut s = String::from("%");
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            s.push('\\');
+        }
+        s.push(c);
+    }
+    s.push('%');
+    s
+}
+
+/// The filter as SQL: the same semantics as [`crate::store::Store::select`] (inclusive dates on
+/// the incident's span, ASCII-case-insensitive types, text in the place or a text column, box
+/// edges included).
+fn filter_sql(f: &Filter) -> Where {
+    let mut w = Where {
+        sql: Vec::new(),
+        params: Vec::new(),
+    };
+    if let Some(from) = f.from {
+        w.push("day_last >= DATE '1970-01-01' + $?::int4", Box::new(from));
+    }
+    if let Some(to) = f.to {
+        w.push("day_first <= DATE '1970-01-01' + $?::int4", Box::new(to));
+    }
+    if !f.types.is_empty() {
+        let lower: Vec<String> = f
+            .types
+            .iter()
+            .map(|t| t.trim().to_ascii_lowercase())
+            .collect();
+        w.push("lower(type) = ANY($?)", Box::new(lower));
+    }
+    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        w.push(
+            "(place ILIKE $? OR description ILIKE $1x OR actors ILIKE $1x OR source ILIKE $1x OR area ILIKE $1x)",
+            Box::new(like(t)),
+        );
+        let n = w.params.len();
+        if let Some(last) = w.sql.last_mut() {
+            *last = last.replace("$1x", &format!("${n}"));
+        }
+    }
+    if let Some(b) = f.bbox {
+        w.push("ST_X(geom) >= $?", Box::new(b.min_lon));
+        w.push("ST_Y(geom) >= $?", Box::new(b.min_lat));
+        w.push("ST_X(geom) <= $?", Box::new(b.max_lon));
+        w.push("ST_Y(geom) <= $?", Box::new(b.max_lat));
+    }
+    w
+}
+
+/// Checks that the table is there and is an incident table.
+fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
+    let mut c = db.connect()?;
+    match check_table(&mut c, &db.table).map_err(|e| db.error(e))? {
+        None => Err(DbError::MissingTable {
+            table: db.table.to_string(),
+            url: db.display.clone(),
+        }),
+        Some(missing) if !missing.is_empty() => Err(DbError::WrongColumns {
+            table: db.table.to_string(),
+            missing,
+        }),
+        Some(_) => Ok(c),
+    }
+}
+
+/// The `check --json` summary of a table, computed by the server.
+pub fn summary(db: &DbSource) -> Result<serde_json::Value, DbError> {
+    let mut c = open(db)?;
+    let e = |err| db.error(err);
+    let t = db.table.quoted();
+    let row = c
+        .query_one(
+            &format!(
+                "SELECT count(*), min(day_first) - DATE '1970-01-01', max(day_last) - DATE '1970-01-01',
+                        min(ST_X(geom)), min(ST_Y(geom)), max(ST_X(geom)), max(ST_Y(geom)) FROM {t}"
+            ),
+            &[],
+        )
+        .map_err(e)?;
+    let n: i64 = row.get(0);
+    let day = |k: usize| row.get::<_, Option<i32>>(k).map(format_day);
+    let bbox = match row.get::<_, Option<f64>>(3) {
+        Some(x0) => json!([
+            x0,
+            row.get::<_, f64>(4),
+            row.get::<_, f64>(5),
+            row.get::<_, f64>(6)
+        ]),
+        None => json!(null),
+    };
+    let types: BTreeMap<String, i64> = c
+        .query(
+            &format!("SELECT type, count(*) FROM {t} GROUP BY type"),
+            &[],
+        )
+        .map_err(e)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    Ok(json!({
+        "incidents": n,
+        "skipped": 0,
+        "date_min": day(1),
+        "date_max": day(2),
+        "types": types,
+        "bbox": bbox,
+        "files": [{"file": db.display, "format": "postgis", "incidents": n}],
+        "problems": [],
+        "errors": [],
+    }))
+}
+
+/// The cells of the incidents matching `filter` inside `view` at quadtree `level`, counted,
+/// summed and broken down by type on the server, in row then column order.
+pub fn cells(
+    db: &DbSource,
+    filter: &Filter,
+    view: MercRect,
+    level: u32,
+) -> Result<Vec<Cell>, DbError> {
+    let mut c = open(db)?;
+    let level = level.min(31);
+    let (cx0, cx1) = cell_span(view.x0, view.x1, level);
+    let (cy0, cy1) = cell_span(view.y0, view.y1, level);
+    let size = 1.0 / (1u64 << level) as f64;
+    let mut w = filter_sql(filter);
+    // A cell wider on every side: which cell an incident is in is decided below from its key.
+    w.push("mx::float8 >= $?", Box::new((cx0 as f64 - 1.0) * size));
+    w.push("mx::float8 <= $?", Box::new((cx1 as f64 + 2.0) * size));
+    w.push("my::float8 >= $?", Box::new((cy0 as f64 - 1.0) * size));
+    w.push("my::float8 <= $?", Box::new((cy1 as f64 + 2.0) * size));
+    let shift = 62 - 2 * level as i32;
+    let sql = format!(
+        "SELECT morton >> {shift}, type, count(*), sum(mx::float8), sum(my::float8)
+         FROM {} WHERE {} GROUP BY 1, 2",
+        db.table.quoted(),
+        w.text()
+    );
+    let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    let mut out: BTreeMap<(u64, u64), Cell> = BTreeMap::new();
+    for r in rows {
+        let key = r.get::<_, i64>(0) as u64;
+        // The key holds the top 2·level bits of the 64-bit code, shifted down.
+        let (cx, cy) = crate::cells::cell_of_code(key << (64 - 2 * level.max(1)), level);
+        if cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1 {
+            continue;
+        }
+        let n = r.get::<_, i64>(2) as u64;
+        let cell = out.entry((cy, cx)).or_insert_with(|| Cell {
+            cx,
+            cy,
+            count: 0,
+            sx: 0.0,
+            sy: 0.0,
+            types: BTreeMap::new(),
+        });
+        cell.count += n;
+        cell.sx += r.get::<_, f64>(3);
+        cell.sy += r.get::<_, f64>(4);
+        *cell.types.entry(r.get(1)).or_default() += n;
+    }
+    Ok(out.into_values().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_become_parameters_never_text() {
+        let f = Filter {
+            text: Some("50%_off' OR 1=1 --".into()),
+            types: vec!["IED".into()],
+            ..Filter::default().with_from("2021-06-01").unwrap()
+        };
+        let w = filter_sql(&f);
+        let sql = w.text();
+        assert!(!sql.contains("OR 1=1"), "{sql}");
+        assert_eq!(w.params.len(), 3);
+        assert!(sql.contains("$3") && !sql.contains("$1x"), "{sql}");
+        assert_eq!(like("50%_off"), "%50\\%\\_off%");
+    }
+}

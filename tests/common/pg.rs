@@ -1,0 +1,202 @@
+//! A throwaway PostgreSQL + PostGIS cluster for tests: `initdb` and `pg_ctl` in a temporary
+//! directory, on a free loopback port and a private socket directory, password authentication.
+//! When the tests run as root it runs as the `postgres` user (PostgreSQL refuses root). It is
+//! stopped when dropped.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The superuser the tests connect as, and its password.
+pub const USER: &str = "incident";
+/// Its password.
+pub const PASSWORD: &str = "s3cret-pw";
+
+/// A running cluster.
+pub struct Pg {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    /// The TCP port on 127.0.0.1.
+    pub port: u16,
+    run_as: Option<&'static str>,
+}
+
+fn server_bin() -> PathBuf {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|d| d.flatten().map(|e| e.path().join("bin")).collect())
+        .unwrap_or_default();
+    versions.retain(|p| p.join("initdb").is_file());
+    versions.sort();
+    versions.pop().expect(
+        "PostgreSQL server binaries not found under /usr/lib/postgresql: run `sudo bash .ci/deps.sh`",
+    )
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Pg {
+    /// Starts a new cluster with PostGIS available.
+    pub fn start() -> Pg {
+        let bin = server_bin();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let is_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+            .unwrap_or(false);
+        let run_as = is_root.then_some("postgres");
+        let pg = Pg {
+            dir,
+            bin,
+            port: free_port(),
+            run_as,
+        };
+        std::fs::create_dir(pg.sock()).unwrap();
+        std::fs::write(pg.dir.path().join("pw"), PASSWORD).unwrap();
+        if let Some(u) = run_as {
+            let ok = Command::new("chown")
+                .args(["-R", &format!("{u}:{u}")])
+                .arg(pg.dir.path())
+                .status()
+                .expect("chown");
+            assert!(ok.success(), "chown to {u}");
+        }
+        let data = pg.data();
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                USER,
+                "--auth=scram-sha-256",
+                "--pwfile",
+                pg.dir.path().join("pw").to_str().unwrap(),
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--no-sync",
+            ],
+        );
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+            pg.port,
+            pg.sock().display()
+        );
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-o",
+                &opts,
+                "-l",
+                pg.dir.path().join("log").to_str().unwrap(),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
+        );
+        pg
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn sock(&self) -> PathBuf {
+        self.dir.path().join("sock")
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool);
+        let mut c = match self.run_as {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--"]).arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        let out = c.args(args).output().expect(tool);
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+        );
+    }
+
+    /// A URL for `user` with `password` (none: no password in the URL).
+    pub fn url_as(&self, user: &str, password: Option<&str>) -> String {
+        match password {
+            Some(p) => format!("postgresql://{user}:{p}@127.0.0.1:{}/postgres", self.port),
+            None => format!("postgresql://{user}@127.0.0.1:{}/postgres", self.port),
+        }
+    }
+
+    /// The superuser's URL, with its password.
+    pub fn url(&self) -> String {
+        self.url_as(USER, Some(PASSWORD))
+    }
+
+    /// A source URL for a table.
+    pub fn table_url(&self, table: &str) -> String {
+        format!("{}?table={table}", self.url())
+    }
+
+    /// Runs SQL as the superuser.
+    pub fn sql(&self, sql: &str) {
+        let mut c = postgres::Client::connect(&self.url(), postgres::NoTls).expect("connect");
+        c.batch_execute(sql).expect(sql);
+    }
+
+    /// The server log (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
+    /// Stops the server now (to test a server that is down).
+    pub fn stop(&self) {
+        let data = self.data();
+        let _ = self.try_run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
+    }
+
+    fn try_run(&self, tool: &str, args: &[&str]) -> bool {
+        let exe = self.bin.join(tool);
+        let mut c = match self.run_as {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--"]).arg(&exe);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        c.args(args)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+    }
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}

@@ -1,0 +1,260 @@
+//! A PostGIS table as a source, against a real PostgreSQL + PostGIS cluster the test starts in a
+//! temporary directory on loopback (see `common/pg.rs`): `load`, then `check` and `clusters`
+//! give the same answers for the table as for the files; loads are atomic; a read-only role can
+//! browse; failures are clear messages that never show the password.
+
+mod common {
+    pub mod pg;
+}
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::pg::{PASSWORD, Pg};
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_incident-map"))
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+}
+
+fn json(o: &Output) -> Value {
+    ok(o);
+    serde_json::from_slice(&o.stdout).expect("JSON")
+}
+
+fn bundled() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")
+}
+
+fn synthetic(dir: &Path, rows: u64) -> PathBuf {
+    let p = dir.join("synth.csv");
+    let mut v = Vec::new();
+    incident_map::synth::write_acled_csv(rows, 7, &mut v).unwrap();
+    std::fs::write(&p, v).unwrap();
+    p
+}
+
+fn load(file: &Path, url: &str, table: &str, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "load",
+        file.to_str().unwrap(),
+        "--into",
+        url,
+        "--table",
+        table,
+    ];
+    args.extend(extra);
+    run(&args)
+}
+
+/// `check --json` fields that must agree between a file and the table loaded from it.
+fn summary(v: &Value) -> Value {
+    serde_json::json!({
+        "incidents": v["incidents"],
+        "date_min": v["date_min"],
+        "date_max": v["date_max"],
+        "types": v["types"],
+        "bbox": v["bbox"],
+    })
+}
+
+#[test]
+fn a_table_answers_like_the_files_it_was_loaded_from() {
+    let pg = Pg::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let synth = synthetic(tmp.path(), 20_000);
+    let url = pg.url();
+    for (file, table) in [(bundled(), "bundled"), (synth.clone(), "synth")] {
+        let o = load(&file, &url, table, &[]);
+        ok(&o);
+        assert!(stderr(&o).contains("loaded "), "{}", stderr(&o));
+        assert!(!stderr(&o).contains(PASSWORD));
+        let from_file = json(&run(&["check", file.to_str().unwrap(), "--json"]));
+        let from_table = json(&run(&["check", &pg.table_url(table), "--json"]));
+        assert_eq!(summary(&from_file), summary(&from_table), "{table}");
+        assert!(!from_table.to_string().contains(PASSWORD));
+    }
+    // The cluster query: the same cells, counts, centroids and types at every zoom and filter.
+    let cases: Vec<Vec<&str>> = vec![
+        vec![],
+        vec!["--from", "2019-01-01", "--to", "2020-06-30"],
+        vec!["--type", "Air/drone strike", "--type", "armed clash"],
+        vec!["--text", "baghdad"],
+        vec!["--bbox", "42,32,45.5,35"],
+        vec![
+            "--from",
+            "2021-01-01",
+            "--type",
+            "Attack",
+            "--bbox",
+            "40,29,49,38",
+        ],
+    ];
+    for (file, table) in [(bundled(), "bundled"), (synth.clone(), "synth")] {
+        let t = pg.table_url(table);
+        for zoom in ["1", "5", "8.6", "13"] {
+            for extra in &cases {
+                let mut a = vec!["clusters", file.to_str().unwrap(), "--zoom", zoom, "--json"];
+                a.extend(extra);
+                let mut b = vec!["clusters", t.as_str(), "--zoom", zoom, "--json"];
+                b.extend(extra);
+                let (fa, fb) = (json(&run(&a)), json(&run(&b)));
+                assert_eq!(fa, fb, "{table} zoom {zoom} {extra:?}");
+            }
+        }
+    }
+    let world = json(&run(&[
+        "clusters",
+        &pg.table_url("synth"),
+        "--zoom",
+        "7",
+        "--json",
+    ]));
+    assert_eq!(world["incidents"], 20_000);
+    assert!(world["cells"].as_array().unwrap().len() > 1);
+    let cell = &world["cells"][0];
+    assert!(cell["lon"].is_f64() && cell["lat"].is_f64() && cell["count"].is_u64());
+    let per_type: u64 = cell["types"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(per_type, cell["count"].as_u64().unwrap());
+
+    // An existing table is refused without --replace or --append; --append adds; --replace
+    // starts again.
+    let o = load(&bundled(), &url, "bundled", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("already exists") && stderr(&o).contains("--replace"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&load(&bundled(), &url, "bundled", &["--append"]));
+    let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
+    assert_eq!(v["incidents"], 38);
+    ok(&load(&bundled(), &url, "bundled", &["--replace"]));
+    let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
+    assert_eq!(v["incidents"], 19);
+    let o = run(&[
+        "load",
+        "x.csv",
+        "--into",
+        &url,
+        "--table",
+        "t",
+        "--replace",
+        "--append",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+
+    // A load that fails half-way leaves the table as it was (one transaction): a trigger
+    // refuses rows after the tenth line of the file.
+    pg.sql(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.origin_line > 10 THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON bundled FOR EACH ROW EXECUTE FUNCTION refuse();",
+    );
+    let o = load(&bundled(), &url, "bundled", &["--append"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("refused by test"), "{}", stderr(&o));
+    let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
+    assert_eq!(v["incidents"], 19, "nothing of the failed load remains");
+    pg.sql("DROP TRIGGER refuse ON bundled");
+
+    // A read-only role browses (check, clusters) and cannot load.
+    pg.sql(
+        "CREATE ROLE reader LOGIN PASSWORD 'read-only-pw';
+         GRANT SELECT ON bundled, synth TO reader;",
+    );
+    let reader = format!("{}?table=synth", pg.url_as("reader", Some("read-only-pw")));
+    let v = json(&run(&["check", &reader, "--json"]));
+    assert_eq!(v["incidents"], 20_000);
+    let c = json(&run(&[
+        "clusters", &reader, "--zoom", "6", "--type", "Attack", "--json",
+    ]));
+    assert!(c["incidents"].as_u64().unwrap() > 0);
+    let o = load(
+        &bundled(),
+        &pg.url_as("reader", Some("read-only-pw")),
+        "mine",
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
+
+    // Passwords from PGPASSWORD and from a password file, as libpq reads them.
+    let bare = format!("{}?table=bundled", pg.url_as("reader", None));
+    let o = bin()
+        .args(["check", &bare, "--json"])
+        .env("PGPASSWORD", "read-only-pw")
+        .env("PGPASSFILE", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(json(&o)["incidents"], 19);
+    let pgpass = tmp.path().join("pgpass");
+    std::fs::write(
+        &pgpass,
+        format!("127.0.0.1:{}:postgres:reader:read-only-pw\n", pg.port),
+    )
+    .unwrap();
+    let o = bin()
+        .args(["check", &bare, "--json"])
+        .env_remove("PGPASSWORD")
+        .env("PGPASSFILE", &pgpass)
+        .output()
+        .unwrap();
+    assert_eq!(json(&o)["incidents"], 19);
+
+    // Faults: each a clear message and exit 1, the password never shown.
+    let wrong = format!(
+        "{}?table=bundled",
+        pg.url_as("reader", Some("not-the-password"))
+    );
+    let o = run(&["check", &wrong, "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("refused the user or password"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("not-the-password"));
+    let o = run(&["check", &pg.table_url("nowhere"), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("table nowhere does not exist"),
+        "{}",
+        stderr(&o)
+    );
+    pg.sql("CREATE TABLE notes (id int, body text)");
+    let o = run(&["clusters", &pg.table_url("notes"), "--zoom", "4", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("not an incident table"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["check", &format!("{}?table=a;drop", pg.url()), "--json"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a table name"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(PASSWORD));
+    pg.stop();
+    let o = run(&["check", &pg.table_url("bundled"), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("cannot connect to"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(PASSWORD), "{}", stderr(&o));
+    let _ = pg.log();
+}
