@@ -195,7 +195,7 @@ fn parse_zoom(s: &str) -> Result<f64, String> {
 /// `export` arguments.
 #[derive(Debug, Args)]
 pub struct ExportCmd {
-    /// Incident files or directories (default: those of --view).
+    /// Incident files or directories, or one table URL (default: those of --view).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The PNG to write (atomically). With --every: the name numbered frames are derived from.
@@ -381,7 +381,7 @@ pub struct CheckArgs {
 /// `filter` arguments.
 #[derive(Debug, Args)]
 pub struct FilterCmd {
-    /// Incident files or directories.
+    /// Incident files or directories, or one table: 'postgresql://USER@HOST/DB?table=NAME'.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Output format.
@@ -664,7 +664,10 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         );
         return USAGE;
     }
-    let r = load_paths(&a.files, &a.columns.overrides());
+    let r = match read_sources(&a.files, &a.columns, &f, usize::MAX) {
+        Ok(r) => r,
+        Err(code) => return report_source_error(code, err),
+    };
     if !r.errors.is_empty() {
         print_errors(&r, err);
         let _ = writeln!(
@@ -728,6 +731,48 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             let _ = writeln!(err, "error: {m}");
             BAD_INPUT
         }
+    }
+}
+
+/// Most incidents an export draws from a table one by one (cluster drawing from server cells
+/// comes with the window's table view).
+pub const EXPORT_FETCH_LIMIT: usize = 500_000;
+
+/// Why sources could not be read: a usage error or a database error, already in words.
+pub enum SourceError {
+    /// Bad usage (exit 2).
+    Usage(String),
+    /// The database failed (exit 1).
+    Db(crate::db::DbError),
+}
+
+fn report_source_error(e: SourceError, err: &mut dyn Write) -> i32 {
+    match e {
+        SourceError::Usage(m) => {
+            let _ = writeln!(err, "error: {m}");
+            USAGE
+        }
+        SourceError::Db(e) => {
+            let _ = writeln!(err, "error: {e}");
+            BAD_INPUT
+        }
+    }
+}
+
+/// Files, or the incidents of a table that match `filter` (at most `limit`).
+fn read_sources(
+    files: &[PathBuf],
+    columns: &ColumnArgs,
+    filter: &Filter,
+    limit: usize,
+) -> Result<LoadResult, SourceError> {
+    let names: Vec<String> = files
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    match db_source(&names).map_err(SourceError::Usage)? {
+        Some(db) => crate::db::fetch(&db, filter, limit).map_err(SourceError::Db),
+        None => Ok(load_paths(files, &columns.overrides())),
     }
 }
 
@@ -994,7 +1039,10 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
             );
         }
     }
-    let r = load_paths(&files, &a.columns.overrides());
+    let r = match read_sources(&files, &a.columns, &spec.filter, EXPORT_FETCH_LIMIT) {
+        Ok(r) => r,
+        Err(code) => return report_source_error(code, err),
+    };
     if !r.errors.is_empty() {
         print_errors(&r, err);
         return fail(

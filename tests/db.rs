@@ -76,6 +76,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     let tmp = tempfile::tempdir().unwrap();
     let synth = synthetic(tmp.path(), 20_000);
     let url = pg.url();
+    let bundled_s = bundled().to_string_lossy().into_owned();
     for (file, table) in [(bundled(), "bundled"), (synth.clone(), "synth")] {
         let o = load(&file, &url, table, &[]);
         ok(&o);
@@ -133,6 +134,54 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(per_type, cell["count"].as_u64().unwrap());
+
+    // filter and export read the table like the file: the same features, the same PNG bytes.
+    for extra in [
+        vec![],
+        vec!["--from", "2021-06-01", "--type", "interception"],
+    ] {
+        let mut a = vec!["filter", bundled_s.as_str(), "--format", "geojson"];
+        a.extend(&extra);
+        let t = pg.table_url("bundled");
+        let mut b = vec!["filter", t.as_str(), "--format", "geojson"];
+        b.extend(&extra);
+        let (fa, fb) = (json(&run(&a)), json(&run(&b)));
+        assert!(!fa["features"].as_array().unwrap().is_empty());
+        assert_eq!(fa["features"], fb["features"], "{extra:?}");
+    }
+    let png = |src: &str, out: &Path| {
+        ok(&run(&[
+            "export",
+            src,
+            "--out",
+            out.to_str().unwrap(),
+            "--basemap",
+            "offline",
+            "--width",
+            "500",
+            "--height",
+            "400",
+            "--from",
+            "2021-03-01",
+            "--title",
+            "Table",
+        ]));
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(
+        png(&bundled_s, &tmp.path().join("file.png")),
+        png(&pg.table_url("bundled"), &tmp.path().join("table.png")),
+        "the same image from a file and from its table"
+    );
+
+    // A statement timeout is a clear error.
+    let slow = format!(
+        "{}?options=-c%20statement_timeout%3D1&table=synth",
+        pg.url()
+    );
+    let o = run(&["clusters", &slow, "--zoom", "13", "--json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cancelled the query"), "{}", stderr(&o));
 
     // An existing table is refused without --replace or --append; --append adds; --replace
     // starts again.

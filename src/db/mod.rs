@@ -6,13 +6,16 @@
 //! Passwords come from the URL, `PGPASSWORD` or the password file (`PGPASSFILE` or
 //! `~/.pgpass`), as libpq does; they are never printed: messages show the URL without it.
 
+pub mod fetch;
 pub mod load;
 pub mod query;
 pub mod schema;
 
 use std::time::Duration;
 
+pub use fetch::fetch;
 pub use load::{LoadMode, load_into};
+use query::open;
 pub use query::{cells, summary};
 
 /// Whether a command-line argument names a database rather than a file.
@@ -78,6 +81,16 @@ pub enum DbError {
     /// The user asked to stop.
     #[error("query cancelled")]
     Cancelled,
+    /// More incidents match than may be fetched one by one.
+    #[error(
+        "{count} incidents match, more than the {limit} drawn one by one from a table; narrow the filters"
+    )]
+    TooMany {
+        /// Matching incidents.
+        count: u64,
+        /// The most fetched.
+        limit: u64,
+    },
     /// Any other server or connection error.
     #[error("{0}")]
     Server(String),

@@ -14,7 +14,7 @@ use crate::projection::MercRect;
 use crate::query::Filter;
 
 /// A `WHERE` clause and its parameters.
-struct Where {
+pub(super) struct Where {
     sql: Vec<String>,
     params: Vec<Box<dyn ToSql + Sync>>,
 }
@@ -26,7 +26,7 @@ impl Where {
         self.sql.push(sql.replace("$?", &format!("${n}")));
     }
 
-    fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         if self.sql.is_empty() {
             "TRUE".into()
         } else {
@@ -34,7 +34,7 @@ impl Where {
         }
     }
 
-    fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub(super) fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.params.iter().map(|p| p.as_ref()).collect()
     }
 }
@@ -55,7 +55,7 @@ fn like(needle: &str) -> String {
 /// The filter as SQL: the same semantics as [`crate::store::Store::select`] (inclusive dates on
 /// the incident's span, ASCII-case-insensitive types, text in the place or a text column, box
 /// edges included).
-fn filter_sql(f: &Filter) -> Where {
+pub(super) fn filter_sql(f: &Filter) -> Where {
     let mut w = Where {
         sql: Vec::new(),
         params: Vec::new(),
@@ -94,7 +94,7 @@ fn filter_sql(f: &Filter) -> Where {
 }
 
 /// Checks that the table is there and is an incident table.
-fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
+pub(super) fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
     let mut c = db.connect()?;
     match check_table(&mut c, &db.table).map_err(|e| db.error(e))? {
         None => Err(DbError::MissingTable {

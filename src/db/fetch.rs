@@ -1,0 +1,116 @@
+//! Individual incidents from a table, for `filter` (whose job is to write them) and `export`
+//! (while few match): the rows matching a filter become an ordinary [`Store`] built from the
+//! table's typed columns, with each row's original record (`jsonb`) kept as a GeoJSON feature in
+//! memory for the record API, so every later stage works on them exactly as on a file.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::query::filter_sql;
+use super::{DbError, DbSource, open};
+use crate::date::When;
+use crate::import::LoadResult;
+use crate::model::{ColumnMap, DatePrecision, LocPrecision, Row};
+use crate::query::Filter;
+use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
+
+/// Fetches at most `limit` incidents matching `filter`, in the order a file's store keeps
+/// them. More than `limit` is [`DbError::TooMany`].
+pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult, DbError> {
+    let mut c = open(db)?;
+    let w = filter_sql(filter);
+    let t = db.table.quoted();
+    let count: i64 = c
+        .query_one(
+            &format!("SELECT count(*) FROM {t} WHERE {}", w.text()),
+            &w.refs(),
+        )
+        .map_err(|e| db.error(e))?
+        .get(0);
+    if count as usize > limit {
+        return Err(DbError::TooMany {
+            count: count as u64,
+            limit: limit as u64,
+        });
+    }
+    let sql = format!(
+        "SELECT ST_X(geom), ST_Y(geom), day_first - DATE '1970-01-01', day_last - DATE '1970-01-01',
+                local_minute, utc_offset, date_precision, location_precision, type, category, place,
+                fatalities, injuries, record::text, origin_line
+         FROM {t} WHERE {}
+         ORDER BY day_first, local_minute NULLS FIRST, origin_file, origin_line, id",
+        w.text()
+    );
+    let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    let mut bytes = Vec::new();
+    let mut builder = Builder::with_capacity(rows.len());
+    let mut columns: Vec<String> = Vec::new();
+    for r in &rows {
+        let (lon, lat): (f64, f64) = (r.get(0), r.get(1));
+        let record: String = r.get(13);
+        if let Ok(m) = serde_json::from_str::<Map<String, Value>>(&record) {
+            for k in m.keys() {
+                if !columns.contains(k) {
+                    columns.push(k.clone());
+                }
+            }
+        }
+        let start = bytes.len();
+        // Coordinates written as JSON writes floats (33.0, not 33), as in a file.
+        let coords = serde_json::to_string(&[lon, lat]).unwrap_or_default();
+        bytes.extend_from_slice(
+            format!(
+                "{{\"type\":\"Feature\",\"geometry\":{{\"type\":\"Point\",\"coordinates\":{coords}}},\"properties\":{record}}}"
+            )
+            .as_bytes(),
+        );
+        let len = bytes.len() - start;
+        bytes.push(b'\n');
+        let text = |k: usize| Cow::Owned(r.get::<_, String>(k));
+        let row = Row {
+            when: When {
+                day: r.get(2),
+                end: r.get(3),
+                precision: DatePrecision::parse(&r.get::<_, String>(6)).unwrap_or_default(),
+                minute: r.get::<_, Option<i16>>(4).map(|m| m as u16),
+                offset: r.get(5),
+            },
+            lon,
+            lat,
+            kind: text(8),
+            category: text(9),
+            place: text(10),
+            loc_precision: LocPrecision::parse(&r.get::<_, String>(7)).unwrap_or_default(),
+            fatalities: r.get::<_, Option<i32>>(11).unwrap_or(-1),
+            injuries: r.get::<_, Option<i32>>(12).unwrap_or(-1),
+        };
+        builder.push(
+            &row,
+            RecordRef {
+                file: 0,
+                start: start as u64,
+                len: len as u32,
+                line: r.get::<_, i32>(14) as u32,
+            },
+        );
+    }
+    // Roles for the record's fields, by the same detection as files.
+    let map = crate::import::columns::detect(&columns, &Default::default()).unwrap_or_else(|_| {
+        let mut m = ColumnMap::default();
+        m.assign_roles(&columns);
+        m
+    });
+    let source = SourceFile {
+        path: db.display.clone().into(),
+        name: db.display.clone(),
+        format: Format::GeoJson,
+        columns,
+        map,
+        content: Content::Memory(bytes.into()),
+    };
+    Ok(LoadResult {
+        store: builder.finish(vec![source]),
+        ..Default::default()
+    })
+}
