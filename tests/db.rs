@@ -300,10 +300,81 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not a table name"), "{}", stderr(&o));
     assert!(!stderr(&o).contains(PASSWORD));
+    // The connection dropped in the middle of a query: a view that takes two seconds, and the
+    // server ends our session half-way.
+    pg.sql("CREATE VIEW slow AS SELECT b.* FROM bundled b, pg_sleep(2) AS s");
+    let killer = {
+        let url = pg.url();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(700));
+            let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            c.query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                 WHERE query LIKE '%slow%' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .len()
+        })
+    };
+    let o = run(&["clusters", &pg.table_url("slow"), "--zoom", "5", "--json"]);
+    assert!(killer.join().unwrap() >= 1, "a session was ended");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("terminating connection") || stderr(&o).contains("connection was lost"),
+        "{}",
+        stderr(&o)
+    );
     pg.stop();
     let o = run(&["check", &pg.table_url("bundled"), "--json"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("cannot connect to"), "{}", stderr(&o));
     assert!(!stderr(&o).contains(PASSWORD), "{}", stderr(&o));
     let _ = pg.log();
+}
+
+/// TLS through rustls: `require` encrypts, `verify-full` checks the certificate against the
+/// root given, a wrong root is refused, and a server that insists on TLS refuses plain text.
+#[test]
+fn tls_is_used_and_verified() {
+    let pg = Pg::start();
+    let tmp = tempfile::tempdir().unwrap();
+    ok(&load(&bundled(), &pg.url(), "bundled", &[]));
+    let ca = pg.require_tls();
+    let base = pg.table_url("bundled");
+    let check = |extra: &str| run(&["check", &format!("{base}&{extra}"), "--json"]);
+    let o = check("sslmode=disable");
+    assert_eq!(o.status.code(), Some(1), "plain text is refused");
+    assert!(
+        stderr(&o).contains("no pg_hba.conf entry") || stderr(&o).contains("refused"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(json(&check("sslmode=require"))["incidents"], 19);
+    assert_eq!(json(&check("sslmode=prefer"))["incidents"], 19);
+    let full = format!("sslmode=verify-full&sslrootcert={}", ca.display());
+    assert_eq!(json(&check(&full))["incidents"], 19);
+    // Another CA: the server's certificate does not chain to it.
+    let other = tmp.path().join("other.pem");
+    {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let c = CertifiedIssuer::self_signed(p, KeyPair::generate().unwrap()).unwrap();
+        std::fs::write(&other, c.pem()).unwrap();
+    }
+    let o = check(&format!(
+        "sslmode=verify-full&sslrootcert={}",
+        other.display()
+    ));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).to_lowercase().contains("certificate"),
+        "{}",
+        stderr(&o)
+    );
+    let o = check("sslmode=verify-full&sslrootcert=/nonexistent/ca.pem");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("/nonexistent/ca.pem"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains(PASSWORD));
 }

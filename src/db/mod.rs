@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod load;
 pub mod query;
 pub mod schema;
+pub mod tls;
 
 use std::time::Duration;
 
@@ -100,6 +101,8 @@ pub enum DbError {
 #[derive(Debug, Clone)]
 pub struct DbSource {
     config: postgres::Config,
+    ssl: tls::SslMode,
+    root_cert: Option<std::path::PathBuf>,
     /// The table.
     pub table: schema::TableName,
     /// The URL as the user gave it, without password (for messages, saved views).
@@ -206,11 +209,37 @@ impl DbSource {
         table: schema::TableName,
         display: String,
     ) -> Result<DbSource, DbError> {
-        let mut config: postgres::Config =
-            url.parse().map_err(|e: postgres::Error| DbError::Url {
-                url: display.clone(),
-                message: e.to_string(),
-            })?;
+        // sslmode and sslrootcert are read here (libpq's meanings, rustls underneath).
+        let bad = |message: String| DbError::Url {
+            url: display.clone(),
+            message,
+        };
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut ssl = tls::SslMode::default();
+        let mut root_cert = None;
+        let mut rest = Vec::new();
+        for p in query.split('&').filter(|p| !p.is_empty()) {
+            match p.split_once('=') {
+                Some(("sslmode", m)) => {
+                    ssl = tls::SslMode::parse(m).ok_or_else(|| {
+                        bad(format!(
+                            "sslmode '{m}' is not one of disable, allow, prefer, require, verify-ca, verify-full"
+                        ))
+                    })?;
+                }
+                Some(("sslrootcert", f)) => root_cert = Some(std::path::PathBuf::from(f)),
+                _ => rest.push(p),
+            }
+        }
+        let url = if rest.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base}?{}", rest.join("&"))
+        };
+        let mut config: postgres::Config = url
+            .parse()
+            .map_err(|e: postgres::Error| bad(e.to_string()))?;
+        config.ssl_mode(ssl.negotiation());
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -223,6 +252,8 @@ impl DbSource {
         }
         Ok(DbSource {
             config,
+            ssl,
+            root_cert,
             table,
             display,
         })
@@ -246,8 +277,20 @@ impl DbSource {
 
     /// Opens a connection.
     pub fn connect(&self) -> Result<postgres::Client, DbError> {
+        if self.ssl == tls::SslMode::Disable {
+            return self
+                .config
+                .connect(postgres::NoTls)
+                .map_err(|e| self.error(e));
+        }
+        let root = tls::root_file(self.root_cert.as_deref());
+        let config =
+            tls::client_config(self.ssl, root.as_deref()).map_err(|message| DbError::Connect {
+                url: self.display.clone(),
+                message,
+            })?;
         self.config
-            .connect(postgres::NoTls)
+            .connect(tokio_postgres_rustls::MakeRustlsConnect::new(config))
             .map_err(|e| self.error(e))
     }
 
