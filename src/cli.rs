@@ -322,6 +322,9 @@ pub struct FilterArgs {
     /// Area: min_lon,min_lat,max_lon,max_lat.
     #[arg(long, value_name = "BOX", value_parser = parse_bbox, allow_hyphen_values = true)]
     pub bbox: Option<BBox>,
+    /// Only incidents whose sources disagree (see data/README.md: accounts, disputed).
+    #[arg(long)]
+    pub disputed: bool,
 }
 
 fn parse_day(s: &str) -> Result<i32, String> {
@@ -357,6 +360,7 @@ impl FilterArgs {
             types: self.types.clone(),
             text: self.text.clone(),
             bbox: self.bbox,
+            disputed: self.disputed,
         }
     }
 }
@@ -501,6 +505,7 @@ pub fn summary_json(r: &LoadResult) -> serde_json::Value {
         .collect();
     json!({
         "incidents": s.len(),
+        "disputed": s.disputed.iter().filter(|&&d| d).count(),
         "skipped": r.skipped,
         "date_min": date_min,
         "date_max": date_max,

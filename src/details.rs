@@ -36,8 +36,93 @@ pub struct Details {
     pub sources: Vec<String>,
     /// Every original column, in file order.
     pub fields: Vec<(String, String)>,
+    /// Sources disagree about it.
+    pub disputed: bool,
+    /// Each source's account, when the data gives them.
+    pub accounts: Vec<Account>,
+    /// Ids of related incidents.
+    pub related: Vec<String>,
     /// File and line of the record.
     pub origin: String,
+}
+
+/// What one source says about an incident (the `accounts` property; see data/README.md).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(default)]
+pub struct Account {
+    /// Publisher and date.
+    pub source: String,
+    /// Where to read it.
+    pub source_url: Option<String>,
+    /// The date it gives.
+    pub date: Option<String>,
+    /// The local time it gives.
+    pub time: Option<String>,
+    /// The UTC offset of that time.
+    pub utc_offset: Option<String>,
+    /// Killed, as it reports.
+    pub fatalities: Option<f64>,
+    /// Injured, as it reports.
+    pub injuries: Option<f64>,
+    /// What it says, in our words.
+    pub claim: Option<String>,
+}
+
+impl Account {
+    /// Date, time and casualties in one line ("2021-06-06 00:15 +03:00 · killed 0 · injured 2").
+    pub fn facts(&self) -> String {
+        let mut parts = Vec::new();
+        let when: Vec<&str> = [&self.date, &self.time, &self.utc_offset]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect();
+        if !when.is_empty() {
+            parts.push(when.join(" "));
+        }
+        if let Some(f) = self.fatalities {
+            parts.push(format!("killed {f}"));
+        }
+        if let Some(i) = self.injuries {
+            parts.push(format!("injured {i}"));
+        }
+        parts.join(" · ")
+    }
+}
+
+/// Accounts from a field: a JSON array (GeoJSON) or JSON text (a CSV cell). Unreadable text
+/// gives none.
+fn accounts_of(v: &serde_json::Value) -> Vec<Account> {
+    let parsed;
+    let v = match v {
+        serde_json::Value::String(s) => match serde_json::from_str(s) {
+            Ok(p) => {
+                parsed = p;
+                &parsed
+            }
+            Err(_) => return Vec::new(),
+        },
+        other => other,
+    };
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// Ids from a field: a JSON array, or text separated by `;`, `,` or spaces.
+fn ids_of(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(a) => a
+            .iter()
+            .filter_map(|x| crate::store::record::value_text(x).map(|t| t.trim().to_string()))
+            .filter(|t| !t.is_empty())
+            .collect(),
+        serde_json::Value::String(s) => s
+            .split([';', ',', ' '])
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Formats minutes after midnight and an optional UTC offset.
@@ -65,6 +150,18 @@ pub fn details(store: &Store, i: usize) -> Result<Details, ReadError> {
         .iter()
         .map(|f| (f.name.clone(), f.text().into_owned()))
         .collect();
+    let accounts = record
+        .fields
+        .iter()
+        .find(|f| f.role == Role::Accounts)
+        .map(|f| accounts_of(&f.value))
+        .unwrap_or_default();
+    let related = record
+        .fields
+        .iter()
+        .find(|f| f.role == Role::Related)
+        .map(|f| ids_of(&f.value))
+        .unwrap_or_default();
     let date = if store.day[i] == store.day_end[i] {
         format_day(store.day[i])
     } else {
@@ -90,6 +187,9 @@ pub fn details(store: &Store, i: usize) -> Result<Details, ReadError> {
         actors,
         sources,
         fields,
+        disputed: store.disputed[i],
+        accounts,
+        related,
         origin: format!("{}:{}", f.name, store.line[i]),
     })
 }

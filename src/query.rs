@@ -162,6 +162,9 @@ pub struct Filter {
     /// Area.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bbox: Option<BBox>,
+    /// Only incidents whose sources disagree.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disputed: bool,
 }
 
 /// Why a filter is inconsistent.
@@ -210,6 +213,7 @@ impl Filter {
         if patch.bbox.is_some() {
             self.bbox = patch.bbox;
         }
+        self.disputed |= patch.disputed;
         self
     }
 
@@ -261,6 +265,9 @@ impl Filter {
                 b.min_lon, b.min_lat, b.max_lon, b.max_lat
             ));
         }
+        if self.disputed {
+            lines.push("Disputed accounts only".into());
+        }
         lines
     }
 
@@ -281,6 +288,8 @@ pub struct Selection {
     pub first_day: Day,
     /// Selected incidents per day (by the start of their span), from `first_day` on.
     pub day_counts: Vec<u32>,
+    /// Selected incidents whose sources disagree.
+    pub disputed: u32,
 }
 
 impl Selection {
@@ -292,12 +301,14 @@ impl Selection {
             type_counts: vec![0; self.type_counts.len()],
             first_day: self.first_day,
             day_counts: vec![0; self.day_counts.len()],
+            disputed: 0,
         };
         for &i in &self.indices {
             let k = store.kind[i as usize] as usize;
             if keep.get(k).copied().unwrap_or(true) {
                 out.indices.push(i);
                 out.type_counts[k] += 1;
+                out.disputed += store.disputed[i as usize] as u32;
                 if let Some(c) = out
                     .day_counts
                     .get_mut((store.day[i as usize] - self.first_day) as usize)
@@ -394,6 +405,9 @@ impl Store {
             {
                 continue;
             }
+            if f.disputed && !self.disputed[i] {
+                continue;
+            }
             if let Some(hits) = &text_hit
                 && !place_hit[self.place[i] as usize]
                 && hits[i / 64] & (1 << (i % 64)) == 0
@@ -402,6 +416,7 @@ impl Store {
             }
             sel.indices.push(i as u32);
             sel.type_counts[self.kind[i] as usize] += 1;
+            sel.disputed += self.disputed[i] as u32;
             if let Some(c) = sel
                 .day_counts
                 .get_mut((self.day[i] - sel.first_day) as usize)

@@ -38,66 +38,229 @@ fn problem_lines(v: &Value) -> Vec<(u64, bool)> {
         .collect()
 }
 
+/// The types the bundled data may use (data/README.md lists them).
+const BUNDLED_TYPES: [&str; 5] = [
+    "Rocket attack",
+    "Drone attack",
+    "IED",
+    "Interception",
+    "Launcher found",
+];
+
+/// Every rule the bundled data keeps, as messages naming the incident; none when all hold.
+fn data_violations(fc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let features = fc["features"].as_array().cloned().unwrap_or_default();
+    for f in &features {
+        let p = &f["properties"];
+        let id = p["id"].as_str().unwrap_or("?").to_string();
+        let text = |k: &str| p[k].as_str().map(str::trim).unwrap_or("");
+        // A source: an http(s) URL, or a publisher with a date.
+        let source = text("source");
+        let url = text("source_url");
+        let has_date = source
+            .split(|c: char| !c.is_ascii_digit() && c != '-')
+            .any(|w| {
+                w.len() >= 4
+                    && w[..4]
+                        .parse::<u32>()
+                        .is_ok_and(|y| (2020..=2023).contains(&y))
+            });
+        if source.is_empty() {
+            out.push(format!("{id}: no source"));
+        } else if !(url.starts_with("https://") || url.starts_with("http://") || has_date) {
+            out.push(format!(
+                "{id}: source has neither an http(s) URL nor a date"
+            ));
+        }
+        if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+            out.push(format!("{id}: source_url is not http(s)"));
+        }
+        if !["day", "week", "month", "year"].contains(&text("date_precision")) {
+            out.push(format!("{id}: no date precision"));
+        }
+        if !["exact", "near", "region"].contains(&text("location_precision")) {
+            out.push(format!("{id}: no location precision"));
+        }
+        let c = &f["geometry"]["coordinates"];
+        let (lon, lat) = (c[0].as_f64().unwrap_or(0.0), c[1].as_f64().unwrap_or(0.0));
+        if !(38.79..=48.57).contains(&lon) || !(29.06..=37.38).contains(&lat) {
+            out.push(format!("{id}: {lon},{lat} is outside Iraq"));
+        }
+        if !BUNDLED_TYPES.contains(&text("type")) {
+            out.push(format!("{id}: type '{}' is not documented", text("type")));
+        }
+        if text("date").is_empty() || text("place").is_empty() || text("description").is_empty() {
+            out.push(format!("{id}: no date, place or description"));
+        }
+    }
+    // The four seed incidents, exactly as the design notes give them.
+    let seed = |id: &str| {
+        features
+            .iter()
+            .find(|f| f["properties"]["id"] == id)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let checks: [(&str, &str, Value); 13] = [
+        ("IQ-2021-012", "/properties/date", json_str("2021-06-06")),
+        ("IQ-2021-012", "/properties/time", json_str("00:30")),
+        ("IQ-2021-012", "/properties/utc_offset", json_str("+03:00")),
+        ("IQ-2021-012", "/properties/type", json_str("Interception")),
+        (
+            "IQ-2021-012",
+            "/geometry/coordinates",
+            serde_json::json!([42.441, 33.786]),
+        ),
+        (
+            "IQ-2021-012",
+            "/properties/fatalities",
+            serde_json::json!(0),
+        ),
+        ("IQ-2021-010", "/properties/date", json_str("2021-06-05")),
+        ("IQ-2021-010", "/properties/type", json_str("Interception")),
+        (
+            "IQ-2021-010",
+            "/geometry/coordinates",
+            serde_json::json!([44.2344, 33.2625]),
+        ),
+        (
+            "IQ-2021-011",
+            "/properties/type",
+            json_str("Launcher found"),
+        ),
+        (
+            "IQ-2021-011",
+            "/properties/location_precision",
+            json_str("region"),
+        ),
+        ("IQ-2021-009", "/properties/date", json_str("2021-05-08")),
+        ("IQ-2021-009", "/properties/type", json_str("Drone attack")),
+    ];
+    for (id, ptr, want) in checks {
+        if seed(id).pointer(ptr) != Some(&want) {
+            out.push(format!("seed {id}: {ptr} is not {want}"));
+        }
+    }
+    out
+}
+
+fn json_str(s: &str) -> Value {
+    Value::String(s.into())
+}
+
 #[test]
-fn bundled_dataset_is_complete_and_sourced() {
+fn bundled_dataset_keeps_its_rules_and_a_copy_with_any_violation_fails() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     let (code, v) = check_json(&[&dir]);
     assert_eq!(code, 0);
-    assert!(v["incidents"].as_u64().unwrap() >= 15);
     assert_eq!(v["skipped"], 0);
     assert_eq!(v["problems"].as_array().unwrap().len(), 0);
-    // Every feature carries a source, a date precision and a location precision.
     let fc: Value =
         serde_json::from_slice(&std::fs::read(dir.join("incidents.geojson")).unwrap()).unwrap();
-    for f in fc["features"].as_array().unwrap() {
-        let p = &f["properties"];
-        for key in [
-            "date",
-            "date_precision",
-            "place",
-            "location_precision",
-            "type",
-            "description",
-            "source",
-        ] {
-            assert!(
-                p[key].as_str().is_some_and(|s| !s.is_empty()),
-                "{} lacks {key}",
-                p["id"]
-            );
-        }
-        if let Some(u) = p["source_url"].as_str() {
-            assert!(u.starts_with("https://") || u.starts_with("http://"), "{u}");
-        }
+    assert_eq!(data_violations(&fc), Vec::<String>::new());
+    assert_eq!(v["incidents"], fc["features"].as_array().unwrap().len());
+    assert!(v["disputed"].as_u64().unwrap() >= 5);
+    // One violation at a time, each caught.
+    let k = 30; // an ordinary incident
+    type Mutation = Box<dyn Fn(&mut Value)>;
+    let mutations: Vec<(&str, Mutation)> = vec![
+        (
+            "no source",
+            Box::new(move |f| {
+                f["features"][k]["properties"]["source"] = json_str("");
+            }),
+        ),
+        (
+            "neither an http(s) URL nor a date",
+            Box::new(move |f| {
+                f["features"][k]["properties"]["source_url"] = json_str("");
+                f["features"][k]["properties"]["source"] = json_str("Some newspaper");
+            }),
+        ),
+        (
+            "no date precision",
+            Box::new(move |f| {
+                f["features"][k]["properties"]["date_precision"] = Value::Null;
+            }),
+        ),
+        (
+            "no location precision",
+            Box::new(move |f| {
+                f["features"][k]["properties"]["location_precision"] = json_str("somewhere");
+            }),
+        ),
+        (
+            "outside Iraq",
+            Box::new(move |f| {
+                f["features"][k]["geometry"]["coordinates"] = serde_json::json!([51.4, 35.7]);
+            }),
+        ),
+        (
+            "is not documented",
+            Box::new(move |f| {
+                f["features"][k]["properties"]["type"] = json_str("Airstrike");
+            }),
+        ),
+        (
+            "seed IQ-2021-012",
+            Box::new(|f| {
+                let fs = f["features"].as_array_mut().unwrap();
+                for x in fs.iter_mut() {
+                    if x["properties"]["id"] == "IQ-2021-012" {
+                        x["properties"]["time"] = json_str("00:45");
+                    }
+                }
+            }),
+        ),
+    ];
+    for (what, m) in mutations {
+        let mut copy = fc.clone();
+        m(&mut copy);
+        let v = data_violations(&copy);
+        assert_eq!(v.len(), 1, "{what}: {v:?}");
+        assert!(v[0].contains(what), "{what}: {v:?}");
     }
-    // The four seed incidents, exactly.
-    let find = |date: &str, place: &str| {
-        fc["features"]
-            .as_array()
-            .unwrap()
+}
+
+#[test]
+fn disputed_incidents_are_counted_filtered_and_keep_their_accounts() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let (_, all) = check_json(&[&dir]);
+    let o = run(&[
+        "filter",
+        dir.to_str().unwrap(),
+        "--disputed",
+        "--format",
+        "geojson",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let features = v["features"].as_array().unwrap();
+    assert_eq!(features.len() as u64, all["disputed"].as_u64().unwrap());
+    assert!(features.iter().all(|f| f["properties"]["disputed"] == true));
+    // The rocket toward Baghdad airport: the seed's account and the spokesman's, both kept.
+    let rocket = features
+        .iter()
+        .find(|f| f["properties"]["id"] == "IQ-2021-010")
+        .expect("IQ-2021-010 is disputed");
+    let accounts = rocket["properties"]["accounts"].as_array().unwrap();
+    assert!(accounts.len() >= 2);
+    assert!(
+        accounts
             .iter()
-            .find(|f| {
-                f["properties"]["date"] == date
-                    && f["properties"]["place"].as_str().unwrap().contains(place)
-            })
-            .cloned()
-    };
-    let drones = find("2021-06-06", "Ain al-Asad").expect("drones over Ain al-Asad");
-    assert_eq!(
-        drones["geometry"]["coordinates"],
-        serde_json::json!([42.441, 33.786])
+            .all(|a| a["source"].as_str().is_some_and(|s| !s.is_empty()))
     );
-    assert_eq!(drones["properties"]["time"], "00:30");
-    assert_eq!(drones["properties"]["utc_offset"], "+03:00");
-    assert_eq!(drones["properties"]["fatalities"], 0);
-    let rocket = find("2021-06-05", "Baghdad International Airport").expect("rocket at BIAP");
-    assert_eq!(
-        rocket["geometry"]["coordinates"],
-        serde_json::json!([44.2344, 33.2625])
-    );
-    let launcher = find("2021-06-05", "western Baghdad").expect("launcher");
-    assert_eq!(launcher["properties"]["location_precision"], "region");
-    assert!(find("2021-05-08", "Ain al-Asad").is_some());
+    // A CSV can say the same with a `disputed` column.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("d.csv");
+    std::fs::write(
+        &p,
+        "lat,lon,date,type,disputed,accounts\n33,44,2021-06-05,IED,yes,\"[{\"\"source\"\":\"\"A\"\"}]\"\n33,44,2021-06-06,IED,,\n",
+    )
+    .unwrap();
+    let (_, v) = check_json(&[&p]);
+    assert_eq!(v["disputed"], 1);
 }
 
 #[test]
@@ -331,7 +494,7 @@ fn filter_writes_matching_incidents() {
             .iter()
             .all(|r| r.contains("Rocket attack") || r.contains(",IED,"))
     );
-    assert_eq!(rows.len(), 1 + 8, "{out}");
+    assert_eq!(rows.len(), 1 + 40, "{out}");
 }
 
 #[test]

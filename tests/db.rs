@@ -63,6 +63,7 @@ fn load(file: &Path, url: &str, table: &str, extra: &[&str]) -> Output {
 fn summary(v: &Value) -> Value {
     serde_json::json!({
         "incidents": v["incidents"],
+        "disputed": v["disputed"],
         "date_min": v["date_min"],
         "date_max": v["date_max"],
         "types": v["types"],
@@ -93,6 +94,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         vec!["--from", "2019-01-01", "--to", "2020-06-30"],
         vec!["--type", "Air/drone strike", "--type", "armed clash"],
         vec!["--text", "baghdad"],
+        vec!["--disputed"],
         vec!["--bbox", "42,32,45.5,35"],
         vec![
             "--from",
@@ -194,10 +196,10 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     );
     ok(&load(&bundled(), &url, "bundled", &["--append"]));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
-    assert_eq!(v["incidents"], 38);
+    assert_eq!(v["incidents"], 168);
     ok(&load(&bundled(), &url, "bundled", &["--replace"]));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
-    assert_eq!(v["incidents"], 19);
+    assert_eq!(v["incidents"], 84);
     let o = run(&[
         "load",
         "x.csv",
@@ -221,7 +223,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("refused by test"), "{}", stderr(&o));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
-    assert_eq!(v["incidents"], 19, "nothing of the failed load remains");
+    assert_eq!(v["incidents"], 84, "nothing of the failed load remains");
     pg.sql("DROP TRIGGER refuse ON bundled");
 
     // A read-only role browses (check, clusters) and cannot load.
@@ -253,7 +255,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         .env("PGPASSFILE", "/nonexistent")
         .output()
         .unwrap();
-    assert_eq!(json(&o)["incidents"], 19);
+    assert_eq!(json(&o)["incidents"], 84);
     let pgpass = tmp.path().join("pgpass");
     std::fs::write(
         &pgpass,
@@ -266,7 +268,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         .env("PGPASSFILE", &pgpass)
         .output()
         .unwrap();
-    assert_eq!(json(&o)["incidents"], 19);
+    assert_eq!(json(&o)["incidents"], 84);
 
     // Faults: each a clear message and exit 1, the password never shown.
     let wrong = format!(
@@ -350,10 +352,10 @@ fn tls_is_used_and_verified() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(json(&check("sslmode=require"))["incidents"], 19);
-    assert_eq!(json(&check("sslmode=prefer"))["incidents"], 19);
+    assert_eq!(json(&check("sslmode=require"))["incidents"], 84);
+    assert_eq!(json(&check("sslmode=prefer"))["incidents"], 84);
     let full = format!("sslmode=verify-full&sslrootcert={}", ca.display());
-    assert_eq!(json(&check(&full))["incidents"], 19);
+    assert_eq!(json(&check(&full))["incidents"], 84);
     // Another CA: the server's certificate does not chain to it.
     let other = tmp.path().join("other.pem");
     {

@@ -202,7 +202,7 @@ fn filters_change_the_picture() {
     b.extend(common);
     let o = export(&b);
     ok(&o);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("4 incidents"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("48 incidents"));
     assert_ne!(std::fs::read(&all).unwrap(), std::fs::read(&ied).unwrap());
 }
 
@@ -311,7 +311,7 @@ fn series_with_index_and_gif() {
     let index = std::fs::read_to_string(dir.path().join("june_index.csv")).unwrap();
     assert_eq!(
         index,
-        "period_start,period_end,file,incidents\n2021-05-01,2021-05-31,june_0001.png,1\n2021-06-01,2021-06-30,june_0002.png,6\n2021-07-01,2021-07-31,june_0003.png,10\n"
+        "period_start,period_end,file,incidents\n2021-05-01,2021-05-31,june_0001.png,11\n2021-06-01,2021-06-30,june_0002.png,23\n2021-07-01,2021-07-31,june_0003.png,34\n"
     );
     for k in 1..=3 {
         assert_eq!(
@@ -347,7 +347,7 @@ fn series_with_index_and_gif() {
         .skip(1)
         .map(|l| l.rsplit(',').next().unwrap())
         .collect();
-    assert_eq!(counts, vec!["3", "1", "1", "0", "0"]);
+    assert_eq!(counts, vec!["3", "5", "3", "1", "0"]);
 }
 
 #[test]

@@ -55,11 +55,11 @@ fn selected_label(h: &Harness<'_, App>) -> String {
 #[test]
 fn legend_toggles_a_type() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
-    assert_eq!(selected_label(&h), "19 of 19 incidents selected");
+    assert_eq!(selected_label(&h), "84 of 84 incidents selected");
     let table_rows_before = h.state().sel.shown.indices.clone();
-    h.get_by_label("Drone attack  5").click();
+    h.get_by_label("Drone attack  8").click();
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "14 of 19 incidents selected");
+    assert_eq!(selected_label(&h), "76 of 84 incidents selected");
     assert!(h.state().filters.hidden().contains("Drone attack"));
     assert_eq!(
         h.state().effective_filter().types.len(),
@@ -77,9 +77,9 @@ fn legend_toggles_a_type() {
     );
     assert!(h.state().sel.shown.indices.len() < table_rows_before.len());
     // The type list shows it unchecked, the legend struck through; clicking again restores it.
-    h.get_by_label("Drone attack  5").click();
+    h.get_by_label("Drone attack  8").click();
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "19 of 19 incidents selected");
+    assert_eq!(selected_label(&h), "84 of 84 incidents selected");
 }
 
 #[test]
@@ -97,7 +97,7 @@ fn typed_dates_filter_the_list() {
     h.run();
     h.key_press(egui::Key::Enter);
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "3 of 19 incidents selected");
+    assert_eq!(selected_label(&h), "3 of 84 incidents selected");
     let f = h.state().effective_filter();
     assert_eq!(
         f,
@@ -169,8 +169,8 @@ fn clicking_an_incident_shows_its_source() {
         .stack
         .clone()
         .expect("stack expanded into a list");
-    assert_eq!(stack.len(), 2);
-    h.get_by_label("2 incidents at this exact place");
+    assert_eq!(stack.len(), 5);
+    h.get_by_label("5 incidents at this exact place");
     // Pick the interception from the list: its details show the source and its link.
     let d = h.state().data.as_ref().unwrap();
     let i = *stack
@@ -182,9 +182,25 @@ fn clicking_an_incident_shows_its_source() {
     h.run_steps(2);
     assert_eq!(h.state().pick.selected, Some(i));
     h.get_by_label("SOFREP, \"Drone attacks against US interests in Iraq continue\"; AFP via Al Jazeera, 2021-06-06");
-    h.get_by_label("https://www.aljazeera.com/news/2021/6/6/two-drones-shot-down-above-iraq-base-housing-us-troops-military");
+    // The link shows under Sources and again with the account that cites it.
+    assert!(
+        h.query_all_by_label(
+            "https://www.aljazeera.com/news/2021/6/6/two-drones-shot-down-above-iraq-base-housing-us-troops-military"
+        )
+        .count()
+            >= 1
+    );
     h.get_by_label("date: day");
     h.get_by_label("location: exact");
+    // Its sources disagree: the badge, and every account with its source.
+    h.get_by_label("sources disagree: see the accounts");
+    assert!(
+        h.query_all_by_label("disputed").count() >= 2,
+        "badge and table"
+    );
+    h.get_by_label_contains("disputed (sources disagree)");
+    h.get_by_label_contains("Accounts (");
+    assert!(h.query_all_by_label_contains("Col. Wayne Marotto").count() >= 2);
     // Esc clears the selection.
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
@@ -221,7 +237,7 @@ fn clicking_a_single_symbol_selects_it() {
     }
     h.run_steps(3);
     assert_eq!(h.state().pick.selected, Some(i));
-    h.get_by_label("UPI, 2021-02-15; AP, 2021-02-16");
+    h.get_by_label("Zhyan News Network, 2021-02-22; ESTA, 2021-02-22 (later figures); UPI, 2021-02-15 (first figures)");
     h.get_by_label("21:30 UTC+03:00");
 }
 
@@ -230,9 +246,9 @@ fn text_search_and_fit() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
     let t = h.get_by_label("Text");
     t.click();
-    t.type_text("erbil");
+    t.type_text("erbil international airport");
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "4 of 19 incidents selected");
+    assert_eq!(selected_label(&h), "4 of 84 incidents selected");
     h.get_by_label("Fit to filtered incidents").click();
     h.run_steps(3);
     let s = h.state().map.screen.unwrap();
@@ -259,7 +275,7 @@ fn shortcuts_and_playback() {
     }
     let later = h.state().filters.base().to.expect("range");
     assert!(later > start, "playback advanced: {start} → {later}");
-    assert!(h.state().sel.shown.len() < 19);
+    assert!(h.state().sel.shown.len() < 84);
     h.key_press(egui::Key::Space);
     h.run_steps(1);
     assert!(!h.state().timeline.playing);

@@ -175,6 +175,14 @@ impl FilterState {
         }
     }
 
+    /// Shows only incidents whose sources disagree, or all.
+    pub fn set_disputed(&mut self, on: bool) {
+        if self.filter.disputed != on {
+            self.filter.disputed = on;
+            self.stale = Stale::All;
+        }
+    }
+
     /// Switches a type on or off.
     pub fn toggle_type(&mut self, name: &str) {
         if !self.hidden.remove(name) {

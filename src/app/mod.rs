@@ -649,6 +649,7 @@ impl App {
             sel: &self.sel.clusters,
             highlight: self.pick.selected,
             legend: self.legend_entries(),
+            disputed: self.sel.shown.disputed,
             attribution: self.map.base.attribution(),
             interactive: true,
             caption: None,

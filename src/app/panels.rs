@@ -318,6 +318,13 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
             let q = app.filters.text_query.clone();
             app.set_text(&q);
         }
+        let mut disputed = app.filters.base().disputed;
+        if ui
+            .checkbox(&mut disputed, "Disputed only (sources disagree)")
+            .changed()
+        {
+            app.filters.set_disputed(disputed);
+        }
         ui.separator();
         ui.horizontal(|ui| {
             ui.label(RichText::new("Types").strong());
@@ -396,6 +403,18 @@ fn links(ui: &mut egui::Ui, text: &str) {
     for u in urls {
         ui.hyperlink_to(RichText::new(u.clone()).small(), u);
     }
+}
+
+/// The "disputed" badge (details panel, table).
+fn disputed_badge(ui: &mut egui::Ui) {
+    let color = crate::view::overlay::DISPUTED;
+    egui::Frame::new()
+        .stroke(Stroke::new(1.0, color))
+        .corner_radius(3.0)
+        .inner_margin(vec2(4.0, 0.0))
+        .show(ui, |ui| {
+            ui.label(RichText::new("disputed").small().color(color));
+        });
 }
 
 /// The details panel: the selected incident, an expanded stack, and load problems.
@@ -490,6 +509,12 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         ),
                     };
                     ui.label(cas);
+                    if r.disputed {
+                        ui.horizontal(|ui| {
+                            disputed_badge(ui);
+                            ui.label(RichText::new("sources disagree: see the accounts").small());
+                        });
+                    }
                     for desc in &r.description {
                         ui.separator();
                         ui.label(clean(desc, true));
@@ -508,6 +533,33 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                     }
                     for s in &r.sources {
                         links(ui, s);
+                    }
+                    if !r.accounts.is_empty() {
+                        ui.separator();
+                        ui.label(
+                            RichText::new(format!("Accounts ({})", r.accounts.len())).strong(),
+                        );
+                        for (k, a) in r.accounts.iter().enumerate() {
+                            if k > 0 {
+                                ui.add_space(4.0);
+                            }
+                            links(ui, &a.source);
+                            if let Some(u) = &a.source_url {
+                                links(ui, u);
+                            }
+                            let facts = a.facts();
+                            if !facts.is_empty() {
+                                ui.label(RichText::new(clean(&facts, false)).small().strong());
+                            }
+                            if let Some(c) = &a.claim {
+                                ui.label(RichText::new(clean(c, true)).small());
+                            }
+                        }
+                    }
+                    if !r.related.is_empty() {
+                        ui.separator();
+                        ui.label(RichText::new("Related incidents").strong());
+                        ui.label(clean(&r.related.join(", "), false));
                     }
                     egui::CollapsingHeader::new(format!("All {} fields", r.fields.len()))
                         .id_salt("fields")
@@ -663,6 +715,7 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
         .column(Column::initial(200.0).at_least(60.0))
         .column(Column::exact(110.0))
         .column(Column::exact(60.0))
+        .column(Column::exact(86.0))
         .column(Column::remainder().at_least(80.0));
     if let Some(r) = scroll_to {
         tb = tb.scroll_to_row(r, Some(egui::Align::Center));
@@ -675,6 +728,7 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
             "Place",
             "Precision",
             "Killed",
+            "Accounts",
             "Source",
         ] {
             h.col(|ui| {
@@ -715,6 +769,14 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
             row.col(|ui| {
                 if s.fatalities[i] >= 0 {
                     cell(ui, s.fatalities[i].to_string());
+                }
+            });
+            row.col(|ui| {
+                if s.disputed[i] {
+                    cell(
+                        ui,
+                        RichText::new("disputed").color(crate::view::overlay::DISPUTED),
+                    );
                 }
             });
             row.col(|ui| {

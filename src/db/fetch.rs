@@ -37,7 +37,7 @@ pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult,
     let sql = format!(
         "SELECT ST_X(geom), ST_Y(geom), day_first - DATE '1970-01-01', day_last - DATE '1970-01-01',
                 local_minute, utc_offset, date_precision, location_precision, type, category, place,
-                fatalities, injuries, record::text, origin_line
+                fatalities, injuries, record::text, origin_line, disputed
          FROM {t} WHERE {}
          ORDER BY day_first, local_minute NULLS FIRST, origin_file, origin_line, id",
         w.text()
@@ -84,6 +84,7 @@ pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult,
             loc_precision: LocPrecision::parse(&r.get::<_, String>(7)).unwrap_or_default(),
             fatalities: r.get::<_, Option<i32>>(11).unwrap_or(-1),
             injuries: r.get::<_, Option<i32>>(12).unwrap_or(-1),
+            disputed: r.get(15),
         };
         builder.push(
             &row,

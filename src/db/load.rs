@@ -60,7 +60,7 @@ fn line(out: &mut String, store: &Store, i: usize, record: &crate::store::Record
             v.to_string()
         }
     };
-    let cols: [String; 22] = [
+    let cols: [String; 23] = [
         format!("SRID=4326;POINT({lon} {lat})"),
         format_day(store.day[i]),
         format_day(store.day_end[i]),
@@ -73,6 +73,7 @@ fn line(out: &mut String, store: &Store, i: usize, record: &crate::store::Record
         store.place_name(i).to_string(),
         opt(store.fatalities[i] as i64, store.fatalities[i] < 0),
         opt(store.injuries[i] as i64, store.injuries[i] < 0),
+        (if store.disputed[i] { "t" } else { "f" }).to_string(),
         text(Role::Description),
         text(Role::Actor),
         text(Role::Source),

@@ -84,6 +84,9 @@ pub(super) fn filter_sql(f: &Filter) -> Where {
             *last = last.replace("$1x", &format!("${n}"));
         }
     }
+    if f.disputed {
+        w.sql.push("disputed".into());
+    }
     if let Some(b) = f.bbox {
         w.push("ST_X(geom) >= $?", Box::new(b.min_lon));
         w.push("ST_Y(geom) >= $?", Box::new(b.min_lat));
@@ -118,7 +121,8 @@ pub fn summary(db: &DbSource) -> Result<serde_json::Value, DbError> {
         .query_one(
             &format!(
                 "SELECT count(*), min(day_first) - DATE '1970-01-01', max(day_last) - DATE '1970-01-01',
-                        min(ST_X(geom)), min(ST_Y(geom)), max(ST_X(geom)), max(ST_Y(geom)) FROM {t}"
+                        min(ST_X(geom)), min(ST_Y(geom)), max(ST_X(geom)), max(ST_Y(geom)),
+                        count(*) FILTER (WHERE disputed) FROM {t}"
             ),
             &[],
         )
@@ -145,6 +149,7 @@ pub fn summary(db: &DbSource) -> Result<serde_json::Value, DbError> {
         .collect();
     Ok(json!({
         "incidents": n,
+        "disputed": row.get::<_, i64>(7),
         "skipped": 0,
         "date_min": day(1),
         "date_max": day(2),

@@ -76,7 +76,7 @@ impl fmt::Display for TableName {
 }
 
 /// The columns `load` writes, in order (`id` is generated).
-pub const COLUMNS: [&str; 23] = [
+pub const COLUMNS: [&str; 24] = [
     "geom",
     "day_first",
     "day_last",
@@ -89,6 +89,7 @@ pub const COLUMNS: [&str; 23] = [
     "place",
     "fatalities",
     "injuries",
+    "disputed",
     "description",
     "actors",
     "source",
@@ -120,6 +121,7 @@ pub fn create_sql(t: &TableName) -> String {
   place text NOT NULL DEFAULT '',
   fatalities integer,
   injuries integer,
+  disputed boolean NOT NULL DEFAULT false,
   description text NOT NULL DEFAULT '',
   actors text NOT NULL DEFAULT '',
   source text NOT NULL DEFAULT '',

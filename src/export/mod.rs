@@ -216,6 +216,7 @@ struct Stage<'a> {
     index: &'a ClusterIndex,
     csel: ClusterSel,
     legend: Vec<LegendEntry>,
+    disputed: u32,
     caption: Option<Caption>,
     attribution: (String, Option<String>),
     memory: MapMemory,
@@ -233,6 +234,7 @@ impl Stage<'_> {
                 sel: &self.csel,
                 highlight: None,
                 legend: self.legend.clone(),
+                disputed: self.disputed,
                 attribution: self.attribution.clone(),
                 interactive: false,
                 caption: self.caption.clone(),
@@ -302,6 +304,7 @@ impl Exporter {
             } else {
                 Vec::new()
             },
+            disputed: if spec.legend { sel.disputed } else { 0 },
             caption: spec
                 .caption
                 .then(|| Caption {

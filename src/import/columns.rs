@@ -169,6 +169,9 @@ fn generic_layout(n: &[String]) -> ColumnMap {
             &["fatalities", "deaths", "killed", "dead", "fatality_count"],
         ),
         injuries: find(n, &["injuries", "injured", "wounded", "injury_count"]),
+        disputed: find(n, &["disputed", "is_disputed"]),
+        accounts: find(n, &["accounts"]),
+        related: find(n, &["related", "related_ids", "linked"]),
         acled: false,
         roles: Vec::new(),
     }

@@ -134,6 +134,12 @@ pub fn build<'a>(
         warnings.push(issue(c.injuries, m));
         -1
     });
+    let disputed = field(c.disputed).is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "yes" | "y" | "1" | "disputed"
+        )
+    });
     let trimmed = |v: Option<Cow<'a, str>>| -> Cow<'a, str> {
         match v {
             Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
@@ -156,6 +162,7 @@ pub fn build<'a>(
             loc_precision,
             fatalities,
             injuries,
+            disputed,
         },
         warnings,
     ))

@@ -36,6 +36,13 @@ pub enum Role {
     Source,
     /// Free text: administrative area (governorate, province, district).
     Area,
+    /// Whether the sources disagree (`true`/`yes`/`1`).
+    Disputed,
+    /// Each source's account: a JSON array of objects (source, source_url, date, time,
+    /// utc_offset, fatalities, injuries, claim).
+    Accounts,
+    /// Ids of related incidents.
+    Related,
     /// Anything else (kept and shown, not interpreted).
     Other,
 }
@@ -155,6 +162,12 @@ pub struct ColumnMap {
     pub fatalities: Option<usize>,
     /// Injuries.
     pub injuries: Option<usize>,
+    /// Whether the sources disagree.
+    pub disputed: Option<usize>,
+    /// The sources' accounts.
+    pub accounts: Option<usize>,
+    /// Related incidents.
+    pub related: Option<usize>,
     /// Whether the layout is ACLED's export format.
     pub acled: bool,
     /// The role of every column, in column order.
@@ -182,6 +195,9 @@ impl ColumnMap {
             (self.loc_precision, Role::LocPrecision),
             (self.fatalities, Role::Fatalities),
             (self.injuries, Role::Injuries),
+            (self.disputed, Role::Disputed),
+            (self.accounts, Role::Accounts),
+            (self.related, Role::Related),
         ] {
             if let Some(r) = col.and_then(|c| roles.get_mut(c)) {
                 *r = role;

@@ -26,4 +26,6 @@ pub struct Row<'a> {
     pub fatalities: i32,
     /// Injuries, -1 when not reported.
     pub injuries: i32,
+    /// Sources disagree about it.
+    pub disputed: bool,
 }

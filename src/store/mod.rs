@@ -102,6 +102,8 @@ pub struct Store {
     pub fatalities: Vec<i32>,
     /// Injuries, -1 when not reported.
     pub injuries: Vec<i32>,
+    /// Sources disagree.
+    pub disputed: Vec<bool>,
     /// Index into [`Store::files`].
     pub file: Vec<u16>,
     /// Byte offset of the original record in its file.
@@ -212,6 +214,7 @@ impl Builder {
         s.place.reserve(n);
         s.fatalities.reserve(n);
         s.injuries.reserve(n);
+        s.disputed.reserve(n);
         s.file.reserve(n);
         s.rec_start.reserve(n);
         s.rec_len.reserve(n);
@@ -250,6 +253,7 @@ impl Builder {
         s.place.push(p);
         s.fatalities.push(row.fatalities);
         s.injuries.push(row.injuries);
+        s.disputed.push(row.disputed);
         s.file.push(at.file);
         s.rec_start.push(at.start);
         s.rec_len.push(at.len);
@@ -282,6 +286,7 @@ impl Builder {
         s.lat.extend(o.lat);
         s.fatalities.extend(o.fatalities);
         s.injuries.extend(o.injuries);
+        s.disputed.extend(o.disputed);
         s.file.extend(o.file);
         s.rec_start.extend(o.rec_start);
         s.rec_len.extend(o.rec_len);
@@ -318,6 +323,7 @@ impl Builder {
                 place,
                 fatalities,
                 injuries,
+                disputed,
                 file,
                 rec_start,
                 rec_len,
@@ -342,6 +348,7 @@ impl Builder {
                 gather(loc_precision, idx);
                 gather(fatalities, idx);
                 gather(injuries, idx);
+                gather(disputed, idx);
                 gather(file, idx);
                 gather(rec_len, idx);
                 gather(line, idx);

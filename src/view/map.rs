@@ -30,6 +30,8 @@ pub struct Scene<'a> {
     pub highlight: Option<u32>,
     /// Legend rows (empty: no legend).
     pub legend: Vec<LegendEntry>,
+    /// Disputed incidents shown (a line under the legend when any).
+    pub disputed: u32,
     /// Attribution text and link.
     pub attribution: (String, Option<String>),
     /// Window (links and legend clickable) or export (static).
@@ -96,7 +98,13 @@ pub fn show(
         (screen, markers)
     });
     let (screen, markers) = out.inner;
-    let legend_clicked = overlay::legend(ui, screen.rect, &scene.legend, scene.interactive);
+    let legend_clicked = overlay::legend(
+        ui,
+        screen.rect,
+        &scene.legend,
+        scene.disputed,
+        scene.interactive,
+    );
     let (text, url) = &scene.attribution;
     overlay::attribution(ui, screen.rect, text, url.as_deref(), scene.interactive);
     Shown {

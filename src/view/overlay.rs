@@ -43,7 +43,13 @@ pub fn legend_entries(
 
 /// Draws the legend in the top-right corner of `map`. Returns the type whose row was clicked
 /// (only when `interactive`).
-pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bool) -> Option<u32> {
+pub fn legend(
+    ui: &egui::Ui,
+    map: Rect,
+    entries: &[LegendEntry],
+    disputed: u32,
+    interactive: bool,
+) -> Option<u32> {
     if entries.is_empty() {
         return None;
     }
@@ -113,10 +119,25 @@ pub fn legend(ui: &egui::Ui, map: Rect, entries: &[LegendEntry], interactive: bo
                             }
                         }
                     }
+                    if disputed > 0 {
+                        ui.add(
+                            egui::Label::new(
+                                egui::RichText::new(format!(
+                                    "{disputed} disputed (sources disagree)"
+                                ))
+                                .size(11.0)
+                                .color(DISPUTED),
+                            )
+                            .selectable(false),
+                        );
+                    }
                 });
         });
     clicked
 }
+
+/// The colour of the "disputed" badge.
+pub const DISPUTED: Color32 = Color32::from_rgb(0xB3, 0x3C, 0x00);
 
 /// Draws the attribution in the bottom-right corner. In the window it is a link.
 pub fn attribution(ui: &egui::Ui, map: Rect, text: &str, url: Option<&str>, interactive: bool) {
