@@ -613,6 +613,30 @@ fn usage_errors_exit_2() {
     }
 }
 
+/// The window without a display or a graphics adapter says why and what to install, with exit
+/// 1 and no backtrace.
+#[test]
+fn the_window_without_display_or_adapter_says_what_to_do() {
+    let home = tempfile::tempdir().unwrap();
+    let o = bin()
+        .arg("--offline")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env("WGPU_BACKEND", "dx12")
+        .env("XDG_CONFIG_HOME", home.path())
+        .env("XDG_CACHE_HOME", home.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot open the window"), "{err}");
+    assert!(err.contains("apt install"), "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
 /// Conflicting flags are usage errors that name both; a reversed range reads the same in every
 /// command, because one function turns FILTERS into a filter.
 #[test]

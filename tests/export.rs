@@ -569,6 +569,79 @@ fn the_window_keeps_drawing_while_an_export_waits_for_tiles() {
     h.get_by_label("Export cancelled");
 }
 
+/// The caption sits on a backdrop, so basemap labels never run through it (an export of 5–6
+/// June 2021 at the default size once printed "Kayseri" across the date line).
+#[test]
+fn the_caption_has_a_backdrop() {
+    let store = incident_map::import::load_paths(&[data()], &Default::default()).store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::Offline,
+        filter: incident_map::query::Filter::default()
+            .with_from("2021-06-05")
+            .unwrap()
+            .with_to("2021-06-06")
+            .unwrap(),
+        ..Default::default()
+    };
+    let img = incident_map::export::render(&store, &index, &spec)
+        .unwrap()
+        .image;
+    // Inside the backdrop's corner, where no text is: nearly white, not the land colour or a
+    // city label.
+    for (x, y) in [(13, 13), (14, 40), (60, 13)] {
+        let p = img.get_pixel(x, y);
+        assert!(
+            p[0] >= 245 && p[1] >= 245 && p[2] >= 245,
+            "({x},{y}): {p:?}"
+        );
+    }
+    let opts = SnapshotOptions::new().threshold(1.0).max_failed_pixels(400);
+    egui_kittest::image_snapshot_options(&img, "export_caption", &opts);
+}
+
+/// Several incidents of different types at one place show their mix: a ring of type colours
+/// around the stack (Baghdad airport: rockets, an interception, drones).
+#[test]
+fn a_stack_of_mixed_types_shows_its_mix() {
+    use incident_map::view::palette::style;
+    let store = incident_map::import::load_paths(&[data()], &Default::default()).store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::Offline,
+        viewport: incident_map::export::Viewport::Center {
+            lat: 33.2625,
+            lon: 44.2344,
+            zoom: 15.0,
+        },
+        width: 400,
+        height: 300,
+        legend: false,
+        caption: false,
+        ..Default::default()
+    };
+    let img = incident_map::export::render(&store, &index, &spec)
+        .unwrap()
+        .image;
+    let close = |p: &image::Rgba<u8>, c: egui::Color32| {
+        (p[0] as i32 - c.r() as i32).abs() <= 10
+            && (p[1] as i32 - c.g() as i32).abs() <= 10
+            && (p[2] as i32 - c.b() as i32).abs() <= 10
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for k in 0..72 {
+        let a = k as f32 * std::f32::consts::TAU / 72.0;
+        let (x, y) = (200.0 + 11.0 * a.cos(), 150.0 + 11.0 * a.sin());
+        let p = img.get_pixel(x.round() as u32, y.round() as u32);
+        for t in ["Rocket attack", "Interception", "Drone attack"] {
+            if close(p, style(t).0) {
+                seen.insert(t);
+            }
+        }
+    }
+    assert!(seen.len() >= 2, "ring colours seen: {seen:?}");
+}
+
 #[test]
 fn export_snapshots() {
     let d = data();

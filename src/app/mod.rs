@@ -772,7 +772,12 @@ pub fn run_window(opts: WindowOptions) -> i32 {
     match res {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: cannot open the window: {e}");
+            // No display, or no graphics adapter: say what to do, never a backtrace.
+            eprintln!(
+                "error: cannot open the window: {}. It needs a display and a graphics adapter (Vulkan or GL; WGPU_BACKEND restricts them). {}",
+                e.to_string().trim_end_matches('.'),
+                crate::view::offscreen::INSTALL_HINT
+            );
             1
         }
     }

@@ -144,7 +144,8 @@ pub fn draw_incidents(
             c.count.to_string()
         };
         if c.stack {
-            // Same coordinates: the dominant type's symbol with a count badge.
+            // Same coordinates: the dominant type's symbol with a count badge, and a ring of
+            // the types when there are several.
             let dominant = c.types.iter().max_by_key(|t| t.1).map_or(u32::MAX, |t| t.0);
             let (color, sym) = type_style(layer.store, dominant);
             let r = SYMBOL_RADIUS + 2.5;
@@ -153,6 +154,12 @@ pub fn draw_incidents(
                 r + 3.5,
                 Color32::from_black_alpha(40),
             ));
+            if slices.len() > 1 {
+                // Several types at one place: a ring of their shares around the main symbol,
+                // as clusters show theirs.
+                shapes.push(Shape::circle_filled(p, r + 4.5, Color32::WHITE));
+                shapes.push(donut(p, r + 4.0, r + 0.5, &slices));
+            }
             shapes.push(palette::symbol_shape(
                 sym,
                 p,

@@ -57,14 +57,14 @@ impl RendererChoice {
     }
 }
 
+/// What to install when no adapter works (Debian and Ubuntu package names).
+pub const INSTALL_HINT: &str = "On Debian or Ubuntu, install Mesa's software renderers: apt install libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1";
+
 /// Why nothing could be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     /// No backend gave a working device.
-    #[error(
-        "no graphics adapter could draw the map (tried: {}). On Debian or Ubuntu, install Mesa's software renderers: apt install libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1",
-        .tried.join("; ")
-    )]
+    #[error("no graphics adapter could draw the map (tried: {}). {INSTALL_HINT}", .tried.join("; "))]
     NoAdapter {
         /// Each attempt and how it failed.
         tried: Vec<String>,

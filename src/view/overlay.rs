@@ -209,35 +209,45 @@ pub fn scale_bar(painter: &egui::Painter, s: &Screen) {
     );
 }
 
-/// Draws a title and caption block in the top-left corner; returns its rectangle.
+/// The caption's backdrop, like the legend's: basemap labels never run through the text.
+pub const CAPTION_BACKDROP: Color32 = Color32::from_rgba_premultiplied(235, 235, 235, 235);
+
+/// Draws a title and caption block on a backdrop in the top-left corner; returns its rectangle.
 pub fn caption(painter: &egui::Painter, map: Rect, title: Option<&str>, lines: &[String]) -> Rect {
-    let mut y = map.top() + 10.0;
-    let x = map.left() + 12.0;
-    let mut rect = Rect::from_min_size(pos2(x, y), Vec2::ZERO);
     let ink = Color32::from_gray(20);
+    let mut galleys = Vec::new();
     if let Some(t) = title.filter(|t| !t.is_empty()) {
-        let r = halo_text(
-            painter,
-            pos2(x, y),
-            Align2::LEFT_TOP,
-            t,
-            FontId::proportional(20.0),
-            ink,
-        );
-        rect = rect.union(r);
-        y = r.bottom() + 4.0;
+        galleys.push((
+            painter.layout_no_wrap(t.to_string(), FontId::proportional(20.0), ink),
+            4.0,
+        ));
     }
     for l in lines {
-        let r = halo_text(
-            painter,
-            pos2(x, y),
-            Align2::LEFT_TOP,
-            l,
-            FontId::proportional(12.0),
-            ink,
-        );
-        rect = rect.union(r);
-        y = r.bottom() + 2.0;
+        galleys.push((
+            painter.layout_no_wrap(l.clone(), FontId::proportional(12.0), ink),
+            2.0,
+        ));
+    }
+    let origin = pos2(map.left() + 10.0, map.top() + 10.0);
+    if galleys.is_empty() {
+        return Rect::from_min_size(origin, Vec2::ZERO);
+    }
+    let pad = 8.0;
+    let width = galleys.iter().map(|(g, _)| g.size().x).fold(0.0, f32::max);
+    let height: f32 = galleys.iter().map(|(g, gap)| g.size().y + gap).sum::<f32>() - 2.0;
+    let rect = Rect::from_min_size(origin, vec2(width + 2.0 * pad, height + 2.0 * pad));
+    painter.rect(
+        rect,
+        4.0,
+        CAPTION_BACKDROP,
+        Stroke::new(1.0, Color32::from_gray(190)),
+        egui::StrokeKind::Inside,
+    );
+    let mut y = rect.top() + pad;
+    for (g, gap) in galleys {
+        let h = g.size().y;
+        painter.galley(pos2(rect.left() + pad, y), g, ink);
+        y += h + gap;
     }
     rect
 }
