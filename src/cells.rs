@@ -32,6 +32,28 @@ pub struct Cell {
     pub types: BTreeMap<String, u64>,
 }
 
+impl Cell {
+    /// An empty cell.
+    pub fn new(cx: u64, cy: u64) -> Cell {
+        Cell {
+            cx,
+            cy,
+            count: 0,
+            sx: 0.0,
+            sy: 0.0,
+            types: BTreeMap::new(),
+        }
+    }
+
+    /// Adds `n` incidents of type `kind` whose Mercator positions sum to `(sx, sy)`.
+    pub fn add(&mut self, n: u64, sx: f64, sy: f64, kind: &str) {
+        self.count += n;
+        self.sx += sx;
+        self.sy += sy;
+        *self.types.entry(kind.to_string()).or_default() += n;
+    }
+}
+
 /// One cluster as drawn.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ClusterOut {
@@ -110,20 +132,10 @@ pub fn file_cells(
             continue;
         }
         let (x, y) = index.xy[r];
-        let c = cells.entry((cy, cx)).or_insert_with(|| Cell {
-            cx,
-            cy,
-            count: 0,
-            sx: 0.0,
-            sy: 0.0,
-            types: BTreeMap::new(),
-        });
-        c.count += 1;
-        c.sx += x as f64;
-        c.sy += y as f64;
-        *c.types
-            .entry(store.type_name(i as usize).to_string())
-            .or_default() += 1;
+        cells
+            .entry((cy, cx))
+            .or_insert_with(|| Cell::new(cx, cy))
+            .add(1, x as f64, y as f64, store.type_name(i as usize));
     }
     cells.into_values().collect()
 }

@@ -196,19 +196,14 @@ pub fn cells(
         if cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1 {
             continue;
         }
-        let n = r.get::<_, i64>(2) as u64;
-        let cell = out.entry((cy, cx)).or_insert_with(|| Cell {
-            cx,
-            cy,
-            count: 0,
-            sx: 0.0,
-            sy: 0.0,
-            types: BTreeMap::new(),
-        });
-        cell.count += n;
-        cell.sx += r.get::<_, f64>(3);
-        cell.sy += r.get::<_, f64>(4);
-        *cell.types.entry(r.get(1)).or_default() += n;
+        out.entry((cy, cx))
+            .or_insert_with(|| Cell::new(cx, cy))
+            .add(
+                r.get::<_, i64>(2) as u64,
+                r.get(3),
+                r.get(4),
+                r.get::<_, &str>(1),
+            );
     }
     Ok(out.into_values().collect())
 }

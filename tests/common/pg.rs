@@ -113,17 +113,21 @@ impl Pg {
         self.dir.path().join("sock")
     }
 
-    fn run(&self, tool: &str, args: &[&str]) {
+    /// A server tool, run as the cluster's user.
+    fn command(&self, tool: &str) -> Command {
         let exe = self.bin.join(tool);
-        let mut c = match self.run_as {
+        match self.run_as {
             Some(u) => {
                 let mut c = Command::new("runuser");
                 c.args(["-u", u, "--"]).arg(&exe);
                 c
             }
             None => Command::new(&exe),
-        };
-        let out = c.args(args).output().expect(tool);
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self.command(tool).args(args).output().expect(tool);
         assert!(
             out.status.success(),
             "{tool} failed: {}{}\n{}",
@@ -227,16 +231,8 @@ impl Pg {
     }
 
     fn try_run(&self, tool: &str, args: &[&str]) -> bool {
-        let exe = self.bin.join(tool);
-        let mut c = match self.run_as {
-            Some(u) => {
-                let mut c = Command::new("runuser");
-                c.args(["-u", u, "--"]).arg(&exe);
-                c
-            }
-            None => Command::new(&exe),
-        };
-        c.args(args)
+        self.command(tool)
+            .args(args)
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false)
