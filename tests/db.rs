@@ -356,6 +356,8 @@ fn tls_is_used_and_verified() {
     assert_eq!(json(&check("sslmode=prefer"))["incidents"], 84);
     let full = format!("sslmode=verify-full&sslrootcert={}", ca.display());
     assert_eq!(json(&check(&full))["incidents"], 84);
+    let chain = format!("sslmode=verify-ca&sslrootcert={}", ca.display());
+    assert_eq!(json(&check(&chain))["incidents"], 84);
     // Another CA: the server's certificate does not chain to it.
     let other = tmp.path().join("other.pem");
     {
