@@ -26,6 +26,24 @@ impl Where {
         self.sql.push(sql.replace("$?", &format!("${n}")));
     }
 
+    /// `geom && ST_MakeEnvelope(…)`, with its four parameters.
+    fn envelope(&mut self, x0: f64, y0: f64, x1: f64, y1: f64) {
+        let n = self.params.len();
+        self.params.extend([
+            Box::new(x0) as Box<dyn ToSql + Sync>,
+            Box::new(y0),
+            Box::new(x1),
+            Box::new(y1),
+        ]);
+        self.sql.push(format!(
+            "geom && ST_MakeEnvelope(${}, ${}, ${}, ${}, 4326)",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+    }
+
     pub(super) fn text(&self) -> String {
         if self.sql.is_empty() {
             "TRUE".into()
@@ -88,10 +106,8 @@ pub(super) fn filter_sql(f: &Filter) -> Where {
         w.sql.push("disputed".into());
     }
     if let Some(b) = f.bbox {
-        w.push("ST_X(geom) >= $?", Box::new(b.min_lon));
-        w.push("ST_Y(geom) >= $?", Box::new(b.min_lat));
-        w.push("ST_X(geom) <= $?", Box::new(b.max_lon));
-        w.push("ST_Y(geom) <= $?", Box::new(b.max_lat));
+        // `&&` with an envelope uses the GiST index; for points it includes the edges.
+        w.envelope(b.min_lon, b.min_lat, b.max_lon, b.max_lat);
     }
     w
 }
@@ -175,11 +191,20 @@ pub fn cells(
     let (cy0, cy1) = cell_span(view.y0, view.y1, level);
     let size = 1.0 / (1u64 << level) as f64;
     let mut w = filter_sql(filter);
-    // A cell wider on every side: which cell an incident is in is decided below from its key.
-    w.push("mx::float8 >= $?", Box::new((cx0 as f64 - 1.0) * size));
-    w.push("mx::float8 <= $?", Box::new((cx1 as f64 + 2.0) * size));
-    w.push("my::float8 >= $?", Box::new((cy0 as f64 - 1.0) * size));
-    w.push("my::float8 <= $?", Box::new((cy1 as f64 + 2.0) * size));
+    // The view's cells, a cell wider on every side, as a lon/lat box the GiST index can use
+    // (which cell an incident is in is decided below from its key).
+    let (x0, x1) = (
+        ((cx0 as f64 - 1.0) * size).max(0.0),
+        ((cx1 as f64 + 2.0) * size).min(1.0),
+    );
+    let (y0, y1) = (
+        ((cy0 as f64 - 1.0) * size).max(0.0),
+        ((cy1 as f64 + 2.0) * size).min(1.0),
+    );
+    if (x0, y0, x1, y1) != (0.0, 0.0, 1.0, 1.0) {
+        use crate::projection::{lat_of, lon_of};
+        w.envelope(lon_of(x0), lat_of(y1), lon_of(x1), lat_of(y0));
+    }
     let shift = 62 - 2 * level as i32;
     let sql = format!(
         "SELECT morton >> {shift}, type, count(*), sum(mx::float8), sum(my::float8)
