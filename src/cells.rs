@@ -50,7 +50,12 @@ impl Cell {
         self.count += n;
         self.sx += sx;
         self.sy += sy;
-        *self.types.entry(kind.to_string()).or_default() += n;
+        match self.types.get_mut(kind) {
+            Some(c) => *c += n,
+            None => {
+                self.types.insert(kind.to_string(), n);
+            }
+        }
     }
 }
 

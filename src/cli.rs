@@ -548,6 +548,22 @@ pub fn file_error_line(e: &FileError) -> String {
     format!("error: {e}{}", flag_hint(&e.error))
 }
 
+/// How many rows had problems, and the first five.
+fn print_problem_summary(r: &LoadResult, err: &mut dyn Write) {
+    if r.problems.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        err,
+        "{} problem(s) while loading ({} rows skipped); first:",
+        r.problems.len(),
+        r.skipped
+    );
+    for p in r.problems.iter().take(5) {
+        let _ = writeln!(err, "  {p}");
+    }
+}
+
 fn print_errors(r: &LoadResult, err: &mut dyn Write) {
     for e in &r.errors {
         let _ = writeln!(err, "{}", file_error_line(e));
@@ -681,17 +697,7 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         );
         return BAD_INPUT;
     }
-    if !r.problems.is_empty() {
-        let _ = writeln!(
-            err,
-            "{} problem(s) while loading ({} rows skipped); first:",
-            r.problems.len(),
-            r.skipped
-        );
-        for p in r.problems.iter().take(5) {
-            let _ = writeln!(err, "  {p}");
-        }
-    }
+    print_problem_summary(&r, err);
     for t in f.unknown_types(&r.store) {
         let _ = writeln!(err, "warning: no incidents of type '{t}' in the data");
     }
@@ -828,17 +834,7 @@ pub fn load(a: &LoadCmd, err: &mut dyn Write) -> i32 {
         );
         return BAD_INPUT;
     }
-    if !r.problems.is_empty() {
-        let _ = writeln!(
-            err,
-            "{} problem(s) while reading ({} rows skipped); first:",
-            r.problems.len(),
-            r.skipped
-        );
-        for p in r.problems.iter().take(5) {
-            let _ = writeln!(err, "  {p}");
-        }
-    }
+    print_problem_summary(&r, err);
     let mode = if a.replace {
         LoadMode::Replace
     } else if a.append {

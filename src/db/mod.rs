@@ -79,9 +79,6 @@ pub enum DbError {
     /// The server gave up on a statement (`statement_timeout`).
     #[error("the server cancelled the query: {0}")]
     Timeout(String),
-    /// The user asked to stop.
-    #[error("query cancelled")]
-    Cancelled,
     /// More incidents match than may be fetched one by one.
     #[error(
         "{count} incidents match, more than the {limit} drawn one by one from a table; narrow the filters"

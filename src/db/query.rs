@@ -93,14 +93,11 @@ pub(super) fn filter_sql(f: &Filter) -> Where {
         w.push("lower(type) = ANY($?)", Box::new(lower));
     }
     if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        // `push` numbers every `$?` alike: one parameter for every text column.
         w.push(
-            "(place ILIKE $? OR description ILIKE $1x OR actors ILIKE $1x OR source ILIKE $1x OR area ILIKE $1x)",
+            "(place ILIKE $? OR description ILIKE $? OR actors ILIKE $? OR source ILIKE $? OR area ILIKE $?)",
             Box::new(like(t)),
         );
-        let n = w.params.len();
-        if let Some(last) = w.sql.last_mut() {
-            *last = last.replace("$1x", &format!("${n}"));
-        }
     }
     if f.disputed {
         w.sql.push("disputed".into());

@@ -284,15 +284,17 @@ impl Store {
             return Ok(bits.clone());
         }
         let mut bits = vec![0u64; self.len().div_ceil(64)];
-        let scan = |i: usize| {
-            let f = &self.files[self.file[i] as usize];
-            f.map.text_columns().next().is_some()
-        };
+        // Files without text columns have nothing to search.
+        let searchable: Vec<bool> = self
+            .files
+            .iter()
+            .map(|f| f.map.text_columns().next().is_some())
+            .collect();
         let order: Vec<u32> = self
             .file_order()
             .iter()
             .copied()
-            .filter(|&i| scan(i as usize))
+            .filter(|&i| searchable[self.file[i as usize] as usize])
             .collect();
         let mut batch = Batch::default();
         for chunk in order.chunks(BATCH) {

@@ -155,15 +155,4 @@ impl SourceFile {
             }
         }
     }
-
-    /// Whether the file on disk is still the one that was loaded (always true in memory).
-    pub fn unchanged(&self) -> bool {
-        match &self.content {
-            Content::Memory(_) => true,
-            Content::Disk { file, stamp } => {
-                let f = file.lock().unwrap_or_else(|p| p.into_inner());
-                Stamp::of(&f).is_ok_and(|s| s == *stamp)
-            }
-        }
-    }
 }
