@@ -145,6 +145,69 @@ pub fn file_cells(
     cells.into_values().collect()
 }
 
+/// Cells merged as the map merges them, as clusters the map draws (a table's view in the
+/// window): `type_id` names each type with the id the window's store gives it.
+pub fn to_clusters(
+    cells: &[&Cell],
+    level: u32,
+    merge: f64,
+    type_id: impl Fn(&str) -> u32,
+) -> Vec<crate::cluster::Cluster> {
+    let size = 1.0 / (1u64 << level.min(62)) as f64;
+    let points: Vec<(f64, f64, u64)> = cells
+        .iter()
+        .map(|c| (c.sx / c.count as f64, c.sy / c.count as f64, c.count))
+        .collect();
+    merge_groups(&points, merge)
+        .into_iter()
+        .map(|group| {
+            let mut count = 0;
+            let (mut sx, mut sy) = (0.0, 0.0);
+            let mut types: BTreeMap<u32, u32> = BTreeMap::new();
+            let mut bounds: Option<MercRect> = None;
+            for &g in &group {
+                let c = cells[g];
+                count += c.count;
+                sx += c.sx;
+                sy += c.sy;
+                for (t, n) in &c.types {
+                    *types.entry(type_id(t)).or_default() += *n as u32;
+                }
+                let b = MercRect {
+                    x0: c.cx as f64 * size,
+                    y0: c.cy as f64 * size,
+                    x1: (c.cx + 1) as f64 * size,
+                    y1: (c.cy + 1) as f64 * size,
+                };
+                bounds = Some(match bounds {
+                    None => b,
+                    Some(a) => MercRect {
+                        x0: a.x0.min(b.x0),
+                        y0: a.y0.min(b.y0),
+                        x1: a.x1.max(b.x1),
+                        y1: a.y1.max(b.y1),
+                    },
+                });
+            }
+            crate::cluster::Cluster {
+                count: count as u32,
+                x: sx / count as f64,
+                y: sy / count as f64,
+                ranges: Vec::new(),
+                single: None,
+                stack: false,
+                types: types.into_iter().collect(),
+                bounds: bounds.unwrap_or(MercRect {
+                    x0: 0.0,
+                    y0: 0.0,
+                    x1: 1.0,
+                    y1: 1.0,
+                }),
+            }
+        })
+        .collect()
+}
+
 /// Merges cells as the map does and gives the clusters, biggest first (ties by position).
 pub fn merge_cells(cells: Vec<Cell>, merge: f64) -> Vec<ClusterOut> {
     let points: Vec<(f64, f64, u64)> = cells

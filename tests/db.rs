@@ -382,3 +382,147 @@ fn tls_is_used_and_verified() {
     assert!(stderr(&o).contains("/nonexistent/ca.pem"), "{}", stderr(&o));
     assert!(!stderr(&o).contains(PASSWORD));
 }
+
+mod window {
+    //! The window on a table, driven by egui_kittest: server counts, the incidents in view,
+    //! details by id, a row inserted by someone else shown within 2 s, and faults with Retry.
+
+    use std::time::{Duration, Instant};
+
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use incident_map::app::{App, Saved, WindowOptions};
+    use incident_map::view::tiles::BaseLayer;
+
+    use super::common::pg::Pg;
+    use super::{bundled, load, ok};
+
+    fn window(url: &str) -> Harness<'static, App> {
+        let app = App::new(
+            &egui::Context::default(),
+            WindowOptions {
+                files: vec![url.into()],
+                base: Some(BaseLayer::Offline),
+                ..Default::default()
+            },
+            Some(Saved::default()),
+        );
+        Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+    }
+
+    /// Steps the window until `done` holds; panics after `secs` with what the status bar said.
+    fn until(
+        h: &mut Harness<'static, App>,
+        secs: u64,
+        what: &str,
+        done: impl Fn(&Harness<'static, App>) -> bool,
+    ) -> Duration {
+        let t = Instant::now();
+        while !done(h) {
+            assert!(
+                t.elapsed() < Duration::from_secs(secs),
+                "{what}: not within {secs} s; status: {:?} {:?}",
+                h.state().counts(),
+                h.state()
+                    .remote
+                    .as_ref()
+                    .and_then(|r| r.error.as_ref().map(|e| e.to_string()))
+            );
+            h.step();
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        t.elapsed()
+    }
+
+    fn shows(h: &Harness<'static, App>, label: &str) -> bool {
+        h.query_by_label(label).is_some()
+    }
+
+    #[test]
+    fn the_window_shows_a_table_live_and_survives_faults() {
+        let pg = Pg::start();
+        let url = pg.url();
+        // A fault first: the table is missing. The status bar says so, with Retry.
+        let mut h = window(&pg.table_url("live"));
+        until(&mut h, 20, "missing table reported", |h| {
+            shows(
+                h,
+                "table live does not exist in postgresql://incident@127.0.0.1",
+            ) || h
+                .query_by_label_contains("table live does not exist")
+                .is_some()
+        });
+        assert!(shows(&h, "Retry"));
+        ok(&load(&bundled(), &url, "live", &[]));
+        h.get_by_label("Retry").click();
+        until(&mut h, 20, "server counts", |h| {
+            shows(h, "84 of 84 incidents selected")
+        });
+        // The legend counts are the server's aggregates.
+        until(&mut h, 5, "legend", |h| shows(h, "Drone attack  8"));
+        // Fitted to the data, few are in view: they are fetched one by one and listed.
+        until(&mut h, 20, "incidents in view fetched", |h| {
+            let a = h.state();
+            !a.remote.as_ref().unwrap().drawing_cells && a.data.as_ref().unwrap().store.len() == 84
+        });
+        // A type switched off in the legend: the server counts again.
+        h.get_by_label("Drone attack  8").click();
+        until(&mut h, 20, "type filter pushed down", |h| {
+            shows(h, "76 of 84 incidents selected")
+        });
+        h.get_by_label("Drone attack  8").click();
+        until(&mut h, 20, "type back", |h| {
+            shows(h, "84 of 84 incidents selected")
+        });
+        // Details are read by id.
+        let place = {
+            let a = h.state();
+            let s = &a.data.as_ref().unwrap().store;
+            s.place_name(0).to_string()
+        };
+        h.state_mut().select(Some(0));
+        until(&mut h, 20, "details by id", |h| {
+            // The sources come from the record, which the incidents in view are fetched without.
+            matches!(h.state().pick_details(), Some(Ok(d)) if d.place == place && !d.sources.is_empty())
+        });
+        // Someone else inserts a row with SQL (the table's trigger fills its cluster key).
+        pg.sql(
+            "INSERT INTO live (geom, day_first, day_last, date_precision, location_precision, type, place)
+             VALUES (ST_SetSRID(ST_MakePoint(44.2344, 33.2625), 4326), '2021-06-07', '2021-06-07',
+                     'day', 'exact', 'Rocket attack', 'Baghdad International Airport')",
+        );
+        let took = until(&mut h, 10, "inserted row shown", |h| {
+            shows(h, "85 of 85 incidents selected")
+        });
+        assert!(took < Duration::from_secs(2), "the change took {took:?}");
+        until(&mut h, 10, "inserted row fetched", |h| {
+            h.state().data.as_ref().unwrap().store.len() == 85
+        });
+        // The connection dropped in the middle: a message with Retry; what was shown stays.
+        pg.sql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE pid <> pg_backend_pid() AND datname = current_database()",
+        );
+        h.get_by_label("Drone attack  8").click();
+        until(&mut h, 20, "dropped connection reported", |h| {
+            h.state().remote.as_ref().unwrap().error.is_some()
+        });
+        assert!(shows(&h, "Retry"));
+        assert_eq!(h.state().data.as_ref().unwrap().store.len(), 85);
+        h.get_by_label("Retry").click();
+        until(&mut h, 20, "back after Retry", |h| {
+            shows(h, "77 of 85 incidents selected")
+        });
+        // The server down: the same, and the window keeps what it showed.
+        pg.stop();
+        h.get_by_label("Drone attack  8").click();
+        until(&mut h, 30, "server down reported", |h| {
+            h.query_by_label_contains("cannot connect").is_some()
+                || h.query_by_label_contains("connection").is_some()
+        });
+        assert!(shows(&h, "Retry"));
+        assert_eq!(h.state().data.as_ref().unwrap().store.len(), 85);
+    }
+}

@@ -11,6 +11,7 @@ pub mod export_dialog;
 pub mod filters;
 pub mod loader;
 pub mod panels;
+pub mod remote;
 pub mod settings;
 pub mod timeline;
 
@@ -169,6 +170,8 @@ pub struct App {
     pub chrome: Chrome,
     /// Export, save-view and open-view dialogs and the export worker.
     pub export: export_dialog::ExportForm,
+    /// The open table, when the source is a database.
+    pub remote: Option<remote::Remote>,
     /// Settings autosave (no file in tests and exports).
     pub autosave: settings::Autosave,
 }
@@ -231,13 +234,19 @@ impl App {
                 ..Default::default()
             },
             export: export_dialog::ExportForm::new(),
+            remote: None,
             autosave: settings::Autosave::default(),
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
         let files = if !opts.files.is_empty() {
             opts.files
-        } else if !saved.files.is_empty() && saved.files.iter().all(|f| f.exists()) {
+        } else if !saved.files.is_empty()
+            && saved
+                .files
+                .iter()
+                .all(|f| f.exists() || crate::db::is_db_url(&f.to_string_lossy()))
+        {
             saved.files
         } else {
             bundled_dataset().into_iter().collect()
@@ -275,14 +284,170 @@ impl App {
         }
     }
 
-    /// Starts loading `files` in the background, replacing the current data when done.
+    /// Starts loading `files` in the background, replacing the current data when done. A
+    /// database URL (`postgresql://…?table=NAME`) opens that table instead, alone.
     pub fn open(&mut self, ctx: &egui::Context, files: Vec<PathBuf>) {
         if let Some(l) = &self.loader {
             l.cancel();
         }
+        let urls: Vec<String> = files
+            .iter()
+            .map(|f| f.to_string_lossy().into_owned())
+            .filter(|f| crate::db::is_db_url(f))
+            .collect();
+        if !urls.is_empty() {
+            self.loader = None;
+            if files.len() > 1 {
+                self.chrome.message =
+                    Some("A database table opens on its own, without files.".into());
+                return;
+            }
+            match crate::db::DbSource::parse(&urls[0]) {
+                Ok(db) => self.open_table(ctx, db),
+                Err(e) => self.chrome.message = Some(e.to_string()),
+            }
+            return;
+        }
+        self.remote = None;
         self.loader = Some(Loader::start(files, self.overrides.clone(), ctx.clone()));
         self.map.pending_fit = true;
         self.map.fitted_rect = None;
+    }
+
+    /// Shows a table: counts, cells and incidents come from the server as the view asks.
+    pub fn open_table(&mut self, ctx: &egui::Context, db: crate::db::DbSource) {
+        let files = vec![PathBuf::from(&db.display)];
+        self.remote = Some(remote::Remote::start(db, ctx));
+        self.set_remote_data(crate::db::fetch::Fetched {
+            result: Default::default(),
+            ids: Vec::new(),
+        });
+        if let Some(d) = &mut self.data {
+            d.files = files;
+        }
+        self.map.pending_fit = true;
+        self.map.fitted_rect = None;
+    }
+
+    /// Replaces the data with incidents fetched from the table (the selection follows its id).
+    fn set_remote_data(&mut self, fetched: crate::db::fetch::Fetched) {
+        let Some(r) = &mut self.remote else { return };
+        let selected_id = self
+            .pick
+            .selected
+            .and_then(|i| r.ids.get(i as usize).copied());
+        let mut store = fetched.result.store;
+        if store.types.len() < r.types.len() {
+            // Every type of the table, so the legend and the type filter know them all.
+            let mut b = crate::store::Builder::with_capacity(0);
+            b.intern_types(&r.types);
+            store = b.finish(Vec::new());
+        }
+        r.ids = fetched.ids;
+        let files = self
+            .data
+            .as_ref()
+            .map(|d| d.files.clone())
+            .unwrap_or_else(|| vec![PathBuf::from(&r.db.display)]);
+        let index = ClusterIndex::build(&store);
+        self.filters.data_loaded(&store);
+        self.data = Some(Data {
+            store: Arc::new(store),
+            index: Arc::new(index),
+            problems: Vec::new(),
+            errors: Vec::new(),
+            skipped: 0,
+            files,
+        });
+        let sel = selected_id.and_then(|id| r.ids.iter().position(|&x| x == id));
+        let details = self.pick.details.take();
+        self.pick.stack = None;
+        self.pick.selected = sel.map(|i| i as u32);
+        // The record read by id stays: it does not depend on where the incident sits.
+        if let (Some(i), Some((_, d))) = (sel, details) {
+            self.pick.details = Some((i as u32, d));
+        }
+    }
+
+    /// One frame of a table: answers in, questions out.
+    fn remote_frame(&mut self) {
+        let Some(r) = &mut self.remote else { return };
+        let news = r.poll();
+        let ids_of_selected =
+            |r: &remote::Remote, i: Option<u32>| i.and_then(|i| r.ids.get(i as usize).copied());
+        if let Some((id, f)) = news.record
+            && ids_of_selected(r, self.pick.selected) == Some(id)
+            && let Some(i) = self.pick.selected
+        {
+            self.pick.details = Some((i, crate::details::details(&f.result.store, 0)));
+        }
+        // New types: the store must know them at once (legend, type list); the incidents in
+        // view are read again with them.
+        let known = self.data.as_ref().map_or(0, |d| d.store.types.len());
+        let grown = known < r.types.len();
+        if news.counts {
+            self.filters.invalidate();
+        }
+        match news.data {
+            Some(f) => self.set_remote_data(f),
+            None if grown => self.set_remote_data(crate::db::fetch::Fetched {
+                result: Default::default(),
+                ids: Vec::new(),
+            }),
+            None => {}
+        }
+        let filter = self.effective_filter();
+        let (Some(d), Some(r)) = (&self.data, &mut self.remote) else {
+            return;
+        };
+        let store = d.store.clone();
+        let empty = r.frame(&filter, self.map.screen.as_ref(), |n| {
+            store.types.get(n).unwrap_or(u32::MAX)
+        });
+        if empty {
+            self.set_remote_data(crate::db::fetch::Fetched {
+                result: Default::default(),
+                ids: Vec::new(),
+            });
+        }
+        // Details of the selected incident are read by id.
+        if let Some(i) = self.pick.selected
+            && self.pick.details.as_ref().is_none_or(|(k, _)| *k != i)
+            && let Some(r) = &mut self.remote
+            && let Some(&id) = r.ids.get(i as usize)
+        {
+            r.ask_record(id);
+        }
+    }
+
+    /// What the details panel shows for the selected incident, once read.
+    pub fn pick_details(
+        &self,
+    ) -> Option<&Result<crate::details::Details, crate::store::ReadError>> {
+        let (k, d) = self.pick.details.as_ref()?;
+        (Some(*k) == self.pick.selected).then_some(d)
+    }
+
+    /// Incidents selected by the filters and incidents in all (a table's come from the server).
+    pub fn counts(&self) -> (u64, u64) {
+        if let Some(r) = &self.remote {
+            return match &r.agg {
+                Some((_, a)) => (a.shown(|n| !self.filters.is_hidden(n)).0, a.incidents),
+                None => (0, 0),
+            };
+        }
+        (
+            self.sel.shown.len() as u64,
+            self.data.as_ref().map_or(0, |d| d.store.len() as u64),
+        )
+    }
+
+    /// First and last day of the data.
+    pub fn day_range(&self) -> Option<(Day, Day)> {
+        match &self.remote {
+            Some(r) => r.agg.as_ref().and_then(|a| a.1.day_range),
+            None => self.data.as_ref().and_then(|d| d.store.day_range()),
+        }
     }
 
     /// Adds files to those open.
@@ -425,6 +590,24 @@ impl App {
         self.sel.shown = facet.restrict_types(s, &keep);
         self.sel.facet = facet;
         self.sel.clusters = d.index.select(&self.sel.shown);
+        if let Some(r) = &self.remote
+            && let Some((_, a)) = &r.agg
+        {
+            // A table's counts are the server's, over the whole table.
+            let mut counts = vec![0u32; s.types.len()];
+            for t in &a.types {
+                if let Some(id) = s.types.get(&t.name) {
+                    counts[id as usize] = t.count as u32;
+                }
+            }
+            self.sel.facet.type_counts = counts;
+            self.sel.shown.disputed = a.shown(|n| !self.filters.is_hidden(n)).1 as u32;
+            self.sel.timeline = Selection {
+                first_day: a.first_day,
+                day_counts: a.day_counts.clone(),
+                ..Default::default()
+            };
+        }
         if let Some(i) = self.pick.selected
             && self.sel.shown.indices.binary_search(&i).is_err()
         {
@@ -456,7 +639,14 @@ impl App {
     /// Moves the map to show the filtered incidents.
     pub fn fit_to_selection(&mut self) {
         let Some(d) = &self.data else { return };
-        let Some(bbox) = self.sel.shown.bbox(&d.store) else {
+        let bbox = match &self.remote {
+            Some(r) => r
+                .agg
+                .as_ref()
+                .and_then(|a| a.1.shown(|n| !self.filters.is_hidden(n)).2),
+            None => self.sel.shown.bbox(&d.store),
+        };
+        let Some(bbox) = bbox else {
             return;
         };
         let rect = self
@@ -523,9 +713,7 @@ impl App {
             self.timeline.playing = false;
             return;
         }
-        if let Some(d) = &self.data
-            && let Some((first, last)) = d.store.day_range()
-        {
+        if let Some((first, last)) = self.day_range() {
             let f = self.filters.base();
             let (mut from, mut to) = (f.from, f.to);
             self.timeline.play(first, last, &mut from, &mut to);
@@ -566,11 +754,16 @@ impl App {
             self.accept(done);
         }
         self.export.poll(&ctx);
+        self.remote_frame();
         // Fit once the data is in and the map has been laid out; panels settle over the first
         // frames, so fit again until the map's size stops changing.
         if self.map.pending_fit
             && self.data.is_some()
             && self.loader.is_none()
+            && self
+                .remote
+                .as_ref()
+                .is_none_or(|r| r.agg.is_some() || r.error.is_some())
             && let Some(s) = self.map.screen
         {
             self.refresh();
@@ -593,7 +786,7 @@ impl App {
             self.add(&ctx, dropped);
         }
         if self.timeline.playing
-            && let Some((first, last)) = self.data.as_ref().and_then(|d| d.store.day_range())
+            && let Some((first, last)) = self.day_range()
         {
             let dt = ctx.input(|i| i.stable_dt).min(0.1) as f64;
             let f = self.filters.base();
@@ -647,6 +840,11 @@ impl App {
         let scene = crate::view::map::Scene {
             data: self.data.as_ref().map(|d| (&*d.store, &*d.index)),
             sel: &self.sel.clusters,
+            cells: self
+                .remote
+                .as_ref()
+                .filter(|r| r.drawing_cells)
+                .map(|r| &r.clusters[..]),
             highlight: self.pick.selected,
             legend: self.legend_entries(),
             disputed: self.sel.shown.disputed,

@@ -207,6 +207,28 @@ pub fn loading_bar(app: &mut App, ui: &mut egui::Ui) {
         .request_repaint_after(std::time::Duration::from_millis(100));
 }
 
+/// A table's state: questions in flight, incidents in view, or the fault with Retry.
+fn table_status(r: &mut super::remote::Remote, ui: &mut egui::Ui) {
+    if let Some(e) = &r.error {
+        ui.colored_label(
+            Color32::from_rgb(0xB0, 0x30, 0x20),
+            clean(&e.to_string(), false),
+        );
+        if ui.button("Retry").clicked() {
+            r.retry();
+        }
+        return;
+    }
+    let pending = r.pending();
+    let text = match (pending, r.in_view) {
+        (0, Some(n)) if !r.drawing_cells => format!("table: {n} in view, listed"),
+        (0, Some(n)) => format!("table: {n} in view, clustered by the server"),
+        (0, None) => "table".to_string(),
+        (p, _) => format!("table: {p} question(s) to the server…"),
+    };
+    ui.label(text).on_hover_text(r.db.display.clone());
+}
+
 /// Cursor position, counts and tile status.
 pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
@@ -216,12 +238,12 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
                 None => ui.monospace(format!("{:>21}", "")),
             };
             ui.separator();
-            let total = app.data.as_ref().map_or(0, |d| d.store.len());
-            ui.label(format!(
-                "{} of {} incidents selected",
-                app.sel.shown.len(),
-                total
-            ));
+            let (shown, total) = app.counts();
+            ui.label(format!("{shown} of {total} incidents selected"));
+            if let Some(r) = &mut app.remote {
+                ui.separator();
+                table_status(r, ui);
+            }
             if let Some(s) = &app.map.screen {
                 ui.separator();
                 ui.label(format!("zoom {:.1}", s.zoom));
@@ -362,8 +384,8 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
             });
         }
         ui.separator();
-        let total = app.data.as_ref().map_or(0, |d| d.store.len());
-        ui.label(format!("{} of {} incidents", app.sel.shown.len(), total));
+        let (shown, total) = app.counts();
+        ui.label(format!("{shown} of {total} incidents"));
         if ui.button("Fit to filtered incidents").clicked() {
             app.fit_to_selection();
         }
@@ -465,6 +487,11 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 Some(i) => {
                     // Read once per selection, not every frame (records can be huge).
                     if app.pick.details.as_ref().is_none_or(|(k, _)| *k != i) {
+                        if app.remote.is_some() {
+                            // A table's record is read by id on a worker.
+                            ui.label(RichText::new("Reading the record…").weak());
+                            return;
+                        }
                         app.pick.details = Some((i, record_details(&d.store, i as usize)));
                     }
                     let r = match app.pick.details.as_ref() {
@@ -616,7 +643,7 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
 
 /// The timeline with its playback controls.
 pub fn timeline_panel(app: &mut App, ui: &mut egui::Ui) {
-    let Some((first, _)) = app.data.as_ref().and_then(|d| d.store.day_range()) else {
+    let Some((first, _)) = app.day_range() else {
         ui.label("Timeline: no data");
         return;
     };

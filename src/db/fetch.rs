@@ -19,7 +19,39 @@ use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
 /// them. More than `limit` is [`DbError::TooMany`].
 pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult, DbError> {
     let mut c = open(db)?;
-    let w = filter_sql(filter);
+    Ok(fetch_on(&mut c, db, filter_sql(filter), limit, &[], true)?.result)
+}
+
+/// Incidents fetched from a table, with their table ids (`ids[i]` is store index `i`'s).
+pub struct Fetched {
+    /// The incidents, as a store.
+    pub result: LoadResult,
+    /// Their `id`s.
+    pub ids: Vec<i64>,
+}
+
+/// The incident whose table id is `id`, with its original record (the window's details).
+pub fn fetch_id(
+    c: &mut impl postgres::GenericClient,
+    db: &DbSource,
+    id: i64,
+) -> Result<Fetched, DbError> {
+    let mut w = filter_sql(&Filter::default());
+    w.push("id = $?", Box::new(id));
+    fetch_on(c, db, w, 1, &[], true)
+}
+
+/// At most `limit` incidents matching `w`, on an open connection; `types` are interned first
+/// (in that order) so the store knows every type of the table; without `records` each incident's
+/// record is left empty (the window reads it by id when asked).
+pub(super) fn fetch_on(
+    c: &mut impl postgres::GenericClient,
+    db: &DbSource,
+    w: super::query::Where,
+    limit: usize,
+    types: &[String],
+    records: bool,
+) -> Result<Fetched, DbError> {
     let t = db.table.quoted();
     let count: i64 = c
         .query_one(
@@ -37,14 +69,17 @@ pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult,
     let sql = format!(
         "SELECT ST_X(geom), ST_Y(geom), day_first - DATE '1970-01-01', day_last - DATE '1970-01-01',
                 local_minute, utc_offset, date_precision, location_precision, type, category, place,
-                fatalities, injuries, record::text, origin_line, disputed
+                fatalities, injuries, {record}, origin_line, disputed, id
          FROM {t} WHERE {}
          ORDER BY day_first, local_minute NULLS FIRST, origin_file, origin_line, id",
-        w.text()
+        w.text(),
+        record = if records { "record::text" } else { "'{}'::text" },
     );
     let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
     let mut bytes = Vec::new();
     let mut builder = Builder::with_capacity(rows.len());
+    builder.intern_types(types);
+    let mut ids = Vec::with_capacity(rows.len());
     let mut columns: Vec<String> = Vec::new();
     for r in &rows {
         let (lon, lat): (f64, f64) = (r.get(0), r.get(1));
@@ -67,6 +102,7 @@ pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult,
         );
         let len = bytes.len() - start;
         bytes.push(b'\n');
+        ids.push(r.get::<_, i64>(16));
         let text = |k: usize| Cow::Owned(r.get::<_, String>(k));
         let row = Row {
             when: When {
@@ -110,8 +146,12 @@ pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult,
         map,
         content: Content::Memory(bytes.into()),
     };
-    Ok(LoadResult {
-        store: builder.finish(vec![source]),
-        ..Default::default()
+    // The query's order is the store's (day, then local time), so `ids` stay aligned.
+    Ok(Fetched {
+        result: LoadResult {
+            store: builder.finish(vec![source]),
+            ..Default::default()
+        },
+        ids,
     })
 }

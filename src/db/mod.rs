@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod load;
 pub mod query;
 pub mod schema;
+pub mod session;
 pub mod tls;
 
 use std::time::Duration;
@@ -289,6 +290,18 @@ impl DbSource {
         self.config
             .connect(tokio_postgres_rustls::MakeRustlsConnect::new(config))
             .map_err(|e| self.error(e))
+    }
+
+    /// Asks the server to cancel the query running on a connection (blocks while it connects).
+    pub fn cancel(&self, token: &postgres::CancelToken) {
+        if self.ssl == tls::SslMode::Disable {
+            let _ = token.cancel_query(postgres::NoTls);
+            return;
+        }
+        let root = tls::root_file(self.root_cert.as_deref());
+        if let Ok(config) = tls::client_config(self.ssl, root.as_deref()) {
+            let _ = token.cancel_query(tokio_postgres_rustls::MakeRustlsConnect::new(config));
+        }
     }
 
     /// A connection error in words, without the password.

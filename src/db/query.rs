@@ -9,7 +9,7 @@ use serde_json::json;
 use super::schema::check_table;
 use super::{DbError, DbSource};
 use crate::cells::{Cell, cell_span};
-use crate::date::format_day;
+use crate::date::{Day, format_day};
 use crate::projection::MercRect;
 use crate::query::Filter;
 
@@ -20,14 +20,14 @@ pub(super) struct Where {
 }
 
 impl Where {
-    fn push(&mut self, sql: &str, p: Box<dyn ToSql + Sync>) {
+    pub(super) fn push(&mut self, sql: &str, p: Box<dyn ToSql + Sync>) {
         self.params.push(p);
         let n = self.params.len();
         self.sql.push(sql.replace("$?", &format!("${n}")));
     }
 
     /// `geom && ST_MakeEnvelope(…)`, with its four parameters.
-    fn envelope(&mut self, x0: f64, y0: f64, x1: f64, y1: f64) {
+    pub(super) fn envelope(&mut self, x0: f64, y0: f64, x1: f64, y1: f64) {
         let n = self.params.len();
         self.params.extend([
             Box::new(x0) as Box<dyn ToSql + Sync>,
@@ -184,12 +184,26 @@ pub fn cells(
 ) -> Result<Vec<Cell>, DbError> {
     let mut c = open(db)?;
     let level = level.min(31);
-    let (cx0, cx1) = cell_span(view.x0, view.x1, level);
-    let (cy0, cy1) = cell_span(view.y0, view.y1, level);
+    let span = (
+        cell_span(view.x0, view.x1, level),
+        cell_span(view.y0, view.y1, level),
+    );
+    cells_on(&mut c, db, filter, level, span)
+}
+
+/// The cells `[cx0, cx1] × [cy0, cy1]` at `level` (≤ 31) of the incidents matching `filter`,
+/// on an open connection, in row then column order.
+pub fn cells_on(
+    c: &mut impl postgres::GenericClient,
+    db: &DbSource,
+    filter: &Filter,
+    level: u32,
+    ((cx0, cx1), (cy0, cy1)): ((u64, u64), (u64, u64)),
+) -> Result<Vec<Cell>, DbError> {
     let size = 1.0 / (1u64 << level) as f64;
     let mut w = filter_sql(filter);
-    // The view's cells, a cell wider on every side, as a lon/lat box the GiST index can use
-    // (which cell an incident is in is decided below from its key).
+    // The cells, a cell wider on every side, as a lon/lat box the GiST index can use (which
+    // cell an incident is in is decided below from its key).
     let (x0, x1) = (
         ((cx0 as f64 - 1.0) * size).max(0.0),
         ((cx1 as f64 + 2.0) * size).min(1.0),
@@ -228,6 +242,133 @@ pub fn cells(
             );
     }
     Ok(out.into_values().collect())
+}
+
+/// One type's incidents under a filter (all filters but the types).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeCount {
+    /// The type as stored.
+    pub name: String,
+    /// Incidents.
+    pub count: u64,
+    /// Of which disputed.
+    pub disputed: u64,
+    /// `[min_lon, min_lat, max_lon, max_lat]` of them.
+    pub bbox: [f64; 4],
+}
+
+/// What the window's legend, status bar and timeline show for a table under a filter, computed
+/// by the server.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Aggregates {
+    /// Incidents in the table.
+    pub incidents: u64,
+    /// First and last day in the table.
+    pub day_range: Option<(Day, Day)>,
+    /// Every type with its count under all filters but the types (legend, type list).
+    pub types: Vec<TypeCount>,
+    /// Day of `day_counts[0]`.
+    pub first_day: Day,
+    /// Incidents per day (by the start of their span) under all filters but the dates.
+    pub day_counts: Vec<u32>,
+}
+
+impl Aggregates {
+    /// Incidents, disputed incidents and their bbox, over the types `shown` says.
+    pub fn shown(&self, shown: impl Fn(&str) -> bool) -> (u64, u64, Option<[f64; 4]>) {
+        let mut out = (0, 0, None::<[f64; 4]>);
+        for t in self.types.iter().filter(|t| shown(&t.name)) {
+            out.0 += t.count;
+            out.1 += t.disputed;
+            let b = t.bbox;
+            out.2 = Some(match out.2 {
+                None => b,
+                Some(a) => [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ],
+            });
+        }
+        out
+    }
+}
+
+/// The aggregates of `filter` (whose `types` are the shown types) on an open connection.
+pub fn aggregates_on(
+    c: &mut impl postgres::GenericClient,
+    db: &DbSource,
+    filter: &Filter,
+) -> Result<Aggregates, DbError> {
+    let e = |err| db.error(err);
+    let t = db.table.quoted();
+    let row = c
+        .query_one(
+            &format!(
+                "SELECT count(*), min(day_first) - DATE '1970-01-01', max(day_last) - DATE '1970-01-01' FROM {t}"
+            ),
+            &[],
+        )
+        .map_err(e)?;
+    let day_range = match (row.get::<_, Option<i32>>(1), row.get::<_, Option<i32>>(2)) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
+    };
+    let untyped = Filter {
+        types: Vec::new(),
+        ..filter.clone()
+    };
+    let w = filter_sql(&untyped);
+    let types = c
+        .query(
+            &format!(
+                "SELECT type, count(*), count(*) FILTER (WHERE disputed),
+                        min(ST_X(geom)), min(ST_Y(geom)), max(ST_X(geom)), max(ST_Y(geom))
+                 FROM {t} WHERE {} GROUP BY type ORDER BY type",
+                w.text()
+            ),
+            &w.refs(),
+        )
+        .map_err(e)?
+        .iter()
+        .map(|r| TypeCount {
+            name: r.get(0),
+            count: r.get::<_, i64>(1) as u64,
+            disputed: r.get::<_, i64>(2) as u64,
+            bbox: [r.get(3), r.get(4), r.get(5), r.get(6)],
+        })
+        .collect();
+    let undated = Filter {
+        from: None,
+        to: None,
+        ..filter.clone()
+    };
+    let w = filter_sql(&undated);
+    let days: Vec<(i32, i64)> = c
+        .query(
+            &format!(
+                "SELECT day_first - DATE '1970-01-01', count(*) FROM {t} WHERE {} GROUP BY 1 ORDER BY 1",
+                w.text()
+            ),
+            &w.refs(),
+        )
+        .map_err(e)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let first_day = days.first().map_or(0, |d| d.0);
+    let mut day_counts = vec![0u32; days.last().map_or(0, |d| (d.0 - first_day + 1) as usize)];
+    for (d, n) in days {
+        day_counts[(d - first_day) as usize] = n as u32;
+    }
+    Ok(Aggregates {
+        incidents: row.get::<_, i64>(0) as u64,
+        day_range,
+        types,
+        first_day,
+        day_counts,
+    })
 }
 
 #[cfg(test)]

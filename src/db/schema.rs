@@ -136,10 +136,36 @@ pub fn create_sql(t: &TableName) -> String {
 CREATE OR REPLACE FUNCTION {notify}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_notify('{channel}', TG_OP); RETURN NULL; END $$;
 CREATE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {q}
-  FOR EACH STATEMENT EXECUTE FUNCTION {notify}();",
+  FOR EACH STATEMENT EXECUTE FUNCTION {notify}();
+-- Rows written by other tools get their Mercator position and cluster key here (the same
+-- formulas as the program's: x = (lon + 180) / 360, y = (1 - asinh(tan(lat)) / pi) / 2, each
+-- quantised to 32 bits and interleaved, x in the even bits, without the 2 lowest bits).
+CREATE OR REPLACE FUNCTION {keys}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  x float8 := least(greatest((ST_X(NEW.geom) + 180.0) / 360.0, 0.0), 1.0);
+  y float8 := least(greatest((1.0 - asinh(tan(radians(least(greatest(ST_Y(NEW.geom),
+    -85.05112877980659), 85.05112877980659)))) / pi()) / 2.0, 0.0), 1.0);
+  ix bigint := floor(x * 4294967295.0)::bigint;
+  iy bigint := floor(y * 4294967295.0)::bigint;
+  m bigint := 0;
+BEGIN
+  FOR b IN 1..31 LOOP
+    m := m | (((ix >> b) & 1) << (2 * b - 2)) | (((iy >> b) & 1) << (2 * b - 1));
+  END LOOP;
+  NEW.morton := m; NEW.mx := x; NEW.my := y;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER {keys_new} BEFORE INSERT ON {q}
+  FOR EACH ROW WHEN (NEW.morton IS NULL OR NEW.mx IS NULL OR NEW.my IS NULL)
+  EXECUTE FUNCTION {keys}();
+CREATE TRIGGER {keys_moved} BEFORE UPDATE OF geom ON {q}
+  FOR EACH ROW WHEN (NEW.geom IS DISTINCT FROM OLD.geom) EXECUTE FUNCTION {keys}();",
         notify = t.quoted_with("notify"),
         trigger = t.quoted_with("changed"),
         channel = t.channel(),
+        keys = t.quoted_with("keys"),
+        keys_new = t.quoted_with("keys_new"),
+        keys_moved = t.quoted_with("keys_moved"),
     )
 }
 

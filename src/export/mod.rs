@@ -230,6 +230,7 @@ impl Stage<'_> {
         ui.set_clip_rect(full);
         egui::CentralPanel::no_frame().show(&mut ui, |ui| {
             let scene = Scene {
+                cells: None,
                 data: Some((self.store, self.index)),
                 sel: &self.csel,
                 highlight: None,

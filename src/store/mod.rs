@@ -224,6 +224,13 @@ impl Builder {
         b
     }
 
+    /// Interns type names ahead of the rows (their ids then follow this order).
+    pub fn intern_types(&mut self, names: &[String]) {
+        for n in names {
+            self.s.types.intern(n);
+        }
+    }
+
     /// Number of incidents so far.
     pub fn len(&self) -> usize {
         self.s.day.len()

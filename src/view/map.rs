@@ -8,7 +8,7 @@ use super::basemap::Basemap;
 use super::overlay::{self, LegendEntry};
 use super::tiles::TrackedTiles;
 use super::{IncidentLayer, Marker, Screen, draw_incidents};
-use crate::cluster::{ClusterIndex, ClusterSel};
+use crate::cluster::{Cluster, ClusterIndex, ClusterSel};
 use crate::store::Store;
 
 /// Title and caption lines drawn on exports.
@@ -26,6 +26,9 @@ pub struct Scene<'a> {
     pub data: Option<(&'a Store, &'a ClusterIndex)>,
     /// The selection, prepared for clustering.
     pub sel: &'a ClusterSel,
+    /// Clusters computed elsewhere (a table's server cells), drawn instead of the selection;
+    /// their type ids are the store's.
+    pub cells: Option<&'a [Cluster]>,
     /// Highlighted incident.
     pub highlight: Option<u32>,
     /// Legend rows (empty: no legend).
@@ -85,6 +88,7 @@ pub fn show(
                     store,
                     index,
                     sel: scene.sel,
+                    cells: scene.cells,
                     highlight: scene.highlight,
                 };
                 draw_incidents(ui.painter(), &screen, &layer)

@@ -54,6 +54,8 @@ pub struct IncidentLayer<'a> {
     pub index: &'a ClusterIndex,
     /// The filtered selection, prepared for clustering.
     pub sel: &'a ClusterSel,
+    /// Clusters to draw instead of the selection's (a table's server cells).
+    pub cells: Option<&'a [Cluster]>,
     /// Incident to highlight (selected in the table or on the map).
     pub highlight: Option<u32>,
 }
@@ -109,9 +111,12 @@ pub fn draw_incidents(
 ) -> Vec<Marker> {
     let level = (s.zoom.round().max(0.0) as u32 + CELL_LEVELS_ABOVE_ZOOM).min(30);
     let view = s.visible(30.0);
-    let clusters = layer
-        .index
-        .clusters(layer.sel, view, level, MERGE_PX / s.scale());
+    let clusters = match layer.cells {
+        Some(c) => c.to_vec(),
+        None => layer
+            .index
+            .clusters(layer.sel, view, level, MERGE_PX / s.scale()),
+    };
     let outline = Stroke::new(1.2, Color32::WHITE);
     let mut shapes = Vec::with_capacity(clusters.len() * 3);
     let mut markers = Vec::with_capacity(clusters.len());
