@@ -109,6 +109,15 @@ pub fn cell_of_code(code: u64, level: u32) -> (u64, u64) {
     (compact(key), compact(key >> 1))
 }
 
+/// The Morton key of cell `(cx, cy)` at `level` (the top `2·level` bits of its codes).
+pub fn code_of_cell(cx: u64, cy: u64, level: u32) -> u64 {
+    let mut k = 0u64;
+    for b in 0..level.min(32) {
+        k |= ((cx >> b) & 1) << (2 * b) | ((cy >> b) & 1) << (2 * b + 1);
+    }
+    k
+}
+
 /// Every other bit of `v`, packed (the inverse of the Morton spread).
 fn compact(v: u64) -> u64 {
     let mut x = v & 0x5555_5555_5555_5555;
@@ -267,6 +276,9 @@ mod tests {
                 };
                 assert!(near(cx, x), "{lon} {level}");
                 assert!(near(cy, y), "{lat} {level}");
+                if level > 0 {
+                    assert_eq!(code_of_cell(cx, cy, level), code >> (64 - 2 * level));
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::text::{clip, lower};
 
 /// Longest date span an incident can have (a year), bounding the backwards scan for spans that
 /// start before `from` but reach into it.
-const MAX_SPAN_DAYS: Day = 366;
+pub const MAX_SPAN_DAYS: Day = 366;
 
 /// Why a box could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

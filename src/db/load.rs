@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use super::schema::{COLUMNS, TableName, check_table, create_sql, index_sql};
+use super::schema::{COLUMNS, TableName, check_table, create_sql, index_sql, summary_sql};
 use super::{DbError, DbSource};
 use crate::cluster::morton;
 use crate::date::format_day;
@@ -123,8 +123,12 @@ pub fn load_into(
             false
         }
         (Some(_), LoadMode::Replace) => {
-            tx.batch_execute(&format!("DROP TABLE {} CASCADE", t.quoted()))
-                .map_err(e)?;
+            tx.batch_execute(&format!(
+                "DROP TABLE {} CASCADE; DROP TABLE IF EXISTS {}",
+                t.quoted(),
+                t.quoted_with("cells")
+            ))
+            .map_err(e)?;
             true
         }
         (None, _) => true,
@@ -165,11 +169,19 @@ pub fn load_into(
     progress(n, n);
     if create {
         tx.batch_execute(&index_sql(t)).map_err(e)?;
+        tx.batch_execute(&summary_sql(t)).map_err(e)?;
     }
     tx.commit().map_err(e)?;
+    // VACUUM marks the pages all-visible, so the covering index answers without the heap.
+    // One statement per call: VACUUM cannot run in the implicit block of several.
     client
-        .batch_execute(&format!("ANALYZE {}", t.quoted()))
+        .batch_execute(&format!("VACUUM ANALYZE {}", t.quoted()))
         .map_err(e)?;
+    if create {
+        client
+            .batch_execute(&format!("ANALYZE {}", t.quoted_with("cells")))
+            .map_err(e)?;
+    }
     Ok(n)
 }
 

@@ -80,6 +80,11 @@ pub(super) fn filter_sql(f: &Filter) -> Where {
     };
     if let Some(from) = f.from {
         w.push("day_last >= DATE '1970-01-01' + $?::int4", Box::new(from));
+        // Implied by the table's span check; bounds the index range on day_first.
+        w.push(
+            "day_first >= DATE '1970-01-01' + $?::int4",
+            Box::new(from.saturating_sub(crate::query::MAX_SPAN_DAYS)),
+        );
     }
     if let Some(to) = f.to {
         w.push("day_first <= DATE '1970-01-01' + $?::int4", Box::new(to));
@@ -200,6 +205,9 @@ pub fn cells_on(
     level: u32,
     ((cx0, cx1), (cy0, cy1)): ((u64, u64), (u64, u64)),
 ) -> Result<Vec<Cell>, DbError> {
+    if let Some(cells) = summary_cells(c, db, filter, level, ((cx0, cx1), (cy0, cy1)))? {
+        return Ok(cells);
+    }
     let size = 1.0 / (1u64 << level) as f64;
     let mut w = filter_sql(filter);
     // The cells, a cell wider on every side, as a lon/lat box the GiST index can use (which
@@ -242,6 +250,63 @@ pub fn cells_on(
             );
     }
     Ok(out.into_values().collect())
+}
+
+/// The cells from the summary table `load` keeps, when it can answer: no filter but types, a
+/// level it holds, and a table this role may read. `None` otherwise.
+fn summary_cells(
+    c: &mut impl postgres::GenericClient,
+    db: &DbSource,
+    filter: &Filter,
+    level: u32,
+    ((cx0, cx1), (cy0, cy1)): ((u64, u64), (u64, u64)),
+) -> Result<Option<Vec<Cell>>, DbError> {
+    let only_types = Filter {
+        types: filter.types.clone(),
+        ..Filter::default()
+    };
+    if level > super::schema::SUMMARY_LEVELS || *filter != only_types {
+        return Ok(None);
+    }
+    let cells = db.table.quoted_with("cells");
+    let usable: bool = c
+        .query_one(
+            "SELECT coalesce(has_table_privilege(to_regclass($1), 'SELECT'), false)",
+            &[&cells],
+        )
+        .map_err(|e| db.error(e))?
+        .get(0);
+    if !usable {
+        return Ok(None);
+    }
+    // Cells in a rectangle have Z-order keys between its corners' keys.
+    let key = |cx: u64, cy: u64| crate::cells::code_of_cell(cx, cy, level) as i64;
+    let mut w = filter_sql(&only_types);
+    w.push("level = $?", Box::new(level as i16));
+    w.push("cell >= $?", Box::new(key(cx0, cy0)));
+    w.push("cell <= $?", Box::new(key(cx1, cy1)));
+    let sql = format!(
+        "SELECT cell, type, n, sx, sy FROM {cells} WHERE {} AND n > 0",
+        w.text()
+    );
+    let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    let mut out: BTreeMap<(u64, u64), Cell> = BTreeMap::new();
+    for r in rows {
+        let key = r.get::<_, i64>(0) as u64;
+        let (cx, cy) = crate::cells::cell_of_code(key << (64 - 2 * level.max(1)), level);
+        if cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1 {
+            continue;
+        }
+        out.entry((cy, cx))
+            .or_insert_with(|| Cell::new(cx, cy))
+            .add(
+                r.get::<_, i64>(2) as u64,
+                r.get(3),
+                r.get(4),
+                r.get::<_, &str>(1),
+            );
+    }
+    Ok(Some(out.into_values().collect()))
 }
 
 /// One type's incidents under a filter (all filters but the types).

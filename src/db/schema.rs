@@ -131,7 +131,8 @@ pub fn create_sql(t: &TableName) -> String {
   origin_line integer NOT NULL DEFAULT 0,
   morton bigint NOT NULL,
   mx real NOT NULL,
-  my real NOT NULL
+  my real NOT NULL,
+  CHECK (day_last >= day_first AND day_last - day_first <= {max_span})
 );
 CREATE OR REPLACE FUNCTION {notify}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_notify('{channel}', TG_OP); RETURN NULL; END $$;
@@ -166,6 +167,7 @@ CREATE TRIGGER {keys_moved} BEFORE UPDATE OF geom ON {q}
         keys = t.quoted_with("keys"),
         keys_new = t.quoted_with("keys_new"),
         keys_moved = t.quoted_with("keys_moved"),
+        max_span = crate::query::MAX_SPAN_DAYS,
     )
 }
 
@@ -176,11 +178,81 @@ pub fn index_sql(t: &TableName) -> String {
         "CREATE INDEX {geom} ON {q} USING gist (geom);
 CREATE INDEX {days} ON {q} (day_first, day_last);
 CREATE INDEX {morton} ON {q} (morton);
-CREATE INDEX {kind} ON {q} (type);",
+CREATE INDEX {kind} ON {q} (type);
+CREATE INDEX {typeday} ON {q} (lower(type), day_first)
+  INCLUDE (day_last, type, morton, mx, my, geom);",
         geom = t.quoted_with("geom"),
         days = t.quoted_with("days"),
         morton = t.quoted_with("morton"),
         kind = t.quoted_with("type"),
+        typeday = t.quoted_with("typeday"),
+    )
+}
+
+/// Cells are precomputed down to this level (zoom 10): the whole world, or any view, under no
+/// filter or a type filter, is read from a few thousand summary rows instead of the incidents.
+pub const SUMMARY_LEVELS: u32 = 12;
+
+/// The summary table `<table>_cells` (one row per level, cell and type: count and sums of the
+/// Mercator positions), built from the incidents, and the statement triggers that keep it
+/// right when anyone inserts, updates, deletes or truncates.
+pub fn summary_sql(t: &TableName) -> String {
+    let q = t.quoted();
+    let cells = t.quoted_with("cells");
+    let max = SUMMARY_LEVELS;
+    let delta = |rows: &str, sign: &str| {
+        format!(
+            "INSERT INTO {cells} (level, cell, type, n, sx, sy)
+      SELECT l, morton >> (62 - 2 * l), type, {sign}count(*), {sign}sum(mx::float8), {sign}sum(my::float8)
+      FROM {rows}, generate_series(0, {max}) l GROUP BY 1, 2, 3
+    ON CONFLICT (level, cell, type) DO UPDATE
+      SET n = {cells}.n + EXCLUDED.n, sx = {cells}.sx + EXCLUDED.sx, sy = {cells}.sy + EXCLUDED.sy;"
+        )
+    };
+    format!(
+        "CREATE TABLE {cells} (
+  level smallint NOT NULL,
+  cell bigint NOT NULL,
+  type text NOT NULL,
+  n bigint NOT NULL,
+  sx float8 NOT NULL,
+  sy float8 NOT NULL,
+  PRIMARY KEY (level, cell, type)
+);
+INSERT INTO {cells}
+  SELECT {max}, morton >> (62 - 2 * {max}), type, count(*), sum(mx::float8), sum(my::float8)
+  FROM {q} GROUP BY 2, 3;
+INSERT INTO {cells}
+  SELECT l, cell >> (2 * ({max} - l)), type, sum(n), sum(sx), sum(sy)
+  FROM {cells}, generate_series(0, {max} - 1) l WHERE level = {max} GROUP BY 1, 2, 3;
+CREATE OR REPLACE FUNCTION {fn_}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    TRUNCATE {cells};
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    {old}
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    {new}
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER {ins} AFTER INSERT ON {q} REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {fn_}();
+CREATE TRIGGER {upd} AFTER UPDATE ON {q} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {fn_}();
+CREATE TRIGGER {del} AFTER DELETE ON {q} REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {fn_}();
+CREATE TRIGGER {trunc} AFTER TRUNCATE ON {q} FOR EACH STATEMENT EXECUTE FUNCTION {fn_}();",
+        fn_ = t.quoted_with("cells_kept"),
+        old = delta("old_rows", "-"),
+        new = delta("new_rows", ""),
+        ins = t.quoted_with("cells_ins"),
+        upd = t.quoted_with("cells_upd"),
+        del = t.quoted_with("cells_del"),
+        trunc = t.quoted_with("cells_trunc"),
     )
 }
 
