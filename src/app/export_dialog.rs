@@ -52,10 +52,13 @@ pub struct ExportJob {
 }
 
 impl ExportJob {
-    /// Starts drawing `spec` on a new thread; `ctx` is asked to repaint when it is done.
+    /// Starts drawing `spec` on a new thread; `ctx` is asked to repaint when it is done. With a
+    /// table (`db`), the worker first fetches the incidents matching the filter, as the command
+    /// line's export does, and draws those.
     pub fn start(
         store: Arc<Store>,
         index: Arc<ClusterIndex>,
+        db: Option<crate::db::DbSource>,
         spec: Spec,
         kind: JobKind,
         ctx: egui::Context,
@@ -67,8 +70,25 @@ impl ExportJob {
         let spawned = std::thread::Builder::new()
             .name("incident-map-export".into())
             .spawn(move || {
-                ctl.set_message("starting the renderer");
-                let r = Exporter::new(&RendererChoice::from_env()).and_then(|mut x| {
+                let fetched = match db {
+                    Some(db) => {
+                        ctl.set_message("reading the incidents from the table");
+                        crate::db::fetch(&db, &spec.filter, crate::cli::EXPORT_FETCH_LIMIT).map(
+                            |r| {
+                                let index = ClusterIndex::build(&r.store);
+                                (Arc::new(r.store), Arc::new(index))
+                            },
+                        )
+                    }
+                    None => Ok((store, index)),
+                };
+                let r = fetched
+                    .map_err(ExportError::from)
+                    .and_then(|(store, index)| {
+                        ctl.set_message("starting the renderer");
+                        Exporter::new(&RendererChoice::from_env()).map(|x| (x, store, index))
+                    });
+                let r = r.and_then(|(mut x, store, index)| {
                     ctl.set_message("drawing");
                     let img = x.render(&store, &index, &spec, &ctl)?;
                     match &job {
@@ -234,6 +254,7 @@ impl App {
         self.export.job = Some(ExportJob::start(
             d.store.clone(),
             d.index.clone(),
+            self.remote.as_ref().map(|r| r.db.clone()),
             spec,
             kind,
             ctx.clone(),

@@ -115,6 +115,9 @@ pub enum ExportError {
     /// The base layer cannot be used.
     #[error(transparent)]
     Tiles(#[from] TileError),
+    /// The incidents could not be read from a database table.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
     /// The adapter cannot draw an image this large.
     #[error(
         "an image of {width}×{height} pixels is larger than the graphics adapter can draw ({max} a side)"
