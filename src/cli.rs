@@ -428,7 +428,21 @@ where
         Some(Command::Load(a)) => load(&a, err),
         Some(Command::Clusters(a)) => clusters(&a, out, err),
         None => {
-            if let Some(missing) = cli.files.iter().find(|f| !f.exists()) {
+            // A table URL opens the table (alone); a bad one is a usage error now.
+            let files: Vec<String> = cli
+                .files
+                .iter()
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect();
+            if let Err(m) = db_source(&files) {
+                let _ = writeln!(err, "error: {m}");
+                return USAGE;
+            }
+            if let Some(missing) = cli
+                .files
+                .iter()
+                .find(|f| !f.exists() && !crate::db::is_db_url(&f.to_string_lossy()))
+            {
                 let _ = writeln!(
                     err,
                     "error: {}: no such file or directory, and not a command (check, filter)",
