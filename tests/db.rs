@@ -274,6 +274,30 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     let c = clusters(&reader);
     assert!(c["incidents"].as_u64().unwrap() > 0);
     assert_eq!(c, clusters(&pg.table_url("synth")));
+    // The reader filters and exports too, with the owner's results.
+    let reader_bundled = format!(
+        "{}?table=bundled",
+        pg.url_as("reader", Some("read-only-pw"))
+    );
+    let features = |url: &str| {
+        json(&run(&[
+            "filter",
+            url,
+            "--format",
+            "geojson",
+            "--type",
+            "Interception",
+        ]))["features"]
+            .clone()
+    };
+    let mine = features(&reader_bundled);
+    assert!(!mine.as_array().unwrap().is_empty());
+    assert_eq!(mine, features(&pg.table_url("bundled")));
+    assert_eq!(
+        png(&reader_bundled, &tmp.path().join("reader.png")),
+        png(&pg.table_url("bundled"), &tmp.path().join("owner.png")),
+        "the reader's export is the owner's"
+    );
     let o = load(
         &bundled(),
         &pg.url_as("reader", Some("read-only-pw")),
@@ -474,6 +498,71 @@ mod window {
 
     fn shows(h: &Harness<'static, App>, label: &str) -> bool {
         h.query_by_label(label).is_some()
+    }
+
+    /// The window's status bar shows `text` (in part) with Retry.
+    fn reported(h: &mut Harness<'static, App>, what: &str, text: &str) {
+        until(h, 20, what, |h| h.query_by_label_contains(text).is_some());
+        assert!(shows(h, "Retry"), "{what}: no Retry");
+    }
+
+    #[test]
+    fn the_window_reports_each_fault_and_cancels_what_is_superseded() {
+        let pg = Pg::start();
+        ok(&load(&bundled(), &pg.url(), "iq", &[]));
+        // Wrong password: said, never shown.
+        let mut h = window(&format!(
+            "{}?table=iq",
+            pg.url_as(super::common::pg::USER, Some("not-the-password"))
+        ));
+        reported(&mut h, "wrong password", "refused the user or password");
+        assert!(h.query_by_label_contains("not-the-password").is_none());
+        // A table that is not an incident table.
+        pg.sql("CREATE TABLE other (a int)");
+        let mut h = window(&pg.table_url("other"));
+        reported(&mut h, "wrong columns", "is not an incident table");
+        // A view that answers slowly: each question sleeps 3 s on the server.
+        pg.sql("CREATE VIEW slow AS SELECT i.* FROM iq i CROSS JOIN pg_sleep(3) AS s");
+        let timeout = format!(
+            "{}?options=-c%20statement_timeout%3D200&table=slow",
+            pg.url()
+        );
+        let mut h = window(&timeout);
+        reported(&mut h, "statement timeout", "cancelled the query");
+        // While slow questions run the window keeps drawing; a question superseded by a newer
+        // one (a text search typed) is cancelled on the server, not left to finish.
+        let mut h = window(&pg.table_url("slow"));
+        for _ in 0..5 {
+            h.step();
+        }
+        let running = |pg: &Pg| {
+            pg.query_count(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%slow%'",
+            )
+        };
+        until(&mut h, 10, "slow questions running", |_| running(&pg) >= 1);
+        let t = Instant::now();
+        let mut frames = 0;
+        while t.elapsed() < Duration::from_secs(1) {
+            h.step();
+            frames += 1;
+        }
+        assert!(
+            frames >= 20,
+            "only {frames} frames in 1 s while queries ran"
+        );
+        let before = pg
+            .log()
+            .matches("canceling statement due to user request")
+            .count();
+        h.state_mut().set_text("baghdad");
+        until(&mut h, 5, "superseded question cancelled", |_| {
+            pg.log()
+                .matches("canceling statement due to user request")
+                .count()
+                > before
+        });
     }
 
     #[test]

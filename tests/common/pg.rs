@@ -155,6 +155,12 @@ impl Pg {
         format!("{}?table={table}", self.url())
     }
 
+    /// The single number an SQL query returns, as the superuser.
+    pub fn query_count(&self, sql: &str) -> i64 {
+        let mut c = postgres::Client::connect(&self.url(), postgres::NoTls).expect("connect");
+        c.query_one(sql, &[]).expect(sql).get(0)
+    }
+
     /// Runs SQL as the superuser.
     pub fn sql(&self, sql: &str) {
         let mut c = postgres::Client::connect(&self.url(), postgres::NoTls).expect("connect");
