@@ -585,6 +585,10 @@ mod window {
         until(&mut h, 20, "server counts", |h| {
             shows(h, "84 of 84 incidents selected")
         });
+        // The settings keep the table's URL, never its password.
+        let saved = serde_json::to_string(&h.state().saved()).unwrap();
+        assert!(saved.contains("?table=live"), "{saved}");
+        assert!(!saved.contains(super::PASSWORD), "{saved}");
         // The legend counts are the server's aggregates.
         until(&mut h, 5, "legend", |h| shows(h, "Drone attack  8"));
         // Fitted to the data, few are in view: they are fetched one by one and listed.
