@@ -1,7 +1,7 @@
 //! Load and filter speed on synthetic ACLED-like data (see `incident_map::synth`).
 //!
 //! `cargo bench --bench store`. Targets (issue 2): a filter change (date range + one type) over
-//! 1M loaded incidents ≤ 10 ms. Whole-process `check` on 1M rows: `benches/check_1m.sh`.
+//! 1M loaded incidents ≤ 10 ms; (issue 10) a 100-vertex area over 1M ≤ 50 ms. Whole-process `check` on 1M rows: `benches/check_1m.sh`.
 
 use std::hint::black_box;
 
@@ -73,6 +73,33 @@ fn bench_filter(c: &mut Criterion) {
     };
     g.bench_function("bbox", |b| {
         b.iter(|| black_box(store.select(&bbox).map_or(0, |s| s.len())))
+    });
+    // Issue 10: a 100-vertex area of interest over Iraq (target ≤ 50 ms), and a 100 km radius.
+    let mut r = incident_map::synth::Rng::new(5);
+    let ring: Vec<[f64; 2]> = (0..100)
+        .map(|k| {
+            let t = std::f64::consts::TAU * k as f64 / 100.0;
+            let rad = 2.0 + r.unit() * 2.5;
+            [43.5 + rad * t.cos(), 33.0 + rad * t.sin()]
+        })
+        .collect();
+    let within = Filter {
+        within: Some(incident_map::area::Area::new(vec![vec![ring]])),
+        ..Default::default()
+    };
+    g.bench_function("within_100_vertex_area", |b| {
+        b.iter(|| black_box(store.select(&within).map_or(0, |s| s.len())))
+    });
+    let near = Filter {
+        near: Some(incident_map::query::Near {
+            lat: 33.3,
+            lon: 44.4,
+            km: 100.0,
+        }),
+        ..Default::default()
+    };
+    g.bench_function("near_100_km", |b| {
+        b.iter(|| black_box(store.select(&near).map_or(0, |s| s.len())))
     });
     g.finish();
 }

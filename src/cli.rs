@@ -16,7 +16,7 @@ use crate::date::format_day;
 use crate::export::{ExportError, Viewport, ViewportError};
 use crate::import::{FileError, LoadError, LoadResult, Overrides, load_paths};
 use crate::output::{OutFormat, write_csv, write_geojson};
-use crate::query::{BBox, Filter, FilterError};
+use crate::query::{BBox, Filter, FilterError, Near};
 use crate::store::Store;
 use crate::view::offscreen::RendererChoice;
 use crate::view::tiles::BaseLayer;
@@ -325,6 +325,28 @@ pub struct FilterArgs {
     /// Only incidents whose sources disagree (see data/README.md: accounts, disputed).
     #[arg(long)]
     pub disputed: bool,
+    /// Only incidents within --radius of this point (geodesic; the edge included).
+    #[arg(long, value_name = "LAT,LON", value_parser = parse_latlon, allow_hyphen_values = true, requires = "radius")]
+    pub near: Option<(f64, f64)>,
+    /// Radius for --near, in kilometres.
+    #[arg(long, value_name = "KM", value_parser = parse_km, requires = "near")]
+    pub radius: Option<f64>,
+    /// Only incidents inside the Polygon/MultiPolygon areas of a GeoJSON file (holes honoured).
+    #[arg(long, value_name = "AREA.geojson", value_parser = parse_area)]
+    pub within: Option<crate::area::Area>,
+}
+
+fn parse_km(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() && v <= 20_100.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a distance in kilometres (more than 0, at most 20100)"
+        )),
+    }
+}
+
+fn parse_area(s: &str) -> Result<crate::area::Area, String> {
+    crate::area::Area::read(std::path::Path::new(s)).map_err(|e| e.to_string())
 }
 
 fn parse_day(s: &str) -> Result<i32, String> {
@@ -361,6 +383,11 @@ impl FilterArgs {
             text: self.text.clone(),
             bbox: self.bbox,
             disputed: self.disputed,
+            near: self
+                .near
+                .zip(self.radius)
+                .map(|((lat, lon), km)| Near { lat, lon, km }),
+            within: self.within.clone(),
         }
     }
 }

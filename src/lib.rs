@@ -7,6 +7,7 @@
 //! selection back out; [`cli`] wires these to the command line.
 
 pub mod app;
+pub mod area;
 pub mod atomic;
 pub mod cells;
 pub mod cli;
@@ -15,6 +16,7 @@ pub mod date;
 pub mod db;
 pub mod details;
 pub mod export;
+pub mod geodesy;
 pub mod import;
 pub mod model;
 pub mod output;

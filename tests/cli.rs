@@ -796,3 +796,113 @@ fn unreadable_file_is_a_clear_error() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Rectangles as a GeoJSON Polygon: the first the outer ring, the rest holes.
+fn rect_polygon(rects: &[[f64; 4]]) -> String {
+    let rings: Vec<Value> = rects
+        .iter()
+        .map(|&[x0, y0, x1, y1]| {
+            serde_json::json!([[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": rings}}
+    ]})
+    .to_string()
+}
+
+fn features(args: &[&str]) -> Vec<Value> {
+    let o = run(args);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["features"].as_array().unwrap().clone()
+}
+
+fn lon_lat(f: &Value) -> (f64, f64) {
+    let c = &f["geometry"]["coordinates"];
+    (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+}
+
+#[test]
+fn near_and_within_filter_like_the_geometry_says() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson");
+    let data = data.to_str().unwrap();
+    let all = features(&["filter", data, "--format", "geojson"]);
+    // Anbar as a box, with a hole around Ain al-Asad air base.
+    let tmp = tempfile::tempdir().unwrap();
+    let area = tmp.path().join("anbar.geojson");
+    let (outer, hole) = ([40.5, 32.5, 43.9, 34.6], [42.3, 33.7, 42.6, 33.9]);
+    std::fs::write(&area, rect_polygon(&[outer, hole])).unwrap();
+    let inside = |(x, y): (f64, f64), r: [f64; 4]| x >= r[0] && x <= r[2] && y >= r[1] && y <= r[3];
+    let got = features(&[
+        "filter",
+        data,
+        "--within",
+        area.to_str().unwrap(),
+        "--format",
+        "geojson",
+    ]);
+    let want: Vec<&Value> = all
+        .iter()
+        .filter(|f| inside(lon_lat(f), outer) && !inside(lon_lat(f), hole))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got.iter().collect::<Vec<_>>(), want);
+    // Near Ain al-Asad: the geodesic distance, checked against the sphere (within 0.5%).
+    let (lat, lon, km): (f64, f64, f64) = (33.786, 42.441, 15.0);
+    let got = features(&[
+        "filter",
+        data,
+        "--near",
+        "33.786,42.441",
+        "--radius",
+        "15",
+        "--format",
+        "geojson",
+    ]);
+    let sphere = |(x, y): (f64, f64)| {
+        let (p1, p2) = (lat.to_radians(), y.to_radians());
+        let (dp, dl) = (p2 - p1, (x - lon).to_radians());
+        let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * 6371.0088 * h.sqrt().asin()
+    };
+    assert!(got.len() >= 5, "{}", got.len());
+    for f in &all {
+        let d = sphere(lon_lat(f));
+        if d < km * 0.995 {
+            assert!(got.contains(f), "{d} km");
+        } else if d > km * 1.005 {
+            assert!(!got.contains(f), "{d} km");
+        }
+    }
+    // The same filters in clusters, and in the caption of an export.
+    let o = run(&[
+        "clusters",
+        data,
+        "--near",
+        "33.786,42.441",
+        "--radius",
+        "15",
+        "--zoom",
+        "6",
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["incidents"].as_u64().unwrap() as usize, got.len());
+    // Usage errors: a radius without a point, an area file that is not there or not a polygon.
+    let o = run(&["filter", data, "--near", "33.786,42.441"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["filter", data, "--within", "/nonexistent/area.geojson"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/area.geojson"));
+    let point = tmp.path().join("point.geojson");
+    std::fs::write(&point, r#"{"type":"Point","coordinates":[42,33]}"#).unwrap();
+    let o = run(&["filter", data, "--within", point.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no Polygon"));
+}

@@ -89,7 +89,17 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         assert!(!from_table.to_string().contains(PASSWORD));
     }
     // The cluster query: the same cells, counts, centroids and types at every zoom and filter.
+    let area = tmp.path().join("area.geojson");
+    std::fs::write(
+        &area,
+        r#"{"type":"Polygon","coordinates":[[[40.5,32.5],[43.9,32.5],[43.9,34.6],[40.5,34.6],[40.5,32.5]],
+            [[42.3,33.7],[42.6,33.7],[42.6,33.9],[42.3,33.9],[42.3,33.7]]]}"#,
+    )
+    .unwrap();
+    let area_s = area.to_string_lossy().into_owned();
     let cases: Vec<Vec<&str>> = vec![
+        vec!["--near", "33.3,44.3", "--radius", "60"],
+        vec!["--within", area_s.as_str(), "--type", "Air/drone strike"],
         vec![],
         vec!["--from", "2019-01-01", "--to", "2020-06-30"],
         vec!["--type", "Air/drone strike", "--type", "armed clash"],

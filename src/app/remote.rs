@@ -157,7 +157,7 @@ impl Remote {
                     if self.view_asked.as_ref() == Some(&k) {
                         self.view_asked = None;
                     }
-                    match r {
+                    match *r {
                         Ok(fetched) => {
                             self.view = Some(k);
                             self.view_stale = false;
@@ -170,7 +170,7 @@ impl Remote {
                     if self.record_asked == Some(id) {
                         self.record_asked = None;
                     }
-                    match r {
+                    match *r {
                         Ok(f) => news.record = Some((id, f)),
                         Err(e) => self.error = Some(e),
                     }

@@ -111,6 +111,35 @@ pub(super) fn filter_sql(f: &Filter) -> Where {
         // `&&` with an envelope uses the GiST index; for points it includes the edges.
         w.envelope(b.min_lon, b.min_lat, b.max_lon, b.max_lat);
     }
+    if let Some(n) = f.near {
+        // The same box as files test first (for the index), then the geodesic distance on the
+        // ellipsoid (PostGIS geography measures with Karney's method, as geo does here).
+        if let Some([x0, y0, x1, y1]) = n.bounds() {
+            w.envelope(x0, y0, x1, y1);
+        }
+        let n0 = w.params.len();
+        w.params.extend([
+            Box::new(n.lon) as Box<dyn ToSql + Sync>,
+            Box::new(n.lat),
+            Box::new(n.km * 1000.0),
+        ]);
+        w.sql.push(format!(
+            "ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(${}, ${}), 4326)::geography, ${}, true)",
+            n0 + 1,
+            n0 + 2,
+            n0 + 3
+        ));
+    }
+    if let Some(a) = &f.within {
+        if let Some([x0, y0, x1, y1]) = a.bbox() {
+            w.envelope(x0, y0, x1, y1);
+        }
+        // ST_Intersects counts the boundary as inside, as files do.
+        w.push(
+            "ST_Intersects(geom, ST_SetSRID(ST_GeomFromGeoJSON($?), 4326))",
+            Box::new(a.to_geojson().to_string()),
+        );
+    }
     w
 }
 

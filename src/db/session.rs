@@ -92,9 +92,9 @@ pub enum Answer {
     /// [`Ask::Tile`].
     Tile(Filter, TileKey, Result<Vec<Cell>, DbError>),
     /// [`Ask::View`].
-    View(Filter, BBox, Result<Fetched, DbError>),
+    View(Filter, BBox, Box<Result<Fetched, DbError>>),
     /// [`Ask::Record`].
-    Record(i64, Result<Fetched, DbError>),
+    Record(i64, Box<Result<Fetched, DbError>>),
     /// Someone changed the table: what was asked before may be out of date.
     Changed,
 }
@@ -274,9 +274,9 @@ fn run(sh: &Shared, c: &mut postgres::Client, ask: Ask) -> Answer {
                 ..f.clone()
             };
             let r = fetch_on(c, db, filter_sql(&inside), limit, &types, false);
-            Answer::View(f, b, r)
+            Answer::View(f, b, Box::new(r))
         }
-        Ask::Record(id) => Answer::Record(id, fetch_id(c, db, id)),
+        Ask::Record(id) => Answer::Record(id, Box::new(fetch_id(c, db, id))),
     }
 }
 
@@ -284,8 +284,8 @@ fn failed(ask: Ask, e: DbError) -> Answer {
     match ask {
         Ask::Aggregates(f) => Answer::Aggregates(f, Err(e)),
         Ask::Tile(f, t) => Answer::Tile(f, t, Err(e)),
-        Ask::View(f, b, ..) => Answer::View(f, b, Err(e)),
-        Ask::Record(id) => Answer::Record(id, Err(e)),
+        Ask::View(f, b, ..) => Answer::View(f, b, Box::new(Err(e))),
+        Ask::Record(id) => Answer::Record(id, Box::new(Err(e))),
     }
 }
 
