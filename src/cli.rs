@@ -253,6 +253,16 @@ pub struct ExportCmd {
     /// Write the image even when no incident matches.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Range rings: LAT,LON,KM[,KM...] (geodesic circles labelled with their radius and the
+    /// filtered incidents inside; repeatable).
+    #[arg(long = "ring", value_name = "LAT,LON,KM[,KM...]", value_parser = parse_ring, allow_hyphen_values = true)]
+    pub rings: Vec<crate::tools::Ring>,
+    /// A text label: LAT,LON,TEXT (repeatable).
+    #[arg(long = "label", value_name = "LAT,LON,TEXT", value_parser = parse_label, allow_hyphen_values = true)]
+    pub labels: Vec<crate::tools::Label>,
+    /// An arrow from the first point to the second: LAT,LON,LAT,LON (repeatable).
+    #[arg(long = "arrow", value_name = "LAT,LON,LAT,LON", value_parser = parse_arrow, allow_hyphen_values = true)]
+    pub arrows: Vec<crate::tools::Arrow>,
     /// Filters (--bbox also frames the map).
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -334,6 +344,18 @@ pub struct FilterArgs {
     /// Only incidents inside the Polygon/MultiPolygon areas of a GeoJSON file (holes honoured).
     #[arg(long, value_name = "AREA.geojson", value_parser = parse_area)]
     pub within: Option<crate::area::Area>,
+}
+
+fn parse_ring(s: &str) -> Result<crate::tools::Ring, String> {
+    crate::tools::Ring::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_label(s: &str) -> Result<crate::tools::Label, String> {
+    crate::tools::Label::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_arrow(s: &str) -> Result<crate::tools::Arrow, String> {
+    crate::tools::Arrow::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_km(s: &str) -> Result<f64, String> {
@@ -1046,6 +1068,9 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
     }
     spec.legend &= !a.no_legend;
     spec.caption &= !a.no_caption;
+    spec.tools.rings.extend(a.rings.iter().cloned());
+    spec.tools.labels.extend(a.labels.iter().cloned());
+    spec.tools.arrows.extend(a.arrows.iter().cloned());
     if !(0.0..=600.0).contains(&a.tile_timeout) {
         return fail(
             err,

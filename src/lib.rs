@@ -26,4 +26,5 @@ pub mod query;
 pub mod store;
 pub mod synth;
 pub mod text;
+pub mod tools;
 pub mod view;

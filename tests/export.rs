@@ -671,3 +671,116 @@ fn export_snapshots() {
     let r = incident_map::export::render(&store, &index, &world).unwrap();
     egui_kittest::image_snapshot_options(&r.image, "export_world_2x", &opts);
 }
+
+/// Whether a pixel near `(x, y)` (within 3 px) has about colour `c`.
+fn drawn_near(img: &image::RgbaImage, x: f64, y: f64, c: egui::Color32) -> bool {
+    let close = |p: &image::Rgba<u8>| {
+        (p[0] as i32 - c.r() as i32).abs() <= 25
+            && (p[1] as i32 - c.g() as i32).abs() <= 25
+            && (p[2] as i32 - c.b() as i32).abs() <= 25
+    };
+    (-3..=3).any(|dy| {
+        (-3..=3).any(|dx| {
+            let (px, py) = (x.round() as i64 + dx, y.round() as i64 + dy);
+            px >= 0
+                && py >= 0
+                && (px as u32) < img.width()
+                && (py as u32) < img.height()
+                && close(img.get_pixel(px as u32, py as u32))
+        })
+    })
+}
+
+#[test]
+fn rings_arrows_areas_and_the_near_circle_are_drawn_where_they_belong() {
+    use incident_map::geodesy::destination;
+    use incident_map::projection::{merc_x, merc_y, world_px};
+    use incident_map::view::tools::{AREA, NEAR, RING};
+    let tmp = tempfile::tempdir().unwrap();
+    let area = tmp.path().join("area.geojson");
+    std::fs::write(
+        &area,
+        r#"{"type":"Polygon","coordinates":[[[42.0,33.5],[43.0,33.5],[43.0,34.1],[42.0,34.1],[42.0,33.5]]]}"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("tools.png");
+    let data = data();
+    ok(&export(&[
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "600",
+        "--height",
+        "400",
+        "--center",
+        "33.786,42.441",
+        "--zoom",
+        "8",
+        "--no-legend",
+        "--no-caption",
+        "--ring",
+        "33.786,42.441,25,50",
+        "--arrow",
+        "33.3,43.0,33.7,42.6",
+        "--label",
+        "33.6,42.0,Launch area",
+        "--within",
+        area.to_str().unwrap(),
+        "--near",
+        "33.786,42.441",
+        "--radius",
+        "70",
+    ]));
+    let img = image::open(&out).unwrap().to_rgba8();
+    let world = world_px(8.0);
+    let (cx, cy) = (merc_x(42.441), merc_y(33.786));
+    let px = |lon: f64, lat: f64| {
+        (
+            300.0 + (merc_x(lon) - cx) * world,
+            200.0 + (merc_y(lat) - cy) * world,
+        )
+    };
+    // Each ring passes through its geodesic north, east, south and west points.
+    for km in [25.0, 50.0] {
+        for bearing in [0.0, 90.0, 180.0, 270.0] {
+            let (lon, lat) = destination((42.441, 33.786), bearing, km);
+            let (x, y) = px(lon, lat);
+            assert!(drawn_near(&img, x, y, RING), "{km} km ring at {bearing}°");
+        }
+    }
+    // The near filter's circle, and the area's edges (the middle of its west side).
+    let (lon, lat) = destination((42.441, 33.786), 45.0, 70.0);
+    let (x, y) = px(lon, lat);
+    assert!(drawn_near(&img, x, y, NEAR), "near circle");
+    let (x, y) = px(42.0, 33.8);
+    assert!(drawn_near(&img, x, y, AREA), "area outline");
+    // Without the tools the same pixels are not ring-coloured.
+    let plain = tmp.path().join("plain.png");
+    ok(&export(&[
+        data.to_str().unwrap(),
+        "--out",
+        plain.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "600",
+        "--height",
+        "400",
+        "--center",
+        "33.786,42.441",
+        "--zoom",
+        "8",
+        "--no-legend",
+        "--no-caption",
+    ]));
+    let plain = image::open(&plain).unwrap().to_rgba8();
+    let (lon, lat) = destination((42.441, 33.786), 90.0, 50.0);
+    let (x, y) = px(lon, lat);
+    assert!(!drawn_near(&plain, x, y, RING));
+    // Bad tools are usage errors.
+    let o = export(&[data.to_str().unwrap(), "--out", "x.png", "--ring", "33,42"]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -851,6 +851,7 @@ impl App {
             attribution: self.map.base.attribution(),
             interactive: true,
             caption: None,
+            overlay: None,
         };
         let shown =
             crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);

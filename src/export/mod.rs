@@ -49,6 +49,8 @@ pub struct Spec {
     pub caption: bool,
     /// How long to wait for tiles in all.
     pub tile_timeout: Duration,
+    /// Rings, labels and arrows.
+    pub tools: crate::tools::Tools,
 }
 
 impl Default for Spec {
@@ -64,6 +66,7 @@ impl Default for Spec {
             legend: true,
             caption: true,
             tile_timeout: Duration::from_secs(20),
+            tools: crate::tools::Tools::default(),
         }
     }
 }
@@ -223,6 +226,7 @@ struct Stage<'a> {
     caption: Option<Caption>,
     attribution: (String, Option<String>),
     memory: MapMemory,
+    overlay: crate::view::tools::Overlay,
 }
 
 impl Stage<'_> {
@@ -242,6 +246,7 @@ impl Stage<'_> {
                 attribution: self.attribution.clone(),
                 interactive: false,
                 caption: self.caption.clone(),
+                overlay: Some(&self.overlay),
             };
             show(ui, tiles, &mut self.memory, &scene);
         });
@@ -323,6 +328,13 @@ impl Exporter {
                 }),
             attribution: spec.base.attribution(),
             memory,
+            overlay: crate::view::tools::Overlay {
+                ring_counts: crate::tools::ring_counts(store, &sel, &spec.tools.rings),
+                tools: spec.tools.clone(),
+                near: spec.filter.near,
+                within: spec.filter.within.clone(),
+                ..Default::default()
+            },
         };
         let size = egui::vec2(spec.width as f32, spec.height as f32);
         let end = Instant::now() + spec.tile_timeout;

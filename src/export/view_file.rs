@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{SizeError, Spec, Viewport};
 use crate::query::Filter;
+use crate::tools::Tools;
 use crate::view::tiles::BaseLayer;
 
-/// The schema version written and accepted.
-pub const VERSION: u32 = 1;
+/// The schema version written (version 1 files, without tools, still open).
+pub const VERSION: u32 = 2;
 
 /// Largest view file read.
 const MAX_BYTES: usize = 1 << 20;
@@ -66,6 +67,9 @@ pub struct ViewFile {
     /// Draw the caption.
     #[serde(default = "yes")]
     pub caption: bool,
+    /// Rings, labels and arrows (version 2).
+    #[serde(default, skip_serializing_if = "Tools::is_empty")]
+    pub tools: Tools,
 }
 
 /// Why a view file cannot be used.
@@ -81,7 +85,7 @@ pub enum ViewError {
     #[error("{0}")]
     Parse(String),
     /// Another schema version.
-    #[error("view file version {0} is not supported (expected {VERSION})")]
+    #[error("view file version {0} is not supported (expected 1 or {VERSION})")]
     Version(u32),
     /// Values that cannot be drawn.
     #[error(transparent)]
@@ -118,6 +122,7 @@ impl ViewFile {
             basemap: spec.base.clone(),
             legend: spec.legend,
             caption: spec.caption,
+            tools: spec.tools.clone(),
         }
     }
 
@@ -142,13 +147,13 @@ impl ViewFile {
         }
         // The version first, so a newer file says so instead of naming an unknown field.
         if let Ok(Version { version: Some(v) }) = serde_json::from_slice::<Version>(bytes)
-            && v != VERSION
+            && !(1..=VERSION).contains(&v)
         {
             return Err(ViewError::Version(v));
         }
         let v: ViewFile =
             serde_json::from_slice(bytes).map_err(|e| ViewError::Parse(e.to_string()))?;
-        if v.version != VERSION {
+        if !(1..=VERSION).contains(&v.version) {
             return Err(ViewError::Version(v.version));
         }
         Ok(v)
@@ -188,6 +193,7 @@ impl ViewFile {
             base,
             legend: self.legend,
             caption: self.caption,
+            tools: self.tools.clone(),
             ..Spec::default()
         };
         spec.validate()?;
@@ -210,7 +216,30 @@ mod tests {
             },
             title: Some("Iraq, June 2021".into()),
             base: BaseLayer::Offline,
+            tools: Tools {
+                rings: vec![crate::tools::Ring::parse("33.786,42.441,10,25").unwrap()],
+                labels: vec![crate::tools::Label::parse("33.3,44.4,Launcher").unwrap()],
+                arrows: vec![crate::tools::Arrow::parse("33.3,44.2,33.78,42.45").unwrap()],
+            },
             ..Spec::default()
+        };
+        let spec = Spec {
+            filter: Filter {
+                near: Some(crate::query::Near {
+                    lat: 33.3,
+                    lon: 44.3,
+                    km: 60.0,
+                }),
+                within: Some(
+                    crate::area::Area::from_geojson(
+                        r#"{"type":"Polygon","coordinates":[[[40,32],[45,32],[45,35],[40,32]]]}"#,
+                        "a",
+                    )
+                    .unwrap(),
+                ),
+                ..spec.filter
+            },
+            ..spec
         };
         let v = ViewFile::new(&[PathBuf::from("data/incidents.geojson")], &spec);
         let dir = tempfile::tempdir().unwrap();
@@ -232,9 +261,9 @@ mod tests {
                 })
             })
         };
-        let e = bad(r#"{"version":2,"size":{"width":800,"height":600},"basemap":{"kind":"osm"}}"#)
+        let e = bad(r#"{"version":3,"size":{"width":800,"height":600},"basemap":{"kind":"osm"}}"#)
             .unwrap_err();
-        assert!(e.to_string().contains("version 2"), "{e}");
+        assert!(e.to_string().contains("version 3"), "{e}");
         assert!(e.to_string().contains("v.json"), "{e}");
         let e = bad(
             r#"{"version":1,"size":{"width":800,"height":600},"basemap":{"kind":"osm"},"extra":1}"#,

@@ -41,6 +41,8 @@ pub struct Scene<'a> {
     pub interactive: bool,
     /// Title and caption (exports).
     pub caption: Option<Caption>,
+    /// Rings, labels, arrows, the filter's area and radius, the ruler.
+    pub overlay: Option<&'a super::tools::Overlay>,
 }
 
 /// What the map drew and how the user touched it.
@@ -95,6 +97,9 @@ pub fn show(
             }
             None => Vec::new(),
         };
+        if let Some(o) = scene.overlay {
+            super::tools::draw(ui.painter(), &screen, o);
+        }
         overlay::scale_bar(ui.painter(), &screen);
         if let Some(c) = &scene.caption {
             overlay::caption(ui.painter(), r, c.title.as_deref(), &c.lines);

@@ -9,6 +9,7 @@ pub mod painter;
 pub mod palette;
 pub mod screen;
 pub mod tiles;
+pub mod tools;
 pub mod viewport;
 
 use egui::{Align2, Color32, FontId, Pos2, Shape, Stroke, Vec2};
