@@ -11,17 +11,25 @@ fn bundled() -> std::path::PathBuf {
 
 /// The app on the bundled data, offline basemap, loaded and laid out.
 fn harness(size: egui::Vec2) -> Harness<'static, App> {
-    let mut h = Harness::builder().with_size(size).build_ui_state(
-        |ui, app: &mut App| app.ui(ui),
-        App::loaded(
-            WindowOptions {
-                files: vec![bundled()],
-                base: Some(BaseLayer::Offline),
-                ..Default::default()
-            },
-            Some(Saved::default()),
-        ),
-    );
+    harness_stepping(size, 0.25)
+}
+
+/// The same, with frames `dt` seconds apart (double-clicks need frames closer than 0.3 s).
+fn harness_stepping(size: egui::Vec2, dt: f32) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(size)
+        .with_step_dt(dt)
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::loaded(
+                WindowOptions {
+                    files: vec![bundled()],
+                    base: Some(BaseLayer::Offline),
+                    ..Default::default()
+                },
+                Some(Saved::default()),
+            ),
+        );
     h.run_steps(4);
     h
 }
@@ -409,5 +417,133 @@ fn only_http_links_from_data_are_links() {
     assert!(
         h.query_by_label_contains("\u{1b}").is_none()
             && h.query_by_label_contains("\u{202e}").is_none()
+    );
+}
+
+fn press(h: &mut Harness<'static, App>, pos: egui::Pos2, button: egui::PointerButton) {
+    h.event(egui::Event::PointerMoved(pos));
+    h.run_steps(1);
+    for pressed in [true, false] {
+        h.event(egui::Event::PointerButton {
+            pos,
+            button,
+            pressed,
+            modifiers: Default::default(),
+        });
+    }
+}
+
+#[test]
+fn analyst_tools_draw_an_area_place_rings_measure_and_list_nearby() {
+    use egui::PointerButton::{Primary, Secondary};
+    let mut h = harness_stepping(egui::vec2(1280.0, 800.0), 1.0 / 60.0);
+    let s = h.state().map.screen.unwrap();
+    // Draw a triangle around Baghdad: click three vertices, double-click the last to close.
+    h.get_by_label("Tools").click();
+    h.run_steps(2);
+    h.get_by_label("Draw an area of interest").click();
+    h.run_steps(2);
+    let tri = [(43.6, 32.9), (45.2, 32.9), (44.4, 34.2)];
+    for &(lon, lat) in &tri[..2] {
+        press(&mut h, s.lonlat_to_screen(lon, lat), Primary);
+        h.run_steps(2);
+    }
+    // A double-click places the last vertex and closes the area.
+    let last = s.lonlat_to_screen(tri[2].0, tri[2].1);
+    press(&mut h, last, Primary);
+    h.run_steps(1);
+    press(&mut h, last, Primary);
+    h.run_steps(3);
+    let area = h.state().filters.base().within.clone().unwrap_or_else(|| {
+        panic!(
+            "the double-click closed no area: {:?} {:?}",
+            h.state().analyst.mode,
+            h.state().analyst.draft
+        )
+    });
+    // What the user sees: the count under the area, from the same store.
+    let store = h.state().data.as_ref().unwrap().store.clone();
+    let inside = (0..store.len())
+        .filter(|&i| area.contains(store.lon[i], store.lat[i]))
+        .count();
+    assert!(inside > 0 && inside < 84, "{inside}");
+    assert_eq!(
+        selected_label(&h),
+        format!("{inside} of 84 incidents selected")
+    );
+    h.get_by_label_contains("Inside an area (");
+    // Clear it from the filter panel.
+    h.get_by_label("Clear").click();
+    h.run_steps(3);
+    assert_eq!(selected_label(&h), "84 of 84 incidents selected");
+
+    // Right-click near Ain al-Asad → Range rings here… → Add rings (10, 25, 50 km).
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    let asad = s.lonlat_to_screen(42.441, 33.786);
+    press(&mut h, asad, Secondary);
+    h.run_steps(2);
+    h.get_by_label("Range rings here…").click();
+    h.run_steps(2);
+    h.get_by_label("Add rings").click();
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(app.analyst.tools.rings.len(), 1);
+    let counts = &app.analyst.ring_counts[0];
+    assert_eq!(counts.len(), 3);
+    assert!(counts[2] >= counts[0] && counts[2] > 0, "{counts:?}");
+    let listed = format!(
+        "— {} incidents",
+        counts
+            .iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    );
+    h.get_by_label_contains(&listed);
+
+    // Measure: M, then drag from Ain al-Asad to Baghdad airport.
+    h.key_press(egui::Key::M);
+    h.run_steps(1);
+    let biap = s.lonlat_to_screen(44.2344, 33.2625);
+    h.event(egui::Event::PointerMoved(asad));
+    h.event(egui::Event::PointerButton {
+        pos: asad,
+        button: Primary,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.run_steps(1);
+    for k in 1..=10 {
+        h.event(egui::Event::PointerMoved(
+            asad + (biap - asad) * (k as f32 / 10.0),
+        ));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: biap,
+        button: Primary,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(2);
+    let (a, b) = h.state().analyst.ruler.expect("a ruler");
+    let km = incident_map::geodesy::distance_km(a, b);
+    assert!((km - 176.4).abs() < 6.0, "{km} km");
+    h.get_by_label_contains(&format!("Ruler: {}", incident_map::geodesy::km_text(km)));
+
+    // Incidents near here, with their distances.
+    h.key_press(egui::Key::Escape);
+    h.run_steps(1);
+    press(&mut h, biap, Secondary);
+    h.run_steps(2);
+    h.get_by_label("Incidents near here").click();
+    h.run_steps(3);
+    let (_, list) = h.state().analyst.nearest.clone().expect("a list");
+    assert!(list.windows(2).all(|w| w[0].1 <= w[1].1));
+    assert!(
+        list[0].1 < 1.0,
+        "an incident at the airport itself: {:?}",
+        list[0]
     );
 }

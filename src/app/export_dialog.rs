@@ -233,6 +233,7 @@ impl App {
             base: self.map.base.clone(),
             legend: f.legend,
             caption: f.caption,
+            tools: self.analyst.tools.clone(),
             ..Spec::default()
         }
     }
@@ -285,6 +286,7 @@ impl App {
                     error,
                 })?;
         self.filters.apply(spec.filter.clone());
+        self.analyst.tools = spec.tools.clone();
         self.export.title = spec.title.clone().unwrap_or_default();
         self.export.scale = spec.scale;
         self.export.legend = spec.legend;

@@ -175,6 +175,22 @@ impl FilterState {
         }
     }
 
+    /// Sets or clears the near filter.
+    pub fn set_near(&mut self, near: Option<crate::query::Near>) {
+        if self.filter.near != near {
+            self.filter.near = near;
+            self.stale = Stale::All;
+        }
+    }
+
+    /// Sets or clears the area of interest.
+    pub fn set_within(&mut self, area: Option<crate::area::Area>) {
+        if self.filter.within != area {
+            self.filter.within = area;
+            self.stale = Stale::All;
+        }
+    }
+
     /// Shows only incidents whose sources disagree, or all.
     pub fn set_disputed(&mut self, on: bool) {
         if self.filter.disputed != on {

@@ -7,6 +7,7 @@
 //! its worker ([`export_dialog`]), and [`settings::Autosave`]. Long work (loading, exporting)
 //! runs on worker threads; the UI thread only draws.
 
+pub mod analyst;
 pub mod export_dialog;
 pub mod filters;
 pub mod loader;
@@ -14,6 +15,7 @@ pub mod panels;
 pub mod remote;
 pub mod settings;
 pub mod timeline;
+pub mod tools_panel;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,6 +147,10 @@ pub struct Chrome {
     /// A message for the status bar.
     pub message: Option<String>,
     focus_search: bool,
+    /// The place search box (Ctrl+K) is open.
+    pub show_places: bool,
+    /// The area-of-interest file typed in the Tools window.
+    pub area_path: String,
     settings: panels::SettingsForm,
     /// Window position and size, for the settings.
     window: Option<[f32; 4]>,
@@ -172,6 +178,8 @@ pub struct App {
     pub export: export_dialog::ExportForm,
     /// The open table, when the source is a database.
     pub remote: Option<remote::Remote>,
+    /// Ruler, rings, areas, labels and arrows.
+    pub analyst: analyst::ToolState,
     /// Settings autosave (no file in tests and exports).
     pub autosave: settings::Autosave,
 }
@@ -235,6 +243,7 @@ impl App {
             },
             export: export_dialog::ExportForm::new(),
             remote: None,
+            analyst: analyst::ToolState::with(saved.tools.clone()),
             autosave: settings::Autosave::default(),
         };
         app.set_base(ctx, base);
@@ -281,6 +290,7 @@ impl App {
             show_table: self.chrome.show_table,
             timeline: self.timeline.clone(),
             window: self.chrome.window,
+            tools: self.analyst.tools.clone(),
         }
     }
 
@@ -590,6 +600,9 @@ impl App {
         self.sel.shown = facet.restrict_types(s, &keep);
         self.sel.facet = facet;
         self.sel.clusters = d.index.select(&self.sel.shown);
+        if self.remote.is_none() {
+            self.analyst.recount(s, &self.sel.shown);
+        }
         if let Some(r) = &self.remote
             && let Some((_, a)) = &r.agg
         {
@@ -674,6 +687,12 @@ impl App {
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let typing = ctx.memory(|m| m.focused().is_some());
+        let (measure, palette) = ctx.input_mut(|i| {
+            (
+                !typing && i.consume_key(Modifiers::NONE, Key::M),
+                i.consume_key(Modifiers::COMMAND, Key::K),
+            )
+        });
         let (open, find, plus, minus, space, esc) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND, Key::O),
@@ -704,6 +723,22 @@ impl App {
         if esc {
             self.select(None);
             self.pick.stack = None;
+            // Esc also leaves a drawing mode (an unfinished area is dropped).
+            if self.analyst.mode != analyst::Mode::Browse {
+                self.analyst.mode = analyst::Mode::Browse;
+                self.analyst.draft.clear();
+                self.analyst.arrow_from = None;
+            }
+        }
+        if measure {
+            self.analyst.mode = if self.analyst.mode == analyst::Mode::Measure {
+                analyst::Mode::Browse
+            } else {
+                analyst::Mode::Measure
+            };
+        }
+        if palette {
+            self.chrome.show_places = true;
         }
     }
 
@@ -822,6 +857,7 @@ impl App {
             .show(ui, |ui| panels::details(self, ui));
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_view(ui));
         panels::windows(self, &ctx);
+        tools_panel::windows(self, &ctx);
         export_dialog::windows(self, &ctx);
         if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
             && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)
@@ -837,6 +873,9 @@ impl App {
     }
 
     fn map_view(&mut self, ui: &mut egui::Ui) {
+        use analyst::Mode;
+        let f = self.filters.base();
+        let overlay = self.analyst.overlay(f.near, f.within.as_ref());
         let scene = crate::view::map::Scene {
             data: self.data.as_ref().map(|d| (&*d.store, &*d.index)),
             sel: &self.sel.clusters,
@@ -850,8 +889,9 @@ impl App {
             disputed: self.sel.shown.disputed,
             attribution: self.map.base.attribution(),
             interactive: true,
+            pan: matches!(self.analyst.mode, Mode::Browse),
             caption: None,
-            overlay: None,
+            overlay: Some(&overlay),
         };
         let shown =
             crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);
@@ -860,6 +900,7 @@ impl App {
         let response = shown.response;
         self.map.screen = Some(screen);
         self.map.markers = shown.markers;
+        self.tool_input(&response, &screen);
         // Never drift off the world: keep the centre on the map.
         let (lon, lat) = screen.center_lonlat();
         let max_lat = crate::projection::MAX_LAT;
@@ -897,7 +938,7 @@ impl App {
             };
             response.clone().on_hover_text_at_pointer(text);
         }
-        if response.clicked() {
+        if response.clicked() && self.analyst.mode == analyst::Mode::Browse {
             match hovered.map(|m| m.kind) {
                 Some(MarkerKind::Incident(i)) => {
                     self.select(Some(i));
@@ -922,6 +963,93 @@ impl App {
                 None => {}
             }
         }
+    }
+}
+
+impl App {
+    /// The map's pointer events for the tools, and its context menu.
+    fn tool_input(&mut self, response: &egui::Response, screen: &Screen) {
+        use analyst::{Mode, PointForm};
+        let at = |p: egui::Pos2| screen.to_lonlat(p);
+        if let Some(p) = response.interact_pointer_pos() {
+            if response.drag_started() {
+                // From where the button went down, not where the drag was recognised.
+                let origin = response
+                    .ctx
+                    .input(|i| i.pointer.press_origin())
+                    .unwrap_or(p);
+                self.analyst.drag_start(at(origin), origin, screen);
+                self.analyst.drag_to(at(p));
+            } else if response.dragged() {
+                self.analyst.drag_to(at(p));
+            }
+        }
+        if response.drag_stopped()
+            && let Some(area) = self.analyst.drag_end()
+        {
+            self.filters.set_within(Some(area));
+        }
+        if self.analyst.mode != Mode::Browse
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            let double = response.double_clicked() || response.triple_clicked();
+            if (response.clicked() || double)
+                && let Some(area) = self.analyst.click(at(p), double)
+            {
+                self.filters.set_within(Some(area));
+            }
+        }
+        if response.secondary_clicked()
+            && let Some(p) = response.interact_pointer_pos()
+        {
+            self.analyst.context_at = Some(at(p));
+        }
+        let Some(here) = self.analyst.context_at else {
+            return;
+        };
+        response.context_menu(|ui| {
+            ui.label(
+                egui::RichText::new(format!("{:.5}, {:.5}", here.1, here.0))
+                    .monospace()
+                    .weak(),
+            );
+            let form = |text: &str| PointForm {
+                at: here,
+                text: text.into(),
+                ink: Default::default(),
+            };
+            if ui.button("Range rings here…").clicked() {
+                self.analyst.ring_form = Some(form("10, 25, 50"));
+                self.analyst.show = true;
+                ui.close();
+            }
+            if ui.button("Incidents near here").clicked() {
+                if let Some(d) = &self.data {
+                    self.analyst.list_nearest(here, &d.store, &self.sel.shown);
+                }
+                ui.close();
+            }
+            if ui.button("Filter: within a distance of here…").clicked() {
+                self.analyst.near_form = Some(form("25"));
+                self.analyst.show = true;
+                ui.close();
+            }
+            if ui.button("Measure from here").clicked() {
+                self.analyst.mode = Mode::Measure;
+                self.analyst.ruler = Some((here, here));
+                ui.close();
+            }
+            if ui.button("Add a label here…").clicked() {
+                self.analyst.label_form = Some(form(""));
+                self.analyst.show = true;
+                ui.close();
+            }
+            if ui.button("Arrow from here (click its head)").clicked() {
+                self.analyst.mode = Mode::Arrow;
+                self.analyst.arrow_from = Some(here);
+                ui.close();
+            }
+        });
     }
 }
 

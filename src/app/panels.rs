@@ -165,6 +165,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                 }
                 ui.checkbox(&mut app.chrome.show_table, "Incident table");
             });
+            super::tools_panel::menu(app, ui);
             ui.menu_button("Help", |ui| {
                 if ui.button("Shortcuts").clicked() {
                     app.chrome.settings.show_help = true;
@@ -240,6 +241,16 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
             ui.separator();
             let (shown, total) = app.counts();
             ui.label(format!("{shown} of {total} incidents selected"));
+            if let (Some(i), Some(cursor), Some(d)) = (app.pick.selected, app.map.cursor, &app.data)
+                && (i as usize) < d.store.len()
+            {
+                let at = (d.store.lon[i as usize], d.store.lat[i as usize]);
+                ui.separator();
+                ui.label(format!(
+                    "{} from the selected incident",
+                    crate::geodesy::km_text(crate::geodesy::distance_km(at, cursor))
+                ));
+            }
             if let Some(r) = &mut app.remote {
                 ui.separator();
                 table_status(r, ui);
@@ -347,6 +358,7 @@ pub fn filters(app: &mut App, ui: &mut egui::Ui) {
         {
             app.filters.set_disputed(disputed);
         }
+        super::tools_panel::filter_lines(app, ui);
         ui.separator();
         ui.horizontal(|ui| {
             ui.label(RichText::new("Types").strong());
@@ -506,6 +518,17 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         None => return,
                     };
                     ui.label(RichText::new(clean(&r.kind, false)).heading());
+                    if ui
+                        .small_button("Range rings around this incident…")
+                        .clicked()
+                    {
+                        app.analyst.ring_form = Some(super::analyst::PointForm {
+                            at: r.lon_lat,
+                            text: "10, 25, 50".into(),
+                            ink: Default::default(),
+                        });
+                        app.analyst.show = true;
+                    }
                     if !r.category.is_empty() {
                         ui.label(RichText::new(clean(&r.category, false)).weak());
                     }

@@ -32,6 +32,8 @@ pub struct Saved {
     pub timeline: Timeline,
     /// Window position and inner size in points: x, y, width, height.
     pub window: Option<[f32; 4]>,
+    /// Rings, labels and arrows.
+    pub tools: crate::tools::Tools,
 }
 
 impl Default for Saved {
@@ -45,6 +47,7 @@ impl Default for Saved {
             show_table: true,
             timeline: Timeline::default(),
             window: None,
+            tools: crate::tools::Tools::default(),
         }
     }
 }

@@ -245,6 +245,7 @@ impl Stage<'_> {
                 disputed: self.disputed,
                 attribution: self.attribution.clone(),
                 interactive: false,
+                pan: false,
                 caption: self.caption.clone(),
                 overlay: Some(&self.overlay),
             };

@@ -39,6 +39,8 @@ pub struct Scene<'a> {
     pub attribution: (String, Option<String>),
     /// Window (links and legend clickable) or export (static).
     pub interactive: bool,
+    /// Dragging pans the map (a tool may take drags and double-clicks instead).
+    pub pan: bool,
     /// Title and caption (exports).
     pub caption: Option<Caption>,
     /// Rings, labels, arrows, the filter's area and radius, the ruler.
@@ -76,7 +78,13 @@ pub fn show(
         .zoom_with_ctrl(false)
         .zoom_gesture(scene.interactive)
         .panning(scene.interactive)
-        .double_click_to_zoom(scene.interactive);
+        .double_click_to_zoom(scene.interactive && scene.pan);
+    // A tool that takes the primary button leaves panning to the middle one.
+    let map = if scene.pan {
+        map
+    } else {
+        map.drag_pan_buttons(egui::DragPanButtons::MIDDLE)
+    };
     let out = map.show(ui, |ui, response, projector, _| {
         let r = response.rect;
         let c = projector.unproject(r.center().to_vec2());

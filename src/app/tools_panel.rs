@@ -1,0 +1,322 @@
+//! The Tools menu and windows: the pointer mode (browse, measure, draw or edit an area, arrow),
+//! forms for rings, labels and the near filter, the lists of what is placed (each deletable),
+//! loading an area of interest, and "Incidents near here".
+
+use egui::{Color32, RichText};
+
+use super::App;
+use super::analyst::Mode;
+use crate::geodesy::km_text;
+use crate::text::clean;
+use crate::tools::Ink;
+
+const WARN: Color32 = Color32::from_rgb(0xB0, 0x30, 0x20);
+
+/// The Tools menu.
+pub fn menu(app: &mut App, ui: &mut egui::Ui) {
+    ui.menu_button("Tools", |ui| {
+        if ui.button("Tools window").clicked() {
+            app.analyst.show = true;
+            ui.close();
+        }
+        if ui.button("Measure  (M)").clicked() {
+            app.analyst.mode = Mode::Measure;
+            ui.close();
+        }
+        if ui.button("Draw an area of interest").clicked() {
+            app.analyst.start_area();
+            app.analyst.show = true;
+            ui.close();
+        }
+        if ui.button("Place search  (Ctrl+K)").clicked() {
+            app.chrome.show_places = true;
+            ui.close();
+        }
+    });
+}
+
+/// The near filter and the area of interest in the filter panel, each with Clear.
+pub fn filter_lines(app: &mut App, ui: &mut egui::Ui) {
+    let f = app.filters.base().clone();
+    if let Some(n) = f.near {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Within {} of {:.4}, {:.4}",
+                km_text(n.km),
+                n.lat,
+                n.lon
+            ));
+            if ui.small_button("Clear").clicked() {
+                app.filters.set_near(None);
+            }
+        });
+    }
+    if let Some(a) = &f.within {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!("Inside an area ({} vertices)", a.vertices()));
+            if ui.small_button("Edit").clicked() {
+                app.analyst.edit_area(a);
+                app.analyst.show = true;
+            }
+            if ui.small_button("Clear").clicked() {
+                app.filters.set_within(None);
+                app.analyst.draft.clear();
+                if app.analyst.mode == Mode::EditArea {
+                    app.analyst.mode = Mode::Browse;
+                }
+            }
+        });
+    }
+}
+
+fn mode_buttons(app: &mut App, ui: &mut egui::Ui) {
+    ui.horizontal_wrapped(|ui| {
+        let t = &mut app.analyst;
+        for (m, name, tip) in [
+            (Mode::Browse, "Browse", "drag pans, click selects"),
+            (Mode::Measure, "Measure", "drag to measure (M)"),
+            (
+                Mode::DrawArea,
+                "Draw area",
+                "click the vertices, double-click to close",
+            ),
+            (Mode::EditArea, "Edit area", "drag a vertex"),
+            (Mode::Arrow, "Arrow", "click the tail, then the head"),
+        ] {
+            if ui
+                .selectable_label(t.mode == m, name)
+                .on_hover_text(tip)
+                .clicked()
+            {
+                if m == Mode::DrawArea {
+                    t.start_area();
+                } else {
+                    t.mode = m;
+                }
+            }
+        }
+    });
+    let hint = match app.analyst.mode {
+        Mode::Browse => "Right-click the map for rings, labels, distances and nearby incidents.",
+        Mode::Measure => "Drag on the map to measure (geodesic, WGS84).",
+        Mode::DrawArea => "Click the vertices; double-click to close the area (Esc cancels).",
+        Mode::EditArea => "Drag a vertex to move it.",
+        Mode::Arrow => "Click the arrow's tail, then its head.",
+    };
+    ui.label(RichText::new(hint).weak());
+}
+
+/// The Tools window and "Incidents near here".
+pub fn windows(app: &mut App, ctx: &egui::Context) {
+    let mut open = app.analyst.show;
+    egui::Window::new("Tools")
+        .open(&mut open)
+        .default_width(320.0)
+        .show(ctx, |ui| tools_body(app, ui));
+    app.analyst.show = open;
+    nearest_window(app, ctx);
+}
+
+fn tools_body(app: &mut App, ui: &mut egui::Ui) {
+    mode_buttons(app, ui);
+    if let Some(m) = &app.analyst.message {
+        ui.colored_label(WARN, m);
+    }
+    ui.separator();
+    // The ruler.
+    match app.analyst.ruler_text() {
+        Some(t) => {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("Ruler: {t}")).strong());
+                if ui.small_button("Clear").clicked() {
+                    app.analyst.ruler = None;
+                }
+            });
+        }
+        None => {
+            ui.label("Ruler: none (Measure, then drag on the map)");
+        }
+    }
+    // Forms.
+    let mut add_rings = false;
+    if let Some(f) = &mut app.analyst.ring_form {
+        ui.separator();
+        ui.label(format!("Range rings at {:.5}, {:.5}", f.at.1, f.at.0));
+        ui.horizontal(|ui| {
+            let lab = ui.label("Radii (km)");
+            let r = ui.text_edit_singleline(&mut f.text).labelled_by(lab.id);
+            add_rings = ui.button("Add rings").clicked()
+                || (r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter)));
+        });
+    }
+    if add_rings {
+        app.analyst.add_rings();
+        app.filters.invalidate();
+    }
+    let mut add_label = false;
+    if let Some(f) = &mut app.analyst.label_form {
+        ui.separator();
+        ui.label(format!("Label at {:.5}, {:.5}", f.at.1, f.at.0));
+        ui.horizontal(|ui| {
+            let lab = ui.label("Text");
+            ui.text_edit_singleline(&mut f.text).labelled_by(lab.id);
+        });
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_label("colour")
+                .selected_text(f.ink.name())
+                .show_ui(ui, |ui| {
+                    for i in Ink::ALL {
+                        ui.selectable_value(&mut f.ink, i, i.name());
+                    }
+                });
+            add_label = ui.button("Add label").clicked();
+        });
+    }
+    if add_label {
+        app.analyst.add_label();
+    }
+    let mut apply_near = false;
+    if let Some(f) = &mut app.analyst.near_form {
+        ui.separator();
+        ui.label(format!("Filter near {:.5}, {:.5}", f.at.1, f.at.0));
+        ui.horizontal(|ui| {
+            let lab = ui.label("Radius (km)");
+            ui.text_edit_singleline(&mut f.text).labelled_by(lab.id);
+            apply_near = ui.button("Apply").clicked();
+        });
+    }
+    if apply_near && let Some(n) = app.analyst.near_from_form() {
+        app.filters.set_near(Some(n));
+    }
+    // What is placed.
+    ui.separator();
+    let mut drop_ring = None;
+    for (k, r) in app.analyst.tools.rings.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            let radii: Vec<String> = r.km.iter().map(|v| format!("{v}")).collect();
+            let counts = app
+                .analyst
+                .ring_counts
+                .get(k)
+                .map(|c| {
+                    c.iter()
+                        .map(|n| n.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                })
+                .unwrap_or_default();
+            ui.label(format!(
+                "Rings {:.4}, {:.4}: {} km — {} incidents",
+                r.lat,
+                r.lon,
+                radii.join(", "),
+                counts
+            ));
+            if ui.small_button("Delete").clicked() {
+                drop_ring = Some(k);
+            }
+        });
+    }
+    if let Some(k) = drop_ring {
+        app.analyst.tools.rings.remove(k);
+        app.filters.invalidate();
+    }
+    let mut drop_label = None;
+    for (k, l) in app.analyst.tools.labels.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Label “{}” ({})",
+                clean(&l.text, false),
+                l.ink.name()
+            ));
+            if ui.small_button("Delete").clicked() {
+                drop_label = Some(k);
+            }
+        });
+    }
+    if let Some(k) = drop_label {
+        app.analyst.tools.labels.remove(k);
+    }
+    let mut drop_arrow = None;
+    for (k, a) in app.analyst.tools.arrows.iter().enumerate() {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(format!(
+                "Arrow {:.3}, {:.3} → {:.3}, {:.3}",
+                a.from[0], a.from[1], a.to[0], a.to[1]
+            ));
+            if ui.small_button("Delete").clicked() {
+                drop_arrow = Some(k);
+            }
+        });
+    }
+    if let Some(k) = drop_arrow {
+        app.analyst.tools.arrows.remove(k);
+    }
+    if app.analyst.tools.is_empty() {
+        ui.label(RichText::new("No rings, labels or arrows yet.").weak());
+    }
+    // Area of interest from a file.
+    ui.separator();
+    ui.horizontal(|ui| {
+        let lab = ui.label("Area file");
+        ui.text_edit_singleline(&mut app.chrome.area_path)
+            .labelled_by(lab.id);
+        if ui.button("Load area").clicked() {
+            let p = std::path::PathBuf::from(app.chrome.area_path.trim());
+            match crate::area::Area::read(&p) {
+                Ok(a) => {
+                    app.filters.set_within(Some(a));
+                    app.analyst.message = None;
+                }
+                Err(e) => app.analyst.message = Some(e.to_string()),
+            }
+        }
+    });
+}
+
+fn nearest_window(app: &mut App, ctx: &egui::Context) {
+    let Some((at, list)) = app.analyst.nearest.clone() else {
+        return;
+    };
+    let mut open = true;
+    let mut pick = None;
+    egui::Window::new("Incidents near here")
+        .open(&mut open)
+        .default_width(360.0)
+        .show(ctx, |ui| {
+            ui.label(format!(
+                "Nearest filtered incidents to {:.5}, {:.5}",
+                at.1, at.0
+            ));
+            let Some(d) = &app.data else { return };
+            if list.is_empty() {
+                ui.label("No filtered incidents.");
+            }
+            egui::ScrollArea::vertical()
+                .max_height(300.0)
+                .show(ui, |ui| {
+                    for &(i, km) in &list {
+                        let s = &d.store;
+                        let text = format!(
+                            "{}  {}  {}  {}",
+                            km_text(km),
+                            s.date_string(i as usize),
+                            s.type_name(i as usize),
+                            s.place_name(i as usize)
+                        );
+                        if ui
+                            .selectable_label(app.pick.selected == Some(i), clean(&text, false))
+                            .clicked()
+                        {
+                            pick = Some(i);
+                        }
+                    }
+                });
+        });
+    if let Some(i) = pick {
+        app.select(Some(i));
+    }
+    if !open {
+        app.analyst.nearest = None;
+    }
+}
