@@ -272,17 +272,11 @@ pub struct ExportCmd {
 }
 
 fn parse_latlon(s: &str) -> Result<(f64, f64), String> {
-    let v: Vec<f64> = s
-        .split(',')
-        .map(|p| p.trim().parse::<f64>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| format!("'{s}' is not LAT,LON"))?;
-    match v[..] {
-        [lat, lon] if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) => {
-            Ok((lat, lon))
-        }
-        _ => Err(format!("'{s}' is not LAT,LON within ±90, ±180")),
-    }
+    crate::places::parse_position(s).ok_or_else(|| {
+        format!(
+            "'{s}' is not a position: LAT,LON in decimal degrees, degrees-minutes-seconds (33°47′10″N 42°26′28″E) or MGRS (38SLC 12345 67890)"
+        )
+    })
 }
 
 /// Column overrides shared by every command that reads files.

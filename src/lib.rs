@@ -20,6 +20,7 @@ pub mod geodesy;
 pub mod import;
 pub mod model;
 pub mod output;
+pub mod places;
 pub mod progress;
 pub mod projection;
 pub mod query;

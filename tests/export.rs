@@ -715,8 +715,9 @@ fn rings_arrows_areas_and_the_near_circle_are_drawn_where_they_belong() {
         "600",
         "--height",
         "400",
+        // The centre as degrees-minutes-seconds (the same point as 33.786,42.441).
         "--center",
-        "33.786,42.441",
+        "33°47′9.6″N 42°26′27.6″E",
         "--zoom",
         "8",
         "--no-legend",

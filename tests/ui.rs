@@ -547,3 +547,35 @@ fn analyst_tools_draw_an_area_place_rings_measure_and_list_nearby() {
         list[0]
     );
 }
+
+#[test]
+fn place_search_finds_towns_and_typed_coordinates() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let center = |h: &Harness<'static, App>| h.state().map.screen.unwrap().center_lonlat();
+    for (query, lat, lon, tol) in [
+        ("Hadithah", 34.1366, 42.3773, 0.01),
+        // (The window's font has no ′ ″; those forms are read too: see places.rs's tests.)
+        ("33°47'10\"N 42°26'28\"E", 33.786, 42.441, 0.001),
+        ("38SLC 5111 3835", f64::NAN, f64::NAN, 0.0),
+    ] {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+        h.run_steps(2);
+        let field = h.get_by_label("Place or coordinates");
+        field.type_text(query);
+        h.run_steps(2);
+        h.key_press(egui::Key::Enter);
+        h.run_steps(3);
+        let (clon, clat) = center(&h);
+        if lat.is_nan() {
+            // MGRS: where GeographicLib puts that grid square.
+            let (want_lat, want_lon) = incident_map::places::parse_position(query).unwrap();
+            assert!((clat - want_lat).abs() < 0.001 && (clon - want_lon).abs() < 0.001);
+        } else {
+            assert!(
+                (clat - lat).abs() < tol && (clon - lon).abs() < tol,
+                "{query}: {clat}, {clon}"
+            );
+        }
+        assert!(h.state().map.screen.unwrap().zoom >= 10.9);
+    }
+}

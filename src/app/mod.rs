@@ -151,6 +151,8 @@ pub struct Chrome {
     pub show_places: bool,
     /// The area-of-interest file typed in the Tools window.
     pub area_path: String,
+    /// What is typed in the place search box.
+    pub place_query: String,
     settings: panels::SettingsForm,
     /// Window position and size, for the settings.
     window: Option<[f32; 4]>,
@@ -858,6 +860,7 @@ impl App {
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_view(ui));
         panels::windows(self, &ctx);
         tools_panel::windows(self, &ctx);
+        tools_panel::place_search(self, &ctx);
         export_dialog::windows(self, &ctx);
         if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
             && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)

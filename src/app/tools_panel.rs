@@ -320,3 +320,84 @@ fn nearest_window(app: &mut App, ctx: &egui::Context) {
         app.analyst.nearest = None;
     }
 }
+
+/// The place search box (Ctrl+K): gazetteer places, the data's own place names and typed
+/// coordinates (decimal, DMS, MGRS); choosing one centres the map there.
+pub fn place_search(app: &mut App, ctx: &egui::Context) {
+    if !app.chrome.show_places {
+        return;
+    }
+    let mut open = true;
+    let mut go = None;
+    egui::Window::new("Find a place")
+        .open(&mut open)
+        .default_width(380.0)
+        .anchor(egui::Align2::CENTER_TOP, egui::vec2(0.0, 60.0))
+        .show(ctx, |ui| {
+            let lab = ui.label("Place or coordinates");
+            let r = ui
+                .add(
+                    egui::TextEdit::singleline(&mut app.chrome.place_query)
+                        .hint_text("Ramadi · 33.786, 42.441 · 33°47'10\"N 42°26'28\"E · 38SLC…"),
+                )
+                .labelled_by(lab.id);
+            if !r.has_focus() && app.chrome.place_query.is_empty() {
+                r.request_focus();
+            }
+            let hits = match &app.data {
+                Some(d) => {
+                    let s = &d.store;
+                    // Each of the data's places once, at its first incident.
+                    let mut first = vec![None; s.places.len()];
+                    for i in 0..s.len() {
+                        let p = s.place[i] as usize;
+                        if first[p].is_none() {
+                            first[p] = Some((s.lon[i], s.lat[i]));
+                        }
+                    }
+                    crate::places::search(
+                        &app.chrome.place_query,
+                        s.places
+                            .names()
+                            .zip(first)
+                            .filter(|(n, _)| !n.is_empty())
+                            .filter_map(|(n, p)| p.map(|p| (n, p))),
+                        12,
+                    )
+                }
+                None => crate::places::search(&app.chrome.place_query, std::iter::empty(), 12),
+            };
+            let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            if enter && let Some(f) = hits.first() {
+                go = Some(f.clone());
+            }
+            for f in &hits {
+                let text = format!("{}  —  {}", clean(&f.label, false), f.source);
+                if ui.selectable_label(false, text).clicked() {
+                    go = Some(f.clone());
+                }
+            }
+            if hits.is_empty() && app.chrome.place_query.trim().chars().count() >= 2 {
+                ui.label(RichText::new("Nothing found").weak());
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} GeoNames places (CC BY 4.0) and the data's own places",
+                    crate::places::gazetteer_len()
+                ))
+                .small()
+                .weak(),
+            );
+        });
+    if let Some(f) = go {
+        let zoom = app.map.screen.map_or(11.0, |s| s.zoom.max(11.0));
+        app.map.center_on(f.lon, f.lat, Some(zoom));
+        app.analyst.context_at = None;
+        app.chrome.message = Some(format!("Centred on {}", f.label));
+        open = false;
+    }
+    if !open {
+        app.chrome.show_places = false;
+        app.chrome.place_query.clear();
+    }
+}
