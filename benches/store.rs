@@ -102,6 +102,19 @@ fn bench_filter(c: &mut Criterion) {
         b.iter(|| black_box(store.select(&near).map_or(0, |s| s.len())))
     });
     g.finish();
+    // Issue 10: possible duplicates among 1M incidents, default rule (target ≤ 2 s).
+    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let mut g = c.benchmark_group("dupes_1m");
+    g.sample_size(10);
+    g.bench_function("default_rule", |b| {
+        b.iter(|| {
+            black_box(
+                incident_map::dupes::groups(&store, &all, incident_map::dupes::Rule::default())
+                    .len(),
+            )
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench_load, bench_filter);

@@ -140,6 +140,31 @@ pub enum Command {
     Load(LoadCmd),
     /// Print what the map draws at a zoom: clusters with counts per type, as JSON.
     Clusters(ClustersCmd),
+    /// List possible duplicate reports: same type, dates within N days, places within D km.
+    Dupes(DupesCmd),
+}
+
+/// `dupes` arguments.
+#[derive(Debug, Args)]
+pub struct DupesCmd {
+    /// Incident files or directories, or one table: 'postgresql://USER@HOST/DB?table=NAME'.
+    #[arg(required = true, value_name = "SOURCE")]
+    pub files: Vec<PathBuf>,
+    /// Days allowed between two reports' date spans (0: they overlap or touch).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub days: u32,
+    /// Kilometres allowed between two reports' positions (geodesic).
+    #[arg(long, default_value_t = 5.0, value_name = "D", value_parser = parse_km)]
+    pub km: f64,
+    /// Print JSON: {"groups": [{"members": [{"file", "line", "date", "type", "place"}]}]}.
+    #[arg(long)]
+    pub json: bool,
+    /// Filters (applied before grouping).
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Column overrides.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
 }
 
 /// `load` arguments.
@@ -470,6 +495,7 @@ where
         Some(Command::Export(a)) => export(&a, err),
         Some(Command::Load(a)) => load(&a, err),
         Some(Command::Clusters(a)) => clusters(&a, out, err),
+        Some(Command::Dupes(a)) => dupes(&a, out, err),
         None => {
             // A table URL opens the table (alone); a bad one is a usage error now.
             let files: Vec<String> = cli
@@ -938,6 +964,79 @@ pub fn load(a: &LoadCmd, err: &mut dyn Write) -> i32 {
             BAD_INPUT
         }
     }
+}
+
+/// `incident-map dupes`.
+pub fn dupes(a: &DupesCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let f = match a.filter.apply(Filter::default()) {
+        Ok(f) => f,
+        Err(m) => {
+            let _ = writeln!(err, "error: {m}");
+            return USAGE;
+        }
+    };
+    let r = match read_sources(&a.files, &a.columns, &f, EXPORT_FETCH_LIMIT) {
+        Ok(r) => r,
+        Err(code) => return report_source_error(code, err),
+    };
+    if !r.errors.is_empty() {
+        print_errors(&r, err);
+        return BAD_INPUT;
+    }
+    print_problem_summary(&r, err);
+    let sel = match r.store.select(&f) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return BAD_INPUT;
+        }
+    };
+    let s = &r.store;
+    let rule = crate::dupes::Rule {
+        days: a.days,
+        km: a.km,
+    };
+    let groups = crate::dupes::groups(s, &sel.indices, rule);
+    let member = |i: u32| {
+        let i = i as usize;
+        json!({
+            "file": s.files[s.file[i] as usize].name,
+            "line": s.line[i],
+            "date": s.date_string(i),
+            "type": s.type_name(i),
+            "place": s.place_name(i),
+        })
+    };
+    if a.json {
+        let v = json!({"groups": groups.iter().map(|g| json!({"members": g.iter().map(|&i| member(i)).collect::<Vec<_>>()})).collect::<Vec<_>>()});
+        let _ = serde_json::to_writer(&mut *out, &v);
+        let _ = writeln!(out);
+        return OK;
+    }
+    let in_groups: usize = groups.iter().map(Vec::len).sum();
+    let _ = writeln!(
+        out,
+        "{} group(s) of possible duplicates ({in_groups} reports; same type, dates within {} day(s), within {} km)",
+        groups.len(),
+        a.days,
+        a.km
+    );
+    for (k, g) in groups.iter().enumerate() {
+        let _ = writeln!(out, "\ngroup {}:", k + 1);
+        for &i in g {
+            let i = i as usize;
+            let _ = writeln!(
+                out,
+                "  {}  {}  {}  ({}:{})",
+                s.date_string(i),
+                crate::text::clean(s.type_name(i), false),
+                crate::text::clean(s.place_name(i), false),
+                s.files[s.file[i] as usize].name,
+                s.line[i]
+            );
+        }
+    }
+    OK
 }
 
 /// `incident-map clusters`.

@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod date;
 pub mod db;
 pub mod details;
+pub mod dupes;
 pub mod export;
 pub mod geodesy;
 pub mod import;

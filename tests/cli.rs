@@ -906,3 +906,78 @@ fn near_and_within_filter_like_the_geometry_says() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no Polygon"));
 }
+
+#[test]
+fn dupes_lists_groups_of_possible_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("reports.csv");
+    std::fs::write(
+        &csv,
+        "date,date_precision,type,lat,lon,place\n\
+         2021-06-07,day,Drone attack,33.800,42.460,Ain al-Asad (second report)\n\
+         2021-06-06,day,drone attack,33.786,42.441,Ain al-Asad air base\n\
+         2021-06-06,day,Rocket attack,33.786,42.441,Ain al-Asad air base\n\
+         2021-06,month,Drone attack,33.79,42.44,Anbar (June)\n\
+         2021-06-05,day,Rocket attack,33.2625,44.2344,Baghdad airport\n\
+         2021-06-05,day,Rocket attack,33.27,44.24,BIAP\n\
+         2021-06-20,day,Rocket attack,33.2625,44.2344,Baghdad airport later\n",
+    )
+    .unwrap();
+    let f = csv.to_str().unwrap();
+    let o = run(&["dupes", f, "--json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let groups: Vec<Vec<(String, u64)>> = v["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            g["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    assert!(m["file"].as_str().unwrap().ends_with("reports.csv"));
+                    assert!(m["type"].is_string() && m["date"].is_string());
+                    (
+                        m["place"].as_str().unwrap().to_string(),
+                        m["line"].as_u64().unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    // Members in date order (the month-precision report starts on the 1st); groups by their
+    // first member's date; a different type or a later date is not a duplicate.
+    assert_eq!(
+        groups,
+        vec![
+            vec![
+                ("Anbar (June)".to_string(), 5),
+                ("Ain al-Asad air base".to_string(), 3),
+                ("Ain al-Asad (second report)".to_string(), 2),
+            ],
+            vec![("Baghdad airport".to_string(), 6), ("BIAP".to_string(), 7)],
+        ]
+    );
+    // Tighter rules split them; a filter applies first.
+    let o = run(&["dupes", f, "--json", "--km", "0.5", "--days", "0"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["groups"].as_array().unwrap().len(), 1, "{v}");
+    let o = run(&["dupes", f, "--json", "--type", "Rocket attack"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["groups"].as_array().unwrap().len(), 1);
+    // Text for people; usage errors exit 2.
+    let o = run(&["dupes", f]);
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.starts_with("2 group(s) of possible duplicates (5 reports"),
+        "{text}"
+    );
+    assert_eq!(run(&["dupes", f, "--km", "-1"]).status.code(), Some(2));
+}

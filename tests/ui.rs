@@ -579,3 +579,37 @@ fn place_search_finds_towns_and_typed_coordinates() {
         assert!(h.state().map.screen.unwrap().zoom >= 10.9);
     }
 }
+
+#[test]
+fn a_duplicate_group_opens_in_details() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let n = h.state().data.as_ref().unwrap().store.len();
+    h.state_mut().dupes.wait(n);
+    h.run_steps(2);
+    let (first, other) = {
+        let app = h.state();
+        let g = app
+            .dupes
+            .groups
+            .first()
+            .expect("the bundled data has a possible duplicate");
+        (g[0], g[1])
+    };
+    let other_entry = {
+        let s = &h.state().data.as_ref().unwrap().store;
+        let o = other as usize;
+        format!(
+            "{}  {}  {}",
+            s.date_string(o),
+            s.type_name(o),
+            s.place_name(o)
+        )
+    };
+    h.state_mut().select(Some(first));
+    h.run_steps(3);
+    h.get_by_label_contains("Possible duplicates: 2 reports of this type within 1 day(s) and 5 km");
+    // Clicking the other report opens it.
+    h.get_by_label(&other_entry).click();
+    h.run_steps(3);
+    assert_eq!(h.state().pick.selected, Some(other));
+}

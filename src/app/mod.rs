@@ -8,6 +8,7 @@
 //! runs on worker threads; the UI thread only draws.
 
 pub mod analyst;
+pub mod dupes_job;
 pub mod export_dialog;
 pub mod filters;
 pub mod loader;
@@ -182,6 +183,10 @@ pub struct App {
     pub remote: Option<remote::Remote>,
     /// Ruler, rings, areas, labels and arrows.
     pub analyst: analyst::ToolState,
+    /// Possible duplicates among the filtered incidents.
+    pub dupes: dupes_job::Dupes,
+    /// The window's context (workers ask it to repaint).
+    ctx: egui::Context,
     /// Settings autosave (no file in tests and exports).
     pub autosave: settings::Autosave,
 }
@@ -246,6 +251,8 @@ impl App {
             export: export_dialog::ExportForm::new(),
             remote: None,
             analyst: analyst::ToolState::with(saved.tools.clone()),
+            dupes: dupes_job::Dupes::default(),
+            ctx: ctx.clone(),
             autosave: settings::Autosave::default(),
         };
         app.set_base(ctx, base);
@@ -363,6 +370,7 @@ impl App {
             .unwrap_or_else(|| vec![PathBuf::from(&r.db.display)]);
         let index = ClusterIndex::build(&store);
         self.filters.data_loaded(&store);
+        self.dupes = dupes_job::Dupes::default();
         self.data = Some(Data {
             store: Arc::new(store),
             index: Arc::new(index),
@@ -517,6 +525,7 @@ impl App {
             ))
         };
         self.filters.data_loaded(&r.store);
+        self.dupes = dupes_job::Dupes::default();
         self.data = Some(Data {
             store: Arc::new(r.store),
             index: Arc::new(done.index),
@@ -604,6 +613,8 @@ impl App {
         self.sel.clusters = d.index.select(&self.sel.shown);
         if self.remote.is_none() {
             self.analyst.recount(s, &self.sel.shown);
+            self.dupes
+                .start(d.store.clone(), self.sel.shown.indices.clone(), &self.ctx);
         }
         if let Some(r) = &self.remote
             && let Some((_, a)) = &r.agg
@@ -792,6 +803,9 @@ impl App {
         }
         self.export.poll(&ctx);
         self.remote_frame();
+        if let Some(d) = &self.data {
+            self.dupes.poll(d.store.len());
+        }
         // Fit once the data is in and the map has been laid out; panels settle over the first
         // frames, so fit again until the map's size stops changing.
         if self.map.pending_fit
@@ -888,6 +902,7 @@ impl App {
                 .filter(|r| r.drawing_cells)
                 .map(|r| &r.clusters[..]),
             highlight: self.pick.selected,
+            dupes: &self.dupes.group_of,
             legend: self.legend_entries(),
             disputed: self.sel.shown.disputed,
             attribution: self.map.base.attribution(),
@@ -925,9 +940,13 @@ impl App {
         if let (Some(m), Some(d)) = (&hovered, &self.data) {
             let text = match &m.kind {
                 MarkerKind::Incident(i) => {
+                    let dupe = match self.dupes.group(*i) {
+                        Some(g) => format!("\npossible duplicate (a group of {})", g.len()),
+                        None => String::new(),
+                    };
                     let i = *i as usize;
                     format!(
-                        "{} · {}\n{}",
+                        "{} · {}\n{}{dupe}",
                         d.store.date_string(i),
                         crate::text::clean(d.store.type_name(i), false),
                         crate::text::clean(d.store.place_name(i), false)

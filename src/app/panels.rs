@@ -529,6 +529,45 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         });
                         app.analyst.show = true;
                     }
+                    if let Some(group) = app.dupes.group(i) {
+                        let rule = app.dupes.rule;
+                        egui::Frame::new()
+                            .stroke(Stroke::new(1.0, crate::view::DUPE))
+                            .corner_radius(3.0)
+                            .inner_margin(vec2(6.0, 4.0))
+                            .show(ui, |ui| {
+                                ui.label(
+                                    RichText::new(format!(
+                                        "Possible duplicates: {} reports of this type within {} day(s) and {} km",
+                                        group.len(),
+                                        rule.days,
+                                        rule.km
+                                    ))
+                                    .strong(),
+                                );
+                                for &j in group {
+                                    let text = format!(
+                                        "{}  {}  {}",
+                                        d.store.date_string(j as usize),
+                                        d.store.type_name(j as usize),
+                                        d.store.place_name(j as usize)
+                                    );
+                                    if ui
+                                        .selectable_label(j == i, clean(&text, false))
+                                        .clicked()
+                                        && j != i
+                                    {
+                                        app.pick.selected = Some(j);
+                                        app.pick.scroll_table = true;
+                                    }
+                                }
+                                ui.label(
+                                    RichText::new("Shown, never merged: merging is your decision.")
+                                        .small()
+                                        .weak(),
+                                );
+                            });
+                    }
                     if !r.category.is_empty() {
                         ui.label(RichText::new(clean(&r.category, false)).weak());
                     }

@@ -238,6 +238,7 @@ impl Stage<'_> {
         egui::CentralPanel::no_frame().show(&mut ui, |ui| {
             let scene = Scene {
                 cells: None,
+                dupes: &[],
                 data: Some((self.store, self.index)),
                 sel: &self.csel,
                 highlight: None,

@@ -26,6 +26,8 @@ pub struct Scene<'a> {
     pub data: Option<(&'a Store, &'a ClusterIndex)>,
     /// The selection, prepared for clustering.
     pub sel: &'a ClusterSel,
+    /// Store index → group of possible duplicates (`u32::MAX`: none); empty: no badges.
+    pub dupes: &'a [u32],
     /// Clusters computed elsewhere (a table's server cells), drawn instead of the selection;
     /// their type ids are the store's.
     pub cells: Option<&'a [Cluster]>,
@@ -99,6 +101,7 @@ pub fn show(
                     index,
                     sel: scene.sel,
                     cells: scene.cells,
+                    dupes: scene.dupes,
                     highlight: scene.highlight,
                 };
                 draw_incidents(ui.painter(), &screen, &layer)

@@ -24,6 +24,8 @@ const CELL_LEVELS_ABOVE_ZOOM: u32 = 2;
 const MERGE_PX: f64 = 44.0;
 /// Radius of a single incident's symbol.
 pub const SYMBOL_RADIUS: f32 = 6.5;
+/// The badge of a possible duplicate.
+pub const DUPE: Color32 = Color32::from_rgb(0xFF, 0x8F, 0x00);
 
 /// What a marker on the map stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +59,8 @@ pub struct IncidentLayer<'a> {
     pub sel: &'a ClusterSel,
     /// Clusters to draw instead of the selection's (a table's server cells).
     pub cells: Option<&'a [Cluster]>,
+    /// Store index → group of possible duplicates (`u32::MAX`: none); empty: no badges.
+    pub dupes: &'a [u32],
     /// Incident to highlight (selected in the table or on the map).
     pub highlight: Option<u32>,
 }
@@ -131,6 +135,16 @@ pub fn draw_incidents(
             let p = s.lonlat_to_screen(layer.store.lon[i], layer.store.lat[i]);
             let (color, sym) = type_style(layer.store, layer.store.kind[i]);
             shapes.push(palette::symbol_shape(sym, p, SYMBOL_RADIUS, color, outline));
+            if layer.dupes.get(i).is_some_and(|&g| g != u32::MAX) {
+                // A possible duplicate: an amber badge at the symbol's upper right.
+                let b = p + Vec2::new(SYMBOL_RADIUS, -SYMBOL_RADIUS);
+                shapes.push(Shape::circle_filled(b, 3.8, DUPE));
+                shapes.push(Shape::circle_stroke(
+                    b,
+                    3.8,
+                    Stroke::new(1.2, Color32::WHITE),
+                ));
+            }
             markers.push(Marker {
                 pos: p,
                 radius: SYMBOL_RADIUS + 2.0,
