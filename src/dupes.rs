@@ -62,7 +62,7 @@ impl Sets {
 /// order), groups ordered by their first member.
 pub fn groups(store: &Store, indices: &[u32], rule: Rule) -> Vec<Vec<u32>> {
     let n = indices.len();
-    if n < 2 || !(rule.km > 0.0) {
+    if n < 2 || rule.km.is_nan() || rule.km <= 0.0 {
         return Vec::new();
     }
     // Types compared case-insensitively.
