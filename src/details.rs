@@ -108,22 +108,6 @@ fn accounts_of(v: &serde_json::Value) -> Vec<Account> {
 }
 
 /// Ids from a field: a JSON array, or text separated by `;`, `,` or spaces.
-fn ids_of(v: &serde_json::Value) -> Vec<String> {
-    match v {
-        serde_json::Value::Array(a) => a
-            .iter()
-            .filter_map(|x| crate::store::record::value_text(x).map(|t| t.trim().to_string()))
-            .filter(|t| !t.is_empty())
-            .collect(),
-        serde_json::Value::String(s) => s
-            .split([';', ',', ' '])
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// Formats minutes after midnight and an optional UTC offset.
 pub fn format_time(minute: i16, offset: i16) -> Option<String> {
@@ -160,7 +144,7 @@ pub fn details(store: &Store, i: usize) -> Result<Details, ReadError> {
         .fields
         .iter()
         .find(|f| f.role == Role::Related)
-        .map(|f| ids_of(&f.value))
+        .map(|f| crate::links::ids_of(&f.value))
         .unwrap_or_default();
     let date = if store.day[i] == store.day_end[i] {
         format_day(store.day[i])

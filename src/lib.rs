@@ -19,6 +19,7 @@ pub mod dupes;
 pub mod export;
 pub mod geodesy;
 pub mod import;
+pub mod links;
 pub mod model;
 pub mod output;
 pub mod places;

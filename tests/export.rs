@@ -785,3 +785,54 @@ fn rings_arrows_areas_and_the_near_circle_are_drawn_where_they_belong() {
     let o = export(&[data.to_str().unwrap(), "--out", "x.png", "--ring", "33,42"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn exports_draw_links_between_related_incidents() {
+    use incident_map::projection::{merc_x, merc_y, world_px};
+    use incident_map::view::tools::LINK;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("links.png");
+    let data = data();
+    // Erbil: the 15 February 2021 rocket attack and the launch site found the next day.
+    let (a, b) = ((43.9632, 36.2376), (43.75, 36.12));
+    ok(&export(&[
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "600",
+        "--height",
+        "400",
+        "--center",
+        "36.18,43.86",
+        "--zoom",
+        "11",
+        "--no-legend",
+        "--no-caption",
+    ]));
+    let img = image::open(&out).unwrap().to_rgba8();
+    let world = world_px(11.0);
+    let (cx, cy) = (merc_x(43.86), merc_y(36.18));
+    let px = |lon: f64, lat: f64| {
+        (
+            300.0 + (merc_x(lon) - cx) * world,
+            200.0 + (merc_y(lat) - cy) * world,
+        )
+    };
+    let (pa, pb) = (px(a.0, a.1), px(b.0, b.1));
+    // Dashed: most points along the line, away from the symbols, are on a dash.
+    let hits = (3..=17)
+        .filter(|k| {
+            let t = *k as f64 / 20.0;
+            drawn_near(
+                &img,
+                pa.0 + (pb.0 - pa.0) * t,
+                pa.1 + (pb.1 - pa.1) * t,
+                LINK,
+            )
+        })
+        .count();
+    assert!(hits >= 10, "{hits} of 15 points on the link");
+}

@@ -613,3 +613,37 @@ fn a_duplicate_group_opens_in_details() {
     h.run_steps(3);
     assert_eq!(h.state().pick.selected, Some(other));
 }
+
+#[test]
+fn linked_incidents_are_drawn_and_listed() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let (attack, launcher) = {
+        let d = h.state().data.as_ref().unwrap();
+        (d.links.ids["IQ-2021-002"], d.links.ids["IQ-2021-027"])
+    };
+    let s = h.state().data.as_ref().unwrap().store.clone();
+    // The link is drawn between the two (both are shown).
+    let seg = (
+        (s.lon[attack as usize], s.lat[attack as usize]),
+        (s.lon[launcher as usize], s.lat[launcher as usize]),
+    );
+    let links = &h.state().analyst.links;
+    assert!(
+        links.contains(&seg) || links.contains(&(seg.1, seg.0)),
+        "{links:?}"
+    );
+    // Details list it; clicking it opens the launcher.
+    h.state_mut().select(Some(attack));
+    h.run_steps(3);
+    h.get_by_label_contains("IQ-2021-027: 2021-02-16  Launcher found")
+        .click();
+    h.run_steps(3);
+    assert_eq!(h.state().pick.selected, Some(launcher));
+    // A filter that leaves only one end hides the link.
+    h.state_mut().set_dates(
+        incident_map::date::parse_ymd("2021-02-16").ok(),
+        incident_map::date::parse_ymd("2021-02-16").ok(),
+    );
+    h.run_steps(3);
+    assert!(!h.state().analyst.links.contains(&seg));
+}

@@ -68,6 +68,8 @@ pub struct ToolState {
     pub nearest: Option<Nearest>,
     /// Filtered incidents inside each ring and radius.
     pub ring_counts: Vec<Vec<u64>>,
+    /// Links between filtered related incidents, as drawn.
+    pub links: Vec<((f64, f64), (f64, f64))>,
     /// Where the map was right-clicked.
     pub context_at: Option<(f64, f64)>,
     /// A message for the Tools window.
@@ -99,6 +101,7 @@ impl ToolState {
             } else {
                 Vec::new()
             },
+            links: self.links.clone(),
         }
     }
 

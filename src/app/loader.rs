@@ -14,6 +14,8 @@ pub struct Loaded {
     pub result: LoadResult,
     /// Its cluster index.
     pub index: ClusterIndex,
+    /// Links between related incidents.
+    pub links: crate::links::Links,
     /// The files asked for.
     pub files: Vec<PathBuf>,
 }
@@ -38,14 +40,18 @@ impl Loader {
             .name("incident-map-loader".into())
             .spawn(move || {
                 let result = load_paths_with(&list, &ov, &ctl);
-                let index = if result.cancelled {
-                    ClusterIndex::default()
+                let (index, links) = if result.cancelled {
+                    (ClusterIndex::default(), Default::default())
                 } else {
-                    ClusterIndex::build(&result.store)
+                    (
+                        ClusterIndex::build(&result.store),
+                        crate::links::links(&result.store),
+                    )
                 };
                 let _ = tx.send(Loaded {
                     result,
                     index,
+                    links,
                     files: list,
                 });
                 ctx.request_repaint();

@@ -45,6 +45,8 @@ pub struct Data {
     pub store: Arc<Store>,
     /// Their cluster index.
     pub index: Arc<ClusterIndex>,
+    /// Links between related incidents.
+    pub links: Arc<crate::links::Links>,
     /// Row problems.
     pub problems: Vec<Problem>,
     /// Files that failed.
@@ -374,6 +376,7 @@ impl App {
         self.data = Some(Data {
             store: Arc::new(store),
             index: Arc::new(index),
+            links: Default::default(),
             problems: Vec::new(),
             errors: Vec::new(),
             skipped: 0,
@@ -529,6 +532,7 @@ impl App {
         self.data = Some(Data {
             store: Arc::new(r.store),
             index: Arc::new(done.index),
+            links: Arc::new(done.links),
             problems: r.problems,
             errors: r.errors,
             skipped: r.skipped,
@@ -613,6 +617,7 @@ impl App {
         self.sel.clusters = d.index.select(&self.sel.shown);
         if self.remote.is_none() {
             self.analyst.recount(s, &self.sel.shown);
+            self.analyst.links = crate::links::shown_segments(s, &d.links, &self.sel.shown.indices);
             self.dupes
                 .start(d.store.clone(), self.sel.shown.indices.clone(), &self.ctx);
         }

@@ -529,6 +529,32 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         });
                         app.analyst.show = true;
                     }
+                    if !r.related.is_empty() {
+                        ui.label(RichText::new("Related incidents").strong());
+                        let mut go = None;
+                        for id in &r.related {
+                            match d.links.ids.get(id) {
+                                Some(&j) => {
+                                    let text = format!(
+                                        "{id}: {}  {}  {}",
+                                        d.store.date_string(j as usize),
+                                        d.store.type_name(j as usize),
+                                        d.store.place_name(j as usize)
+                                    );
+                                    if ui.link(clean(&text, false)).clicked() {
+                                        go = Some(j);
+                                    }
+                                }
+                                None => {
+                                    ui.label(format!("{} (not in the data)", clean(id, false)));
+                                }
+                            }
+                        }
+                        if let Some(j) = go {
+                            app.pick.selected = Some(j);
+                            app.pick.scroll_table = true;
+                        }
+                    }
                     if let Some(group) = app.dupes.group(i) {
                         let rule = app.dupes.rule;
                         egui::Frame::new()
@@ -644,11 +670,6 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                                 ui.label(RichText::new(clean(c, true)).small());
                             }
                         }
-                    }
-                    if !r.related.is_empty() {
-                        ui.separator();
-                        ui.label(RichText::new("Related incidents").strong());
-                        ui.label(clean(&r.related.join(", "), false));
                     }
                     egui::CollapsingHeader::new(format!("All {} fields", r.fields.len()))
                         .id_salt("fields")

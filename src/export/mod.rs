@@ -335,6 +335,11 @@ impl Exporter {
                 tools: spec.tools.clone(),
                 near: spec.filter.near,
                 within: spec.filter.within.clone(),
+                links: crate::links::shown_segments(
+                    store,
+                    &crate::links::links(store),
+                    &sel.indices,
+                ),
                 ..Default::default()
             },
         };

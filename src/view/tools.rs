@@ -24,6 +24,8 @@ pub struct Overlay {
     pub ruler: Option<((f64, f64), (f64, f64))>,
     /// An area being drawn: its vertices so far, `(lon, lat)`.
     pub draft: Vec<(f64, f64)>,
+    /// Links between related incidents, `(lon, lat)` to `(lon, lat)`.
+    pub links: Vec<((f64, f64), (f64, f64))>,
 }
 
 /// An ink's colour.
@@ -44,6 +46,8 @@ pub const RING: Color32 = Color32::from_rgb(0x1A, 0x23, 0x7E);
 pub const AREA: Color32 = Color32::from_rgb(0x8E, 0x24, 0xAA);
 /// The near filter's circle.
 pub const NEAR: Color32 = Color32::from_rgb(0x00, 0x69, 0x7C);
+/// Links between related incidents.
+pub const LINK: Color32 = Color32::from_rgb(0x37, 0x47, 0x4F);
 /// The ruler.
 pub const RULER: Color32 = Color32::from_rgb(0x21, 0x21, 0x21);
 
@@ -93,6 +97,19 @@ pub fn draw(painter: &egui::Painter, s: &Screen, o: &Overlay) {
     let mut shapes = Vec::new();
     let font = FontId::proportional(12.0);
     let mut texts: Vec<(Pos2, Align2, String, Color32)> = Vec::new();
+    for &(a, b) in &o.links {
+        // Dashed, so a link never reads as a road or a border.
+        let pts = geodesic_points(s, a, b);
+        for w in pts.windows(2) {
+            shapes.extend(Shape::dashed_line(
+                w,
+                Stroke::new(3.0, Color32::from_white_alpha(180)),
+                6.0,
+                4.0,
+            ));
+            shapes.extend(Shape::dashed_line(w, Stroke::new(1.6, LINK), 6.0, 4.0));
+        }
+    }
     if let Some(a) = &o.within {
         for poly in &a.polygons {
             for ring in poly {
