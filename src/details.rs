@@ -107,8 +107,6 @@ fn accounts_of(v: &serde_json::Value) -> Vec<Account> {
     serde_json::from_value(v.clone()).unwrap_or_default()
 }
 
-/// Ids from a field: a JSON array, or text separated by `;`, `,` or spaces.
-
 /// Formats minutes after midnight and an optional UTC offset.
 pub fn format_time(minute: i16, offset: i16) -> Option<String> {
     if minute < 0 {
