@@ -15,7 +15,8 @@ use crate::geodesy::{distance_km, sphere_km};
 use crate::store::Store;
 
 /// How close two reports must be to be possible duplicates.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Rule {
     /// Days between the date spans (0: they overlap or touch).
     pub days: u32,

@@ -110,6 +110,13 @@ pub struct Tools {
     /// Arrows.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub arrows: Vec<Arrow>,
+    /// The rule for possible duplicates (the window's badges and details).
+    #[serde(skip_serializing_if = "is_default_rule")]
+    pub dupes: crate::dupes::Rule,
+}
+
+fn is_default_rule(r: &crate::dupes::Rule) -> bool {
+    *r == crate::dupes::Rule::default()
 }
 
 impl Tools {

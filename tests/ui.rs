@@ -647,3 +647,53 @@ fn linked_incidents_are_drawn_and_listed() {
     h.run_steps(3);
     assert!(!h.state().analyst.links.contains(&seg));
 }
+
+#[test]
+fn a_saved_view_keeps_the_tools_and_the_area() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let tmp = tempfile::tempdir().unwrap();
+    let view = tmp.path().join("view.json");
+    {
+        let app = h.state_mut();
+        app.analyst
+            .tools
+            .rings
+            .push(incident_map::tools::Ring::parse("33.786,42.441,10,25").unwrap());
+        app.analyst
+            .tools
+            .labels
+            .push(incident_map::tools::Label::parse("33.3,44.4,Launch site").unwrap());
+        app.analyst.tools.dupes.km = 8.0;
+        app.filters.set_within(Some(
+            incident_map::area::Area::from_geojson(
+                r#"{"type":"Polygon","coordinates":[[[42,33],[45,33],[45,35],[42,35],[42,33]],[[43,33.5],[44,33.5],[44,34],[43,34],[43,33.5]]]}"#,
+                "a",
+            )
+            .unwrap(),
+        ));
+        app.filters.set_near(Some(incident_map::query::Near {
+            lat: 33.3,
+            lon: 44.3,
+            km: 120.0,
+        }));
+    }
+    h.run_steps(3);
+    let shown = h.state().sel.shown.len();
+    h.state().save_view(&view).unwrap();
+    let text = std::fs::read_to_string(&view).unwrap();
+    assert!(
+        text.contains("\"version\": 2") && text.contains("MultiPolygon"),
+        "{text}"
+    );
+    // Another window opens it: the same tools, filter and count.
+    let mut other = harness(egui::vec2(1280.0, 800.0));
+    let ctx = other.ctx.clone();
+    other.state_mut().open_view(&ctx, &view).unwrap();
+    other.state_mut().finish_loading();
+    other.run_steps(4);
+    let (a, b) = (h.state(), other.state());
+    assert_eq!(a.analyst.tools, b.analyst.tools);
+    assert_eq!(a.filters.base().within, b.filters.base().within);
+    assert_eq!(a.filters.base().near, b.filters.base().near);
+    assert_eq!(b.sel.shown.len(), shown);
+}

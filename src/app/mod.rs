@@ -618,6 +618,7 @@ impl App {
         if self.remote.is_none() {
             self.analyst.recount(s, &self.sel.shown);
             self.analyst.links = crate::links::shown_segments(s, &d.links, &self.sel.shown.indices);
+            self.dupes.rule = self.analyst.tools.dupes;
             self.dupes
                 .start(d.store.clone(), self.sel.shown.indices.clone(), &self.ctx);
         }

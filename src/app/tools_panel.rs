@@ -255,6 +255,27 @@ fn tools_body(app: &mut App, ui: &mut egui::Ui) {
     if app.analyst.tools.is_empty() {
         ui.label(RichText::new("No rings, labels or arrows yet.").weak());
     }
+    // The duplicate rule.
+    ui.separator();
+    ui.horizontal_wrapped(|ui| {
+        let rule = &mut app.analyst.tools.dupes;
+        ui.label("Possible duplicates: same type, within");
+        let a = ui.add(
+            egui::DragValue::new(&mut rule.days)
+                .range(0..=60)
+                .suffix(" day(s)"),
+        );
+        ui.label("and");
+        let b = ui.add(
+            egui::DragValue::new(&mut rule.km)
+                .range(0.1..=500.0)
+                .speed(0.1)
+                .suffix(" km"),
+        );
+        if a.changed() || b.changed() {
+            app.filters.invalidate();
+        }
+    });
     // Area of interest from a file.
     ui.separator();
     ui.horizontal(|ui| {

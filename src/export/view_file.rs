@@ -220,6 +220,7 @@ mod tests {
                 rings: vec![crate::tools::Ring::parse("33.786,42.441,10,25").unwrap()],
                 labels: vec![crate::tools::Label::parse("33.3,44.4,Launcher").unwrap()],
                 arrows: vec![crate::tools::Arrow::parse("33.3,44.2,33.78,42.45").unwrap()],
+                dupes: crate::dupes::Rule { days: 2, km: 10.0 },
             },
             ..Spec::default()
         };
