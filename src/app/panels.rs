@@ -518,6 +518,42 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         None => return,
                     };
                     ui.label(RichText::new(clean(&r.kind, false)).heading());
+                    if !r.category.is_empty() {
+                        ui.label(RichText::new(clean(&r.category, false)).weak());
+                    }
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new(&r.date).strong());
+                        if let Some(t) = &r.time {
+                            ui.label(t);
+                        }
+                    });
+                    ui.label(clean(&r.place, false));
+                    ui.horizontal(|ui| {
+                        let dp = r.date_precision;
+                        badge(ui, &format!("date: {dp}"), dp != "day");
+                        let lp = r.loc_precision;
+                        badge(ui, &format!("location: {lp}"), lp != "exact");
+                    });
+                    ui.label(
+                        RichText::new(format!("{:.5}, {:.5}", r.lon_lat.1, r.lon_lat.0))
+                            .monospace()
+                            .small(),
+                    );
+                    let cas = match (r.fatalities, r.injuries) {
+                        (None, None) => "Casualties not reported".to_string(),
+                        (f, i) => format!(
+                            "Killed: {} · Injured: {}",
+                            f.map_or("not reported".into(), |v| v.to_string()),
+                            i.map_or("not reported".into(), |v| v.to_string())
+                        ),
+                    };
+                    ui.label(cas);
+                    if r.disputed {
+                        ui.horizontal(|ui| {
+                            disputed_badge(ui);
+                            ui.label(RichText::new("sources disagree: see the accounts").small());
+                        });
+                    }
                     if ui
                         .small_button("Range rings around this incident…")
                         .clicked()
@@ -593,42 +629,6 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                                         .weak(),
                                 );
                             });
-                    }
-                    if !r.category.is_empty() {
-                        ui.label(RichText::new(clean(&r.category, false)).weak());
-                    }
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new(&r.date).strong());
-                        if let Some(t) = &r.time {
-                            ui.label(t);
-                        }
-                    });
-                    ui.label(clean(&r.place, false));
-                    ui.horizontal(|ui| {
-                        let dp = r.date_precision;
-                        badge(ui, &format!("date: {dp}"), dp != "day");
-                        let lp = r.loc_precision;
-                        badge(ui, &format!("location: {lp}"), lp != "exact");
-                    });
-                    ui.label(
-                        RichText::new(format!("{:.5}, {:.5}", r.lon_lat.1, r.lon_lat.0))
-                            .monospace()
-                            .small(),
-                    );
-                    let cas = match (r.fatalities, r.injuries) {
-                        (None, None) => "Casualties not reported".to_string(),
-                        (f, i) => format!(
-                            "Killed: {} · Injured: {}",
-                            f.map_or("not reported".into(), |v| v.to_string()),
-                            i.map_or("not reported".into(), |v| v.to_string())
-                        ),
-                    };
-                    ui.label(cas);
-                    if r.disputed {
-                        ui.horizontal(|ui| {
-                            disputed_badge(ui);
-                            ui.label(RichText::new("sources disagree: see the accounts").small());
-                        });
                     }
                     for desc in &r.description {
                         ui.separator();

@@ -94,6 +94,9 @@ pub fn show(
         let mut shapes = basemap.shapes(&screen);
         shapes.extend(basemap.labels(&screen, ui.painter()));
         ui.painter().set(bg, Shape::Vec(shapes));
+        if let Some(o) = scene.overlay {
+            super::tools::draw_links(ui.painter(), &screen, &o.links);
+        }
         let markers = match scene.data {
             Some((store, index)) => {
                 let layer = IncidentLayer {

@@ -92,12 +92,11 @@ fn geodesic_points(s: &Screen, a: (f64, f64), b: (f64, f64)) -> Vec<Pos2> {
     pts
 }
 
-/// Draws `o` on `painter` for the view `s`.
-pub fn draw(painter: &egui::Painter, s: &Screen, o: &Overlay) {
+/// Draws the links between related incidents (under the incidents: they must not cross a
+/// cluster's count).
+pub fn draw_links(painter: &egui::Painter, s: &Screen, links: &[((f64, f64), (f64, f64))]) {
     let mut shapes = Vec::new();
-    let font = FontId::proportional(12.0);
-    let mut texts: Vec<(Pos2, Align2, String, Color32)> = Vec::new();
-    for &(a, b) in &o.links {
+    for &(a, b) in links {
         // Dashed, so a link never reads as a road or a border.
         let pts = geodesic_points(s, a, b);
         for w in pts.windows(2) {
@@ -110,6 +109,14 @@ pub fn draw(painter: &egui::Painter, s: &Screen, o: &Overlay) {
             shapes.extend(Shape::dashed_line(w, Stroke::new(1.6, LINK), 6.0, 4.0));
         }
     }
+    painter.extend(shapes);
+}
+
+/// Draws `o` (all but the links) on `painter` for the view `s`.
+pub fn draw(painter: &egui::Painter, s: &Screen, o: &Overlay) {
+    let mut shapes = Vec::new();
+    let font = FontId::proportional(12.0);
+    let mut texts: Vec<(Pos2, Align2, String, Color32)> = Vec::new();
     if let Some(a) = &o.within {
         for poly in &a.polygons {
             for ring in poly {
