@@ -7,6 +7,9 @@ use std::collections::HashMap;
 use crate::model::Role;
 use crate::store::Store;
 
+/// A line between two incidents, `(lon, lat)` to `(lon, lat)`.
+pub type Segment = ((f64, f64), (f64, f64));
+
 /// Names an id column may have (case-insensitive).
 const ID_NAMES: [&str; 4] = ["id", "event_id", "event_id_cnty", "incident_id"];
 
@@ -101,11 +104,7 @@ pub fn links(store: &Store) -> Links {
 }
 
 /// The links whose both ends are in `shown` (sorted store indices), as `(lon, lat)` pairs.
-pub fn shown_segments(
-    store: &Store,
-    links: &Links,
-    shown: &[u32],
-) -> Vec<((f64, f64), (f64, f64))> {
+pub fn shown_segments(store: &Store, links: &Links, shown: &[u32]) -> Vec<Segment> {
     links
         .pairs
         .iter()

@@ -69,7 +69,7 @@ pub struct ToolState {
     /// Filtered incidents inside each ring and radius.
     pub ring_counts: Vec<Vec<u64>>,
     /// Links between filtered related incidents, as drawn.
-    pub links: Vec<((f64, f64), (f64, f64))>,
+    pub links: Vec<crate::links::Segment>,
     /// Where the map was right-clicked.
     pub context_at: Option<(f64, f64)>,
     /// A message for the Tools window.

@@ -25,7 +25,7 @@ pub struct Overlay {
     /// An area being drawn: its vertices so far, `(lon, lat)`.
     pub draft: Vec<(f64, f64)>,
     /// Links between related incidents, `(lon, lat)` to `(lon, lat)`.
-    pub links: Vec<((f64, f64), (f64, f64))>,
+    pub links: Vec<crate::links::Segment>,
 }
 
 /// An ink's colour.
@@ -94,7 +94,7 @@ fn geodesic_points(s: &Screen, a: (f64, f64), b: (f64, f64)) -> Vec<Pos2> {
 
 /// Draws the links between related incidents (under the incidents: they must not cross a
 /// cluster's count).
-pub fn draw_links(painter: &egui::Painter, s: &Screen, links: &[((f64, f64), (f64, f64))]) {
+pub fn draw_links(painter: &egui::Painter, s: &Screen, links: &[crate::links::Segment]) {
     let mut shapes = Vec::new();
     for &(a, b) in links {
         // Dashed, so a link never reads as a road or a border.
