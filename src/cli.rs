@@ -150,7 +150,7 @@ pub struct DupesCmd {
     /// Incident files or directories, or one table: 'postgresql://USER@HOST/DB?table=NAME'.
     #[arg(required = true, value_name = "SOURCE")]
     pub files: Vec<PathBuf>,
-    /// Days allowed between two reports' date spans (0: they overlap or touch).
+    /// Days allowed between two reports' date spans (0: they must overlap).
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub days: u32,
     /// Kilometres allowed between two reports' positions (geodesic).

@@ -18,7 +18,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Rule {
-    /// Days between the date spans (0: they overlap or touch).
+    /// Days allowed between the date spans (0: they must overlap).
     pub days: u32,
     /// Kilometres between the positions.
     pub km: f64,
@@ -62,9 +62,20 @@ impl Sets {
 /// The groups among `indices` (store indices): each group's members in date order (then store
 /// order), groups ordered by their first member.
 pub fn groups(store: &Store, indices: &[u32], rule: Rule) -> Vec<Vec<u32>> {
+    groups_unless(store, indices, rule, &|| false).unwrap_or_default()
+}
+
+/// [`groups`], giving up (`None`) as soon as `stop` says so (checked every few thousand
+/// incidents): a newer search has replaced this one.
+pub fn groups_unless(
+    store: &Store,
+    indices: &[u32],
+    rule: Rule,
+    stop: &dyn Fn() -> bool,
+) -> Option<Vec<Vec<u32>>> {
     let n = indices.len();
     if n < 2 || rule.km.is_nan() || rule.km <= 0.0 {
-        return Vec::new();
+        return Some(Vec::new());
     }
     // Types compared case-insensitively.
     let canon: Vec<u32> = {
@@ -96,7 +107,10 @@ pub fn groups(store: &Store, indices: &[u32], rule: Rule) -> Vec<Vec<u32>> {
     let mut sets = Sets((0..n as u32).collect());
     let mut grid: FxHashMap<(i64, i64, i64), Vec<u32>> = FxHashMap::default();
     let mut current_type = u32::MAX;
-    for &k in &order {
+    for (step, &k) in order.iter().enumerate() {
+        if step % 4096 == 0 && stop() {
+            return None;
+        }
         let i = indices[k as usize] as usize;
         let t = canon[store.kind[i] as usize];
         if t != current_type {
@@ -147,7 +161,7 @@ pub fn groups(store: &Store, indices: &[u32], rule: Rule) -> Vec<Vec<u32>> {
         })
         .collect();
     out.sort_by_key(|g| (store.day[g[0] as usize], g[0]));
-    out
+    Some(out)
 }
 
 #[cfg(test)]

@@ -42,7 +42,8 @@ pub fn ids_of(v: &serde_json::Value) -> Vec<String> {
     }
 }
 
-/// Reads the links of `store` (only files with a related column are read).
+/// Reads the links of `store`: nothing is read unless a file has a related column; then every
+/// file's ids are read, so a file can link to incidents of another.
 pub fn links(store: &Store) -> Links {
     let linking: Vec<bool> = store
         .files
@@ -57,9 +58,7 @@ pub fn links(store: &Store) -> Links {
     if !linking.iter().any(|&l| l) {
         return Links::default();
     }
-    let order: Vec<u32> = (0..store.len() as u32)
-        .filter(|&i| linking[store.file[i as usize] as usize])
-        .collect();
+    let order: Vec<u32> = (0..store.len() as u32).collect();
     let mut ids = HashMap::new();
     let mut related: Vec<(u32, Vec<String>)> = Vec::new();
     for (i, r) in store.records(&order) {
@@ -136,5 +135,25 @@ mod tests {
         let l = links(&s);
         assert_eq!(l.pairs, vec![(0, 1)]);
         assert_eq!(l.missing, vec!["z".to_string()]);
+        // Across files: launches link to attacks listed in another file.
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (
+            dir.path().join("attacks.csv"),
+            dir.path().join("launches.csv"),
+        );
+        std::fs::write(
+            &a,
+            "id,lat,lon,date,type\nA1,33,44,2021-01-01,Rocket attack\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &b,
+            "id,lat,lon,date,type,related\nL1,33.1,44.1,2021-01-02,Launcher found,A1\n",
+        )
+        .unwrap();
+        let r = crate::import::load_paths(&[a, b], &Default::default());
+        let l = links(&r.store);
+        assert_eq!(l.pairs.len(), 1, "{l:?}");
+        assert!(l.missing.is_empty());
     }
 }

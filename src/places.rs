@@ -116,10 +116,11 @@ pub fn displayable(s: &str) -> String {
 /// (`38SLC 12345 67890`): `(lat, lon)`.
 pub fn parse_position(s: &str) -> Option<(f64, f64)> {
     let s = s.trim();
+    let valid = |p: &(f64, f64)| (-90.0..=90.0).contains(&p.0) && (-180.0..=180.0).contains(&p.1);
     parse_decimal(s)
-        .or_else(|| parse_dms(s))
-        .or_else(|| parse_mgrs(s))
-        .filter(|(lat, lon)| (-90.0..=90.0).contains(lat) && (-180.0..=180.0).contains(lon))
+        .filter(valid)
+        .or_else(|| parse_dms(s).filter(valid))
+        .or_else(|| parse_mgrs(s).filter(valid))
 }
 
 fn parse_decimal(s: &str) -> Option<(f64, f64)> {
@@ -158,11 +159,14 @@ fn signed(a: f64, ha: Option<char>, b: f64, hb: Option<char>) -> Option<(f64, f6
     }
 }
 
+/// Numbers of one coordinate, its hemisphere letter, and whether it began with a minus sign.
+type Group = (Vec<f64>, Option<char>, bool);
+
 fn parse_dms(s: &str) -> Option<(f64, f64)> {
     // Numbers and hemisphere letters, whatever the symbols between them.
-    let mut groups: Vec<(Vec<f64>, Option<char>)> = vec![(Vec::new(), None)];
+    let mut groups: Vec<Group> = vec![(Vec::new(), None, false)];
     let mut num = String::new();
-    let flush = |num: &mut String, groups: &mut Vec<(Vec<f64>, Option<char>)>| -> Option<()> {
+    let flush = |num: &mut String, groups: &mut Vec<Group>| -> Option<()> {
         if !num.is_empty() {
             let v: f64 = num.parse().ok()?;
             groups.last_mut()?.0.push(v);
@@ -173,15 +177,25 @@ fn parse_dms(s: &str) -> Option<(f64, f64)> {
     for c in s.chars() {
         match c {
             '0'..='9' | '.' => num.push(c),
+            // Letters other than the hemispheres' (an MGRS reference, a name): not degrees.
+            c if c.is_alphabetic()
+                && !matches!(c, 'N' | 'S' | 'E' | 'W' | 'n' | 's' | 'e' | 'w') =>
+            {
+                return None;
+            }
+            // A minus sign before a coordinate's first number makes it south or west.
+            '-' | '−' if num.is_empty() && groups.last()?.0.is_empty() => {
+                groups.last_mut()?.2 = true;
+            }
             'N' | 'S' | 'E' | 'W' | 'n' | 's' | 'e' | 'w' => {
                 flush(&mut num, &mut groups)?;
                 groups.last_mut()?.1 = Some(c.to_ascii_uppercase());
-                groups.push((Vec::new(), None));
+                groups.push((Vec::new(), None, false));
             }
             ',' | ';' => {
                 flush(&mut num, &mut groups)?;
                 if !groups.last()?.0.is_empty() {
-                    groups.push((Vec::new(), None));
+                    groups.push((Vec::new(), None, false));
                 }
             }
             _ => flush(&mut num, &mut groups)?,
@@ -189,17 +203,21 @@ fn parse_dms(s: &str) -> Option<(f64, f64)> {
     }
     flush(&mut num, &mut groups)?;
     let groups: Vec<_> = groups.into_iter().filter(|g| !g.0.is_empty()).collect();
-    let deg = |v: &[f64]| -> Option<f64> {
-        match v {
-            [d, m, s] if *m < 60.0 && *s < 60.0 => Some(d + m / 60.0 + s / 3600.0),
-            [d, m] if *m < 60.0 => Some(d + m / 60.0),
-            _ => None,
-        }
+    let deg = |v: &[f64], minus: bool| -> Option<f64> {
+        let d = match v {
+            [d, m, s] if *m < 60.0 && *s < 60.0 => d + m / 60.0 + s / 3600.0,
+            [d, m] if *m < 60.0 => d + m / 60.0,
+            [d] => *d,
+            _ => return None,
+        };
+        Some(if minus { -d } else { d })
     };
     match &groups[..] {
-        [(a, ha), (b, hb)] => signed(deg(a)?, *ha, deg(b)?, *hb),
-        [(all, h)] if all.len() == 6 && h.is_none() => {
-            signed(deg(&all[..3])?, None, deg(&all[3..])?, None)
+        // A minus sign and a hemisphere letter together are a contradiction.
+        [(_, Some(_), true), _] | [_, (_, Some(_), true)] => None,
+        [(a, ha, ma), (b, hb, mb)] => signed(deg(a, *ma)?, *ha, deg(b, *mb)?, *hb),
+        [(all, None, false)] if all.len() == 6 => {
+            signed(deg(&all[..3], false)?, None, deg(&all[3..], false)?, None)
         }
         _ => None,
     }
@@ -207,7 +225,13 @@ fn parse_dms(s: &str) -> Option<(f64, f64)> {
 
 fn parse_mgrs(s: &str) -> Option<(f64, f64)> {
     let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.len() < 5 || !compact.chars().next()?.is_ascii_digit() {
+    // A zone is one or two digits then a letter (more digits would overflow the library's
+    // zone arithmetic).
+    let zone_digits = compact.chars().take_while(char::is_ascii_digit).count();
+    if compact.len() < 5
+        || !(1..=2).contains(&zone_digits)
+        || !compact[zone_digits..].starts_with(|c: char| c.is_ascii_alphabetic())
+    {
         return None;
     }
     let m = geoconvert::Mgrs::parse_str(&compact.to_ascii_uppercase()).ok()?;
@@ -304,7 +328,7 @@ mod tests {
     fn every_typed_form_of_ain_al_asad() {
         let want = (33.786, 42.441);
         let close = |p: Option<(f64, f64)>, tol: f64| {
-            let (lat, lon) = p.expect("parsed");
+            let Some((lat, lon)) = p else { return false };
             (lat - want.0).abs() < tol && (lon - want.1).abs() < tol
         };
         assert!(close(parse_position("33.786, 42.441"), 1e-9));
@@ -332,7 +356,23 @@ mod tests {
             &text[10..]
         );
         assert!(close(parse_position(&spaced), 1e-4), "{spaced}");
-        for bad in ["", "hello", "95, 10", "33.7", "33°61′N 42°E", "1 2 3"] {
+        // Signs and hemisphere letters on separate numbers.
+        assert_eq!(
+            parse_position("-33 30, -70 40"),
+            Some((-33.5, -(70.0 + 40.0 / 60.0)))
+        );
+        assert!(close(parse_position("33.786 N 42.441 E"), 1e-9));
+        assert_eq!(parse_position("-33 30 S, 70 40 W"), None);
+        for bad in [
+            "",
+            "hello",
+            "95, 10",
+            "33.7",
+            "33°61′N 42°E",
+            "1 2 3",
+            "12345678901",
+            "123SLC1234512345",
+        ] {
             assert_eq!(parse_position(bad), None, "{bad}");
         }
     }

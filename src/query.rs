@@ -173,6 +173,9 @@ pub struct Filter {
     pub within: Option<crate::area::Area>,
 }
 
+/// A type name no incident has (NUL is never in a type): the filter of "no type shown".
+pub const NO_TYPE: &str = "\u{0}";
+
 /// A point and a radius.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -303,7 +306,11 @@ impl Filter {
     pub fn describe_lines(&self) -> Vec<String> {
         let mut lines = vec![self.date_range_text()];
         if !self.types.is_empty() {
-            lines.push(format!("Types: {}", self.types.join(", ")));
+            if self.types.iter().all(|t| t == NO_TYPE) {
+                lines.push("Types: none".into());
+            } else {
+                lines.push(format!("Types: {}", self.types.join(", ")));
+            }
         }
         if let Some(t) = &self.text {
             lines.push(format!("Matching \"{t}\""));

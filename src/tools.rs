@@ -124,6 +124,11 @@ impl Tools {
     pub fn is_empty(&self) -> bool {
         self.rings.is_empty() && self.labels.is_empty() && self.arrows.is_empty()
     }
+
+    /// Whether nothing differs from the defaults (nothing to draw, the default duplicate rule).
+    pub fn is_default(&self) -> bool {
+        *self == Tools::default()
+    }
 }
 
 /// Why a tool given on the command line cannot be used.

@@ -222,6 +222,18 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         }
     };
     same_as_incidents("synth");
+    // Another tool's role with only INSERT on the table can add rows (the triggers keep the
+    // summary with the table owner's rights).
+    pg.sql("CREATE ROLE writer LOGIN PASSWORD 'writer-pw'; GRANT INSERT ON synth TO writer;");
+    let mut w = postgres::Client::connect(&pg.url_as("writer", Some("writer-pw")), postgres::NoTls)
+        .expect("writer connects");
+    w.batch_execute(
+        "INSERT INTO synth (geom, day_first, day_last, date_precision, location_precision, type)
+         VALUES (ST_SetSRID(ST_MakePoint(43.2, 33.9), 4326), '2021-06-08', '2021-06-08', 'day',
+                 'exact', 'Armed clash')",
+    )
+    .expect("a writer with INSERT only");
+    same_as_incidents("synth");
 
     // An existing table is refused without --replace or --append; --append adds; --replace
     // starts again.
@@ -601,6 +613,29 @@ mod window {
         assert!(!saved.contains(super::PASSWORD), "{saved}");
         // The legend counts are the server's aggregates.
         until(&mut h, 5, "legend", |h| shows(h, "Drone attack  8"));
+        // A type named on the command line applies once the table's types are known.
+        let mut typed = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_ui_state(
+                |ui, app: &mut App| app.ui(ui),
+                App::new(
+                    &egui::Context::default(),
+                    WindowOptions {
+                        files: vec![pg.table_url("live").into()],
+                        base: Some(BaseLayer::Offline),
+                        filter: incident_map::query::Filter {
+                            types: vec!["drone attack".into()],
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    },
+                    Some(Saved::default()),
+                ),
+            );
+        until(&mut typed, 20, "named type on a table", |h| {
+            shows(h, "8 of 84 incidents selected")
+        });
+        drop(typed);
         // Fitted to the data, few are in view: they are fetched one by one and listed.
         until(&mut h, 20, "incidents in view fetched", |h| {
             let a = h.state();

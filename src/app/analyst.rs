@@ -56,6 +56,8 @@ pub struct ToolState {
     pub arrow_from: Option<(f64, f64)>,
     /// The vertex being dragged.
     dragging: Option<usize>,
+    /// The area being edited: the draft is its first polygon's outer ring; the rest is kept.
+    editing: Option<Area>,
     /// The Tools window.
     pub show: bool,
     /// Ring form (radii typed as "5, 10, 25").
@@ -86,6 +88,13 @@ impl ToolState {
             tools,
             ..Default::default()
         }
+    }
+
+    /// The data was replaced: results that name its incidents go (the marks stay).
+    pub fn data_replaced(&mut self) {
+        self.nearest = None;
+        self.links.clear();
+        self.ring_counts.clear();
     }
 
     /// What the map draws over the incidents.
@@ -245,7 +254,21 @@ impl ToolState {
     /// The press ended: an edited area, if a vertex was moved.
     pub fn drag_end(&mut self) -> Option<Area> {
         if self.mode == Mode::EditArea && self.dragging.take().is_some() {
-            return self.draft_area();
+            let ring = self
+                .draft_area()?
+                .polygons
+                .into_iter()
+                .next()?
+                .into_iter()
+                .next()?;
+            let mut area = self.editing.clone().unwrap_or_default();
+            match area.polygons.first_mut() {
+                Some(p) if !p.is_empty() => p[0] = ring,
+                _ => area.polygons = vec![vec![ring]],
+            }
+            let area = Area::new(area.polygons);
+            self.editing = Some(area.clone());
+            return Some(area);
         }
         None
     }
@@ -258,6 +281,7 @@ impl ToolState {
                 let area = self.draft_area();
                 if area.is_some() {
                     self.mode = Mode::EditArea;
+                    self.editing = area.clone();
                 } else {
                     self.message = Some("An area needs at least 3 vertices".into());
                 }
@@ -298,8 +322,9 @@ impl ToolState {
         self.draft.clear();
     }
 
-    /// Edits `area`'s first polygon's outer ring (other parts are kept only by loading a file).
+    /// Edits `area`'s first polygon's outer ring (its holes and other polygons are kept).
     pub fn edit_area(&mut self, area: &Area) {
+        self.editing = Some(area.clone());
         self.draft = area
             .polygons
             .first()
@@ -348,5 +373,34 @@ mod tests {
         t.ring_form.as_mut().unwrap().text = "25 10".into();
         assert!(t.add_rings());
         assert_eq!(t.tools.rings[0].km, vec![10.0, 25.0]);
+    }
+
+    #[test]
+    fn editing_a_vertex_keeps_holes_and_other_polygons() {
+        let area = Area::from_geojson(
+            r#"{"type":"MultiPolygon","coordinates":[
+                [[[0,0],[10,0],[10,10],[0,10],[0,0]],[[4,4],[6,4],[6,6],[4,6],[4,4]]],
+                [[[20,20],[30,20],[25,30],[20,20]]]]}"#,
+            "a",
+        )
+        .unwrap();
+        let mut t = ToolState::default();
+        t.edit_area(&area);
+        assert_eq!(t.mode, Mode::EditArea);
+        let s = Screen::new(
+            egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(800.0, 600.0)),
+            crate::projection::merc_x(10.0),
+            crate::projection::merc_y(10.0),
+            4.0,
+        );
+        // Drag the corner (10, 10) to (12, 12).
+        let p = s.lonlat_to_screen(10.0, 10.0);
+        assert!(t.drag_start((10.0, 10.0), p, &s));
+        t.drag_to((12.0, 12.0));
+        let edited = t.drag_end().expect("an edited area");
+        assert_eq!(edited.polygons.len(), 2);
+        assert_eq!(edited.polygons[0].len(), 2, "the hole stays");
+        assert!(edited.contains(11.0, 11.0) && !edited.contains(5.0, 5.0));
+        assert!(edited.contains(25.0, 25.0));
     }
 }

@@ -2,9 +2,10 @@
 //! selection changes (the UI thread only polls), for the map's badges and the details panel.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, channel};
 
-use crate::dupes::{Rule, groups};
+use crate::dupes::{Rule, groups_unless};
 use crate::store::Store;
 
 /// The groups of the current selection, and the search in progress.
@@ -17,19 +18,26 @@ pub struct Dupes {
     /// The rule used.
     pub rule: Rule,
     job: Option<Receiver<Vec<Vec<u32>>>>,
+    /// The newest search; older ones stop when they see it has moved on.
+    generation: Arc<AtomicU64>,
 }
 
 impl Dupes {
-    /// Starts a search over `indices` of `store` (a newer one replaces an older one).
+    /// Starts a search over `indices` of `store`; a newer one stops an older one.
     pub fn start(&mut self, store: Arc<Store>, indices: Vec<u32>, ctx: &egui::Context) {
         let (tx, rx) = channel();
         let rule = self.rule;
         let ctx = ctx.clone();
+        let generation = self.generation.clone();
+        let mine = generation.fetch_add(1, Ordering::SeqCst) + 1;
         let spawned = std::thread::Builder::new()
             .name("incident-map-dupes".into())
             .spawn(move || {
-                let _ = tx.send(groups(&store, &indices, rule));
-                ctx.request_repaint();
+                let moved_on = || generation.load(Ordering::SeqCst) != mine;
+                if let Some(g) = groups_unless(&store, &indices, rule, &moved_on) {
+                    let _ = tx.send(g);
+                    ctx.request_repaint();
+                }
             });
         self.job = spawned.is_ok().then_some(rx);
     }

@@ -69,7 +69,10 @@ impl FilterState {
 
     /// New data: named types become the toggles.
     pub fn data_loaded(&mut self, store: &Store) {
-        if let Some(types) = self.pending_types.take() {
+        // A table's first store knows no types yet: the named ones wait for those that do.
+        if !store.types.is_empty()
+            && let Some(types) = self.pending_types.take()
+        {
             self.set_shown_types(store, &types);
         }
         self.stale = Stale::All;
@@ -117,6 +120,11 @@ impl FilterState {
                 .filter(|n| !self.hidden.contains(*n))
                 .map(String::from)
                 .collect();
+            if f.types.is_empty() {
+                // Every type switched off: a name no type has, so nothing matches (an empty
+                // list would mean every type).
+                f.types = vec![crate::query::NO_TYPE.to_string()];
+            }
         }
         f
     }
@@ -258,5 +266,25 @@ mod tests {
         assert_eq!(f.take_stale(), Stale::All);
         f.set_text("asad");
         assert_eq!(f.take_stale(), Stale::Nothing);
+    }
+
+    #[test]
+    fn every_type_off_matches_nothing_and_named_types_wait_for_a_store_that_has_them() {
+        let s =
+            Store::from_csv("lat,lon,date,type\n1,1,2021-01-01,IED\n1,1,2021-01-02,Drone attack\n");
+        let mut f = FilterState::default();
+        f.hide_all_types(&s);
+        let e = f.effective(Some(&s));
+        assert_eq!(s.select(&e).unwrap().len(), 0);
+        assert_eq!(e.describe_lines()[1], "Types: none");
+        // A table's first store knows no types: the named ones wait.
+        let mut f = FilterState::new(Filter::default(), Default::default());
+        f.apply(Filter {
+            types: vec!["ied".into()],
+            ..Default::default()
+        });
+        f.data_loaded(&Store::default());
+        f.data_loaded(&s);
+        assert_eq!(f.effective(Some(&s)).types, vec!["IED".to_string()]);
     }
 }

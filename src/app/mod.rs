@@ -358,13 +358,17 @@ impl App {
             .selected
             .and_then(|i| r.ids.get(i as usize).copied());
         let mut store = fetched.result.store;
+        let mut ids = fetched.ids;
         if store.types.len() < r.types.len() {
-            // Every type of the table, so the legend and the type filter know them all.
+            // Every type of the table, so the legend and the type filter know them all; the
+            // incidents fetched without the new types are read again.
             let mut b = crate::store::Builder::with_capacity(0);
             b.intern_types(&r.types);
             store = b.finish(Vec::new());
+            ids.clear();
+            r.forget_view();
         }
-        r.ids = fetched.ids;
+        r.ids = ids;
         let files = self
             .data
             .as_ref()
@@ -373,6 +377,7 @@ impl App {
         let index = ClusterIndex::build(&store);
         self.filters.data_loaded(&store);
         self.dupes = dupes_job::Dupes::default();
+        self.analyst.data_replaced();
         self.data = Some(Data {
             store: Arc::new(store),
             index: Arc::new(index),
@@ -529,6 +534,7 @@ impl App {
         };
         self.filters.data_loaded(&r.store);
         self.dupes = dupes_job::Dupes::default();
+        self.analyst.data_replaced();
         self.data = Some(Data {
             store: Arc::new(r.store),
             index: Arc::new(done.index),
@@ -998,7 +1004,12 @@ impl App {
     /// The map's pointer events for the tools, and its context menu.
     fn tool_input(&mut self, response: &egui::Response, screen: &Screen) {
         use analyst::{Mode, PointForm};
-        let at = |p: egui::Pos2| screen.to_lonlat(p);
+        // Within the world, so what the tools place is always a valid position.
+        let at = |p: egui::Pos2| {
+            let (lon, lat) = screen.to_lonlat(p);
+            let max = crate::projection::MAX_LAT;
+            (lon.clamp(-180.0, 180.0), lat.clamp(-max, max))
+        };
         if let Some(p) = response.interact_pointer_pos() {
             if response.drag_started() {
                 // From where the button went down, not where the drag was recognised.

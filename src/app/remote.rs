@@ -50,6 +50,8 @@ pub struct Remote {
     pub view: Option<(String, BBox)>,
     view_asked: Option<(String, BBox)>,
     view_stale: bool,
+    /// View questions that found more than [`VIEW_LIMIT`] incidents in their box.
+    too_many: Vec<(String, BBox)>,
     /// Table ids of the window's store's incidents.
     pub ids: Vec<i64>,
     record_asked: Option<i64>,
@@ -86,6 +88,7 @@ impl Remote {
             view: None,
             view_asked: None,
             view_stale: false,
+            too_many: Vec::new(),
             ids: Vec::new(),
             record_asked: None,
             types: Vec::new(),
@@ -94,6 +97,13 @@ impl Remote {
             drawing_cells: true,
             in_view: None,
         }
+    }
+
+    /// The incidents in view must be read again (the store no longer holds them).
+    pub fn forget_view(&mut self) {
+        self.view = None;
+        self.view_asked = None;
+        self.view_stale = true;
     }
 
     /// Asks again after a fault.
@@ -163,6 +173,14 @@ impl Remote {
                             self.view_stale = false;
                             news.data = Some(fetched);
                         }
+                        // The widened box held too many: the map keeps the server's cells
+                        // (the visible box alone is asked next).
+                        Err(DbError::TooMany { .. }) => {
+                            if self.too_many.len() >= 64 {
+                                self.too_many.clear();
+                            }
+                            self.too_many.push(k);
+                        }
                         Err(e) => self.error = Some(e),
                     }
                 }
@@ -231,6 +249,10 @@ impl Remote {
         let mut supersede = self.tiles_for.as_ref() != Some(&(k.clone(), level));
         if supersede && asking {
             self.tiles_for = Some((k.clone(), level));
+            // The workers drop the tiles asked before without answering: ask them again when
+            // they are wanted again.
+            self.asked_tiles
+                .retain(|(tk, t)| *tk == k && t.level == level);
         }
         let mut cells: Vec<&Cell> = Vec::new();
         let mut complete = true;
@@ -265,7 +287,11 @@ impl Remote {
         let few = complete && count as usize <= VIEW_LIMIT;
         let mut empty_store = false;
         if few {
-            let want = around(vis);
+            // The box around the view, unless that held too many: then the view itself, and if
+            // even that did, no list.
+            let refused = |b: &BBox| self.too_many.iter().any(|(tk, tb)| *tk == k && tb == b);
+            let (wide, tight) = (around(vis), exact(vis));
+            let want = [wide, tight].into_iter().find(|b| !refused(b));
             let held = !self.view_stale
                 && self
                     .view
@@ -278,7 +304,10 @@ impl Remote {
                     .view_asked
                     .as_ref()
                     .is_some_and(|(vk, b)| *vk == k && covers(b, &vis));
-                if asking && !asked {
+                if asking
+                    && !asked
+                    && let Some(want) = want
+                {
                     self.view_asked = Some((k.clone(), want));
                     self.session.ask(
                         Ask::View(filter.clone(), want, VIEW_LIMIT, self.types.clone()),
@@ -315,6 +344,16 @@ fn around(vis: MercRect) -> BBox {
         min_lat: lat_of(y1),
         max_lon: lon_of(x1),
         max_lat: lat_of(y0),
+    }
+}
+
+/// The box of `vis` itself (within the world), as longitudes and latitudes.
+fn exact(vis: MercRect) -> BBox {
+    BBox {
+        min_lon: lon_of(vis.x0.max(0.0)),
+        min_lat: lat_of(vis.y1.min(1.0)),
+        max_lon: lon_of(vis.x1.min(1.0)),
+        max_lat: lat_of(vis.y0.max(0.0)),
     }
 }
 

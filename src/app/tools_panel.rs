@@ -316,7 +316,7 @@ fn nearest_window(app: &mut App, ctx: &egui::Context) {
             egui::ScrollArea::vertical()
                 .max_height(300.0)
                 .show(ui, |ui| {
-                    for &(i, km) in &list {
+                    for &(i, km) in list.iter().filter(|&&(i, _)| (i as usize) < d.store.len()) {
                         let s = &d.store;
                         let text = format!(
                             "{}  {}  {}  {}",

@@ -19,7 +19,7 @@ use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
 /// them. More than `limit` is [`DbError::TooMany`].
 pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult, DbError> {
     let mut c = open(db)?;
-    Ok(fetch_on(&mut c, db, filter_sql(filter), limit, &[], true)?.result)
+    Ok(fetch_on(&mut c, db, filter_sql(filter, db), limit, &[], true)?.result)
 }
 
 /// Incidents fetched from a table, with their table ids (`ids[i]` is store index `i`'s).
@@ -36,7 +36,7 @@ pub fn fetch_id(
     db: &DbSource,
     id: i64,
 ) -> Result<Fetched, DbError> {
-    let mut w = filter_sql(&Filter::default());
+    let mut w = filter_sql(&Filter::default(), db);
     w.push("id = $?", Box::new(id));
     fetch_on(c, db, w, 1, &[], true)
 }
@@ -71,7 +71,7 @@ pub(super) fn fetch_on(
                 local_minute, utc_offset, date_precision, location_precision, type, category, place,
                 fatalities, injuries, {record}, origin_line, disputed, id
          FROM {t} WHERE {}
-         ORDER BY day_first, local_minute NULLS FIRST, origin_file, origin_line, id",
+         ORDER BY day_first, coalesce(local_minute, -1), origin_file, origin_line, id",
         w.text(),
         record = if records { "record::text" } else { "'{}'::text" },
     );
@@ -146,7 +146,8 @@ pub(super) fn fetch_on(
         map,
         content: Content::Memory(bytes.into()),
     };
-    // The query's order is the store's (day, then local time), so `ids` stay aligned.
+    // The query's order is the store's (day, then local time with a missing time as -1, then
+    // input order), so the store keeps it and `ids` stay aligned.
     Ok(Fetched {
         result: LoadResult {
             store: builder.finish(vec![source]),

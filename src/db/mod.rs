@@ -105,6 +105,8 @@ pub struct DbSource {
     pub table: schema::TableName,
     /// The URL as the user gave it, without password (for messages, saved views).
     pub display: String,
+    /// Whether the table checks that spans are at most a year (found when it is opened).
+    spans_checked: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The URL without its password (the `user:password@` part and any `password=` parameter).
@@ -254,6 +256,7 @@ impl DbSource {
             root_cert,
             table,
             display,
+            spans_checked: Default::default(),
         })
     }
 
@@ -271,6 +274,18 @@ impl DbSource {
         let user = config.get_user()?;
         let db = config.get_dbname().unwrap_or(user);
         pgpass_lookup(&text, &host, port, db, user)
+    }
+
+    /// Whether the table checks that spans are at most a year (as `load` makes it).
+    pub fn spans_checked(&self) -> bool {
+        self.spans_checked
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records what opening the table found.
+    pub fn set_spans_checked(&self, on: bool) {
+        self.spans_checked
+            .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Opens a connection.

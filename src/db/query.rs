@@ -72,19 +72,22 @@ fn like(needle: &str) -> String {
 
 /// The filter as SQL: the same semantics as [`crate::store::Store::select`] (inclusive dates on
 /// the incident's span, ASCII-case-insensitive types, text in the place or a text column, box
-/// edges included).
-pub(super) fn filter_sql(f: &Filter) -> Where {
+/// edges included). On a table whose spans are checked to be at most a year, the start of the
+/// span is bounded too, so the (type, day) index serves date filters.
+pub(super) fn filter_sql(f: &Filter, db: &DbSource) -> Where {
     let mut w = Where {
         sql: Vec::new(),
         params: Vec::new(),
     };
     if let Some(from) = f.from {
         w.push("day_last >= DATE '1970-01-01' + $?::int4", Box::new(from));
-        // Implied by the table's span check; bounds the index range on day_first.
-        w.push(
-            "day_first >= DATE '1970-01-01' + $?::int4",
-            Box::new(from.saturating_sub(crate::query::MAX_SPAN_DAYS)),
-        );
+        // Implied by the table's span check (tables made before it have none: no bound).
+        if db.spans_checked() {
+            w.push(
+                "day_first >= DATE '1970-01-01' + $?::int4",
+                Box::new(from.saturating_sub(crate::query::MAX_SPAN_DAYS)),
+            );
+        }
     }
     if let Some(to) = f.to {
         w.push("day_first <= DATE '1970-01-01' + $?::int4", Box::new(to));
@@ -155,7 +158,18 @@ pub(super) fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
             table: db.table.to_string(),
             missing,
         }),
-        Some(_) => Ok(c),
+        Some(_) => {
+            let checked: bool = c
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1)
+                       AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%day_last - day_first%')",
+                    &[&db.table.quoted()],
+                )
+                .map_err(|e| db.error(e))?
+                .get(0);
+            db.set_spans_checked(checked);
+            Ok(c)
+        }
     }
 }
 
@@ -238,7 +252,7 @@ pub fn cells_on(
         return Ok(cells);
     }
     let size = 1.0 / (1u64 << level) as f64;
-    let mut w = filter_sql(filter);
+    let mut w = filter_sql(filter, db);
     // The cells, a cell wider on every side, as a lon/lat box the GiST index can use (which
     // cell an incident is in is decided below from its key).
     let (x0, x1) = (
@@ -311,7 +325,7 @@ fn summary_cells(
     }
     // Cells in a rectangle have Z-order keys between its corners' keys.
     let key = |cx: u64, cy: u64| crate::cells::code_of_cell(cx, cy, level) as i64;
-    let mut w = filter_sql(&only_types);
+    let mut w = filter_sql(&only_types, db);
     w.push("level = $?", Box::new(level as i16));
     w.push("cell >= $?", Box::new(key(cx0, cy0)));
     w.push("cell <= $?", Box::new(key(cx1, cy1)));
@@ -414,7 +428,7 @@ pub fn aggregates_on(
         types: Vec::new(),
         ..filter.clone()
     };
-    let w = filter_sql(&untyped);
+    let w = filter_sql(&untyped, db);
     let types = c
         .query(
             &format!(
@@ -439,7 +453,7 @@ pub fn aggregates_on(
         to: None,
         ..filter.clone()
     };
-    let w = filter_sql(&undated);
+    let w = filter_sql(&undated, db);
     let days: Vec<(i32, i64)> = c
         .query(
             &format!(
@@ -477,7 +491,9 @@ mod tests {
             types: vec!["IED".into()],
             ..Filter::default().with_from("2021-06-01").unwrap()
         };
-        let w = filter_sql(&f);
+        let db = DbSource::parse("postgresql://u@127.0.0.1/db?table=t").unwrap();
+        db.set_spans_checked(true);
+        let w = filter_sql(&f, &db);
         let sql = w.text();
         assert!(!sql.contains("OR 1=1"), "{sql}");
         // from (two bounds: the span and the index's), types, text.

@@ -204,7 +204,7 @@ pub fn summary_sql(t: &TableName) -> String {
         format!(
             "INSERT INTO {cells} (level, cell, type, n, sx, sy)
       SELECT l, morton >> (62 - 2 * l), type, {sign}count(*), {sign}sum(mx::float8), {sign}sum(my::float8)
-      FROM {rows}, generate_series(0, {max}) l GROUP BY 1, 2, 3
+      FROM {rows}, generate_series(0, {max}) l GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (level, cell, type) DO UPDATE
       SET n = {cells}.n + EXCLUDED.n, sx = {cells}.sx + EXCLUDED.sx, sy = {cells}.sy + EXCLUDED.sy;"
         )
@@ -225,7 +225,8 @@ INSERT INTO {cells}
 INSERT INTO {cells}
   SELECT l, cell >> (2 * ({max} - l)), type, sum(n), sum(sx), sum(sy)
   FROM {cells}, generate_series(0, {max} - 1) l WHERE level = {max} GROUP BY 1, 2, 3;
-CREATE OR REPLACE FUNCTION {fn_}() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {fn_}() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
     TRUNCATE {cells};

@@ -186,20 +186,25 @@ impl Session {
 
     /// Drops and cancels every question of the kind of `ask` asked so far.
     fn cancel_older(&self, lane: usize, kind: usize, generation: u64) {
-        let token = match self.shared.running[lane].lock() {
-            Ok(r) => match &*r {
-                Some((k, g, t)) if *k == kind && *g < generation => Some(t.clone()),
-                _ => None,
-            },
-            Err(_) => None,
-        };
-        if let Some(t) = token {
-            // Cancelling connects to the server: never on the caller's thread.
-            let sh = self.shared.clone();
-            let _ = std::thread::Builder::new()
-                .name("incident-map-db-cancel".into())
-                .spawn(move || sh.db.cancel(&t));
+        let older = move |r: &Option<(usize, u64, postgres::CancelToken)>| matches!(r, Some((k, g, _)) if *k == kind && *g < generation);
+        if !self.shared.running[lane].lock().is_ok_and(|r| older(&r)) {
+            return;
         }
+        // Cancelling connects to the server: never on the caller's thread. The lane's lock is
+        // held while the request goes out, and the question checked again under it, so the
+        // cancel cannot land on the next question of the connection (the worker takes the same
+        // lock before it starts one).
+        let sh = self.shared.clone();
+        let _ = std::thread::Builder::new()
+            .name("incident-map-db-cancel".into())
+            .spawn(move || {
+                if let Ok(r) = sh.running[lane].lock()
+                    && older(&r)
+                    && let Some((_, _, t)) = &*r
+                {
+                    sh.db.cancel(t);
+                }
+            });
     }
 
     /// The answers that arrived since the last call.
@@ -243,7 +248,19 @@ fn work(sh: &Shared, lane: usize, rx: Receiver<Job>) {
         if let Ok(mut r) = sh.running[lane].lock() {
             *r = Some((kind, job.generation, c.cancel_token()));
         }
-        let answer = run(sh, c, job.ask);
+        // Superseded while it was being set up: not worth starting.
+        if !sh.current(kind, job.generation) {
+            if let Ok(mut r) = sh.running[lane].lock() {
+                *r = None;
+            }
+            continue;
+        }
+        let mut answer = run(sh, c, job.ask.clone());
+        // A cancel meant for an earlier question can still reach this one (the server handles
+        // cancel requests asynchronously): a question that is still wanted is asked again.
+        if sh.current(kind, job.generation) && cancelled(&answer) && !c.is_closed() {
+            answer = run(sh, c, job.ask);
+        }
         if let Ok(mut r) = sh.running[lane].lock() {
             *r = None;
         }
@@ -269,15 +286,47 @@ fn run(sh: &Shared, c: &mut postgres::Client, ask: Ask) -> Answer {
             Answer::Tile(f, t, r)
         }
         Ask::View(f, b, limit, types) => {
+            // The view's box within the filter's own, if it has one.
+            let bbox = match f.bbox {
+                Some(u)
+                    if u.max_lon >= b.min_lon
+                        && u.min_lon <= b.max_lon
+                        && u.max_lat >= b.min_lat
+                        && u.min_lat <= b.max_lat =>
+                {
+                    BBox {
+                        min_lon: u.min_lon.max(b.min_lon),
+                        min_lat: u.min_lat.max(b.min_lat),
+                        max_lon: u.max_lon.min(b.max_lon),
+                        max_lat: u.max_lat.min(b.max_lat),
+                    }
+                }
+                Some(u) => u,
+                None => b,
+            };
             let inside = Filter {
-                bbox: Some(b),
+                bbox: Some(bbox),
                 ..f.clone()
             };
-            let r = fetch_on(c, db, filter_sql(&inside), limit, &types, false);
+            let r = fetch_on(c, db, filter_sql(&inside, db), limit, &types, false);
             Answer::View(f, b, Box::new(r))
         }
         Ask::Record(id) => Answer::Record(id, Box::new(fetch_id(c, db, id))),
     }
+}
+
+/// Whether the server cancelled the question on a cancel request (a statement timeout says so
+/// in other words, and is reported, not asked again).
+fn cancelled(a: &Answer) -> bool {
+    let e = match a {
+        Answer::Aggregates(_, Err(e)) | Answer::Tile(_, _, Err(e)) => e,
+        Answer::View(_, _, r) | Answer::Record(_, r) => match &**r {
+            Err(e) => e,
+            Ok(_) => return false,
+        },
+        _ => return false,
+    };
+    matches!(e, DbError::Timeout(m) if m.contains("user request"))
 }
 
 fn failed(ask: Ask, e: DbError) -> Answer {

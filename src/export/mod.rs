@@ -262,6 +262,9 @@ const SETTLE_STEPS: usize = 3;
 pub struct Exporter {
     off: Offscreen,
     tiles: Option<(BaseLayer, Option<TrackedTiles>)>,
+    /// The links of the last store drawn (its address and size), read once per store: a series
+    /// draws many frames of one store.
+    links: Option<(usize, usize, std::sync::Arc<crate::links::Links>)>,
 }
 
 impl Exporter {
@@ -270,7 +273,21 @@ impl Exporter {
         Ok(Exporter {
             off: Offscreen::new(choice)?,
             tiles: None,
+            links: None,
         })
+    }
+
+    /// The links of `store`, read once.
+    fn links_of(&mut self, store: &Store) -> std::sync::Arc<crate::links::Links> {
+        let key = (store as *const Store as usize, store.len());
+        match &self.links {
+            Some((a, n, l)) if (*a, *n) == key => l.clone(),
+            _ => {
+                let l = std::sync::Arc::new(crate::links::links(store));
+                self.links = Some((key.0, key.1, l.clone()));
+                l
+            }
+        }
     }
 
     /// The graphics adapter drawing the images.
@@ -335,11 +352,7 @@ impl Exporter {
                 tools: spec.tools.clone(),
                 near: spec.filter.near,
                 within: spec.filter.within.clone(),
-                links: crate::links::shown_segments(
-                    store,
-                    &crate::links::links(store),
-                    &sel.indices,
-                ),
+                links: crate::links::shown_segments(store, &self.links_of(store), &sel.indices),
                 ..Default::default()
             },
         };

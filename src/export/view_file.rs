@@ -68,7 +68,7 @@ pub struct ViewFile {
     #[serde(default = "yes")]
     pub caption: bool,
     /// Rings, labels and arrows (version 2).
-    #[serde(default, skip_serializing_if = "Tools::is_empty")]
+    #[serde(default, skip_serializing_if = "Tools::is_default")]
     pub tools: Tools,
 }
 
@@ -262,6 +262,23 @@ mod tests {
                 })
             })
         };
+        // The duplicate rule alone is kept too.
+        let only_rule = ViewFile::new(
+            &[],
+            &Spec {
+                tools: Tools {
+                    dupes: crate::dupes::Rule { days: 3, km: 10.0 },
+                    ..Default::default()
+                },
+                ..Spec::default()
+            },
+        );
+        let text = serde_json::to_string(&only_rule).unwrap();
+        assert_eq!(
+            ViewFile::parse(text.as_bytes()).unwrap(),
+            only_rule,
+            "{text}"
+        );
         let e = bad(r#"{"version":3,"size":{"width":800,"height":600},"basemap":{"kind":"osm"}}"#)
             .unwrap_err();
         assert!(e.to_string().contains("version 3"), "{e}");

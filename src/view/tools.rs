@@ -76,19 +76,24 @@ fn geodesic_points(s: &Screen, a: (f64, f64), b: (f64, f64)) -> Vec<Pos2> {
     let d = distance_km(a, b);
     let bearing = bearing_deg(a, b);
     let n = ((d / 20.0).ceil() as usize).clamp(1, 64);
+    // Every longitude within 180° of the start's, the end's too, so a line across the
+    // antimeridian stays short.
+    let unwrap = |mut lon: f64| {
+        while lon - a.0 > 180.0 {
+            lon -= 360.0;
+        }
+        while lon - a.0 < -180.0 {
+            lon += 360.0;
+        }
+        lon
+    };
     let mut pts: Vec<Pos2> = (0..n)
         .map(|k| {
-            let (mut lon, lat) = destination(a, bearing, d * k as f64 / n as f64);
-            while lon - a.0 > 180.0 {
-                lon -= 360.0;
-            }
-            while lon - a.0 < -180.0 {
-                lon += 360.0;
-            }
-            s.lonlat_to_screen(lon, lat)
+            let (lon, lat) = destination(a, bearing, d * k as f64 / n as f64);
+            s.lonlat_to_screen(unwrap(lon), lat)
         })
         .collect();
-    pts.push(s.lonlat_to_screen(b.0, b.1));
+    pts.push(s.lonlat_to_screen(unwrap(b.0), b.1));
     pts
 }
 
