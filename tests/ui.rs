@@ -697,3 +697,35 @@ fn a_saved_view_keeps_the_tools_and_the_area() {
     assert_eq!(a.filters.base().near, b.filters.base().near);
     assert_eq!(b.sel.shown.len(), shown);
 }
+
+#[test]
+fn the_timeline_is_labelled_stacked_and_explains_a_bar() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    // The bundled data spans 2021: a label per month, the first with its year.
+    h.get_by_label("Feb 2021");
+    for m in ["Mar", "Jun", "Sep", "Dec"] {
+        h.get_by_label(m);
+    }
+    // Bars by month; hover June: the period and its counts per type.
+    h.state_mut().timeline.bin = incident_map::app::timeline::Bin::Month;
+    h.run_steps(2);
+    let jun = h.get_by_label("Jun").rect();
+    let p = egui::pos2(jun.left() + 20.0, jun.top() - 25.0);
+    h.event(egui::Event::PointerMoved(p));
+    h.run_steps(3);
+    let app = h.state();
+    let s = &app.data.as_ref().unwrap().store;
+    let june: Vec<usize> = (0..s.len())
+        .filter(|&i| {
+            let (y, m, _) = incident_map::date::civil_from_days(s.day[i]);
+            (y, m) == (2021, 6)
+        })
+        .collect();
+    let drones = june
+        .iter()
+        .filter(|&&i| s.type_name(i) == "Drone attack")
+        .count();
+    assert!(drones > 0);
+    h.get_by_label_contains(&format!("2021-06-01 – 2021-06-30: {}", june.len()));
+    h.get_by_label_contains(&format!("Drone attack: {drones}"));
+}

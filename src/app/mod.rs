@@ -81,6 +81,8 @@ pub struct Selections {
     pub shown: Selection,
     /// `shown`, prepared for clustering.
     pub clusters: ClusterSel,
+    /// The timeline's bars stacked by type (files; a table's bars are not split).
+    pub stacks: Option<timeline::Stacks>,
 }
 
 /// The map: camera, base layer and what was drawn.
@@ -609,6 +611,12 @@ impl App {
             (Ok(f), Ok(u)) => {
                 if let Some(u) = u {
                     self.sel.timeline = u.restrict_types(s, &keep);
+                    self.sel.stacks = Some(timeline::Stacks::of(
+                        s,
+                        &self.sel.timeline.indices,
+                        self.sel.timeline.first_day,
+                        self.sel.timeline.day_counts.len(),
+                    ));
                 }
                 f
             }

@@ -778,7 +778,15 @@ pub fn timeline_panel(app: &mut App, ui: &mut egui::Ui) {
         app.sel.timeline.first_day
     };
     let (mut f, mut t) = (app.filters.base().from, app.filters.base().to);
-    if app.timeline.show(ui, &counts, first, &mut f, &mut t) {
+    let stacks = if app.remote.is_some() {
+        None
+    } else {
+        app.sel.stacks.as_ref()
+    };
+    if app
+        .timeline
+        .show(ui, &counts, first, stacks, &mut f, &mut t)
+    {
         app.set_dates(f, t);
     }
 }

@@ -67,6 +67,142 @@ enum Drag {
     To,
 }
 
+/// Incidents per day and type, for stacked bars: `types` (name, colour) bottom first, and
+/// `counts[day * types.len() + t]` from the first day on.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stacks {
+    /// The stacked types, most frequent first (the rest as "Other types").
+    pub types: Vec<(String, Color32)>,
+    /// Counts per day and type.
+    pub counts: Vec<u32>,
+}
+
+/// Most types drawn with their own colour; the rest stack as one.
+const MAX_STACKED: usize = 12;
+
+impl Stacks {
+    /// The stacks of `indices` (a selection of `store`) from day `first`, `days` long.
+    pub fn of(store: &crate::store::Store, indices: &[u32], first: Day, days: usize) -> Stacks {
+        let mut per_type = vec![0u64; store.types.len()];
+        for &i in indices {
+            per_type[store.kind[i as usize] as usize] += 1;
+        }
+        let mut order: Vec<usize> = (0..per_type.len()).filter(|&t| per_type[t] > 0).collect();
+        order.sort_by(|a, b| per_type[*b].cmp(&per_type[*a]).then(a.cmp(b)));
+        let other = order.len() > MAX_STACKED;
+        let shown = if other { MAX_STACKED - 1 } else { order.len() };
+        let mut slot = vec![shown; store.types.len()];
+        let mut types = Vec::new();
+        for (k, &t) in order.iter().take(shown).enumerate() {
+            slot[t] = k;
+            let name = store.types.name(t as u32);
+            types.push((name.to_string(), crate::view::palette::style(name).0));
+        }
+        if other {
+            types.push(("Other types".to_string(), crate::view::palette::OTHER));
+        }
+        let n = types.len().max(1);
+        let mut counts = vec![0u32; days * n];
+        for &i in indices {
+            let i = i as usize;
+            let d = store.day[i] - first;
+            if d >= 0 && (d as usize) < days {
+                counts[d as usize * n + slot[store.kind[i] as usize].min(n - 1)] += 1;
+            }
+        }
+        Stacks { types, counts }
+    }
+
+    /// Counts per type over days `[a, b]` (offsets from the first day).
+    fn sum(&self, a: usize, b: usize) -> Vec<u32> {
+        let n = self.types.len();
+        let mut out = vec![0; n];
+        for d in a..=b {
+            for (t, o) in out.iter_mut().enumerate() {
+                *o += self.counts.get(d * n + t).copied().unwrap_or(0);
+            }
+        }
+        out
+    }
+}
+
+/// Axis ticks for days `[first, last]` drawn `width` points wide: the finest of days, weeks,
+/// months, quarters and years whose labels do not crowd each other, as (day, label).
+pub fn ticks(first: Day, last: Day, width: f32) -> Vec<(Day, String)> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = (last - first + 1).max(1) as f32;
+    let px_per_day = width / days;
+    let (y0, m0, _) = civil_from_days(first);
+    // Each candidate: points a label needs, and the tick days with labels.
+    let months = |step: u32| -> Vec<(Day, String)> {
+        let mut out = Vec::new();
+        let (mut y, mut m) = (y0, m0);
+        loop {
+            let d = days_from_civil(y, m, 1);
+            if d > last {
+                break;
+            }
+            if d >= first && (m as u32 - 1) % step == 0 {
+                let label = if m == 1 || out.is_empty() {
+                    format!("{} {y}", MONTHS[m as usize - 1])
+                } else {
+                    MONTHS[m as usize - 1].to_string()
+                };
+                out.push((d, label));
+            }
+            m += 1;
+            if m > 12 {
+                m = 1;
+                y += 1;
+            }
+        }
+        out
+    };
+    let day_label = |d: Day, first_label: bool| {
+        let (y, m, dd) = civil_from_days(d);
+        if first_label || dd == 1 {
+            format!("{dd} {} {y}", MONTHS[m as usize - 1])
+        } else {
+            format!("{dd} {}", MONTHS[m as usize - 1])
+        }
+    };
+    let fits = |n: usize, px: f32| n as f32 * px <= width;
+    // Days.
+    if px_per_day >= 48.0 {
+        return (first..=last)
+            .enumerate()
+            .map(|(k, d)| (d, day_label(d, k == 0)))
+            .collect();
+    }
+    // Weeks (Mondays).
+    let monday = first + (7 - (first + 3).rem_euclid(7)) % 7;
+    let weeks: Vec<Day> = (monday..=last).step_by(7).collect();
+    if px_per_day * 7.0 >= 56.0 && fits(weeks.len(), 56.0) {
+        return weeks
+            .iter()
+            .enumerate()
+            .map(|(k, &d)| (d, day_label(d, k == 0)))
+            .collect();
+    }
+    for (step, px) in [(1u32, 44.0f32), (3, 44.0), (6, 44.0)] {
+        let t = months(step);
+        // Months are 28–31 days: check the shortest gap.
+        if px_per_day * 28.0 * step as f32 >= px && !t.is_empty() {
+            return t;
+        }
+    }
+    // Years, every k years.
+    let (y1, _, _) = civil_from_days(last);
+    let every = (((y1 - y0 + 1) as f32 * 40.0 / width).ceil() as i32).max(1);
+    (y0..=y1)
+        .filter(|y| (y - y0) % every == 0)
+        .map(|y| (days_from_civil(y, 1, 1), y.to_string()))
+        .filter(|(d, _)| *d >= first && *d <= last)
+        .collect()
+}
+
 /// Bins `[start, end]` with their counts.
 pub fn bins(counts: &[u32], first: Day, bin: Bin) -> Vec<(Day, Day, u32)> {
     if counts.is_empty() {
@@ -166,11 +302,12 @@ impl Timeline {
         ui: &mut egui::Ui,
         counts: &[u32],
         first: Day,
+        stacks: Option<&Stacks>,
         from: &mut Option<Day>,
         to: &mut Option<Day>,
     ) -> bool {
         let (rect, resp) =
-            ui.allocate_exact_size(vec2(ui.available_width(), 64.0), Sense::click_and_drag());
+            ui.allocate_exact_size(vec2(ui.available_width(), 72.0), Sense::click_and_drag());
         let painter = ui.painter_at(rect);
         painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
         if counts.is_empty() {
@@ -194,7 +331,8 @@ impl Timeline {
         let (f, t) = (from.unwrap_or(first), to.unwrap_or(last));
         let on = ui.visuals().selection.bg_fill;
         let off = ui.visuals().widgets.inactive.bg_fill;
-        let h = rect.height() - 14.0;
+        let h = rect.height() - 16.0;
+        let stacks = stacks.filter(|s| !s.types.is_empty());
         for &(s, e, c) in &bars {
             if c == 0 {
                 continue;
@@ -203,14 +341,40 @@ impl Timeline {
             let x1 = (x_of(e + 1) - 1.0).max(x0 + 1.0);
             let bh = (c as f32 / max * h).max(1.0);
             let inside = e >= f && s <= t;
-            painter.rect_filled(
-                Rect::from_min_max(
-                    pos2(x0, rect.top() + 2.0 + h - bh),
-                    pos2(x1, rect.top() + 2.0 + h),
-                ),
-                0.0,
-                if inside { on } else { off },
-            );
+            let base = rect.top() + 2.0 + h;
+            match stacks {
+                // Stacked by type in the legend's colours; faded outside the brush.
+                Some(st) => {
+                    let parts = st.sum((s - first) as usize, (e - first) as usize);
+                    let total: u32 = parts.iter().sum();
+                    let mut y = base;
+                    for (k, &n) in parts.iter().enumerate() {
+                        if n == 0 || total == 0 {
+                            continue;
+                        }
+                        let ph = bh * n as f32 / total as f32;
+                        let color = st.types[k].1;
+                        let color = if inside {
+                            color
+                        } else {
+                            color.gamma_multiply(0.35)
+                        };
+                        painter.rect_filled(
+                            Rect::from_min_max(pos2(x0, y - ph), pos2(x1, y)),
+                            0.0,
+                            color,
+                        );
+                        y -= ph;
+                    }
+                }
+                None => {
+                    painter.rect_filled(
+                        Rect::from_min_max(pos2(x0, base - bh), pos2(x1, base)),
+                        0.0,
+                        if inside { on } else { off },
+                    );
+                }
+            }
         }
         // Brush.
         let (bx0, bx1) = (x_of(f), x_of(t + 1));
@@ -224,25 +388,30 @@ impl Timeline {
                 egui::StrokeKind::Inside,
             );
         }
-        // Year ticks.
-        let (y0, _, _) = civil_from_days(first);
-        let (y1, _, _) = civil_from_days(last);
-        let every = (((y1 - y0 + 1) as f32 / (rect.width() / 60.0)).ceil() as i32).max(1);
-        for y in (y0..=y1 + 1).filter(|y| (y - y0) % every == 0) {
-            let d = days_from_civil(y, 1, 1);
-            if d >= first && d <= last {
-                let x = x_of(d);
-                painter.line_segment(
-                    [pos2(x, rect.bottom() - 12.0), pos2(x, rect.bottom())],
-                    Stroke::new(1.0, ui.visuals().weak_text_color()),
-                );
-                painter.text(
-                    pos2(x + 2.0, rect.bottom() - 1.0),
-                    egui::Align2::LEFT_BOTTOM,
-                    y.to_string(),
+        // The axis: days, weeks, months, quarters or years, as the width allows.
+        let mut right_of_last = f32::MIN;
+        for (d, label) in ticks(first, last, rect.width()) {
+            let x = x_of(d);
+            painter.line_segment(
+                [pos2(x, rect.bottom() - 14.0), pos2(x, rect.bottom())],
+                Stroke::new(1.0, ui.visuals().weak_text_color()),
+            );
+            if x + 2.0 > right_of_last + 4.0 {
+                // A real label (readable by screen readers and tests), placed on the axis.
+                let text = egui::RichText::new(label).size(10.0);
+                let galley = painter.layout_no_wrap(
+                    text.text().to_string(),
                     egui::FontId::proportional(10.0),
-                    ui.visuals().weak_text_color(),
+                    Color32::WHITE,
                 );
+                let at = Rect::from_min_size(
+                    pos2(x + 2.0, rect.bottom() - 1.0 - galley.size().y),
+                    galley.size() + vec2(2.0, 0.0),
+                );
+                if at.right() <= rect.right() + 1.0 {
+                    ui.put(at, egui::Label::new(text).selectable(false));
+                    right_of_last = at.right();
+                }
             }
         }
         let mut changed = false;
@@ -302,11 +471,20 @@ impl Timeline {
             let d = day_at(p);
             let bar = bars.iter().find(|b| b.0 <= d && d <= b.1);
             if let Some(&(s, e, c)) = bar {
-                let label = if s == e {
+                let mut label = if s == e {
                     format!("{}: {c}", format_day(s))
                 } else {
                     format!("{} – {}: {c}", format_day(s), format_day(e))
                 };
+                // The period's counts per type.
+                if let Some(st) = stacks {
+                    let parts = st.sum((s - first) as usize, (e - first) as usize);
+                    for (k, n) in parts.iter().enumerate().rev() {
+                        if *n > 0 {
+                            label.push_str(&format!("\n{}: {n}", st.types[k].0));
+                        }
+                    }
+                }
                 resp.on_hover_text_at_pointer(label);
             }
         }
@@ -317,6 +495,58 @@ impl Timeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_axis_is_labelled_at_every_span() {
+        let d = |y, m, dd| days_from_civil(y, m, dd);
+        // Ten days across 800 points: every day.
+        let t = ticks(d(2021, 6, 1), d(2021, 6, 10), 800.0);
+        assert_eq!(t.len(), 10);
+        assert_eq!(t[0].1, "1 Jun 2021");
+        assert_eq!(t[1].1, "2 Jun");
+        // Three months: Mondays.
+        let t = ticks(d(2021, 5, 1), d(2021, 7, 31), 800.0);
+        assert!(
+            t.iter().all(|(day, _)| (day + 3).rem_euclid(7) == 0),
+            "{t:?}"
+        );
+        assert!(t.len() >= 12);
+        // The bundled data's year: months, the first with its year.
+        let t = ticks(d(2021, 1, 4), d(2021, 12, 19), 1200.0);
+        assert_eq!(t[0].1, "Feb 2021");
+        assert_eq!(t.len(), 11);
+        // Narrower: quarters or half-years; ten years: years.
+        let t = ticks(d(2021, 1, 4), d(2021, 12, 19), 300.0);
+        assert!(t.len() <= 4 && !t.is_empty(), "{t:?}");
+        let t = ticks(d(2016, 1, 1), d(2025, 12, 31), 1200.0);
+        assert_eq!(t.first().unwrap().1, "Jan 2016");
+        let t = ticks(d(2016, 1, 1), d(2025, 12, 31), 300.0);
+        assert!(t.iter().all(|(_, l)| l.len() == 4), "{t:?}");
+        // Labels never crowd: at least 40 points apart on average.
+        for w in [200.0f32, 500.0, 1200.0, 2400.0] {
+            for (a, b) in [
+                (d(2021, 6, 1), d(2021, 6, 3)),
+                (d(2020, 1, 1), d(2021, 12, 31)),
+            ] {
+                let t = ticks(a, b, w);
+                assert!(!t.is_empty());
+                assert!(t.len() as f32 * 40.0 <= w + 48.0, "{w} {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn stacks_split_each_day_by_type() {
+        let s = crate::store::Store::from_csv(
+            "lat,lon,date,type\n1,1,2021-06-01,IED\n1,1,2021-06-01,Drone attack\n1,1,2021-06-02,IED\n",
+        );
+        let sel = s.select(&Default::default()).unwrap();
+        let first = days_from_civil(2021, 6, 1);
+        let st = Stacks::of(&s, &sel.indices, first, 2);
+        assert_eq!(st.types[0].0, "IED");
+        assert_eq!(st.sum(0, 0), vec![1, 1]);
+        assert_eq!(st.sum(0, 1), vec![2, 1]);
+    }
 
     #[test]
     fn bins_by_week_and_month() {
