@@ -144,7 +144,7 @@ pub fn ticks(first: Day, last: Day, width: f32) -> Vec<(Day, String)> {
             if d > last {
                 break;
             }
-            if d >= first && (m as u32 - 1) % step == 0 {
+            if d >= first && (m as u32 - 1).is_multiple_of(step) {
                 let label = if m == 1 || out.is_empty() {
                     format!("{} {y}", MONTHS[m as usize - 1])
                 } else {
