@@ -10,6 +10,7 @@ pub mod app;
 pub mod area;
 pub mod atomic;
 pub mod cells;
+pub mod chart;
 pub mod cli;
 pub mod cluster;
 pub mod date;

@@ -981,3 +981,84 @@ fn dupes_lists_groups_of_possible_duplicates() {
     );
     assert_eq!(run(&["dupes", f, "--km", "-1"]).status.code(), Some(2));
 }
+
+#[test]
+fn chart_writes_every_period_by_type_as_csv_and_png() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson");
+    let data = data.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("months.csv");
+    let o = run(&[
+        "chart",
+        data,
+        "--every",
+        "month",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..2], ["period_start", "period_end"]);
+    assert_eq!(header.last().unwrap(), "total");
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    // Every month of 2021, the empty ones too; the types add up to the total, 84 in all.
+    assert_eq!(rows.len(), 12);
+    assert_eq!(&rows[10][0], "2021-11-01");
+    assert_eq!(&rows[10][1], "2021-11-30");
+    let mut all = 0;
+    for row in &rows {
+        let n = row.len();
+        let sum: u64 = (2..n - 1).map(|k| row[k].parse::<u64>().unwrap()).sum();
+        assert_eq!(sum, row[n - 1].parse::<u64>().unwrap());
+        all += sum;
+    }
+    assert_eq!(all, 84);
+    // The same filters as everywhere; a PNG with axis, bars and legend.
+    let png = tmp.path().join("weeks.png");
+    let o = run(&[
+        "chart",
+        data,
+        "--every",
+        "week",
+        "--type",
+        "IED",
+        "--out",
+        png.to_str().unwrap(),
+        "--width",
+        "800",
+        "--height",
+        "400",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let img = image::open(&png).unwrap().to_rgba8();
+    assert_eq!((img.width(), img.height()), (800, 400));
+    let ied = incident_map::view::palette::style("IED").0;
+    let bars = img
+        .pixels()
+        .filter(|p| p[0] == ied.r() && p[1] == ied.g() && p[2] == ied.b())
+        .count();
+    assert!(bars > 1000, "{bars} IED-coloured pixels");
+    // Usage errors.
+    assert_eq!(
+        run(&["chart", data, "--every", "week", "--out", "x.txt"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["chart", data, "--out", "x.csv"]).status.code(),
+        Some(2)
+    );
+}

@@ -729,3 +729,40 @@ fn the_timeline_is_labelled_stacked_and_explains_a_bar() {
     h.get_by_label_contains(&format!("2021-06-01 – 2021-06-30: {}", june.len()));
     h.get_by_label_contains(&format!("Drone attack: {drones}"));
 }
+
+#[test]
+fn the_chart_window_saves_what_the_command_line_writes() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let tmp = tempfile::tempdir().unwrap();
+    let from_window = tmp.path().join("window.csv");
+    h.get_by_label("Tools").click();
+    h.run_steps(2);
+    h.get_by_label("Chart…").click();
+    h.run_steps(3);
+    h.get_by_label("Months").click();
+    h.run_steps(2);
+    h.state_mut().chrome.chart.path = from_window.to_string_lossy().into_owned();
+    h.run_steps(1);
+    h.get_by_label("Save").click();
+    h.run_steps(2);
+    h.state_mut().chrome.chart.wait();
+    h.run_steps(1);
+    h.get_by_label_contains("Wrote ");
+    let from_cli = tmp.path().join("cli.csv");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args([
+            "chart",
+            bundled().to_str().unwrap(),
+            "--every",
+            "month",
+            "--out",
+        ])
+        .arg(&from_cli)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(
+        std::fs::read(&from_window).unwrap(),
+        std::fs::read(&from_cli).unwrap()
+    );
+}

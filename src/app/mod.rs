@@ -8,6 +8,7 @@
 //! runs on worker threads; the UI thread only draws.
 
 pub mod analyst;
+pub mod chart_form;
 pub mod dupes_job;
 pub mod export_dialog;
 pub mod filters;
@@ -156,6 +157,8 @@ pub struct Chrome {
     pub show_places: bool,
     /// The area-of-interest file typed in the Tools window.
     pub area_path: String,
+    /// The Chart window.
+    pub chart: chart_form::ChartForm,
     /// What is typed in the place search box.
     pub place_query: String,
     settings: panels::SettingsForm,
@@ -895,6 +898,7 @@ impl App {
         panels::windows(self, &ctx);
         tools_panel::windows(self, &ctx);
         tools_panel::place_search(self, &ctx);
+        tools_panel::chart_window(self, &ctx);
         export_dialog::windows(self, &ctx);
         if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
             && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)

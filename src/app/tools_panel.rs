@@ -32,6 +32,10 @@ pub fn menu(app: &mut App, ui: &mut egui::Ui) {
             app.chrome.show_places = true;
             ui.close();
         }
+        if ui.button("Chart…").clicked() {
+            app.chrome.chart.show = true;
+            ui.close();
+        }
     });
 }
 
@@ -420,5 +424,64 @@ pub fn place_search(app: &mut App, ctx: &egui::Context) {
     if !open {
         app.chrome.show_places = false;
         app.chrome.place_query.clear();
+    }
+}
+
+/// The Chart window (View → Chart…): incidents per day, week or month by type for the
+/// filtered incidents, drawn as `incident-map chart` draws it; Copy CSV, Save CSV, Save PNG.
+pub fn chart_window(app: &mut App, ctx: &egui::Context) {
+    if !app.chrome.chart.show {
+        return;
+    }
+    let mut open = true;
+    egui::Window::new("Chart")
+        .open(&mut open)
+        .default_size([760.0, 420.0])
+        .show(ctx, |ui| {
+            let form = &mut app.chrome.chart;
+            ui.horizontal(|ui| {
+                use crate::export::Every;
+                for (e, name) in [(Every::Day, "Days"), (Every::Week, "Weeks"), (Every::Month, "Months")] {
+                    ui.selectable_value(&mut form.every, e, name);
+                }
+            });
+            let chart = match &app.data {
+                Some(d) if app.remote.is_none() => {
+                    let f = app.filters.base();
+                    crate::chart::Chart::of(&d.store, &app.sel.shown, form.every, f.from, f.to)
+                }
+                _ => None,
+            };
+            let Some(chart) = chart else {
+                ui.label("Nothing to chart (no filtered incidents; a table is charted with `incident-map chart`).");
+                return;
+            };
+            let title = form.title(&app.filters.base().describe());
+            let (rect, _) = ui.allocate_exact_size(
+                egui::vec2(ui.available_width(), (ui.available_height() - 60.0).max(200.0)),
+                egui::Sense::hover(),
+            );
+            crate::view::chart::draw(&ui.painter_at(rect), rect, &chart, &title);
+            ui.horizontal(|ui| {
+                if ui.button("Copy CSV").clicked() {
+                    let mut v = Vec::new();
+                    if chart.write_csv(&mut v).is_ok() {
+                        ui.ctx().copy_text(String::from_utf8_lossy(&v).into_owned());
+                        form.message = Some("Copied the CSV".into());
+                    }
+                }
+                let lab = ui.label("Save to");
+                ui.text_edit_singleline(&mut form.path).labelled_by(lab.id);
+                if ui.button("Save").clicked() {
+                    form.save(chart.clone(), title.clone(), ui.ctx());
+                }
+            });
+            form.poll();
+            if let Some(m) = &form.message {
+                ui.label(RichText::new(m).weak());
+            }
+        });
+    if !open {
+        app.chrome.chart.show = false;
     }
 }

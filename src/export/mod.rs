@@ -277,6 +277,25 @@ impl Exporter {
         })
     }
 
+    /// Renders `chart` as a stacked bar chart image of `width` × `height` points at `scale`.
+    pub fn render_chart(
+        &mut self,
+        chart: &crate::chart::Chart,
+        title: &str,
+        width: u32,
+        height: u32,
+        scale: u32,
+    ) -> Result<RgbaImage, ExportError> {
+        let size = egui::vec2(width as f32, height as f32);
+        for _ in 0..SETTLE_STEPS {
+            self.off.step(size, scale as f32, |ui| {
+                let rect = ui.ctx().content_rect();
+                crate::view::chart::draw(ui.painter(), rect, chart, title);
+            });
+        }
+        Ok(self.off.render()?)
+    }
+
     /// The links of `store`, read once.
     fn links_of(&mut self, store: &Store) -> std::sync::Arc<crate::links::Links> {
         let key = (store as *const Store as usize, store.len());

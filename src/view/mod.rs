@@ -2,6 +2,7 @@
 //! (clusters, stacks, symbols), legend, attribution, scale bar and caption.
 
 pub mod basemap;
+pub mod chart;
 pub mod map;
 pub mod offscreen;
 pub mod overlay;

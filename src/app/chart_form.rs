@@ -1,0 +1,108 @@
+//! The Chart window's state: the bar width, where to save, and a save running on a worker
+//! (a PNG needs the off-screen renderer, which takes a moment to start).
+
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, channel};
+
+use crate::chart::Chart;
+use crate::export::Every;
+
+/// The Chart window.
+pub struct ChartForm {
+    /// Whether it is open.
+    pub show: bool,
+    /// Bar width.
+    pub every: Every,
+    /// Where Save writes (`.csv` or `.png`).
+    pub path: String,
+    /// What happened last.
+    pub message: Option<String>,
+    job: Option<Receiver<Result<String, String>>>,
+}
+
+impl Default for ChartForm {
+    fn default() -> Self {
+        ChartForm {
+            show: false,
+            every: Every::Week,
+            path: String::from("chart.png"),
+            message: None,
+            job: None,
+        }
+    }
+}
+
+impl ChartForm {
+    /// The title the chart is drawn with.
+    pub fn title(&self, filter: &str) -> String {
+        let unit = match self.every {
+            Every::Day => "day",
+            Every::Week => "week",
+            Every::Month => "month",
+        };
+        format!("Incidents per {unit} — {filter}")
+    }
+
+    /// Saves `chart` to the path (atomically) on a worker: CSV or PNG by the extension.
+    pub fn save(&mut self, chart: Chart, title: String, ctx: &egui::Context) {
+        let path = PathBuf::from(self.path.trim());
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let png = match ext.as_deref() {
+            Some("png") => true,
+            Some("csv") => false,
+            _ => {
+                self.message = Some("The file must end in .png or .csv".into());
+                return;
+            }
+        };
+        let (tx, rx) = channel();
+        let ctx = ctx.clone();
+        self.message = Some(format!("Saving {}…", path.display()));
+        let spawned = std::thread::Builder::new()
+            .name("incident-map-chart".into())
+            .spawn(move || {
+                let r = if png {
+                    crate::export::Exporter::new(
+                            &crate::view::offscreen::RendererChoice::from_env(),
+                        )
+                        .and_then(|mut x| {
+                            let img = x.render_chart(&chart, &title, 1200, 600, 1)?;
+                            crate::export::write_png(
+                                &path,
+                                &img,
+                                &crate::export::PngInfo::new(&x, Some(&title)),
+                            )
+                        })
+                        .map_err(|e| e.to_string())
+                } else {
+                    crate::atomic::write_atomic(&path, |w| chart.write_csv(w))
+                        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                };
+                let _ = tx.send(r.map(|()| format!("Wrote {}", path.display())));
+                ctx.request_repaint();
+            });
+        self.job = spawned.is_ok().then_some(rx);
+    }
+
+    /// Takes the result of a save.
+    pub fn poll(&mut self) {
+        if let Some(rx) = &self.job
+            && let Ok(r) = rx.try_recv()
+        {
+            self.message = Some(r.unwrap_or_else(|e| e));
+            self.job = None;
+        }
+    }
+
+    /// Waits for a save (tests).
+    pub fn wait(&mut self) {
+        if let Some(rx) = self.job.take()
+            && let Ok(r) = rx.recv()
+        {
+            self.message = Some(r.unwrap_or_else(|e| e));
+        }
+    }
+}
