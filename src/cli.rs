@@ -11,11 +11,10 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::atomic::write_atomic;
 use crate::date::format_day;
 use crate::export::{ExportError, Viewport, ViewportError};
 use crate::import::{FileError, LoadError, LoadResult, Overrides, load_paths};
-use crate::output::{OutFormat, write_csv, write_geojson};
+use crate::output::OutFormat;
 use crate::query::{BBox, Filter, FilterError, Near};
 use crate::store::Store;
 use crate::view::offscreen::RendererChoice;
@@ -826,21 +825,11 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
             return BAD_INPUT;
         }
     };
-    let write = |w: &mut dyn Write| {
-        match a.format {
-            OutFormat::Geojson => write_geojson(&r.store, &sel, w),
-            OutFormat::Csv => write_csv(&r.store, &sel, w),
-        }
-        .map_err(|e| match e {
-            crate::output::WriteError::Io(e) => e,
-            other => std::io::Error::other(other),
-        })
-    };
     let res = match &a.out {
-        Some(p) => write_atomic(p, write).map_err(|e| format!("cannot write {}: {e}", p.display())),
+        Some(p) => crate::output::write_file(&r.store, &sel, a.format, p),
         None => {
             let mut buf = std::io::BufWriter::new(&mut *out);
-            write(&mut buf)
+            crate::output::write_as(&r.store, &sel, a.format, &mut buf)
                 .and_then(|_| buf.flush())
                 .map_err(|e| format!("cannot write to standard output: {e}"))
         }

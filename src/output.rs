@@ -28,6 +28,35 @@ pub enum WriteError {
     Io(#[from] io::Error),
 }
 
+/// Writes the selection in `format` to `w` (write errors as I/O errors).
+pub fn write_as(
+    store: &Store,
+    sel: &Selection,
+    format: OutFormat,
+    w: &mut dyn Write,
+) -> io::Result<()> {
+    match format {
+        OutFormat::Geojson => write_geojson(store, sel, w),
+        OutFormat::Csv => write_csv(store, sel, w),
+    }
+    .map_err(|e| match e {
+        WriteError::Io(e) => e,
+        other => io::Error::other(other),
+    })
+}
+
+/// Writes the selection in `format` to `path` atomically (temporary file + rename: on any
+/// error the previous file is untouched).
+pub fn write_file(
+    store: &Store,
+    sel: &Selection,
+    format: OutFormat,
+    path: &std::path::Path,
+) -> Result<(), String> {
+    crate::atomic::write_atomic(path, |w| write_as(store, sel, format, w))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
 fn point(store: &Store, i: usize) -> Value {
     serde_json::json!({"type": "Point", "coordinates": [store.lon[i], store.lat[i]]})
 }

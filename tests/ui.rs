@@ -766,3 +766,43 @@ fn the_chart_window_saves_what_the_command_line_writes() {
         std::fs::read(&from_cli).unwrap()
     );
 }
+
+#[test]
+fn export_data_writes_what_filter_writes() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let tmp = tempfile::tempdir().unwrap();
+    h.state_mut().set_dates(
+        incident_map::date::parse_ymd("2021-06-01").ok(),
+        incident_map::date::parse_ymd("2021-06-30").ok(),
+    );
+    h.run_steps(2);
+    h.get_by_label("File").click();
+    h.run_steps(2);
+    h.get_by_label("Export data…").click();
+    h.run_steps(2);
+    h.get_by_label("GeoJSON").click();
+    h.run_steps(1);
+    let path = tmp.path().join("june.geojson");
+    h.state_mut().chrome.data.path = path.to_string_lossy().into_owned();
+    h.get_by_label("Write").click();
+    h.run_steps(2);
+    h.state_mut().chrome.data.wait();
+    h.run_steps(1);
+    h.get_by_label_contains("Wrote 12 incidents to");
+    let cli = tmp.path().join("cli.geojson");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args([
+            "filter",
+            bundled().to_str().unwrap(),
+            "--from",
+            "2021-06-01",
+            "--to",
+            "2021-06-30",
+        ])
+        .args(["--format", "geojson", "--out"])
+        .arg(&cli)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(&cli).unwrap());
+}

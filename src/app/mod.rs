@@ -9,6 +9,7 @@
 
 pub mod analyst;
 pub mod chart_form;
+pub mod data_form;
 pub mod dupes_job;
 pub mod export_dialog;
 pub mod filters;
@@ -159,6 +160,8 @@ pub struct Chrome {
     pub area_path: String,
     /// The Chart window.
     pub chart: chart_form::ChartForm,
+    /// The Export data window.
+    pub data: data_form::DataForm,
     /// What is typed in the place search box.
     pub place_query: String,
     settings: panels::SettingsForm,
@@ -899,6 +902,7 @@ impl App {
         tools_panel::windows(self, &ctx);
         tools_panel::place_search(self, &ctx);
         tools_panel::chart_window(self, &ctx);
+        tools_panel::data_window(self, &ctx);
         export_dialog::windows(self, &ctx);
         if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
             && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)

@@ -115,6 +115,9 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                 if ui.button("Export PNG…").clicked() {
                     app.export.show = true;
                 }
+                if ui.button("Export data…").clicked() {
+                    app.chrome.data.show = true;
+                }
                 if ui.button("Save view…").clicked() {
                     app.export.show_save_view = true;
                 }

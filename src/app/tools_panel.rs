@@ -485,3 +485,63 @@ pub fn chart_window(app: &mut App, ctx: &egui::Context) {
         app.chrome.chart.show = false;
     }
 }
+
+/// File → Export data…: the filtered incidents as CSV or GeoJSON.
+pub fn data_window(app: &mut App, ctx: &egui::Context) {
+    if !app.chrome.data.show {
+        return;
+    }
+    let mut open = true;
+    let mut save = false;
+    egui::Window::new("Export data")
+        .open(&mut open)
+        .resizable(false)
+        .show(ctx, |ui| {
+            let (shown, _) = app.counts();
+            ui.label(format!(
+                "The {shown} filtered incidents, with every original field"
+            ));
+            let form = &mut app.chrome.data;
+            ui.horizontal(|ui| {
+                use crate::output::OutFormat;
+                for (f, name, ext) in [
+                    (OutFormat::Csv, "CSV", "csv"),
+                    (OutFormat::Geojson, "GeoJSON", "geojson"),
+                ] {
+                    if ui.selectable_value(&mut form.format, f, name).clicked() {
+                        // Follow the format in the file name.
+                        let p = std::path::PathBuf::from(form.path.trim());
+                        form.path = p.with_extension(ext).to_string_lossy().into_owned();
+                    }
+                }
+            });
+            ui.horizontal(|ui| {
+                let lab = ui.label("File");
+                ui.text_edit_singleline(&mut form.path).labelled_by(lab.id);
+            });
+            save = ui.button("Write").clicked();
+            form.poll();
+            if let Some(m) = &form.message {
+                ui.label(RichText::new(m).weak());
+            }
+        });
+    if save {
+        let source = match (&app.remote, &app.data) {
+            (Some(r), _) => Some(super::data_form::Source::Table(
+                r.db.clone(),
+                app.effective_filter(),
+            )),
+            (None, Some(d)) => Some(super::data_form::Source::Loaded(
+                d.store.clone(),
+                app.sel.shown.clone(),
+            )),
+            _ => None,
+        };
+        if let Some(s) = source {
+            app.chrome.data.save(s, ctx);
+        }
+    }
+    if !open {
+        app.chrome.data.show = false;
+    }
+}
