@@ -40,7 +40,7 @@ pub enum Source {
     /// Incidents already loaded, and those selected.
     Loaded(Arc<Store>, Selection),
     /// A table and the window's filter.
-    Table(crate::db::DbSource, Filter),
+    Table(Box<(crate::db::DbSource, Filter)>),
 }
 
 impl DataForm {
@@ -62,7 +62,8 @@ impl DataForm {
                     Source::Loaded(store, sel) => {
                         crate::output::write_file(&store, &sel, format, &path).map(|()| sel.len())
                     }
-                    Source::Table(db, filter) => {
+                    Source::Table(t) => {
+                        let (db, filter) = *t;
                         crate::db::fetch(&db, &filter, crate::cli::EXPORT_FETCH_LIMIT)
                             .map_err(|e| e.to_string())
                             .and_then(|r| {
