@@ -527,10 +527,10 @@ pub fn data_window(app: &mut App, ctx: &egui::Context) {
         });
     if save {
         let source = match (&app.remote, &app.data) {
-            (Some(r), _) => Some(super::data_form::Source::Table(
+            (Some(r), _) => Some(super::data_form::Source::Table(Box::new((
                 r.db.clone(),
                 app.effective_filter(),
-            )),
+            )))),
             (None, Some(d)) => Some(super::data_form::Source::Loaded(
                 d.store.clone(),
                 app.sel.shown.clone(),
