@@ -311,6 +311,10 @@ pub struct ExportCmd {
     /// Write the image even when no incident matches.
     #[arg(long)]
     pub allow_empty: bool,
+    /// Small multiples: one panel per period FROM..TO (repeat, at least twice), side by side in
+    /// one PNG, sharing the view and symbols, each with its own caption.
+    #[arg(long = "compare", value_name = "FROM..TO", value_parser = parse_period, conflicts_with = "every")]
+    pub compare: Vec<crate::export::compare::Period>,
     /// Range rings: LAT,LON,KM[,KM...] (geodesic circles labelled with their radius and the
     /// filtered incidents inside; repeatable).
     #[arg(long = "ring", value_name = "LAT,LON,KM[,KM...]", value_parser = parse_ring, allow_hyphen_values = true)]
@@ -396,6 +400,10 @@ pub struct FilterArgs {
     /// Only incidents inside the Polygon/MultiPolygon areas of a GeoJSON file (holes honoured).
     #[arg(long, value_name = "AREA.geojson", value_parser = parse_area)]
     pub within: Option<crate::area::Area>,
+}
+
+fn parse_period(s: &str) -> Result<crate::export::compare::Period, String> {
+    crate::export::compare::Period::parse(s)
 }
 
 fn parse_ring(s: &str) -> Result<crate::tools::Ring, String> {
@@ -1367,6 +1375,45 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
     };
     let index = crate::cluster::ClusterIndex::build(&r.store);
     let ctl = crate::progress::Control::default();
+    if !a.compare.is_empty() {
+        if a.compare.len() < 2 {
+            return fail(err, USAGE, "--compare needs at least two periods");
+        }
+        return match crate::export::compare::render_compare(
+            &mut exporter,
+            &r.store,
+            &index,
+            &spec,
+            &a.compare,
+            &ctl,
+        )
+        .and_then(|(img, counts)| {
+            write_png(
+                &a.out,
+                &img,
+                &PngInfo::new(&exporter, spec.title.as_deref()),
+            )
+            .map(|_| (img, counts))
+        }) {
+            Ok((img, counts)) => {
+                let _ = writeln!(
+                    err,
+                    "wrote {} ({}×{} px, {} panels: {} incidents)",
+                    a.out.display(),
+                    img.width(),
+                    img.height(),
+                    counts.len(),
+                    counts
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" / ")
+                );
+                OK
+            }
+            Err(e) => fail(err, BAD_INPUT, &export_message(&e)),
+        };
+    }
     match a.every {
         None => match exporter
             .render(&r.store, &index, &spec, &ctl)

@@ -836,3 +836,126 @@ fn exports_draw_links_between_related_incidents() {
         .count();
     assert!(hits >= 10, "{hits} of 15 points on the link");
 }
+
+#[test]
+fn small_multiples_share_the_view_and_caption_each_period() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("compare.png");
+    let data = data();
+    let o = export(&[
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "1000",
+        "--height",
+        "400",
+        "--compare",
+        "2021-02-01..2021-03-31",
+        "--compare",
+        "2021-06-01..2021-07-31",
+    ]);
+    ok(&o);
+    // The count of each panel is that period's own.
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("2 panels: 22 / 23 incidents"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let img = image::open(&out).unwrap().to_rgba8();
+    assert!(
+        (996..=1000).contains(&img.width()) && img.height() == 400,
+        "{}x{}",
+        img.width(),
+        img.height()
+    );
+    // The panels share the view: the basemap is the same in both (pixels away from incidents,
+    // legends and captions), and the incidents differ.
+    let half = img.width() / 2;
+    let same_basemap = (0..40)
+        .map(|k| (20 + k * 11, 380))
+        .filter(|&(x, y)| img.get_pixel(x, y) == img.get_pixel(x + half + 2, y))
+        .count();
+    assert!(same_basemap >= 30, "{same_basemap} of 40");
+    let differ = (0..img.height())
+        .flat_map(|y| (0..half - 4).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y) != img.get_pixel(x + half + 2, y))
+        .count();
+    assert!(differ > 500, "{differ}");
+    // Usage errors: one period, or with a series.
+    let o = export(&[
+        data.to_str().unwrap(),
+        "--out",
+        "x.png",
+        "--compare",
+        "2021-02-01..2021-03-31",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = export(&[
+        data.to_str().unwrap(),
+        "--out",
+        "x.png",
+        "--compare",
+        "2021-02-01..2021-03-31",
+        "--compare",
+        "2021-06-01..2021-07-31",
+        "--every",
+        "month",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn the_export_dialog_offers_small_multiples() {
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), bundled_app());
+    h.run_steps(4);
+    let dir = tempfile::tempdir().unwrap();
+    let from_window = dir.path().join("window.png");
+    {
+        let app = h.state_mut();
+        app.export.show = true;
+        app.export.preset = 1; // 1920 × 1080
+        app.export.compare = "2021-02-01..2021-03-31\n2021-06-01..2021-07-31".into();
+        app.export.path = from_window.to_string_lossy().into_owned();
+    }
+    h.run_steps(2);
+    h.get_by_label("Export").click();
+    h.step();
+    wait_for_export(&mut h);
+    h.get_by_label_contains("Wrote ");
+    let Some(incident_map::export::Viewport::Center { lat, lon, zoom }) = h.state().map.viewport()
+    else {
+        panic!("the map was drawn")
+    };
+    let (center, zoom) = (format!("{lat},{lon}"), zoom.to_string());
+    let from_cli = dir.path().join("cli.png");
+    let d = data();
+    ok(&export(&[
+        d.to_str().unwrap(),
+        "--out",
+        from_cli.to_str().unwrap(),
+        "--center",
+        &center,
+        "--zoom",
+        &zoom,
+        "--width",
+        "1920",
+        "--height",
+        "1080",
+        "--basemap",
+        "offline",
+        "--compare",
+        "2021-02-01..2021-03-31",
+        "--compare",
+        "2021-06-01..2021-07-31",
+    ]));
+    assert_eq!(
+        std::fs::read(&from_window).unwrap(),
+        std::fs::read(&from_cli).unwrap(),
+        "the dialog and the command line give the same small multiples"
+    );
+}

@@ -60,6 +60,7 @@ impl ExportJob {
         index: Arc<ClusterIndex>,
         db: Option<crate::db::DbSource>,
         spec: Spec,
+        periods: Vec<crate::export::compare::Period>,
         kind: JobKind,
         ctx: egui::Context,
     ) -> ExportJob {
@@ -73,12 +74,20 @@ impl ExportJob {
                 let fetched = match db {
                     Some(db) => {
                         ctl.set_message("reading the incidents from the table");
-                        crate::db::fetch(&db, &spec.filter, crate::cli::EXPORT_FETCH_LIMIT).map(
-                            |r| {
-                                let index = ClusterIndex::build(&r.store);
-                                (Arc::new(r.store), Arc::new(index))
-                            },
-                        )
+                        // Small multiples need every period's incidents.
+                        let wanted = if periods.is_empty() {
+                            spec.filter.clone()
+                        } else {
+                            crate::query::Filter {
+                                from: periods.iter().map(|p| p.from).min(),
+                                to: periods.iter().map(|p| p.to).max(),
+                                ..spec.filter.clone()
+                            }
+                        };
+                        crate::db::fetch(&db, &wanted, crate::cli::EXPORT_FETCH_LIMIT).map(|r| {
+                            let index = ClusterIndex::build(&r.store);
+                            (Arc::new(r.store), Arc::new(index))
+                        })
                     }
                     None => Ok((store, index)),
                 };
@@ -90,7 +99,17 @@ impl ExportJob {
                     });
                 let r = r.and_then(|(mut x, store, index)| {
                     ctl.set_message("drawing");
-                    let img = x.render(&store, &index, &spec, &ctl)?;
+                    let img = if periods.len() >= 2 {
+                        let (image, counts) = crate::export::compare::render_compare(
+                            &mut x, &store, &index, &spec, &periods, &ctl,
+                        )?;
+                        crate::export::Rendered {
+                            image,
+                            count: counts.iter().sum(),
+                        }
+                    } else {
+                        x.render(&store, &index, &spec, &ctl)?
+                    };
                     match &job {
                         JobKind::Preview => Ok(JobDone::Preview(img.image)),
                         JobKind::Png(p) => {
@@ -132,6 +151,8 @@ pub struct ExportForm {
     pub caption: bool,
     /// Where to write the PNG.
     pub path: String,
+    /// Periods for small multiples, `FROM..TO` one per line (two or more: one panel each).
+    pub compare: String,
     /// Preview texture.
     pub preview: Option<egui::TextureHandle>,
     /// Outcome of the last action.
@@ -251,12 +272,33 @@ impl App {
         if kind == JobKind::Preview {
             spec.scale = 1;
         }
+        let periods: Result<Vec<_>, String> = self
+            .export
+            .compare
+            .split(['\n', ',', ';'])
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(crate::export::compare::Period::parse)
+            .collect();
+        let periods = match periods {
+            Ok(p) if p.len() == 1 => {
+                self.export.message =
+                    Some((false, "Compare needs two periods or more (or none)".into()));
+                return;
+            }
+            Ok(p) => p,
+            Err(e) => {
+                self.export.message = Some((false, e));
+                return;
+            }
+        };
         self.export.message = None;
         self.export.job = Some(ExportJob::start(
             d.store.clone(),
             d.index.clone(),
             self.remote.as_ref().map(|r| r.db.clone()),
             spec,
+            periods,
             kind,
             ctx.clone(),
         ));
@@ -347,6 +389,14 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
                 ui.checkbox(&mut app.export.legend, "Legend");
                 ui.checkbox(&mut app.export.caption, "Caption (dates, types, count)");
             });
+            let lab = ui
+                .label("Compare periods (FROM..TO, one per line; two or more give one panel each)");
+            ui.add(
+                egui::TextEdit::multiline(&mut app.export.compare)
+                    .desired_rows(2)
+                    .hint_text("2021-02-01..2021-03-31\n2021-06-01..2021-07-31"),
+            )
+            .labelled_by(lab.id);
             let spec = app.export_spec();
             ui.label(
                 RichText::new(format!(
