@@ -624,6 +624,7 @@ pub fn summary_json(r: &LoadResult) -> serde_json::Value {
                 crate::store::Format::Csv { .. } if f.map.acled => "acled-csv",
                 crate::store::Format::Csv { .. } => "csv",
                 crate::store::Format::GeoJson => "geojson",
+                crate::store::Format::Kml => "kml",
             };
             json!({"file": f.name, "format": format, "incidents": n})
         })

@@ -15,6 +15,8 @@ pub enum OutFormat {
     Geojson,
     /// CSV with the original columns.
     Csv,
+    /// KML for Google Earth: a style per type, times for the time slider, every field.
+    Kml,
 }
 
 /// Why writing failed.
@@ -38,6 +40,7 @@ pub fn write_as(
     match format {
         OutFormat::Geojson => write_geojson(store, sel, w),
         OutFormat::Csv => write_csv(store, sel, w),
+        OutFormat::Kml => write_kml(store, sel, w),
     }
     .map_err(|e| match e {
         WriteError::Io(e) => e,
@@ -112,10 +115,10 @@ fn header(store: &Store, sel: &Selection) -> (Vec<String>, bool) {
             }
         }
     }
-    if files
-        .iter()
-        .any(|f| f.format == Format::GeoJson && (f.map.lat.is_none() || f.map.lon.is_none()))
-    {
+    if files.iter().any(|f| {
+        matches!(f.format, Format::GeoJson | Format::Kml)
+            && (f.map.lat.is_none() || f.map.lon.is_none())
+    }) {
         for c in ["longitude", "latitude"] {
             if !cols.iter().any(|x| x == c) {
                 cols.push(c.into());
@@ -152,7 +155,9 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
             }
         }
         let file = &store.files[store.file[i] as usize];
-        if file.format == Format::GeoJson && (file.map.lat.is_none() || file.map.lon.is_none()) {
+        if matches!(file.format, Format::GeoJson | Format::Kml)
+            && (file.map.lat.is_none() || file.map.lon.is_none())
+        {
             if let Some(s) = lon_slot {
                 row[s] = store.lon[i].to_string();
             }
@@ -163,5 +168,149 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
         out.write_record(&row).map_err(io::Error::from)?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Text safe inside an XML element or attribute.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // XML 1.0 allows no other control characters.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A field's value as ExtendedData text: text as it is; lists of plain values joined by "; ";
+/// anything else as JSON.
+fn field_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => a
+            .iter()
+            .map(|x| match x {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
+/// Google Earth's icon for a symbol.
+fn icon(sym: crate::view::palette::Symbol) -> &'static str {
+    use crate::view::palette::Symbol;
+    match sym {
+        Symbol::Circle => "placemark_circle.png",
+        Symbol::Square => "square.png",
+        Symbol::Diamond => "open-diamond.png",
+        Symbol::TriangleUp | Symbol::TriangleDown => "triangle.png",
+        Symbol::Hexagon => "polygon.png",
+    }
+}
+
+/// The incident's time for Google Earth's time slider: a `TimeStamp` for a day (with the local
+/// time and offset when known), a `TimeSpan` for a week, month or year.
+fn kml_time(store: &Store, i: usize) -> String {
+    use crate::date::format_day;
+    let (d, e) = (store.day[i], store.day_end[i]);
+    if d == e {
+        let when = match (store.minute[i], store.offset[i]) {
+            (m, o) if m >= 0 && o != i16::MIN => {
+                let sign = if o < 0 { '-' } else { '+' };
+                format!(
+                    "{}T{:02}:{:02}:00{sign}{:02}:{:02}",
+                    format_day(d),
+                    m / 60,
+                    m % 60,
+                    o.unsigned_abs() / 60,
+                    o.unsigned_abs() % 60
+                )
+            }
+            _ => format_day(d),
+        };
+        format!("<TimeStamp><when>{when}</when></TimeStamp>")
+    } else {
+        format!(
+            "<TimeSpan><begin>{}</begin><end>{}</end></TimeSpan>",
+            format_day(d),
+            format_day(e)
+        )
+    }
+}
+
+/// Writes the selection as KML: one style per type in the legend's colours and symbols, a time
+/// for Google Earth's slider, and every original field in ExtendedData.
+pub fn write_kml(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<(), WriteError> {
+    let mut w = io::BufWriter::new(w);
+    writeln!(
+        w,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<kml xmlns=\"http://www.opengis.net/kml/2.2\">\n<Document>\n<name>incident-map</name>"
+    )?;
+    let mut used: Vec<u32> = sel
+        .indices
+        .iter()
+        .map(|&i| store.kind[i as usize])
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    for &t in &used {
+        let (color, sym) = crate::view::palette::style(store.types.name(t));
+        // KML colours are aabbggrr.
+        writeln!(
+            w,
+            "<Style id=\"type{t}\"><IconStyle><color>ff{:02x}{:02x}{:02x}</color><scale>1.1</scale><Icon><href>http://maps.google.com/mapfiles/kml/shapes/{}</href></Icon></IconStyle></Style>",
+            color.b(),
+            color.g(),
+            color.r(),
+            icon(sym)
+        )?;
+    }
+    for (i, r) in store.records(&sel.indices) {
+        let r = r?;
+        let i = i as usize;
+        let place = store.place_name(i);
+        let name = if place.is_empty() {
+            store.type_name(i).to_string()
+        } else {
+            format!("{} — {place}", store.type_name(i))
+        };
+        write!(w, "<Placemark><name>{}</name>", xml(&name))?;
+        if let Some(d) = r.texts(crate::model::Role::Description).first() {
+            write!(w, "<description>{}</description>", xml(d))?;
+        }
+        write!(
+            w,
+            "<styleUrl>#type{}</styleUrl>{}",
+            store.kind[i],
+            kml_time(store, i)
+        )?;
+        write!(w, "<ExtendedData>")?;
+        for f in &r.fields {
+            write!(
+                w,
+                "<Data name=\"{}\"><value>{}</value></Data>",
+                xml(&f.name),
+                xml(&field_text(&f.value))
+            )?;
+        }
+        writeln!(
+            w,
+            "</ExtendedData><Point><coordinates>{},{}</coordinates></Point></Placemark>",
+            store.lon[i], store.lat[i]
+        )?;
+    }
+    writeln!(w, "</Document>\n</kml>")?;
+    w.flush()?;
     Ok(())
 }

@@ -1062,3 +1062,81 @@ fn chart_writes_every_period_by_type_as_csv_and_png() {
         Some(2)
     );
 }
+
+#[test]
+fn kml_written_by_filter_reads_back_as_the_same_incidents() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson");
+    let data = data.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let kml = tmp.path().join("incidents.kml");
+    let o = run(&[
+        "filter",
+        data,
+        "--format",
+        "kml",
+        "--out",
+        kml.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&kml).unwrap();
+    // A style per type in the legend's colours (aabbggrr), times for Google Earth's slider, and
+    // the original fields.
+    let ied = incident_map::view::palette::style("IED").0;
+    assert!(text.contains(&format!(
+        "<color>ff{:02x}{:02x}{:02x}</color>",
+        ied.b(),
+        ied.g(),
+        ied.r()
+    )));
+    assert!(
+        text.contains("<TimeStamp><when>2021-06-06T00:30:00+03:00</when></TimeStamp>"),
+        "a local time with its offset"
+    );
+    assert!(text.contains("<Data name=\"source_url\">"));
+    // Read back: the same summary and the same clusters at every zoom.
+    let (_, a) = check_json(&[Path::new(data)]);
+    let (code, b) = check_json(&[&kml]);
+    assert_eq!(code, 0);
+    for k in [
+        "incidents",
+        "disputed",
+        "date_min",
+        "date_max",
+        "types",
+        "bbox",
+    ] {
+        assert_eq!(a[k], b[k], "{k}");
+    }
+    assert_eq!(b["files"][0]["format"], "kml");
+    for zoom in ["3", "7", "11"] {
+        let c = |src: &str| {
+            let o = run(&["clusters", src, "--zoom", zoom, "--json"]);
+            serde_json::from_slice::<Value>(&o.stdout).unwrap()
+        };
+        assert_eq!(c(data), c(kml.to_str().unwrap()), "zoom {zoom}");
+    }
+    // A KML without placemarks, or not KML, is a clear error naming the file.
+    let empty = tmp.path().join("empty.kml");
+    std::fs::write(
+        &empty,
+        "<kml xmlns=\"http://www.opengis.net/kml/2.2\"><Document/></kml>",
+    )
+    .unwrap();
+    let o = run(&["check", empty.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("empty.kml"));
+    let broken = tmp.path().join("broken.kml");
+    std::fs::write(&broken, "<kml><Document><Placemark></kml>").unwrap();
+    let o = run(&["check", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not readable KML"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

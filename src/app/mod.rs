@@ -802,7 +802,7 @@ impl App {
             } else {
                 "Open incident files"
             })
-            .add_filter("Incident data", &["csv", "tsv", "txt", "geojson", "json"])
+            .add_filter("Incident data", &["csv", "tsv", "txt", "geojson", "json", "kml"])
             .add_filter("All files", &["*"])
             .pick_files();
         match picked {

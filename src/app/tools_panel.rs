@@ -507,6 +507,7 @@ pub fn data_window(app: &mut App, ctx: &egui::Context) {
                 for (f, name, ext) in [
                     (OutFormat::Csv, "CSV", "csv"),
                     (OutFormat::Geojson, "GeoJSON", "geojson"),
+                    (OutFormat::Kml, "KML", "kml"),
                 ] {
                     if ui.selectable_value(&mut form.format, f, name).clicked() {
                         // Follow the format in the file name.

@@ -6,6 +6,7 @@
 pub mod columns;
 pub mod csv;
 pub mod geojson;
+pub mod kml;
 pub mod row;
 
 use std::fs::File;
@@ -37,7 +38,7 @@ pub enum LoadError {
     #[error("not a regular file")]
     NotRegularFile,
     /// A directory with nothing we can read.
-    #[error("directory holds no .csv, .tsv, .geojson or .json files")]
+    #[error("directory holds no .csv, .tsv, .geojson, .json or .kml files")]
     EmptyDirectory,
     /// More files than the store can tell apart.
     #[error("too many files (at most 65535)")]
@@ -48,6 +49,9 @@ pub enum LoadError {
     /// Nothing but white space.
     #[error("empty file")]
     Empty,
+    /// KML that cannot be read.
+    #[error("not readable KML: {0}")]
+    Kml(String),
     /// Not text.
     #[error("binary data, not CSV nor GeoJSON")]
     Binary,
@@ -161,9 +165,11 @@ pub enum Kind {
     Csv,
     /// GeoJSON.
     GeoJson,
+    /// KML (XML).
+    Kml,
 }
 
-const EXTENSIONS: [&str; 5] = ["csv", "tsv", "txt", "geojson", "json"];
+const EXTENSIONS: [&str; 6] = ["csv", "tsv", "txt", "geojson", "json", "kml"];
 
 fn supported(p: &Path) -> bool {
     p.extension()
@@ -190,6 +196,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, LoadError> {
     }
     match first {
         b'{' | b'[' => Ok(Kind::GeoJson),
+        b'<' => Ok(Kind::Kml),
         _ => Ok(Kind::Csv),
     }
 }
@@ -209,6 +216,7 @@ pub fn load_bytes(
     match kind {
         Kind::Csv => csv::load(name, path, bytes, ov, file),
         Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
+        Kind::Kml => kml::load(name, path, bytes, ov, file),
     }
 }
 
@@ -278,6 +286,13 @@ pub fn load_file(
             };
             let r = geojson::load_from(name, path.to_path_buf(), &bytes, content, ov, file);
             ctl.advance(bytes.len() as u64);
+            r
+        }
+        Kind::Kml => {
+            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
+            let n = bytes.len() as u64;
+            let r = kml::load(name, path.to_path_buf(), bytes, ov, file);
+            ctl.advance(n);
             r
         }
     };

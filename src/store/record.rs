@@ -146,7 +146,7 @@ pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
                 geometry: None,
             }
         }
-        Format::GeoJson => match serde_json::from_slice::<RawFeature>(raw) {
+        Format::GeoJson | Format::Kml => match serde_json::from_slice::<RawFeature>(raw) {
             Ok(f) => Record {
                 fields: f
                     .properties

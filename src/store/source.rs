@@ -20,6 +20,8 @@ pub enum Format {
     },
     /// A GeoJSON FeatureCollection (or a single Feature).
     GeoJson,
+    /// KML, read as the GeoJSON features its Placemarks become (kept in memory).
+    Kml,
 }
 
 /// Why a file's bytes could not be read back.

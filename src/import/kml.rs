@@ -1,0 +1,265 @@
+//! KML (Google Earth): Placemarks become GeoJSON features in memory, then go through the GeoJSON
+//! importer and the usual column detection, so a KML file behaves like any other source.
+//!
+//! - Point geometry; other geometries (LineString, Polygon's outer boundary, the first part of a
+//!   MultiGeometry) use their centroid, with a problem noted, as for GeoJSON.
+//! - `TimeStamp/when` becomes the `timestamp` field; a `TimeSpan` its `begin`, with the
+//!   precision the span says (a whole month, a whole year, a Monday-to-Sunday week).
+//! - `name`, `description`, `ExtendedData/Data` and `SchemaData/SimpleData` become fields.
+//! - Placemarks in nested Folders are all read. The features are laid out on the lines of their
+//!   Placemarks, so problems name the KML's own lines.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value, json};
+
+use super::{FileError, LoadError, Loaded, Overrides};
+use crate::date::{civil_from_days, days_from_civil, parse_ymd};
+use crate::store::Content;
+
+fn child<'a>(n: roxmltree::Node<'a, 'a>, tag: &str) -> Option<roxmltree::Node<'a, 'a>> {
+    n.children().find(|c| c.tag_name().name() == tag)
+}
+
+fn text_of(n: roxmltree::Node<'_, '_>) -> String {
+    n.descendants()
+        .filter(|d| d.is_text())
+        .filter_map(|d| d.text())
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// `lon,lat[,alt]` tuples.
+fn coords(text: &str) -> Vec<[f64; 2]> {
+    text.split_whitespace()
+        .filter_map(|t| {
+            let mut it = t.split(',');
+            let lon = it.next()?.trim().parse().ok()?;
+            let lat = it.next()?.trim().parse().ok()?;
+            Some([lon, lat])
+        })
+        .collect()
+}
+
+/// The Placemark's geometry as GeoJSON.
+fn geometry(pm: roxmltree::Node<'_, '_>) -> Value {
+    let g = pm.descendants().find(|d| {
+        matches!(
+            d.tag_name().name(),
+            "Point" | "LineString" | "LinearRing" | "Polygon"
+        )
+    });
+    let Some(g) = g else {
+        return Value::Null;
+    };
+    let pts = |n: roxmltree::Node<'_, '_>| {
+        n.descendants()
+            .find(|d| d.tag_name().name() == "coordinates")
+            .map(|c| coords(&text_of(c)))
+            .unwrap_or_default()
+    };
+    match g.tag_name().name() {
+        "Point" => match pts(g).first() {
+            Some(p) => json!({"type": "Point", "coordinates": p}),
+            None => Value::Null,
+        },
+        "Polygon" => {
+            let outer = g
+                .descendants()
+                .find(|d| d.tag_name().name() == "outerBoundaryIs")
+                .map(pts)
+                .unwrap_or_default();
+            json!({"type": "Polygon", "coordinates": [outer]})
+        }
+        _ => json!({"type": "LineString", "coordinates": pts(g)}),
+    }
+}
+
+/// The date of a `TimeSpan`, written with the precision the span has.
+fn span_date(begin: &str, end: &str, props: &mut Map<String, Value>) {
+    let day = |s: &str| parse_ymd(s.get(..10).unwrap_or(s));
+    match (day(begin), day(end)) {
+        (Ok(b), Ok(e)) => {
+            let (y, m, d) = civil_from_days(b);
+            let (ye, me, _) = civil_from_days(e);
+            let next_month = if m == 12 {
+                days_from_civil(y + 1, 1, 1)
+            } else {
+                days_from_civil(y, m + 1, 1)
+            };
+            if d == 1 && m == 1 && e == days_from_civil(y + 1, 1, 1) - 1 {
+                props.insert("timestamp".into(), json!(format!("{y:04}")));
+            } else if d == 1 && (ye, me) == (y, m) && e == next_month - 1 {
+                props.insert("timestamp".into(), json!(format!("{y:04}-{m:02}")));
+            } else {
+                props.insert("timestamp".into(), json!(begin));
+                if e - b == 6 && (b + 3).rem_euclid(7) == 0 {
+                    props
+                        .entry("date_precision")
+                        .or_insert_with(|| json!("week"));
+                }
+            }
+        }
+        _ => {
+            props.insert("timestamp".into(), json!(begin));
+        }
+    }
+}
+
+/// Parses KML bytes; the records are kept in memory as the GeoJSON features they become.
+pub fn load(
+    name: &str,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    let err = |e: LoadError| FileError {
+        file: name.to_string(),
+        error: e,
+    };
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(body)
+        .map_err(|e| err(LoadError::Kml(format!("not UTF-8 text ({e})"))))?;
+    let doc = roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| err(LoadError::Kml(e.to_string())))?;
+    if doc.root_element().tag_name().name() != "kml" {
+        return Err(err(LoadError::Kml(format!(
+            "the root element is <{}>, not <kml>",
+            doc.root_element().tag_name().name()
+        ))));
+    }
+    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
+    let mut line = 1u32;
+    let mut first = true;
+    for pm in doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "Placemark")
+    {
+        let mut props = Map::new();
+        for tag in ["name", "description"] {
+            if let Some(n) = child(pm, tag) {
+                props.insert(tag.into(), json!(text_of(n)));
+            }
+        }
+        if let Some(ts) = child(pm, "TimeStamp")
+            && let Some(w) = child(ts, "when")
+        {
+            props.insert("timestamp".into(), json!(text_of(w)));
+        }
+        if let Some(sp) = child(pm, "TimeSpan") {
+            let begin = child(sp, "begin").map(text_of).unwrap_or_default();
+            let end = child(sp, "end").map(text_of).unwrap_or_default();
+            if !begin.is_empty() {
+                span_date(&begin, &end, &mut props);
+            }
+        }
+        if let Some(ext) = child(pm, "ExtendedData") {
+            for d in ext.descendants() {
+                let field = match d.tag_name().name() {
+                    "Data" => child(d, "value").map(text_of),
+                    "SimpleData" => Some(text_of(d)),
+                    _ => None,
+                };
+                if let (Some(v), Some(k)) = (field, d.attribute("name")) {
+                    props.insert(k.to_string(), json!(v));
+                }
+            }
+        }
+        let feature = json!({"type": "Feature", "geometry": geometry(pm), "properties": props});
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        let at = doc.text_pos_at(pm.range().start).row;
+        while line < at {
+            out.push('\n');
+            line += 1;
+        }
+        out.push_str(&feature.to_string());
+    }
+    if first {
+        return Err(err(LoadError::NoFeatures));
+    }
+    out.push_str("]}");
+    let bytes: std::sync::Arc<[u8]> = out.into_bytes().into();
+    let mut l =
+        super::geojson::load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
+    l.source.format = crate::store::Format::Kml;
+    Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placemarks_times_fields_and_folders() {
+        let kml = r##"<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2">
+<Document>
+  <Folder><name>Anbar</name>
+    <Folder>
+      <Placemark>
+        <name>Drones over Ain al-Asad</name>
+        <description>Two drones shot down</description>
+        <TimeStamp><when>2021-06-06T00:30:00+03:00</when></TimeStamp>
+        <ExtendedData><Data name="type"><value>Interception</value></Data></ExtendedData>
+        <Point><coordinates>42.441,33.786,0</coordinates></Point>
+      </Placemark>
+    </Folder>
+  </Folder>
+  <Placemark>
+    <name>June (month)</name>
+    <TimeSpan><begin>2021-06-01</begin><end>2021-06-30</end></TimeSpan>
+    <ExtendedData><SchemaData schemaUrl="#s"><SimpleData name="type">IED</SimpleData></SchemaData></ExtendedData>
+    <LineString><coordinates>44,33 45,34</coordinates></LineString>
+  </Placemark>
+  <Placemark>
+    <name>No date</name>
+    <ExtendedData><Data name="type"><value>IED</value></Data></ExtendedData>
+    <Point><coordinates>44,33</coordinates></Point>
+  </Placemark>
+</Document>
+</kml>"##;
+        let l = load(
+            "t.kml",
+            "t.kml".into(),
+            kml.as_bytes().to_vec(),
+            &Default::default(),
+            0,
+        )
+        .unwrap();
+        let s = l.builder.finish(vec![l.source]);
+        assert_eq!(s.len(), 2);
+        let i = (0..2).find(|&i| s.type_name(i) == "Interception").unwrap();
+        assert_eq!(s.date_string(i), "2021-06-06");
+        assert_eq!(s.minute[i], 30);
+        let j = 1 - i;
+        assert_eq!(s.date_precision[j].name(), "month");
+        // Problems name the KML's lines: the line string's centroid, the undated placemark.
+        let lines: Vec<u64> = l.problems.iter().map(|p| p.line).collect();
+        assert!(lines.contains(&15), "{:?}", l.problems);
+        assert!(lines.contains(&21), "{:?}", l.problems);
+        assert!(matches!(
+            load(
+                "x.kml",
+                "x.kml".into(),
+                b"<html/>".to_vec(),
+                &Default::default(),
+                0
+            ),
+            Err(FileError {
+                error: LoadError::Kml(_),
+                ..
+            })
+        ));
+    }
+}
