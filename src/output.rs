@@ -17,6 +17,8 @@ pub enum OutFormat {
     Csv,
     /// KML for Google Earth: a style per type, times for the time slider, every field.
     Kml,
+    /// The same KML zipped (`doc.kml` in a KMZ archive).
+    Kmz,
 }
 
 /// Why writing failed.
@@ -41,6 +43,7 @@ pub fn write_as(
         OutFormat::Geojson => write_geojson(store, sel, w),
         OutFormat::Csv => write_csv(store, sel, w),
         OutFormat::Kml => write_kml(store, sel, w),
+        OutFormat::Kmz => write_kmz(store, sel, w),
     }
     .map_err(|e| match e {
         WriteError::Io(e) => e,
@@ -247,6 +250,21 @@ fn kml_time(store: &Store, i: usize) -> String {
             format_day(e)
         )
     }
+}
+
+/// Writes the selection as KMZ: the KML of [`write_kml`] as `doc.kml`, deflated.
+pub fn write_kmz(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<(), WriteError> {
+    let mut kml = Vec::new();
+    write_kml(store, sel, &mut kml)?;
+    let mut zip = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("doc.kml", options)
+        .map_err(io::Error::other)?;
+    zip.write_all(&kml)?;
+    let bytes = zip.finish().map_err(io::Error::other)?.into_inner();
+    w.write_all(&bytes)?;
+    Ok(())
 }
 
 /// Writes the selection as KML: one style per type in the legend's colours and symbols, a time

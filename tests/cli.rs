@@ -1113,6 +1113,44 @@ fn kml_written_by_filter_reads_back_as_the_same_incidents() {
         assert_eq!(a[k], b[k], "{k}");
     }
     assert_eq!(b["files"][0]["format"], "kml");
+    // The same zipped: a KMZ reads back the same.
+    let kmz = tmp.path().join("incidents.kmz");
+    let o = run(&[
+        "filter",
+        data,
+        "--format",
+        "kmz",
+        "--out",
+        kmz.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(std::fs::read(&kmz).unwrap().starts_with(b"PK\x03\x04"));
+    assert!(
+        std::fs::metadata(&kmz).unwrap().len() < text.len() as u64 / 2,
+        "deflated"
+    );
+    let (code, z) = check_json(&[&kmz]);
+    assert_eq!(code, 0);
+    for k in [
+        "incidents",
+        "disputed",
+        "date_min",
+        "date_max",
+        "types",
+        "bbox",
+    ] {
+        assert_eq!(a[k], z[k], "kmz {k}");
+    }
+    let bad_zip = tmp.path().join("bad.kmz");
+    std::fs::write(&bad_zip, b"PK\x03\x04 not really a zip").unwrap();
+    let o = run(&["check", bad_zip.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.kmz"));
     for zoom in ["3", "7", "11"] {
         let c = |src: &str| {
             let o = run(&["clusters", src, "--zoom", zoom, "--json"]);

@@ -802,7 +802,10 @@ impl App {
             } else {
                 "Open incident files"
             })
-            .add_filter("Incident data", &["csv", "tsv", "txt", "geojson", "json", "kml"])
+            .add_filter(
+                "Incident data",
+                &["csv", "tsv", "txt", "geojson", "json", "kml", "kmz"],
+            )
             .add_filter("All files", &["*"])
             .pick_files();
         match picked {

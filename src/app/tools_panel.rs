@@ -508,6 +508,7 @@ pub fn data_window(app: &mut App, ctx: &egui::Context) {
                     (OutFormat::Csv, "CSV", "csv"),
                     (OutFormat::Geojson, "GeoJSON", "geojson"),
                     (OutFormat::Kml, "KML", "kml"),
+                    (OutFormat::Kmz, "KMZ", "kmz"),
                 ] {
                     if ui.selectable_value(&mut form.format, f, name).clicked() {
                         // Follow the format in the file name.

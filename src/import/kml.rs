@@ -107,6 +107,44 @@ fn span_date(begin: &str, end: &str, props: &mut Map<String, Value>) {
     }
 }
 
+/// Reads a KMZ (a zip archive): its `doc.kml`, else its first `.kml` entry.
+pub fn load_kmz(
+    name: &str,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    use std::io::Read;
+    let err = |m: String| FileError {
+        file: name.to_string(),
+        error: LoadError::Kml(m),
+    };
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| err(format!("not a readable KMZ archive ({e})")))?;
+    let names: Vec<String> = zip.file_names().map(String::from).collect();
+    let entry = names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case("doc.kml"))
+        .or_else(|| {
+            names
+                .iter()
+                .find(|n| n.to_ascii_lowercase().ends_with(".kml"))
+        })
+        .ok_or_else(|| err("the KMZ archive holds no .kml file".into()))?
+        .clone();
+    let mut f = zip
+        .by_name(&entry)
+        .map_err(|e| err(format!("cannot read {entry} in the archive ({e})")))?;
+    // A KML of more than 1 GiB is not a KMZ anyone made for this.
+    let mut kml = Vec::new();
+    (&mut f)
+        .take(1 << 30)
+        .read_to_end(&mut kml)
+        .map_err(|e| err(format!("cannot read {entry} in the archive ({e})")))?;
+    load(name, path, kml, ov, file)
+}
+
 /// Parses KML bytes; the records are kept in memory as the GeoJSON features they become.
 pub fn load(
     name: &str,

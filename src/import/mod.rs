@@ -53,7 +53,7 @@ pub enum LoadError {
     #[error("not readable KML: {0}")]
     Kml(String),
     /// Not text.
-    #[error("binary data, not CSV nor GeoJSON")]
+    #[error("binary data, not CSV, GeoJSON, KML nor KMZ")]
     Binary,
     /// The first line could not be read as a header.
     #[error("cannot read the header: {0}")]
@@ -167,9 +167,11 @@ pub enum Kind {
     GeoJson,
     /// KML (XML).
     Kml,
+    /// KMZ (KML in a zip archive).
+    Kmz,
 }
 
-const EXTENSIONS: [&str; 6] = ["csv", "tsv", "txt", "geojson", "json", "kml"];
+const EXTENSIONS: [&str; 7] = ["csv", "tsv", "txt", "geojson", "json", "kml", "kmz"];
 
 fn supported(p: &Path) -> bool {
     p.extension()
@@ -183,6 +185,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, LoadError> {
     let Some(&first) = body.iter().find(|c| !c.is_ascii_whitespace()) else {
         return Err(LoadError::Empty);
     };
+    if body.starts_with(b"PK\x03\x04") {
+        return Ok(Kind::Kmz);
+    }
     let head = &body[..body.len().min(64 * 1024)];
     if head.contains(&0) {
         return Err(LoadError::Binary);
@@ -217,6 +222,7 @@ pub fn load_bytes(
         Kind::Csv => csv::load(name, path, bytes, ov, file),
         Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
         Kind::Kml => kml::load(name, path, bytes, ov, file),
+        Kind::Kmz => kml::load_kmz(name, path, bytes, ov, file),
     }
 }
 
@@ -292,6 +298,13 @@ pub fn load_file(
             let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
             let n = bytes.len() as u64;
             let r = kml::load(name, path.to_path_buf(), bytes, ov, file);
+            ctl.advance(n);
+            r
+        }
+        Kind::Kmz => {
+            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
+            let n = bytes.len() as u64;
+            let r = kml::load_kmz(name, path.to_path_buf(), bytes, ov, file);
             ctl.advance(n);
             r
         }
