@@ -1178,3 +1178,33 @@ fn kml_written_by_filter_reads_back_as_the_same_incidents() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+#[test]
+fn kml_from_other_software_is_read_with_problems_on_its_own_lines() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kml");
+    let problems = |f: &str| {
+        let (code, v) = check_json(&[&dir.join(f)]);
+        assert_eq!(code, 0, "{v}");
+        v["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["line"].as_u64().unwrap(),
+                    p["message"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    // GDAL's fixtures: placemarks with times but no geometry, with fields but no dates, and a
+    // KML 2.1 document with HTML in its description.
+    let p = problems("gxtimestamp.kml");
+    assert_eq!(p.iter().map(|x| x.0).collect::<Vec<_>>(), vec![4, 11]);
+    assert!(p.iter().all(|x| x.1.contains("geometry")), "{p:?}");
+    let p = problems("extended_data_without_schema_data.kml");
+    assert_eq!(p.iter().map(|x| x.0).collect::<Vec<_>>(), vec![4, 18]);
+    assert!(p.iter().all(|x| x.1.contains("date")), "{p:?}");
+    let p = problems("placemark.kml");
+    assert_eq!(p.iter().map(|x| x.0).collect::<Vec<_>>(), vec![3]);
+}
