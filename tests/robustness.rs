@@ -50,10 +50,19 @@ fn mutate(src: &[u8], r: &mut Rng) -> Vec<u8> {
 #[test]
 fn mutated_corpus_never_panics() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
+    // Every file, those in sub-directories (the KML fixtures) too.
+    let mut files = Vec::new();
+    let mut dirs = vec![dir];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
     files.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson"));
     files.sort();
     let mut r = Rng::new(42);
