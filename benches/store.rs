@@ -102,8 +102,23 @@ fn bench_filter(c: &mut Criterion) {
         b.iter(|| black_box(store.select(&near).map_or(0, |s| s.len())))
     });
     g.finish();
-    // Issue 10: possible duplicates among 1M incidents, default rule (target ≤ 2 s).
     let all: Vec<u32> = (0..store.len() as u32).collect();
+    // Issue 11: the density layer's hexagons for 1M incidents at a country zoom (counted once per
+    // selection and whole zoom level, then drawn from the counts).
+    let mut g = c.benchmark_group("density_1m");
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let csel = index.select(&store.select(&Filter::default()).expect("select"));
+    g.bench_function("hexbin_zoom_7", |b| {
+        b.iter(|| {
+            black_box(
+                incident_map::density::Hexbin::of_index(&index, &csel, 7)
+                    .cells
+                    .len(),
+            )
+        })
+    });
+    g.finish();
+    // Issue 10: possible duplicates among 1M incidents, default rule (target ≤ 2 s).
     let mut g = c.benchmark_group("dupes_1m");
     g.sample_size(10);
     g.bench_function("default_rule", |b| {

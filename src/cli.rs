@@ -311,6 +311,10 @@ pub struct ExportCmd {
     /// Write the image even when no incident matches.
     #[arg(long)]
     pub allow_empty: bool,
+    /// How incidents are drawn: symbols and clusters, or density hexagons coloured on one scale
+    /// for every date under the other filters.
+    #[arg(long, value_enum)]
+    pub layer: Option<crate::density::Layer>,
     /// Small multiples: one panel per period FROM..TO (repeat, at least twice), side by side in
     /// one PNG, sharing the view and symbols, each with its own caption.
     #[arg(long = "compare", value_name = "FROM..TO", value_parser = parse_period, conflicts_with = "every")]
@@ -1301,6 +1305,9 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
     }
     spec.legend &= !a.no_legend;
     spec.caption &= !a.no_caption;
+    if let Some(l) = a.layer {
+        spec.layer = l;
+    }
     spec.tools.rings.extend(a.rings.iter().cloned());
     spec.tools.labels.extend(a.labels.iter().cloned());
     spec.tools.arrows.extend(a.arrows.iter().cloned());

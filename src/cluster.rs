@@ -461,6 +461,21 @@ impl ClusterSel {
         if a >= b { 0 } else { prefix(b) - prefix(a) }
     }
 
+    /// Every selected rank, in Morton order (neighbours on the map come one after another).
+    pub fn ranks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.bits.iter().enumerate().flat_map(|(w, &word)| {
+            let mut m = word;
+            std::iter::from_fn(move || {
+                if m == 0 {
+                    return None;
+                }
+                let b = m.trailing_zeros() as usize;
+                m &= m - 1;
+                Some(w * 64 + b)
+            })
+        })
+    }
+
     /// First selected rank in `[a, b)`.
     pub fn next_set(&self, a: usize, b: usize) -> Option<usize> {
         let mut r = a;

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod cluster;
 pub mod date;
 pub mod db;
+pub mod density;
 pub mod details;
 pub mod dupes;
 pub mod export;

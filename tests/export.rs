@@ -959,3 +959,58 @@ fn the_export_dialog_offers_small_multiples() {
         "the dialog and the command line give the same small multiples"
     );
 }
+
+#[test]
+fn the_density_scale_covers_every_date() {
+    use incident_map::density::{Hexbin, ramp};
+    use incident_map::projection::{merc_x, merc_y, world_px};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data();
+    // One day with a single incident (2021-02-15, Erbil airport), drawn as density.
+    let out = tmp.path().join("one_day.png");
+    ok(&export(&[
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "400",
+        "--height",
+        "300",
+        "--center",
+        "36.2376,43.9632",
+        "--zoom",
+        "8",
+        "--from",
+        "2021-02-15",
+        "--to",
+        "2021-02-15",
+        "--layer",
+        "hexbin",
+        "--no-legend",
+        "--no-caption",
+    ]));
+    let img = image::open(&out).unwrap().to_rgba8();
+    // Its hexagon's colour is a count of 1 on the scale of every date (light), not the top of
+    // a scale of its own (the darkest).
+    let store =
+        incident_map::import::load_paths(std::slice::from_ref(&data), &Default::default()).store;
+    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let max = Hexbin::of(&store, &all, 8).max();
+    assert!(max > 1);
+    let (x, y) = (
+        200.0 + (merc_x(43.9632) - merc_x(43.9632)) * world_px(8.0),
+        150.0 + (merc_y(36.2376) - merc_y(36.2376)) * world_px(8.0),
+    );
+    let p = img.get_pixel(x as u32, y as u32);
+    let expect = ramp(1, max);
+    let darkest = ramp(max, max);
+    let dist = |c: [u8; 3]| {
+        (p[0] as i32 - c[0] as i32).abs()
+            + (p[1] as i32 - c[1] as i32).abs()
+            + (p[2] as i32 - c[2] as i32).abs()
+    };
+    assert!(dist(expect) < 60, "{p:?} vs {expect:?}");
+    assert!(dist(darkest) > 150, "{p:?}");
+}

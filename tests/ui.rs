@@ -806,3 +806,22 @@ fn export_data_writes_what_filter_writes() {
     assert!(o.status.success());
     assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(&cli).unwrap());
 }
+
+#[test]
+fn the_view_menu_switches_to_the_density_layer() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    assert!(!h.state().map.markers.is_empty());
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Density (hexagons, one scale for every date)")
+        .click();
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(app.map.layer, incident_map::density::Layer::Hexbin);
+    assert!(app.map.markers.is_empty(), "hexagons, not symbols");
+    assert_eq!(
+        app.saved().layer,
+        incident_map::density::Layer::Hexbin,
+        "kept for next time"
+    );
+}

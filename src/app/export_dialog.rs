@@ -255,6 +255,7 @@ impl App {
             legend: f.legend,
             caption: f.caption,
             tools: self.analyst.tools.clone(),
+            layer: self.map.layer,
             ..Spec::default()
         }
     }

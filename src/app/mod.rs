@@ -85,6 +85,8 @@ pub struct Selections {
     pub clusters: ClusterSel,
     /// The timeline's bars stacked by type (files; a table's bars are not split).
     pub stacks: Option<timeline::Stacks>,
+    /// Counts up each time the selections are recomputed (caches key on it).
+    pub generation: u64,
 }
 
 /// The map: camera, base layer and what was drawn.
@@ -104,6 +106,12 @@ pub struct MapState {
     fitted_rect: Option<egui::Rect>,
     /// Longitude and latitude under the pointer.
     pub cursor: Option<(f64, f64)>,
+    /// Symbols or the density layer.
+    pub layer: crate::density::Layer,
+    /// The density layer's hexagons for (selection generation, zoom), and its scale.
+    density: Option<((u64, i32), crate::density::Hexbin, u32)>,
+    /// The density scale's top for (incidents on the timeline, zoom).
+    density_scale: Option<((usize, i32), u32)>,
 }
 
 impl MapState {
@@ -249,6 +257,9 @@ impl App {
                 pending_fit: saved.view.is_none(),
                 fitted_rect: None,
                 cursor: None,
+                layer: saved.layer,
+                density: None,
+                density_scale: None,
             },
             pick: Pick::default(),
             timeline: saved.timeline.clone(),
@@ -310,6 +321,7 @@ impl App {
             timeline: self.timeline.clone(),
             window: self.chrome.window,
             tools: self.analyst.tools.clone(),
+            layer: self.map.layer,
         }
     }
 
@@ -633,6 +645,7 @@ impl App {
             }
         };
         self.sel.shown = facet.restrict_types(s, &keep);
+        self.sel.generation += 1;
         self.sel.facet = facet;
         self.sel.clusters = d.index.select(&self.sel.shown);
         if self.remote.is_none() {
@@ -922,6 +935,7 @@ impl App {
 
     fn map_view(&mut self, ui: &mut egui::Ui) {
         use analyst::Mode;
+        let density = self.density_layer();
         let f = self.filters.base();
         let overlay = self.analyst.overlay(f.near, f.within.as_ref());
         let scene = crate::view::map::Scene {
@@ -941,6 +955,7 @@ impl App {
             pan: matches!(self.analyst.mode, Mode::Browse),
             caption: None,
             overlay: Some(&overlay),
+            density: density.as_ref().map(|(b, m)| (b, *m)),
         };
         let shown =
             crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);
@@ -1020,6 +1035,35 @@ impl App {
 }
 
 impl App {
+    /// The density layer for the current zoom, when it is shown (files; counted again when the
+    /// selection or the whole zoom level changes).
+    fn density_layer(&mut self) -> Option<(crate::density::Hexbin, u32)> {
+        if self.map.layer != crate::density::Layer::Hexbin || self.remote.is_some() {
+            return None;
+        }
+        let d = self.data.as_ref()?;
+        let zoom = self.map.memory.zoom().round() as i32;
+        let key = (self.sel.generation, zoom);
+        if self.map.density.as_ref().is_none_or(|c| c.0 != key) {
+            let bins = crate::density::Hexbin::of_index(&d.index, &self.sel.clusters, zoom);
+            // The scale covers every date (the timeline's selection), so playback compares;
+            // it changes only with the other filters and the zoom.
+            let scale_key = (self.sel.timeline.indices.len(), zoom);
+            let max = match self.map.density_scale {
+                Some((k, m)) if k == scale_key => m,
+                _ => {
+                    let every_date = d.index.select(&self.sel.timeline);
+                    let m = crate::density::Hexbin::of_index(&d.index, &every_date, zoom).max();
+                    self.map.density_scale = Some((scale_key, m));
+                    m
+                }
+            }
+            .max(bins.max());
+            self.map.density = Some((key, bins, max));
+        }
+        self.map.density.as_ref().map(|c| (c.1.clone(), c.2))
+    }
+
     /// The map's pointer events for the tools, and its context menu.
     fn tool_input(&mut self, response: &egui::Response, screen: &Screen) {
         use analyst::{Mode, PointForm};

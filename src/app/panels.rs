@@ -131,6 +131,15 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
             });
             ui.menu_button("View", |ui| {
                 let ctx = ui.ctx().clone();
+                ui.label("Incidents");
+                use crate::density::Layer;
+                ui.radio_value(&mut app.map.layer, Layer::Points, "Symbols and clusters");
+                ui.radio_value(
+                    &mut app.map.layer,
+                    Layer::Hexbin,
+                    "Density (hexagons, one scale for every date)",
+                );
+                ui.separator();
                 ui.label("Base layer");
                 if ui
                     .radio(

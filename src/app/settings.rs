@@ -34,6 +34,8 @@ pub struct Saved {
     pub window: Option<[f32; 4]>,
     /// Rings, labels and arrows.
     pub tools: crate::tools::Tools,
+    /// Symbols or the density layer.
+    pub layer: crate::density::Layer,
 }
 
 impl Default for Saved {
@@ -48,6 +50,7 @@ impl Default for Saved {
             timeline: Timeline::default(),
             window: None,
             tools: crate::tools::Tools::default(),
+            layer: crate::density::Layer::Points,
         }
     }
 }

@@ -52,6 +52,8 @@ pub struct Spec {
     pub tile_timeout: Duration,
     /// Rings, labels and arrows.
     pub tools: crate::tools::Tools,
+    /// Symbols or the density layer.
+    pub layer: crate::density::Layer,
 }
 
 impl Default for Spec {
@@ -68,6 +70,7 @@ impl Default for Spec {
             caption: true,
             tile_timeout: Duration::from_secs(20),
             tools: crate::tools::Tools::default(),
+            layer: crate::density::Layer::Points,
         }
     }
 }
@@ -228,6 +231,7 @@ struct Stage<'a> {
     attribution: (String, Option<String>),
     memory: MapMemory,
     overlay: crate::view::tools::Overlay,
+    density: Option<(crate::density::Hexbin, u32)>,
 }
 
 impl Stage<'_> {
@@ -250,6 +254,7 @@ impl Stage<'_> {
                 pan: false,
                 caption: self.caption.clone(),
                 overlay: Some(&self.overlay),
+                density: self.density.as_ref().map(|(b, m)| (b, *m)),
             };
             show(ui, tiles, &mut self.memory, &scene);
         });
@@ -367,6 +372,22 @@ impl Exporter {
                 }),
             attribution: spec.base.attribution(),
             memory,
+            density: match spec.layer {
+                crate::density::Layer::Points => None,
+                crate::density::Layer::Hexbin => {
+                    // The scale covers every date under the other filters, so frames and
+                    // panels of different periods compare.
+                    let z = zoom.round() as i32;
+                    let undated = Filter {
+                        from: None,
+                        to: None,
+                        ..spec.filter.clone()
+                    };
+                    let scale = store.select(&undated)?;
+                    let max = crate::density::Hexbin::of(store, &scale.indices, z).max();
+                    Some((crate::density::Hexbin::of(store, &sel.indices, z), max))
+                }
+            },
             overlay: crate::view::tools::Overlay {
                 ring_counts: crate::tools::ring_counts(store, &sel, &spec.tools.rings),
                 tools: spec.tools.clone(),

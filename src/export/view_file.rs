@@ -70,6 +70,13 @@ pub struct ViewFile {
     /// Rings, labels and arrows (version 2).
     #[serde(default, skip_serializing_if = "Tools::is_default")]
     pub tools: Tools,
+    /// Symbols or the density layer (version 2).
+    #[serde(default, skip_serializing_if = "is_points")]
+    pub layer: crate::density::Layer,
+}
+
+fn is_points(l: &crate::density::Layer) -> bool {
+    *l == crate::density::Layer::Points
 }
 
 /// Why a view file cannot be used.
@@ -123,6 +130,7 @@ impl ViewFile {
             legend: spec.legend,
             caption: spec.caption,
             tools: spec.tools.clone(),
+            layer: spec.layer,
         }
     }
 
@@ -194,6 +202,7 @@ impl ViewFile {
             legend: self.legend,
             caption: self.caption,
             tools: self.tools.clone(),
+            layer: self.layer,
             ..Spec::default()
         };
         spec.validate()?;

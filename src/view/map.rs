@@ -47,6 +47,8 @@ pub struct Scene<'a> {
     pub caption: Option<Caption>,
     /// Rings, labels, arrows, the filter's area and radius, the ruler.
     pub overlay: Option<&'a super::tools::Overlay>,
+    /// The density layer instead of the incidents: hexagon counts and the scale's top.
+    pub density: Option<(&'a crate::density::Hexbin, u32)>,
 }
 
 /// What the map drew and how the user touched it.
@@ -97,19 +99,26 @@ pub fn show(
         if let Some(o) = scene.overlay {
             super::tools::draw_links(ui.painter(), &screen, &o.links);
         }
-        let markers = match scene.data {
-            Some((store, index)) => {
-                let layer = IncidentLayer {
-                    store,
-                    index,
-                    sel: scene.sel,
-                    cells: scene.cells,
-                    dupes: scene.dupes,
-                    highlight: scene.highlight,
-                };
-                draw_incidents(ui.painter(), &screen, &layer)
+        let markers = match (scene.density, scene.data) {
+            (Some((bins, max)), _) => {
+                super::density::draw(ui.painter(), &screen, bins, max);
+                super::density::legend(ui.painter(), r, max);
+                Vec::new()
             }
-            None => Vec::new(),
+            (None, data) => match data {
+                Some((store, index)) => {
+                    let layer = IncidentLayer {
+                        store,
+                        index,
+                        sel: scene.sel,
+                        cells: scene.cells,
+                        dupes: scene.dupes,
+                        highlight: scene.highlight,
+                    };
+                    draw_incidents(ui.painter(), &screen, &layer)
+                }
+                None => Vec::new(),
+            },
         };
         if let Some(o) = scene.overlay {
             super::tools::draw(ui.painter(), &screen, o);

@@ -3,6 +3,7 @@
 
 pub mod basemap;
 pub mod chart;
+pub mod density;
 pub mod map;
 pub mod offscreen;
 pub mod overlay;
