@@ -629,6 +629,7 @@ pub fn summary_json(r: &LoadResult) -> serde_json::Value {
                 crate::store::Format::Csv { .. } => "csv",
                 crate::store::Format::GeoJson => "geojson",
                 crate::store::Format::Kml => "kml",
+                crate::store::Format::Shapefile => "shapefile",
             };
             json!({"file": f.name, "format": format, "incidents": n})
         })

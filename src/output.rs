@@ -119,7 +119,7 @@ fn header(store: &Store, sel: &Selection) -> (Vec<String>, bool) {
         }
     }
     if files.iter().any(|f| {
-        matches!(f.format, Format::GeoJson | Format::Kml)
+        matches!(f.format, Format::GeoJson | Format::Kml | Format::Shapefile)
             && (f.map.lat.is_none() || f.map.lon.is_none())
     }) {
         for c in ["longitude", "latitude"] {
@@ -158,8 +158,10 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
             }
         }
         let file = &store.files[store.file[i] as usize];
-        if matches!(file.format, Format::GeoJson | Format::Kml)
-            && (file.map.lat.is_none() || file.map.lon.is_none())
+        if matches!(
+            file.format,
+            Format::GeoJson | Format::Kml | Format::Shapefile
+        ) && (file.map.lat.is_none() || file.map.lon.is_none())
         {
             if let Some(s) = lon_slot {
                 row[s] = store.lon[i].to_string();

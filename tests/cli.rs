@@ -1208,3 +1208,44 @@ fn kml_from_other_software_is_read_with_problems_on_its_own_lines() {
     let p = problems("placemark.kml");
     assert_eq!(p.iter().map(|x| x.0).collect::<Vec<_>>(), vec![3]);
 }
+
+#[test]
+fn shapefiles_are_reprojected_from_utm_and_web_mercator() {
+    // Made with pyshp (a standard shapefile writer) from three incidents of the bundled data,
+    // in UTM zone 38N and in Web Mercator (zipped); see tests/data/shapefile/README.md.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/shapefile");
+    let want = [(42.441, 33.2625), (44.2344, 36.2376)];
+    for f in ["incidents_utm38n.shp", "incidents_webmerc.zip"] {
+        let (code, v) = check_json(&[&dir.join(f)]);
+        assert_eq!(code, 0, "{f}: {v}");
+        assert_eq!(v["incidents"], 3, "{f}");
+        assert_eq!(
+            v["types"]["Rocket attack"], 2,
+            "{f}: ACLED-like columns detected"
+        );
+        assert_eq!(v["date_min"], "2021-02-15");
+        let b: Vec<f64> = v["bbox"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        for (got, w) in [
+            (b[0], want[0].0),
+            (b[1], want[0].1),
+            (b[2], want[1].0),
+            (b[3], want[1].1),
+        ] {
+            assert!((got - w).abs() < 1e-6, "{f}: {b:?}");
+        }
+        assert_eq!(v["files"][0]["format"], "shapefile");
+    }
+    // Other coordinate systems are a clear error naming the file and the system.
+    let o = run(&["check", dir.join("incidents_karbala.shp").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("incidents_karbala.shp") && e.contains("Karbala_1979_UTM_Zone_38N"),
+        "{e}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod csv;
 pub mod geojson;
 pub mod kml;
 pub mod row;
+pub mod shp;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ pub enum LoadError {
     /// KML that cannot be read.
     #[error("not readable KML: {0}")]
     Kml(String),
+    /// A shapefile that cannot be read.
+    #[error("not a readable shapefile: {0}")]
+    Shapefile(String),
     /// Not text.
     #[error("binary data, not CSV, GeoJSON, KML nor KMZ")]
     Binary,
@@ -169,9 +173,20 @@ pub enum Kind {
     Kml,
     /// KMZ (KML in a zip archive).
     Kmz,
+    /// A shapefile (`.shp` with its `.dbf`), or a `.zip` holding one.
+    Shapefile,
 }
 
-const EXTENSIONS: [&str; 7] = ["csv", "tsv", "txt", "geojson", "json", "kml", "kmz"];
+const EXTENSIONS: [&str; 8] = ["csv", "tsv", "txt", "geojson", "json", "kml", "kmz", "shp"];
+
+/// The kind a file's name says, where content alone cannot tell (a shapefile's `.shp` is binary;
+/// a `.zip` may hold a shapefile or, as `.kmz`, KML).
+fn kind_by_name(p: &Path) -> Option<Kind> {
+    match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "shp" | "zip" => Some(Kind::Shapefile),
+        _ => None,
+    }
+}
 
 fn supported(p: &Path) -> bool {
     p.extension()
@@ -214,15 +229,19 @@ pub fn load_bytes(
     ov: &Overrides,
     file: u16,
 ) -> Result<Loaded, FileError> {
-    let kind = sniff(&bytes).map_err(|e| FileError {
-        file: name.to_string(),
-        error: e,
-    })?;
+    let kind = kind_by_name(&path)
+        .map(Ok)
+        .unwrap_or_else(|| sniff(&bytes))
+        .map_err(|e| FileError {
+            file: name.to_string(),
+            error: e,
+        })?;
     match kind {
         Kind::Csv => csv::load(name, path, bytes, ov, file),
         Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
         Kind::Kml => kml::load(name, path, bytes, ov, file),
         Kind::Kmz => kml::load_kmz(name, path, bytes, ov, file),
+        Kind::Shapefile => shp::load(name, path, bytes, ov, file),
     }
 }
 
@@ -270,7 +289,11 @@ pub fn load_file(
     let mut head = vec![0u8; (64 << 10).min(stamp.len as usize)];
     let n = read_full_at(&f, &mut head, 0).map_err(|e| err(LoadError::from_io(&e)))?;
     head.truncate(n);
-    let kind = sniff(&head).map_err(err)?;
+    let kind = match kind_by_name(path) {
+        // A .zip is a shapefile archive unless it holds KML (then it is a KMZ by another name).
+        Some(k) => k,
+        None => sniff(&head).map_err(err)?,
+    };
     drop(head);
     let r = match kind {
         Kind::Csv => csv::load_with(
@@ -305,6 +328,13 @@ pub fn load_file(
             let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
             let n = bytes.len() as u64;
             let r = kml::load_kmz(name, path.to_path_buf(), bytes, ov, file);
+            ctl.advance(n);
+            r
+        }
+        Kind::Shapefile => {
+            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
+            let n = bytes.len() as u64;
+            let r = shp::load(name, path.to_path_buf(), bytes, ov, file);
             ctl.advance(n);
             r
         }

@@ -146,22 +146,24 @@ pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
                 geometry: None,
             }
         }
-        Format::GeoJson | Format::Kml => match serde_json::from_slice::<RawFeature>(raw) {
-            Ok(f) => Record {
-                fields: f
-                    .properties
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(name, value)| Field {
-                        role: role_of(&name),
-                        name,
-                        value,
-                    })
-                    .collect(),
-                geometry: f.geometry.filter(|g| !g.is_null()),
-            },
-            Err(_) => Record::default(),
-        },
+        Format::GeoJson | Format::Kml | Format::Shapefile => {
+            match serde_json::from_slice::<RawFeature>(raw) {
+                Ok(f) => Record {
+                    fields: f
+                        .properties
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(name, value)| Field {
+                            role: role_of(&name),
+                            name,
+                            value,
+                        })
+                        .collect(),
+                    geometry: f.geometry.filter(|g| !g.is_null()),
+                },
+                Err(_) => Record::default(),
+            }
+        }
     }
 }
 

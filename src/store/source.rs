@@ -22,6 +22,8 @@ pub enum Format {
     GeoJson,
     /// KML, read as the GeoJSON features its Placemarks become (kept in memory).
     Kml,
+    /// A shapefile, read as the GeoJSON features its records become (kept in memory).
+    Shapefile,
 }
 
 /// Why a file's bytes could not be read back.

@@ -1,0 +1,331 @@
+//! Shapefiles: a `.shp` with its `.dbf` (and `.prj`, `.shx`) beside it, or a `.zip` holding them.
+//! Each record becomes a GeoJSON feature in memory (its attributes as properties), then goes
+//! through the GeoJSON importer and the usual column detection, as KML does. Positions are
+//! reprojected to WGS 84 from what the `.prj` says: geographic WGS 84, Web Mercator, or UTM (any
+//! zone, north or south); other systems are a clear error. A record's "line" is its number.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+use shapefile::dbase;
+
+use super::{FileError, LoadError, Loaded, Overrides};
+use crate::store::Content;
+
+/// The coordinate systems read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Crs {
+    Wgs84,
+    WebMercator,
+    Utm { zone: i32, north: bool },
+}
+
+/// What the `.prj` (ESRI WKT) says; `None` when it names a system this reader does not know.
+fn crs_of(prj: &str) -> Result<Crs, String> {
+    let p = prj.to_ascii_uppercase();
+    if !p.contains("PROJCS") {
+        if p.contains("WGS") && (p.contains("84") || p.contains("1984")) {
+            return Ok(Crs::Wgs84);
+        }
+        return Err(prj_name(prj));
+    }
+    if p.contains("MERCATOR_AUXILIARY_SPHERE")
+        || p.contains("PSEUDO-MERCATOR")
+        || p.contains("PSEUDO_MERCATOR")
+        || p.contains("WEB_MERCATOR")
+        || p.contains("POPULAR VISUALISATION")
+    {
+        return Ok(Crs::WebMercator);
+    }
+    // "WGS 84 / UTM zone 38N", "WGS_1984_UTM_Zone_38N".
+    if let Some(i) = p
+        .find("UTM ZONE ")
+        .map(|i| i + 9)
+        .or_else(|| p.find("UTM_ZONE_").map(|i| i + 9))
+        && (p.contains("WGS") || p.contains("WGS_1984"))
+    {
+        let rest = &p[i..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let hemi = rest[digits.len()..].chars().next();
+        if let (Ok(zone), Some(h @ ('N' | 'S'))) = (digits.parse::<i32>(), hemi)
+            && (1..=60).contains(&zone)
+        {
+            return Ok(Crs::Utm {
+                zone,
+                north: h == 'N',
+            });
+        }
+    }
+    Err(prj_name(prj))
+}
+
+/// The system's name in a WKT (`PROJCS["name"`), for messages.
+fn prj_name(prj: &str) -> String {
+    prj.split('"')
+        .nth(1)
+        .unwrap_or("an unnamed coordinate system")
+        .to_string()
+}
+
+impl Crs {
+    /// `(lon, lat)` of a position in this system.
+    fn to_wgs84(self, x: f64, y: f64) -> Option<(f64, f64)> {
+        match self {
+            Crs::Wgs84 => Some((x, y)),
+            Crs::WebMercator => {
+                const R: f64 = 6_378_137.0;
+                Some(((x / R).to_degrees(), (y / R).sinh().atan().to_degrees()))
+            }
+            Crs::Utm { zone, north } => {
+                let u = geoconvert::UtmUps::create(zone, north, x, y).ok()?;
+                let ll = geoconvert::LatLon::from_utmups(&u);
+                Some((ll.longitude(), ll.latitude()))
+            }
+        }
+    }
+}
+
+fn field_value(v: dbase::FieldValue) -> Value {
+    use dbase::FieldValue as F;
+    match v {
+        F::Character(s) => s.map(|s| json!(s.trim_end())).unwrap_or(Value::Null),
+        F::Numeric(n) => n.map(|n| json!(n)).unwrap_or(Value::Null),
+        F::Float(n) => n.map(|n| json!(n)).unwrap_or(Value::Null),
+        F::Logical(b) => b.map(|b| json!(b)).unwrap_or(Value::Null),
+        F::Date(d) => d
+            .map(|d| json!(format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())))
+            .unwrap_or(Value::Null),
+        F::Integer(n) => json!(n),
+        F::Double(n) | F::Currency(n) => json!(n),
+        F::Memo(s) => json!(s),
+        F::DateTime(d) => {
+            let day = d.date();
+            json!(format!(
+                "{:04}-{:02}-{:02}",
+                day.year(),
+                day.month(),
+                day.day()
+            ))
+        }
+    }
+}
+
+/// All the points of a shape, reprojected (a point gives one).
+fn shape_points(shape: &shapefile::Shape, crs: Crs) -> Vec<[f64; 2]> {
+    use shapefile::Shape as S;
+    let xy: Vec<(f64, f64)> = match shape {
+        S::Point(p) => vec![(p.x, p.y)],
+        S::PointM(p) => vec![(p.x, p.y)],
+        S::PointZ(p) => vec![(p.x, p.y)],
+        S::Polyline(l) => l.parts().iter().flatten().map(|p| (p.x, p.y)).collect(),
+        S::PolylineM(l) => l.parts().iter().flatten().map(|p| (p.x, p.y)).collect(),
+        S::PolylineZ(l) => l.parts().iter().flatten().map(|p| (p.x, p.y)).collect(),
+        S::Polygon(g) => g
+            .rings()
+            .iter()
+            .flat_map(|r| r.points().iter().map(|p| (p.x, p.y)))
+            .collect(),
+        S::PolygonM(g) => g
+            .rings()
+            .iter()
+            .flat_map(|r| r.points().iter().map(|p| (p.x, p.y)))
+            .collect(),
+        S::PolygonZ(g) => g
+            .rings()
+            .iter()
+            .flat_map(|r| r.points().iter().map(|p| (p.x, p.y)))
+            .collect(),
+        S::Multipoint(m) => m.points().iter().map(|p| (p.x, p.y)).collect(),
+        S::MultipointM(m) => m.points().iter().map(|p| (p.x, p.y)).collect(),
+        S::MultipointZ(m) => m.points().iter().map(|p| (p.x, p.y)).collect(),
+        // Multipatches (3-D surfaces) are not incident positions.
+        S::Multipatch(_) | S::NullShape => Vec::new(),
+    };
+    xy.into_iter()
+        .filter_map(|(x, y)| crs.to_wgs84(x, y))
+        .map(|(lon, lat)| [lon, lat])
+        .collect()
+}
+
+/// The parts of a shapefile, in memory.
+struct Parts {
+    shp: Vec<u8>,
+    dbf: Vec<u8>,
+    prj: Option<String>,
+}
+
+fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, String> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
+            .map_err(|e| format!("not a readable zip archive ({e})"))?;
+        let names: Vec<String> = zip.file_names().map(String::from).collect();
+        let shp = names
+            .iter()
+            .find(|n| n.to_ascii_lowercase().ends_with(".shp"))
+            .ok_or("the archive holds no .shp file")?
+            .clone();
+        let stem = &shp[..shp.len() - 4];
+        let mut entry = |ext: &str| -> Option<Vec<u8>> {
+            let name = names
+                .iter()
+                .find(|n| {
+                    n.len() == stem.len() + 4
+                        && n.starts_with(stem)
+                        && n.to_ascii_lowercase().ends_with(ext)
+                })?
+                .clone();
+            let mut f = zip.by_name(&name).ok()?;
+            let mut v = Vec::new();
+            (&mut f).take(1 << 30).read_to_end(&mut v).ok()?;
+            Some(v)
+        };
+        let shp_bytes = entry(".shp").ok_or("cannot read the .shp in the archive")?;
+        let dbf = entry(".dbf").ok_or("the archive holds no .dbf beside the .shp")?;
+        let prj = entry(".prj").map(|v| String::from_utf8_lossy(&v).into_owned());
+        return Ok(Parts {
+            shp: shp_bytes,
+            dbf,
+            prj,
+        });
+    }
+    let sibling = |ext: &str| -> Option<PathBuf> {
+        [ext.to_string(), ext.to_ascii_uppercase()]
+            .into_iter()
+            .map(|e| path.with_extension(e))
+            .find(|p| p.is_file())
+    };
+    let dbf = sibling("dbf").ok_or("no .dbf beside the .shp (its attributes, dates among them)")?;
+    let dbf = std::fs::read(&dbf).map_err(|e| format!("cannot read {}: {e}", dbf.display()))?;
+    let prj = sibling("prj").and_then(|p| std::fs::read_to_string(p).ok());
+    Ok(Parts {
+        shp: bytes,
+        dbf,
+        prj,
+    })
+}
+
+/// Reads a shapefile (`.shp` with its siblings, or a `.zip` of them).
+pub fn load(
+    name: &str,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
+    let err = |m: String| FileError {
+        file: name.to_string(),
+        error: LoadError::Shapefile(m),
+    };
+    let parts = read_parts(&path, bytes).map_err(err)?;
+    let crs = match &parts.prj {
+        Some(p) => crs_of(p).map_err(|n| {
+            err(format!(
+                "its coordinate system ({n}) is not one this program reprojects: WGS 84, Web Mercator or UTM"
+            ))
+        })?,
+        None => Crs::Wgs84,
+    };
+    let shapes = shapefile::ShapeReader::new(Cursor::new(parts.shp))
+        .map_err(|e| err(format!("not a readable .shp ({e})")))?;
+    let dbf = dbase::Reader::new(Cursor::new(parts.dbf))
+        .map_err(|e| err(format!("not a readable .dbf ({e})")))?;
+    let order: Vec<String> = dbf.fields().iter().map(|f| f.name().to_string()).collect();
+    let mut reader = shapefile::Reader::new(shapes, dbf);
+    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
+    let mut line = 1u64;
+    for (k, item) in reader.iter_shapes_and_records().enumerate() {
+        let (shape, record) = item.map_err(|e| err(format!("record {}: {e}", k + 1)))?;
+        let mut fields: std::collections::HashMap<String, dbase::FieldValue> =
+            record.into_iter().collect();
+        let mut props = Map::new();
+        for n in &order {
+            if let Some(v) = fields.remove(n) {
+                props.insert(n.clone(), field_value(v));
+            }
+        }
+        let pts = shape_points(&shape, crs);
+        let geometry = match pts.len() {
+            0 => Value::Null,
+            1 => json!({"type": "Point", "coordinates": pts[0]}),
+            _ => json!({"type": "LineString", "coordinates": pts}),
+        };
+        if k > 0 {
+            out.push(',');
+        }
+        // Record k + 1 on line k + 1, so problems name the record.
+        while line < k as u64 + 1 {
+            out.push('\n');
+            line += 1;
+        }
+        out.push_str(
+            &json!({"type": "Feature", "geometry": geometry, "properties": props}).to_string(),
+        );
+    }
+    out.push_str("]}");
+    let bytes: std::sync::Arc<[u8]> = out.into_bytes().into();
+    let mut l =
+        super::geojson::load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
+    l.source.format = crate::store::Format::Shapefile;
+    Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinate_systems_from_prj() {
+        assert_eq!(
+            crs_of(
+                r#"GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137,298.257223563]]]"#
+            ),
+            Ok(Crs::Wgs84)
+        );
+        assert_eq!(
+            crs_of(r#"PROJCS["WGS_1984_UTM_Zone_38N",GEOGCS["GCS_WGS_1984"]]"#),
+            Ok(Crs::Utm {
+                zone: 38,
+                north: true
+            })
+        );
+        assert_eq!(
+            crs_of(r#"PROJCS["WGS 84 / UTM zone 33S",GEOGCS["WGS 84"]]"#),
+            Ok(Crs::Utm {
+                zone: 33,
+                north: false
+            })
+        );
+        assert_eq!(
+            crs_of(r#"PROJCS["WGS_1984_Web_Mercator_Auxiliary_Sphere",GEOGCS["GCS_WGS_1984"]]"#),
+            Ok(Crs::WebMercator)
+        );
+        assert_eq!(
+            crs_of(r#"PROJCS["Karbala_1979_UTM_Zone_38N",GEOGCS["GCS_Karbala_1979"]]"#),
+            Err("Karbala_1979_UTM_Zone_38N".to_string())
+        );
+        // Web Mercator and UTM back to degrees.
+        let r = 6_378_137.0f64;
+        let (x, y) = (
+            42.441f64.to_radians() * r,
+            (std::f64::consts::FRAC_PI_4 + 33.786f64.to_radians() / 2.0)
+                .tan()
+                .ln()
+                * r,
+        );
+        let (lon, lat) = Crs::WebMercator.to_wgs84(x, y).unwrap();
+        assert!(
+            (lon - 42.441).abs() < 1e-9 && (lat - 33.786).abs() < 1e-9,
+            "{lon} {lat}"
+        );
+        let u =
+            geoconvert::UtmUps::from_latlon(&geoconvert::LatLon::create(33.786, 42.441).unwrap());
+        let (lon, lat) = Crs::Utm {
+            zone: 38,
+            north: true,
+        }
+        .to_wgs84(u.easting(), u.northing())
+        .unwrap();
+        assert!((lon - 42.441).abs() < 1e-7 && (lat - 33.786).abs() < 1e-7);
+    }
+}
