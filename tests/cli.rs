@@ -1146,6 +1146,11 @@ fn kml_written_by_filter_reads_back_as_the_same_incidents() {
     ] {
         assert_eq!(a[k], z[k], "kmz {k}");
     }
+    // A KMZ renamed .zip is still read as KML.
+    let as_zip = tmp.path().join("incidents.zip");
+    std::fs::copy(&kmz, &as_zip).unwrap();
+    let (code, z) = check_json(&[&as_zip]);
+    assert_eq!((code, &z["incidents"]), (0, &a["incidents"]));
     let bad_zip = tmp.path().join("bad.kmz");
     std::fs::write(&bad_zip, b"PK\x03\x04 not really a zip").unwrap();
     let o = run(&["check", bad_zip.to_str().unwrap()]);

@@ -18,6 +18,8 @@ pub struct ChartForm {
     /// What happened last.
     pub message: Option<String>,
     job: Option<Receiver<Result<String, String>>>,
+    /// The chart last counted, for (selection generation, bar width).
+    cached: Option<((u64, Every), Option<Chart>)>,
 }
 
 impl Default for ChartForm {
@@ -28,11 +30,26 @@ impl Default for ChartForm {
             path: String::from("chart.png"),
             message: None,
             job: None,
+            cached: None,
         }
     }
 }
 
 impl ChartForm {
+    /// The chart for selection `generation` at the current bar width, counted once (`count` runs
+    /// only when either changed).
+    pub fn chart(
+        &mut self,
+        generation: u64,
+        count: impl FnOnce(Every) -> Option<Chart>,
+    ) -> Option<Chart> {
+        let key = (generation, self.every);
+        if self.cached.as_ref().is_none_or(|c| c.0 != key) {
+            self.cached = Some((key, count(self.every)));
+        }
+        self.cached.as_ref().and_then(|c| c.1.clone())
+    }
+
     /// The title the chart is drawn with.
     pub fn title(&self, filter: &str) -> String {
         let unit = match self.every {

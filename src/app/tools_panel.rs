@@ -448,7 +448,9 @@ pub fn chart_window(app: &mut App, ctx: &egui::Context) {
             let chart = match &app.data {
                 Some(d) if app.remote.is_none() => {
                     let f = app.filters.base();
-                    crate::chart::Chart::of(&d.store, &app.sel.shown, form.every, f.from, f.to)
+                    form.chart(app.sel.generation, |every| {
+                        crate::chart::Chart::of(&d.store, &app.sel.shown, every, f.from, f.to)
+                    })
                 }
                 _ => None,
             };

@@ -217,6 +217,17 @@ pub fn load(
         file: name.to_string(),
         error: LoadError::Shapefile(m),
     };
+    // A .zip holding KML rather than a shapefile is a KMZ by another name.
+    if bytes.starts_with(b"PK\x03\x04")
+        && let Ok(z) = zip::ZipArchive::new(Cursor::new(&bytes[..]))
+        && !z
+            .file_names()
+            .any(|n| n.to_ascii_lowercase().ends_with(".shp"))
+        && z.file_names()
+            .any(|n| n.to_ascii_lowercase().ends_with(".kml"))
+    {
+        return super::kml::load_kmz(name, path, bytes, ov, file);
+    }
     let parts = read_parts(&path, bytes).map_err(err)?;
     let crs = match &parts.prj {
         Some(p) => crs_of(p).map_err(|n| {
