@@ -276,6 +276,16 @@ pub fn cells_on(
         w.text()
     );
     let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    Ok(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1))))
+}
+
+/// Cells from rows of (cell key, type, count, Σx, Σy), those in `[cx0, cx1] × [cy0, cy1]`, in row
+/// then column order: the incidents' and the summary's queries both answer in these columns.
+fn cells_of_rows(
+    rows: &[postgres::Row],
+    level: u32,
+    ((cx0, cx1), (cy0, cy1)): ((u64, u64), (u64, u64)),
+) -> Vec<Cell> {
     let mut out: BTreeMap<(u64, u64), Cell> = BTreeMap::new();
     for r in rows {
         let key = r.get::<_, i64>(0) as u64;
@@ -293,7 +303,7 @@ pub fn cells_on(
                 r.get::<_, &str>(1),
             );
     }
-    Ok(out.into_values().collect())
+    out.into_values().collect()
 }
 
 /// The cells from the summary table `load` keeps, when it can answer: no filter but types, a
@@ -334,23 +344,7 @@ fn summary_cells(
         w.text()
     );
     let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
-    let mut out: BTreeMap<(u64, u64), Cell> = BTreeMap::new();
-    for r in rows {
-        let key = r.get::<_, i64>(0) as u64;
-        let (cx, cy) = crate::cells::cell_of_code(key << (64 - 2 * level.max(1)), level);
-        if cx < cx0 || cx > cx1 || cy < cy0 || cy > cy1 {
-            continue;
-        }
-        out.entry((cy, cx))
-            .or_insert_with(|| Cell::new(cx, cy))
-            .add(
-                r.get::<_, i64>(2) as u64,
-                r.get(3),
-                r.get(4),
-                r.get::<_, &str>(1),
-            );
-    }
-    Ok(Some(out.into_values().collect()))
+    Ok(Some(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1)))))
 }
 
 /// One type's incidents under a filter (all filters but the types).
