@@ -103,6 +103,59 @@ pub fn load(
     load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)
 }
 
+/// GeoJSON features made from another format (KML, shapefiles), each laid out on the line of the
+/// record it came from, so problems name the original's lines; loaded as GeoJSON kept in memory.
+pub(super) struct Synthesized {
+    out: String,
+    line: u64,
+    count: usize,
+}
+
+impl Synthesized {
+    /// No features yet.
+    pub(super) fn new() -> Synthesized {
+        Synthesized {
+            out: String::from("{\"type\":\"FeatureCollection\",\"features\":["),
+            line: 1,
+            count: 0,
+        }
+    }
+
+    /// Adds `feature` starting on `line` (lines only grow).
+    pub(super) fn push(&mut self, line: u64, feature: &serde_json::Value) {
+        if self.count > 0 {
+            self.out.push(',');
+        }
+        while self.line < line {
+            self.out.push('\n');
+            self.line += 1;
+        }
+        self.out.push_str(&feature.to_string());
+        self.count += 1;
+    }
+
+    /// Whether no feature was added.
+    pub(super) fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Loads the features as GeoJSON, reporting `format` as the file's.
+    pub(super) fn load(
+        mut self,
+        name: &str,
+        path: PathBuf,
+        format: Format,
+        ov: &Overrides,
+        file: u16,
+    ) -> Result<Loaded, FileError> {
+        self.out.push_str("]}");
+        let bytes: std::sync::Arc<[u8]> = self.out.into_bytes().into();
+        let mut l = load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
+        l.source.format = format;
+        Ok(l)
+    }
+}
+
 /// Parses `bytes`, the whole of a file whose records will be read back from `content`.
 pub fn load_from(
     name: &str,

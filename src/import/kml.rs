@@ -15,7 +15,6 @@ use serde_json::{Map, Value, json};
 
 use super::{FileError, LoadError, Loaded, Overrides};
 use crate::date::{civil_from_days, days_from_civil, parse_ymd};
-use crate::store::Content;
 
 fn child<'a>(n: roxmltree::Node<'a, 'a>, tag: &str) -> Option<roxmltree::Node<'a, 'a>> {
     n.children().find(|c| c.tag_name().name() == tag)
@@ -174,9 +173,7 @@ pub fn load(
             doc.root_element().tag_name().name()
         ))));
     }
-    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
-    let mut line = 1u32;
-    let mut first = true;
+    let mut features = super::geojson::Synthesized::new();
     for pm in doc
         .descendants()
         .filter(|n| n.tag_name().name() == "Placemark")
@@ -212,26 +209,13 @@ pub fn load(
             }
         }
         let feature = json!({"type": "Feature", "geometry": geometry(pm), "properties": props});
-        if !first {
-            out.push(',');
-        }
-        first = false;
         let at = doc.text_pos_at(pm.range().start).row;
-        while line < at {
-            out.push('\n');
-            line += 1;
-        }
-        out.push_str(&feature.to_string());
+        features.push(at as u64, &feature);
     }
-    if first {
+    if features.is_empty() {
         return Err(err(LoadError::NoFeatures));
     }
-    out.push_str("]}");
-    let bytes: std::sync::Arc<[u8]> = out.into_bytes().into();
-    let mut l =
-        super::geojson::load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
-    l.source.format = crate::store::Format::Kml;
-    Ok(l)
+    features.load(name, path, crate::store::Format::Kml, ov, file)
 }
 
 #[cfg(test)]

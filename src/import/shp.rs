@@ -11,7 +11,6 @@ use serde_json::{Map, Value, json};
 use shapefile::dbase;
 
 use super::{FileError, LoadError, Loaded, Overrides};
-use crate::store::Content;
 
 /// The coordinate systems read.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -243,8 +242,7 @@ pub fn load(
         .map_err(|e| err(format!("not a readable .dbf ({e})")))?;
     let order: Vec<String> = dbf.fields().iter().map(|f| f.name().to_string()).collect();
     let mut reader = shapefile::Reader::new(shapes, dbf);
-    let mut out = String::from("{\"type\":\"FeatureCollection\",\"features\":[");
-    let mut line = 1u64;
+    let mut features = super::geojson::Synthesized::new();
     for (k, item) in reader.iter_shapes_and_records().enumerate() {
         let (shape, record) = item.map_err(|e| err(format!("record {}: {e}", k + 1)))?;
         let mut fields: std::collections::HashMap<String, dbase::FieldValue> =
@@ -261,24 +259,13 @@ pub fn load(
             1 => json!({"type": "Point", "coordinates": pts[0]}),
             _ => json!({"type": "LineString", "coordinates": pts}),
         };
-        if k > 0 {
-            out.push(',');
-        }
         // Record k + 1 on line k + 1, so problems name the record.
-        while line < k as u64 + 1 {
-            out.push('\n');
-            line += 1;
-        }
-        out.push_str(
-            &json!({"type": "Feature", "geometry": geometry, "properties": props}).to_string(),
+        features.push(
+            k as u64 + 1,
+            &json!({"type": "Feature", "geometry": geometry, "properties": props}),
         );
     }
-    out.push_str("]}");
-    let bytes: std::sync::Arc<[u8]> = out.into_bytes().into();
-    let mut l =
-        super::geojson::load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
-    l.source.format = crate::store::Format::Shapefile;
-    Ok(l)
+    features.load(name, path, crate::store::Format::Shapefile, ov, file)
 }
 
 #[cfg(test)]
