@@ -2,7 +2,6 @@
 //! (a PNG needs the off-screen renderer, which takes a moment to start).
 
 use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, channel};
 
 use crate::chart::Chart;
 use crate::export::Every;
@@ -17,7 +16,7 @@ pub struct ChartForm {
     pub path: String,
     /// What happened last.
     pub message: Option<String>,
-    job: Option<Receiver<Result<String, String>>>,
+    job: super::file_job::FileJob,
     /// The chart last counted, for (selection generation, bar width).
     cached: Option<((u64, Every), Option<Chart>)>,
 }
@@ -29,7 +28,7 @@ impl Default for ChartForm {
             every: Every::Week,
             path: String::from("chart.png"),
             message: None,
-            job: None,
+            job: Default::default(),
             cached: None,
         }
     }
@@ -75,51 +74,38 @@ impl ChartForm {
                 return;
             }
         };
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
         self.message = Some(format!("Saving {}…", path.display()));
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-chart".into())
-            .spawn(move || {
-                let r = if png {
-                    crate::export::Exporter::new(
-                            &crate::view::offscreen::RendererChoice::from_env(),
+        self.job.start("incident-map-chart", ctx, move || {
+            let r = if png {
+                crate::export::Exporter::new(&crate::view::offscreen::RendererChoice::from_env())
+                    .and_then(|mut x| {
+                        let img = x.render_chart(&chart, &title, 1200, 600, 1)?;
+                        crate::export::write_png(
+                            &path,
+                            &img,
+                            &crate::export::PngInfo::new(&x, Some(&title)),
                         )
-                        .and_then(|mut x| {
-                            let img = x.render_chart(&chart, &title, 1200, 600, 1)?;
-                            crate::export::write_png(
-                                &path,
-                                &img,
-                                &crate::export::PngInfo::new(&x, Some(&title)),
-                            )
-                        })
-                        .map_err(|e| e.to_string())
-                } else {
-                    crate::atomic::write_atomic(&path, |w| chart.write_csv(w))
-                        .map_err(|e| format!("cannot write {}: {e}", path.display()))
-                };
-                let _ = tx.send(r.map(|()| format!("Wrote {}", path.display())));
-                ctx.request_repaint();
-            });
-        self.job = spawned.is_ok().then_some(rx);
+                    })
+                    .map_err(|e| e.to_string())
+            } else {
+                crate::atomic::write_atomic(&path, |w| chart.write_csv(w))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
+            };
+            r.map(|()| format!("Wrote {}", path.display()))
+        });
     }
 
     /// Takes the result of a save.
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.job
-            && let Ok(r) = rx.try_recv()
-        {
-            self.message = Some(r.unwrap_or_else(|e| e));
-            self.job = None;
+        if let Some(m) = self.job.poll() {
+            self.message = Some(m);
         }
     }
 
     /// Waits for a save (tests).
     pub fn wait(&mut self) {
-        if let Some(rx) = self.job.take()
-            && let Ok(r) = rx.recv()
-        {
-            self.message = Some(r.unwrap_or_else(|e| e));
+        if let Some(m) = self.job.wait() {
+            self.message = Some(m);
         }
     }
 }

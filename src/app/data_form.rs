@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
 
 use crate::output::OutFormat;
 use crate::query::{Filter, Selection};
@@ -20,7 +19,7 @@ pub struct DataForm {
     pub path: String,
     /// What happened last.
     pub message: Option<String>,
-    job: Option<Receiver<Result<String, String>>>,
+    job: super::file_job::FileJob,
 }
 
 impl Default for DataForm {
@@ -30,7 +29,7 @@ impl Default for DataForm {
             format: OutFormat::Csv,
             path: "incidents.csv".into(),
             message: None,
-            job: None,
+            job: Default::default(),
         }
     }
 }
@@ -52,52 +51,41 @@ impl DataForm {
             return;
         }
         let format = self.format;
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
         self.message = Some(format!("Writing {}…", path.display()));
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-export-data".into())
-            .spawn(move || {
-                let r = match source {
-                    Source::Loaded(store, sel) => {
-                        crate::output::write_file(&store, &sel, format, &path).map(|()| sel.len())
-                    }
-                    Source::Table(t) => {
-                        let (db, filter) = *t;
-                        crate::db::fetch(&db, &filter, crate::cli::EXPORT_FETCH_LIMIT)
-                            .map_err(|e| e.to_string())
-                            .and_then(|r| {
-                                let sel = r
-                                    .store
-                                    .select(&Filter::default())
-                                    .map_err(|e| e.to_string())?;
-                                crate::output::write_file(&r.store, &sel, format, &path)
-                                    .map(|()| sel.len())
-                            })
-                    }
-                };
-                let _ = tx.send(r.map(|n| format!("Wrote {n} incidents to {}", path.display())));
-                ctx.request_repaint();
-            });
-        self.job = spawned.is_ok().then_some(rx);
+        self.job.start("incident-map-export-data", ctx, move || {
+            let r = match source {
+                Source::Loaded(store, sel) => {
+                    crate::output::write_file(&store, &sel, format, &path).map(|()| sel.len())
+                }
+                Source::Table(t) => {
+                    let (db, filter) = *t;
+                    crate::db::fetch(&db, &filter, crate::cli::EXPORT_FETCH_LIMIT)
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| {
+                            let sel = r
+                                .store
+                                .select(&Filter::default())
+                                .map_err(|e| e.to_string())?;
+                            crate::output::write_file(&r.store, &sel, format, &path)
+                                .map(|()| sel.len())
+                        })
+                }
+            };
+            r.map(|n| format!("Wrote {n} incidents to {}", path.display()))
+        });
     }
 
     /// Takes the result of a write.
     pub fn poll(&mut self) {
-        if let Some(rx) = &self.job
-            && let Ok(r) = rx.try_recv()
-        {
-            self.message = Some(r.unwrap_or_else(|e| e));
-            self.job = None;
+        if let Some(m) = self.job.poll() {
+            self.message = Some(m);
         }
     }
 
     /// Waits for a write (tests).
     pub fn wait(&mut self) {
-        if let Some(rx) = self.job.take()
-            && let Ok(r) = rx.recv()
-        {
-            self.message = Some(r.unwrap_or_else(|e| e));
+        if let Some(m) = self.job.wait() {
+            self.message = Some(m);
         }
     }
 }

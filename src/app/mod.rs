@@ -12,6 +12,7 @@ pub mod chart_form;
 pub mod data_form;
 pub mod dupes_job;
 pub mod export_dialog;
+pub mod file_job;
 pub mod filters;
 pub mod loader;
 pub mod panels;
@@ -935,7 +936,7 @@ impl App {
 
     fn map_view(&mut self, ui: &mut egui::Ui) {
         use analyst::Mode;
-        let density = self.density_layer();
+        let density = self.update_density();
         let f = self.filters.base();
         let overlay = self.analyst.overlay(f.near, f.within.as_ref());
         let scene = crate::view::map::Scene {
@@ -955,7 +956,12 @@ impl App {
             pan: matches!(self.analyst.mode, Mode::Browse),
             caption: None,
             overlay: Some(&overlay),
-            density: density.as_ref().map(|(b, m)| (b, *m)),
+            density: self
+                .map
+                .density
+                .as_ref()
+                .filter(|_| density)
+                .map(|c| (&c.1, c.2)),
         };
         let shown =
             crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);
@@ -1035,13 +1041,15 @@ impl App {
 }
 
 impl App {
-    /// The density layer for the current zoom, when it is shown (files; counted again when the
-    /// selection or the whole zoom level changes).
-    fn density_layer(&mut self) -> Option<(crate::density::Hexbin, u32)> {
+    /// Counts the density layer for the current zoom into `map.density` when it is shown (files;
+    /// counted again only when the selection or the whole zoom level changes). Whether it is.
+    fn update_density(&mut self) -> bool {
         if self.map.layer != crate::density::Layer::Hexbin || self.remote.is_some() {
-            return None;
+            return false;
         }
-        let d = self.data.as_ref()?;
+        let Some(d) = self.data.as_ref() else {
+            return false;
+        };
         let zoom = self.map.memory.zoom().round() as i32;
         let key = (self.sel.generation, zoom);
         if self.map.density.as_ref().is_none_or(|c| c.0 != key) {
@@ -1061,7 +1069,7 @@ impl App {
             .max(bins.max());
             self.map.density = Some((key, bins, max));
         }
-        self.map.density.as_ref().map(|c| (c.1.clone(), c.2))
+        true
     }
 
     /// The map's pointer events for the tools, and its context menu.
