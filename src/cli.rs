@@ -15,7 +15,7 @@ use crate::date::format_day;
 use crate::export::{ExportError, Viewport, ViewportError};
 use crate::import::{FileError, LoadError, LoadResult, Overrides, load_paths};
 use crate::output::OutFormat;
-use crate::query::{BBox, Filter, FilterError, Near};
+use crate::query::{BBox, Filter, FilterError, Near, Selection};
 use crate::store::Store;
 use crate::view::offscreen::RendererChoice;
 use crate::view::tiles::BaseLayer;
@@ -1004,15 +1004,35 @@ pub fn load(a: &LoadCmd, err: &mut dyn Write) -> i32 {
     }
 }
 
+/// The sources read with the FILTERS applied (a table's matching rows fetched, up to
+/// [`EXPORT_FETCH_LIMIT`]): the data, the filter and the selection, or the exit code after the
+/// message.
+fn filtered_sources(
+    files: &[PathBuf],
+    columns: &ColumnArgs,
+    filter: &FilterArgs,
+    err: &mut dyn Write,
+) -> Result<(LoadResult, Filter, Selection), i32> {
+    let f = filter.apply(Filter::default()).map_err(|m| {
+        let _ = writeln!(err, "error: {m}");
+        USAGE
+    })?;
+    let r = read_sources(files, columns, &f, EXPORT_FETCH_LIMIT)
+        .map_err(|code| report_source_error(code, err))?;
+    if !r.errors.is_empty() {
+        print_errors(&r, err);
+        return Err(BAD_INPUT);
+    }
+    print_problem_summary(&r, err);
+    let sel = r.store.select(&f).map_err(|e| {
+        let _ = writeln!(err, "error: {e}");
+        BAD_INPUT
+    })?;
+    Ok((r, f, sel))
+}
+
 /// `incident-map chart`.
 pub fn chart(a: &ChartCmd, err: &mut dyn Write) -> i32 {
-    let f = match a.filter.apply(Filter::default()) {
-        Ok(f) => f,
-        Err(m) => {
-            let _ = writeln!(err, "error: {m}");
-            return USAGE;
-        }
-    };
     let ext = a
         .out
         .extension()
@@ -1038,21 +1058,9 @@ pub fn chart(a: &ChartCmd, err: &mut dyn Write) -> i32 {
         );
         return USAGE;
     }
-    let r = match read_sources(&a.files, &a.columns, &f, EXPORT_FETCH_LIMIT) {
-        Ok(r) => r,
-        Err(code) => return report_source_error(code, err),
-    };
-    if !r.errors.is_empty() {
-        print_errors(&r, err);
-        return BAD_INPUT;
-    }
-    print_problem_summary(&r, err);
-    let sel = match r.store.select(&f) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return BAD_INPUT;
-        }
+    let (r, f, sel) = match filtered_sources(&a.files, &a.columns, &a.filter, err) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let Some(c) = crate::chart::Chart::of(&r.store, &sel, a.every, f.from, f.to) else {
         let _ = writeln!(
@@ -1113,28 +1121,9 @@ pub fn chart(a: &ChartCmd, err: &mut dyn Write) -> i32 {
 
 /// `incident-map dupes`.
 pub fn dupes(a: &DupesCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
-    let f = match a.filter.apply(Filter::default()) {
-        Ok(f) => f,
-        Err(m) => {
-            let _ = writeln!(err, "error: {m}");
-            return USAGE;
-        }
-    };
-    let r = match read_sources(&a.files, &a.columns, &f, EXPORT_FETCH_LIMIT) {
-        Ok(r) => r,
-        Err(code) => return report_source_error(code, err),
-    };
-    if !r.errors.is_empty() {
-        print_errors(&r, err);
-        return BAD_INPUT;
-    }
-    print_problem_summary(&r, err);
-    let sel = match r.store.select(&f) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return BAD_INPUT;
-        }
+    let (r, _, sel) = match filtered_sources(&a.files, &a.columns, &a.filter, err) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let s = &r.store;
     let rule = crate::dupes::Rule {
