@@ -103,6 +103,32 @@ fn bench_frames(c: &mut Criterion) {
             black_box(frame(&ctx, &mut app, t))
         })
     });
+    // Issue 11: the density layer at a country zoom, panning and while dragging the timeline
+    // (every frame a new selection counted into hexagons on a scale fixed over every date).
+    app.map.layer = incident_map::density::Layer::Hexbin;
+    let mut k = 0u32;
+    g.bench_function("hexbin_pan_country", |b| {
+        b.iter(|| {
+            k += 1;
+            let d = (k % 20) as f64 * 0.002;
+            app.map.memory.center_at(lon_lat(44.0 + d, 33.3));
+            t += 0.016;
+            black_box(frame(&ctx, &mut app, t))
+        })
+    });
+    app.map.memory.center_at(lon_lat(44.0, 33.3));
+    let mut k = 0;
+    g.bench_function("hexbin_timeline_drag_country", |b| {
+        b.iter(|| {
+            k += 1;
+            let from = first + (k % 400) * 7;
+            app.set_dates(Some(from), Some(from + 365));
+            t += 0.016;
+            black_box(frame(&ctx, &mut app, t))
+        })
+    });
+    app.set_dates(None, None);
+    app.map.layer = incident_map::density::Layer::Points;
     g.finish();
 
     // The same numbers as medians of plain wall-clock runs, for the README.
@@ -131,6 +157,28 @@ fn bench_frames(c: &mut Criterion) {
     );
 }
 
+/// Issue 11: the offline basemap's load (1:110m and 1:50m land, water, borders and cities, on
+/// the first frame) and the 1:10m rivers and lakes (on a thread of their own, when first needed).
+fn bench_basemap(c: &mut Criterion) {
+    use incident_map::view::basemap::Basemap;
+    let mut g = c.benchmark_group("basemap");
+    g.sample_size(10);
+    g.bench_function("load", |b| {
+        b.iter(|| black_box(Basemap::load().polygon_count()))
+    });
+    g.bench_function("load_detail", |b| {
+        b.iter_batched(
+            Basemap::load,
+            |m| {
+                m.load_detail();
+                black_box(m.detail_loaded())
+            },
+            criterion::BatchSize::PerIteration,
+        )
+    });
+    g.finish();
+}
+
 fn bench_cluster_build(c: &mut Criterion) {
     let mut v = Vec::new();
     incident_map::synth::write_acled_csv(ROWS, 1, &mut v).expect("generate");
@@ -150,5 +198,5 @@ fn bench_cluster_build(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_cluster_build, bench_frames);
+criterion_group!(benches, bench_basemap, bench_cluster_build, bench_frames);
 criterion_main!(benches);

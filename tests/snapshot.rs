@@ -20,7 +20,15 @@ fn app_harness(size: egui::Vec2) -> Harness<'static, App> {
         ),
     );
     h.run_steps(5);
+    settle_basemap(&mut h);
     h
+}
+
+/// Waits for the basemap's 1:10m rivers and lakes (the window loads them on a thread of their
+/// own once the map is at their zoom) and draws again, so the picture does not depend on timing.
+fn settle_basemap(h: &mut Harness<'static, App>) {
+    incident_map::view::basemap::Basemap::shared().load_detail();
+    h.run_steps(2);
 }
 
 fn options() -> SnapshotOptions {
@@ -51,5 +59,6 @@ fn selected_incident_and_narrow_dates() {
         app.select(Some(i as u32));
     }
     h.run_steps(4);
+    settle_basemap(&mut h);
     h.snapshot_options("selected_incident", &options());
 }

@@ -113,6 +113,8 @@ pub struct MapState {
     density: Option<((u64, i32), crate::density::Hexbin, u32)>,
     /// The density scale's top for (incidents on the timeline, zoom).
     density_scale: Option<((usize, i32), u32)>,
+    /// The hexagon of every incident at the current zoom, for the index it was made from.
+    density_slots: Option<(Arc<ClusterIndex>, crate::density::HexSlots)>,
 }
 
 impl MapState {
@@ -261,6 +263,7 @@ impl App {
                 layer: saved.layer,
                 density: None,
                 density_scale: None,
+                density_slots: None,
             },
             pick: Pick::default(),
             timeline: saved.timeline.clone(),
@@ -1053,7 +1056,19 @@ impl App {
         let zoom = self.map.memory.zoom().round() as i32;
         let key = (self.sel.generation, zoom);
         if self.map.density.as_ref().is_none_or(|c| c.0 != key) {
-            let bins = crate::density::Hexbin::of_index(&d.index, &self.sel.clusters, zoom);
+            let slots = match self.map.density_slots.take() {
+                Some((index, slots))
+                    if Arc::ptr_eq(&index, &d.index) && slots.zoom == zoom.clamp(0, 19) =>
+                {
+                    (index, slots)
+                }
+                _ => (
+                    d.index.clone(),
+                    crate::density::HexSlots::of_index(&d.index, zoom),
+                ),
+            };
+            let slots = &self.map.density_slots.insert(slots).1;
+            let bins = slots.count(&self.sel.clusters);
             // The scale covers every date (the timeline's selection), so playback compares;
             // it changes only with the other filters and the zoom.
             let scale_key = (self.sel.timeline.indices.len(), zoom);
@@ -1061,7 +1076,7 @@ impl App {
                 Some((k, m)) if k == scale_key => m,
                 _ => {
                     let every_date = d.index.select(&self.sel.timeline);
-                    let m = crate::density::Hexbin::of_index(&d.index, &every_date, zoom).max();
+                    let m = slots.count(&every_date).max();
                     self.map.density_scale = Some((scale_key, m));
                     m
                 }

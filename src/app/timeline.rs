@@ -126,12 +126,52 @@ impl Stacks {
     }
 }
 
-/// Axis ticks for days `[first, last]` drawn `width` points wide: the finest of days, weeks,
-/// months, quarters and years whose labels do not crowd each other, as (day, label).
-pub fn ticks(first: Day, last: Day, width: f32) -> Vec<(Day, String)> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
+/// Axis ticks for days `[first, last]` drawn `width` points wide: the finest of hours, days,
+/// weeks, months, quarters and years whose labels do not crowd each other, as (position in days,
+/// label). Hours label the axis within days (the bars stay a day wide: the date filter and
+/// an incident's date are whole local days).
+pub fn ticks(first: Day, last: Day, width: f32) -> Vec<(f64, String)> {
+    let whole = |t: Vec<(Day, String)>| -> Vec<(f64, String)> {
+        t.into_iter().map(|(d, l)| (d as f64, l)).collect()
+    };
+    whole_ticks(first, last, width).map_or_else(
+        || {
+            // Days with hours between them: every 1, 2, 3, 6 or 12 hours, as the width allows.
+            let px_per_day = width / (last - first + 1).max(1) as f32;
+            let step = [1u32, 2, 3, 6, 12]
+                .into_iter()
+                .find(|&h| px_per_day * h as f32 / 24.0 >= 44.0)
+                .unwrap_or(12);
+            let mut out = Vec::new();
+            for (k, d) in (first..=last).enumerate() {
+                out.push((d as f64, day_label(d, k == 0)));
+                for h in (step..24).step_by(step as usize) {
+                    out.push((d as f64 + h as f64 / 24.0, format!("{h:02}:00")));
+                }
+            }
+            out
+        },
+        whole,
+    )
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "6 Jun", with the year on the first label and on the first of a month.
+fn day_label(d: Day, first_label: bool) -> String {
+    let (y, m, dd) = civil_from_days(d);
+    if first_label || dd == 1 {
+        format!("{dd} {} {y}", MONTHS[m as usize - 1])
+    } else {
+        format!("{dd} {}", MONTHS[m as usize - 1])
+    }
+}
+
+/// Ticks on whole days (days, weeks, months, quarters, years), or `None` when days are wide
+/// enough to label hours.
+fn whole_ticks(first: Day, last: Day, width: f32) -> Option<Vec<(Day, String)>> {
     let days = (last - first + 1).max(1) as f32;
     let px_per_day = width / days;
     let (y0, m0, _) = civil_from_days(first);
@@ -160,47 +200,48 @@ pub fn ticks(first: Day, last: Day, width: f32) -> Vec<(Day, String)> {
         }
         out
     };
-    let day_label = |d: Day, first_label: bool| {
-        let (y, m, dd) = civil_from_days(d);
-        if first_label || dd == 1 {
-            format!("{dd} {} {y}", MONTHS[m as usize - 1])
-        } else {
-            format!("{dd} {}", MONTHS[m as usize - 1])
-        }
-    };
     let fits = |n: usize, px: f32| n as f32 * px <= width;
-    // Days.
+    // Hours, when a day has room for two labels; else days.
+    if px_per_day >= 2.0 * 44.0 {
+        return None;
+    }
     if px_per_day >= 48.0 {
-        return (first..=last)
-            .enumerate()
-            .map(|(k, d)| (d, day_label(d, k == 0)))
-            .collect();
+        return Some(
+            (first..=last)
+                .enumerate()
+                .map(|(k, d)| (d, day_label(d, k == 0)))
+                .collect(),
+        );
     }
     // Weeks (Mondays).
     let monday = first + (7 - (first + 3).rem_euclid(7)) % 7;
     let weeks: Vec<Day> = (monday..=last).step_by(7).collect();
     if px_per_day * 7.0 >= 56.0 && fits(weeks.len(), 56.0) {
-        return weeks
-            .iter()
-            .enumerate()
-            .map(|(k, &d)| (d, day_label(d, k == 0)))
-            .collect();
+        return Some(
+            weeks
+                .iter()
+                .enumerate()
+                .map(|(k, &d)| (d, day_label(d, k == 0)))
+                .collect(),
+        );
     }
     for (step, px) in [(1u32, 44.0f32), (3, 44.0), (6, 44.0)] {
         let t = months(step);
         // Months are 28–31 days: check the shortest gap.
         if px_per_day * 28.0 * step as f32 >= px && !t.is_empty() {
-            return t;
+            return Some(t);
         }
     }
     // Years, every k years.
     let (y1, _, _) = civil_from_days(last);
     let every = (((y1 - y0 + 1) as f32 * 40.0 / width).ceil() as i32).max(1);
-    (y0..=y1)
-        .filter(|y| (y - y0) % every == 0)
-        .map(|y| (days_from_civil(y, 1, 1), y.to_string()))
-        .filter(|(d, _)| *d >= first && *d <= last)
-        .collect()
+    Some(
+        (y0..=y1)
+            .filter(|y| (y - y0) % every == 0)
+            .map(|y| (days_from_civil(y, 1, 1), y.to_string()))
+            .filter(|(d, _)| *d >= first && *d <= last)
+            .collect(),
+    )
 }
 
 /// Bins `[start, end]` with their counts.
@@ -391,7 +432,7 @@ impl Timeline {
         // The axis: days, weeks, months, quarters or years, as the width allows.
         let mut right_of_last = f32::MIN;
         for (d, label) in ticks(first, last, rect.width()) {
-            let x = x_of(d);
+            let x = rect.left() + ((d - first as f64) / days as f64) as f32 * rect.width();
             painter.line_segment(
                 [pos2(x, rect.bottom() - 14.0), pos2(x, rect.bottom())],
                 Stroke::new(1.0, ui.visuals().weak_text_color()),
@@ -502,14 +543,26 @@ mod tests {
         // Ten days across 800 points: every day.
         let t = ticks(d(2021, 6, 1), d(2021, 6, 10), 800.0);
         assert_eq!(t.len(), 10);
+        assert_eq!(t[1].0, d(2021, 6, 2) as f64);
         assert_eq!(t[0].1, "1 Jun 2021");
         assert_eq!(t[1].1, "2 Jun");
         // Three months: Mondays.
         let t = ticks(d(2021, 5, 1), d(2021, 7, 31), 800.0);
         assert!(
-            t.iter().all(|(day, _)| (day + 3).rem_euclid(7) == 0),
+            t.iter()
+                .all(|(day, _)| (*day as Day + 3).rem_euclid(7) == 0),
             "{t:?}"
         );
+        // Two days across 1200 points: hours between the days, every 2 hours.
+        let t = ticks(d(2021, 6, 5), d(2021, 6, 6), 1200.0);
+        let labels: Vec<&str> = t.iter().map(|x| x.1.as_str()).collect();
+        assert_eq!(&labels[..3], ["5 Jun 2021", "02:00", "04:00"], "{labels:?}");
+        assert_eq!(t[2].0, d(2021, 6, 5) as f64 + 4.0 / 24.0);
+        assert!(labels.contains(&"6 Jun") && labels.contains(&"22:00"));
+        // One day across 1200 points: every hour.
+        let t = ticks(d(2021, 6, 6), d(2021, 6, 6), 1200.0);
+        assert_eq!(t.len(), 24);
+        assert_eq!(t[1].1, "01:00");
         assert!(t.len() >= 12);
         // The bundled data's year: months, the first with its year.
         let t = ticks(d(2021, 1, 4), d(2021, 12, 19), 1200.0);
@@ -525,6 +578,7 @@ mod tests {
         // Labels never crowd: at least 40 points apart on average.
         for w in [200.0f32, 500.0, 1200.0, 2400.0] {
             for (a, b) in [
+                (d(2021, 6, 6), d(2021, 6, 6)),
                 (d(2021, 6, 1), d(2021, 6, 3)),
                 (d(2020, 1, 1), d(2021, 12, 31)),
             ] {

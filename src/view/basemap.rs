@@ -1,8 +1,10 @@
-//! The offline basemap: Natural Earth land, coastlines and borders and GeoNames cities, bundled in
-//! the binary and drawn as meshes and lines wherever tiles are missing.
+//! The offline basemap: Natural Earth land, lakes, rivers, coastlines and borders and GeoNames
+//! cities, bundled in the binary and drawn as meshes and lines wherever tiles are missing.
 //!
-//! Land polygons are triangulated once (earcut, in Mercator units); a frame only transforms the
-//! vertices of the polygons in view. Two levels of detail: 1:110m below zoom 3, 1:50m above.
+//! Land and lake polygons are triangulated once (earcut, in Mercator units); a frame only
+//! transforms the vertices of the polygons in view. Levels of detail follow the zoom: 1:110m
+//! below zoom 3, 1:50m above, and from zoom 5 the rivers and lakes at 1:10m (loaded on a
+//! thread of their own, so start-up does not wait for them).
 
 use std::sync::OnceLock;
 
@@ -18,6 +20,7 @@ pub const SEA: Color32 = Color32::from_rgb(0xCF, 0xDD, 0xE6);
 /// Land colour.
 pub const LAND: Color32 = Color32::from_rgb(0xF4, 0xF1, 0xEA);
 const COAST: Color32 = Color32::from_rgb(0x8F, 0xA6, 0xB5);
+const RIVER: Color32 = Color32::from_rgb(0x9D, 0xBD, 0xD6);
 const BORDER: Color32 = Color32::from_rgb(0xA8, 0x92, 0xA8);
 const CITY: Color32 = Color32::from_rgb(0x4A, 0x4A, 0x4A);
 
@@ -52,25 +55,45 @@ impl Bounds {
     }
 }
 
-/// One land polygon: its triangles.
+/// One filled polygon: its triangles.
 #[derive(Debug)]
 struct Poly {
     bounds: Bounds,
-    /// Range into `Lod::verts`.
+    /// Range into `Fill::verts`.
     verts: std::ops::Range<usize>,
-    /// Range into `Lod::tris` (indices relative to `verts.start`).
+    /// Range into `Fill::tris` (indices relative to `verts.start`).
     tris: std::ops::Range<usize>,
     /// Crosses the antimeridian: unwrapped east of it, so also drawn one world to the west.
     wraps: bool,
 }
 
+/// Triangulated polygons of one colour (land, or lakes).
 #[derive(Debug, Default)]
-struct Lod {
+struct Fill {
     verts: Vec<(f64, f64)>,
     tris: Vec<u32>,
     polys: Vec<Poly>,
-    coast: Vec<(Bounds, Vec<(f64, f64)>)>,
-    borders: Vec<(Bounds, Vec<(f64, f64)>)>,
+}
+
+/// Lines of one kind, each with its bounds, in Mercator units.
+type Lines = Vec<(Bounds, Vec<(f64, f64)>)>;
+
+/// One level of detail of the basemap.
+#[derive(Debug, Default)]
+struct Lod {
+    land: Fill,
+    lakes: Fill,
+    coast: Lines,
+    borders: Lines,
+    rivers: Lines,
+}
+
+/// Rivers and lakes at 1:10m, drawn from `DETAIL_ZOOM`; loaded apart from the rest so that
+/// start-up does not wait for them.
+#[derive(Debug, Default)]
+struct Water {
+    lakes: Fill,
+    rivers: Lines,
 }
 
 /// A city label.
@@ -82,22 +105,44 @@ struct City {
     population: u64,
 }
 
+/// Zoom from which the 1:50m level is drawn.
+const FINE_ZOOM: f64 = 3.0;
+/// Zoom from which the 1:10m rivers and lakes are drawn.
+pub const DETAIL_ZOOM: f64 = 5.0;
+
 /// The loaded offline basemap.
 #[derive(Debug)]
 pub struct Basemap {
     coarse: Lod,
     fine: Lod,
+    detail: OnceLock<Water>,
+    detail_started: std::sync::Once,
     cities: Vec<City>,
 }
 
-fn lonlats(v: &serde_json::Value) -> Vec<(f64, f64)> {
-    v.as_array()
-        .map(|pts| {
-            pts.iter()
-                .filter_map(|p| Some((p.get(0)?.as_f64()?, p.get(1)?.as_f64()?)))
-                .collect()
-        })
+/// The part of a GeoJSON FeatureCollection the basemap reads: Polygon and MultiLineString
+/// coordinates have the same shape (a list of point lists). Typed, so that parsing is fast.
+#[derive(serde::Deserialize)]
+struct Collection {
+    features: Vec<Feature>,
+}
+
+#[derive(serde::Deserialize)]
+struct Feature {
+    geometry: Geometry,
+}
+
+#[derive(serde::Deserialize)]
+struct Geometry {
+    coordinates: Vec<Vec<(f64, f64)>>,
+}
+
+fn parts(geojson: &str) -> impl Iterator<Item = Vec<Vec<(f64, f64)>>> {
+    serde_json::from_str::<Collection>(geojson)
+        .map(|c| c.features)
         .unwrap_or_default()
+        .into_iter()
+        .map(|f| f.geometry.coordinates)
 }
 
 /// Makes a ring's longitudes continuous across the antimeridian (Natural Earth's merged shapes
@@ -137,42 +182,31 @@ fn to_merc(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Lines split where they jump across the antimeridian.
-fn split_lines(v: &serde_json::Value, out: &mut Vec<(Bounds, Vec<(f64, f64)>)>) {
-    for f in v["features"].as_array().into_iter().flatten() {
-        for line in f["geometry"]["coordinates"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let pts = lonlats(line);
-            let mut start = 0;
-            for k in 1..=pts.len() {
-                if k == pts.len() || (pts[k].0 - pts[k - 1].0).abs() > 180.0 {
-                    if k - start >= 2 {
-                        let part = to_merc(&pts[start..k]);
-                        let mut b = Bounds::empty();
-                        part.iter().for_each(|&(x, y)| b.add(x, y));
-                        out.push((b, part));
-                    }
-                    start = k;
+/// The lines of a MultiLineString collection, split where they jump across the antimeridian.
+fn load_lines(geojson: &str) -> Lines {
+    let mut out = Lines::new();
+    for pts in parts(geojson).flatten() {
+        let mut start = 0;
+        for k in 1..=pts.len() {
+            if k == pts.len() || (pts[k].0 - pts[k - 1].0).abs() > 180.0 {
+                if k - start >= 2 {
+                    let part = to_merc(&pts[start..k]);
+                    let mut b = Bounds::empty();
+                    part.iter().for_each(|&(x, y)| b.add(x, y));
+                    out.push((b, part));
                 }
+                start = k;
             }
         }
     }
+    out
 }
 
-fn load_lod(land: &str, coast: &str, borders: &str) -> Lod {
-    let mut lod = Lod::default();
-    let land: serde_json::Value = serde_json::from_str(land).unwrap_or_default();
-    for f in land["features"].as_array().into_iter().flatten() {
-        let mut rings: Vec<Vec<(f64, f64)>> = f["geometry"]["coordinates"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(lonlats)
-            .filter(|r| r.len() >= 4)
-            .collect();
+/// The polygons of a Polygon collection, triangulated once (earcut, in Mercator units).
+fn load_fill(geojson: &str) -> Fill {
+    let mut fill = Fill::default();
+    for rings in parts(geojson) {
+        let mut rings: Vec<Vec<(f64, f64)>> = rings.into_iter().filter(|r| r.len() >= 4).collect();
         if rings.is_empty() {
             continue;
         }
@@ -190,29 +224,91 @@ fn load_lod(land: &str, coast: &str, borders: &str) -> Lod {
         };
         let polygon = geo::Polygon::new(to_ls(&rings[0]), rings[1..].iter().map(to_ls).collect());
         let tri = polygon.earcut_triangles_raw();
-        let vstart = lod.verts.len();
-        let tstart = lod.tris.len();
-        lod.verts.extend(tri.vertices.iter().map(|c| (c[0], c[1])));
-        lod.tris
+        let vstart = fill.verts.len();
+        let tstart = fill.tris.len();
+        fill.verts.extend(tri.vertices.iter().map(|c| (c[0], c[1])));
+        fill.tris
             .extend(tri.triangle_indices.iter().map(|&i| i as u32));
         let mut bounds = Bounds::empty();
         rings.iter().flatten().for_each(|&(x, y)| bounds.add(x, y));
-        lod.polys.push(Poly {
+        fill.polys.push(Poly {
             bounds,
-            verts: vstart..lod.verts.len(),
-            tris: tstart..lod.tris.len(),
+            verts: vstart..fill.verts.len(),
+            tris: tstart..fill.tris.len(),
             wraps,
         });
     }
-    split_lines(
-        &serde_json::from_str(coast).unwrap_or_default(),
-        &mut lod.coast,
-    );
-    split_lines(
-        &serde_json::from_str(borders).unwrap_or_default(),
-        &mut lod.borders,
-    );
-    lod
+    fill
+}
+
+/// Loads one level of detail from its bundled files.
+macro_rules! lod {
+    ($res:literal) => {
+        Lod {
+            land: load_fill(include_str!(concat!(
+                "../../assets/basemap/land-",
+                $res,
+                ".geojson"
+            ))),
+            lakes: load_fill(include_str!(concat!(
+                "../../assets/basemap/lakes-",
+                $res,
+                ".geojson"
+            ))),
+            coast: load_lines(include_str!(concat!(
+                "../../assets/basemap/coast-",
+                $res,
+                ".geojson"
+            ))),
+            borders: load_lines(include_str!(concat!(
+                "../../assets/basemap/borders-",
+                $res,
+                ".geojson"
+            ))),
+            rivers: load_lines(include_str!(concat!(
+                "../../assets/basemap/rivers-",
+                $res,
+                ".geojson"
+            ))),
+        }
+    };
+}
+
+fn load_water() -> Water {
+    Water {
+        lakes: load_fill(include_str!("../../assets/basemap/lakes-10m.geojson")),
+        rivers: load_lines(include_str!("../../assets/basemap/rivers-10m.geojson")),
+    }
+}
+
+/// One mesh of the triangles of the polygons in view (wrapping ones also one world west).
+fn fill_mesh(s: &Screen, view: &MercRect, fill: &Fill, color: Color32) -> Shape {
+    let mut mesh = Mesh::default();
+    for p in &fill.polys {
+        for shift in [0.0, -1.0] {
+            if shift != 0.0 && !p.wraps {
+                continue;
+            }
+            let b = Bounds {
+                x0: p.bounds.x0 + shift,
+                x1: p.bounds.x1 + shift,
+                ..p.bounds
+            };
+            if !b.meets(view) {
+                continue;
+            }
+            let base = mesh.vertices.len() as u32;
+            mesh.vertices
+                .extend(fill.verts[p.verts.clone()].iter().map(|&(x, y)| Vertex {
+                    pos: s.to_screen(x + shift, y),
+                    uv: WHITE_UV,
+                    color,
+                }));
+            mesh.indices
+                .extend(fill.tris[p.tris.clone()].iter().map(|&i| base + i));
+        }
+    }
+    Shape::mesh(mesh)
 }
 
 fn load_cities(csv_text: &str) -> Vec<City> {
@@ -233,19 +329,13 @@ fn load_cities(csv_text: &str) -> Vec<City> {
 }
 
 impl Basemap {
-    /// Parses and triangulates the bundled data.
+    /// Parses and triangulates the bundled data (the 1:10m water waits for `detail`).
     pub fn load() -> Basemap {
         Basemap {
-            coarse: load_lod(
-                include_str!("../../assets/basemap/land-110m.geojson"),
-                include_str!("../../assets/basemap/coast-110m.geojson"),
-                include_str!("../../assets/basemap/borders-110m.geojson"),
-            ),
-            fine: load_lod(
-                include_str!("../../assets/basemap/land-50m.geojson"),
-                include_str!("../../assets/basemap/coast-50m.geojson"),
-                include_str!("../../assets/basemap/borders-50m.geojson"),
-            ),
+            coarse: lod!("110m"),
+            fine: lod!("50m"),
+            detail: OnceLock::new(),
+            detail_started: std::sync::Once::new(),
             cities: load_cities(include_str!("../../assets/basemap/cities.csv")),
         }
     }
@@ -258,45 +348,57 @@ impl Basemap {
 
     /// Number of land polygons at the fine level (for tests).
     pub fn polygon_count(&self) -> usize {
-        self.fine.polys.len()
+        self.fine.land.polys.len()
     }
 
-    /// Shapes for the sea, land, coastlines and borders of a view.
-    pub fn shapes(&self, s: &Screen) -> Vec<Shape> {
+    /// Starts loading the 1:10m rivers and lakes on a thread of their own, once; `ready` is
+    /// called when they are (the window asks for a repaint).
+    pub fn load_detail_in_background(&'static self, ready: impl FnOnce() + Send + 'static) {
+        self.detail_started.call_once(|| {
+            let spawned = std::thread::Builder::new()
+                .name("basemap-detail".into())
+                .spawn(move || {
+                    self.detail.get_or_init(load_water);
+                    ready();
+                });
+            if spawned.is_err() {
+                self.detail.get_or_init(load_water);
+            }
+        });
+    }
+
+    /// Loads the 1:10m rivers and lakes now (waiting for a load already under way).
+    pub fn load_detail(&self) {
+        self.detail.get_or_init(load_water);
+    }
+
+    /// Whether the 1:10m rivers and lakes are loaded.
+    pub fn detail_loaded(&self) -> bool {
+        self.detail.get().is_some()
+    }
+
+    /// Shapes for the sea, land, lakes, rivers, coastlines and borders of a view. At
+    /// `DETAIL_ZOOM` and closer the 1:10m rivers and lakes are drawn: loaded here first when
+    /// `wait` (exports must not depend on timing), else only once loaded (the 1:50m until then).
+    pub fn shapes(&self, s: &Screen, wait: bool) -> Vec<Shape> {
         let mut out = vec![Shape::rect_filled(s.rect, 0.0, SEA)];
-        let lod = if s.zoom < 3.0 {
+        let lod = if s.zoom < FINE_ZOOM {
             &self.coarse
         } else {
             &self.fine
         };
+        let detail = match s.zoom >= DETAIL_ZOOM {
+            true if wait => Some(self.detail.get_or_init(load_water)),
+            true => self.detail.get(),
+            false => None,
+        };
+        let (lakes, rivers) = match detail {
+            Some(w) => (&w.lakes, &w.rivers),
+            None => (&lod.lakes, &lod.rivers),
+        };
         let view = s.visible(2.0);
-        // Land: one mesh of the triangles of visible polygons (wrapping ones also one world west).
-        let mut mesh = Mesh::default();
-        for p in &lod.polys {
-            for shift in [0.0, -1.0] {
-                if shift != 0.0 && !p.wraps {
-                    continue;
-                }
-                let b = Bounds {
-                    x0: p.bounds.x0 + shift,
-                    x1: p.bounds.x1 + shift,
-                    ..p.bounds
-                };
-                if !b.meets(&view) {
-                    continue;
-                }
-                let base = mesh.vertices.len() as u32;
-                mesh.vertices
-                    .extend(lod.verts[p.verts.clone()].iter().map(|&(x, y)| Vertex {
-                        pos: s.to_screen(x + shift, y),
-                        uv: WHITE_UV,
-                        color: LAND,
-                    }));
-                mesh.indices
-                    .extend(lod.tris[p.tris.clone()].iter().map(|&i| base + i));
-            }
-        }
-        out.push(Shape::mesh(mesh));
+        out.push(fill_mesh(s, &view, &lod.land, LAND));
+        out.push(fill_mesh(s, &view, lakes, SEA));
         // Thin lines: simplify to whole pixels so a frame never strokes more points than pixels.
         let line = |pts: &[(f64, f64)]| -> Vec<Pos2> {
             let mut v: Vec<Pos2> = Vec::with_capacity(pts.len());
@@ -310,7 +412,9 @@ impl Basemap {
             }
             v
         };
+        let river_width = if detail.is_some() { 1.1 } else { 0.8 };
         for (lines, stroke) in [
+            (rivers, Stroke::new(river_width, RIVER)),
             (&lod.coast, Stroke::new(0.8, COAST)),
             (&lod.borders, Stroke::new(0.8, BORDER)),
         ] {
@@ -402,20 +506,90 @@ mod tests {
     fn loads_and_triangulates() {
         let b = Basemap::load();
         assert!(b.polygon_count() > 1000);
-        assert!(!b.coarse.polys.is_empty());
+        assert!(!b.coarse.land.polys.is_empty());
         assert!(b.cities.iter().any(|c| c.name == "Baghdad"));
-        // A view of Iraq has land, coast and borders.
+        // A view of Iraq has land, lakes, coast and borders.
         let rect = Rect::from_min_size(Pos2::ZERO, egui::vec2(800.0, 600.0));
-        let s = Screen::new(rect, 44.0, 33.5, 5.0);
-        let shapes = b.shapes(&s);
-        let land = shapes.iter().find_map(|sh| {
-            if let Shape::Mesh(m) = sh {
-                Some(m.indices.len())
-            } else {
-                None
-            }
-        });
-        assert!(land.unwrap_or(0) > 100);
+        let s = Screen::new(rect, 44.0, 33.5, 4.0);
+        let shapes = b.shapes(&s, true);
+        let meshes: Vec<usize> = shapes
+            .iter()
+            .filter_map(|sh| match sh {
+                Shape::Mesh(m) => Some(m.indices.len()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(meshes.len(), 2, "land, then lakes");
+        assert!(meshes[0] > 100 && meshes[1] > 10, "{meshes:?}");
         assert!(shapes.len() > 5);
+    }
+
+    /// Screen points of the river lines drawn in a view.
+    fn river_points(shapes: &[Shape]) -> Vec<Pos2> {
+        shapes
+            .iter()
+            .filter_map(|sh| match sh {
+                Shape::Path(p) if p.stroke.color == egui::epaint::ColorMode::Solid(RIVER) => {
+                    Some(p.points.clone())
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    #[test]
+    fn rivers_follow_the_zoom_and_the_tigris_runs_through_baghdad() {
+        let b = Basemap::load();
+        let rect = Rect::from_min_size(Pos2::ZERO, egui::vec2(800.0, 600.0));
+        let (lon, lat) = (44.38, 33.32); // Baghdad
+        let at = |zoom: f64, wait: bool| {
+            let s = Screen::new(rect, lon, lat, zoom);
+            let pts = river_points(&b.shapes(&s, wait));
+            // The nearest river point to the centre (Baghdad), in km.
+            let km_per_px = 40_075.0 * lat.to_radians().cos() / (256.0 * 2f64.powf(zoom));
+            let near = pts
+                .iter()
+                .map(|p| p.distance(rect.center()) as f64 * km_per_px)
+                .fold(f64::INFINITY, f64::min);
+            (pts.len(), near)
+        };
+        let (coarse, _) = at(2.0, true);
+        let (fine, fine_near) = at(4.0, true);
+        // Without waiting, a window draws the 1:50m until the 1:10m has loaded.
+        assert!(!b.detail_loaded());
+        let (before, _) = at(8.0, false);
+        assert!(!b.detail_loaded());
+        let (detail, detail_near) = at(8.0, true);
+        assert!(b.detail_loaded());
+        assert!(coarse > 0 && fine > coarse, "{coarse} {fine}");
+        assert!(
+            detail > before,
+            "1:10m at zoom 8: {detail} points, 1:50m {before}"
+        );
+        assert!(fine_near < 10.0, "{fine_near} km");
+        assert!(detail_near < 3.0, "{detail_near} km");
+    }
+
+    #[test]
+    fn lakes_are_water_at_every_level() {
+        let b = Basemap::load();
+        // Lake Tharthar, north-west of Baghdad: inside a lake polygon at 1:50m and 1:10m.
+        let (x, y) = (merc_x(43.3), merc_y(34.0));
+        let inside = |fill: &Fill| {
+            fill.polys.iter().any(|p| {
+                let v = &fill.verts[p.verts.clone()];
+                fill.tris[p.tris.clone()].chunks(3).any(|t| {
+                    let [a, b2, c] = [v[t[0] as usize], v[t[1] as usize], v[t[2] as usize]];
+                    let side = |p: (f64, f64), q: (f64, f64)| {
+                        (q.0 - p.0) * (y - p.1) - (q.1 - p.1) * (x - p.0)
+                    };
+                    let (d1, d2, d3) = (side(a, b2), side(b2, c), side(c, a));
+                    (d1 >= 0.0 && d2 >= 0.0 && d3 >= 0.0) || (d1 <= 0.0 && d2 <= 0.0 && d3 <= 0.0)
+                })
+            })
+        };
+        assert!(inside(&b.fine.lakes));
+        assert!(inside(&load_water().lakes));
     }
 }

@@ -93,7 +93,12 @@ pub fn show(
         let r = response.rect;
         let c = projector.unproject(r.center().to_vec2());
         let screen = Screen::new(r, c.x(), c.y(), projector.zoom());
-        let mut shapes = basemap.shapes(&screen);
+        // The window draws the 1:50m water until the 1:10m has loaded; an export waits for it.
+        if scene.interactive && screen.zoom >= super::basemap::DETAIL_ZOOM {
+            let ctx = ui.ctx().clone();
+            basemap.load_detail_in_background(move || ctx.request_repaint());
+        }
+        let mut shapes = basemap.shapes(&screen, !scene.interactive);
         shapes.extend(basemap.labels(&screen, ui.painter()));
         ui.painter().set(bg, Shape::Vec(shapes));
         if let Some(o) = scene.overlay {
