@@ -630,6 +630,7 @@ pub fn summary_json(r: &LoadResult) -> serde_json::Value {
                 crate::store::Format::GeoJson => "geojson",
                 crate::store::Format::Kml => "kml",
                 crate::store::Format::Shapefile => "shapefile",
+                crate::store::Format::GeoPackage => "geopackage",
             };
             json!({"file": f.name, "format": format, "incidents": n})
         })

@@ -119,8 +119,10 @@ fn header(store: &Store, sel: &Selection) -> (Vec<String>, bool) {
         }
     }
     if files.iter().any(|f| {
-        matches!(f.format, Format::GeoJson | Format::Kml | Format::Shapefile)
-            && (f.map.lat.is_none() || f.map.lon.is_none())
+        matches!(
+            f.format,
+            Format::GeoJson | Format::Kml | Format::Shapefile | Format::GeoPackage
+        ) && (f.map.lat.is_none() || f.map.lon.is_none())
     }) {
         for c in ["longitude", "latitude"] {
             if !cols.iter().any(|x| x == c) {
@@ -160,7 +162,7 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
         let file = &store.files[store.file[i] as usize];
         if matches!(
             file.format,
-            Format::GeoJson | Format::Kml | Format::Shapefile
+            Format::GeoJson | Format::Kml | Format::Shapefile | Format::GeoPackage
         ) && (file.map.lat.is_none() || file.map.lon.is_none())
         {
             if let Some(s) = lon_slot {

@@ -1215,6 +1215,130 @@ fn kml_from_other_software_is_read_with_problems_on_its_own_lines() {
 }
 
 #[test]
+fn geopackages_from_gdal_are_read_and_reprojected() {
+    // Written by GDAL 3.12 (pyogrio) with positions projected by PROJ, from six incidents of the
+    // bundled data: see tests/data/gpkg/make_fixtures.py.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gpkg");
+    let bundled: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // The bundled position of each (date, place).
+    let at: std::collections::HashMap<(String, String), (f64, f64)> = bundled["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = &f["properties"];
+            let c = &f["geometry"]["coordinates"];
+            (
+                (
+                    p["date"].as_str().unwrap().to_string(),
+                    p["place"].as_str().unwrap().to_string(),
+                ),
+                (c[0].as_f64().unwrap(), c[1].as_f64().unwrap()),
+            )
+        })
+        .collect();
+    for (f, centroids) in [
+        ("incidents_wgs84.gpkg", 0),
+        ("incidents_utm38n.gpkg", 0),
+        ("two_layers_webmerc.gpkg", 3),
+    ] {
+        let (code, v) = check_json(&[&dir.join(f)]);
+        assert_eq!(code, 0, "{f}: {v}");
+        assert_eq!(v["incidents"], 6, "{f}");
+        assert_eq!(v["files"][0]["format"], "geopackage");
+        assert_eq!(v["types"]["IED"], 2, "{f}: event_type detected");
+        assert_eq!(v["types"]["Interception"], 1, "{f}");
+        assert_eq!(
+            (v["date_min"].as_str(), v["date_max"].as_str()),
+            (Some("2021-01-04"), Some("2021-06-05"))
+        );
+        let notes = v["problems"].as_array().unwrap();
+        assert_eq!(notes.len(), centroids, "{f}: {notes:?}");
+        assert!(
+            notes
+                .iter()
+                .all(|p| p["message"].as_str().unwrap().contains("Polygon geometry"))
+        );
+        // Every incident where the bundled data has it (polygons: their centroid, the centre).
+        let o = run(&[
+            "filter",
+            dir.join(f).to_str().unwrap(),
+            "--format",
+            "geojson",
+        ]);
+        assert_eq!(o.status.code(), Some(0));
+        let out: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let feats = out["features"].as_array().unwrap();
+        assert_eq!(feats.len(), 6);
+        for g in feats {
+            let p = &g["properties"];
+            let key = (
+                p["event_date"].as_str().unwrap().to_string(),
+                p["location"].as_str().unwrap().to_string(),
+            );
+            let (lon, lat) = at[&key];
+            // The original geometry is written back: a polygon's box is centred on the place.
+            let g = &g["geometry"];
+            let corners: Vec<&Value> = match g["type"].as_str() {
+                Some("Polygon") => g["coordinates"][0].as_array().unwrap()[..4]
+                    .iter()
+                    .collect(),
+                _ => vec![&g["coordinates"]],
+            };
+            let mean = |k: usize| {
+                corners.iter().map(|c| c[k].as_f64().unwrap()).sum::<f64>() / corners.len() as f64
+            };
+            let (x, y) = (mean(0), mean(1));
+            assert!(
+                (x - lon).abs() < 1e-7 && (y - lat).abs() < 1e-7,
+                "{f} {key:?}: {x},{y} vs {lon},{lat}"
+            );
+            // Unknown fatalities stay unknown; the layer is named when there are several.
+            let fat = &bundled["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| {
+                    b["properties"]["date"] == p["event_date"]
+                        && b["properties"]["place"] == p["location"]
+                })
+                .unwrap()["properties"]["fatalities"];
+            assert_eq!(p["fatalities"].as_f64(), fat.as_f64(), "{f} {key:?}");
+            assert_eq!(p.get("layer").is_some(), f.starts_with("two_layers"));
+        }
+    }
+    // Another coordinate system is a clear error naming the file, the layer and the system.
+    let o = run(&[
+        "check",
+        dir.join("incidents_karbala.gpkg").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("incidents_karbala.gpkg")
+            && e.contains("layer incidents")
+            && e.contains("EPSG:3393"),
+        "{e}"
+    );
+    // Not a GeoPackage: an SQLite database without its tables.
+    let tmp = tempfile::tempdir().unwrap();
+    let plain = tmp.path().join("plain.gpkg");
+    let mut bytes = std::fs::read(dir.join("incidents_wgs84.gpkg")).unwrap();
+    bytes.truncate(100);
+    std::fs::write(&plain, &bytes).unwrap();
+    let o = run(&["check", plain.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("plain.gpkg") && e.contains("GeoPackage"), "{e}");
+}
+
+#[test]
 fn shapefiles_are_reprojected_from_utm_and_web_mercator() {
     // Made with pyshp (a standard shapefile writer) from three incidents of the bundled data,
     // in UTM zone 38N and in Web Mercator (zipped); see tests/data/shapefile/README.md.

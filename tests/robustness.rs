@@ -128,3 +128,37 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         assert!(r.is_err());
     }
 }
+
+/// GeoPackage geometry blobs (the `GP` header and WKB) as GDAL wrote them, mutated: errors, never
+/// a panic (the whole-file mutations above rarely reach a blob intact enough to be decoded).
+#[test]
+fn mutated_geopackage_geometries_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gpkg");
+    let db = rusqlite::Connection::open_with_flags(
+        dir.join("two_layers_webmerc.gpkg"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut blobs: Vec<Vec<u8>> = Vec::new();
+    for table in ["points", "areas"] {
+        let mut q = db.prepare(&format!("SELECT geom FROM {table}")).unwrap();
+        let rows = q.query_map([], |r| r.get::<_, Vec<u8>>(0)).unwrap();
+        blobs.extend(rows.map(Result::unwrap));
+    }
+    assert_eq!(blobs.len(), 6);
+    for b in &blobs {
+        assert!(incident_map::import::gpkg::geometry_json(b).is_ok());
+    }
+    let mut r = Rng::new(7);
+    let mut decoded = 0;
+    for k in 0..20_000 {
+        let b = mutate(&blobs[k % blobs.len()], &mut r);
+        let res = std::panic::catch_unwind(|| incident_map::import::gpkg::geometry_json(&b));
+        match res {
+            Ok(Ok(_)) => decoded += 1,
+            Ok(Err(_)) => {}
+            Err(_) => panic!("panicked on {b:?}"),
+        }
+    }
+    assert!(decoded > 100, "{decoded} mutated blobs still decoded");
+}

@@ -821,7 +821,9 @@ impl App {
             })
             .add_filter(
                 "Incident data",
-                &["csv", "tsv", "txt", "geojson", "json", "kml", "kmz"],
+                &[
+                    "csv", "tsv", "txt", "geojson", "json", "kml", "kmz", "shp", "zip", "gpkg",
+                ],
             )
             .add_filter("All files", &["*"])
             .pick_files();

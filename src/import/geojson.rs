@@ -109,6 +109,8 @@ pub(super) struct Synthesized {
     out: String,
     line: u64,
     count: usize,
+    /// Records the other format's reader could not turn into a feature: (line, column, reason).
+    skipped: Vec<(u64, Option<String>, String)>,
 }
 
 impl Synthesized {
@@ -118,7 +120,13 @@ impl Synthesized {
             out: String::from("{\"type\":\"FeatureCollection\",\"features\":["),
             line: 1,
             count: 0,
+            skipped: Vec::new(),
         }
+    }
+
+    /// Reports the record on `line` as skipped, for `reason`.
+    pub(super) fn skip(&mut self, line: u64, column: Option<&str>, reason: String) {
+        self.skipped.push((line, column.map(String::from), reason));
     }
 
     /// Adds `feature` starting on `line` (lines only grow).
@@ -152,6 +160,19 @@ impl Synthesized {
         let bytes: std::sync::Arc<[u8]> = self.out.into_bytes().into();
         let mut l = load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
         l.source.format = format;
+        l.skipped += self.skipped.len();
+        l.problems.extend(
+            self.skipped
+                .into_iter()
+                .map(|(line, column, message)| Problem {
+                    file: name.to_string(),
+                    line,
+                    column,
+                    message,
+                    skipped: true,
+                }),
+        );
+        l.problems.sort_by_key(|p| p.line);
         Ok(l)
     }
 }

@@ -4,8 +4,10 @@
 //! becomes a [`FileError`] and the other files still load.
 
 pub mod columns;
+mod crs;
 pub mod csv;
 pub mod geojson;
+pub mod gpkg;
 pub mod kml;
 pub mod row;
 pub mod shp;
@@ -56,8 +58,11 @@ pub enum LoadError {
     /// A shapefile that cannot be read.
     #[error("not a readable shapefile: {0}")]
     Shapefile(String),
+    /// A GeoPackage that cannot be read.
+    #[error("not a readable GeoPackage: {0}")]
+    GeoPackage(String),
     /// Not text.
-    #[error("binary data, not CSV, GeoJSON, KML nor KMZ")]
+    #[error("binary data, not CSV, GeoJSON, KML, KMZ, a shapefile nor a GeoPackage")]
     Binary,
     /// The first line could not be read as a header.
     #[error("cannot read the header: {0}")]
@@ -175,9 +180,13 @@ pub enum Kind {
     Kmz,
     /// A shapefile (`.shp` with its `.dbf`), or a `.zip` holding one.
     Shapefile,
+    /// A GeoPackage (an SQLite database).
+    GeoPackage,
 }
 
-const EXTENSIONS: [&str; 8] = ["csv", "tsv", "txt", "geojson", "json", "kml", "kmz", "shp"];
+const EXTENSIONS: [&str; 9] = [
+    "csv", "tsv", "txt", "geojson", "json", "kml", "kmz", "shp", "gpkg",
+];
 
 /// The kind a file's name says, where content alone cannot tell (a shapefile's `.shp` is binary;
 /// a `.zip` may hold a shapefile or, as `.kmz`, KML).
@@ -202,6 +211,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, LoadError> {
     };
     if body.starts_with(b"PK\x03\x04") {
         return Ok(Kind::Kmz);
+    }
+    if body.starts_with(b"SQLite format 3\0") {
+        return Ok(Kind::GeoPackage);
     }
     let head = &body[..body.len().min(64 * 1024)];
     if head.contains(&0) {
@@ -242,6 +254,7 @@ pub fn load_bytes(
         Kind::Kml => kml::load(name, path, bytes, ov, file),
         Kind::Kmz => kml::load_kmz(name, path, bytes, ov, file),
         Kind::Shapefile => shp::load(name, path, bytes, ov, file),
+        Kind::GeoPackage => gpkg::load(name, path, bytes, ov, file),
     }
 }
 
@@ -335,6 +348,13 @@ pub fn load_file(
             let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
             let n = bytes.len() as u64;
             let r = shp::load(name, path.to_path_buf(), bytes, ov, file);
+            ctl.advance(n);
+            r
+        }
+        Kind::GeoPackage => {
+            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
+            let n = bytes.len() as u64;
+            let r = gpkg::load(name, path.to_path_buf(), bytes, ov, file);
             ctl.advance(n);
             r
         }

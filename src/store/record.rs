@@ -146,7 +146,7 @@ pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
                 geometry: None,
             }
         }
-        Format::GeoJson | Format::Kml | Format::Shapefile => {
+        Format::GeoJson | Format::Kml | Format::Shapefile | Format::GeoPackage => {
             match serde_json::from_slice::<RawFeature>(raw) {
                 Ok(f) => Record {
                     fields: f

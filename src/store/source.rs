@@ -24,6 +24,8 @@ pub enum Format {
     Kml,
     /// A shapefile, read as the GeoJSON features its records become (kept in memory).
     Shapefile,
+    /// A GeoPackage, read as the GeoJSON features its layers' rows become (kept in memory).
+    GeoPackage,
 }
 
 /// Why a file's bytes could not be read back.
