@@ -21,6 +21,7 @@ pub const SEA: Color32 = Color32::from_rgb(0xCF, 0xDD, 0xE6);
 pub const LAND: Color32 = Color32::from_rgb(0xF4, 0xF1, 0xEA);
 const COAST: Color32 = Color32::from_rgb(0x8F, 0xA6, 0xB5);
 const RIVER: Color32 = Color32::from_rgb(0x9D, 0xBD, 0xD6);
+const RIVER_TEXT: Color32 = Color32::from_rgb(0x3E, 0x6E, 0x9C);
 const BORDER: Color32 = Color32::from_rgb(0xA8, 0x92, 0xA8);
 const CITY: Color32 = Color32::from_rgb(0x4A, 0x4A, 0x4A);
 
@@ -94,6 +95,8 @@ struct Lod {
 struct Water {
     lakes: Fill,
     rivers: Lines,
+    /// Per line of `rivers`, its river's name ("" when unnamed).
+    names: Vec<std::sync::Arc<str>>,
 }
 
 /// A city label.
@@ -130,6 +133,14 @@ struct Collection {
 #[derive(serde::Deserialize)]
 struct Feature {
     geometry: Geometry,
+    #[serde(default)]
+    properties: Props,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Props {
+    #[serde(default)]
+    name: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -138,11 +149,21 @@ struct Geometry {
 }
 
 fn parts(geojson: &str) -> impl Iterator<Item = Vec<Vec<(f64, f64)>>> {
+    named_parts(geojson).map(|(_, c)| c)
+}
+
+/// Each feature's name (empty when none) and coordinates.
+fn named_parts(geojson: &str) -> impl Iterator<Item = (String, Vec<Vec<(f64, f64)>>)> {
     serde_json::from_str::<Collection>(geojson)
         .map(|c| c.features)
         .unwrap_or_default()
         .into_iter()
-        .map(|f| f.geometry.coordinates)
+        .map(|f| {
+            (
+                f.properties.name.unwrap_or_default(),
+                f.geometry.coordinates,
+            )
+        })
 }
 
 /// Makes a ring's longitudes continuous across the antimeridian (Natural Earth's merged shapes
@@ -184,22 +205,32 @@ fn to_merc(pts: &[(f64, f64)]) -> Vec<(f64, f64)> {
 
 /// The lines of a MultiLineString collection, split where they jump across the antimeridian.
 fn load_lines(geojson: &str) -> Lines {
+    load_named_lines(geojson).0
+}
+
+/// The lines of a MultiLineString collection with, per line, its feature's name.
+fn load_named_lines(geojson: &str) -> (Lines, Vec<std::sync::Arc<str>>) {
     let mut out = Lines::new();
-    for pts in parts(geojson).flatten() {
-        let mut start = 0;
-        for k in 1..=pts.len() {
-            if k == pts.len() || (pts[k].0 - pts[k - 1].0).abs() > 180.0 {
-                if k - start >= 2 {
-                    let part = to_merc(&pts[start..k]);
-                    let mut b = Bounds::empty();
-                    part.iter().for_each(|&(x, y)| b.add(x, y));
-                    out.push((b, part));
+    let mut names = Vec::new();
+    for (name, lines) in named_parts(geojson) {
+        let name: std::sync::Arc<str> = name.into();
+        for pts in lines {
+            let mut start = 0;
+            for k in 1..=pts.len() {
+                if k == pts.len() || (pts[k].0 - pts[k - 1].0).abs() > 180.0 {
+                    if k - start >= 2 {
+                        let part = to_merc(&pts[start..k]);
+                        let mut b = Bounds::empty();
+                        part.iter().for_each(|&(x, y)| b.add(x, y));
+                        out.push((b, part));
+                        names.push(name.clone());
+                    }
+                    start = k;
                 }
-                start = k;
             }
         }
     }
-    out
+    (out, names)
 }
 
 /// The polygons of a Polygon collection, triangulated once (earcut, in Mercator units).
@@ -275,10 +306,132 @@ macro_rules! lod {
 }
 
 fn load_water() -> Water {
+    let (rivers, names) = load_named_lines(include_str!("../../assets/basemap/rivers-10m.geojson"));
     Water {
         lakes: load_fill(include_str!("../../assets/basemap/lakes-10m.geojson")),
-        rivers: load_lines(include_str!("../../assets/basemap/rivers-10m.geojson")),
+        rivers,
+        names,
     }
+}
+
+/// Zoom from which rivers are named.
+const RIVER_LABEL_ZOOM: f64 = 6.0;
+
+/// The longest run of consecutive points of `pts` inside `view`, and its length.
+fn longest_run(pts: &[Pos2], view: Rect) -> (&[Pos2], f32) {
+    let (mut best, mut start, mut len, mut best_len) = ((0, 0), 0, 0.0f32, 0.0f32);
+    for k in 0..pts.len() {
+        if !view.contains(pts[k]) {
+            start = k + 1;
+            len = 0.0;
+            continue;
+        }
+        if k > start {
+            len += pts[k].distance(pts[k - 1]);
+        }
+        if len > best_len {
+            best_len = len;
+            best = (start, k);
+        }
+    }
+    if best_len == 0.0 {
+        return (&[], 0.0);
+    }
+    (&pts[best.0..=best.1], best_len)
+}
+
+/// The point `frac` of the way along `run` (of length `len`), and the direction of the run over
+/// about 60 points around it, turned so that text along it reads upright.
+fn point_along(run: &[Pos2], len: f32, frac: f32) -> (Pos2, f32) {
+    let mut acc = 0.0;
+    let mut mid = run.len() - 1;
+    for k in 1..run.len() {
+        acc += run[k].distance(run[k - 1]);
+        if acc >= len * frac {
+            mid = k;
+            break;
+        }
+    }
+    let reach = |step: isize| {
+        let mut k = mid as isize;
+        let mut d = 0.0;
+        while d < 30.0 && k + step >= 0 && ((k + step) as usize) < run.len() {
+            d += run[(k + step) as usize].distance(run[k as usize]);
+            k += step;
+        }
+        run[k as usize]
+    };
+    let (a, b) = (reach(-1), reach(1));
+    let mut angle = (b.y - a.y).atan2(b.x - a.x);
+    if angle > std::f32::consts::FRAC_PI_2 {
+        angle -= std::f32::consts::PI;
+    } else if angle < -std::f32::consts::FRAC_PI_2 {
+        angle += std::f32::consts::PI;
+    }
+    (run[mid], angle)
+}
+
+/// Names along the rivers in view: each river once, the longest in view first, on the first of
+/// its stretches (longest first) and places along them (middle first) where the name crosses no
+/// label already placed.
+fn river_labels(
+    s: &Screen,
+    painter: &egui::Painter,
+    w: &Water,
+    placed: &mut Vec<Rect>,
+) -> Vec<Shape> {
+    let view = s.visible(0.0);
+    let inner = s.rect.shrink(8.0);
+    // Per river: its stretches in view (screen points) with their lengths.
+    type Stretch = (Vec<Pos2>, f32);
+    let mut rivers: Vec<(&str, Vec<Stretch>)> = Vec::new();
+    for ((b, pts), name) in w.rivers.iter().zip(&w.names) {
+        if name.is_empty() || name.as_ref() == "River" || !b.meets(&view) {
+            continue;
+        }
+        let screen: Vec<Pos2> = pts.iter().map(|&(x, y)| s.to_screen(x, y)).collect();
+        let (run, len) = longest_run(&screen, inner);
+        if run.len() < 2 {
+            continue;
+        }
+        let stretch = (run.to_vec(), len);
+        match rivers.iter_mut().find(|r| r.0 == name.as_ref()) {
+            Some(r) => r.1.push(stretch),
+            None => rivers.push((name, vec![stretch])),
+        }
+    }
+    for r in &mut rivers {
+        r.1.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
+    rivers.sort_by(|a, b| b.1[0].1.total_cmp(&a.1[0].1));
+    let font = FontId::proportional(11.0);
+    let mut out = Vec::new();
+    for (name, stretches) in rivers {
+        let galley = painter.layout_no_wrap(name.to_string(), font.clone(), RIVER_TEXT);
+        let size = galley.size();
+        let spot = stretches
+            .iter()
+            .filter(|(_, len)| *len >= size.x * 1.5)
+            .flat_map(|(run, len)| [0.5, 0.35, 0.65, 0.2, 0.8].map(|f| point_along(run, *len, f)))
+            .find_map(|(at, angle)| {
+                // The rotated text's bounds, for overlaps.
+                let (c, si) = (angle.cos().abs(), angle.sin().abs());
+                let bounds = Rect::from_center_size(
+                    at,
+                    egui::vec2(size.x * c + size.y * si, size.x * si + size.y * c),
+                );
+                (!placed.iter().any(|r| r.intersects(bounds))).then_some((at, angle, bounds))
+            });
+        let Some((at, angle, bounds)) = spot else {
+            continue;
+        };
+        placed.push(bounds);
+        out.push(Shape::Text(
+            egui::epaint::TextShape::new(at - size / 2.0, galley, RIVER_TEXT)
+                .with_angle_and_anchor(angle, Align2::CENTER_CENTER),
+        ));
+    }
+    out
 }
 
 /// One mesh of the triangles of the polygons in view (wrapping ones also one world west).
@@ -429,8 +582,9 @@ impl Basemap {
     }
 
     /// City labels for a view, biggest first, leaving out any that would overlap one already
-    /// placed.
-    pub fn labels(&self, s: &Screen, painter: &egui::Painter) -> Vec<Shape> {
+    /// placed; from zoom 6, river names too, clear of the labels and of `avoid` (the incidents'
+    /// markers: a river's name can go anywhere along it, a city's cannot).
+    pub fn labels(&self, s: &Screen, painter: &egui::Painter, avoid: &[Rect]) -> Vec<Shape> {
         let min_pop: u64 = match s.zoom {
             z if z < 3.0 => 8_000_000,
             z if z < 4.0 => 4_000_000,
@@ -466,6 +620,10 @@ impl Basemap {
                 galley,
                 CITY,
             ));
+        }
+        if let Some(w) = self.detail.get().filter(|_| s.zoom >= RIVER_LABEL_ZOOM) {
+            placed.extend_from_slice(avoid);
+            out.extend(river_labels(s, painter, w, &mut placed));
         }
         out
     }
@@ -591,5 +749,40 @@ mod tests {
         };
         assert!(inside(&b.fine.lakes));
         assert!(inside(&load_water().lakes));
+    }
+
+    #[test]
+    fn the_tigris_and_the_euphrates_are_named_from_zoom_6() {
+        let b = Basemap::load();
+        b.load_detail();
+        let rect = Rect::from_min_size(Pos2::ZERO, egui::vec2(900.0, 600.0));
+        let names = |zoom: f64| {
+            let mut texts = Vec::new();
+            let ctx = egui::Context::default();
+            let mut out = ctx.run_ui(Default::default(), |ui| {
+                let s = Screen::new(rect, 44.0, 33.3, zoom);
+                for sh in b.labels(&s, ui.painter(), &[]) {
+                    if let Shape::Text(t) = sh
+                        && t.fallback_color == RIVER_TEXT
+                    {
+                        texts.push(t.galley.text().to_string());
+                    }
+                }
+            });
+            out.textures_delta.clear();
+            texts
+        };
+        assert!(names(5.0).is_empty(), "no river names below zoom 6");
+        for zoom in [6.0, 7.0] {
+            let n = names(zoom);
+            assert!(
+                n.iter().any(|t| t == "Tigris") && n.iter().any(|t| t == "Euphrates"),
+                "zoom {zoom}: {n:?}"
+            );
+            let mut unique = n.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), n.len(), "each river named once: {n:?}");
+        }
     }
 }

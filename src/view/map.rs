@@ -99,8 +99,6 @@ pub fn show(
             basemap.load_detail_in_background(move || ctx.request_repaint());
         }
         let mut shapes = basemap.shapes(&screen, !scene.interactive);
-        shapes.extend(basemap.labels(&screen, ui.painter()));
-        ui.painter().set(bg, Shape::Vec(shapes));
         if let Some(o) = scene.overlay {
             super::tools::draw_links(ui.painter(), &screen, &o.links);
         }
@@ -125,6 +123,13 @@ pub fn show(
                 None => Vec::new(),
             },
         };
+        // Basemap labels once the markers are known: river names keep clear of them.
+        let avoid: Vec<egui::Rect> = markers
+            .iter()
+            .map(|m| egui::Rect::from_center_size(m.pos, egui::Vec2::splat(2.0 * m.radius + 4.0)))
+            .collect();
+        shapes.extend(basemap.labels(&screen, ui.painter(), &avoid));
+        ui.painter().set(bg, Shape::Vec(shapes));
         if let Some(o) = scene.overlay {
             super::tools::draw(ui.painter(), &screen, o);
         }
