@@ -1326,8 +1326,35 @@ fn geopackages_from_gdal_are_read_and_reprojected() {
             && e.contains("EPSG:3393"),
         "{e}"
     );
-    // Not a GeoPackage: an SQLite database without its tables.
+    // A GeoPackage left in WAL mode (as QGIS often leaves them) reads the same; a layer that is
+    // a view (which could be endless) is refused by name.
     let tmp = tempfile::tempdir().unwrap();
+    let wal = tmp.path().join("wal.gpkg");
+    std::fs::copy(dir.join("incidents_wgs84.gpkg"), &wal).unwrap();
+    {
+        let db = rusqlite::Connection::open(&wal).unwrap();
+        let mode: String = db
+            .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+    assert_eq!(std::fs::read(&wal).unwrap()[18..20], [2, 2]);
+    let (code, v) = check_json(&[&wal]);
+    assert_eq!((code, v["incidents"].as_u64()), (0, Some(6)), "{v}");
+    let view = tmp.path().join("view.gpkg");
+    std::fs::copy(dir.join("incidents_wgs84.gpkg"), &view).unwrap();
+    rusqlite::Connection::open(&view)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE incidents RENAME TO incidents_t; \
+             CREATE VIEW incidents AS SELECT * FROM incidents_t;",
+        )
+        .unwrap();
+    let o = run(&["check", view.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("layer incidents is a view"), "{e}");
+    // Not a GeoPackage: an SQLite database without its tables.
     let plain = tmp.path().join("plain.gpkg");
     let mut bytes = std::fs::read(dir.join("incidents_wgs84.gpkg")).unwrap();
     bytes.truncate(100);
@@ -1368,6 +1395,35 @@ fn shapefiles_are_reprojected_from_utm_and_web_mercator() {
             assert!((got - w).abs() < 1e-6, "{f}: {b:?}");
         }
         assert_eq!(v["files"][0]["format"], "shapefile");
+    }
+    // Polygons (pyshp): named as such, at their centroids — a square with a hole around Ain
+    // al-Asad, two squares either side of Baghdad airport.
+    let (code, v) = check_json(&[&dir.join("areas_wgs84.shp")]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["incidents"], 2);
+    let notes: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Polygon geometry: using its centroid",
+            "MultiPolygon geometry: using its centroid"
+        ]
+    );
+    let b: Vec<f64> = v["bbox"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    // The hole, east of the square's centre, pulls the centroid west.
+    let ain_al_asad = 42.441 - 0.0004 * 0.005 / 0.0012;
+    for (got, w) in b.iter().zip([ain_al_asad, 33.2625, 44.2344, 33.786]) {
+        assert!((got - w).abs() < 1e-9, "{b:?}");
     }
     // Other coordinate systems are a clear error naming the file and the system.
     let o = run(&["check", dir.join("incidents_karbala.shp").to_str().unwrap()]);

@@ -730,6 +730,42 @@ fn the_timeline_is_labelled_stacked_and_explains_a_bar() {
     h.get_by_label_contains(&format!("Drone attack: {drones}"));
 }
 
+/// Data of two days (the seed facts: the rocket shot down over Baghdad airport on 5 June 2021,
+/// the drones over Ain al-Asad early on the 6th): the axis labels hours between the days.
+#[test]
+fn a_timeline_of_two_days_is_labelled_in_hours() {
+    let tmp = tempfile::tempdir().unwrap();
+    let csv = tmp.path().join("two_days.csv");
+    std::fs::write(
+        &csv,
+        "latitude,longitude,event_date,event_type\n\
+         33.2625,44.2344,2021-06-05,Interception\n\
+         33.786,42.441,2021-06-06T00:30:00+03:00,Interception\n",
+    )
+    .unwrap();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::loaded(
+                WindowOptions {
+                    files: vec![csv],
+                    base: Some(BaseLayer::Offline),
+                    ..Default::default()
+                },
+                Some(Saved::default()),
+            ),
+        );
+    h.run_steps(4);
+    let five = h.get_by_label("5 Jun 2021").rect();
+    let six = h.get_by_label("6 Jun").rect();
+    // Hours on both days: 12:00 twice, the first between the two days' labels.
+    let noons: Vec<egui::Rect> = h.query_all_by_label("12:00").map(|n| n.rect()).collect();
+    assert_eq!(noons.len(), 2);
+    assert!(five.left() < noons[0].left() && noons[0].left() < six.left());
+    assert!(six.left() < noons[1].left());
+}
+
 #[test]
 fn the_chart_window_saves_what_the_command_line_writes() {
     let mut h = harness(egui::vec2(1280.0, 800.0));

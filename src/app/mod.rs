@@ -88,6 +88,8 @@ pub struct Selections {
     pub stacks: Option<timeline::Stacks>,
     /// Counts up each time the selections are recomputed (caches key on it).
     pub generation: u64,
+    /// Counts up each time `timeline` is recomputed (the density scale keys on it).
+    pub timeline_generation: u64,
 }
 
 /// The map: camera, base layer and what was drawn.
@@ -111,10 +113,11 @@ pub struct MapState {
     pub layer: crate::density::Layer,
     /// The density layer's hexagons for (selection generation, zoom), and its scale.
     density: Option<((u64, i32), crate::density::Hexbin, u32)>,
-    /// The density scale's top for (incidents on the timeline, zoom).
-    density_scale: Option<((usize, i32), u32)>,
-    /// The hexagon of every incident at the current zoom, for the index it was made from.
-    density_slots: Option<(Arc<ClusterIndex>, crate::density::HexSlots)>,
+    /// The density scale's top for (timeline selection generation, zoom).
+    density_scale: Option<((u64, i32), u32)>,
+    /// The hexagon of every incident at the current zoom, for the index it was made from (held
+    /// weakly: a reload frees the old index).
+    density_slots: Option<(std::sync::Weak<ClusterIndex>, crate::density::HexSlots)>,
 }
 
 impl MapState {
@@ -633,6 +636,7 @@ impl App {
             (Ok(f), Ok(u)) => {
                 if let Some(u) = u {
                     self.sel.timeline = u.restrict_types(s, &keep);
+                    self.sel.timeline_generation += 1;
                     self.sel.stacks = Some(timeline::Stacks::of(
                         s,
                         &self.sel.timeline.indices,
@@ -671,6 +675,7 @@ impl App {
             }
             self.sel.facet.type_counts = counts;
             self.sel.shown.disputed = a.shown(|n| !self.filters.is_hidden(n)).1 as u32;
+            self.sel.timeline_generation += 1;
             self.sel.timeline = Selection {
                 first_day: a.first_day,
                 day_counts: a.day_counts.clone(),
@@ -1060,12 +1065,13 @@ impl App {
         if self.map.density.as_ref().is_none_or(|c| c.0 != key) {
             let slots = match self.map.density_slots.take() {
                 Some((index, slots))
-                    if Arc::ptr_eq(&index, &d.index) && slots.zoom == zoom.clamp(0, 19) =>
+                    if std::sync::Weak::ptr_eq(&index, &Arc::downgrade(&d.index))
+                        && slots.zoom == zoom.clamp(0, 19) =>
                 {
                     (index, slots)
                 }
                 _ => (
-                    d.index.clone(),
+                    Arc::downgrade(&d.index),
                     crate::density::HexSlots::of_index(&d.index, zoom),
                 ),
             };
@@ -1073,7 +1079,7 @@ impl App {
             let bins = slots.count(&self.sel.clusters);
             // The scale covers every date (the timeline's selection), so playback compares;
             // it changes only with the other filters and the zoom.
-            let scale_key = (self.sel.timeline.indices.len(), zoom);
+            let scale_key = (self.sel.timeline_generation, zoom);
             let max = match self.map.density_scale {
                 Some((k, m)) if k == scale_key => m,
                 _ => {

@@ -9,12 +9,31 @@ pub(super) enum Crs {
     Utm { zone: i32, north: bool },
 }
 
-/// What a WKT (a shapefile's `.prj`, a GeoPackage's definition) says; the system's name when it
-/// is not one these readers know.
+/// The quoted name after the first `key[` of an upper-cased WKT.
+fn name_after<'a>(p: &'a str, key: &str) -> Option<&'a str> {
+    let rest = &p[p.find(&format!("{key}[\""))? + key.len() + 2..];
+    Some(&rest[..rest.find('"')?])
+}
+
+/// Whether a WKT's datum (or, without one, its geographic system) is WGS 84, by name: not by
+/// any "WGS" and "84" in the text, which a `TOWGS84[...]` clause of another datum also has.
+fn datum_is_wgs84(p: &str) -> bool {
+    let name = ["DATUM", "ENSEMBLE", "GEOGCS", "GEOGCRS", "BASEGEOGCRS"]
+        .iter()
+        .find_map(|k| name_after(p, k));
+    let Some(name) = name else { return false };
+    let n: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    n.starts_with("WORLDGEODETICSYSTEM1984")
+        || matches!(n.as_str(), "WGS84" | "WGS1984" | "DWGS1984" | "GCSWGS1984")
+}
+
+/// What a WKT (a shapefile's `.prj`, a GeoPackage's definition; WKT 1 or 2) says; the system's
+/// name when it is not one these readers know.
 pub(super) fn crs_of(prj: &str) -> Result<Crs, String> {
     let p = prj.to_ascii_uppercase();
-    if !p.contains("PROJCS") {
-        if p.contains("WGS") && (p.contains("84") || p.contains("1984")) {
+    let wgs84 = datum_is_wgs84(&p);
+    if !p.contains("PROJCS[") && !p.contains("PROJCRS[") {
+        if wgs84 {
             return Ok(Crs::Wgs84);
         }
         return Err(prj_name(prj));
@@ -32,7 +51,7 @@ pub(super) fn crs_of(prj: &str) -> Result<Crs, String> {
         .find("UTM ZONE ")
         .map(|i| i + 9)
         .or_else(|| p.find("UTM_ZONE_").map(|i| i + 9))
-        && (p.contains("WGS") || p.contains("WGS_1984"))
+        && wgs84
     {
         let rest = &p[i..];
         let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
@@ -150,6 +169,25 @@ mod tests {
         .to_wgs84(u.easting(), u.northing())
         .unwrap();
         assert!((lon - 42.441).abs() < 1e-7 && (lat - 33.786).abs() < 1e-7);
+    }
+
+    #[test]
+    fn other_datums_with_a_towgs84_clause_are_not_wgs84() {
+        let ed50 = r#"GEOGCS["ED50",DATUM["European_Datum_1950",SPHEROID["International 1924",6378388,297],TOWGS84[-87,-98,-121,0,0,0,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]"#;
+        assert_eq!(crs_of(ed50), Err("ED50".to_string()));
+        let utm = r#"PROJCS["ED50 / UTM zone 38N",GEOGCS["ED50",DATUM["European_Datum_1950",SPHEROID["International 1924",6378388,297],TOWGS84[-87,-98,-121,0,0,0,0]]],PROJECTION["Transverse_Mercator"]]"#;
+        assert_eq!(crs_of(utm), Err("ED50 / UTM zone 38N".to_string()));
+        // WKT 2, as GDAL writes it in a GeoPackage's definition_12_063.
+        let wkt2 = r#"PROJCRS["WGS 84 / UTM zone 38N",BASEGEOGCRS["WGS 84",ENSEMBLE["World Geodetic System 1984 ensemble",MEMBER["World Geodetic System 1984 (Transit)"]]],CONVERSION["UTM zone 38N"]]"#;
+        assert_eq!(
+            crs_of(wkt2),
+            Ok(Crs::Utm {
+                zone: 38,
+                north: true
+            })
+        );
+        let geo2 = r#"GEOGCRS["WGS 84",ENSEMBLE["World Geodetic System 1984 ensemble",MEMBER["World Geodetic System 1984 (G2139)"]]]"#;
+        assert_eq!(crs_of(geo2), Ok(Crs::Wgs84));
     }
 
     #[test]

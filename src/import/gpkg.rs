@@ -111,12 +111,14 @@ impl Wkb<'_> {
                 code & 0x8000_0000 != 0,
                 code & 0x4000_0000 != 0,
             )
-        } else {
+        } else if code / 1000 <= 3 {
             (
                 code % 1000,
                 matches!(code / 1000, 1 | 3),
                 matches!(code / 1000, 2 | 3),
             )
+        } else {
+            return Err(format!("unknown WKB geometry type {code}"));
         };
         let dims = 2 + z as usize + m as usize;
         let parts = |w: &mut Self, name: &str, each: u32| -> Result<Value, String> {
@@ -240,8 +242,29 @@ struct Layer {
     crs: Crs,
 }
 
+/// Whether `name` is a table (not a view, which a crafted file could make endless).
+fn is_table(db: &rusqlite::Connection, name: &str) -> bool {
+    db.query_row(
+        "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
+        [name],
+        |r| r.get::<_, String>(0),
+    )
+    .is_ok_and(|t| t == "table")
+}
+
 /// The feature layers in `gpkg_contents` order, with their systems resolved.
 fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
+    for t in [
+        "gpkg_contents",
+        "gpkg_geometry_columns",
+        "gpkg_spatial_ref_sys",
+    ] {
+        if !is_table(db, t) {
+            return Err(format!(
+                "no {t} table (an SQLite database, not a GeoPackage)"
+            ));
+        }
+    }
     let mut q = db
         .prepare(
             "SELECT c.table_name, g.column_name, g.srs_id, s.organization, \
@@ -251,7 +274,7 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
              LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id \
              WHERE c.data_type = 'features' ORDER BY c.rowid",
         )
-        .map_err(|e| format!("not a GeoPackage: {e}"))?;
+        .map_err(|e| format!("its GeoPackage tables cannot be read ({e})"))?;
     type Row = (
         String,
         String,
@@ -277,6 +300,12 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
         .map_err(|e| format!("cannot read its layers: {e}"))?;
     if rows.is_empty() {
         return Err("it holds no feature layers".into());
+    }
+    if let Some(v) = rows.iter().find(|r| !is_table(db, &r.0)) {
+        return Err(format!(
+            "layer {} is a view or missing; only tables are read",
+            v.0
+        ));
     }
     rows.into_iter()
         .map(|(table, column, srs, org, code, def, srs_name)| {
@@ -318,6 +347,13 @@ pub fn load(
         file: name.to_string(),
         error: LoadError::GeoPackage(m),
     };
+    let mut bytes = bytes;
+    // A database left in WAL mode (header bytes 18–19 = 2) cannot be opened from memory: read it
+    // as a rollback-journal one. What is still in a `-wal` file beside it is not read.
+    if bytes.len() >= 20 && bytes[18] == 2 && bytes[19] == 2 {
+        bytes[18] = 1;
+        bytes[19] = 1;
+    }
     let mut db = rusqlite::Connection::open_in_memory().map_err(|e| err(e.to_string()))?;
     db.deserialize_read_exact(rusqlite::MAIN_DB, &bytes[..], bytes.len(), true)
         .map_err(|e| err(format!("not an SQLite database ({e})")))?;
@@ -338,7 +374,7 @@ pub fn load(
             let mut problem = None;
             for (i, n) in names.iter().enumerate() {
                 let v = row.get_ref(i).map_err(read)?;
-                if *n == layer.column {
+                if n.eq_ignore_ascii_case(&layer.column) {
                     if let ValueRef::Blob(b) = v {
                         match geometry(b, layer.crs) {
                             Ok(g) => geom = g,

@@ -38,41 +38,99 @@ fn field_value(v: dbase::FieldValue) -> Value {
     }
 }
 
-/// All the points of a shape, reprojected (a point gives one).
-fn shape_points(shape: &shapefile::Shape, crs: Crs) -> Vec<[f64; 2]> {
+/// A shape as a GeoJSON geometry, reprojected (`Null` when it has no position): points as
+/// Points, polylines as (Multi)LineStrings, polygons as (Multi)Polygons — each outer ring
+/// (clockwise, as the format has it) with the holes (counter-clockwise) that follow it — so the
+/// GeoJSON importer names the shape and takes the right centroid.
+fn shape_geometry(shape: &shapefile::Shape, crs: Crs) -> Value {
     use shapefile::Shape as S;
-    let xy: Vec<(f64, f64)> = match shape {
-        S::Point(p) => vec![(p.x, p.y)],
-        S::PointM(p) => vec![(p.x, p.y)],
-        S::PointZ(p) => vec![(p.x, p.y)],
-        S::Polyline(l) => l.parts().iter().flatten().map(|p| (p.x, p.y)).collect(),
-        S::PolylineM(l) => l.parts().iter().flatten().map(|p| (p.x, p.y)).collect(),
-        S::PolylineZ(l) => l.parts().iter().flatten().map(|p| (p.x, p.y)).collect(),
-        S::Polygon(g) => g
-            .rings()
-            .iter()
-            .flat_map(|r| r.points().iter().map(|p| (p.x, p.y)))
-            .collect(),
-        S::PolygonM(g) => g
-            .rings()
-            .iter()
-            .flat_map(|r| r.points().iter().map(|p| (p.x, p.y)))
-            .collect(),
-        S::PolygonZ(g) => g
-            .rings()
-            .iter()
-            .flat_map(|r| r.points().iter().map(|p| (p.x, p.y)))
-            .collect(),
-        S::Multipoint(m) => m.points().iter().map(|p| (p.x, p.y)).collect(),
-        S::MultipointM(m) => m.points().iter().map(|p| (p.x, p.y)).collect(),
-        S::MultipointZ(m) => m.points().iter().map(|p| (p.x, p.y)).collect(),
-        // Multipatches (3-D surfaces) are not incident positions.
-        S::Multipatch(_) | S::NullShape => Vec::new(),
+    let pos = |x: f64, y: f64| crs.to_wgs84(x, y).map(|(lon, lat)| json!([lon, lat]));
+    let line = |pts: &mut dyn Iterator<Item = (f64, f64)>| -> Vec<Value> {
+        pts.filter_map(|(x, y)| pos(x, y)).collect()
     };
-    xy.into_iter()
-        .filter_map(|(x, y)| crs.to_wgs84(x, y))
-        .map(|(lon, lat)| [lon, lat])
-        .collect()
+    let lines = |parts: Vec<Vec<Value>>| -> Value {
+        let parts: Vec<Vec<Value>> = parts.into_iter().filter(|p| p.len() >= 2).collect();
+        match parts.len() {
+            0 => Value::Null,
+            1 => json!({"type": "LineString", "coordinates": parts[0]}),
+            _ => json!({"type": "MultiLineString", "coordinates": parts}),
+        }
+    };
+    // Rings with their signed areas (negative: clockwise, an outer ring).
+    let polygons = |rings: Vec<(Vec<Value>, f64)>| -> Value {
+        let mut polys: Vec<Vec<Vec<Value>>> = Vec::new();
+        for (ring, area) in rings.into_iter().filter(|r| r.0.len() >= 4) {
+            match polys.last_mut() {
+                Some(p) if area > 0.0 => p.push(ring),
+                _ => polys.push(vec![ring]),
+            }
+        }
+        match polys.len() {
+            0 => Value::Null,
+            1 => json!({"type": "Polygon", "coordinates": polys[0]}),
+            _ => json!({"type": "MultiPolygon", "coordinates": polys}),
+        }
+    };
+    let area = |pts: &[(f64, f64)]| -> f64 {
+        pts.windows(2)
+            .map(|w| w[0].0 * w[1].1 - w[1].0 * w[0].1)
+            .sum::<f64>()
+            / 2.0
+    };
+    let ring = |pts: Vec<(f64, f64)>| (line(&mut pts.iter().copied()), area(&pts));
+    let point = |x: f64, y: f64| {
+        pos(x, y).map_or(Value::Null, |p| json!({"type": "Point", "coordinates": p}))
+    };
+    let multipoint = |pts: Vec<Value>| match pts.len() {
+        0 => Value::Null,
+        _ => json!({"type": "MultiPoint", "coordinates": pts}),
+    };
+    match shape {
+        S::Point(p) => point(p.x, p.y),
+        S::PointM(p) => point(p.x, p.y),
+        S::PointZ(p) => point(p.x, p.y),
+        S::Polyline(l) => lines(
+            l.parts()
+                .iter()
+                .map(|p| line(&mut p.iter().map(|q| (q.x, q.y))))
+                .collect(),
+        ),
+        S::PolylineM(l) => lines(
+            l.parts()
+                .iter()
+                .map(|p| line(&mut p.iter().map(|q| (q.x, q.y))))
+                .collect(),
+        ),
+        S::PolylineZ(l) => lines(
+            l.parts()
+                .iter()
+                .map(|p| line(&mut p.iter().map(|q| (q.x, q.y))))
+                .collect(),
+        ),
+        S::Polygon(g) => polygons(
+            g.rings()
+                .iter()
+                .map(|r| ring(r.points().iter().map(|q| (q.x, q.y)).collect()))
+                .collect(),
+        ),
+        S::PolygonM(g) => polygons(
+            g.rings()
+                .iter()
+                .map(|r| ring(r.points().iter().map(|q| (q.x, q.y)).collect()))
+                .collect(),
+        ),
+        S::PolygonZ(g) => polygons(
+            g.rings()
+                .iter()
+                .map(|r| ring(r.points().iter().map(|q| (q.x, q.y)).collect()))
+                .collect(),
+        ),
+        S::Multipoint(m) => multipoint(line(&mut m.points().iter().map(|q| (q.x, q.y)))),
+        S::MultipointM(m) => multipoint(line(&mut m.points().iter().map(|q| (q.x, q.y)))),
+        S::MultipointZ(m) => multipoint(line(&mut m.points().iter().map(|q| (q.x, q.y)))),
+        // Multipatches (3-D surfaces) are not incident positions.
+        S::Multipatch(_) | S::NullShape => Value::Null,
+    }
 }
 
 /// The parts of a shapefile, in memory.
@@ -181,12 +239,7 @@ pub fn load(
                 props.insert(n.clone(), field_value(v));
             }
         }
-        let pts = shape_points(&shape, crs);
-        let geometry = match pts.len() {
-            0 => Value::Null,
-            1 => json!({"type": "Point", "coordinates": pts[0]}),
-            _ => json!({"type": "LineString", "coordinates": pts}),
-        };
+        let geometry = shape_geometry(&shape, crs);
         // Record k + 1 on line k + 1, so problems name the record.
         features.push(
             k as u64 + 1,
