@@ -311,8 +311,9 @@ pub struct ExportCmd {
     /// Write the image even when no incident matches.
     #[arg(long)]
     pub allow_empty: bool,
-    /// How incidents are drawn: symbols and clusters, or density hexagons coloured on one scale
-    /// for every date under the other filters.
+    /// How incidents are drawn: symbols and clusters, density hexagons coloured on one scale
+    /// for every date under the other filters, or a heat map (kernel density) on one scale for
+    /// every date in the area drawn.
     #[arg(long, value_enum)]
     pub layer: Option<crate::density::Layer>,
     /// Small multiples: one panel per period FROM..TO (repeat, at least twice), side by side in

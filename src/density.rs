@@ -1,6 +1,7 @@
-//! The density layer: incidents counted in hexagons of a fixed size on the screen (at each whole
+//! The density layers: incidents counted in hexagons of a fixed size on the screen (at each whole
 //! zoom level), coloured on a scale fixed over every date under the other filters, so playback
-//! frames, series frames and small-multiple panels compare.
+//! frames, series frames and small-multiple panels compare; or a heat map, the incidents' kernel
+//! density on a fine grid, on a scale fixed over every date in the area drawn.
 
 use rustc_hash::FxHashMap;
 
@@ -17,6 +18,8 @@ pub enum Layer {
     Points,
     /// Hexagons coloured by count.
     Hexbin,
+    /// A heat map: kernel density (Gaussian, σ = 10 points).
+    Heat,
 }
 
 /// Hexagon radius in screen points.
@@ -180,9 +183,116 @@ impl HexSlots {
     }
 }
 
+/// Heat map grid cell, in screen points at its whole zoom level.
+pub const HEAT_CELL: f64 = 4.0;
+/// Heat map kernel: a Gaussian of this standard deviation, in screen points, cut at 3σ.
+pub const HEAT_SIGMA: f64 = 10.0;
+/// The kernel's reach in cells (3σ).
+const HEAT_REACH: i64 = (3.0 * HEAT_SIGMA / HEAT_CELL) as i64 + 1;
+
+/// A heat map: the kernel density of incidents on a grid of [`HEAT_CELL`]-point cells at one
+/// whole zoom level, over an area of cells. In units of incidents: a lone incident scores 1 at
+/// its own cell, and e^-1/2 ≈ 0.61 one σ away.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeatGrid {
+    /// The zoom level the grid is laid out at (0–19).
+    pub zoom: i32,
+    /// The first cell column and row (cells from the world's west and north edges).
+    pub x0: i64,
+    /// The first cell row.
+    pub y0: i64,
+    /// Columns.
+    pub w: usize,
+    /// Rows.
+    pub h: usize,
+    /// Densities, row by row.
+    pub v: Vec<f32>,
+}
+
+impl HeatGrid {
+    /// Cells per world side at `zoom`.
+    pub fn cells(zoom: i32) -> f64 {
+        world(zoom.clamp(0, 19)) / HEAT_CELL
+    }
+
+    /// The density of `points` (Mercator units) over cells `[x0, x1) × [y0, y1)` at `zoom`
+    /// (incidents up to the kernel's reach outside count too). Two passes of a 1-D kernel: the
+    /// Gaussian is separable.
+    pub fn of(
+        points: impl Iterator<Item = (f64, f64)>,
+        zoom: i32,
+        (x0, y0, x1, y1): (i64, i64, i64, i64),
+    ) -> HeatGrid {
+        let zoom = zoom.clamp(0, 19);
+        let n = Self::cells(zoom);
+        let r = HEAT_REACH;
+        let (w, h) = ((x1 - x0).max(0) as usize, (y1 - y0).max(0) as usize);
+        let (ww, hh) = (w + 2 * r as usize, h + 2 * r as usize);
+        let mut count = vec![0f32; ww * hh];
+        for (x, y) in points {
+            let cx = (x * n).floor() as i64 - (x0 - r);
+            let cy = (y * n).floor() as i64 - (y0 - r);
+            if (0..ww as i64).contains(&cx) && (0..hh as i64).contains(&cy) {
+                count[cy as usize * ww + cx as usize] += 1.0;
+            }
+        }
+        let k: Vec<f32> = (-r..=r)
+            .map(|d| {
+                let p = d as f64 * HEAT_CELL / HEAT_SIGMA;
+                (-0.5 * p * p).exp() as f32
+            })
+            .collect();
+        // Across: every row, only the columns kept.
+        let mut across = vec![0f32; w * hh];
+        for row in 0..hh {
+            let src = &count[row * ww..(row + 1) * ww];
+            if src.iter().all(|&c| c == 0.0) {
+                continue;
+            }
+            for col in 0..w {
+                let win = &src[col..col + k.len()];
+                across[row * w + col] = win.iter().zip(&k).map(|(a, b)| a * b).sum();
+            }
+        }
+        // Down: only the rows kept.
+        let mut v = vec![0f32; w * h];
+        for row in 0..h {
+            for (j, kj) in k.iter().enumerate() {
+                let src = &across[(row + j) * w..(row + j + 1) * w];
+                for (o, &a) in v[row * w..(row + 1) * w].iter_mut().zip(src) {
+                    *o += a * kj;
+                }
+            }
+        }
+        HeatGrid {
+            zoom,
+            x0,
+            y0,
+            w,
+            h,
+            v,
+        }
+    }
+
+    /// The highest density.
+    pub fn max(&self) -> f32 {
+        self.v.iter().copied().fold(0.0, f32::max)
+    }
+}
+
 /// The colour of `count` on a scale up to `max`: light yellow to dark purple (viridis-like,
 /// readable on the basemap and by colour-blind readers), on a square-root scale.
 pub fn ramp(count: u32, max: u32) -> [u8; 3] {
+    let t = if max == 0 {
+        0.0
+    } else {
+        (count.min(max) as f64 / max as f64).sqrt()
+    };
+    ramp_at(t)
+}
+
+/// The colour at `t` in [0, 1] along the ramp (already on the square-root scale).
+pub fn ramp_at(t: f64) -> [u8; 3] {
     const STOPS: [[u8; 3]; 5] = [
         [0xFD, 0xE7, 0x25],
         [0x5E, 0xC9, 0x62],
@@ -190,12 +300,7 @@ pub fn ramp(count: u32, max: u32) -> [u8; 3] {
         [0x3B, 0x52, 0x8B],
         [0x44, 0x01, 0x54],
     ];
-    let t = if max == 0 {
-        0.0
-    } else {
-        (count.min(max) as f64 / max as f64).sqrt()
-    };
-    let x = t * (STOPS.len() - 1) as f64;
+    let x = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
     let k = (x.floor() as usize).min(STOPS.len() - 2);
     let f = x - k as f64;
     let mix = |a: u8, b: u8| (a as f64 + (b as f64 - a as f64) * f).round() as u8;
@@ -253,6 +358,30 @@ mod tests {
                 assert_eq!(slots.count(&sel), want, "zoom {zoom}");
             }
         }
+    }
+
+    #[test]
+    fn a_lone_incident_scores_one_and_the_kernel_is_a_gaussian() {
+        let zoom = 8;
+        let n = HeatGrid::cells(zoom);
+        // An incident in the middle of cell (1000, 2000).
+        let p = ((1000.5) / n, (2000.5) / n);
+        let g = HeatGrid::of(std::iter::once(p), zoom, (990, 1990, 1011, 2011));
+        let at = |x: i64, y: i64| g.v[(y - g.y0) as usize * g.w + (x - g.x0) as usize];
+        assert!((at(1000, 2000) - 1.0).abs() < 1e-6);
+        assert!((g.max() - 1.0).abs() < 1e-6);
+        // Symmetric; σ = 2.5 cells: 5 cells away e^-2.
+        assert_eq!(at(995, 2000), at(1005, 2000));
+        assert_eq!(at(1000, 1995), at(1000, 2005));
+        assert!((at(1005, 2000) - (-2.0f32).exp()).abs() < 1e-6);
+        assert!((at(1003, 2004) - at(1003, 2000) * at(1000, 2004)).abs() < 1e-6);
+        // Beyond the kernel's reach: nothing; an incident just outside the area still counts.
+        assert_eq!(at(990, 2000), 0.0);
+        let g2 = HeatGrid::of(std::iter::once(p), zoom, (1003, 1990, 1020, 2011));
+        assert!(g2.v[(2000 - g2.y0) as usize * g2.w] > 0.0);
+        // Two incidents in one cell: twice.
+        let g3 = HeatGrid::of([p, p].into_iter(), zoom, (990, 1990, 1011, 2011));
+        assert!((g3.max() - 2.0).abs() < 1e-6);
     }
 
     #[test]

@@ -1014,3 +1014,59 @@ fn the_density_scale_covers_every_date() {
     assert!(dist(expect) < 60, "{p:?} vs {expect:?}");
     assert!(dist(darkest) > 150, "{p:?}");
 }
+
+/// The heat map's scale too covers every date: one incident on its own day is drawn light, as
+/// one of the several at its place over the year, not as the top of a scale of its own.
+#[test]
+fn the_heat_map_scale_covers_every_date() {
+    use incident_map::density::ramp_at;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = data();
+    let shot = |name: &str, dates: &[&str]| {
+        let out = tmp.path().join(name);
+        let mut args = vec![
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--basemap",
+            "offline",
+            "--width",
+            "400",
+            "--height",
+            "300",
+            "--center",
+            "36.2376,43.9632",
+            "--zoom",
+            "8",
+            "--layer",
+            "heat",
+            "--no-legend",
+            "--no-caption",
+        ];
+        args.extend_from_slice(dates);
+        ok(&export(&args));
+        image::open(&out).unwrap().to_rgba8()
+    };
+    // 2021-02-15: the rockets on Erbil airport, its only incident that day.
+    let one_day = shot(
+        "one_day.png",
+        &["--from", "2021-02-15", "--to", "2021-02-15"],
+    );
+    let every_day = shot("every_day.png", &[]);
+    let (p, q) = (one_day.get_pixel(200, 150), every_day.get_pixel(200, 150));
+    let land = incident_map::view::basemap::LAND;
+    // The ramp's darkest, as drawn over land (215/255 opaque).
+    let [r, g, b] = ramp_at(1.0);
+    let mix = |c: u8, l: u8| (c as f32 * 215.0 / 255.0 + l as f32 * 40.0 / 255.0) as i32;
+    let darkest = [mix(r, land.r()), mix(g, land.g()), mix(b, land.b())];
+    let dist = |p: &image::Rgba<u8>, c: [i32; 3]| {
+        (p[0] as i32 - c[0]).abs() + (p[1] as i32 - c[1]).abs() + (p[2] as i32 - c[2]).abs()
+    };
+    assert!(dist(p, darkest) > 150, "one day drawn as the top: {p:?}");
+    let lightness = |p: &image::Rgba<u8>| p[0] as i32 + p[1] as i32 + p[2] as i32;
+    assert!(
+        lightness(p) > lightness(q) + 60,
+        "one incident lighter than the year's: {p:?} vs {q:?}"
+    );
+    assert_ne!(p.0, [land.r(), land.g(), land.b(), 255], "drawn at all");
+}

@@ -844,6 +844,33 @@ fn export_data_writes_what_filter_writes() {
 }
 
 #[test]
+fn the_view_menu_switches_to_the_heat_map() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let before = h.render().expect("render");
+    h.get_by_label("View").click();
+    h.run_steps(2);
+    h.get_by_label("Heat map (kernel density, one scale for every date in view)")
+        .click();
+    h.run_steps(3);
+    let app = h.state();
+    assert_eq!(app.map.layer, incident_map::density::Layer::Heat);
+    assert!(app.map.markers.is_empty(), "a heat map, not symbols");
+    assert_eq!(app.saved().layer, incident_map::density::Layer::Heat);
+    // At Baghdad, where the bundled data's incidents are thickest, the map is coloured.
+    let s = app.map.screen.expect("map drawn");
+    let p = s.lonlat_to_screen(44.3661, 33.3152);
+    let after = h.render().expect("render");
+    let px = |img: &image::RgbaImage| *img.get_pixel(p.x as u32, p.y as u32);
+    assert_ne!(px(&before), px(&after));
+    let land = incident_map::view::basemap::LAND;
+    let q = px(&after);
+    assert!(
+        (q[0] as i32 - land.r() as i32).abs() + (q[2] as i32 - land.b() as i32).abs() > 40,
+        "{q:?}"
+    );
+}
+
+#[test]
 fn the_view_menu_switches_to_the_density_layer() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
     assert!(!h.state().map.markers.is_empty());

@@ -118,6 +118,8 @@ pub struct MapState {
     /// The hexagon of every incident at the current zoom, for the index it was made from (held
     /// weakly: a reload frees the old index).
     density_slots: Option<(std::sync::Weak<ClusterIndex>, crate::density::HexSlots)>,
+    /// The heat map's scale selection (every date) for the timeline's generation.
+    heat_every: Option<(u64, ClusterSel)>,
 }
 
 impl MapState {
@@ -267,6 +269,7 @@ impl App {
                 density: None,
                 density_scale: None,
                 density_slots: None,
+                heat_every: None,
             },
             pick: Pick::default(),
             timeline: saved.timeline.clone(),
@@ -970,8 +973,21 @@ impl App {
                 .map
                 .density
                 .as_ref()
-                .filter(|_| density)
+                .filter(|_| density && self.map.layer == crate::density::Layer::Hexbin)
                 .map(|c| (&c.1, c.2)),
+            heat: match (&self.data, &self.map.heat_every) {
+                (Some(d), Some((_, every)))
+                    if density && self.map.layer == crate::density::Layer::Heat =>
+                {
+                    Some(crate::view::density::HeatInput {
+                        index: &d.index,
+                        sel: &self.sel.clusters,
+                        every_date: every,
+                        key: (self.sel.generation, self.sel.timeline_generation),
+                    })
+                }
+                _ => None,
+            },
         };
         let shown =
             crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);
@@ -1054,12 +1070,19 @@ impl App {
     /// Counts the density layer for the current zoom into `map.density` when it is shown (files;
     /// counted again only when the selection or the whole zoom level changes). Whether it is.
     fn update_density(&mut self) -> bool {
-        if self.map.layer != crate::density::Layer::Hexbin || self.remote.is_some() {
+        if self.map.layer == crate::density::Layer::Points || self.remote.is_some() {
             return false;
         }
         let Some(d) = self.data.as_ref() else {
             return false;
         };
+        if self.map.layer == crate::density::Layer::Heat {
+            let g = self.sel.timeline_generation;
+            if self.map.heat_every.as_ref().is_none_or(|(k, _)| *k != g) {
+                self.map.heat_every = Some((g, d.index.select(&self.sel.timeline)));
+            }
+            return true;
+        }
         let zoom = self.map.memory.zoom().round() as i32;
         let key = (self.sel.generation, zoom);
         if self.map.density.as_ref().is_none_or(|c| c.0 != key) {

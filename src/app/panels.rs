@@ -139,6 +139,11 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                     Layer::Hexbin,
                     "Density (hexagons, one scale for every date)",
                 );
+                ui.radio_value(
+                    &mut app.map.layer,
+                    Layer::Heat,
+                    "Heat map (kernel density, one scale for every date in view)",
+                );
                 ui.separator();
                 ui.label("Base layer");
                 if ui

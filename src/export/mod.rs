@@ -232,6 +232,8 @@ struct Stage<'a> {
     memory: MapMemory,
     overlay: crate::view::tools::Overlay,
     density: Option<(crate::density::Hexbin, u32)>,
+    /// The heat map's scale selection (every date) and this render's key.
+    heat: Option<(ClusterSel, u64)>,
 }
 
 impl Stage<'_> {
@@ -255,6 +257,15 @@ impl Stage<'_> {
                 caption: self.caption.clone(),
                 overlay: Some(&self.overlay),
                 density: self.density.as_ref().map(|(b, m)| (b, *m)),
+                heat: self
+                    .heat
+                    .as_ref()
+                    .map(|(every, key)| crate::view::density::HeatInput {
+                        index: self.index,
+                        sel: &self.csel,
+                        every_date: every,
+                        key: (*key, *key),
+                    }),
             };
             show(ui, tiles, &mut self.memory, &scene);
         });
@@ -372,8 +383,24 @@ impl Exporter {
                 }),
             attribution: spec.base.attribution(),
             memory,
+            heat: match spec.layer {
+                crate::density::Layer::Heat => {
+                    // The scale covers every date under the other filters, as the hexagons'.
+                    static RENDERS: std::sync::atomic::AtomicU64 =
+                        std::sync::atomic::AtomicU64::new(0);
+                    let undated = Filter {
+                        from: None,
+                        to: None,
+                        ..spec.filter.clone()
+                    };
+                    let every = index.select(&store.select(&undated)?);
+                    let key = RENDERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    Some((every, u64::MAX - key))
+                }
+                _ => None,
+            },
             density: match spec.layer {
-                crate::density::Layer::Points => None,
+                crate::density::Layer::Points | crate::density::Layer::Heat => None,
                 crate::density::Layer::Hexbin => {
                     // The scale covers every date under the other filters, so frames and
                     // panels of different periods compare.

@@ -1,10 +1,14 @@
-//! Drawing the density layer: the hexagons of a [`Hexbin`] in the colours of their counts on a
-//! fixed scale, and the scale's legend. The window and exports draw through here.
+//! Drawing the density layers: the hexagons of a [`Hexbin`] in the colours of their counts on a
+//! fixed scale, or the heat map of a [`HeatGrid`] as an image; and the scale's legend. The window
+//! and exports draw through here.
+
+use std::sync::Arc;
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, Shape, Stroke, pos2, vec2};
 
 use super::Screen;
-use crate::density::{Hexbin, center, radius, ramp};
+use crate::cluster::{ClusterIndex, ClusterSel};
+use crate::density::{HeatGrid, Hexbin, center, radius, ramp, ramp_at};
 
 /// Draws the hexagons in view.
 pub fn draw(painter: &egui::Painter, s: &Screen, bins: &Hexbin, max: u32) {
@@ -33,8 +37,158 @@ pub fn draw(painter: &egui::Painter, s: &Screen, bins: &Hexbin, max: u32) {
     painter.extend(shapes);
 }
 
-/// The scale's legend in the map's lower left, above the scale bar.
+/// What the heat map draws from.
+pub struct HeatInput<'a> {
+    /// The cluster index (Mercator positions in Morton order).
+    pub index: &'a ClusterIndex,
+    /// The incidents shown.
+    pub sel: &'a ClusterSel,
+    /// The incidents of every date under the other filters: the scale's.
+    pub every_date: &'a ClusterSel,
+    /// Changes whenever either selection does: the computed map is kept until then.
+    pub key: (u64, u64),
+}
+
+/// A heat map computed for an area, with its scale and image.
+#[derive(Clone)]
+struct HeatCache {
+    key: (u64, u64, i32, (i64, i64, i64, i64)),
+    grid: Arc<HeatGrid>,
+    /// The highest density of every date over the area (kept while only the dates change).
+    every_max: f32,
+    max: f32,
+    texture: egui::TextureHandle,
+}
+
+/// The heat map as an image: the ramp's colours on the square-root scale, fading to clear
+/// where there is (almost) nothing.
+fn heat_image(g: &HeatGrid, max: f32) -> egui::ColorImage {
+    let pixels =
+        g.v.iter()
+            .map(|&v| {
+                let t = if max > 0.0 { (v / max).min(1.0) } else { 0.0 };
+                if t < 0.002 {
+                    return Color32::TRANSPARENT;
+                }
+                let t = t.sqrt();
+                let [r, gg, b] = ramp_at(t as f64);
+                let a = (t * 4.0).min(1.0) * 215.0;
+                Color32::from_rgba_unmultiplied(r, gg, b, a as u8)
+            })
+            .collect();
+    egui::ColorImage::new([g.w.max(1), g.h.max(1)], pixels)
+}
+
+/// Draws the heat map of the view and returns its scale's top. The map covers the view and half
+/// a view around it (edges on a 32-cell lattice, so panning reuses it) and is computed again
+/// only when a selection, the whole zoom level or that area changes; the scale is the highest
+/// density of every date over the same area, so frames of different dates compare.
+pub fn draw_heat(painter: &egui::Painter, s: &Screen, input: &HeatInput<'_>) -> f32 {
+    let zoom = (s.zoom.round() as i32).clamp(0, 19);
+    let n = HeatGrid::cells(zoom);
+    let v = s.visible(0.0);
+    let view = (
+        (v.x0 * n).floor() as i64,
+        (v.y0 * n).floor() as i64,
+        (v.x1 * n).ceil() as i64,
+        (v.y1 * n).ceil() as i64,
+    );
+    // One cache per map on screen.
+    let id = egui::Id::unique(("heat-layer", s.rect.min.x as i32, s.rect.min.y as i32));
+    let cached: Option<HeatCache> = painter.ctx().data(|d| d.get_temp(id));
+    let fits =
+        |a: (i64, i64, i64, i64)| a.0 <= view.0 && a.1 <= view.1 && a.2 >= view.2 && a.3 >= view.3;
+    let cache = match cached {
+        Some(c)
+            if (c.key.0, c.key.1, c.key.2) == (input.key.0, input.key.1, zoom) && fits(c.key.3) =>
+        {
+            c
+        }
+        old => {
+            let (hw, hh) = ((view.2 - view.0) / 2, (view.3 - view.1) / 2);
+            let lattice = |c: i64, up: bool| {
+                let q = c.div_euclid(32) * 32;
+                if up && q < c { q + 32 } else { q }
+            };
+            // The area kept while it covers the view; else the view and half a view around.
+            let area = match &old {
+                Some(c) if c.key.2 == zoom && fits(c.key.3) => c.key.3,
+                _ => (
+                    lattice(view.0 - hw, false),
+                    lattice(view.1 - hh, false),
+                    lattice(view.2 + hw, true),
+                    lattice(view.3 + hh, true),
+                ),
+            };
+            let points = |sel: &ClusterSel| {
+                sel.ranks()
+                    .map(|r| {
+                        let (x, y) = input.index.xy[r];
+                        (x as f64, y as f64)
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let grid = HeatGrid::of(points(input.sel).into_iter(), zoom, area);
+            let every_max = match &old {
+                Some(c) if (c.key.1, c.key.2, c.key.3) == (input.key.1, zoom, area) => c.every_max,
+                _ => HeatGrid::of(points(input.every_date).into_iter(), zoom, area).max(),
+            };
+            let max = every_max.max(grid.max());
+            let image = heat_image(&grid, max);
+            let texture = match old {
+                Some(c) => {
+                    let mut t = c.texture;
+                    t.set(image, egui::TextureOptions::LINEAR);
+                    t
+                }
+                None => {
+                    painter
+                        .ctx()
+                        .load_texture("heat-layer", image, egui::TextureOptions::LINEAR)
+                }
+            };
+            let c = HeatCache {
+                key: (input.key.0, input.key.1, zoom, area),
+                grid: Arc::new(grid),
+                every_max,
+                max,
+                texture,
+            };
+            painter.ctx().data_mut(|d| d.insert_temp(id, c.clone()));
+            c
+        }
+    };
+    let g = &cache.grid;
+    let corner = |cx: i64, cy: i64| s.to_screen(cx as f64 / n, cy as f64 / n);
+    let rect = Rect::from_min_max(
+        corner(g.x0, g.y0),
+        corner(g.x0 + g.w as i64, g.y0 + g.h as i64),
+    );
+    painter.image(
+        cache.texture.id(),
+        rect,
+        Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
+        Color32::WHITE,
+    );
+    cache.max
+}
+
+/// The scale's legend in the map's lower left, above the scale bar: for hexagons.
 pub fn legend(painter: &egui::Painter, map: Rect, max: u32) {
+    scale_legend(painter, map, "incidents per hexagon", max.to_string());
+}
+
+/// The heat map's legend: its unit is incidents (a lone one scores 1 at its place).
+pub fn heat_legend(painter: &egui::Painter, map: Rect, max: f32) {
+    scale_legend(
+        painter,
+        map,
+        "incident density (kernel)",
+        format!("{max:.1}"),
+    );
+}
+
+fn scale_legend(painter: &egui::Painter, map: Rect, title: &str, top: String) {
     let (w, h) = (170.0, 10.0);
     let origin = pos2(map.left() + 12.0, map.bottom() - 58.0);
     let back = Rect::from_min_size(origin - vec2(6.0, 20.0), vec2(w + 12.0, h + 40.0));
@@ -42,22 +196,21 @@ pub fn legend(painter: &egui::Painter, map: Rect, max: u32) {
     painter.text(
         origin - vec2(0.0, 4.0),
         Align2::LEFT_BOTTOM,
-        "incidents per hexagon",
+        title,
         FontId::proportional(11.0),
         Color32::from_rgb(0x22, 0x22, 0x22),
     );
     let steps = 34;
     for k in 0..steps {
         let t0 = k as f32 / steps as f32;
-        let count = ((t0 as f64).powi(2) * max as f64).round() as u32;
-        let [r, g, b] = ramp(count, max);
+        let [r, g, b] = ramp_at(t0 as f64);
         painter.rect_filled(
             Rect::from_min_size(origin + vec2(t0 * w, 0.0), vec2(w / steps as f32 + 0.5, h)),
             0.0,
             Color32::from_rgb(r, g, b),
         );
     }
-    for (t, label) in [(0.0, "0".to_string()), (1.0, max.to_string())] {
+    for (t, label) in [(0.0, "0".to_string()), (1.0, top)] {
         painter.text(
             origin + vec2(t * w, h + 2.0),
             if t == 0.0 {

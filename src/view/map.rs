@@ -49,6 +49,8 @@ pub struct Scene<'a> {
     pub overlay: Option<&'a super::tools::Overlay>,
     /// The density layer instead of the incidents: hexagon counts and the scale's top.
     pub density: Option<(&'a crate::density::Hexbin, u32)>,
+    /// The heat map instead of the incidents.
+    pub heat: Option<super::density::HeatInput<'a>>,
 }
 
 /// What the map drew and how the user touched it.
@@ -103,6 +105,13 @@ pub fn show(
             super::tools::draw_links(ui.painter(), &screen, &o.links);
         }
         let markers = match (scene.density, scene.data) {
+            _ if scene.heat.is_some() => {
+                if let Some(h) = &scene.heat {
+                    let max = super::density::draw_heat(ui.painter(), &screen, h);
+                    super::density::heat_legend(ui.painter(), r, max);
+                }
+                Vec::new()
+            }
             (Some((bins, max)), _) => {
                 super::density::draw(ui.painter(), &screen, bins, max);
                 super::density::legend(ui.painter(), r, max);
