@@ -104,17 +104,19 @@ pub fn show(
         if let Some(o) = scene.overlay {
             super::tools::draw_links(ui.painter(), &screen, &o.links);
         }
+        // A density layer's scale (hexagon count, or heat), its legend drawn once the labels are.
+        let mut scale: Option<Result<u32, f32>> = None;
         let markers = match (scene.density, scene.data) {
             _ if scene.heat.is_some() => {
                 if let Some(h) = &scene.heat {
                     let max = super::density::draw_heat(ui.painter(), &screen, h);
-                    super::density::heat_legend(ui.painter(), r, max);
+                    scale = Some(Err(max));
                 }
                 Vec::new()
             }
             (Some((bins, max)), _) => {
                 super::density::draw(ui.painter(), &screen, bins, max);
-                super::density::legend(ui.painter(), r, max);
+                scale = Some(Ok(max));
                 Vec::new()
             }
             (None, data) => match data {
@@ -137,7 +139,18 @@ pub fn show(
             .iter()
             .map(|m| egui::Rect::from_center_size(m.pos, egui::Vec2::splat(2.0 * m.radius + 4.0)))
             .collect();
-        shapes.extend(basemap.labels(&screen, ui.painter(), &avoid));
+        let labels = basemap.labels(&screen, ui.painter(), &avoid);
+        // Over a density layer the place names stay readable; under symbols they give way.
+        match scale {
+            Some(top) => {
+                ui.painter().extend(labels);
+                match top {
+                    Ok(count) => super::density::legend(ui.painter(), r, count),
+                    Err(heat) => super::density::heat_legend(ui.painter(), r, heat),
+                }
+            }
+            None => shapes.extend(labels),
+        }
         ui.painter().set(bg, Shape::Vec(shapes));
         if let Some(o) = scene.overlay {
             super::tools::draw(ui.painter(), &screen, o);
