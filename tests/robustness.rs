@@ -162,3 +162,18 @@ fn mutated_geopackage_geometries_never_panic() {
     }
     assert!(decoded > 100, "{decoded} mutated blobs still decoded");
 }
+
+/// Found by the fuzzer: a GeoPackage whose layer has a column name that is not UTF-8 made
+/// rusqlite panic while listing the columns. Now the name is read lossily and the file loads.
+#[test]
+fn a_column_name_that_is_not_utf8_does_not_panic() {
+    let p =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gpkg/fuzz_crash_column_name.gpkg");
+    let bytes = std::fs::read(&p).unwrap();
+    let r = std::panic::catch_unwind(|| {
+        load_bytes("crash.gpkg", p.clone(), bytes, &Overrides::default(), 0)
+            .map(|l| l.builder.finish(vec![l.source]).len())
+    })
+    .expect("no panic");
+    assert_eq!(r.ok(), Some(3), "the crash file's points layer loads");
+}

@@ -365,7 +365,28 @@ pub fn load(
         let sql = format!("SELECT * FROM {}", ident(&layer.table));
         let read = |e: rusqlite::Error| err(format!("layer {}: {e}", layer.table));
         let mut q = db.prepare(&sql).map_err(read)?;
-        let names: Vec<String> = q.column_names().map(String::from).collect();
+        // Column names from the table's description, read as values: rusqlite's name API
+        // panics on a name that is not UTF-8 (found by the fuzzer).
+        let names: Vec<String> = {
+            let mut info = db
+                .prepare(&format!("PRAGMA table_info({})", ident(&layer.table)))
+                .map_err(read)?;
+            let rows = info
+                .query_map([], |r| {
+                    Ok(match r.get_ref(1)? {
+                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                        _ => String::new(),
+                    })
+                })
+                .map_err(read)?;
+            rows.collect::<Result<_, _>>().map_err(read)?
+        };
+        if names.len() != q.column_count() {
+            return Err(err(format!(
+                "layer {}: its columns cannot be listed",
+                layer.table
+            )));
+        }
         let mut rows = q.query([]).map_err(read)?;
         while let Some(row) = rows.next().map_err(read)? {
             line += 1;

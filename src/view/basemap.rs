@@ -21,6 +21,7 @@ pub const SEA: Color32 = Color32::from_rgb(0xCF, 0xDD, 0xE6);
 pub const LAND: Color32 = Color32::from_rgb(0xF4, 0xF1, 0xEA);
 const COAST: Color32 = Color32::from_rgb(0x8F, 0xA6, 0xB5);
 const RIVER: Color32 = Color32::from_rgb(0x9D, 0xBD, 0xD6);
+const HALO: Color32 = Color32::from_rgba_premultiplied(200, 199, 195, 200);
 const RIVER_TEXT: Color32 = Color32::from_rgb(0x3E, 0x6E, 0x9C);
 const BORDER: Color32 = Color32::from_rgb(0xA8, 0x92, 0xA8);
 const CITY: Color32 = Color32::from_rgb(0x4A, 0x4A, 0x4A);
@@ -426,12 +427,31 @@ fn river_labels(
             continue;
         };
         placed.push(bounds);
-        out.push(Shape::Text(
-            egui::epaint::TextShape::new(at - size / 2.0, galley, RIVER_TEXT)
-                .with_angle_and_anchor(angle, Align2::CENTER_CENTER),
-        ));
+        labelled(&mut out, at - size / 2.0, galley, RIVER_TEXT, angle);
     }
     out
+}
+
+/// A label with a light halo (the text drawn around it, pale, first), so it reads over rivers,
+/// borders and the density layers; turned `angle` radians about its centre.
+fn labelled(
+    out: &mut Vec<Shape>,
+    pos: Pos2,
+    galley: std::sync::Arc<egui::Galley>,
+    color: Color32,
+    angle: f32,
+) {
+    let text = |at: Pos2, c: Color32| {
+        Shape::Text(
+            egui::epaint::TextShape::new(at, galley.clone(), c)
+                .with_override_text_color(c)
+                .with_angle_and_anchor(angle, Align2::CENTER_CENTER),
+        )
+    };
+    for (dx, dy) in [(-1.0, 0.0), (1.0, 0.0), (0.0, -1.0), (0.0, 1.0)] {
+        out.push(text(pos + egui::vec2(dx, dy), HALO));
+    }
+    out.push(text(pos, color));
 }
 
 /// One mesh of the triangles of the polygons in view (wrapping ones also one world west).
@@ -615,11 +635,7 @@ impl Basemap {
             placed.push(rect);
             placed.push(dot);
             out.push(Shape::circle_filled(p, 2.2, CITY));
-            out.push(Shape::galley_with_override_text_color(
-                rect.min + egui::vec2(2.0, 2.0),
-                galley,
-                CITY,
-            ));
+            labelled(&mut out, rect.min + egui::vec2(2.0, 2.0), galley, CITY, 0.0);
         }
         if let Some(w) = self.detail.get().filter(|_| s.zoom >= RIVER_LABEL_ZOOM) {
             placed.extend_from_slice(avoid);
