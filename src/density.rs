@@ -185,9 +185,9 @@ impl HexSlots {
 
 /// Heat map grid cell, in screen points at its whole zoom level.
 pub const HEAT_CELL: f64 = 4.0;
-/// Heat map kernel: a Gaussian of this standard deviation, in screen points, cut at 3σ.
+/// Heat map kernel: a Gaussian of this standard deviation, in screen points, cut just beyond 3σ.
 pub const HEAT_SIGMA: f64 = 10.0;
-/// The kernel's reach in cells (3σ).
+/// The kernel's reach in cells (3σ, rounded up: 8 cells, 3.2σ).
 const HEAT_REACH: i64 = (3.0 * HEAT_SIGMA / HEAT_CELL) as i64 + 1;
 
 /// A heat map: the kernel density of incidents on a grid of [`HEAT_CELL`]-point cells at one
@@ -216,67 +216,101 @@ impl HeatGrid {
     }
 
     /// The density of `points` (Mercator units) over cells `[x0, x1) × [y0, y1)` at `zoom`
-    /// (incidents up to the kernel's reach outside count too). Two passes of a 1-D kernel: the
-    /// Gaussian is separable.
+    /// (incidents up to the kernel's reach outside count too).
     pub fn of(
         points: impl Iterator<Item = (f64, f64)>,
         zoom: i32,
-        (x0, y0, x1, y1): (i64, i64, i64, i64),
+        area: (i64, i64, i64, i64),
     ) -> HeatGrid {
         let zoom = zoom.clamp(0, 19);
-        let n = Self::cells(zoom);
-        let r = HEAT_REACH;
-        let (w, h) = ((x1 - x0).max(0) as usize, (y1 - y0).max(0) as usize);
-        let (ww, hh) = (w + 2 * r as usize, h + 2 * r as usize);
-        let mut count = vec![0f32; ww * hh];
-        for (x, y) in points {
-            let cx = (x * n).floor() as i64 - (x0 - r);
-            let cy = (y * n).floor() as i64 - (y0 - r);
-            if (0..ww as i64).contains(&cx) && (0..hh as i64).contains(&cy) {
-                count[cy as usize * ww + cx as usize] += 1.0;
-            }
-        }
-        let k: Vec<f32> = (-r..=r)
-            .map(|d| {
-                let p = d as f64 * HEAT_CELL / HEAT_SIGMA;
-                (-0.5 * p * p).exp() as f32
-            })
-            .collect();
-        // Across: every row, only the columns kept.
-        let mut across = vec![0f32; w * hh];
-        for row in 0..hh {
-            let src = &count[row * ww..(row + 1) * ww];
-            if src.iter().all(|&c| c == 0.0) {
-                continue;
-            }
-            for col in 0..w {
-                let win = &src[col..col + k.len()];
-                across[row * w + col] = win.iter().zip(&k).map(|(a, b)| a * b).sum();
-            }
-        }
-        // Down: only the rows kept.
-        let mut v = vec![0f32; w * h];
-        for row in 0..h {
-            for (j, kj) in k.iter().enumerate() {
-                let src = &across[(row + j) * w..(row + j + 1) * w];
-                for (o, &a) in v[row * w..(row + 1) * w].iter_mut().zip(src) {
-                    *o += a * kj;
-                }
-            }
-        }
+        let (w, h) = size(area);
+        let mut v = Vec::with_capacity(w * h);
+        field(points, zoom, area, |row| v.extend_from_slice(row));
         HeatGrid {
             zoom,
-            x0,
-            y0,
+            x0: area.0,
+            y0: area.1,
             w,
             h,
             v,
         }
     }
 
+    /// The highest density of `points` over the area, without keeping the grid.
+    pub fn max_of(
+        points: impl Iterator<Item = (f64, f64)>,
+        zoom: i32,
+        area: (i64, i64, i64, i64),
+    ) -> f32 {
+        let mut max = 0f32;
+        field(points, zoom.clamp(0, 19), area, |row| {
+            max = row.iter().copied().fold(max, f32::max)
+        });
+        max
+    }
+
     /// The highest density.
     pub fn max(&self) -> f32 {
         self.v.iter().copied().fold(0.0, f32::max)
+    }
+}
+
+/// Columns and rows of an area of cells.
+fn size((x0, y0, x1, y1): (i64, i64, i64, i64)) -> (usize, usize) {
+    ((x1 - x0).max(0) as usize, (y1 - y0).max(0) as usize)
+}
+
+/// The kernel density over an area, handed out row by row: the points counted into cells (with
+/// the kernel's reach around), then two passes of a 1-D kernel, the Gaussian being separable;
+/// the counts are freed before the second pass, which keeps one row at a time.
+fn field(
+    points: impl Iterator<Item = (f64, f64)>,
+    zoom: i32,
+    area: (i64, i64, i64, i64),
+    mut row_out: impl FnMut(&[f32]),
+) {
+    let n = HeatGrid::cells(zoom);
+    let r = HEAT_REACH;
+    let (w, h) = size(area);
+    let (ww, hh) = (w + 2 * r as usize, h + 2 * r as usize);
+    let mut count = vec![0f32; ww * hh];
+    for (x, y) in points {
+        let cx = (x * n).floor() as i64 - (area.0 - r);
+        let cy = (y * n).floor() as i64 - (area.1 - r);
+        if (0..ww as i64).contains(&cx) && (0..hh as i64).contains(&cy) {
+            count[cy as usize * ww + cx as usize] += 1.0;
+        }
+    }
+    let k: Vec<f32> = (-r..=r)
+        .map(|d| {
+            let p = d as f64 * HEAT_CELL / HEAT_SIGMA;
+            (-0.5 * p * p).exp() as f32
+        })
+        .collect();
+    // Across: every row, only the columns kept.
+    let mut across = vec![0f32; w * hh];
+    for row in 0..hh {
+        let src = &count[row * ww..(row + 1) * ww];
+        if src.iter().all(|&c| c == 0.0) {
+            continue;
+        }
+        for col in 0..w {
+            let win = &src[col..col + k.len()];
+            across[row * w + col] = win.iter().zip(&k).map(|(a, b)| a * b).sum();
+        }
+    }
+    drop(count);
+    // Down: only the rows kept.
+    let mut out = vec![0f32; w];
+    for row in 0..h {
+        out.fill(0.0);
+        for (j, kj) in k.iter().enumerate() {
+            let src = &across[(row + j) * w..(row + j + 1) * w];
+            for (o, &a) in out.iter_mut().zip(src) {
+                *o += a * kj;
+            }
+        }
+        row_out(&out);
     }
 }
 
@@ -379,9 +413,21 @@ mod tests {
         assert_eq!(at(990, 2000), 0.0);
         let g2 = HeatGrid::of(std::iter::once(p), zoom, (1003, 1990, 1020, 2011));
         assert!(g2.v[(2000 - g2.y0) as usize * g2.w] > 0.0);
-        // Two incidents in one cell: twice.
+        // Two incidents in one cell: twice; the max without the grid is the grid's max.
         let g3 = HeatGrid::of([p, p].into_iter(), zoom, (990, 1990, 1011, 2011));
         assert!((g3.max() - 2.0).abs() < 1e-6);
+        let far = (p.0 + 3.0 / n, p.1 + 1.0 / n);
+        let g4 = HeatGrid::of([p, far, far].into_iter(), zoom, (990, 1990, 1011, 2011));
+        assert_eq!(
+            HeatGrid::max_of([p, far, far].into_iter(), zoom, (990, 1990, 1011, 2011)),
+            g4.max()
+        );
+        // An empty area: no cells, no panic.
+        assert!(
+            HeatGrid::of(std::iter::once(p), zoom, (5, 5, 5, 9))
+                .v
+                .is_empty()
+        );
     }
 
     #[test]

@@ -1341,6 +1341,33 @@ fn geopackages_from_gdal_are_read_and_reprojected() {
     assert_eq!(std::fs::read(&wal).unwrap()[18..20], [2, 2]);
     let (code, v) = check_json(&[&wal]);
     assert_eq!((code, v["incidents"].as_u64()), (0, Some(6)), "{v}");
+    // A generated column (GeoPackage allows them) is read like the others.
+    let generated = tmp.path().join("generated.gpkg");
+    std::fs::copy(dir.join("incidents_wgs84.gpkg"), &generated).unwrap();
+    rusqlite::Connection::open(&generated)
+        .unwrap()
+        .execute_batch(
+            "ALTER TABLE incidents ADD COLUMN month TEXT \
+             GENERATED ALWAYS AS (substr(event_date, 1, 7)) VIRTUAL;",
+        )
+        .unwrap();
+    let o = run(&[
+        "filter",
+        generated.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--from",
+        "2021-06-05",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert!(csv.lines().next().unwrap().contains("month"), "{csv}");
+    assert!(csv.contains(",2021-06,"), "{csv}");
     let view = tmp.path().join("view.gpkg");
     std::fs::copy(dir.join("incidents_wgs84.gpkg"), &view).unwrap();
     rusqlite::Connection::open(&view)

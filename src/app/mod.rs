@@ -1068,7 +1068,9 @@ impl App {
 
 impl App {
     /// Counts the density layer for the current zoom into `map.density` when it is shown (files;
-    /// counted again only when the selection or the whole zoom level changes). Whether it is.
+    /// counted again only when the selection or the whole zoom level changes), or for the heat map
+    /// keeps its scale's selection (every date) in `map.heat_every`. Whether a density layer is
+    /// shown.
     fn update_density(&mut self) -> bool {
         if self.map.layer == crate::density::Layer::Points || self.remote.is_some() {
             return false;

@@ -142,7 +142,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                 ui.radio_value(
                     &mut app.map.layer,
                     Layer::Heat,
-                    "Heat map (kernel density, one scale for every date in view)",
+                    "Heat map (kernel density, one scale for every date)",
                 );
                 ui.separator();
                 ui.label("Base layer");

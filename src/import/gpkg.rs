@@ -365,21 +365,26 @@ pub fn load(
         let sql = format!("SELECT * FROM {}", ident(&layer.table));
         let read = |e: rusqlite::Error| err(format!("layer {}: {e}", layer.table));
         let mut q = db.prepare(&sql).map_err(read)?;
-        // Column names from the table's description, read as values: rusqlite's name API
-        // panics on a name that is not UTF-8 (found by the fuzzer).
+        // Column names from the table's description (`table_xinfo`, which lists generated
+        // columns too), read as values: rusqlite's name API panics on a name that is not UTF-8
+        // (found by the fuzzer).
         let names: Vec<String> = {
             let mut info = db
-                .prepare(&format!("PRAGMA table_info({})", ident(&layer.table)))
+                .prepare(&format!("PRAGMA table_xinfo({})", ident(&layer.table)))
                 .map_err(read)?;
             let rows = info
                 .query_map([], |r| {
-                    Ok(match r.get_ref(1)? {
-                        ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    // `SELECT *` leaves out only hidden columns (1); generated ones (2, 3) are in.
+                    let hidden: i64 = r.get(6)?;
+                    Ok((hidden != 1).then(|| match r.get_ref(1) {
+                        Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
                         _ => String::new(),
-                    })
+                    }))
                 })
                 .map_err(read)?;
-            rows.collect::<Result<_, _>>().map_err(read)?
+            rows.filter_map(Result::transpose)
+                .collect::<Result<_, _>>()
+                .map_err(read)?
         };
         if names.len() != q.column_count() {
             return Err(err(format!(

@@ -2,8 +2,6 @@
 //! fixed scale, or the heat map of a [`HeatGrid`] as an image; and the scale's legend. The window
 //! and exports draw through here.
 
-use std::sync::Arc;
-
 use egui::{Align2, Color32, FontId, Pos2, Rect, Shape, Stroke, pos2, vec2};
 
 use super::Screen;
@@ -49,11 +47,10 @@ pub struct HeatInput<'a> {
     pub key: (u64, u64),
 }
 
-/// A heat map computed for an area, with its scale and image.
+/// A heat map computed for an area: its key, the area's cells, its scale and its image.
 #[derive(Clone)]
 struct HeatCache {
     key: (u64, u64, i32, (i64, i64, i64, i64)),
-    grid: Arc<HeatGrid>,
     /// The highest density of every date over the area (kept while only the dates change).
     every_max: f32,
     max: f32,
@@ -63,6 +60,9 @@ struct HeatCache {
 /// The heat map as an image: the ramp's colours on the square-root scale, fading to clear
 /// where there is (almost) nothing.
 fn heat_image(g: &HeatGrid, max: f32) -> egui::ColorImage {
+    if g.w == 0 || g.h == 0 {
+        return egui::ColorImage::new([1, 1], vec![Color32::TRANSPARENT]);
+    }
     let pixels =
         g.v.iter()
             .map(|&v| {
@@ -76,25 +76,47 @@ fn heat_image(g: &HeatGrid, max: f32) -> egui::ColorImage {
                 Color32::from_rgba_unmultiplied(r, gg, b, a as u8)
             })
             .collect();
-    egui::ColorImage::new([g.w.max(1), g.h.max(1)], pixels)
+    egui::ColorImage::new([g.w, g.h], pixels)
 }
 
-/// Draws the heat map of the view and returns its scale's top. The map covers the view and half
-/// a view around it (edges on a 32-cell lattice, so panning reuses it) and is computed again
-/// only when a selection, the whole zoom level or that area changes; the scale is the highest
-/// density of every date over the same area, so frames of different dates compare.
-pub fn draw_heat(painter: &egui::Painter, s: &Screen, input: &HeatInput<'_>) -> f32 {
+/// The Mercator positions of a selection, in the index's order.
+fn points<'a>(
+    index: &'a ClusterIndex,
+    sel: &'a ClusterSel,
+) -> impl Iterator<Item = (f64, f64)> + 'a {
+    sel.ranks().map(move |r| {
+        let (x, y) = index.xy[r];
+        (x as f64, y as f64)
+    })
+}
+
+/// Forgets the heat map kept for the map `id` (its grid's image), when another layer is drawn.
+pub fn forget_heat(ctx: &egui::Context, id: egui::Id) {
+    ctx.data_mut(|d| d.remove::<HeatCache>(id));
+}
+
+/// Draws the heat map of the view and returns its scale's top; `id` is the map's (one map is
+/// kept per id). In the window (`margin`) the map covers the view and half a view around it
+/// (edges on a 32-cell lattice) and is computed again only when a selection or the whole zoom
+/// level changes or the view leaves that area, so panning reuses it; an export covers just the
+/// view. The scale is the highest density of every date over the same area, so frames of
+/// different dates compare.
+pub fn draw_heat(
+    painter: &egui::Painter,
+    s: &Screen,
+    input: &HeatInput<'_>,
+    id: egui::Id,
+    margin: bool,
+) -> f32 {
     let zoom = (s.zoom.round() as i32).clamp(0, 19);
     let n = HeatGrid::cells(zoom);
     let v = s.visible(0.0);
     let view = (
         (v.x0 * n).floor() as i64,
         (v.y0 * n).floor() as i64,
-        (v.x1 * n).ceil() as i64,
-        (v.y1 * n).ceil() as i64,
+        ((v.x1 * n).ceil() as i64).max((v.x0 * n).floor() as i64 + 1),
+        ((v.y1 * n).ceil() as i64).max((v.y0 * n).floor() as i64 + 1),
     );
-    // One cache per map on screen.
-    let id = egui::Id::unique(("heat-layer", s.rect.min.x as i32, s.rect.min.y as i32));
     let cached: Option<HeatCache> = painter.ctx().data(|d| d.get_temp(id));
     let fits =
         |a: (i64, i64, i64, i64)| a.0 <= view.0 && a.1 <= view.1 && a.2 >= view.2 && a.3 >= view.3;
@@ -113,6 +135,7 @@ pub fn draw_heat(painter: &egui::Painter, s: &Screen, input: &HeatInput<'_>) -> 
             // The area kept while it covers the view; else the view and half a view around.
             let area = match &old {
                 Some(c) if c.key.2 == zoom && fits(c.key.3) => c.key.3,
+                _ if !margin => view,
                 _ => (
                     lattice(view.0 - hw, false),
                     lattice(view.1 - hh, false),
@@ -120,18 +143,10 @@ pub fn draw_heat(painter: &egui::Painter, s: &Screen, input: &HeatInput<'_>) -> 
                     lattice(view.3 + hh, true),
                 ),
             };
-            let points = |sel: &ClusterSel| {
-                sel.ranks()
-                    .map(|r| {
-                        let (x, y) = input.index.xy[r];
-                        (x as f64, y as f64)
-                    })
-                    .collect::<Vec<_>>()
-            };
-            let grid = HeatGrid::of(points(input.sel).into_iter(), zoom, area);
+            let grid = HeatGrid::of(points(input.index, input.sel), zoom, area);
             let every_max = match &old {
                 Some(c) if (c.key.1, c.key.2, c.key.3) == (input.key.1, zoom, area) => c.every_max,
-                _ => HeatGrid::of(points(input.every_date).into_iter(), zoom, area).max(),
+                _ => HeatGrid::max_of(points(input.index, input.every_date), zoom, area),
             };
             let max = every_max.max(grid.max());
             let image = heat_image(&grid, max);
@@ -149,7 +164,6 @@ pub fn draw_heat(painter: &egui::Painter, s: &Screen, input: &HeatInput<'_>) -> 
             };
             let c = HeatCache {
                 key: (input.key.0, input.key.1, zoom, area),
-                grid: Arc::new(grid),
                 every_max,
                 max,
                 texture,
@@ -158,15 +172,11 @@ pub fn draw_heat(painter: &egui::Painter, s: &Screen, input: &HeatInput<'_>) -> 
             c
         }
     };
-    let g = &cache.grid;
+    let (x0, y0, x1, y1) = cache.key.3;
     let corner = |cx: i64, cy: i64| s.to_screen(cx as f64 / n, cy as f64 / n);
-    let rect = Rect::from_min_max(
-        corner(g.x0, g.y0),
-        corner(g.x0 + g.w as i64, g.y0 + g.h as i64),
-    );
     painter.image(
         cache.texture.id(),
-        rect,
+        Rect::from_min_max(corner(x0, y0), corner(x1, y1)),
         Rect::from_min_max(pos2(0.0, 0.0), pos2(1.0, 1.0)),
         Color32::WHITE,
     );

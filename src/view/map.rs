@@ -93,6 +93,12 @@ pub fn show(
     };
     let out = map.show(ui, |ui, response, projector, _| {
         let r = response.rect;
+        // The heat map kept for this map (not for its place on screen, which moves when a panel
+        // is resized); forgotten while another layer is drawn.
+        let heat_id = ui.scope_id().with("heat-layer");
+        if scene.heat.is_none() {
+            super::density::forget_heat(ui.ctx(), heat_id);
+        }
         let c = projector.unproject(r.center().to_vec2());
         let screen = Screen::new(r, c.x(), c.y(), projector.zoom());
         // The window draws the 1:50m water until the 1:10m has loaded; an export waits for it.
@@ -109,7 +115,13 @@ pub fn show(
         let markers = match (scene.density, scene.data) {
             _ if scene.heat.is_some() => {
                 if let Some(h) = &scene.heat {
-                    let max = super::density::draw_heat(ui.painter(), &screen, h);
+                    let max = super::density::draw_heat(
+                        ui.painter(),
+                        &screen,
+                        h,
+                        heat_id,
+                        scene.interactive,
+                    );
                     scale = Some(Err(max));
                 }
                 Vec::new()
