@@ -63,18 +63,25 @@ fn heat_image(g: &HeatGrid, max: f32) -> egui::ColorImage {
     if g.w == 0 || g.h == 0 {
         return egui::ColorImage::new([1, 1], vec![Color32::TRANSPARENT]);
     }
+    // Colours by density over the scale's top, in 1024 steps (the square root and the ramp
+    // once per step, not once per cell: the window makes an image on every timeline frame).
+    const STEPS: usize = 1024;
+    let lut: Vec<Color32> = (0..=STEPS)
+        .map(|k| {
+            let t = k as f32 / STEPS as f32;
+            if t < 0.002 {
+                return Color32::TRANSPARENT;
+            }
+            let t = t.sqrt();
+            let [r, gg, b] = ramp_at(t as f64);
+            let a = (t * 4.0).min(1.0) * 215.0;
+            Color32::from_rgba_unmultiplied(r, gg, b, a as u8)
+        })
+        .collect();
+    let scale = if max > 0.0 { STEPS as f32 / max } else { 0.0 };
     let pixels =
         g.v.iter()
-            .map(|&v| {
-                let t = if max > 0.0 { (v / max).min(1.0) } else { 0.0 };
-                if t < 0.002 {
-                    return Color32::TRANSPARENT;
-                }
-                let t = t.sqrt();
-                let [r, gg, b] = ramp_at(t as f64);
-                let a = (t * 4.0).min(1.0) * 215.0;
-                Color32::from_rgba_unmultiplied(r, gg, b, a as u8)
-            })
+            .map(|&v| lut[((v * scale) as usize).min(STEPS)])
             .collect();
     egui::ColorImage::new([g.w, g.h], pixels)
 }
