@@ -103,55 +103,38 @@ fn bench_frames(c: &mut Criterion) {
             black_box(frame(&ctx, &mut app, t))
         })
     });
-    // Issue 11: the density layer at a country zoom, panning and while dragging the timeline
-    // (every frame a new selection counted into hexagons on a scale fixed over every date).
-    app.map.layer = incident_map::density::Layer::Hexbin;
-    let mut k = 0u32;
-    g.bench_function("hexbin_pan_country", |b| {
-        b.iter(|| {
-            k += 1;
-            let d = (k % 20) as f64 * 0.002;
-            app.map.memory.center_at(lon_lat(44.0 + d, 33.3));
-            t += 0.016;
-            black_box(frame(&ctx, &mut app, t))
-        })
-    });
-    app.map.memory.center_at(lon_lat(44.0, 33.3));
-    let mut k = 0;
-    g.bench_function("hexbin_timeline_drag_country", |b| {
-        b.iter(|| {
-            k += 1;
-            let from = first + (k % 400) * 7;
-            app.set_dates(Some(from), Some(from + 365));
-            t += 0.016;
-            black_box(frame(&ctx, &mut app, t))
-        })
-    });
-    // The heat map: panning (the map is computed again when the view leaves its area) and
-    // dragging the timeline (every frame a new selection, so a new map).
-    app.set_dates(None, None);
-    app.map.layer = incident_map::density::Layer::Heat;
-    let mut k = 0u32;
-    g.bench_function("heat_pan_country", |b| {
-        b.iter(|| {
-            k += 1;
-            let d = (k % 40) as f64 * 0.05;
-            app.map.memory.center_at(lon_lat(44.0 + d, 33.3));
-            t += 0.016;
-            black_box(frame(&ctx, &mut app, t))
-        })
-    });
-    app.map.memory.center_at(lon_lat(44.0, 33.3));
-    let mut k = 0;
-    g.bench_function("heat_timeline_drag_country", |b| {
-        b.iter(|| {
-            k += 1;
-            let from = first + (k % 400) * 7;
-            app.set_dates(Some(from), Some(from + 365));
-            t += 0.016;
-            black_box(frame(&ctx, &mut app, t))
-        })
-    });
+    // Issue 11: the density layers at a country zoom, panning and while dragging the timeline
+    // (every frame a new selection: hexagons counted again, or a new heat map). The heat map pans
+    // in larger steps: it is computed again only when the view leaves the area it covers.
+    use incident_map::density::Layer;
+    for (layer, name, steps, step) in [
+        (Layer::Hexbin, "hexbin", 20, 0.002),
+        (Layer::Heat, "heat", 40, 0.05),
+    ] {
+        app.set_dates(None, None);
+        app.map.layer = layer;
+        let mut k = 0u32;
+        g.bench_function(format!("{name}_pan_country"), |b| {
+            b.iter(|| {
+                k += 1;
+                let d = (k % steps) as f64 * step;
+                app.map.memory.center_at(lon_lat(44.0 + d, 33.3));
+                t += 0.016;
+                black_box(frame(&ctx, &mut app, t))
+            })
+        });
+        app.map.memory.center_at(lon_lat(44.0, 33.3));
+        let mut k = 0;
+        g.bench_function(format!("{name}_timeline_drag_country"), |b| {
+            b.iter(|| {
+                k += 1;
+                let from = first + (k % 400) * 7;
+                app.set_dates(Some(from), Some(from + 365));
+                t += 0.016;
+                black_box(frame(&ctx, &mut app, t))
+            })
+        });
+    }
     app.set_dates(None, None);
     app.map.layer = incident_map::density::Layer::Points;
     g.finish();

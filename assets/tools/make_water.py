@@ -22,27 +22,10 @@ import io, json, sqlite3, sys, tempfile, zipfile, zlib
 
 import shapefile  # pyshp
 
+# The TopoJSON decoding (arcs, rings joined from them) is the country builder's.
+from make_basemap import decode, ring
+
 TOLERANCE = 0.001
-
-def decode_arcs(topo):
-    sx, sy = topo["transform"]["scale"]
-    tx, ty = topo["transform"]["translate"]
-    arcs = []
-    for arc in topo["arcs"]:
-        x = y = 0
-        pts = []
-        for dx, dy in arc:
-            x += dx; y += dy
-            pts.append((x * sx + tx, y * sy + ty))
-        arcs.append(pts)
-    return arcs
-
-def join(arcs, ids):
-    out = []
-    for k, i in enumerate(ids):
-        p = arcs[i] if i >= 0 else list(reversed(arcs[~i]))
-        out.extend(p if k == 0 else p[1:])
-    return out
 
 def simplify(pts, tol):
     """Douglas-Peucker, keeping both ends."""
@@ -88,12 +71,12 @@ def feature(geometry, props=None):
 
 def from_topojson(sane, res, out):
     topo = json.load(open(f"{sane}/dist/world_{res}.json"))
-    arcs = decode_arcs(topo)
+    arcs = decode(topo)
     lines = []
     for g in topo["objects"]["rivers"]["geometries"]:
         parts = [g["arcs"]] if g["type"] == "LineString" else g.get("arcs", [])
         for ids in parts:
-            pts = rounded(join(arcs, ids))
+            pts = rounded(ring(arcs, ids))
             if len(pts) >= 2:
                 lines.append(pts)
     write(f"{out}/rivers-{res}.geojson", [feature({"type": "MultiLineString", "coordinates": lines})])
@@ -101,7 +84,7 @@ def from_topojson(sane, res, out):
     for g in topo["objects"]["lakes"]["geometries"]:
         polys = [g["arcs"]] if g["type"] == "Polygon" else g.get("arcs", [])
         for poly in polys:
-            rings = [rounded(join(arcs, r)) for r in poly]
+            rings = [rounded(ring(arcs, r)) for r in poly]
             rings = [r for r in rings if len(r) >= 4]
             if rings:
                 lakes.append(feature({"type": "Polygon", "coordinates": rings}))

@@ -248,6 +248,18 @@ pub fn load_bytes(
             file: name.to_string(),
             error: e,
         })?;
+    load_kind(kind, name, path, bytes, ov, file)
+}
+
+/// Parses bytes already read as a file of `kind`: the one dispatch to the readers.
+fn load_kind(
+    kind: Kind,
+    name: &str,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    ov: &Overrides,
+    file: u16,
+) -> Result<Loaded, FileError> {
     match kind {
         Kind::Csv => csv::load(name, path, bytes, ov, file),
         Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
@@ -330,31 +342,11 @@ pub fn load_file(
             ctl.advance(bytes.len() as u64);
             r
         }
-        Kind::Kml => {
+        // Formats read whole into memory (records are read back from there).
+        k @ (Kind::Kml | Kind::Kmz | Kind::Shapefile | Kind::GeoPackage) => {
             let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
             let n = bytes.len() as u64;
-            let r = kml::load(name, path.to_path_buf(), bytes, ov, file);
-            ctl.advance(n);
-            r
-        }
-        Kind::Kmz => {
-            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
-            let n = bytes.len() as u64;
-            let r = kml::load_kmz(name, path.to_path_buf(), bytes, ov, file);
-            ctl.advance(n);
-            r
-        }
-        Kind::Shapefile => {
-            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
-            let n = bytes.len() as u64;
-            let r = shp::load(name, path.to_path_buf(), bytes, ov, file);
-            ctl.advance(n);
-            r
-        }
-        Kind::GeoPackage => {
-            let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
-            let n = bytes.len() as u64;
-            let r = gpkg::load(name, path.to_path_buf(), bytes, ov, file);
+            let r = load_kind(k, name, path.to_path_buf(), bytes, ov, file);
             ctl.advance(n);
             r
         }
