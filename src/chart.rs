@@ -4,8 +4,8 @@
 
 use std::io::Write;
 
+use crate::date::Every;
 use crate::date::{Day, civil_from_days, days_from_civil, format_day};
-use crate::export::Every;
 use crate::query::Selection;
 use crate::store::Store;
 

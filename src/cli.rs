@@ -153,7 +153,7 @@ pub struct ChartCmd {
     pub files: Vec<PathBuf>,
     /// Bar width.
     #[arg(long, value_enum)]
-    pub every: crate::export::Every,
+    pub every: crate::date::Every,
     /// Output: a .csv table or a .png chart (written atomically).
     #[arg(long, value_name = "chart.png|chart.csv")]
     pub out: PathBuf,
@@ -298,7 +298,7 @@ pub struct ExportCmd {
     pub no_caption: bool,
     /// Write one numbered PNG per period across the date range, plus an index CSV.
     #[arg(long, value_enum)]
-    pub every: Option<crate::export::Every>,
+    pub every: Option<crate::date::Every>,
     /// With --every: each frame shows everything from the start of the range.
     #[arg(long, requires = "every")]
     pub cumulative: bool,
@@ -868,10 +868,6 @@ pub fn filter(a: &FilterCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     }
 }
 
-/// Most incidents an export draws from a table one by one (cluster drawing from server cells
-/// comes with the window's table view).
-pub const EXPORT_FETCH_LIMIT: usize = 500_000;
-
 /// Why sources could not be read: a usage error or a database error, already in words.
 pub enum SourceError {
     /// Bad usage (exit 2).
@@ -1007,7 +1003,7 @@ pub fn load(a: &LoadCmd, err: &mut dyn Write) -> i32 {
 }
 
 /// The sources read with the FILTERS applied (a table's matching rows fetched, up to
-/// [`EXPORT_FETCH_LIMIT`]): the data, the filter and the selection, or the exit code after the
+/// [`crate::db::fetch::FETCH_LIMIT`]): the data, the filter and the selection, or the exit code after the
 /// message.
 fn filtered_sources(
     files: &[PathBuf],
@@ -1019,7 +1015,7 @@ fn filtered_sources(
         let _ = writeln!(err, "error: {m}");
         USAGE
     })?;
-    let r = read_sources(files, columns, &f, EXPORT_FETCH_LIMIT)
+    let r = read_sources(files, columns, &f, crate::db::fetch::FETCH_LIMIT)
         .map_err(|code| report_source_error(code, err))?;
     if !r.errors.is_empty() {
         print_errors(&r, err);
@@ -1077,9 +1073,9 @@ pub fn chart(a: &ChartCmd, err: &mut dyn Write) -> i32 {
             format!(
                 "Incidents per {} — {}",
                 match a.every {
-                    crate::export::Every::Day => "day",
-                    crate::export::Every::Week => "week",
-                    crate::export::Every::Month => "month",
+                    crate::date::Every::Day => "day",
+                    crate::date::Every::Week => "week",
+                    crate::date::Every::Month => "month",
                 },
                 f.describe()
             )
@@ -1338,7 +1334,12 @@ pub fn export(a: &ExportCmd, err: &mut dyn Write) -> i32 {
             );
         }
     }
-    let r = match read_sources(&files, &a.columns, &spec.filter, EXPORT_FETCH_LIMIT) {
+    let r = match read_sources(
+        &files,
+        &a.columns,
+        &spec.filter,
+        crate::db::fetch::FETCH_LIMIT,
+    ) {
         Ok(r) => r,
         Err(code) => return report_source_error(code, err),
     };

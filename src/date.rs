@@ -3,7 +3,6 @@
 //! Days are counted from 1970-01-01 (day 0) in the incident's own local calendar: an incident
 //! reported at 00:30 local time on 6 June belongs to 6 June whatever its UTC offset.
 
-use crate::model::DatePrecision;
 use crate::text::clip;
 
 /// Why a date could not be read.
@@ -37,6 +36,45 @@ pub enum DateError {
 
 /// Days since 1970-01-01 in the proleptic Gregorian calendar.
 pub type Day = i32;
+
+/// How precisely an incident's date is known. Ordered from finest to coarsest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum DatePrecision {
+    /// The exact day is known.
+    #[default]
+    Day = 0,
+    /// Only the week is known (ACLED `time_precision` 2).
+    Week = 1,
+    /// Only the month is known.
+    Month = 2,
+    /// Only the year is known.
+    Year = 3,
+}
+
+impl DatePrecision {
+    /// The lowercase name used in files and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatePrecision::Day => "day",
+            DatePrecision::Week => "week",
+            DatePrecision::Month => "month",
+            DatePrecision::Year => "year",
+        }
+    }
+
+    /// Reads a precision column value: a name (`day`, `exact`, `month`, ...) or an ACLED code
+    /// (1 = day, 2 = week, 3 = month).
+    pub fn parse(s: &str) -> Option<DatePrecision> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "1" | "day" | "exact" | "d" => Some(DatePrecision::Day),
+            "2" | "week" | "w" => Some(DatePrecision::Week),
+            "3" | "month" | "m" => Some(DatePrecision::Month),
+            "4" | "year" | "y" => Some(DatePrecision::Year),
+            _ => None,
+        }
+    }
+}
 
 /// A parsed "when": the span of days the incident may fall on, plus time and offset if known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -411,6 +449,50 @@ fn words(t: &str) -> Option<Result<When, DateError>> {
         }
         _ => None,
     }
+}
+
+/// A calendar period: the bars of a chart, the frames of a series.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Every {
+    /// One frame per day.
+    Day,
+    /// One frame per ISO week (Monday to Sunday).
+    Week,
+    /// One frame per calendar month.
+    Month,
+}
+
+/// The periods `[start, end]` covering `[from, to]`.
+pub fn periods(from: Day, to: Day, every: Every) -> Vec<(Day, Day)> {
+    let mut out = Vec::new();
+    let mut d = match every {
+        Every::Day => from,
+        Every::Week => from - (from + 3).rem_euclid(7),
+        Every::Month => {
+            let (y, m, _) = civil_from_days(from);
+            days_from_civil(y, m, 1)
+        }
+    };
+    while d <= to {
+        let next = match every {
+            Every::Day => d + 1,
+            Every::Week => d + 7,
+            Every::Month => {
+                let (y, m, _) = civil_from_days(d);
+                if m == 12 {
+                    days_from_civil(y + 1, 1, 1)
+                } else {
+                    days_from_civil(y, m + 1, 1)
+                }
+            }
+        };
+        out.push((d.max(from), (next - 1).min(to)));
+        d = next;
+    }
+    out
 }
 
 #[cfg(test)]

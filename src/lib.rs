@@ -29,6 +29,7 @@ pub mod progress;
 pub mod projection;
 pub mod query;
 pub mod store;
+pub mod style;
 pub mod synth;
 pub mod text;
 pub mod tools;

@@ -215,8 +215,8 @@ fn field_text(v: &Value) -> String {
 }
 
 /// Google Earth's icon for a symbol.
-fn icon(sym: crate::view::palette::Symbol) -> &'static str {
-    use crate::view::palette::Symbol;
+fn icon(sym: crate::style::Symbol) -> &'static str {
+    use crate::style::Symbol;
     match sym {
         Symbol::Circle => "placemark_circle.png",
         Symbol::Square => "square.png",
@@ -287,14 +287,14 @@ pub fn write_kml(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
     used.sort_unstable();
     used.dedup();
     for &t in &used {
-        let (color, sym) = crate::view::palette::style(store.types.name(t));
+        let (color, sym) = crate::style::style(store.types.name(t));
         // KML colours are aabbggrr.
         writeln!(
             w,
             "<Style id=\"type{t}\"><IconStyle><color>ff{:02x}{:02x}{:02x}</color><scale>1.1</scale><Icon><href>http://maps.google.com/mapfiles/kml/shapes/{}</href></Icon></IconStyle></Style>",
-            color.b(),
-            color.g(),
-            color.r(),
+            color[2],
+            color[1],
+            color[0],
             icon(sym)
         )?;
     }

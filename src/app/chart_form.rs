@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::chart::Chart;
-use crate::export::Every;
+use crate::date::Every;
 
 /// The Chart window.
 pub struct ChartForm {

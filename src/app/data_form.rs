@@ -59,7 +59,7 @@ impl DataForm {
                 }
                 Source::Table(t) => {
                     let (db, filter) = *t;
-                    crate::db::fetch(&db, &filter, crate::cli::EXPORT_FETCH_LIMIT)
+                    crate::db::fetch(&db, &filter, crate::db::fetch::FETCH_LIMIT)
                         .map_err(|e| e.to_string())
                         .and_then(|r| {
                             let sel = r

@@ -84,7 +84,7 @@ impl ExportJob {
                                 ..spec.filter.clone()
                             }
                         };
-                        crate::db::fetch(&db, &wanted, crate::cli::EXPORT_FETCH_LIMIT).map(|r| {
+                        crate::db::fetch(&db, &wanted, crate::db::fetch::FETCH_LIMIT).map(|r| {
                             let index = ClusterIndex::build(&r.store);
                             (Arc::new(r.store), Arc::new(index))
                         })

@@ -440,7 +440,7 @@ pub fn chart_window(app: &mut App, ctx: &egui::Context) {
         .show(ctx, |ui| {
             let form = &mut app.chrome.chart;
             ui.horizontal(|ui| {
-                use crate::export::Every;
+                use crate::date::Every;
                 for (e, name) in [(Every::Day, "Days"), (Every::Week, "Weeks"), (Every::Month, "Months")] {
                     ui.selectable_value(&mut form.every, e, name);
                 }

@@ -15,6 +15,10 @@ use crate::model::{ColumnMap, DatePrecision, LocPrecision, Row};
 use crate::query::Filter;
 use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
 
+/// Most incidents fetched one by one from a table for exports and the command line (the window
+/// draws server cells where more are in view).
+pub const FETCH_LIMIT: usize = 500_000;
+
 /// Fetches at most `limit` incidents matching `filter`, in the order a file's store keeps
 /// them. More than `limit` is [`DbError::TooMany`].
 pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult, DbError> {

@@ -25,7 +25,6 @@ use crate::view::offscreen::{Offscreen, RenderError, RendererChoice};
 use crate::view::overlay::{LegendEntry, legend_entries};
 use crate::view::tiles::{BaseLayer, TileError, TrackedTiles, make_tiles};
 pub use crate::view::viewport::{Viewport, ViewportError};
-pub use series::{Every, periods};
 
 /// Everything an export needs besides the data.
 #[derive(Debug, Clone, PartialEq)]

@@ -12,57 +12,13 @@ use image::RgbaImage;
 use super::{ExportError, Exporter, PngInfo, Spec, Viewport, write_png};
 use crate::atomic::{AtomicFile, write_atomic};
 use crate::cluster::ClusterIndex;
-use crate::date::{Day, civil_from_days, days_from_civil, format_day};
+use crate::date::{Day, Every, format_day, periods};
 use crate::progress::Control;
 use crate::query::Filter;
 use crate::store::Store;
 
 /// Most frames in one series.
 pub const MAX_FRAMES: usize = 5000;
-
-/// Period length of a series.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Every {
-    /// One frame per day.
-    Day,
-    /// One frame per ISO week (Monday to Sunday).
-    Week,
-    /// One frame per calendar month.
-    Month,
-}
-
-/// The periods `[start, end]` covering `[from, to]`.
-pub fn periods(from: Day, to: Day, every: Every) -> Vec<(Day, Day)> {
-    let mut out = Vec::new();
-    let mut d = match every {
-        Every::Day => from,
-        Every::Week => from - (from + 3).rem_euclid(7),
-        Every::Month => {
-            let (y, m, _) = civil_from_days(from);
-            days_from_civil(y, m, 1)
-        }
-    };
-    while d <= to {
-        let next = match every {
-            Every::Day => d + 1,
-            Every::Week => d + 7,
-            Every::Month => {
-                let (y, m, _) = civil_from_days(d);
-                if m == 12 {
-                    days_from_civil(y + 1, 1, 1)
-                } else {
-                    days_from_civil(y, m + 1, 1)
-                }
-            }
-        };
-        out.push((d.max(from), (next - 1).min(to)));
-        d = next;
-    }
-    out
-}
 
 /// Numbered file name for frame `k` of a series: `map.png` → `map_0001.png`.
 pub fn frame_path(out: &Path, k: usize) -> PathBuf {
@@ -246,6 +202,7 @@ pub fn write_series(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::date::days_from_civil;
 
     #[test]
     fn periods_cover_the_range() {

@@ -10,44 +10,8 @@ use std::fmt;
 pub use columns::{ColumnMap, Role};
 pub use row::Row;
 
-/// How precisely an incident's date is known. Ordered from finest to coarsest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-#[repr(u8)]
-pub enum DatePrecision {
-    /// The exact day is known.
-    #[default]
-    Day = 0,
-    /// Only the week is known (ACLED `time_precision` 2).
-    Week = 1,
-    /// Only the month is known.
-    Month = 2,
-    /// Only the year is known.
-    Year = 3,
-}
-
-impl DatePrecision {
-    /// The lowercase name used in files and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            DatePrecision::Day => "day",
-            DatePrecision::Week => "week",
-            DatePrecision::Month => "month",
-            DatePrecision::Year => "year",
-        }
-    }
-
-    /// Reads a precision column value: a name (`day`, `exact`, `month`, ...) or an ACLED code
-    /// (1 = day, 2 = week, 3 = month).
-    pub fn parse(s: &str) -> Option<DatePrecision> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "1" | "day" | "exact" | "d" => Some(DatePrecision::Day),
-            "2" | "week" | "w" => Some(DatePrecision::Week),
-            "3" | "month" | "m" => Some(DatePrecision::Month),
-            "4" | "year" | "y" => Some(DatePrecision::Year),
-            _ => None,
-        }
-    }
-}
+/// Date precision is part of the date vocabulary; re-exported here beside the location's.
+pub use crate::date::DatePrecision;
 
 /// How precisely an incident's location is known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]

@@ -6,8 +6,8 @@
 use egui::{Align2, Color32, FontId, Rect, Stroke, pos2, vec2};
 
 use crate::chart::Chart;
+use crate::date::Every;
 use crate::date::{civil_from_days, format_day};
-use crate::export::Every;
 
 const INK: Color32 = Color32::from_rgb(0x22, 0x22, 0x22);
 const GRID: Color32 = Color32::from_rgb(0xDD, 0xDD, 0xDD);

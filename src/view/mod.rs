@@ -68,9 +68,9 @@ pub struct IncidentLayer<'a> {
 }
 
 /// Colour and symbol of a type id (`u32::MAX` = other types).
-pub fn type_style(store: &Store, t: u32) -> (Color32, palette::Symbol) {
+pub fn type_style(store: &Store, t: u32) -> (Color32, crate::style::Symbol) {
     if t == u32::MAX {
-        (palette::OTHER, palette::Symbol::Circle)
+        (palette::OTHER, crate::style::Symbol::Circle)
     } else {
         palette::style(store.types.name(t))
     }
