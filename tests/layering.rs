@@ -83,7 +83,7 @@ fn library_code(text: &str) -> String {
         }
         let code = match l.find("//") {
             // `//` inside a string literal ("http://…") is not a comment.
-            Some(k) if l[..k].matches('"').count() % 2 == 0 => &l[..k],
+            Some(k) if l[..k].matches('"').count().is_multiple_of(2) => &l[..k],
             _ => l,
         };
         out.push_str(code);
