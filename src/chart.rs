@@ -78,7 +78,7 @@ impl Chart {
         }
         let mut per_type = vec![0u64; store.types.len()];
         for &i in &sel.indices {
-            per_type[store.kind[i as usize] as usize] += 1;
+            per_type[store.type_id[i as usize] as usize] += 1;
         }
         let mut order: Vec<usize> = (0..per_type.len()).filter(|&t| per_type[t] > 0).collect();
         order.sort_by(|a, b| {
@@ -99,7 +99,7 @@ impl Chart {
             if let Some(row) = counts.get_mut(p)
                 && periods[p].0 <= d
             {
-                row[column[store.kind[i] as usize]] += 1;
+                row[column[store.type_id[i] as usize]] += 1;
             }
         }
         Some(Chart {

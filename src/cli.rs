@@ -370,7 +370,7 @@ impl ColumnArgs {
             lat: self.lat.clone(),
             lon: self.lon.clone(),
             date: self.date.clone(),
-            kind: self.type_column.clone(),
+            type_column: self.type_column.clone(),
         }
     }
 }
@@ -598,7 +598,7 @@ where
 pub fn summary_json(r: &LoadResult) -> serde_json::Value {
     let s = &r.store;
     let mut types: BTreeMap<&str, u64> = BTreeMap::new();
-    for &k in &s.kind {
+    for &k in &s.type_id {
         *types.entry(s.types.name(k)).or_default() += 1;
     }
     let (date_min, date_max) = match s.day_range() {
@@ -766,7 +766,7 @@ pub fn check(a: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         let _ = writeln!(out, "area:  lon {x0} to {x1}, lat {y0} to {y1}");
     }
     let mut counts = vec![0u64; s.types.len()];
-    for &k in &s.kind {
+    for &k in &s.type_id {
         counts[k as usize] += 1;
     }
     let mut types: Vec<(&str, u64)> = s.types.names().zip(counts).collect();

@@ -106,7 +106,7 @@ impl ClusterIndex {
         }
         drop(keyed);
         let mut totals = vec![0u64; store.types.len()];
-        for &k in &store.kind {
+        for &k in &store.type_id {
             totals[k as usize] += 1;
         }
         let mut typed: Vec<u32> = (0..totals.len() as u32)
@@ -121,7 +121,7 @@ impl ClusterIndex {
         }
         let mut type_bits = vec![vec![0u64; words]; typed.len()];
         for (r, &i) in order.iter().enumerate() {
-            let s = slot[store.kind[i as usize] as usize];
+            let s = slot[store.type_id[i as usize] as usize];
             if s != usize::MAX {
                 type_bits[s][r / 64] |= 1 << (r % 64);
             }

@@ -15,7 +15,7 @@ pub struct Details {
     /// Date precision name.
     pub date_precision: &'static str,
     /// Type.
-    pub kind: String,
+    pub type_name: String,
     /// Category ("" if none).
     pub category: String,
     /// Place as reported.
@@ -158,7 +158,7 @@ pub fn details(store: &Store, i: usize) -> Result<Details, ReadError> {
         date,
         time: format_time(store.minute[i], store.offset[i]),
         date_precision: store.date_precision[i].name(),
-        kind: store.type_name(i).to_string(),
+        type_name: store.type_name(i).to_string(),
         category: store.category_name(i).to_string(),
         place: store.place_name(i).to_string(),
         loc_precision: store.loc_precision[i].name(),
@@ -199,7 +199,7 @@ mod tests {
             .unwrap();
         let d = details(s, i).unwrap();
         assert_eq!(d.time.as_deref(), Some("00:30 UTC+03:00"));
-        assert_eq!(d.kind, "Interception");
+        assert_eq!(d.type_name, "Interception");
         assert_eq!(d.loc_precision, "exact");
         assert_eq!(d.fatalities, Some(0));
         assert!(d.sources.iter().any(|s| s.contains("SOFREP")));

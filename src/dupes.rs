@@ -94,7 +94,7 @@ pub fn groups_unless(
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_by_key(|&k| {
         let i = indices[k as usize] as usize;
-        (canon[store.kind[i] as usize], store.day[i], k)
+        (canon[store.type_id[i] as usize], store.day[i], k)
     });
     let cell = rule.km * 1.01 / R;
     let key = |p: [f64; 3]| {
@@ -112,7 +112,7 @@ pub fn groups_unless(
             return None;
         }
         let i = indices[k as usize] as usize;
-        let t = canon[store.kind[i] as usize];
+        let t = canon[store.type_id[i] as usize];
         if t != current_type {
             grid.clear();
             current_type = t;

@@ -282,7 +282,7 @@ pub fn write_kml(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
     let mut used: Vec<u32> = sel
         .indices
         .iter()
-        .map(|&i| store.kind[i as usize])
+        .map(|&i| store.type_id[i as usize])
         .collect();
     used.sort_unstable();
     used.dedup();
@@ -314,7 +314,7 @@ pub fn write_kml(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
         write!(
             w,
             "<styleUrl>#type{}</styleUrl>{}",
-            store.kind[i],
+            store.type_id[i],
             kml_time(store, i)
         )?;
         write!(w, "<ExtendedData>")?;

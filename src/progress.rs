@@ -3,9 +3,12 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+/// What stops work that cannot look at the flag itself (a query running on a server).
+type Canceller = Box<dyn Fn() + Send + Sync>;
+
 /// Progress and cancellation of work running on another thread (loading, exporting, queries).
 /// Loads count bytes read plus bytes parsed, out of twice the total size; exports count frames.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Control {
     /// Set to stop the work as soon as possible.
     pub cancel: AtomicBool,
@@ -15,6 +18,19 @@ pub struct Control {
     pub total: AtomicU64,
     /// What is happening now, in words ("frame 3 of 30", "waiting for tiles").
     message: Mutex<String>,
+    /// Run by [`Control::cancel`] while set: the work in progress registers how to stop it.
+    canceller: Mutex<Option<Canceller>>,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Control")
+            .field("cancel", &self.cancel)
+            .field("done", &self.done)
+            .field("total", &self.total)
+            .field("message", &self.message())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Control {
@@ -38,9 +54,23 @@ impl Control {
         self.done.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Asks the work to stop.
+    /// Asks the work to stop, running the canceller the work registered (which may block, e.g.
+    /// to reach a server: call it from a thread that may wait).
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
+        let c = self.canceller.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(f) = c.as_ref() {
+            f();
+        }
+    }
+
+    /// Runs `work` with `canceller` registered: a [`Control::cancel`] meanwhile runs it. When
+    /// `work` returns, a cancel that is running has finished (so it cannot reach later work).
+    pub fn with_canceller<T>(&self, canceller: Canceller, work: impl FnOnce() -> T) -> T {
+        *self.canceller.lock().unwrap_or_else(|p| p.into_inner()) = Some(canceller);
+        let out = work();
+        *self.canceller.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        out
     }
 
     /// Says what is happening now.

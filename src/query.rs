@@ -371,7 +371,7 @@ impl Selection {
             disputed: 0,
         };
         for &i in &self.indices {
-            let k = store.kind[i as usize] as usize;
+            let k = store.type_id[i as usize] as usize;
             if keep.get(k).copied().unwrap_or(true) {
                 out.indices.push(i);
                 out.type_counts[k] += 1;
@@ -464,7 +464,7 @@ impl Store {
                 continue;
             }
             if let Some(ok) = &type_ok
-                && !ok[self.kind[i] as usize]
+                && !ok[self.type_id[i] as usize]
             {
                 continue;
             }
@@ -493,7 +493,7 @@ impl Store {
                 continue;
             }
             sel.indices.push(i as u32);
-            sel.type_counts[self.kind[i] as usize] += 1;
+            sel.type_counts[self.type_id[i] as usize] += 1;
             sel.disputed += self.disputed[i] as u32;
             if let Some(c) = sel
                 .day_counts

@@ -534,7 +534,7 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         }
                         None => return,
                     };
-                    ui.label(RichText::new(clean(&r.kind, false)).heading());
+                    ui.label(RichText::new(clean(&r.type_name, false)).heading());
                     if !r.category.is_empty() {
                         ui.label(RichText::new(clean(&r.category, false)).weak());
                     }

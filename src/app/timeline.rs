@@ -85,7 +85,7 @@ impl Stacks {
     pub fn of(store: &crate::store::Store, indices: &[u32], first: Day, days: usize) -> Stacks {
         let mut per_type = vec![0u64; store.types.len()];
         for &i in indices {
-            per_type[store.kind[i as usize] as usize] += 1;
+            per_type[store.type_id[i as usize] as usize] += 1;
         }
         let mut order: Vec<usize> = (0..per_type.len()).filter(|&t| per_type[t] > 0).collect();
         order.sort_by(|a, b| per_type[*b].cmp(&per_type[*a]).then(a.cmp(b)));
@@ -107,7 +107,7 @@ impl Stacks {
             let i = i as usize;
             let d = store.day[i] - first;
             if d >= 0 && (d as usize) < days {
-                counts[d as usize * n + slot[store.kind[i] as usize].min(n - 1)] += 1;
+                counts[d as usize * n + slot[store.type_id[i] as usize].min(n - 1)] += 1;
             }
         }
         Stacks { types, counts }

@@ -118,7 +118,7 @@ pub(super) fn fetch_on(
             },
             lon,
             lat,
-            kind: text(8),
+            type_name: text(8),
             category: text(9),
             place: text(10),
             loc_precision: LocPrecision::parse(&r.get::<_, String>(7)).unwrap_or_default(),

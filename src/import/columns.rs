@@ -16,7 +16,7 @@ pub struct Overrides {
     /// Column holding the date.
     pub date: Option<String>,
     /// Column holding the incident type.
-    pub kind: Option<String>,
+    pub type_column: Option<String>,
 }
 
 /// ACLED exports are recognised by these columns all being present.
@@ -67,12 +67,12 @@ pub fn detect(header: &[String], ov: &Overrides) -> Result<ColumnMap, LoadError>
             c.time = None;
         }
     }
-    if let Some(o) = &ov.kind {
+    if let Some(o) = &ov.type_column {
         let k = resolve(&names, header, o)?;
-        if c.category.is_none() && c.kind.is_some() && c.kind != Some(k) {
-            c.category = c.kind;
+        if c.category.is_none() && c.type_column.is_some() && c.type_column != Some(k) {
+            c.category = c.type_column;
         }
-        c.kind = Some(k);
+        c.type_column = Some(k);
     }
     c.assign_roles(header);
     Ok(c)
@@ -85,7 +85,7 @@ fn acled_layout(n: &[String]) -> ColumnMap {
         lon: f("longitude"),
         date: f("event_date"),
         date_precision: f("time_precision"),
-        kind: f("sub_event_type"),
+        type_column: f("sub_event_type"),
         category: f("event_type"),
         place: f("location"),
         loc_precision: f("geo_precision"),
@@ -140,7 +140,7 @@ fn generic_layout(n: &[String]) -> ColumnMap {
         time,
         offset: find(n, &["utc_offset", "offset", "tz_offset", "timezone_offset"]),
         date_precision: find(n, &["date_precision", "time_precision", "precision_date"]),
-        kind,
+        type_column: kind,
         category,
         place: find(
             n,
@@ -194,7 +194,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            (c.lat, c.lon, c.date, c.kind),
+            (c.lat, c.lon, c.date, c.type_column),
             (Some(1), Some(2), Some(3), Some(4))
         );
         assert_eq!(c.text_columns().collect::<Vec<_>>(), vec![5]);
@@ -216,7 +216,7 @@ mod tests {
         let c = detect(&h(header), &Overrides::default()).unwrap();
         assert!(c.acled);
         assert_eq!(
-            (c.kind, c.category, c.date_precision, c.loc_precision),
+            (c.type_column, c.category, c.date_precision, c.loc_precision),
             (Some(6), Some(5), Some(3), Some(11))
         );
         assert_eq!(c.text_columns().collect::<Vec<_>>(), vec![7, 12, 13]);

@@ -147,16 +147,16 @@ pub fn build<'a>(
             None => Cow::Borrowed(""),
         }
     };
-    let mut kind = trimmed(field(c.kind));
-    if kind.is_empty() {
-        kind = Cow::Borrowed(UNSPECIFIED);
+    let mut type_name = trimmed(field(c.type_column));
+    if type_name.is_empty() {
+        type_name = Cow::Borrowed(UNSPECIFIED);
     }
     Ok((
         Row {
             when,
             lon,
             lat,
-            kind,
+            type_name,
             category: trimmed(field(c.category)),
             place: trimmed(field(c.place)),
             loc_precision,
@@ -237,7 +237,7 @@ mod tests {
     #[test]
     fn empty_type_is_unspecified_and_bad_counts_warn() {
         let (r, w) = run("lat,lon,date,type,fatalities", "1,1,2021-06-15,,many").unwrap();
-        assert_eq!(r.kind, UNSPECIFIED);
+        assert_eq!(r.type_name, UNSPECIFIED);
         assert_eq!(r.fatalities, -1);
         assert_eq!(w.len(), 1);
     }

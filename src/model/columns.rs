@@ -151,7 +151,7 @@ pub struct ColumnMap {
     /// Date precision (name or ACLED code).
     pub date_precision: Option<usize>,
     /// Incident type.
-    pub kind: Option<usize>,
+    pub type_column: Option<usize>,
     /// Parent category of the type.
     pub category: Option<usize>,
     /// Place name as reported.
@@ -189,7 +189,7 @@ impl ColumnMap {
             (self.time, Role::Time),
             (self.offset, Role::UtcOffset),
             (self.date_precision, Role::DatePrecision),
-            (self.kind, Role::Type),
+            (self.type_column, Role::Type),
             (self.category, Role::Category),
             (self.place, Role::Place),
             (self.loc_precision, Role::LocPrecision),

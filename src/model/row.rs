@@ -15,7 +15,7 @@ pub struct Row<'a> {
     /// WGS84 latitude.
     pub lat: f64,
     /// Incident type ("" when the file has none).
-    pub kind: Cow<'a, str>,
+    pub type_name: Cow<'a, str>,
     /// Parent category ("" when none).
     pub category: Cow<'a, str>,
     /// Place name ("" when none).

@@ -93,7 +93,7 @@ pub struct Store {
     /// Latitude.
     pub lat: Vec<f64>,
     /// Type id into [`Store::types`].
-    pub kind: Vec<u32>,
+    pub type_id: Vec<u32>,
     /// Category id into [`Store::categories`] (0 is the empty category).
     pub category: Vec<u32>,
     /// Place id into [`Store::places`] (0 is the empty place).
@@ -150,7 +150,7 @@ impl Store {
 
     /// The type name of incident `i`.
     pub fn type_name(&self, i: usize) -> &str {
-        self.types.name(self.kind[i])
+        self.types.name(self.type_id[i])
     }
 
     /// The place name of incident `i`.
@@ -209,7 +209,7 @@ impl Builder {
         s.loc_precision.reserve(n);
         s.lon.reserve(n);
         s.lat.reserve(n);
-        s.kind.reserve(n);
+        s.type_id.reserve(n);
         s.category.reserve(n);
         s.place.reserve(n);
         s.fatalities.reserve(n);
@@ -252,8 +252,8 @@ impl Builder {
         s.loc_precision.push(row.loc_precision);
         s.lon.push(row.lon);
         s.lat.push(row.lat);
-        let k = s.types.intern(&row.kind);
-        s.kind.push(k);
+        let k = s.types.intern(&row.type_name);
+        s.type_id.push(k);
         let c = s.categories.intern(&row.category);
         s.category.push(c);
         let p = s.places.intern(&row.place);
@@ -279,7 +279,7 @@ impl Builder {
             remap(&mut self.s.places, &o.places),
         );
         let s = &mut self.s;
-        s.kind.extend(o.kind.iter().map(|&k| tk[k as usize]));
+        s.type_id.extend(o.type_id.iter().map(|&k| tk[k as usize]));
         s.category
             .extend(o.category.iter().map(|&k| tc[k as usize]));
         s.place.extend(o.place.iter().map(|&k| tp[k as usize]));
@@ -325,7 +325,7 @@ impl Builder {
                 loc_precision,
                 lon,
                 lat,
-                kind,
+                type_id,
                 category,
                 place,
                 fatalities,
@@ -343,7 +343,7 @@ impl Builder {
                     gather(lon, idx);
                     gather(lat, idx);
                     gather(rec_start, idx);
-                    gather(kind, idx);
+                    gather(type_id, idx);
                     gather(category, idx);
                     gather(place, idx);
                 });

@@ -135,7 +135,7 @@ pub fn draw_incidents(
         if let Some(i) = c.single {
             let i = i as usize;
             let p = s.lonlat_to_screen(layer.store.lon[i], layer.store.lat[i]);
-            let (color, sym) = type_style(layer.store, layer.store.kind[i]);
+            let (color, sym) = type_style(layer.store, layer.store.type_id[i]);
             shapes.push(palette::symbol_shape(sym, p, SYMBOL_RADIUS, color, outline));
             if layer.dupes.get(i).is_some_and(|&g| g != u32::MAX) {
                 // A possible duplicate: an amber badge at the symbol's upper right.

@@ -1,0 +1,467 @@
+//! A source of incidents: ONE interface ([`Source`]) that loaded files and a PostGIS table both
+//! implement, covering everything the commands, the window and the export worker ask of data —
+//! the `check` summary, the incidents matching a filter, cluster cells for a view, the legend and
+//! timeline aggregates, one incident's details by key. A source is opened from its arguments by
+//! [`open`]; nothing else asks which kind of source it holds.
+//!
+//! A new engine is one module implementing [`Source`] and one line in [`ENGINES`]; it is done
+//! when it passes the conformance suite (`tests/conformance.rs`), which asks every engine the same
+//! questions and wants the files' answers.
+
+pub mod files;
+pub mod postgis;
+pub mod session;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use crate::cells::Cell;
+use crate::cluster::ClusterIndex;
+use crate::date::{Day, format_day};
+use crate::details::Details;
+use crate::import::{FileError, Overrides};
+use crate::links::Links;
+use crate::model::Problem;
+use crate::progress::Control;
+use crate::query::{Filter, Selection};
+use crate::store::{ReadError, Store};
+
+/// Most incidents fetched one by one for an export, Export data or a command that draws or
+/// writes them: a source holding more that match answers [`SourceError::TooMany`].
+pub const FETCH_LIMIT: usize = 500_000;
+
+/// An incident within its source: a table's `id`, a file's position in the loaded store. Keys
+/// come with [`Incidents`] and are given back to [`Source::details`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key(pub i64);
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// Why a source could not answer.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SourceError {
+    /// A file's record could not be read back.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The database failed.
+    #[error(transparent)]
+    Db(crate::db::DbError),
+    /// More incidents match than may be fetched one by one.
+    #[error(
+        "{count} incidents match, more than the {limit} drawn or written one by one; narrow the filters"
+    )]
+    TooMany {
+        /// Matching incidents.
+        count: u64,
+        /// The most fetched.
+        limit: u64,
+    },
+    /// The question was cancelled.
+    #[error("cancelled")]
+    Cancelled,
+    /// No incident has this key (any more).
+    #[error("no incident {0} in the source")]
+    NoSuchIncident(Key),
+}
+
+impl From<crate::db::DbError> for SourceError {
+    fn from(e: crate::db::DbError) -> SourceError {
+        use crate::db::DbError;
+        match e {
+            DbError::TooMany { count, limit } => SourceError::TooMany { count, limit },
+            DbError::Timeout(m) if m.contains("user request") => SourceError::Cancelled,
+            other => SourceError::Db(other),
+        }
+    }
+}
+
+/// Why a source could not be opened.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OpenError {
+    /// No arguments.
+    #[error("no source given")]
+    Nothing,
+    /// Arguments of two engines (a table with files).
+    #[error("a table is a source on its own: give one URL and no files")]
+    Mixed,
+    /// The table's URL cannot be used.
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
+    /// Loading was cancelled.
+    #[error("loading cancelled")]
+    Cancelled,
+}
+
+/// What opening a source found wrong with its rows and files (files; a table has none).
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    /// Row problems, in file then line order.
+    pub problems: Vec<Problem>,
+    /// Files that could not be loaded.
+    pub errors: Vec<FileError>,
+    /// Rows skipped.
+    pub skipped: usize,
+    /// Milliseconds spent reading and parsing, and sorting (`check --timings`).
+    pub timings: Option<(f64, f64)>,
+}
+
+/// How incidents are fetched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fetch {
+    /// The most fetched one by one (more: [`SourceError::TooMany`]). An engine that holds its
+    /// incidents in memory hands them all over whatever the limit: that costs nothing.
+    pub limit: usize,
+    /// Whether each incident's original record comes too (without it, details are read by key).
+    pub records: bool,
+    /// Type names the answer's store knows first, in this order (the window keeps its legend's
+    /// type ids across answers).
+    pub types: Vec<String>,
+}
+
+impl Fetch {
+    /// At most `limit`, with their records.
+    pub fn up_to(limit: usize) -> Fetch {
+        Fetch {
+            limit,
+            records: true,
+            types: Vec::new(),
+        }
+    }
+}
+
+/// What is worked out from incidents once, when first needed.
+#[derive(Default)]
+struct Derived {
+    index: OnceLock<Arc<ClusterIndex>>,
+    links: OnceLock<Arc<Links>>,
+}
+
+/// Incidents a source handed over: a store, the incidents in it that match (with their counts),
+/// each one's key, and their cluster index and links, built when first asked for.
+#[derive(Clone)]
+pub struct Incidents {
+    /// The incidents (a file source's whole store; a table's fetched rows).
+    pub store: Arc<Store>,
+    /// Those that match the filter asked for.
+    pub selection: Selection,
+    /// Key of each store index (`None`: the index is the key).
+    keys: Option<Arc<Vec<i64>>>,
+    derived: Arc<Derived>,
+}
+
+impl Incidents {
+    /// Incidents whose keys are their store indices.
+    fn indexed(store: Arc<Store>, selection: Selection, derived: Arc<Derived>) -> Incidents {
+        Incidents {
+            store,
+            selection,
+            keys: None,
+            derived,
+        }
+    }
+
+    /// Fetched incidents, all matching, with their keys (`keys[i]` is store index `i`'s).
+    fn fetched(store: Store, keys: Vec<i64>) -> Incidents {
+        let selection = store.all();
+        Incidents {
+            store: Arc::new(store),
+            selection,
+            keys: Some(Arc::new(keys)),
+            derived: Default::default(),
+        }
+    }
+
+    /// Nothing.
+    pub fn empty() -> Incidents {
+        Incidents::fetched(Store::default(), Vec::new())
+    }
+
+    /// The key of store index `i`.
+    pub fn key(&self, i: u32) -> Key {
+        match &self.keys {
+            Some(k) => Key(k.get(i as usize).copied().unwrap_or(-1)),
+            None => Key(i as i64),
+        }
+    }
+
+    /// The store index of `key`, if these incidents hold it.
+    pub fn position(&self, key: Key) -> Option<u32> {
+        match &self.keys {
+            Some(k) => k.iter().position(|&x| x == key.0).map(|i| i as u32),
+            None => (key.0 >= 0 && (key.0 as usize) < self.store.len()).then_some(key.0 as u32),
+        }
+    }
+
+    /// Their cluster index (built on first use, then shared).
+    pub fn index(&self) -> Arc<ClusterIndex> {
+        self.derived
+            .index
+            .get_or_init(|| Arc::new(ClusterIndex::build(&self.store)))
+            .clone()
+    }
+
+    /// The links between them (worked out on first use, then shared).
+    pub fn links(&self) -> Arc<Links> {
+        self.derived
+            .links
+            .get_or_init(|| Arc::new(crate::links::links(&self.store)))
+            .clone()
+    }
+
+    /// The same incidents with another selection of them.
+    pub fn with_selection(&self, selection: Selection) -> Incidents {
+        Incidents {
+            selection,
+            ..self.clone()
+        }
+    }
+}
+
+/// One type's incidents under a filter (all filters but the types).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TypeCount {
+    /// The type as stored.
+    pub name: String,
+    /// Incidents.
+    pub count: u64,
+    /// Of which disputed.
+    pub disputed: u64,
+    /// `[min_lon, min_lat, max_lon, max_lat]` of them.
+    pub bbox: [f64; 4],
+}
+
+/// What the window's legend, status bar and timeline show under a filter.
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+pub struct Aggregates {
+    /// Incidents in the source.
+    pub incidents: u64,
+    /// First and last day in the source.
+    pub day_range: Option<(Day, Day)>,
+    /// Every type with its count under all filters but the types, by name.
+    pub types: Vec<TypeCount>,
+    /// Day of `day_counts[0]`.
+    pub first_day: Day,
+    /// Incidents per day (by the start of their span) under all filters but the dates, from
+    /// the first day with one to the last.
+    pub day_counts: Vec<u32>,
+}
+
+impl Aggregates {
+    /// Incidents, disputed incidents and their bbox, over the types `shown` says.
+    pub fn shown(&self, shown: impl Fn(&str) -> bool) -> (u64, u64, Option<[f64; 4]>) {
+        let mut out = (0, 0, None::<[f64; 4]>);
+        for t in self.types.iter().filter(|t| shown(&t.name)) {
+            out.0 += t.count;
+            out.1 += t.disputed;
+            let b = t.bbox;
+            out.2 = Some(match out.2 {
+                None => b,
+                Some(a) => [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ],
+            });
+        }
+        out
+    }
+}
+
+/// One file (or table) in a summary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Part {
+    /// As the user named it.
+    pub file: String,
+    /// `csv`, `acled-csv`, `geojson`, `kml`, `shapefile`, `geopackage` or `postgis`.
+    pub format: String,
+    /// Incidents from it.
+    pub incidents: u64,
+}
+
+/// The `check` summary of a source: what `check --json` prints.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Summary {
+    /// Incidents.
+    pub incidents: u64,
+    /// Of which disputed.
+    pub disputed: u64,
+    /// Rows skipped while loading.
+    pub skipped: u64,
+    /// First day, `YYYY-MM-DD`.
+    pub date_min: Option<String>,
+    /// Last day (end of the latest span).
+    pub date_max: Option<String>,
+    /// Incidents per type.
+    pub types: BTreeMap<String, u64>,
+    /// `[min_lon, min_lat, max_lon, max_lat]`.
+    pub bbox: Option<[f64; 4]>,
+    /// The files (or the table).
+    pub files: Vec<Part>,
+}
+
+impl Summary {
+    /// A summary from counts and a day range.
+    fn new(
+        incidents: u64,
+        disputed: u64,
+        days: Option<(Day, Day)>,
+        types: BTreeMap<String, u64>,
+        bbox: Option<[f64; 4]>,
+        files: Vec<Part>,
+    ) -> Summary {
+        Summary {
+            incidents,
+            disputed,
+            skipped: 0,
+            date_min: days.map(|d| format_day(d.0)),
+            date_max: days.map(|d| format_day(d.1)),
+            types,
+            bbox,
+            files,
+        }
+    }
+}
+
+/// Cells `[cx0, cx1] × [cy0, cy1]` at a quadtree level.
+pub type CellSpan = ((u64, u64), (u64, u64));
+
+/// What a change feed says after waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing happened.
+    Quiet,
+    /// Someone changed the data: what was read before may be out of date.
+    Changed,
+}
+
+/// Changes made to a source by anyone (another window, SQL, another program), as they happen.
+pub trait Watch: Send {
+    /// Waits up to `timeout` for a change. A lost connection is re-established here; coming
+    /// back from a loss is a change (anything may have happened meanwhile).
+    fn wait(&mut self, timeout: std::time::Duration) -> Change;
+}
+
+/// A source of incidents. Every question takes a [`Control`]: its [`Control::cancel`] stops the
+/// question (on a server too), and the answer is then [`SourceError::Cancelled`].
+pub trait Source: Send + Sync {
+    /// The source as the user names it, without any password (messages, captions).
+    fn name(&self) -> &str;
+
+    /// What opens it again (files, or the URL without its password): settings, saved views.
+    fn arguments(&self) -> Vec<PathBuf>;
+
+    /// What opening it found wrong with its rows and files.
+    fn report(&self) -> &Report;
+
+    /// The `check` summary.
+    fn summary(&self, ctl: &Control) -> Result<Summary, SourceError>;
+
+    /// The incidents matching `filter`, fetched as `fetch` says.
+    fn incidents(
+        &self,
+        filter: &Filter,
+        fetch: &Fetch,
+        ctl: &Control,
+    ) -> Result<Incidents, SourceError>;
+
+    /// Counts per type (under all filters but the types) and per day (all but the dates).
+    fn aggregates(&self, filter: &Filter, ctl: &Control) -> Result<Aggregates, SourceError>;
+
+    /// The cluster cells of the incidents matching `filter` in `span` at `level`, in row then
+    /// column order.
+    fn cells(
+        &self,
+        filter: &Filter,
+        level: u32,
+        span: CellSpan,
+        ctl: &Control,
+    ) -> Result<Vec<Cell>, SourceError>;
+
+    /// One incident, with every original field.
+    fn details(&self, key: Key, ctl: &Control) -> Result<Details, SourceError>;
+
+    /// A feed of changes made by anyone, when the source has one.
+    fn watch(&self) -> Option<Box<dyn Watch>>;
+}
+
+/// An engine's opener: `None` when the arguments are not its kind.
+type Opener = fn(&[PathBuf], &Overrides, &Control) -> Option<Result<Arc<dyn Source>, OpenError>>;
+
+/// Every engine, asked in order; the first that knows the arguments opens them. Files come
+/// last: they take any path.
+const ENGINES: &[Opener] = &[postgis::open, files::open];
+
+/// Opens a source from its arguments: a PostGIS table's URL (alone), or files and directories.
+/// Files are loaded here (with `ctl`'s progress and Cancel); a table is only checked for the
+/// form of its URL (questions connect).
+pub fn open(
+    args: &[PathBuf],
+    ov: &Overrides,
+    ctl: &Control,
+) -> Result<Arc<dyn Source>, OpenError> {
+    if args.is_empty() {
+        return Err(OpenError::Nothing);
+    }
+    ENGINES
+        .iter()
+        .find_map(|engine| engine(args, ov, ctl))
+        .unwrap_or(Err(OpenError::Nothing))
+}
+
+/// Whether an argument names a table (a `postgresql://` URL) rather than a file.
+pub fn is_table(arg: &str) -> bool {
+    crate::db::is_db_url(arg)
+}
+
+/// A filter's counts from a store's selections (files, and tables' fetched rows): types under
+/// `facet` (all filters but the types), days under `undated` (all but the dates).
+pub fn aggregates_of(store: &Store, facet: &Selection, undated: &Selection) -> Aggregates {
+    let mut types: Vec<TypeCount> = store
+        .types
+        .names()
+        .map(|n| TypeCount {
+            name: n.to_string(),
+            count: 0,
+            disputed: 0,
+            bbox: [f64::INFINITY, f64::INFINITY, -f64::INFINITY, -f64::INFINITY],
+        })
+        .collect();
+    for &i in &facet.indices {
+        let i = i as usize;
+        let t = &mut types[store.type_id[i] as usize];
+        t.count += 1;
+        t.disputed += store.disputed[i] as u64;
+        let (x, y) = (store.lon[i], store.lat[i]);
+        t.bbox = [
+            t.bbox[0].min(x),
+            t.bbox[1].min(y),
+            t.bbox[2].max(x),
+            t.bbox[3].max(y),
+        ];
+    }
+    types.retain(|t| t.count > 0);
+    types.sort_by(|a, b| a.name.cmp(&b.name));
+    // Days from the first to the last with an incident (as a table's answer has them).
+    let first = undated.day_counts.iter().position(|&c| c > 0);
+    let last = undated.day_counts.iter().rposition(|&c| c > 0);
+    let (first_day, day_counts) = match (first, last) {
+        (Some(a), Some(b)) => (
+            undated.first_day + a as Day,
+            undated.day_counts[a..=b].to_vec(),
+        ),
+        _ => (0, Vec::new()),
+    };
+    Aggregates {
+        incidents: store.len() as u64,
+        day_range: store.day_range(),
+        types,
+        first_day,
+        day_counts,
+    }
+}
