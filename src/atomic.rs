@@ -71,14 +71,16 @@ impl Write for AtomicFile {
 }
 
 /// Writes `path` atomically with the bytes produced by `fill`. If `fill` fails, the existing
-/// file (if any) is untouched and the temporary file is removed.
-pub fn write_atomic<F>(path: &Path, fill: F) -> io::Result<()>
+/// file (if any) is untouched and the temporary file is removed. `fill`'s error type is kept
+/// (it only has to hold an I/O error).
+pub fn write_atomic<F, E>(path: &Path, fill: F) -> Result<(), E>
 where
-    F: FnOnce(&mut dyn Write) -> io::Result<()>,
+    F: FnOnce(&mut dyn Write) -> Result<(), E>,
+    E: From<io::Error>,
 {
     let mut f = AtomicFile::create(path)?;
     fill(&mut f)?;
-    f.commit()
+    Ok(f.commit()?)
 }
 
 #[cfg(test)]
@@ -90,7 +92,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("out.txt");
         std::fs::write(&p, "old").unwrap();
-        let r = write_atomic(&p, |w| {
+        let r: io::Result<()> = write_atomic(&p, |w| {
             w.write_all(b"half")?;
             Err(io::Error::other("boom"))
         });

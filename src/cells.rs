@@ -128,16 +128,25 @@ fn compact(v: u64) -> u64 {
     (x | (x >> 16)) & 0x0000_0000_FFFF_FFFF
 }
 
-/// The cells of a file's selected incidents inside `view` at `level`, in row then column order.
-pub fn file_cells(
+/// Cells `[cx0, cx1] × [cy0, cy1]` at a quadtree level.
+pub type CellSpan = ((u64, u64), (u64, u64));
+
+/// The cells covering `view` at `level`.
+pub fn span_of(view: MercRect, level: u32) -> CellSpan {
+    (
+        cell_span(view.x0, view.x1, level),
+        cell_span(view.y0, view.y1, level),
+    )
+}
+
+/// The cells of a store's selected incidents in `span` at `level`, in row then column order.
+pub fn store_cells(
     store: &Store,
     index: &ClusterIndex,
     sel: &Selection,
-    view: MercRect,
+    ((cx0, cx1), (cy0, cy1)): CellSpan,
     level: u32,
 ) -> Vec<Cell> {
-    let (cx0, cx1) = cell_span(view.x0, view.x1, level);
-    let (cy0, cy1) = cell_span(view.y0, view.y1, level);
     let mut cells: BTreeMap<(u64, u64), Cell> = BTreeMap::new();
     for &i in &sel.indices {
         let r = index.rank[i as usize] as usize;
@@ -284,7 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn file_cells_agree_with_the_maps_clusters() {
+    fn store_cells_agree_with_the_maps_clusters() {
         let s = Store::from_csv(
             "lat,lon,date,type\n33.786,42.441,2021-06-06,Interception\n33.786,42.441,2021-05-08,Drone attack\n33.2625,44.2344,2021-06-05,Interception\n36.2376,43.9632,2021-02-15,Rocket attack\n",
         );
@@ -299,7 +308,10 @@ mod tests {
         ] {
             let bbox = bbox.map(|b| BBox::parse(b).unwrap());
             let (level, view, merge) = view_for(zoom, bbox);
-            let ours = merge_cells(file_cells(&s, &index, &sel, view, level), merge);
+            let ours = merge_cells(
+                store_cells(&s, &index, &sel, span_of(view, level), level),
+                merge,
+            );
             let csel = index.select(&sel);
             let map = index.clusters(&csel, view, level, merge);
             let mut counts: Vec<u64> = map.iter().map(|c| c.count as u64).collect();
@@ -312,7 +324,10 @@ mod tests {
             assert!(!ours.is_empty());
         }
         let (level, view, merge) = view_for(14.0, None);
-        let c = merge_cells(file_cells(&s, &index, &sel, view, level), merge);
+        let c = merge_cells(
+            store_cells(&s, &index, &sel, span_of(view, level), level),
+            merge,
+        );
         assert_eq!(c[0].count, 2);
         assert_eq!(c[0].types["Drone attack"], 1);
         assert!((c[0].lat - 33.786).abs() < 1e-5 && (c[0].lon - 42.441).abs() < 1e-5);

@@ -465,6 +465,17 @@ pub enum Every {
     Month,
 }
 
+impl Every {
+    /// The period in words: "day", "week" or "month".
+    pub fn name(self) -> &'static str {
+        match self {
+            Every::Day => "day",
+            Every::Week => "week",
+            Every::Month => "month",
+        }
+    }
+}
+
 /// The periods `[start, end]` covering `[from, to]`.
 pub fn periods(from: Day, to: Day, every: Every) -> Vec<(Day, Day)> {
     let mut out = Vec::new();

@@ -28,6 +28,7 @@ pub mod places;
 pub mod progress;
 pub mod projection;
 pub mod query;
+pub mod source;
 pub mod store;
 pub mod style;
 pub mod synth;

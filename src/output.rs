@@ -32,23 +32,49 @@ pub enum WriteError {
     Io(#[from] io::Error),
 }
 
-/// Writes the selection in `format` to `w` (write errors as I/O errors).
+/// Where output went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A file.
+    File(std::path::PathBuf),
+    /// Standard output.
+    Stdout,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::File(p) => write!(f, "{}", p.display()),
+            Target::Stdout => write!(f, "to standard output"),
+        }
+    }
+}
+
+/// Writing to a destination failed: where, and why (a record not read back, or the bytes
+/// refused).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {target}: {error}")]
+pub struct OutputError {
+    /// Where.
+    pub target: Target,
+    /// Why.
+    #[source]
+    pub error: WriteError,
+}
+
+/// Writes the selection in `format` to `w`.
 pub fn write_as(
     store: &Store,
     sel: &Selection,
     format: OutFormat,
     w: &mut dyn Write,
-) -> io::Result<()> {
+) -> Result<(), WriteError> {
     match format {
         OutFormat::Geojson => write_geojson(store, sel, w),
         OutFormat::Csv => write_csv(store, sel, w),
         OutFormat::Kml => write_kml(store, sel, w),
         OutFormat::Kmz => write_kmz(store, sel, w),
     }
-    .map_err(|e| match e {
-        WriteError::Io(e) => e,
-        other => io::Error::other(other),
-    })
 }
 
 /// Writes the selection in `format` to `path` atomically (temporary file + rename: on any
@@ -58,9 +84,13 @@ pub fn write_file(
     sel: &Selection,
     format: OutFormat,
     path: &std::path::Path,
-) -> Result<(), String> {
-    crate::atomic::write_atomic(path, |w| write_as(store, sel, format, w))
-        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+) -> Result<(), OutputError> {
+    crate::atomic::write_atomic(path, |w| write_as(store, sel, format, w)).map_err(|error| {
+        OutputError {
+            target: Target::File(path.to_path_buf()),
+            error,
+        }
+    })
 }
 
 fn point(store: &Store, i: usize) -> Value {
@@ -106,7 +136,7 @@ fn header(store: &Store, sel: &Selection) -> (Vec<String>, bool) {
         .collect();
     let all_csv_same = files
         .iter()
-        .all(|f| matches!(f.format, Format::Csv { .. }) && f.columns == files[0].columns);
+        .all(|f| f.format == Format::Csv && f.columns == files[0].columns);
     if let (true, Some(f)) = (all_csv_same, files.first()) {
         return (f.columns.clone(), true);
     }

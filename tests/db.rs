@@ -479,12 +479,20 @@ mod window {
     use super::common::pg::Pg;
     use super::{bundled, load, ok};
 
+    /// A window on the table at `url` that asks it view by view (as it does a table too large
+    /// to hold), whatever its size.
     fn window(url: &str) -> Harness<'static, App> {
+        window_holding(url, 0)
+    }
+
+    /// A window on the table at `url` that holds it when it has at most `limit` incidents.
+    fn window_holding(url: &str, limit: usize) -> Harness<'static, App> {
         let app = App::new(
             &egui::Context::default(),
             WindowOptions {
                 files: vec![url.into()],
                 base: Some(BaseLayer::Offline),
+                resident_limit: Some(limit),
                 ..Default::default()
             },
             Some(Saved::default()),
@@ -563,7 +571,9 @@ mod window {
                  WHERE state = 'active' AND pid <> pg_backend_pid() AND query LIKE '%slow%'",
             )
         };
-        until(&mut h, 10, "slow questions running", |_| running(&pg) >= 1);
+        until(&mut h, 10, "slow questions running", |h| {
+            h.state().remote.is_some() && running(&pg) >= 1
+        });
         let t = Instant::now();
         let mut frames = 0;
         while t.elapsed() < Duration::from_secs(1) {
@@ -623,6 +633,7 @@ mod window {
                     WindowOptions {
                         files: vec![pg.table_url("live").into()],
                         base: Some(BaseLayer::Offline),
+                        resident_limit: Some(0),
                         filter: incident_map::query::Filter {
                             types: vec!["drone attack".into()],
                             ..Default::default()

@@ -1,13 +1,12 @@
-//! File → Export data…: the filtered incidents written as CSV or GeoJSON, atomically, through the
-//! same writers as `incident-map filter`, on a worker (records are read back from their files;
-//! a table's matching incidents are fetched first).
+//! File → Export data…: the filtered incidents written as CSV, GeoJSON, KML or KMZ, atomically,
+//! through the same writers as `incident-map filter`, on a worker that asks the source for them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::output::OutFormat;
-use crate::query::{Filter, Selection};
-use crate::store::Store;
+use crate::query::Filter;
+use crate::source::{FETCH_LIMIT, Fetch, Source};
 
 /// The dialog's state.
 pub struct DataForm {
@@ -34,17 +33,10 @@ impl Default for DataForm {
     }
 }
 
-/// What to write: a file's selection, or a table's filter (fetched on the worker).
-pub enum Source {
-    /// Incidents already loaded, and those selected.
-    Loaded(Arc<Store>, Selection),
-    /// A table and the window's filter.
-    Table(Box<(crate::db::DbSource, Filter)>),
-}
-
 impl DataForm {
-    /// Writes `source` to the path in the chosen format on a worker.
-    pub fn save(&mut self, source: Source, ctx: &egui::Context) {
+    /// Writes the incidents of `source` matching `filter` to the path in the chosen format, on
+    /// a worker.
+    pub fn save(&mut self, source: Arc<dyn Source>, filter: Filter, ctx: &egui::Context) {
         let path = PathBuf::from(self.path.trim());
         if path.as_os_str().is_empty() {
             self.message = Some("Name the file to write".into());
@@ -53,25 +45,17 @@ impl DataForm {
         let format = self.format;
         self.message = Some(format!("Writing {}…", path.display()));
         self.job.start("incident-map-export-data", ctx, move || {
-            let r = match source {
-                Source::Loaded(store, sel) => {
-                    crate::output::write_file(&store, &sel, format, &path).map(|()| sel.len())
-                }
-                Source::Table(t) => {
-                    let (db, filter) = *t;
-                    crate::db::fetch(&db, &filter, crate::db::fetch::FETCH_LIMIT)
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| {
-                            let sel = r
-                                .store
-                                .select(&Filter::default())
-                                .map_err(|e| e.to_string())?;
-                            crate::output::write_file(&r.store, &sel, format, &path)
-                                .map(|()| sel.len())
-                        })
-                }
-            };
-            r.map(|n| format!("Wrote {n} incidents to {}", path.display()))
+            let ctl = crate::progress::Control::default();
+            let inc = source
+                .incidents(&filter, &Fetch::up_to(FETCH_LIMIT), &ctl)
+                .map_err(|e| e.to_string())?;
+            crate::output::write_file(&inc.store, &inc.selection, format, &path)
+                .map_err(|e| e.to_string())?;
+            Ok(format!(
+                "Wrote {} incidents to {}",
+                inc.selection.len(),
+                path.display()
+            ))
         });
     }
 

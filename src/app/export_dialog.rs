@@ -11,11 +11,11 @@ use egui::{Color32, RichText};
 
 use super::App;
 use super::panels::clean;
-use crate::cluster::ClusterIndex;
+use crate::export::compare::Period;
 use crate::export::view_file::{ViewFile, ViewFileError};
 use crate::export::{ExportError, Exporter, PngInfo, Spec, Viewport, write_png};
 use crate::progress::Control;
-use crate::store::Store;
+use crate::source::{FETCH_LIMIT, Fetch, Source, SourceError};
 use crate::view::offscreen::RendererChoice;
 
 /// Size presets: name and logical size (`None`: the map's current size).
@@ -42,25 +42,38 @@ enum JobDone {
     Written(String),
 }
 
+/// Why an export in the window failed: the source could not give the incidents, or drawing or
+/// writing failed.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// The source failed.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    /// Drawing or writing failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// The worker stopped without an answer.
+    #[error("the export thread stopped")]
+    Stopped,
+}
+
 /// An export running on a worker thread.
 pub struct ExportJob {
     /// Progress, message and Cancel.
     pub control: Arc<Control>,
     /// What it does.
     pub kind: JobKind,
-    rx: Receiver<Result<JobDone, ExportError>>,
+    rx: Receiver<Result<JobDone, JobError>>,
 }
 
 impl ExportJob {
-    /// Starts drawing `spec` on a new thread; `ctx` is asked to repaint when it is done. With a
-    /// table (`db`), the worker first fetches the incidents matching the filter, as the command
-    /// line's export does, and draws those.
+    /// Starts drawing `spec` on a new thread; `ctx` is asked to repaint when it is done. The
+    /// worker asks `source` for the incidents (every compared period's), as the command line's
+    /// export does, and draws those.
     pub fn start(
-        store: Arc<Store>,
-        index: Arc<ClusterIndex>,
-        db: Option<crate::db::DbSource>,
+        source: Arc<dyn Source>,
         spec: Spec,
-        periods: Vec<crate::export::compare::Period>,
+        periods: Vec<Period>,
         kind: JobKind,
         ctx: egui::Context,
     ) -> ExportJob {
@@ -71,66 +84,64 @@ impl ExportJob {
         let spawned = std::thread::Builder::new()
             .name("incident-map-export".into())
             .spawn(move || {
-                let fetched = match db {
-                    Some(db) => {
-                        ctl.set_message("reading the incidents from the table");
-                        // Small multiples need every period's incidents.
-                        let wanted = if periods.is_empty() {
-                            spec.filter.clone()
-                        } else {
-                            crate::query::Filter {
-                                from: periods.iter().map(|p| p.from).min(),
-                                to: periods.iter().map(|p| p.to).max(),
-                                ..spec.filter.clone()
-                            }
-                        };
-                        crate::db::fetch(&db, &wanted, crate::db::fetch::FETCH_LIMIT).map(|r| {
-                            let index = ClusterIndex::build(&r.store);
-                            (Arc::new(r.store), Arc::new(index))
-                        })
-                    }
-                    None => Ok((store, index)),
-                };
-                let r = fetched
-                    .map_err(ExportError::from)
-                    .and_then(|(store, index)| {
-                        ctl.set_message("starting the renderer");
-                        Exporter::new(&RendererChoice::from_env()).map(|x| (x, store, index))
-                    });
-                let r = r.and_then(|(mut x, store, index)| {
-                    ctl.set_message("drawing");
-                    let img = if periods.len() >= 2 {
-                        let (image, counts) = crate::export::compare::render_compare(
-                            &mut x, &store, &index, &spec, &periods, &ctl,
-                        )?;
-                        crate::export::Rendered {
-                            image,
-                            count: counts.iter().sum(),
-                        }
-                    } else {
-                        x.render(&store, &index, &spec, &ctl)?
-                    };
-                    match &job {
-                        JobKind::Preview => Ok(JobDone::Preview(img.image)),
-                        JobKind::Png(p) => {
-                            write_png(p, &img.image, &PngInfo::new(&x, spec.title.as_deref()))?;
-                            Ok(JobDone::Written(format!(
-                                "Wrote {} ({}×{} px, {} incidents)",
-                                p.display(),
-                                img.image.width(),
-                                img.image.height(),
-                                img.count
-                            )))
-                        }
-                    }
-                });
-                let _ = tx.send(r);
+                let _ = tx.send(draw(&*source, &spec, &periods, &job, &ctl));
                 ctx.request_repaint();
             });
         if spawned.is_err() {
             control.cancel();
         }
         ExportJob { control, kind, rx }
+    }
+}
+
+/// The worker's job: the incidents, the renderer, the image, and the file if one is asked for.
+fn draw(
+    source: &dyn Source,
+    spec: &Spec,
+    periods: &[Period],
+    job: &JobKind,
+    ctl: &Control,
+) -> Result<JobDone, JobError> {
+    ctl.set_message("reading the incidents");
+    // Small multiples need every period's incidents.
+    let wanted = match (
+        periods.iter().map(|p| p.from).min(),
+        periods.iter().map(|p| p.to).max(),
+    ) {
+        (Some(from), Some(to)) => crate::query::Filter {
+            from: Some(from),
+            to: Some(to),
+            ..spec.filter.clone()
+        },
+        _ => spec.filter.clone(),
+    };
+    let inc = source.incidents(&wanted, &Fetch::up_to(FETCH_LIMIT), ctl)?;
+    ctl.set_message("starting the renderer");
+    let mut x = Exporter::new(&RendererChoice::from_env())?;
+    ctl.set_message("drawing");
+    let (store, index) = (&inc.store, inc.index());
+    let img = if periods.len() >= 2 {
+        let (image, counts) =
+            crate::export::compare::render_compare(&mut x, store, &index, spec, periods, ctl)?;
+        crate::export::Rendered {
+            image,
+            count: counts.iter().sum(),
+        }
+    } else {
+        x.render(store, &index, spec, ctl)?
+    };
+    match job {
+        JobKind::Preview => Ok(JobDone::Preview(img.image)),
+        JobKind::Png(p) => {
+            write_png(p, &img.image, &PngInfo::new(&x, spec.title.as_deref()))?;
+            Ok(JobDone::Written(format!(
+                "Wrote {} ({}×{} px, {} incidents)",
+                p.display(),
+                img.image.width(),
+                img.image.height(),
+                img.count
+            )))
+        }
     }
 }
 
@@ -191,9 +202,7 @@ impl ExportForm {
                 ctx.request_repaint_after(std::time::Duration::from_millis(100));
                 return;
             }
-            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
-                Err(ExportError::Encode("the export thread stopped".into()))
-            }
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => Err(JobError::Stopped),
         };
         self.job = None;
         self.message = Some(match r {
@@ -207,7 +216,9 @@ impl ExportForm {
                 (true, "Preview ready".into())
             }
             Ok(JobDone::Written(m)) => (true, m),
-            Err(ExportError::Cancelled) => (false, "Export cancelled".into()),
+            Err(
+                JobError::Export(ExportError::Cancelled) | JobError::Source(SourceError::Cancelled),
+            ) => (false, "Export cancelled".into()),
             Err(e) => (false, e.to_string()),
         });
     }
@@ -262,7 +273,7 @@ impl App {
 
     /// Starts an export (a preview or a PNG) on a worker.
     pub fn start_export(&mut self, ctx: &egui::Context, kind: JobKind) {
-        let Some(d) = &self.data else {
+        let Some(source) = self.source.clone() else {
             self.export.message = Some((false, "No data loaded".into()));
             return;
         };
@@ -273,7 +284,7 @@ impl App {
         if kind == JobKind::Preview {
             spec.scale = 1;
         }
-        let periods: Result<Vec<_>, String> = self
+        let periods: Result<Vec<_>, _> = self
             .export
             .compare
             .split(['\n', ',', ';'])
@@ -289,20 +300,12 @@ impl App {
             }
             Ok(p) => p,
             Err(e) => {
-                self.export.message = Some((false, e));
+                self.export.message = Some((false, e.to_string()));
                 return;
             }
         };
         self.export.message = None;
-        self.export.job = Some(ExportJob::start(
-            d.store.clone(),
-            d.index.clone(),
-            self.remote.as_ref().map(|r| r.db.clone()),
-            spec,
-            periods,
-            kind,
-            ctx.clone(),
-        ));
+        self.export.job = Some(ExportJob::start(source, spec, periods, kind, ctx.clone()));
     }
 
     /// Saves the current view (files, filters, viewport, size, title, base layer).

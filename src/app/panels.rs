@@ -6,7 +6,6 @@ use egui::{Color32, RichText, Sense, Stroke, vec2};
 
 use super::App;
 use crate::date::parse_ymd;
-use crate::details::details as record_details;
 use crate::text::safe_links;
 use crate::view::palette;
 use crate::view::tiles::{BaseLayer, OSM_ATTRIBUTION, OSM_TEMPLATE, check_template};
@@ -225,7 +224,8 @@ pub fn loading_bar(app: &mut App, ui: &mut egui::Ui) {
         .request_repaint_after(std::time::Duration::from_millis(100));
 }
 
-/// A table's state: questions in flight, incidents in view, or the fault with Retry.
+/// The state of a source asked view by view: questions in flight, incidents in view, or the
+/// fault with Retry.
 fn table_status(r: &mut super::remote::Remote, ui: &mut egui::Ui) {
     if let Some(e) = &r.error {
         ui.colored_label(
@@ -239,12 +239,12 @@ fn table_status(r: &mut super::remote::Remote, ui: &mut egui::Ui) {
     }
     let pending = r.pending();
     let text = match (pending, r.in_view) {
-        (0, Some(n)) if !r.drawing_cells => format!("table: {n} in view, listed"),
-        (0, Some(n)) => format!("table: {n} in view, clustered by the server"),
-        (0, None) => "table".to_string(),
-        (p, _) => format!("table: {p} question(s) to the server…"),
+        (0, Some(n)) if !r.drawing_cells => format!("{n} in view, listed"),
+        (0, Some(n)) => format!("{n} in view, clustered by the source"),
+        (0, None) => "asked view by view".to_string(),
+        (p, _) => format!("{p} question(s) to the source…"),
     };
-    ui.label(text).on_hover_text(r.db.display.clone());
+    ui.label(text).on_hover_text(clean(r.source.name(), false));
 }
 
 /// Cursor position, counts and tile status.
@@ -470,6 +470,7 @@ fn disputed_badge(ui: &mut egui::Ui) {
 
 /// The details panel: the selected incident, an expanded stack, and load problems.
 pub fn details(app: &mut App, ui: &mut egui::Ui) {
+    app.read_details();
     egui::ScrollArea::vertical()
         .id_salt("details-scroll")
         .show(ui, |ui| {
@@ -516,12 +517,9 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 Some(i) => {
                     // Read once per selection, not every frame (records can be huge).
                     if app.pick.details.as_ref().is_none_or(|(k, _)| *k != i) {
-                        if app.remote.is_some() {
-                            // A table's record is read by id on a worker.
-                            ui.label(RichText::new("Reading the record…").weak());
-                            return;
-                        }
-                        app.pick.details = Some((i, record_details(&d.store, i as usize)));
+                        // Asked of the source by key, on a worker.
+                        ui.label(RichText::new("Reading the record…").weak());
+                        return;
                     }
                     let r = match app.pick.details.as_ref() {
                         Some((_, Ok(r))) => r,

@@ -1,20 +1,23 @@
-//! A PostGIS table in the window. The window never pulls the table: for the visible viewport and
-//! zoom it asks the server for cluster cells under the current filter (tile by tile, cached per
-//! filter and tile), and only where few incidents remain in view ([`VIEW_LIMIT`]) for those
-//! incidents themselves. The legend, status bar and timeline show server aggregates; details are
-//! read by id. Every question runs on a [`Session`] worker; the UI thread only polls answers.
-//! A change notification from the table's trigger refreshes what is shown.
+//! A source asked view by view, when it holds more incidents than the window keeps (a large
+//! PostGIS table). For the visible viewport and zoom the window asks it for cluster cells under
+//! the current filter (tile by tile, cached per filter and tile), and only where few incidents
+//! remain in view ([`VIEW_LIMIT`]) for those incidents themselves. The legend, status bar and
+//! timeline show the source's aggregates; details are read by key. Every question runs on a
+//! [`Session`] worker; the UI thread only polls answers. A change the source reports refreshes
+//! what is shown.
 
 use std::collections::{HashMap, HashSet};
 
+use std::sync::Arc;
+
 use crate::cells::{Cell, cell_span, to_clusters};
 use crate::cluster::Cluster;
-use crate::db::fetch::Fetched;
-use crate::db::query::Aggregates;
-use crate::db::session::{Answer, Ask, Session, TileKey};
-use crate::db::{DbError, DbSource};
+use crate::details::Details;
 use crate::projection::{MercRect, lat_of, lon_of};
+use crate::query::counts::Aggregates;
 use crate::query::{BBox, Filter};
+use crate::source::session::{Answer, Ask, Session, TileKey};
+use crate::source::{Fetch, Incidents, Key, Source, SourceError};
 use crate::view::Screen;
 
 /// Incidents are fetched one by one only when at most this many are in view.
@@ -26,17 +29,17 @@ const MAX_TILES: usize = 4096;
 #[derive(Default)]
 pub struct News {
     /// The incidents in view arrived (or went: too many to list), replacing the data.
-    pub data: Option<Fetched>,
+    pub data: Option<Incidents>,
     /// Aggregates arrived: counts and the timeline change.
     pub counts: bool,
-    /// A record asked for by id.
-    pub record: Option<(i64, Fetched)>,
+    /// Details asked for by key.
+    pub details: Option<(Key, Details)>,
 }
 
-/// The table's state in the window.
+/// The source's state in the window.
 pub struct Remote {
     /// The source.
-    pub db: DbSource,
+    pub source: Arc<dyn Source>,
     session: Session,
     tiles: HashMap<(String, TileKey), Vec<Cell>>,
     /// Tiles from before a change notification, drawn until their fresh copy arrives.
@@ -52,13 +55,11 @@ pub struct Remote {
     view_stale: bool,
     /// View questions that found more than [`VIEW_LIMIT`] incidents in their box.
     too_many: Vec<(String, BBox)>,
-    /// Table ids of the window's store's incidents.
-    pub ids: Vec<i64>,
-    record_asked: Option<i64>,
-    /// Every type seen in the table, in the order the window's store interns them.
+    details_asked: Option<Key>,
+    /// Every type seen in the source, in the order the window's store interns them.
     pub types: Vec<String>,
     /// The fault that stopped the questions (Retry asks again).
-    pub error: Option<DbError>,
+    pub error: Option<SourceError>,
     /// Clusters to draw when the store does not hold the incidents in view.
     pub clusters: Vec<Cluster>,
     /// Whether the map draws [`Remote::clusters`] rather than the store.
@@ -72,12 +73,12 @@ fn key(f: &Filter) -> String {
 }
 
 impl Remote {
-    /// Opens `db`; `ctx` is repainted when answers arrive.
-    pub fn start(db: DbSource, ctx: &egui::Context) -> Remote {
+    /// Starts asking `source`; `ctx` is repainted when answers arrive.
+    pub fn start(source: Arc<dyn Source>, ctx: &egui::Context) -> Remote {
         let ctx = ctx.clone();
-        let session = Session::start(db.clone(), Box::new(move || ctx.request_repaint()));
+        let session = Session::start(source.clone(), Box::new(move || ctx.request_repaint()));
         Remote {
-            db,
+            source,
             session,
             tiles: HashMap::new(),
             old_tiles: HashMap::new(),
@@ -89,8 +90,7 @@ impl Remote {
             view_asked: None,
             view_stale: false,
             too_many: Vec::new(),
-            ids: Vec::new(),
-            record_asked: None,
+            details_asked: None,
             types: Vec::new(),
             error: None,
             clusters: Vec::new(),
@@ -112,7 +112,7 @@ impl Remote {
         self.asked_tiles.clear();
         self.agg_asked = None;
         self.view_asked = None;
-        self.record_asked = None;
+        self.details_asked = None;
     }
 
     /// Questions still unanswered (for the status bar).
@@ -120,7 +120,7 @@ impl Remote {
         self.asked_tiles.len()
             + self.agg_asked.is_some() as usize
             + self.view_asked.is_some() as usize
-            + self.record_asked.is_some() as usize
+            + self.details_asked.is_some() as usize
     }
 
     /// Takes the answers that arrived.
@@ -168,14 +168,14 @@ impl Remote {
                         self.view_asked = None;
                     }
                     match *r {
-                        Ok(fetched) => {
+                        Ok(inc) => {
                             self.view = Some(k);
                             self.view_stale = false;
-                            news.data = Some(fetched);
+                            news.data = Some(inc);
                         }
-                        // The widened box held too many: the map keeps the server's cells
+                        // The widened box held too many: the map keeps the source's cells
                         // (the visible box alone is asked next).
-                        Err(DbError::TooMany { .. }) => {
+                        Err(SourceError::TooMany { .. }) => {
                             if self.too_many.len() >= 64 {
                                 self.too_many.clear();
                             }
@@ -184,12 +184,12 @@ impl Remote {
                         Err(e) => self.error = Some(e),
                     }
                 }
-                Answer::Record(id, r) => {
-                    if self.record_asked == Some(id) {
-                        self.record_asked = None;
+                Answer::Details(key, r) => {
+                    if self.details_asked == Some(key) {
+                        self.details_asked = None;
                     }
                     match *r {
-                        Ok(f) => news.record = Some((id, f)),
+                        Ok(d) => news.details = Some((key, d)),
                         Err(e) => self.error = Some(e),
                     }
                 }
@@ -208,11 +208,11 @@ impl Remote {
         news
     }
 
-    /// Asks for the record of table id `id` (once).
-    pub fn ask_record(&mut self, id: i64) {
-        if self.error.is_none() && self.record_asked != Some(id) {
-            self.record_asked = Some(id);
-            self.session.ask(Ask::Record(id), true);
+    /// Asks for the details of the incident `key` (once).
+    pub fn ask_details(&mut self, key: Key) {
+        if self.error.is_none() && self.details_asked != Some(key) {
+            self.details_asked = Some(key);
+            self.session.ask(Ask::Details(key), true);
         }
     }
 
@@ -309,10 +309,13 @@ impl Remote {
                     && let Some(want) = want
                 {
                     self.view_asked = Some((k.clone(), want));
-                    self.session.ask(
-                        Ask::View(filter.clone(), want, VIEW_LIMIT, self.types.clone()),
-                        true,
-                    );
+                    let fetch = Fetch {
+                        limit: VIEW_LIMIT,
+                        records: false,
+                        types: self.types.clone(),
+                    };
+                    self.session
+                        .ask(Ask::View(filter.clone(), want, fetch), true);
                 }
                 self.drawing_cells = true;
             }

@@ -529,21 +529,9 @@ pub fn data_window(app: &mut App, ctx: &egui::Context) {
                 ui.label(RichText::new(m).weak());
             }
         });
-    if save {
-        let source = match (&app.remote, &app.data) {
-            (Some(r), _) => Some(super::data_form::Source::Table(Box::new((
-                r.db.clone(),
-                app.effective_filter(),
-            )))),
-            (None, Some(d)) => Some(super::data_form::Source::Loaded(
-                d.store.clone(),
-                app.sel.shown.clone(),
-            )),
-            _ => None,
-        };
-        if let Some(s) = source {
-            app.chrome.data.save(s, ctx);
-        }
+    if save && let Some(s) = app.source.clone() {
+        let f = app.effective_filter();
+        app.chrome.data.save(s, f, ctx);
     }
     if !open {
         app.chrome.data.show = false;

@@ -8,23 +8,12 @@ use std::borrow::Cow;
 use serde_json::{Map, Value};
 
 use super::query::filter_sql;
-use super::{DbError, DbSource, open};
+use super::{DbError, DbSource};
 use crate::date::When;
 use crate::import::LoadResult;
 use crate::model::{ColumnMap, DatePrecision, LocPrecision, Row};
 use crate::query::Filter;
-use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
-
-/// Most incidents fetched one by one from a table for exports and the command line (the window
-/// draws server cells where more are in view).
-pub const FETCH_LIMIT: usize = 500_000;
-
-/// Fetches at most `limit` incidents matching `filter`, in the order a file's store keeps
-/// them. More than `limit` is [`DbError::TooMany`].
-pub fn fetch(db: &DbSource, filter: &Filter, limit: usize) -> Result<LoadResult, DbError> {
-    let mut c = open(db)?;
-    Ok(fetch_on(&mut c, db, filter_sql(filter, db), limit, &[], true)?.result)
-}
+use crate::store::{Builder, Content, Format, LoadedFile, RecordRef};
 
 /// Incidents fetched from a table, with their table ids (`ids[i]` is store index `i`'s).
 pub struct Fetched {
@@ -48,7 +37,7 @@ pub fn fetch_id(
 /// At most `limit` incidents matching `w`, on an open connection; `types` are interned first
 /// (in that order) so the store knows every type of the table; without `records` each incident's
 /// record is left empty (the window reads it by id when asked).
-pub(super) fn fetch_on(
+pub fn fetch_on(
     c: &mut impl postgres::GenericClient,
     db: &DbSource,
     w: super::query::Where,
@@ -142,10 +131,11 @@ pub(super) fn fetch_on(
         m.assign_roles(&columns);
         m
     });
-    let source = SourceFile {
+    let source = LoadedFile {
         path: db.display.clone().into(),
         name: db.display.clone(),
         format: Format::GeoJson,
+        delimiter: b',',
         columns,
         map,
         content: Content::Memory(bytes.into()),

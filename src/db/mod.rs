@@ -10,15 +10,12 @@ pub mod fetch;
 pub mod load;
 pub mod query;
 pub mod schema;
-pub mod session;
+
 pub mod tls;
 
 use std::time::Duration;
 
-pub use fetch::fetch;
 pub use load::{LoadMode, load_into};
-use query::open;
-pub use query::{cells, summary};
 
 /// Whether a command-line argument names a database rather than a file.
 pub fn is_db_url(s: &str) -> bool {

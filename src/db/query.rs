@@ -4,17 +4,15 @@
 use std::collections::BTreeMap;
 
 use postgres::types::ToSql;
-use serde_json::json;
 
 use super::schema::check_table;
 use super::{DbError, DbSource};
-use crate::cells::{Cell, cell_span};
-use crate::date::{Day, format_day};
-use crate::projection::MercRect;
+use crate::cells::Cell;
 use crate::query::Filter;
+use crate::query::counts::{Aggregates, Part, Summary, TypeCount};
 
 /// A `WHERE` clause and its parameters.
-pub(super) struct Where {
+pub struct Where {
     sql: Vec<String>,
     params: Vec<Box<dyn ToSql + Sync>>,
 }
@@ -74,7 +72,7 @@ fn like(needle: &str) -> String {
 /// the incident's span, ASCII-case-insensitive types, text in the place or a text column, box
 /// edges included). On a table whose spans are checked to be at most a year, the start of the
 /// span is bounded too, so the (type, day) index serves date filters.
-pub(super) fn filter_sql(f: &Filter, db: &DbSource) -> Where {
+pub fn filter_sql(f: &Filter, db: &DbSource) -> Where {
     let mut w = Where {
         sql: Vec::new(),
         params: Vec::new(),
@@ -146,8 +144,8 @@ pub(super) fn filter_sql(f: &Filter, db: &DbSource) -> Where {
     w
 }
 
-/// Checks that the table is there and is an incident table.
-pub(super) fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
+/// Connects and checks that the table is there and is an incident table.
+pub fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
     let mut c = db.connect()?;
     match check_table(&mut c, &db.table).map_err(|e| db.error(e))? {
         None => Err(DbError::MissingTable {
@@ -173,9 +171,8 @@ pub(super) fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
     }
 }
 
-/// The `check --json` summary of a table, computed by the server.
-pub fn summary(db: &DbSource) -> Result<serde_json::Value, DbError> {
-    let mut c = open(db)?;
+/// The `check` summary of a table, computed by the server.
+pub fn summary_on(c: &mut impl postgres::GenericClient, db: &DbSource) -> Result<Summary, DbError> {
     let e = |err| db.error(err);
     let t = db.table.quoted();
     let row = c
@@ -188,55 +185,36 @@ pub fn summary(db: &DbSource) -> Result<serde_json::Value, DbError> {
             &[],
         )
         .map_err(e)?;
-    let n: i64 = row.get(0);
-    let day = |k: usize| row.get::<_, Option<i32>>(k).map(format_day);
-    let bbox = match row.get::<_, Option<f64>>(3) {
-        Some(x0) => json!([
-            x0,
-            row.get::<_, f64>(4),
-            row.get::<_, f64>(5),
-            row.get::<_, f64>(6)
-        ]),
-        None => json!(null),
+    let n = row.get::<_, i64>(0) as u64;
+    let days = match (row.get::<_, Option<i32>>(1), row.get::<_, Option<i32>>(2)) {
+        (Some(a), Some(b)) => Some((a, b)),
+        _ => None,
     };
-    let types: BTreeMap<String, i64> = c
+    let bbox = row
+        .get::<_, Option<f64>>(3)
+        .map(|x0| [x0, row.get(4), row.get(5), row.get(6)]);
+    let types: BTreeMap<String, u64> = c
         .query(
             &format!("SELECT type, count(*) FROM {t} GROUP BY type"),
             &[],
         )
         .map_err(e)?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
         .collect();
-    Ok(json!({
-        "incidents": n,
-        "disputed": row.get::<_, i64>(7),
-        "skipped": 0,
-        "date_min": day(1),
-        "date_max": day(2),
-        "types": types,
-        "bbox": bbox,
-        "files": [{"file": db.display, "format": "postgis", "incidents": n}],
-        "problems": [],
-        "errors": [],
-    }))
-}
-
-/// The cells of the incidents matching `filter` inside `view` at quadtree `level`, counted,
-/// summed and broken down by type on the server, in row then column order.
-pub fn cells(
-    db: &DbSource,
-    filter: &Filter,
-    view: MercRect,
-    level: u32,
-) -> Result<Vec<Cell>, DbError> {
-    let mut c = open(db)?;
-    let level = level.min(31);
-    let span = (
-        cell_span(view.x0, view.x1, level),
-        cell_span(view.y0, view.y1, level),
-    );
-    cells_on(&mut c, db, filter, level, span)
+    let files = vec![Part {
+        file: db.display.clone(),
+        format: "postgis".into(),
+        incidents: n,
+    }];
+    Ok(Summary::new(
+        n,
+        row.get::<_, i64>(7) as u64,
+        days,
+        types,
+        bbox,
+        files,
+    ))
 }
 
 /// The cells `[cx0, cx1] × [cy0, cy1]` at `level` (≤ 31) of the incidents matching `filter`,
@@ -345,57 +323,6 @@ fn summary_cells(
     );
     let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
     Ok(Some(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1)))))
-}
-
-/// One type's incidents under a filter (all filters but the types).
-#[derive(Debug, Clone, PartialEq)]
-pub struct TypeCount {
-    /// The type as stored.
-    pub name: String,
-    /// Incidents.
-    pub count: u64,
-    /// Of which disputed.
-    pub disputed: u64,
-    /// `[min_lon, min_lat, max_lon, max_lat]` of them.
-    pub bbox: [f64; 4],
-}
-
-/// What the window's legend, status bar and timeline show for a table under a filter, computed
-/// by the server.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Aggregates {
-    /// Incidents in the table.
-    pub incidents: u64,
-    /// First and last day in the table.
-    pub day_range: Option<(Day, Day)>,
-    /// Every type with its count under all filters but the types (legend, type list).
-    pub types: Vec<TypeCount>,
-    /// Day of `day_counts[0]`.
-    pub first_day: Day,
-    /// Incidents per day (by the start of their span) under all filters but the dates.
-    pub day_counts: Vec<u32>,
-}
-
-impl Aggregates {
-    /// Incidents, disputed incidents and their bbox, over the types `shown` says.
-    pub fn shown(&self, shown: impl Fn(&str) -> bool) -> (u64, u64, Option<[f64; 4]>) {
-        let mut out = (0, 0, None::<[f64; 4]>);
-        for t in self.types.iter().filter(|t| shown(&t.name)) {
-            out.0 += t.count;
-            out.1 += t.disputed;
-            let b = t.bbox;
-            out.2 = Some(match out.2 {
-                None => b,
-                Some(a) => [
-                    a[0].min(b[0]),
-                    a[1].min(b[1]),
-                    a[2].max(b[2]),
-                    a[3].max(b[3]),
-                ],
-            });
-        }
-        out
-    }
 }
 
 /// The aggregates of `filter` (whose `types` are the shown types) on an open connection.

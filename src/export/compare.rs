@@ -20,16 +20,30 @@ pub struct Period {
     pub to: Day,
 }
 
+/// Why a period could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeriodError {
+    /// No `..`.
+    #[error("'{0}' is not FROM..TO (YYYY-MM-DD..YYYY-MM-DD)")]
+    Form(String),
+    /// A bad date.
+    #[error(transparent)]
+    Date(#[from] crate::date::DateError),
+    /// The end before the start.
+    #[error("'{0}': the period ends before it starts")]
+    Reversed(String),
+}
+
 impl Period {
     /// `YYYY-MM-DD..YYYY-MM-DD`.
-    pub fn parse(s: &str) -> Result<Period, String> {
+    pub fn parse(s: &str) -> Result<Period, PeriodError> {
         let (a, b) = s
             .split_once("..")
-            .ok_or_else(|| format!("'{s}' is not FROM..TO (YYYY-MM-DD..YYYY-MM-DD)"))?;
-        let from = parse_ymd(a.trim()).map_err(|e| e.to_string())?;
-        let to = parse_ymd(b.trim()).map_err(|e| e.to_string())?;
+            .ok_or_else(|| PeriodError::Form(s.to_string()))?;
+        let from = parse_ymd(a.trim())?;
+        let to = parse_ymd(b.trim())?;
         if from > to {
-            return Err(format!("'{s}': the period ends before it starts"));
+            return Err(PeriodError::Reversed(s.to_string()));
         }
         Ok(Period { from, to })
     }

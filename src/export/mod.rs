@@ -121,9 +121,6 @@ pub enum ExportError {
     /// The base layer cannot be used.
     #[error(transparent)]
     Tiles(#[from] TileError),
-    /// The incidents could not be read from a database table.
-    #[error(transparent)]
-    Db(#[from] crate::db::DbError),
     /// The adapter cannot draw an image this large.
     #[error(
         "an image of {width}×{height} pixels is larger than the graphics adapter can draw ({max} a side)"
@@ -193,11 +190,17 @@ impl Spec {
         Ok(())
     }
 
-    /// The centre (lon, lat) and zoom the viewport resolves to for a selection.
+    /// The centre (lon, lat) and zoom the viewport resolves to for a selection. With nothing
+    /// selected (`--allow-empty`) a fitted map frames the filter's own area (`--within`,
+    /// `--near`, `--bbox`), else the data's extent, else the default view.
     pub fn resolve(&self, store: &Store, sel: &Selection) -> Result<(f64, f64, f64), ExportError> {
+        let fit = sel
+            .bbox(store)
+            .or_else(|| self.filter.bounds())
+            .or_else(|| store.bbox());
         Ok(self
             .viewport
-            .resolve(sel.bbox(store), self.width as f32, self.height as f32)?)
+            .resolve(fit, self.width as f32, self.height as f32)?)
     }
 }
 

@@ -14,11 +14,11 @@ use std::path::PathBuf;
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::columns::{Overrides, detect};
-use super::{Control, FileError, LoadError, Loaded, row};
+use super::{Control, FileError, LoadError, ParsedFile, row};
 use crate::model::{ColumnMap, Problem};
 use crate::store::RecordRef;
-use crate::store::source::read_full_at;
-use crate::store::{Builder, Content, Format, SourceFile};
+use crate::store::file::read_full_at;
+use crate::store::{Builder, Content, Format, LoadedFile};
 use crate::text::{LEGACY_ENCODING, decode};
 
 /// How the file is cut up.
@@ -318,7 +318,7 @@ pub fn load(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     load_with(
         name,
         path,
@@ -365,7 +365,7 @@ pub fn load_with(
     ov: &Overrides,
     file: u16,
     ctl: &Control,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     load_tuned(name, path, content, ov, file, ctl, TUNING)
 }
 
@@ -377,7 +377,7 @@ fn load_tuned(
     file: u16,
     ctl: &Control,
     tuning: Tuning,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let err = |e: LoadError| FileError {
         file: name.to_string(),
         error: e,
@@ -485,15 +485,16 @@ fn load_tuned(
         }
     }
     drop(buf);
-    let source = SourceFile {
+    let source = LoadedFile {
         path,
         name: name.to_string(),
-        format: Format::Csv { delimiter },
+        format: Format::Csv,
+        delimiter,
         columns,
         map,
         content,
     };
-    Ok(Loaded {
+    Ok(ParsedFile {
         builder,
         source,
         problems,
@@ -505,7 +506,7 @@ fn load_tuned(
 mod tests {
     use super::*;
 
-    fn load_str(s: &str) -> Result<Loaded, FileError> {
+    fn load_str(s: &str) -> Result<ParsedFile, FileError> {
         load(
             "t.csv",
             "t.csv".into(),
@@ -607,7 +608,7 @@ mod tests {
         std::fs::write(&p, &bytes).unwrap();
         let mem = load("w.csv", p.clone(), bytes, &Overrides::default(), 0).unwrap();
         let f = std::fs::File::open(&p).unwrap();
-        let stamp = crate::store::source::Stamp::of(&f).unwrap();
+        let stamp = crate::store::file::Stamp::of(&f).unwrap();
         let content = Content::Disk {
             file: std::sync::Arc::new(std::sync::Mutex::new(f)),
             stamp,

@@ -12,10 +12,10 @@ use serde_json::{Map, Value};
 
 use super::columns::{Overrides, detect};
 use super::row::{self, Issue};
-use super::{FileError, LoadError, Loaded};
+use super::{FileError, LoadError, ParsedFile};
 use crate::model::Problem;
 use crate::store::record::value_text;
-use crate::store::{Builder, Content, Format, RecordRef, SourceFile};
+use crate::store::{Builder, Content, Format, LoadedFile, RecordRef};
 
 #[derive(Deserialize)]
 struct Top<'a> {
@@ -98,7 +98,7 @@ pub fn load(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let bytes: std::sync::Arc<[u8]> = bytes.into();
     load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)
 }
@@ -155,7 +155,7 @@ impl Synthesized {
         format: Format,
         ov: &Overrides,
         file: u16,
-    ) -> Result<Loaded, FileError> {
+    ) -> Result<ParsedFile, FileError> {
         self.out.push_str("]}");
         let bytes: std::sync::Arc<[u8]> = self.out.into_bytes().into();
         let mut l = load_from(name, path, &bytes.clone(), Content::Memory(bytes), ov, file)?;
@@ -185,7 +185,7 @@ pub fn load_from(
     content: Content,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let err = |e: LoadError| FileError {
         file: name.to_string(),
         error: e,
@@ -300,15 +300,16 @@ pub fn load_from(
         }
     }
     drop(features);
-    let source = SourceFile {
+    let source = LoadedFile {
         path,
         name: name.to_string(),
         format: Format::GeoJson,
+        delimiter: b',',
         columns,
         map,
         content,
     };
-    Ok(Loaded {
+    Ok(ParsedFile {
         builder,
         source,
         problems,
@@ -320,7 +321,7 @@ pub fn load_from(
 mod tests {
     use super::*;
 
-    fn load_str(s: &str) -> Result<Loaded, FileError> {
+    fn load_str(s: &str) -> Result<ParsedFile, FileError> {
         load(
             "t.geojson",
             "t.geojson".into(),

@@ -13,7 +13,7 @@ use rusqlite::types::ValueRef;
 use serde_json::{Map, Value, json};
 
 use super::crs::{Crs, crs_of};
-use super::{FileError, LoadError, Loaded, Overrides};
+use super::{FileError, LoadError, Overrides, ParsedFile};
 
 /// Nested collections deeper than this are refused (a crafted file could otherwise recurse
 /// without end).
@@ -342,7 +342,7 @@ pub fn load(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let err = |m: String| FileError {
         file: name.to_string(),
         error: LoadError::GeoPackage(m),

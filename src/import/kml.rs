@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
-use super::{FileError, LoadError, Loaded, Overrides};
+use super::{FileError, LoadError, Overrides, ParsedFile};
 use crate::date::{civil_from_days, days_from_civil, parse_ymd};
 
 fn child<'a>(n: roxmltree::Node<'a, 'a>, tag: &str) -> Option<roxmltree::Node<'a, 'a>> {
@@ -113,7 +113,7 @@ pub fn load_kmz(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     use std::io::Read;
     let err = |m: String| FileError {
         file: name.to_string(),
@@ -141,7 +141,9 @@ pub fn load_kmz(
         .take(1 << 30)
         .read_to_end(&mut kml)
         .map_err(|e| err(format!("cannot read {entry} in the archive ({e})")))?;
-    load(name, path, kml, ov, file)
+    let mut loaded = load(name, path, kml, ov, file)?;
+    loaded.source.format = crate::store::Format::Kmz;
+    Ok(loaded)
 }
 
 /// Parses KML bytes; the records are kept in memory as the GeoJSON features they become.
@@ -151,7 +153,7 @@ pub fn load(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let err = |e: LoadError| FileError {
         file: name.to_string(),
         error: e,

@@ -21,8 +21,8 @@ pub use crate::progress::Control;
 pub use columns::Overrides;
 
 use crate::model::Problem;
-use crate::store::source::{Stamp, read_full_at};
-use crate::store::{Builder, Content, SourceFile, Store};
+use crate::store::file::{Stamp, read_full_at};
+use crate::store::{Builder, Content, Format, LoadedFile, Store};
 
 /// Why a file could not be loaded at all. Messages describe the problem in the data's terms;
 /// the command line adds the flags that fix it.
@@ -137,11 +137,11 @@ pub struct FileError {
 
 /// One file's parse result before it joins the store.
 #[derive(Debug)]
-pub struct Loaded {
+pub struct ParsedFile {
     /// Its incidents.
     pub builder: Builder,
     /// The file itself.
-    pub source: SourceFile,
+    pub source: LoadedFile,
     /// Its row problems.
     pub problems: Vec<Problem>,
     /// How many rows were skipped.
@@ -167,32 +167,15 @@ pub struct LoadResult {
     pub cancelled: bool,
 }
 
-/// File kinds we read, by content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Delimited text.
-    Csv,
-    /// GeoJSON.
-    GeoJson,
-    /// KML (XML).
-    Kml,
-    /// KMZ (KML in a zip archive).
-    Kmz,
-    /// A shapefile (`.shp` with its `.dbf`), or a `.zip` holding one.
-    Shapefile,
-    /// A GeoPackage (an SQLite database).
-    GeoPackage,
-}
-
 const EXTENSIONS: [&str; 9] = [
     "csv", "tsv", "txt", "geojson", "json", "kml", "kmz", "shp", "gpkg",
 ];
 
-/// The kind a file's name says, where content alone cannot tell (a shapefile's `.shp` is binary;
+/// The format a file's name says, where content alone cannot tell (a shapefile's `.shp` is binary;
 /// a `.zip` may hold a shapefile or, as `.kmz`, KML).
-fn kind_by_name(p: &Path) -> Option<Kind> {
+fn format_by_name(p: &Path) -> Option<Format> {
     match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-        "shp" | "zip" => Some(Kind::Shapefile),
+        "shp" | "zip" => Some(Format::Shapefile),
         _ => None,
     }
 }
@@ -204,16 +187,16 @@ fn supported(p: &Path) -> bool {
 }
 
 /// Decides the format from the first bytes: JSON starts with `{`; binary data is refused.
-pub fn sniff(bytes: &[u8]) -> Result<Kind, LoadError> {
+pub fn sniff(bytes: &[u8]) -> Result<Format, LoadError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let Some(&first) = body.iter().find(|c| !c.is_ascii_whitespace()) else {
         return Err(LoadError::Empty);
     };
     if body.starts_with(b"PK\x03\x04") {
-        return Ok(Kind::Kmz);
+        return Ok(Format::Kmz);
     }
     if body.starts_with(b"SQLite format 3\0") {
-        return Ok(Kind::GeoPackage);
+        return Ok(Format::GeoPackage);
     }
     let head = &body[..body.len().min(64 * 1024)];
     if head.contains(&0) {
@@ -227,9 +210,9 @@ pub fn sniff(bytes: &[u8]) -> Result<Kind, LoadError> {
         return Err(LoadError::Binary);
     }
     match first {
-        b'{' | b'[' => Ok(Kind::GeoJson),
-        b'<' => Ok(Kind::Kml),
-        _ => Ok(Kind::Csv),
+        b'{' | b'[' => Ok(Format::GeoJson),
+        b'<' => Ok(Format::Kml),
+        _ => Ok(Format::Csv),
     }
 }
 
@@ -240,33 +223,33 @@ pub fn load_bytes(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
-    let kind = kind_by_name(&path)
+) -> Result<ParsedFile, FileError> {
+    let format = format_by_name(&path)
         .map(Ok)
         .unwrap_or_else(|| sniff(&bytes))
         .map_err(|e| FileError {
             file: name.to_string(),
             error: e,
         })?;
-    load_kind(kind, name, path, bytes, ov, file)
+    load_format(format, name, path, bytes, ov, file)
 }
 
-/// Parses bytes already read as a file of `kind`: the one dispatch to the readers.
-fn load_kind(
-    kind: Kind,
+/// Parses bytes already read as a file of `format`: the one dispatch to the readers.
+fn load_format(
+    format: Format,
     name: &str,
     path: PathBuf,
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
-    match kind {
-        Kind::Csv => csv::load(name, path, bytes, ov, file),
-        Kind::GeoJson => geojson::load(name, path, bytes, ov, file),
-        Kind::Kml => kml::load(name, path, bytes, ov, file),
-        Kind::Kmz => kml::load_kmz(name, path, bytes, ov, file),
-        Kind::Shapefile => shp::load(name, path, bytes, ov, file),
-        Kind::GeoPackage => gpkg::load(name, path, bytes, ov, file),
+) -> Result<ParsedFile, FileError> {
+    match format {
+        Format::Csv => csv::load(name, path, bytes, ov, file),
+        Format::GeoJson => geojson::load(name, path, bytes, ov, file),
+        Format::Kml => kml::load(name, path, bytes, ov, file),
+        Format::Kmz => kml::load_kmz(name, path, bytes, ov, file),
+        Format::Shapefile => shp::load(name, path, bytes, ov, file),
+        Format::GeoPackage => gpkg::load(name, path, bytes, ov, file),
     }
 }
 
@@ -297,7 +280,7 @@ pub fn load_file(
     ov: &Overrides,
     file: u16,
     ctl: &Control,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let err = |e: LoadError| FileError {
         file: name.to_string(),
         error: e,
@@ -314,14 +297,14 @@ pub fn load_file(
     let mut head = vec![0u8; (64 << 10).min(stamp.len as usize)];
     let n = read_full_at(&f, &mut head, 0).map_err(|e| err(LoadError::from_io(&e)))?;
     head.truncate(n);
-    let kind = match kind_by_name(path) {
+    let format = match format_by_name(path) {
         // A .zip is a shapefile archive unless it holds KML (then it is a KMZ by another name).
         Some(k) => k,
         None => sniff(&head).map_err(err)?,
     };
     drop(head);
-    let r = match kind {
-        Kind::Csv => csv::load_with(
+    let r = match format {
+        Format::Csv => csv::load_with(
             name,
             path.to_path_buf(),
             Content::Disk {
@@ -332,7 +315,7 @@ pub fn load_file(
             file,
             ctl,
         ),
-        Kind::GeoJson => {
+        Format::GeoJson => {
             let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
             let content = Content::Disk {
                 file: Arc::new(Mutex::new(f)),
@@ -343,10 +326,10 @@ pub fn load_file(
             r
         }
         // Formats read whole into memory (records are read back from there).
-        k @ (Kind::Kml | Kind::Kmz | Kind::Shapefile | Kind::GeoPackage) => {
+        k @ (Format::Kml | Format::Kmz | Format::Shapefile | Format::GeoPackage) => {
             let bytes = read_all(&f, stamp.len, ctl).map_err(err)?;
             let n = bytes.len() as u64;
-            let r = load_kind(k, name, path.to_path_buf(), bytes, ov, file);
+            let r = load_format(k, name, path.to_path_buf(), bytes, ov, file);
             ctl.advance(n);
             r
         }

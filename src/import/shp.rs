@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 use shapefile::dbase;
 
 use super::crs::{Crs, crs_of};
-use super::{FileError, LoadError, Loaded, Overrides};
+use super::{FileError, LoadError, Overrides, ParsedFile};
 
 fn field_value(v: dbase::FieldValue) -> Value {
     use dbase::FieldValue as F;
@@ -197,7 +197,7 @@ pub fn load(
     bytes: Vec<u8>,
     ov: &Overrides,
     file: u16,
-) -> Result<Loaded, FileError> {
+) -> Result<ParsedFile, FileError> {
     let err = |m: String| FileError {
         file: name.to_string(),
         error: LoadError::Shapefile(m),

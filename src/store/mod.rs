@@ -2,15 +2,15 @@
 //! original records kept as byte ranges into the loaded files (which stay on disk) instead of a
 //! map per row. Original fields are read back through the record API ([`record`]).
 
+pub mod file;
 pub mod record;
-pub mod source;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustc_hash::FxHashMap;
 
+pub use file::{Content, Format, LoadedFile, ReadError};
 pub use record::{Field, Record};
-pub use source::{Content, Format, ReadError, SourceFile};
 
 use crate::date::{Day, format_day};
 use crate::model::{DatePrecision, LocPrecision, Row};
@@ -75,7 +75,7 @@ impl Clone for TextCache {
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     /// Loaded files.
-    pub files: Vec<SourceFile>,
+    pub files: Vec<LoadedFile>,
     /// First day of the date span.
     pub day: Vec<Day>,
     /// Last day of the date span (inclusive).
@@ -180,6 +180,22 @@ impl Store {
         )
         .unwrap_or_else(|e| panic!("test CSV: {e}"));
         l.builder.finish(vec![l.source])
+    }
+
+    /// `[min_lon, min_lat, max_lon, max_lat]` of all incidents.
+    pub fn bbox(&self) -> Option<[f64; 4]> {
+        if self.is_empty() {
+            return None;
+        }
+        let fold = |v: &[f64]| {
+            v.iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                    (a.min(x), b.max(x))
+                })
+        };
+        let (x0, x1) = fold(&self.lon);
+        let (y0, y1) = fold(&self.lat);
+        Some([x0, y0, x1, y1])
     }
 
     /// Smallest and largest day over all spans, if any incident.
@@ -301,7 +317,7 @@ impl Builder {
     }
 
     /// Sorts by (day, minute, input order) and returns the store owning `files`.
-    pub fn finish(self, files: Vec<SourceFile>) -> Store {
+    pub fn finish(self, files: Vec<LoadedFile>) -> Store {
         let mut s = self.s;
         s.files = files;
         let n = s.day.len();

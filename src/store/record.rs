@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::Store;
-use super::source::{Format, ReadError, SourceFile};
+use super::file::{Format, LoadedFile, ReadError};
 use crate::model::Role;
 use crate::text::{contains_ci, decode, lower};
 
@@ -117,7 +117,7 @@ fn csv_values(raw: &[u8], delimiter: u8) -> Vec<String> {
 }
 
 /// Parses the raw bytes of one record of `file`.
-pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
+pub fn parse(file: &LoadedFile, raw: &[u8]) -> Record {
     let role_of = |name: &str| {
         file.columns
             .iter()
@@ -125,8 +125,8 @@ pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
             .map_or(Role::Other, |c| file.map.role(c))
     };
     match file.format {
-        Format::Csv { delimiter } => {
-            let values = csv_values(raw, delimiter);
+        Format::Csv => {
+            let values = csv_values(raw, file.delimiter);
             let n = values.len().max(file.columns.len());
             let mut values = values.into_iter();
             let fields = (0..n)
@@ -146,7 +146,7 @@ pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
                 geometry: None,
             }
         }
-        Format::GeoJson | Format::Kml | Format::Shapefile | Format::GeoPackage => {
+        Format::GeoJson | Format::Kml | Format::Kmz | Format::Shapefile | Format::GeoPackage => {
             match serde_json::from_slice::<RawFeature>(raw) {
                 Ok(f) => Record {
                     fields: f
@@ -168,7 +168,7 @@ pub fn parse(file: &SourceFile, raw: &[u8]) -> Record {
 }
 
 /// Whether a record mentions `needle` (lowercase, non-empty) in a text column.
-fn mentions(file: &SourceFile, raw: &[u8], needle: &str) -> bool {
+fn mentions(file: &LoadedFile, raw: &[u8], needle: &str) -> bool {
     // Cheap rejection on the raw bytes; non-ASCII needles skip it (case folding differs), and
     // so do legacy-encoded files (the needle's bytes may be encoded differently).
     if needle.is_ascii() && !contains_ci(raw, needle.as_bytes()) {

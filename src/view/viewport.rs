@@ -46,9 +46,6 @@ pub enum ViewportError {
         /// Zoom.
         zoom: f64,
     },
-    /// Fit asked for, with nothing to fit.
-    #[error("no incidents match the filters, so there is nothing to fit the map to")]
-    NothingToFit,
 }
 
 #[derive(Serialize, Deserialize, Default)]
@@ -116,8 +113,9 @@ impl Viewport {
         Ok(())
     }
 
-    /// The centre (lon, lat) and zoom for a map of `width` × `height` points. `fit` is the box of
-    /// the incidents to fit, if any.
+    /// The centre (lon, lat) and zoom for a map of `width` × `height` points. `fit` is the box
+    /// to fit (the incidents', else the filter's area, else the data's); without one, the default
+    /// view.
     pub fn resolve(
         &self,
         fit: Option<[f64; 4]>,
@@ -136,7 +134,9 @@ impl Viewport {
             Viewport::Center { lat, lon, zoom } => Ok((lon, lat, zoom)),
             Viewport::BBox(b) => Ok(fit_box(b.to_array())),
             Viewport::Fit => {
-                let b = fit.ok_or(ViewportError::NothingToFit)?;
+                let Some(b) = fit else {
+                    return Ok((DEFAULT_CENTER.0, DEFAULT_CENTER.1, DEFAULT_ZOOM));
+                };
                 // A single place still gets some context around it.
                 let pad = 0.05;
                 Ok(fit_box([b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad]))

@@ -10,21 +10,23 @@ use std::time::SystemTime;
 
 use crate::model::ColumnMap;
 
-/// The layout of a loaded file, needed to read its records back.
+/// The format of an input file: what the importers detect (by content, or by name where content
+/// cannot tell) and what reading its records back needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// Delimited text with a header row.
-    Csv {
-        /// Field delimiter.
-        delimiter: u8,
-    },
+    /// Delimited text with a header row (the delimiter is the file's [`LoadedFile::delimiter`]).
+    Csv,
     /// A GeoJSON FeatureCollection (or a single Feature).
     GeoJson,
     /// KML, read as the GeoJSON features its Placemarks become (kept in memory).
     Kml,
-    /// A shapefile, read as the GeoJSON features its records become (kept in memory).
+    /// KMZ (KML in a zip archive), read as KML.
+    Kmz,
+    /// A shapefile (`.shp` with its `.dbf`, or a `.zip` of them), read as the GeoJSON features
+    /// its records become (kept in memory).
     Shapefile,
-    /// A GeoPackage, read as the GeoJSON features its layers' rows become (kept in memory).
+    /// A GeoPackage (an SQLite database), read as the GeoJSON features its layers' rows become
+    /// (kept in memory).
     GeoPackage,
 }
 
@@ -83,13 +85,15 @@ pub enum Content {
 
 /// A loaded input file.
 #[derive(Debug, Clone)]
-pub struct SourceFile {
+pub struct LoadedFile {
     /// Path as opened.
     pub path: PathBuf,
     /// Name as the user gave it, used in messages.
     pub name: String,
-    /// Layout.
+    /// Format.
     pub format: Format,
+    /// The field delimiter of delimited text (`,` for other formats).
+    pub delimiter: u8,
     /// Original column names (CSV header, or GeoJSON property keys in order of appearance).
     pub columns: Vec<String>,
     /// Which column means what.
@@ -122,7 +126,7 @@ pub fn read_full_at(f: &File, buf: &mut [u8], offset: u64) -> std::io::Result<us
     Ok(done)
 }
 
-impl SourceFile {
+impl LoadedFile {
     /// Appends `len` bytes from `offset` to `out`, after checking that the file is still the one
     /// that was loaded.
     pub fn read_into(&self, offset: u64, len: usize, out: &mut Vec<u8>) -> Result<(), ReadError> {

@@ -1,6 +1,8 @@
 //! Filtering: one [`Filter`] type for the CLI, the viewer and exports, producing a
 //! [`Selection`] of incident indices plus counts per type and per day.
 
+pub mod counts;
+
 use crate::date::{Day, format_day, parse_ymd};
 use crate::store::{ReadError, Store};
 use crate::text::{clip, lower};
@@ -291,6 +293,30 @@ impl Filter {
             .collect()
     }
 
+    /// The box the filter's own area covers (`within`, `near`, `bbox`, the tightest of those
+    /// set), `[min_lon, min_lat, max_lon, max_lat]`.
+    pub fn bounds(&self) -> Option<[f64; 4]> {
+        let boxes = [
+            self.within.as_ref().and_then(|a| a.bbox()),
+            self.near.and_then(|n| n.bounds()),
+            self.bbox.map(|b| b.to_array()),
+        ];
+        boxes.into_iter().flatten().reduce(|a, b| {
+            let both = [
+                a[0].max(b[0]),
+                a[1].max(b[1]),
+                a[2].min(b[2]),
+                a[3].min(b[3]),
+            ];
+            // Areas that do not meet: the first one set frames the map.
+            if both[0] <= both[2] && both[1] <= both[3] {
+                both
+            } else {
+                a
+            }
+        })
+    }
+
     /// The date range in words: "All dates", one day, "from …", "until …" or "a – b".
     pub fn date_range_text(&self) -> String {
         match (self.from, self.to) {
@@ -360,6 +386,30 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// Every incident of `store`, with its counts.
+    pub fn all(store: &Store) -> Selection {
+        let mut sel = Selection {
+            indices: (0..store.len() as u32).collect(),
+            type_counts: vec![0; store.types.len()],
+            ..Default::default()
+        };
+        if let Some((first, last)) = store.day_range() {
+            sel.first_day = first;
+            sel.day_counts = vec![0; (last - first + 1).max(1) as usize];
+        }
+        for i in 0..store.len() {
+            sel.type_counts[store.type_id[i] as usize] += 1;
+            sel.disputed += store.disputed[i] as u32;
+            if let Some(c) = sel
+                .day_counts
+                .get_mut((store.day[i] - sel.first_day) as usize)
+            {
+                *c += 1;
+            }
+        }
+        sel
+    }
+
     /// The part of this selection whose type is in `keep` (indexed by type id), with counts
     /// recomputed: cheaper than filtering the store again when only the type toggles differ.
     pub fn restrict_types(&self, store: &Store, keep: &[bool]) -> Selection {

@@ -1,0 +1,231 @@
+//! A PostgreSQL/PostGIS table as a source (`postgresql://USER@HOST:PORT/DB?table=NAME`): every
+//! question is answered by the server ([`crate::db`]); individual incidents are fetched only as
+//! many as asked for. Connections are pooled (one per thread asking at once) and a question is
+//! cancelled on the server through its [`Control`].
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch};
+use crate::cells::{Cell, CellSpan};
+use crate::db::fetch::{fetch_id, fetch_on};
+use crate::db::query::{aggregates_on, cells_on, filter_sql, open as connect, summary_on};
+use crate::db::{DbError, DbSource};
+use crate::details::Details;
+use crate::import::Overrides;
+use crate::progress::Control;
+use crate::query::Filter;
+use crate::query::counts::{Aggregates, Summary};
+
+/// An incident table.
+pub struct Table {
+    db: DbSource,
+    /// Connections not in use.
+    idle: Mutex<Vec<postgres::Client>>,
+    report: Report,
+}
+
+/// The table the arguments name: one `postgresql://` URL, alone (`None`: no URL at all).
+fn table_of(args: &[PathBuf]) -> Option<Result<DbSource, OpenError>> {
+    let urls = args
+        .iter()
+        .filter(|a| super::is_table(&a.to_string_lossy()))
+        .count();
+    match (urls, args.len()) {
+        (0, _) => None,
+        (1, 1) => Some(DbSource::parse(&args[0].to_string_lossy()).map_err(OpenError::from)),
+        _ => Some(Err(OpenError::Mixed)),
+    }
+}
+
+/// The PostGIS engine's opener (nothing is asked of the server yet).
+pub fn open(args: &[PathBuf], _ov: &Overrides, _ctl: &Control) -> Option<super::Opened> {
+    Some(table_of(args)?.map(|db| Arc::new(Table::new(db)) as Arc<dyn Source>))
+}
+
+/// The PostGIS engine's check: the URL's form.
+pub fn check(args: &[PathBuf]) -> Option<Result<(), OpenError>> {
+    Some(table_of(args)?.map(|_| ()))
+}
+
+impl Table {
+    /// The source of a table (nothing is asked of the server yet).
+    pub fn new(db: DbSource) -> Table {
+        Table {
+            db,
+            idle: Mutex::new(Vec::new()),
+            report: Report::default(),
+        }
+    }
+
+    /// The table's connection settings.
+    pub fn db(&self) -> &DbSource {
+        &self.db
+    }
+
+    /// Runs `ask` on a pooled connection (a new one checks the table), cancellable through
+    /// `ctl`. A connection that broke is not kept.
+    fn ask<T>(
+        &self,
+        ctl: &Control,
+        ask: impl FnOnce(&mut postgres::Client) -> Result<T, DbError>,
+    ) -> Result<T, SourceError> {
+        if ctl.cancelled() {
+            return Err(SourceError::Cancelled);
+        }
+        let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
+        let mut c = match pooled {
+            Some(c) if !c.is_closed() => c,
+            _ => connect(&self.db)?,
+        };
+        let db = self.db.clone();
+        let token = c.cancel_token();
+        let r = ctl.with_canceller(Box::new(move || db.cancel(&token)), || {
+            if ctl.cancelled() {
+                return Err(SourceError::Cancelled);
+            }
+            ask(&mut c).map_err(SourceError::from)
+        });
+        if !c.is_closed()
+            && let Ok(mut idle) = self.idle.lock()
+        {
+            idle.push(c);
+        }
+        r
+    }
+}
+
+impl Source for Table {
+    fn name(&self) -> &str {
+        &self.db.display
+    }
+
+    fn arguments(&self) -> Vec<PathBuf> {
+        vec![PathBuf::from(&self.db.display)]
+    }
+
+    fn report(&self) -> &Report {
+        &self.report
+    }
+
+    fn summary(&self, ctl: &Control) -> Result<Summary, SourceError> {
+        self.ask(ctl, |c| summary_on(c, &self.db))
+    }
+
+    fn incidents(
+        &self,
+        filter: &Filter,
+        fetch: &Fetch,
+        ctl: &Control,
+    ) -> Result<Incidents, SourceError> {
+        let f = self.ask(ctl, |c| {
+            fetch_on(
+                c,
+                &self.db,
+                filter_sql(filter, &self.db),
+                fetch.limit,
+                &fetch.types,
+                fetch.records,
+            )
+        })?;
+        Ok(Incidents::fetched(f.result.store, f.ids))
+    }
+
+    fn aggregates(&self, filter: &Filter, ctl: &Control) -> Result<Aggregates, SourceError> {
+        self.ask(ctl, |c| aggregates_on(c, &self.db, filter))
+    }
+
+    fn cells(
+        &self,
+        filter: &Filter,
+        level: u32,
+        span: CellSpan,
+        ctl: &Control,
+    ) -> Result<Vec<Cell>, SourceError> {
+        self.ask(ctl, |c| cells_on(c, &self.db, filter, level.min(31), span))
+    }
+
+    fn details(&self, key: Key, ctl: &Control) -> Result<Details, SourceError> {
+        let f = self.ask(ctl, |c| fetch_id(c, &self.db, key.0))?;
+        if f.result.store.is_empty() {
+            return Err(SourceError::NoSuchIncident(key));
+        }
+        Ok(crate::details::details(&f.result.store, 0)?)
+    }
+
+    fn watch(&self) -> Option<Box<dyn Watch>> {
+        Some(Box::new(Listen {
+            db: self.db.clone(),
+            client: None,
+            was_lost: false,
+        }))
+    }
+}
+
+/// How long the change feed waits before connecting again after a loss.
+const RECONNECT: Duration = Duration::from_secs(2);
+
+/// The change trigger's notifications (`LISTEN`), reconnecting when the connection is lost.
+struct Listen {
+    db: DbSource,
+    client: Option<postgres::Client>,
+    was_lost: bool,
+}
+
+impl Watch for Listen {
+    fn wait(&mut self, timeout: Duration) -> super::Change {
+        use super::Change;
+        let client = match &mut self.client {
+            Some(c) => c,
+            None => {
+                let listening = self.db.connect().ok().and_then(|mut c| {
+                    c.batch_execute(&format!("LISTEN \"{}\"", self.db.table.channel()))
+                        .ok()
+                        .map(|_| c)
+                });
+                match listening {
+                    Some(c) => {
+                        self.client = Some(c);
+                        // Back after a loss: whatever happened meanwhile is news.
+                        if std::mem::take(&mut self.was_lost) {
+                            return Change::Changed;
+                        }
+                        return Change::Quiet;
+                    }
+                    None => {
+                        // The server is away: try again in a while (the questions report it).
+                        self.was_lost = true;
+                        std::thread::sleep(RECONNECT.max(timeout));
+                        return Change::Quiet;
+                    }
+                }
+            }
+        };
+        let mut changed = false;
+        let mut lost = false;
+        {
+            let mut n = client.notifications();
+            let mut it = n.timeout_iter(timeout);
+            loop {
+                match postgres::fallible_iterator::FallibleIterator::next(&mut it) {
+                    Ok(Some(_)) => changed = true,
+                    Ok(None) => break,
+                    Err(_) => {
+                        lost = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if lost || client.is_closed() {
+            self.client = None;
+            self.was_lost = true;
+        }
+        if changed {
+            Change::Changed
+        } else {
+            Change::Quiet
+        }
+    }
+}
