@@ -35,6 +35,9 @@ pub struct FilterState {
     pub to_text: String,
     /// The search field as typed.
     pub text_query: String,
+    /// Other filters' text fields as typed, by filter name (filled from the filter when first
+    /// shown, emptied when a whole filter is taken).
+    typed: std::collections::BTreeMap<&'static str, String>,
     stale: Stale,
 }
 
@@ -60,6 +63,7 @@ impl FilterState {
         self.from_text = f.from.map(format_day).unwrap_or_default();
         self.to_text = f.to.map(format_day).unwrap_or_default();
         self.text_query = f.text.clone().unwrap_or_default();
+        self.typed.clear();
         self.filter = Filter {
             types: Vec::new(),
             ..f
@@ -181,6 +185,39 @@ impl FilterState {
             self.filter.text = new;
             self.stale = Stale::All;
         }
+    }
+
+    /// Changes the filter (any part but the types, which are toggles); what changed decides
+    /// what goes stale.
+    pub fn update(&mut self, change: impl FnOnce(&mut Filter)) {
+        let before = self.filter.clone();
+        change(&mut self.filter);
+        self.filter.types.clear();
+        if self.filter == before {
+            return;
+        }
+        let dates_only = Filter {
+            from: before.from,
+            to: before.to,
+            ..self.filter.clone()
+        } == before;
+        if dates_only {
+            let (from, to) = (self.filter.from, self.filter.to);
+            self.filter = before;
+            self.set_dates(from, to);
+        } else {
+            self.stale = Stale::All;
+        }
+    }
+
+    /// The text a filter's field holds as typed: the filter's own value (`init`) until typed in.
+    pub fn typed(
+        &mut self,
+        name: &'static str,
+        init: impl FnOnce(&Filter) -> String,
+    ) -> &mut String {
+        let f = &self.filter;
+        self.typed.entry(name).or_insert_with(|| init(f))
     }
 
     /// Sets or clears the near filter.

@@ -271,7 +271,7 @@ impl App {
             data: None,
             loader: None,
             overrides: opts.overrides.clone(),
-            filters: FilterState::new(saved.filter.overlay(&opts.filter), saved.hidden.clone()),
+            filters: FilterState::new(saved.filter.patched(&opts.filter), saved.hidden.clone()),
             sel: Selections::default(),
             map: MapState {
                 memory,

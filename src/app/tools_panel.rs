@@ -39,10 +39,9 @@ pub fn menu(app: &mut App, ui: &mut egui::Ui) {
     });
 }
 
-/// The near filter and the area of interest in the filter panel, each with Clear.
-pub fn filter_lines(app: &mut App, ui: &mut egui::Ui) {
-    let f = app.filters.base().clone();
-    if let Some(n) = f.near {
+/// The near filter's line in the filter panel: its circle, with Clear.
+pub fn near_line(app: &mut App, ui: &mut egui::Ui) {
+    if let Some(n) = app.filters.base().near {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!(
                 "Within {} of {:.4}, {:.4}",
@@ -55,11 +54,15 @@ pub fn filter_lines(app: &mut App, ui: &mut egui::Ui) {
             }
         });
     }
-    if let Some(a) = &f.within {
+}
+
+/// The area of interest's line in the filter panel, with Edit and Clear.
+pub fn within_line(app: &mut App, ui: &mut egui::Ui) {
+    if let Some(a) = app.filters.base().within.clone() {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!("Inside an area ({} vertices)", a.vertices()));
             if ui.small_button("Edit").clicked() {
-                app.analyst.edit_area(a);
+                app.analyst.edit_area(&a);
                 app.analyst.show = true;
             }
             if ui.small_button("Clear").clicked() {

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::import::Overrides;
+use crate::query::filters::FILTERS;
 use crate::query::{Filter, FilterError};
 use crate::view::tiles::BaseLayer;
 
@@ -15,14 +16,6 @@ pub enum ArgError {
     /// Not a zoom level.
     #[error("'{0}' is not a zoom from 0 to 19")]
     Zoom(String),
-    /// Not a position.
-    #[error(
-        "'{0}' is not a position: LAT,LON in decimal degrees, degrees-minutes-seconds (33°47′10″N 42°26′28″E) or MGRS (38SLC 12345 67890)"
-    )]
-    Position(String),
-    /// Not a distance.
-    #[error("'{0}' is not a distance in kilometres (more than 0, at most 20100)")]
-    Km(String),
     /// `--tile-attribution` without a tile source it belongs to.
     #[error("--tile-attribution goes with --tile-url or --pmtiles")]
     AttributionAlone,
@@ -133,91 +126,57 @@ pub fn zoom(s: &str) -> Result<f64, ArgError> {
     }
 }
 
-/// A position: decimal, degrees-minutes-seconds or MGRS.
-pub fn latlon(s: &str) -> Result<(f64, f64), ArgError> {
-    crate::places::parse_position(s).ok_or_else(|| ArgError::Position(s.to_string()))
-}
+/// The filters, the same for every command: the flags of every filter of the list
+/// ([`crate::query::filters::FILTERS`]), read into the one [`Filter`].
+#[derive(Debug, Clone, Default)]
+pub struct FilterArgs(Filter);
 
-/// A distance in kilometres: more than 0, at most 20,100 (half way round the Earth).
-pub fn km(s: &str) -> Result<f64, ArgError> {
-    match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() && v <= 20_100.0 => Ok(v),
-        _ => Err(ArgError::Km(s.to_string())),
+impl clap::Args for FilterArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        FILTERS
+            .iter()
+            .flat_map(|d| d.args())
+            .fold(cmd, |c, a| c.arg(a))
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
     }
 }
 
-/// An area of interest read from a GeoJSON file.
-pub fn area(s: &str) -> Result<crate::area::Area, crate::area::AreaError> {
-    crate::area::Area::read(std::path::Path::new(s))
-}
+impl clap::FromArgMatches for FilterArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut f = Filter::default();
+        for d in FILTERS {
+            d.read(m, &mut f);
+        }
+        Ok(FilterArgs(f))
+    }
 
-/// A day, `YYYY-MM-DD`.
-pub fn day(s: &str) -> Result<i32, crate::date::DateError> {
-    crate::date::parse_ymd(s)
-}
-
-/// A box, `min_lon,min_lat,max_lon,max_lat`.
-pub fn bbox(s: &str) -> Result<crate::query::BBox, crate::query::BBoxError> {
-    crate::query::BBox::parse(s)
-}
-
-/// The filters, the same for every command.
-#[derive(Debug, Clone, Default, Args)]
-pub struct FilterArgs {
-    /// First day to include, YYYY-MM-DD (inclusive, on the incident's local date).
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = day)]
-    pub from: Option<i32>,
-    /// Last day to include, YYYY-MM-DD (inclusive).
-    #[arg(long, value_name = "YYYY-MM-DD", value_parser = day)]
-    pub to: Option<i32>,
-    /// Incident type to include, as `check` lists it (repeatable; case-insensitive).
-    #[arg(long = "type", value_name = "NAME")]
-    pub types: Vec<String>,
-    /// Words to find in place, notes, actors and sources (case-insensitive).
-    #[arg(long, value_name = "WORDS")]
-    pub text: Option<String>,
-    /// Area: min_lon,min_lat,max_lon,max_lat.
-    #[arg(long, value_name = "BOX", value_parser = bbox, allow_hyphen_values = true)]
-    pub bbox: Option<crate::query::BBox>,
-    /// Only incidents whose sources disagree (see data/README.md: accounts, disputed).
-    #[arg(long)]
-    pub disputed: bool,
-    /// Only incidents within --radius of this point (geodesic; the edge included).
-    #[arg(long, value_name = "LAT,LON", value_parser = latlon, allow_hyphen_values = true, requires = "radius")]
-    pub near: Option<(f64, f64)>,
-    /// Radius for --near, in kilometres.
-    #[arg(long, value_name = "KM", value_parser = km, requires = "near")]
-    pub radius: Option<f64>,
-    /// Only incidents inside the Polygon/MultiPolygon areas of a GeoJSON file (holes honoured).
-    #[arg(long, value_name = "AREA.geojson", value_parser = area)]
-    pub within: Option<crate::area::Area>,
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
 }
 
 impl FilterArgs {
     /// The one function from FILTERS flags to a [`Filter`]: the flags given replace those parts
     /// of `base` (a saved view's or the last session's filter, or the default). Fails when the
-    /// dates end up reversed.
+    /// result is inconsistent (the dates reversed).
     pub fn apply(&self, base: Filter) -> Result<Filter, FilterError> {
-        let f = base.overlay(&self.filter());
+        let f = base.patched(&self.0);
         f.check()?;
         Ok(f)
     }
 
     /// The flags given, as a filter (unchecked; see [`FilterArgs::apply`]).
     pub fn filter(&self) -> Filter {
-        Filter {
-            from: self.from,
-            to: self.to,
-            types: self.types.clone(),
-            text: self.text.clone(),
-            bbox: self.bbox,
-            disputed: self.disputed,
-            near: self
-                .near
-                .zip(self.radius)
-                .map(|((lat, lon), km)| crate::query::Near { lat, lon, km }),
-            within: self.within.clone(),
-        }
+        self.0.clone()
+    }
+
+    /// The `--bbox` given, if any (it also frames an export).
+    pub fn bbox(&self) -> Option<crate::query::BBox> {
+        self.0.bbox
     }
 }
 

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::args::{ColumnArgs, FilterArgs, km};
+use super::args::{ColumnArgs, FilterArgs};
 use super::{OK, filter_of, matching, open_all};
+use crate::query::filters::km;
 use crate::store::Store;
 
 /// `dupes` arguments.

@@ -6,13 +6,14 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::args::{BaseArgs, ColumnArgs, FilterArgs, filter_message, latlon};
+use super::args::{BaseArgs, ColumnArgs, FilterArgs, filter_message};
 use super::{BAD_INPUT, OK, USAGE, fail, matching, open_all, refuse_input, warn_unknown_types};
 use crate::export::compare::Period;
 use crate::export::series::{SeriesSpec, write_series};
 use crate::export::view_file::ViewFile;
 use crate::export::{ExportError, Exporter, PngInfo, Spec, Viewport, ViewportError, write_png};
 use crate::query::Filter;
+use crate::query::filters::latlon;
 use crate::source::Incidents;
 use crate::view::offscreen::RendererChoice;
 use crate::view::tiles::BaseLayer;
@@ -230,7 +231,7 @@ fn spec_of(a: &ExportCmd, err: &mut dyn Write) -> Result<(Vec<PathBuf>, Spec), i
 
 /// The flags over the spec, checked (the message names the flags).
 fn apply_flags(a: &ExportCmd, spec: &mut Spec) -> Result<(), String> {
-    if let Some(b) = a.filter.bbox {
+    if let Some(b) = a.filter.bbox() {
         spec.viewport = Viewport::BBox(b);
     }
     if let (Some((lat, lon)), Some(zoom)) = (a.center, a.zoom) {

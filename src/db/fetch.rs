@@ -30,7 +30,10 @@ pub fn fetch_id(
     id: i64,
 ) -> Result<Fetched, DbError> {
     let mut w = filter_sql(&Filter::default(), db);
-    w.push("id = $?", Box::new(id));
+    w.push(
+        "id = {1}",
+        vec![crate::query::filters::SqlValue::BigInt(id)],
+    );
     fetch_on(c, db, w, 1, &[], true)
 }
 
@@ -49,7 +52,7 @@ pub fn fetch_on(
     let count: i64 = c
         .query_one(
             &format!("SELECT count(*) FROM {t} WHERE {}", w.text()),
-            &w.refs(),
+            &super::query::refs(&w),
         )
         .map_err(|e| db.error(e))?
         .get(0);
@@ -68,7 +71,9 @@ pub fn fetch_on(
         w.text(),
         record = if records { "record::text" } else { "'{}'::text" },
     );
-    let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    let rows = c
+        .query(&sql, &super::query::refs(&w))
+        .map_err(|e| db.error(e))?;
     let mut bytes = Vec::new();
     let mut builder = Builder::with_capacity(rows.len());
     builder.intern_types(types);

@@ -10,138 +10,50 @@ use super::{DbError, DbSource};
 use crate::cells::Cell;
 use crate::query::Filter;
 use crate::query::counts::{Aggregates, Part, Summary, TypeCount};
+use crate::query::filters::{Sql, SqlValue};
 
-/// A `WHERE` clause and its parameters.
-pub struct Where {
-    sql: Vec<String>,
-    params: Vec<Box<dyn ToSql + Sync>>,
-}
+/// A `WHERE` clause and its parameters: the filter list's SQL ([`Sql`]) and what the queries
+/// here add to it.
+pub type Where = Sql;
 
-impl Where {
-    pub(super) fn push(&mut self, sql: &str, p: Box<dyn ToSql + Sync>) {
-        self.params.push(p);
-        let n = self.params.len();
-        self.sql.push(sql.replace("$?", &format!("${n}")));
-    }
-
-    /// `geom && ST_MakeEnvelope(…)`, with its four parameters.
-    pub(super) fn envelope(&mut self, x0: f64, y0: f64, x1: f64, y1: f64) {
-        let n = self.params.len();
-        self.params.extend([
-            Box::new(x0) as Box<dyn ToSql + Sync>,
-            Box::new(y0),
-            Box::new(x1),
-            Box::new(y1),
-        ]);
-        self.sql.push(format!(
-            "geom && ST_MakeEnvelope(${}, ${}, ${}, ${}, 4326)",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4
-        ));
-    }
-
-    pub(super) fn text(&self) -> String {
-        if self.sql.is_empty() {
-            "TRUE".into()
-        } else {
-            self.sql.join(" AND ")
+impl ToSql for SqlValue {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match self {
+            SqlValue::SmallInt(v) => v.to_sql(ty, out),
+            SqlValue::Int(v) => v.to_sql(ty, out),
+            SqlValue::BigInt(v) => v.to_sql(ty, out),
+            SqlValue::Float(v) => v.to_sql(ty, out),
+            SqlValue::Text(v) => v.to_sql(ty, out),
+            SqlValue::Texts(v) => v.to_sql(ty, out),
         }
     }
 
-    pub(super) fn refs(&self) -> Vec<&(dyn ToSql + Sync)> {
-        self.params.iter().map(|p| p.as_ref()).collect()
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        <i16 as ToSql>::accepts(ty)
+            || <i32 as ToSql>::accepts(ty)
+            || <i64 as ToSql>::accepts(ty)
+            || <f64 as ToSql>::accepts(ty)
+            || <String as ToSql>::accepts(ty)
+            || <Vec<String> as ToSql>::accepts(ty)
     }
+
+    postgres::types::to_sql_checked!();
 }
 
-/// `LIKE` pattern for a substring, with `%`, `_` and `\` taken literally.
-fn like(needle: &str) -> String {
-    let mut s = String::from("%");
-    for c in needle.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            s.push('\\');
-        }
-        s.push(c);
-    }
-    s.push('%');
-    s
+/// The parameters of a clause, for a query.
+pub fn refs(w: &Where) -> Vec<&(dyn ToSql + Sync)> {
+    w.params.iter().map(|p| p as &(dyn ToSql + Sync)).collect()
 }
 
-/// The filter as SQL: the same semantics as [`crate::store::Store::select`] (inclusive dates on
-/// the incident's span, ASCII-case-insensitive types, text in the place or a text column, box
-/// edges included). On a table whose spans are checked to be at most a year, the start of the
-/// span is bounded too, so the (type, day) index serves date filters.
+/// The filter as SQL, as the filter list writes it (the same rules as files). On a table whose
+/// spans are checked to be at most a year, the start of the span is bounded too, so the
+/// (type, day) index serves date filters.
 pub fn filter_sql(f: &Filter, db: &DbSource) -> Where {
-    let mut w = Where {
-        sql: Vec::new(),
-        params: Vec::new(),
-    };
-    if let Some(from) = f.from {
-        w.push("day_last >= DATE '1970-01-01' + $?::int4", Box::new(from));
-        // Implied by the table's span check (tables made before it have none: no bound).
-        if db.spans_checked() {
-            w.push(
-                "day_first >= DATE '1970-01-01' + $?::int4",
-                Box::new(from.saturating_sub(crate::query::MAX_SPAN_DAYS)),
-            );
-        }
-    }
-    if let Some(to) = f.to {
-        w.push("day_first <= DATE '1970-01-01' + $?::int4", Box::new(to));
-    }
-    if !f.types.is_empty() {
-        let lower: Vec<String> = f
-            .types
-            .iter()
-            .map(|t| t.trim().to_ascii_lowercase())
-            .collect();
-        w.push("lower(type) = ANY($?)", Box::new(lower));
-    }
-    if let Some(t) = f.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        // `push` numbers every `$?` alike: one parameter for every text column.
-        w.push(
-            "(place ILIKE $? OR description ILIKE $? OR actors ILIKE $? OR source ILIKE $? OR area ILIKE $?)",
-            Box::new(like(t)),
-        );
-    }
-    if f.disputed {
-        w.sql.push("disputed".into());
-    }
-    if let Some(b) = f.bbox {
-        // `&&` with an envelope uses the GiST index; for points it includes the edges.
-        w.envelope(b.min_lon, b.min_lat, b.max_lon, b.max_lat);
-    }
-    if let Some(n) = f.near {
-        // The same box as files test first (for the index), then the geodesic distance on the
-        // ellipsoid (PostGIS geography measures with Karney's method, as geo does here).
-        if let Some([x0, y0, x1, y1]) = n.bounds() {
-            w.envelope(x0, y0, x1, y1);
-        }
-        let n0 = w.params.len();
-        w.params.extend([
-            Box::new(n.lon) as Box<dyn ToSql + Sync>,
-            Box::new(n.lat),
-            Box::new(n.km * 1000.0),
-        ]);
-        w.sql.push(format!(
-            "ST_DWithin(geom::geography, ST_SetSRID(ST_MakePoint(${}, ${}), 4326)::geography, ${}, true)",
-            n0 + 1,
-            n0 + 2,
-            n0 + 3
-        ));
-    }
-    if let Some(a) = &f.within {
-        if let Some([x0, y0, x1, y1]) = a.bbox() {
-            w.envelope(x0, y0, x1, y1);
-        }
-        // ST_Intersects counts the boundary as inside, as files do.
-        w.push(
-            "ST_Intersects(geom, ST_SetSRID(ST_GeomFromGeoJSON($?), 4326))",
-            Box::new(a.to_geojson().to_string()),
-        );
-    }
-    w
+    Sql::of(f, db.spans_checked())
 }
 
 /// Connects and checks that the table is there and is an incident table.
@@ -244,7 +156,7 @@ pub fn cells_on(
     // A filter's own box already bounds the rows (a second box makes the planner misjudge).
     if (x0, y0, x1, y1) != (0.0, 0.0, 1.0, 1.0) && filter.bbox.is_none() {
         use crate::projection::{lat_of, lon_of};
-        w.envelope(lon_of(x0), lat_of(y1), lon_of(x1), lat_of(y0));
+        w.envelope([lon_of(x0), lat_of(y1), lon_of(x1), lat_of(y0)]);
     }
     let shift = 62 - 2 * level as i32;
     let sql = format!(
@@ -253,7 +165,7 @@ pub fn cells_on(
         db.table.quoted(),
         w.text()
     );
-    let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    let rows = c.query(&sql, &refs(&w)).map_err(|e| db.error(e))?;
     Ok(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1))))
 }
 
@@ -314,14 +226,14 @@ fn summary_cells(
     // Cells in a rectangle have Z-order keys between its corners' keys.
     let key = |cx: u64, cy: u64| crate::cells::code_of_cell(cx, cy, level) as i64;
     let mut w = filter_sql(&only_types, db);
-    w.push("level = $?", Box::new(level as i16));
-    w.push("cell >= $?", Box::new(key(cx0, cy0)));
-    w.push("cell <= $?", Box::new(key(cx1, cy1)));
+    w.push("level = {1}", vec![SqlValue::SmallInt(level as i16)]);
+    w.push("cell >= {1}", vec![SqlValue::BigInt(key(cx0, cy0))]);
+    w.push("cell <= {1}", vec![SqlValue::BigInt(key(cx1, cy1))]);
     let sql = format!(
         "SELECT cell, type, n, sx, sy FROM {cells} WHERE {} AND n > 0",
         w.text()
     );
-    let rows = c.query(&sql, &w.refs()).map_err(|e| db.error(e))?;
+    let rows = c.query(&sql, &refs(&w)).map_err(|e| db.error(e))?;
     Ok(Some(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1)))))
 }
 
@@ -350,7 +262,7 @@ pub fn aggregates_on(
         ..filter.clone()
     };
     let w = filter_sql(&untyped, db);
-    let types = c
+    let mut types = c
         .query(
             &format!(
                 "SELECT type, count(*), count(*) FILTER (WHERE disputed),
@@ -358,7 +270,7 @@ pub fn aggregates_on(
                  FROM {t} WHERE {} GROUP BY type ORDER BY type",
                 w.text()
             ),
-            &w.refs(),
+            &refs(&w),
         )
         .map_err(e)?
         .iter()
@@ -368,7 +280,9 @@ pub fn aggregates_on(
             disputed: r.get::<_, i64>(2) as u64,
             bbox: [r.get(3), r.get(4), r.get(5), r.get(6)],
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // By name as Rust orders text (the server's collation may differ): files answer so too.
+    types.sort_by(|a, b| a.name.cmp(&b.name));
     let undated = Filter {
         from: None,
         to: None,
@@ -381,7 +295,7 @@ pub fn aggregates_on(
                 "SELECT day_first - DATE '1970-01-01', count(*) FROM {t} WHERE {} GROUP BY 1 ORDER BY 1",
                 w.text()
             ),
-            &w.refs(),
+            &refs(&w),
         )
         .map_err(e)?
         .iter()
@@ -399,27 +313,4 @@ pub fn aggregates_on(
         first_day,
         day_counts,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filters_become_parameters_never_text() {
-        let f = Filter {
-            text: Some("50%_off' OR 1=1 --".into()),
-            types: vec!["IED".into()],
-            ..Filter::default().with_from("2021-06-01").unwrap()
-        };
-        let db = DbSource::parse("postgresql://u@127.0.0.1/db?table=t").unwrap();
-        db.set_spans_checked(true);
-        let w = filter_sql(&f, &db);
-        let sql = w.text();
-        assert!(!sql.contains("OR 1=1"), "{sql}");
-        // from (two bounds: the span and the index's), types, text.
-        assert_eq!(w.params.len(), 4);
-        assert!(sql.contains("$4") && !sql.contains("$5"), "{sql}");
-        assert_eq!(like("50%_off"), "%50\\%\\_off%");
-    }
 }

@@ -2,10 +2,11 @@
 //! [`Selection`] of incident indices plus counts per type and per day.
 
 pub mod counts;
+pub mod filters;
 
 use crate::date::{Day, format_day, parse_ymd};
 use crate::store::{ReadError, Store};
-use crate::text::{clip, lower};
+use crate::text::clip;
 
 /// Longest date span an incident can have (a year), bounding the backwards scan for spans that
 /// start before `from` but reach into it.
@@ -245,76 +246,38 @@ impl Filter {
     }
 
     /// This filter with every part that `patch` sets replacing ours (flags over a saved view).
-    pub fn overlay(mut self, patch: &Filter) -> Filter {
-        if patch.from.is_some() {
-            self.from = patch.from;
-        }
-        if patch.to.is_some() {
-            self.to = patch.to;
-        }
-        if !patch.types.is_empty() {
-            self.types = patch.types.clone();
-        }
-        if patch.text.is_some() {
-            self.text = patch.text.clone();
-        }
-        if patch.bbox.is_some() {
-            self.bbox = patch.bbox;
-        }
-        self.disputed |= patch.disputed;
-        if patch.near.is_some() {
-            self.near = patch.near;
-        }
-        if patch.within.is_some() {
-            self.within = patch.within.clone();
+    pub fn patched(mut self, patch: &Filter) -> Filter {
+        for d in filters::FILTERS {
+            d.take(&mut self, patch);
         }
         self
     }
 
-    /// Checks that the date range is not reversed.
+    /// Checks that every part is consistent (the date range is not reversed).
     pub fn check(&self) -> Result<(), FilterError> {
-        match (self.from, self.to) {
-            (Some(from), Some(to)) if from > to => Err(FilterError::Reversed { from, to }),
-            _ => Ok(()),
-        }
-    }
-
-    /// Type names given that match no type in the store.
-    pub fn unknown_types(&self, store: &Store) -> Vec<String> {
-        self.types
-            .iter()
-            .filter(|t| {
-                !store
-                    .types
-                    .names()
-                    .any(|n| n.eq_ignore_ascii_case(t.trim()))
-            })
-            .cloned()
-            .collect()
+        filters::FILTERS.iter().try_for_each(|d| d.check(self))
     }
 
     /// The box the filter's own area covers (`within`, `near`, `bbox`, the tightest of those
     /// set), `[min_lon, min_lat, max_lon, max_lat]`.
     pub fn bounds(&self) -> Option<[f64; 4]> {
-        let boxes = [
-            self.within.as_ref().and_then(|a| a.bbox()),
-            self.near.and_then(|n| n.bounds()),
-            self.bbox.map(|b| b.to_array()),
-        ];
-        boxes.into_iter().flatten().reduce(|a, b| {
-            let both = [
-                a[0].max(b[0]),
-                a[1].max(b[1]),
-                a[2].min(b[2]),
-                a[3].min(b[3]),
-            ];
-            // Areas that do not meet: the first one set frames the map.
-            if both[0] <= both[2] && both[1] <= both[3] {
-                both
-            } else {
-                a
-            }
-        })
+        filters::FILTERS
+            .iter()
+            .filter_map(|d| d.bounds(self))
+            .reduce(|a, b| {
+                let both = [
+                    a[0].max(b[0]),
+                    a[1].max(b[1]),
+                    a[2].min(b[2]),
+                    a[3].min(b[3]),
+                ];
+                // Areas that do not meet: the first one set frames the map.
+                if both[0] <= both[2] && both[1] <= both[3] {
+                    both
+                } else {
+                    a
+                }
+            })
     }
 
     /// The date range in words: "All dates", one day, "from …", "until …" or "a – b".
@@ -330,38 +293,10 @@ impl Filter {
 
     /// The filter in words, one line per active part, dates first (captions and messages).
     pub fn describe_lines(&self) -> Vec<String> {
-        let mut lines = vec![self.date_range_text()];
-        if !self.types.is_empty() {
-            if self.types.iter().all(|t| t == NO_TYPE) {
-                lines.push("Types: none".into());
-            } else {
-                lines.push(format!("Types: {}", self.types.join(", ")));
-            }
-        }
-        if let Some(t) = &self.text {
-            lines.push(format!("Matching \"{t}\""));
-        }
-        if let Some(b) = &self.bbox {
-            lines.push(format!(
-                "Area: {},{},{},{}",
-                b.min_lon, b.min_lat, b.max_lon, b.max_lat
-            ));
-        }
-        if self.disputed {
-            lines.push("Disputed accounts only".into());
-        }
-        if let Some(n) = &self.near {
-            lines.push(format!(
-                "Within {} of {:.4}, {:.4}",
-                crate::geodesy::km_text(n.km),
-                n.lat,
-                n.lon
-            ));
-        }
-        if let Some(a) = &self.within {
-            lines.push(format!("Inside an area ({} vertices)", a.vertices()));
-        }
-        lines
+        filters::FILTERS
+            .iter()
+            .filter_map(|d| d.describe(self))
+            .collect()
     }
 
     /// The filter in words on one line.
@@ -461,44 +396,20 @@ impl Selection {
 }
 
 impl Store {
-    /// Applies a filter. Fails only when a text search must read records from a file that has
-    /// changed since it was loaded.
+    /// Applies a filter: every filter of the list that is set narrows the scan or tests each
+    /// incident. Fails only when a search must read records from a file that has changed since
+    /// it was loaded.
     pub fn select(&self, f: &Filter) -> Result<Selection, ReadError> {
-        let n = self.len();
-        // Date range: the store is sorted by span start, so `to` bounds the end of the scan and
-        // `from` (minus the longest span) bounds its start.
-        let hi = match f.to {
-            Some(to) => self.day.partition_point(|&d| d <= to),
-            None => n,
-        };
-        let lo = match f.from {
-            Some(from) => self
-                .day
-                .partition_point(|&d| d < from.saturating_sub(MAX_SPAN_DAYS)),
-            None => 0,
-        };
-        let type_ok: Option<Vec<bool>> = (!f.types.is_empty()).then(|| {
-            self.types
-                .names()
-                .map(|name| f.types.iter().any(|t| t.trim().eq_ignore_ascii_case(name)))
-                .collect()
-        });
-        let needle = f
-            .text
-            .as_deref()
-            .map(|t| lower(t.trim()))
-            .filter(|t| !t.is_empty());
-        let (place_hit, text_hit): (Vec<bool>, _) = match &needle {
-            Some(nd) => (
-                self.places
-                    .names()
-                    .map(|p| lower(p).contains(nd.as_str()))
-                    .collect(),
-                Some(self.text_hits(nd)?),
-            ),
-            None => (Vec::new(), None),
-        };
-        let near_bounds = f.near.and_then(|n| n.bounds());
+        let (mut lo, mut hi) = (0, self.len());
+        let mut tests = Vec::new();
+        for d in filters::FILTERS.iter().filter(|d| d.is_set(f)) {
+            if let Some((a, b)) = d.scan(f, self) {
+                (lo, hi) = (lo.max(a), hi.min(b));
+            }
+            if let Some(t) = d.test(f, self)? {
+                tests.push(t);
+            }
+        }
         let mut sel = Selection {
             type_counts: vec![0; self.types.len()],
             ..Default::default()
@@ -508,38 +419,7 @@ impl Store {
             sel.day_counts = vec![0; (last - first + 1).max(1) as usize];
         }
         for i in lo..hi.max(lo) {
-            if let Some(from) = f.from
-                && self.day_end[i] < from
-            {
-                continue;
-            }
-            if let Some(ok) = &type_ok
-                && !ok[self.type_id[i] as usize]
-            {
-                continue;
-            }
-            if let Some(b) = &f.bbox
-                && !b.contains(self.lon[i], self.lat[i])
-            {
-                continue;
-            }
-            if f.disputed && !self.disputed[i] {
-                continue;
-            }
-            if let Some(a) = &f.within
-                && !a.contains(self.lon[i], self.lat[i])
-            {
-                continue;
-            }
-            if let Some(n) = &f.near
-                && !n.contains(near_bounds, self.lon[i], self.lat[i])
-            {
-                continue;
-            }
-            if let Some(hits) = &text_hit
-                && !place_hit[self.place[i] as usize]
-                && hits[i / 64] & (1 << (i % 64)) == 0
-            {
+            if !tests.iter().all(|t| t(i)) {
                 continue;
             }
             sel.indices.push(i as u32);

@@ -60,9 +60,14 @@ impl Interner {
     }
 }
 
-/// The last text search's answer (see [`Store::text_hits`]). Clones start empty.
+/// The last few searches' answers (see [`Store::role_hits`]): which columns, the words, the
+/// bitset. Clones start empty.
 #[derive(Debug, Default)]
-pub struct TextCache(Mutex<Option<(String, Arc<Vec<u64>>)>>);
+pub struct TextCache(Mutex<Vec<Search>>);
+
+/// One search of original fields: which columns, the words, and the incidents that hold them
+/// (a bitset over incident indices).
+type Search = (&'static str, String, Arc<Vec<u64>>);
 
 impl Clone for TextCache {
     fn clone(&self) -> Self {
@@ -120,7 +125,7 @@ pub struct Store {
     pub places: Interner,
     /// Incident indices in file order, computed on first use.
     file_order: OnceLock<Vec<u32>>,
-    /// The last text search.
+    /// The last searches of original fields.
     text_cache: TextCache,
 }
 

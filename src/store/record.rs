@@ -167,8 +167,8 @@ pub fn parse(file: &LoadedFile, raw: &[u8]) -> Record {
     }
 }
 
-/// Whether a record mentions `needle` (lowercase, non-empty) in a text column.
-fn mentions(file: &LoadedFile, raw: &[u8], needle: &str) -> bool {
+/// Whether a record mentions `needle` (lowercase, non-empty) in a column whose role `pick`s.
+fn mentions(file: &LoadedFile, raw: &[u8], pick: fn(Role) -> bool, needle: &str) -> bool {
     // Cheap rejection on the raw bytes; non-ASCII needles skip it (case folding differs), and
     // so do legacy-encoded files (the needle's bytes may be encoded differently).
     if needle.is_ascii() && !contains_ci(raw, needle.as_bytes()) {
@@ -177,7 +177,7 @@ fn mentions(file: &LoadedFile, raw: &[u8], needle: &str) -> bool {
     parse(file, raw)
         .fields
         .iter()
-        .any(|f| f.role.is_text() && lower(&f.text()).contains(needle))
+        .any(|f| pick(f.role) && lower(&f.text()).contains(needle))
 }
 
 /// Records per batch when reading many: bounds memory to a few MiB of raw records.
@@ -275,22 +275,26 @@ impl Store {
         })
     }
 
-    /// Which incidents mention `needle` (lowercase, trimmed, non-empty) in a text column: a
-    /// bitset over incident indices. One pass over the files; the last answer is cached, so
-    /// the window's several selections per change read the files once.
-    pub fn text_hits(&self, needle: &str) -> Result<Arc<Vec<u64>>, ReadError> {
+    /// Which incidents mention `needle` (lowercase, trimmed, non-empty) in a column whose role
+    /// `pick` takes (`columns` names that choice): a bitset over incident indices. One pass over
+    /// the files; the last few answers are cached, so the window's several selections per change
+    /// read the files once.
+    pub fn role_hits(
+        &self,
+        columns: &'static str,
+        pick: fn(Role) -> bool,
+        needle: &str,
+    ) -> Result<Arc<Vec<u64>>, ReadError> {
         let mut cache = self.text_cache.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((n, bits)) = cache.as_ref()
-            && n == needle
-        {
+        if let Some((_, _, bits)) = cache.iter().find(|(c, n, _)| *c == columns && n == needle) {
             return Ok(bits.clone());
         }
         let mut bits = vec![0u64; self.len().div_ceil(64)];
-        // Files without text columns have nothing to search.
+        // Files without such columns have nothing to search.
         let searchable: Vec<bool> = self
             .files
             .iter()
-            .map(|f| f.map.text_columns().next().is_some())
+            .map(|f| (0..f.columns.len()).any(|c| pick(f.map.role(c))))
             .collect();
         let order: Vec<u32> = self
             .file_order()
@@ -304,13 +308,16 @@ impl Store {
             for (k, &i) in chunk.iter().enumerate() {
                 let (s, n) = batch.spans[k].clone()?;
                 let f = &self.files[self.file[i as usize] as usize];
-                if mentions(f, &batch.arena[s..s + n], needle) {
+                if mentions(f, &batch.arena[s..s + n], pick, needle) {
                     bits[i as usize / 64] |= 1 << (i % 64);
                 }
             }
         }
         let bits = Arc::new(bits);
-        *cache = Some((needle.to_string(), bits.clone()));
+        if cache.len() >= 4 {
+            cache.remove(0);
+        }
+        cache.push((columns, needle.to_string(), bits.clone()));
         Ok(bits)
     }
 }
