@@ -1,6 +1,6 @@
 //! Individual incidents from a table, for `filter` (whose job is to write them) and `export`
 //! (while few match): the rows matching a filter become an ordinary [`Store`] built from the
-//! table's typed columns, with each row's original record (`jsonb`) kept as a GeoJSON feature in
+//! table's typed columns, with each row's original record (`json`: its fields in their order) kept as a GeoJSON feature in
 //! memory for the record API, so every later stage works on them exactly as on a file.
 
 use std::borrow::Cow;

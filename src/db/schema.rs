@@ -126,7 +126,7 @@ pub fn create_sql(t: &TableName) -> String {
   actors text NOT NULL DEFAULT '',
   source text NOT NULL DEFAULT '',
   area text NOT NULL DEFAULT '',
-  record jsonb NOT NULL DEFAULT '{{}}',
+  record json NOT NULL DEFAULT '{{}}',
   origin_file text NOT NULL DEFAULT '',
   origin_line integer NOT NULL DEFAULT 0,
   morton bigint NOT NULL,

@@ -343,12 +343,19 @@ impl FilterDef for Types {
         Ok(Some(Box::new(move |i| ok[s.type_id[i] as usize])))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
+        // The name no type has (every type switched off) is no text a server takes: it matches
+        // nothing, and so does a list of only that.
         let lower: Vec<String> = f
             .types
             .iter()
+            .filter(|t| t.as_str() != NO_TYPE)
             .map(|t| t.trim().to_ascii_lowercase())
             .collect();
-        w.push("lower(type) = ANY({1})", vec![SqlValue::Texts(lower)]);
+        if lower.is_empty() {
+            w.push("FALSE", Vec::new());
+        } else {
+            w.push("lower(type) = ANY({1})", vec![SqlValue::Texts(lower)]);
+        }
     }
     fn cases(&self) -> Vec<Filter> {
         let types = |t: &[&str]| Filter {

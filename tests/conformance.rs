@@ -1,0 +1,207 @@
+//! The source conformance suite: every engine implementing `source::Source` is asked the same
+//! questions as the files it was made from, and must give the same answers — the summary, the
+//! matching incidents, the aggregates and the cluster cells at four zooms for every case of
+//! every filter of the list (each alone, and combined), and every matching incident's details
+//! by key. The PostGIS engine runs against a real PostgreSQL + PostGIS cluster started for the
+//! test (`common/pg.rs`). A new engine passes this suite or is not done: add it to `engines`.
+
+mod common {
+    pub mod pg;
+}
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use common::pg::Pg;
+use incident_map::cells::{span_of, view_for};
+use incident_map::progress::Control;
+use incident_map::query::Filter;
+use incident_map::query::filters::conformance_cases;
+use incident_map::source::{Fetch, Incidents, Source};
+
+fn bundled() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")
+}
+
+/// An ACLED-like file: actor1/actor2/assoc_actor columns, time precision codes, many types.
+fn synthetic(dir: &Path) -> PathBuf {
+    let p = dir.join("synth.csv");
+    let mut v = Vec::new();
+    incident_map::synth::write_acled_csv(3000, 11, &mut v).unwrap();
+    std::fs::write(&p, v).unwrap();
+    p
+}
+
+fn open(args: &[PathBuf]) -> Arc<dyn Source> {
+    incident_map::source::open(args, &Default::default(), &Control::default())
+        .unwrap_or_else(|e| panic!("open {args:?}: {e}"))
+}
+
+/// Loads `file` into table `name` with the program's own `load`.
+fn load(pg: &Pg, file: &Path, name: &str) {
+    let o = Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args([
+            "load",
+            file.to_str().unwrap(),
+            "--into",
+            &pg.url(),
+            "--table",
+            name,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Every engine made from `file`, by name (files are the reference).
+fn engines(pg: &Pg, file: &Path, table: &str) -> Vec<(&'static str, Arc<dyn Source>)> {
+    load(pg, file, table);
+    vec![("postgis", open(&[PathBuf::from(pg.table_url(table))]))]
+}
+
+/// An incident's typed values, as one comparable line.
+fn row(inc: &Incidents, i: u32) -> String {
+    let s = &*inc.store;
+    let i = i as usize;
+    format!(
+        "{}..{} {} {} {:?} {:?} {:?} {} {} {} {} {} {} line {}",
+        s.day[i],
+        s.day_end[i],
+        s.minute[i],
+        s.offset[i],
+        s.date_precision[i],
+        s.loc_precision[i],
+        s.type_name(i),
+        s.category_name(i),
+        s.place_name(i),
+        s.lon[i],
+        s.lat[i],
+        s.fatalities[i],
+        s.injuries[i],
+        s.line[i],
+    ) + if s.disputed[i] { " disputed" } else { "" }
+}
+
+fn rows(inc: &Incidents) -> Vec<(String, u32)> {
+    let mut v: Vec<(String, u32)> = inc
+        .selection
+        .indices
+        .iter()
+        .map(|&i| (row(inc, i), i))
+        .collect();
+    v.sort();
+    v
+}
+
+fn incidents(src: &dyn Source, f: &Filter) -> Incidents {
+    src.incidents(f, &Fetch::up_to(usize::MAX), &Control::default())
+        .unwrap_or_else(|e| panic!("{}: incidents of {f:?}: {e}", src.name()))
+}
+
+/// The same summary, but for where it came from.
+fn same_summary(reference: &dyn Source, engine: &dyn Source, name: &str) {
+    let ctl = Control::default();
+    let (mut a, mut b) = (
+        reference.summary(&ctl).unwrap(),
+        engine.summary(&ctl).unwrap(),
+    );
+    a.files.clear();
+    b.files.clear();
+    a.skipped = 0;
+    assert_eq!(a, b, "{name}: summary");
+}
+
+/// The same cells at four zooms over the whole world and over the data (counts and types
+/// exactly, centroids to a micrometre of the map).
+fn same_cells(reference: &dyn Source, engine: &dyn Source, f: &Filter, name: &str) {
+    let ctl = Control::default();
+    for zoom in [2.0, 5.0, 8.0, 11.0] {
+        let (level, view, _) = view_for(zoom, f.bbox);
+        let span = span_of(view, level);
+        let a = reference.cells(f, level, span, &ctl).unwrap();
+        let b = engine.cells(f, level, span, &ctl).unwrap();
+        assert_eq!(a.len(), b.len(), "{name}: cells at zoom {zoom} of {f:?}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(
+                (x.cx, x.cy, x.count, &x.types),
+                (y.cx, y.cy, y.count, &y.types),
+                "{name}: zoom {zoom}, {f:?}"
+            );
+            assert!(
+                (x.sx - y.sx).abs() < 1e-9 * x.count as f64
+                    && (x.sy - y.sy).abs() < 1e-9 * x.count as f64,
+                "{name}: centroid at zoom {zoom}, {f:?}"
+            );
+        }
+    }
+}
+
+/// Every matching incident's details by key, the same but for where the record lives.
+fn same_details(
+    reference: &dyn Source,
+    engine: &dyn Source,
+    (ra, rb): (&Incidents, &Incidents),
+    name: &str,
+) {
+    let ctl = Control::default();
+    for ((line_a, i), (_, j)) in rows(ra).iter().zip(rows(rb).iter()) {
+        let mut a = reference.details(ra.key(*i), &ctl).unwrap();
+        let mut b = engine.details(rb.key(*j), &ctl).unwrap();
+        // Where the record lives differs (file:line, table:line); the line is the same.
+        let line = |o: &str| o.rsplit(':').next().unwrap_or("").to_string();
+        assert_eq!(line(&a.origin), line(&b.origin), "{name}: {line_a}");
+        a.origin.clear();
+        b.origin.clear();
+        assert_eq!(a, b, "{name}: details of {line_a}");
+    }
+}
+
+/// The suite: `engine` must answer every question as `reference` (files) does.
+fn conforms(reference: &dyn Source, engine: &dyn Source, name: &str) {
+    same_summary(reference, engine, name);
+    let ctl = Control::default();
+    let cases = conformance_cases();
+    let mut matched = 0;
+    for f in &cases {
+        let (a, b) = (incidents(reference, f), incidents(engine, f));
+        let (ra, rb) = (rows(&a), rows(&b));
+        let lines = |r: &[(String, u32)]| r.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        assert_eq!(lines(&ra), lines(&rb), "{name}: incidents of {f:?}");
+        matched += ra.len();
+        assert_eq!(
+            reference.aggregates(f, &ctl).unwrap(),
+            engine.aggregates(f, &ctl).unwrap(),
+            "{name}: aggregates of {f:?}"
+        );
+        same_cells(reference, engine, f, name);
+        same_details(reference, engine, (&a, &b), name);
+    }
+    // The cases select something: a suite of empty answers would prove nothing.
+    assert!(
+        matched > cases.len(),
+        "{name}: the cases match too little ({matched})"
+    );
+    // A key that is not there is an error, not a panic or another incident.
+    assert!(engine.details(incident_map::source::Key(-7), &ctl).is_err());
+}
+
+#[test]
+fn every_engine_answers_like_the_files_on_the_bundled_data() {
+    let pg = Pg::start();
+    let files = open(&[bundled()]);
+    for (name, engine) in engines(&pg, &bundled(), "bundled") {
+        conforms(&*files, &*engine, name);
+    }
+}
+
+#[test]
+fn every_engine_answers_like_the_files_on_acled_like_data() {
+    let pg = Pg::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = synthetic(dir.path());
+    let files = open(&[file.clone()]);
+    for (name, engine) in engines(&pg, &file, "acled") {
+        conforms(&*files, &*engine, name);
+    }
+}
