@@ -5,6 +5,7 @@
 //! by key. The PostGIS engine runs against a real PostgreSQL + PostGIS cluster started for the
 //! test (`common/pg.rs`). A new engine passes this suite or is not done: add it to `engines`.
 
+#[allow(dead_code)] // each test file uses part of the helpers
 mod common {
     pub mod pg;
 }
@@ -200,7 +201,7 @@ fn every_engine_answers_like_the_files_on_acled_like_data() {
     let pg = Pg::start();
     let dir = tempfile::tempdir().unwrap();
     let file = synthetic(dir.path());
-    let files = open(&[file.clone()]);
+    let files = open(std::slice::from_ref(&file));
     for (name, engine) in engines(&pg, &file, "acled") {
         conforms(&*files, &*engine, name);
     }
