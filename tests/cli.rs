@@ -1461,3 +1461,95 @@ fn shapefiles_are_reprojected_from_utm_and_web_mercator() {
         "{e}"
     );
 }
+
+#[test]
+fn actor_filter_matches_any_actor_column_of_the_bundled_data_and_acled() {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson");
+    let b = bundled.to_str().unwrap();
+    let ids = |o: &Output| -> Vec<String> {
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    // Case-insensitive, a part of the name, in the `actors` property.
+    let one = run(&[
+        "filter",
+        b,
+        "--format",
+        "geojson",
+        "--actor",
+        "SARAYA awliya",
+    ]);
+    assert_eq!(ids(&one).len(), 3, "{:?}", ids(&one));
+    assert!(String::from_utf8_lossy(&one.stderr).contains("Actors: SARAYA awliya"));
+    // Repeated: any of the names.
+    let two = run(&[
+        "filter",
+        b,
+        "--format",
+        "geojson",
+        "--actor",
+        "saraya awliya",
+        "--actor",
+        "ashab al-kahf",
+    ]);
+    assert_eq!(ids(&two).len(), 4);
+    // With the other filters.
+    let both = run(&[
+        "filter",
+        b,
+        "--format",
+        "geojson",
+        "--actor",
+        "unidentified",
+        "--type",
+        "Drone attack",
+    ]);
+    assert!(!ids(&both).is_empty());
+    // ACLED: actor1, actor2 and assoc_actor_* are actor columns; an actor only in actor2 counts.
+    let dir = tempfile::tempdir().unwrap();
+    let acled = dir.path().join("acled.csv");
+    std::fs::write(
+        &acled,
+        "event_id_cnty,event_date,event_type,sub_event_type,actor1,assoc_actor_1,actor2,assoc_actor_2,latitude,longitude,notes\n\
+         IRQ1,2021-06-05,Explosions/Remote violence,Air/drone strike,Unidentified Armed Group (Iraq),,Military Forces of the United States (2021-),,33.78,42.44,a\n\
+         IRQ2,2021-06-06,Explosions/Remote violence,Shelling/artillery/missile attack,Unidentified Armed Group (Iraq),Kataib Hezbollah,Civilians (Iraq),,33.26,44.23,b\n\
+         IRQ3,2021-06-07,Battles,Armed clash,Military Forces of Iraq (2020-),,Islamic State (Iraq),,34.3,43.1,c\n",
+    )
+    .unwrap();
+    let a = acled.to_str().unwrap();
+    let csv_ids = |args: &[&str]| -> String {
+        let mut all = vec!["filter", a, "--format", "csv"];
+        all.extend(args);
+        let o = run(&all);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(csv_ids(&["--actor", "united states"]), "IRQ1");
+    assert_eq!(csv_ids(&["--actor", "kataib"]), "IRQ2");
+    assert_eq!(
+        csv_ids(&["--actor", "islamic state", "--actor", "civilians"]),
+        "IRQ2 IRQ3"
+    );
+    assert_eq!(csv_ids(&["--actor", "nobody"]), "");
+}

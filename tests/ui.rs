@@ -696,6 +696,49 @@ fn a_saved_view_keeps_the_tools_and_the_area() {
     assert_eq!(a.filters.base().within, b.filters.base().within);
     assert_eq!(a.filters.base().near, b.filters.base().near);
     assert_eq!(b.sel.shown.len(), shown);
+    // And the count is right, not only equal: 28 bundled incidents lie inside the area (the
+    // box less its hole) and within 120 km of the point, counted independently with
+    // GeographicLib's geodesics in Python; none is within 2 km of the circle's edge.
+    assert_eq!(shown, 28);
+}
+
+#[test]
+fn a_typed_actor_filters_and_a_saved_view_keeps_it() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let t = h.get_by_label("Actor");
+    t.click();
+    t.type_text("saraya awliya al-dam");
+    h.run_steps(3);
+    // Two incidents name "Saraya Awliya al-Dam (claimed)" and one "(claimed, per The
+    // Guardian via SOFREP)" in their actors.
+    assert_eq!(selected_label(&h), "3 of 84 incidents selected");
+    assert_eq!(
+        h.state().effective_filter().actors,
+        vec!["saraya awliya al-dam".to_string()]
+    );
+    // Two names: either matches (the field still has the focus; typed at its end).
+    h.key_press(egui::Key::End);
+    h.get_by_label("Actor").type_text(", Ashab al-Kahf");
+    h.run_steps(3);
+    assert_eq!(selected_label(&h), "4 of 84 incidents selected");
+    let tmp = tempfile::tempdir().unwrap();
+    let view = tmp.path().join("view.json");
+    h.state().save_view(&view).unwrap();
+    let text = std::fs::read_to_string(&view).unwrap();
+    assert!(text.contains("\"actors\""), "{text}");
+    let mut other = harness(egui::vec2(1280.0, 800.0));
+    let ctx = other.ctx.clone();
+    other.state_mut().open_view(&ctx, &view).unwrap();
+    other.state_mut().finish_loading();
+    other.run_steps(4);
+    assert_eq!(selected_label(&other), "4 of 84 incidents selected");
+    // The field shows the filter it took.
+    assert!(
+        other
+            .query_all_by_value("saraya awliya al-dam, Ashab al-Kahf")
+            .next()
+            .is_some()
+    );
 }
 
 #[test]

@@ -54,8 +54,9 @@ pub trait FilterDef: Sync {
 }
 
 /// Every filter, in caption order.
-pub static FILTERS: &[&dyn FilterDef] =
-    &[&Dates, &Types, &Text, &Area, &Disputed, &Nearby, &Within];
+pub static FILTERS: &[&dyn FilterDef] = &[
+    &Dates, &Types, &Text, &Area, &Disputed, &Nearby, &Within, &Actors,
+];
 
 /// A value an SQL clause is given as a parameter (never as text).
 #[derive(Debug, Clone, PartialEq)]
@@ -690,6 +691,77 @@ impl FilterDef for Within {
             within: area,
             ..Filter::default()
         }]
+    }
+}
+
+/// `--actor NAME` (repeatable): an actor column (ACLED `actor1`, `actor2`, `assoc_actor_*`, the
+/// bundled data's `actors`) contains one of the names, case-insensitive.
+struct Actors;
+
+impl FilterDef for Actors {
+    fn name(&self) -> &'static str {
+        "actors"
+    }
+    fn args(&self) -> Vec<Arg> {
+        vec![
+            Arg::new("actor")
+                .long("actor")
+                .value_name("NAME")
+                .action(ArgAction::Append)
+                .help("Only incidents with an actor containing NAME (repeatable: any of them; case-insensitive)"),
+        ]
+    }
+    fn read(&self, m: &ArgMatches, f: &mut Filter) {
+        f.actors = m
+            .get_many::<String>("actor")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default();
+    }
+    fn is_set(&self, f: &Filter) -> bool {
+        f.actors.iter().any(|a| needle(a).is_some())
+    }
+    fn take(&self, f: &mut Filter, patch: &Filter) {
+        if self.is_set(patch) {
+            f.actors = patch.actors.clone();
+        }
+    }
+    fn clear(&self, f: &mut Filter) {
+        f.actors.clear();
+    }
+    fn describe(&self, f: &Filter) -> Option<String> {
+        self.is_set(f)
+            .then(|| format!("Actors: {}", f.actors.join(", ")))
+    }
+    fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
+        let mut any = vec![0u64; s.len().div_ceil(64)];
+        for nd in f.actors.iter().filter_map(|a| needle(a)) {
+            let hits = s.role_hits("actors", |r| r == Role::Actor, &nd)?;
+            for (a, h) in any.iter_mut().zip(hits.iter()) {
+                *a |= h;
+            }
+        }
+        Ok(Some(Box::new(move |i| bit(&any, i))))
+    }
+    fn sql(&self, f: &Filter, w: &mut Sql) {
+        let patterns: Vec<String> = f
+            .actors
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+            .map(like)
+            .collect();
+        w.push("actors ILIKE ANY({1})", vec![SqlValue::Texts(patterns)]);
+    }
+    fn cases(&self) -> Vec<Filter> {
+        let actors = |a: &[&str]| Filter {
+            actors: a.iter().map(|s| s.to_string()).collect(),
+            ..Filter::default()
+        };
+        vec![
+            actors(&["saraya awliya al-dam"]),
+            actors(&["C-RAM"]),
+            actors(&["Ashab al-Kahf", "iraqi security forces"]),
+        ]
     }
 }
 

@@ -174,6 +174,9 @@ pub struct Filter {
     /// Only incidents inside an area of interest (holes honoured, the boundary included).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub within: Option<crate::area::Area>,
+    /// Only incidents with an actor containing one of these names (case-insensitive).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<String>,
 }
 
 /// A type name no incident has (NUL is never in a type): the filter of "no type shown".

@@ -31,6 +31,7 @@ type Widget = fn(&mut App, &mut egui::Ui);
 const WIDGETS: &[(&str, Widget)] = &[
     ("dates", dates),
     ("text", text),
+    ("actors", actors),
     ("disputed", disputed),
     ("near", near),
     ("within", within),
@@ -110,6 +111,22 @@ fn text(app: &mut App, ui: &mut egui::Ui) {
     if r.changed() {
         let q = app.filters.text_query.clone();
         app.set_text(&q);
+    }
+}
+
+fn actors(app: &mut App, ui: &mut egui::Ui) {
+    let lab = ui.label("Actor");
+    let typed = app.filters.typed("actors", |f| f.actors.join(", "));
+    let r = ui
+        .add(egui::TextEdit::singleline(typed).hint_text("names, separated by commas"))
+        .labelled_by(lab.id);
+    if r.changed() {
+        let names: Vec<String> = typed
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        app.filters.update(|f| f.actors = names);
     }
 }
 
