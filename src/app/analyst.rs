@@ -1,6 +1,6 @@
 //! The analyst's tools in the window: the ruler, range rings, drawing and editing an area of
 //! interest, the near filter and "incidents near here", labels and arrows. [`ToolState`] owns
-//! them; the map view feeds it pointer events and draws its [`Overlay`]; the Tools window edits
+//! them; the map view feeds it pointer events and draws its [`ToolShapes`]; the Tools window edits
 //! it. Rings, labels and arrows are the shared [`Tools`] type (settings, saved views, exports).
 
 use crate::area::Area;
@@ -9,7 +9,7 @@ use crate::query::{Near, Selection};
 use crate::store::Store;
 use crate::tools::{Arrow, Ink, Label, Ring, Tools, parse_radii};
 use crate::view::Screen;
-use crate::view::tools::Overlay;
+use crate::view::tools::ToolShapes;
 
 /// What a drag or click on the map does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -98,8 +98,8 @@ impl ToolState {
     }
 
     /// What the map draws over the incidents.
-    pub fn overlay(&self, near: Option<Near>, within: Option<&Area>) -> Overlay {
-        Overlay {
+    pub fn shapes(&self, near: Option<Near>, within: Option<&Area>) -> ToolShapes {
+        ToolShapes {
             tools: self.tools.clone(),
             ring_counts: self.ring_counts.clone(),
             near,

@@ -44,7 +44,7 @@ impl App {
         use analyst::Mode;
         let density = self.update_density();
         let f = self.filters.base();
-        let overlay = self.analyst.overlay(f.near, f.within.as_ref());
+        let tools = self.analyst.shapes(f.near, f.within.as_ref());
         let scene = crate::view::map::Scene {
             data: self.data.as_ref().map(|d| (&*d.store, &*d.index)),
             sel: &self.sel.clusters,
@@ -61,7 +61,7 @@ impl App {
             interactive: true,
             pan: matches!(self.analyst.mode, Mode::Browse),
             caption: None,
-            overlay: Some(&overlay),
+            tools: Some(&tools),
             density: self
                 .map
                 .density

@@ -311,12 +311,7 @@ impl App {
         let fit = saved.view.is_none() || !opts.files.is_empty();
         let files = if !opts.files.is_empty() {
             opts.files
-        } else if !saved.files.is_empty()
-            && saved
-                .files
-                .iter()
-                .all(|f| f.exists() || crate::db::is_db_url(&f.to_string_lossy()))
-        {
+        } else if !saved.files.is_empty() && crate::source::check(&saved.files).is_ok() {
             saved.files
         } else {
             bundled_dataset().into_iter().collect()

@@ -232,7 +232,7 @@ struct Stage<'a> {
     caption: Option<Caption>,
     attribution: (String, Option<String>),
     memory: MapMemory,
-    overlay: crate::view::tools::Overlay,
+    tools: crate::view::tools::ToolShapes,
     density: Option<(crate::density::Hexbin, u32)>,
     /// The heat map's scale selection (every date) and this render's key.
     heat: Option<(ClusterSel, u64)>,
@@ -257,7 +257,7 @@ impl Stage<'_> {
                 interactive: false,
                 pan: false,
                 caption: self.caption.clone(),
-                overlay: Some(&self.overlay),
+                tools: Some(&self.tools),
                 density: self.density.as_ref().map(|(b, m)| (b, *m)),
                 heat: self
                     .heat
@@ -417,7 +417,7 @@ impl Exporter {
                     Some((crate::density::Hexbin::of(store, &sel.indices, z), max))
                 }
             },
-            overlay: crate::view::tools::Overlay {
+            tools: crate::view::tools::ToolShapes {
                 ring_counts: crate::tools::ring_counts(store, &sel, &spec.tools.rings),
                 tools: spec.tools.clone(),
                 near: spec.filter.near,

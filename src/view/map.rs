@@ -1,13 +1,13 @@
-//! The map as the window and the exporter both draw it: offline basemap under the tiles,
-//! incidents, scale bar, legend, attribution, and for exports a title and caption.
+//! The map as the window and the exporter both draw it: walkers' map widget (tiles) with the
+//! layers of [`super::layers::LAYERS`] drawn over it, in order.
 
 use egui::Shape;
 use walkers::{MapMemory, Tiles, lon_lat};
 
-use super::basemap::Basemap;
-use super::overlay::{self, LegendEntry};
+use super::layers::{LAYERS, MapFrame};
+use super::overlay::LegendEntry;
 use super::tiles::TrackedTiles;
-use super::{IncidentLayer, Marker, Screen, draw_incidents};
+use super::{Marker, Screen};
 use crate::cluster::{Cluster, ClusterIndex, ClusterSel};
 use crate::store::Store;
 
@@ -45,8 +45,8 @@ pub struct Scene<'a> {
     pub pan: bool,
     /// Title and caption (exports).
     pub caption: Option<Caption>,
-    /// Rings, labels, arrows, the filter's area and radius, the ruler.
-    pub overlay: Option<&'a super::tools::Overlay>,
+    /// Rings, labels, arrows, the filter's area and radius, the ruler, links.
+    pub tools: Option<&'a super::tools::ToolShapes>,
     /// The density layer instead of the incidents: hexagon counts and the scale's top.
     pub density: Option<(&'a crate::density::Hexbin, u32)>,
     /// The heat map instead of the incidents.
@@ -65,16 +65,15 @@ pub struct Shown {
     pub legend_clicked: Option<u32>,
 }
 
-/// Draws the map into the remaining space of `ui`.
+/// Draws the map into the remaining space of `ui`: the tiles, then every layer in order.
 pub fn show(
     ui: &mut egui::Ui,
     tiles: Option<&mut TrackedTiles>,
     memory: &mut MapMemory,
     scene: &Scene<'_>,
 ) -> Shown {
-    let basemap = Basemap::shared();
-    // Reserved now, filled once the view is known: the offline basemap sits under the tiles.
-    let bg = ui.painter().add(Shape::Noop);
+    // Reserved now, filled once the layers are drawn: what goes under the tiles.
+    let under_tiles = ui.painter().add(Shape::Noop);
     let tiles: Option<&mut dyn Tiles> = tiles.map(|t| {
         t.reset();
         t as &mut dyn Tiles
@@ -93,96 +92,27 @@ pub fn show(
     };
     let out = map.show(ui, |ui, response, projector, _| {
         let r = response.rect;
-        // The heat map kept for this map (not for its place on screen, which moves when a panel
-        // is resized); forgotten while another layer is drawn.
-        let heat_id = ui.scope_id().with("heat-layer");
-        if scene.heat.is_none() {
-            super::density::forget_heat(ui.ctx(), heat_id);
-        }
         let c = projector.unproject(r.center().to_vec2());
-        let screen = Screen::new(r, c.x(), c.y(), projector.zoom());
-        // The window draws the 1:50m water until the 1:10m has loaded; an export waits for it.
-        if scene.interactive && screen.zoom >= super::basemap::DETAIL_ZOOM {
-            let ctx = ui.ctx().clone();
-            basemap.load_detail_in_background(move || ctx.request_repaint());
-        }
-        let mut shapes = basemap.shapes(&screen, !scene.interactive);
-        if let Some(o) = scene.overlay {
-            super::tools::draw_links(ui.painter(), &screen, &o.links);
-        }
-        // A density layer's scale (hexagon count, or heat), its legend drawn once the labels are.
-        let mut scale: Option<Result<u32, f32>> = None;
-        let markers = match (scene.density, scene.data) {
-            _ if scene.heat.is_some() => {
-                if let Some(h) = &scene.heat {
-                    let max = super::density::draw_heat(
-                        ui.painter(),
-                        &screen,
-                        h,
-                        heat_id,
-                        scene.interactive,
-                    );
-                    scale = Some(Err(max));
-                }
-                Vec::new()
-            }
-            (Some((bins, max)), _) => {
-                super::density::draw(ui.painter(), &screen, bins, max);
-                scale = Some(Ok(max));
-                Vec::new()
-            }
-            (None, data) => match data {
-                Some((store, index)) => {
-                    let layer = IncidentLayer {
-                        store,
-                        index,
-                        sel: scene.sel,
-                        cells: scene.cells,
-                        dupes: scene.dupes,
-                        highlight: scene.highlight,
-                    };
-                    draw_incidents(ui.painter(), &screen, &layer)
-                }
-                None => Vec::new(),
-            },
+        let id = ui.scope_id();
+        let mut frame = MapFrame {
+            ui,
+            screen: Screen::new(r, c.x(), c.y(), projector.zoom()),
+            under_tiles: Vec::new(),
+            markers: Vec::new(),
+            density_scale: None,
+            legend_clicked: None,
+            id,
         };
-        // Basemap labels once the markers are known: river names keep clear of them.
-        let avoid: Vec<egui::Rect> = markers
-            .iter()
-            .map(|m| egui::Rect::from_center_size(m.pos, egui::Vec2::splat(2.0 * m.radius + 4.0)))
-            .collect();
-        let labels = basemap.labels(&screen, ui.painter(), &avoid);
-        // Over a density layer the place names stay readable; under symbols they give way.
-        match scale {
-            Some(top) => {
-                ui.painter().extend(labels);
-                match top {
-                    Ok(count) => super::density::legend(ui.painter(), r, count),
-                    Err(heat) => super::density::heat_legend(ui.painter(), r, heat),
-                }
-            }
-            None => shapes.extend(labels),
+        for layer in LAYERS {
+            layer.draw(scene, &mut frame);
         }
-        ui.painter().set(bg, Shape::Vec(shapes));
-        if let Some(o) = scene.overlay {
-            super::tools::draw(ui.painter(), &screen, o);
-        }
-        overlay::scale_bar(ui.painter(), &screen);
-        if let Some(c) = &scene.caption {
-            overlay::caption(ui.painter(), r, c.title.as_deref(), &c.lines);
-        }
-        (screen, markers)
+        frame.ui.painter().set(
+            under_tiles,
+            Shape::Vec(std::mem::take(&mut frame.under_tiles)),
+        );
+        (frame.screen, frame.markers, frame.legend_clicked)
     });
-    let (screen, markers) = out.inner;
-    let legend_clicked = overlay::legend(
-        ui,
-        screen.rect,
-        &scene.legend,
-        scene.disputed,
-        scene.interactive,
-    );
-    let (text, url) = &scene.attribution;
-    overlay::attribution(ui, screen.rect, text, url.as_deref(), scene.interactive);
+    let (screen, markers, legend_clicked) = out.inner;
     Shown {
         screen,
         markers,

@@ -4,6 +4,7 @@
 pub mod basemap;
 pub mod chart;
 pub mod density;
+pub mod layers;
 pub mod map;
 pub mod offscreen;
 pub mod overlay;

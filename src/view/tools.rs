@@ -11,7 +11,7 @@ use crate::tools::{Ink, Tools};
 
 /// What to draw over the incidents.
 #[derive(Debug, Clone, Default)]
-pub struct Overlay {
+pub struct ToolShapes {
     /// Rings, labels and arrows.
     pub tools: Tools,
     /// Per ring and radius, the filtered incidents inside.
@@ -118,7 +118,7 @@ pub fn draw_links(painter: &egui::Painter, s: &Screen, links: &[crate::links::Se
 }
 
 /// Draws `o` (all but the links) on `painter` for the view `s`.
-pub fn draw(painter: &egui::Painter, s: &Screen, o: &Overlay) {
+pub fn draw(painter: &egui::Painter, s: &Screen, o: &ToolShapes) {
     let mut shapes = Vec::new();
     let font = FontId::proportional(12.0);
     let mut texts: Vec<(Pos2, Align2, String, Color32)> = Vec::new();

@@ -1,0 +1,24 @@
+//! The attribution, bottom right: always there (OpenStreetMap's, or the tiles' own).
+
+use super::{Layer, MapFrame};
+use crate::view::map::Scene;
+
+/// The attribution.
+pub struct Attribution;
+
+impl Layer for Attribution {
+    fn name(&self) -> &'static str {
+        "attribution"
+    }
+
+    fn draw(&self, scene: &Scene<'_>, frame: &mut MapFrame<'_>) {
+        let (text, url) = &scene.attribution;
+        crate::view::overlay::attribution(
+            frame.ui,
+            frame.screen.rect,
+            text,
+            url.as_deref(),
+            scene.interactive,
+        );
+    }
+}
