@@ -64,6 +64,16 @@ impl Control {
         }
     }
 
+    /// Asks the work to stop from a thread of its own: the canceller may wait for a server,
+    /// and the caller (the UI thread) must not.
+    pub fn cancel_soon(self: &std::sync::Arc<Self>) {
+        self.cancel.store(true, Ordering::Relaxed);
+        let c = self.clone();
+        let _ = std::thread::Builder::new()
+            .name("incident-map-cancel".into())
+            .spawn(move || c.cancel());
+    }
+
     /// Runs `work` with `canceller` registered: a [`Control::cancel`] meanwhile runs it. When
     /// `work` returns, a cancel that is running has finished (so it cannot reach later work).
     pub fn with_canceller<T>(&self, canceller: Canceller, work: impl FnOnce() -> T) -> T {

@@ -1163,7 +1163,11 @@ fn kml_written_by_filter_reads_back_as_the_same_incidents() {
         };
         assert_eq!(c(data), c(kml.to_str().unwrap()), "zoom {zoom}");
     }
-    // A KML without placemarks, or not KML, is a clear error naming the file.
+}
+
+#[test]
+fn a_kml_without_placemarks_or_not_kml_is_an_error_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
     let empty = tmp.path().join("empty.kml");
     std::fs::write(
         &empty,
@@ -1313,6 +1317,11 @@ fn geopackages_from_gdal_are_read_and_reprojected() {
             assert_eq!(p.get("layer").is_some(), f.starts_with("two_layers"));
         }
     }
+}
+
+#[test]
+fn geopackages_in_other_systems_wal_mode_views_and_plain_sqlite() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gpkg");
     // Another coordinate system is a clear error naming the file, the layer and the system.
     let o = run(&[
         "check",

@@ -71,14 +71,66 @@ fn summary(v: &Value) -> Value {
     })
 }
 
+/// `png` of the bundled data or its table: the same export from each.
+fn png(src: &str, out: &Path) -> Vec<u8> {
+    ok(&run(&[
+        "export",
+        src,
+        "--out",
+        out.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--width",
+        "500",
+        "--height",
+        "400",
+        "--from",
+        "2021-03-01",
+        "--title",
+        "Table",
+    ]));
+    std::fs::read(out).unwrap()
+}
+
+/// The table's precomputed cells (no filter) answer what its incidents (a date filter that
+/// keeps everything skips the summary) answer.
+fn same_as_incidents(pg: &Pg, table: &str) {
+    let t = pg.table_url(table);
+    for zoom in ["1", "5", "9"] {
+        let a = json(&run(&["clusters", &t, "--zoom", zoom, "--json"]));
+        let b = json(&run(&[
+            "clusters",
+            &t,
+            "--zoom",
+            zoom,
+            "--from",
+            "1900-01-01",
+            "--json",
+        ]));
+        assert_eq!(a, b, "{table} zoom {zoom}");
+    }
+}
+
 #[test]
 fn a_table_answers_like_the_files_it_was_loaded_from() {
     let pg = Pg::start();
     let tmp = tempfile::tempdir().unwrap();
     let synth = synthetic(tmp.path(), 20_000);
     let url = pg.url();
-    let bundled_s = bundled().to_string_lossy().into_owned();
-    for (file, table) in [(bundled(), "bundled"), (synth.clone(), "synth")] {
+    loads_and_summaries(&pg, &synth);
+    same_clusters(&pg, &synth, tmp.path());
+    same_features_and_images(&pg, tmp.path());
+    summaries_follow_changes(&pg);
+    loads_are_atomic(&pg, &url);
+    a_reader_browses(&pg, tmp.path());
+    passwords_as_libpq_reads_them(&pg, tmp.path());
+    faults_are_clear(&pg);
+}
+
+/// `load` each file into a table; `check` says the same of both.
+fn loads_and_summaries(pg: &Pg, synth: &Path) {
+    let url = pg.url();
+    for (file, table) in [(bundled(), "bundled"), (synth.to_path_buf(), "synth")] {
         let o = load(&file, &url, table, &[]);
         ok(&o);
         assert!(stderr(&o).contains("loaded "), "{}", stderr(&o));
@@ -88,8 +140,11 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         assert_eq!(summary(&from_file), summary(&from_table), "{table}");
         assert!(!from_table.to_string().contains(PASSWORD));
     }
-    // The cluster query: the same cells, counts, centroids and types at every zoom and filter.
-    let area = tmp.path().join("area.geojson");
+}
+
+/// The cluster query: the same cells, counts, centroids and types at every zoom and filter.
+fn same_clusters(pg: &Pg, synth: &Path, tmp: &Path) {
+    let area = tmp.join("area.geojson");
     std::fs::write(
         &area,
         r#"{"type":"Polygon","coordinates":[[[40.5,32.5],[43.9,32.5],[43.9,34.6],[40.5,34.6],[40.5,32.5]],
@@ -115,7 +170,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
             "40,29,49,38",
         ],
     ];
-    for (file, table) in [(bundled(), "bundled"), (synth.clone(), "synth")] {
+    for (file, table) in [(bundled(), "bundled"), (synth.to_path_buf(), "synth")] {
         let t = pg.table_url(table);
         for zoom in ["1", "5", "8.6", "13"] {
             for extra in &cases {
@@ -146,8 +201,11 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(per_type, cell["count"].as_u64().unwrap());
+}
 
-    // filter and export read the table like the file: the same features, the same PNG bytes.
+/// `filter` and `export` read the table like the file: the same features, the same PNG bytes.
+fn same_features_and_images(pg: &Pg, tmp: &Path) {
+    let bundled_s = bundled().to_string_lossy().into_owned();
     for extra in [
         vec![],
         vec!["--from", "2021-06-01", "--type", "interception"],
@@ -161,28 +219,9 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         assert!(!fa["features"].as_array().unwrap().is_empty());
         assert_eq!(fa["features"], fb["features"], "{extra:?}");
     }
-    let png = |src: &str, out: &Path| {
-        ok(&run(&[
-            "export",
-            src,
-            "--out",
-            out.to_str().unwrap(),
-            "--basemap",
-            "offline",
-            "--width",
-            "500",
-            "--height",
-            "400",
-            "--from",
-            "2021-03-01",
-            "--title",
-            "Table",
-        ]));
-        std::fs::read(out).unwrap()
-    };
     assert_eq!(
-        png(&bundled_s, &tmp.path().join("file.png")),
-        png(&pg.table_url("bundled"), &tmp.path().join("table.png")),
+        png(&bundled_s, &tmp.join("file.png")),
+        png(&pg.table_url("bundled"), &tmp.join("table.png")),
         "the same image from a file and from its table"
     );
 
@@ -194,9 +233,10 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     let o = run(&["clusters", &slow, "--zoom", "13", "--json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("cancelled the query"), "{}", stderr(&o));
+}
 
-    // The precomputed cells follow every change, whoever makes it: their answer (no filter)
-    // equals the incidents' own (a date filter that keeps everything skips the summary).
+/// The precomputed cells follow every change, whoever makes it.
+fn summaries_follow_changes(pg: &Pg) {
     pg.sql(
         "INSERT INTO synth (geom, day_first, day_last, date_precision, location_precision, type)
          VALUES (ST_SetSRID(ST_MakePoint(44.4, 33.3), 4326), '2021-06-07', '2021-06-07', 'day',
@@ -205,23 +245,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
          UPDATE synth SET type = 'Grenade' WHERE id % 89 = 0;
          DELETE FROM synth WHERE id % 101 = 0;",
     );
-    let same_as_incidents = |table: &str| {
-        let t = pg.table_url(table);
-        for zoom in ["1", "5", "9"] {
-            let a = json(&run(&["clusters", &t, "--zoom", zoom, "--json"]));
-            let b = json(&run(&[
-                "clusters",
-                &t,
-                "--zoom",
-                zoom,
-                "--from",
-                "1900-01-01",
-                "--json",
-            ]));
-            assert_eq!(a, b, "{table} zoom {zoom}");
-        }
-    };
-    same_as_incidents("synth");
+    same_as_incidents(pg, "synth");
     // Another tool's role with only INSERT on the table can add rows (the triggers keep the
     // summary with the table owner's rights).
     pg.sql("CREATE ROLE writer LOGIN PASSWORD 'writer-pw'; GRANT INSERT ON synth TO writer;");
@@ -233,29 +257,31 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
                  'exact', 'Armed clash')",
     )
     .expect("a writer with INSERT only");
-    same_as_incidents("synth");
+    same_as_incidents(pg, "synth");
+}
 
-    // An existing table is refused without --replace or --append; --append adds; --replace
-    // starts again.
-    let o = load(&bundled(), &url, "bundled", &[]);
+/// An existing table is refused without --replace or --append; --append adds; --replace starts
+/// again; a load that fails half-way leaves the table as it was.
+fn loads_are_atomic(pg: &Pg, url: &str) {
+    let o = load(&bundled(), url, "bundled", &[]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("already exists") && stderr(&o).contains("--replace"),
         "{}",
         stderr(&o)
     );
-    ok(&load(&bundled(), &url, "bundled", &["--append"]));
+    ok(&load(&bundled(), url, "bundled", &["--append"]));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
     assert_eq!(v["incidents"], 168);
-    same_as_incidents("bundled");
-    ok(&load(&bundled(), &url, "bundled", &["--replace"]));
+    same_as_incidents(pg, "bundled");
+    ok(&load(&bundled(), url, "bundled", &["--replace"]));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
     assert_eq!(v["incidents"], 84);
     let o = run(&[
         "load",
         "x.csv",
         "--into",
-        &url,
+        url,
         "--table",
         "t",
         "--replace",
@@ -270,14 +296,16 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
          BEGIN IF NEW.origin_line > 10 THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$;
          CREATE TRIGGER refuse BEFORE INSERT ON bundled FOR EACH ROW EXECUTE FUNCTION refuse();",
     );
-    let o = load(&bundled(), &url, "bundled", &["--append"]);
+    let o = load(&bundled(), url, "bundled", &["--append"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("refused by test"), "{}", stderr(&o));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
     assert_eq!(v["incidents"], 84, "nothing of the failed load remains");
     pg.sql("DROP TRIGGER refuse ON bundled");
+}
 
-    // A read-only role browses (check, clusters) and cannot load.
+/// A read-only role browses (check, clusters, filter, export) and cannot load.
+fn a_reader_browses(pg: &Pg, tmp: &Path) {
     pg.sql(
         "CREATE ROLE reader LOGIN PASSWORD 'read-only-pw';
          GRANT SELECT ON bundled, synth TO reader;",
@@ -316,8 +344,8 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     assert!(!mine.as_array().unwrap().is_empty());
     assert_eq!(mine, features(&pg.table_url("bundled")));
     assert_eq!(
-        png(&reader_bundled, &tmp.path().join("reader.png")),
-        png(&pg.table_url("bundled"), &tmp.path().join("owner.png")),
+        png(&reader_bundled, &tmp.join("reader.png")),
+        png(&pg.table_url("bundled"), &tmp.join("owner.png")),
         "the reader's export is the owner's"
     );
     let o = load(
@@ -328,8 +356,10 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     );
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
+}
 
-    // Passwords from PGPASSWORD and from a password file, as libpq reads them.
+/// Passwords from PGPASSWORD and from a password file, as libpq reads them.
+fn passwords_as_libpq_reads_them(pg: &Pg, tmp: &Path) {
     let bare = format!("{}?table=bundled", pg.url_as("reader", None));
     let o = bin()
         .args(["check", &bare, "--json"])
@@ -338,7 +368,7 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         .output()
         .unwrap();
     assert_eq!(json(&o)["incidents"], 84);
-    let pgpass = tmp.path().join("pgpass");
+    let pgpass = tmp.join("pgpass");
     std::fs::write(
         &pgpass,
         format!("127.0.0.1:{}:postgres:reader:read-only-pw\n", pg.port),
@@ -351,8 +381,11 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
         .output()
         .unwrap();
     assert_eq!(json(&o)["incidents"], 84);
+}
 
-    // Faults: each a clear message and exit 1, the password never shown.
+/// Faults: each a clear message and exit 1, the password never shown; a connection dropped
+/// in the middle of a query; the server down.
+fn faults_are_clear(pg: &Pg) {
     let wrong = format!(
         "{}?table=bundled",
         pg.url_as("reader", Some("not-the-password"))
@@ -390,15 +423,23 @@ fn a_table_answers_like_the_files_it_was_loaded_from() {
     let killer = {
         let url = pg.url();
         std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(700));
+            // As soon as the query runs (polled; never a fixed wait), end its session.
             let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            c.query(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                 WHERE query LIKE '%slow%' AND pid <> pg_backend_pid()",
-                &[],
-            )
-            .unwrap()
-            .len()
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            loop {
+                let ended = c
+                    .query(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                         WHERE state = 'active' AND query LIKE '%slow%' AND pid <> pg_backend_pid()",
+                        &[],
+                    )
+                    .unwrap()
+                    .len();
+                if ended > 0 || std::time::Instant::now() > deadline {
+                    return ended;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
         })
     };
     let o = run(&["clusters", &pg.table_url("slow"), "--zoom", "5", "--json"]);

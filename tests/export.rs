@@ -410,23 +410,8 @@ fn wait_for_export(h: &mut egui_kittest::Harness<'_, App>) {
     h.run_steps(2);
 }
 
-#[test]
-fn window_export_equals_cli_export() {
-    let mut app = bundled_app();
-    let mut h = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), {
-            app.toggle_type("IED");
-            app.set_dates(
-                incident_map::date::parse_ymd("2021-03-01").ok(),
-                incident_map::date::parse_ymd("2021-07-31").ok(),
-            );
-            app
-        });
-    h.run_steps(4);
-    let dir = tempfile::tempdir().unwrap();
-    let from_window = dir.path().join("window.png");
-    // The real dialog: File → Export PNG…, a preset, a title, a file name, Export.
+/// The real dialog: File → Export PNG…, a preset, a title, a file name, Export.
+fn export_from_the_dialog(h: &mut egui_kittest::Harness<'static, App>, to: &std::path::Path) {
     h.get_by_label("File").click();
     h.run();
     h.get_by_label("Export PNG…").click();
@@ -451,11 +436,30 @@ fn window_export_equals_cli_export() {
     h.query_all_by_label("File")
         .find(|n| n.accesskit_node().role() == egui::accesskit::Role::TextInput)
         .expect("the file field")
-        .type_text(from_window.to_str().unwrap());
+        .type_text(to.to_str().unwrap());
     h.run();
     h.get_by_label("Export").click();
     h.step();
     assert!(h.state().export.busy(), "the export runs on a worker");
+}
+
+#[test]
+fn window_export_equals_cli_export() {
+    let mut app = bundled_app();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), {
+            app.toggle_type("IED");
+            app.set_dates(
+                incident_map::date::parse_ymd("2021-03-01").ok(),
+                incident_map::date::parse_ymd("2021-07-31").ok(),
+            );
+            app
+        });
+    h.run_steps(4);
+    let dir = tempfile::tempdir().unwrap();
+    let from_window = dir.path().join("window.png");
+    export_from_the_dialog(&mut h, &from_window);
     wait_for_export(&mut h);
     h.get_by_label_contains("Wrote ");
     h.get_by_label_contains("(1754×1240 px");

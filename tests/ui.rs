@@ -433,6 +433,32 @@ fn press(h: &mut Harness<'static, App>, pos: egui::Pos2, button: egui::PointerBu
     }
 }
 
+/// A drag with the primary button from `from` to `to`, in ten steps.
+fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
+    let button = egui::PointerButton::Primary;
+    h.event(egui::Event::PointerMoved(from));
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.run_steps(1);
+    for k in 1..=10 {
+        h.event(egui::Event::PointerMoved(
+            from + (to - from) * (k as f32 / 10.0),
+        ));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(2);
+}
+
 #[test]
 fn analyst_tools_draw_an_area_place_rings_measure_and_list_nearby() {
     use egui::PointerButton::{Primary, Secondary};
@@ -506,27 +532,7 @@ fn analyst_tools_draw_an_area_place_rings_measure_and_list_nearby() {
     h.key_press(egui::Key::M);
     h.run_steps(1);
     let biap = s.lonlat_to_screen(44.2344, 33.2625);
-    h.event(egui::Event::PointerMoved(asad));
-    h.event(egui::Event::PointerButton {
-        pos: asad,
-        button: Primary,
-        pressed: true,
-        modifiers: Default::default(),
-    });
-    h.run_steps(1);
-    for k in 1..=10 {
-        h.event(egui::Event::PointerMoved(
-            asad + (biap - asad) * (k as f32 / 10.0),
-        ));
-        h.run_steps(1);
-    }
-    h.event(egui::Event::PointerButton {
-        pos: biap,
-        button: Primary,
-        pressed: false,
-        modifiers: Default::default(),
-    });
-    h.run_steps(2);
+    drag(&mut h, asad, biap);
     let (a, b) = h.state().analyst.ruler.expect("a ruler");
     let km = incident_map::geodesy::distance_km(a, b);
     assert!((km - 176.4).abs() < 6.0, "{km} km");

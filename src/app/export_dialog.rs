@@ -278,7 +278,7 @@ impl App {
             return;
         };
         if let Some(j) = &self.export.job {
-            j.control.cancel();
+            j.control.cancel_soon();
         }
         let mut spec = self.export_spec();
         if kind == JobKind::Preview {
@@ -364,166 +364,179 @@ fn outcome(ui: &mut egui::Ui, ok: bool, m: &str) {
     ui.colored_label(color, clean(m, false));
 }
 
-/// The export, save-view and open-view windows.
+/// The Export PNG, Save view and Open view windows.
 pub fn windows(app: &mut App, ctx: &egui::Context) {
     let mut open = app.export.show;
     egui::Window::new("Export PNG")
         .open(&mut open)
         .resizable(false)
         .default_width(420.0)
-        .show(ctx, |ui| {
-            let busy = app.export.busy();
-            ui.add_enabled_ui(!busy, |ui| {
-                egui::ComboBox::from_label("size")
-                    .selected_text(PRESETS[app.export.preset].0)
-                    .show_ui(ui, |ui| {
-                        for (k, (name, _)) in PRESETS.iter().enumerate() {
-                            ui.selectable_value(&mut app.export.preset, k, *name);
-                        }
-                    });
-                ui.horizontal(|ui| {
-                    ui.label("Scale");
-                    for s in 1..=3 {
-                        ui.radio_value(&mut app.export.scale, s, format!("{s}×"));
-                    }
-                });
-                let lab = ui.label("Title");
-                ui.text_edit_singleline(&mut app.export.title)
-                    .labelled_by(lab.id);
-                ui.checkbox(&mut app.export.legend, "Legend");
-                ui.checkbox(&mut app.export.caption, "Caption (dates, types, count)");
-            });
-            let lab = ui
-                .label("Compare periods (FROM..TO, one per line; two or more give one panel each)");
-            ui.add(
-                egui::TextEdit::multiline(&mut app.export.compare)
-                    .desired_rows(2)
-                    .hint_text("2021-02-01..2021-03-31\n2021-06-01..2021-07-31"),
-            )
-            .labelled_by(lab.id);
-            let spec = app.export_spec();
-            ui.label(
-                RichText::new(format!(
-                    "{} × {} px, centred on the current view",
-                    spec.width * spec.scale,
-                    spec.height * spec.scale
-                ))
-                .weak(),
-            );
-            if ui
-                .add_enabled(!busy, egui::Button::new("Preview"))
-                .clicked()
+        .show(ctx, |ui| export_window(app, ctx, ui));
+    app.export.show = open;
+    for save in [true, false] {
+        view_window(app, ctx, save);
+    }
+}
+
+/// The Export PNG window's contents.
+fn export_window(app: &mut App, ctx: &egui::Context, ui: &mut egui::Ui) {
+    let busy = app.export.busy();
+    ui.add_enabled_ui(!busy, |ui| export_options(&mut app.export, ui));
+    let spec = app.export_spec();
+    ui.label(
+        RichText::new(format!(
+            "{} × {} px, centred on the current view",
+            spec.width * spec.scale,
+            spec.height * spec.scale
+        ))
+        .weak(),
+    );
+    if ui
+        .add_enabled(!busy, egui::Button::new("Preview"))
+        .clicked()
+    {
+        app.start_export(ctx, JobKind::Preview);
+    }
+    if let Some(t) = &app.export.preview {
+        let size = t.size_vec2();
+        let k = (400.0 / size.x).min(260.0 / size.y).min(1.0);
+        ui.image((t.id(), size * k));
+    }
+    ui.separator();
+    let lab = ui.label("File");
+    ui.add_enabled_ui(!busy, |ui| {
+        ui.horizontal(|ui| {
+            ui.text_edit_singleline(&mut app.export.path)
+                .labelled_by(lab.id);
+            if ui.button("Choose…").clicked()
+                && let Some(p) = rfd::FileDialog::new()
+                    .add_filter("PNG", &["png"])
+                    .set_file_name("incident-map.png")
+                    .save_file()
             {
-                app.start_export(ctx, JobKind::Preview);
-            }
-            if let Some(t) = &app.export.preview {
-                let size = t.size_vec2();
-                let k = (400.0 / size.x).min(260.0 / size.y).min(1.0);
-                ui.image((t.id(), size * k));
-            }
-            ui.separator();
-            let lab = ui.label("File");
-            ui.add_enabled_ui(!busy, |ui| {
-                ui.horizontal(|ui| {
-                    ui.text_edit_singleline(&mut app.export.path)
-                        .labelled_by(lab.id);
-                    if ui.button("Choose…").clicked()
-                        && let Some(p) = rfd::FileDialog::new()
-                            .add_filter("PNG", &["png"])
-                            .set_file_name("incident-map.png")
-                            .save_file()
-                    {
-                        app.export.path = p.display().to_string();
-                    }
-                });
-            });
-            if ui.add_enabled(!busy, egui::Button::new("Export")).clicked() {
-                let p = PathBuf::from(app.export.path.trim());
-                app.start_export(ctx, JobKind::Png(p));
-            }
-            if let Some(job) = &app.export.job {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    let what = match &job.kind {
-                        JobKind::Preview => "Preview".to_string(),
-                        JobKind::Png(p) => format!("Exporting {}", p.display()),
-                    };
-                    let m = job.control.message();
-                    ui.label(clean(
-                        &if m.is_empty() {
-                            what
-                        } else {
-                            format!("{what}: {m}")
-                        },
-                        false,
-                    ));
-                    if ui.button("Cancel").clicked() {
-                        job.control.cancel();
-                    }
-                });
-            }
-            if let Some((ok, m)) = &app.export.message {
-                outcome(ui, *ok, m);
+                app.export.path = p.display().to_string();
             }
         });
-    app.export.show = open;
+    });
+    if ui.add_enabled(!busy, egui::Button::new("Export")).clicked() {
+        let p = PathBuf::from(app.export.path.trim());
+        app.start_export(ctx, JobKind::Png(p));
+    }
+    if let Some(job) = &app.export.job {
+        progress(ui, job);
+    }
+    if let Some((ok, m)) = &app.export.message {
+        outcome(ui, *ok, m);
+    }
+}
 
-    for save in [true, false] {
-        let mut open = if save {
-            app.export.show_save_view
-        } else {
-            app.export.show_open_view
-        };
-        let title = if save { "Save view" } else { "Open view" };
-        let mut go = false;
-        egui::Window::new(title)
-            .open(&mut open)
-            .resizable(false)
-            .show(ctx, |ui| {
-                ui.label(if save {
-                    "Files, filters, viewport, size, title and base layer, as JSON (see README)"
-                } else {
-                    "A view saved by this program"
-                });
-                let lab = ui.label("View file");
-                ui.horizontal(|ui| {
-                    ui.text_edit_singleline(&mut app.export.view_path)
-                        .labelled_by(lab.id);
-                    if ui.button("Choose…").clicked() {
-                        let d = rfd::FileDialog::new().add_filter("View", &["json"]);
-                        let p = if save {
-                            d.set_file_name("view.json").save_file()
-                        } else {
-                            d.pick_file()
-                        };
-                        if let Some(p) = p {
-                            app.export.view_path = p.display().to_string();
-                        }
-                    }
-                });
-                go = ui.button(if save { "Save" } else { "Open" }).clicked();
-            });
-        if go {
-            let p = PathBuf::from(app.export.view_path.trim());
-            let r = if save {
-                app.save_view(&p).map(|_| format!("Saved {}", p.display()))
-            } else {
-                app.open_view(ctx, &p)
-                    .map(|_| format!("Opened {}", p.display()))
-            };
-            match r {
-                Ok(m) => {
-                    app.chrome.message = None;
-                    app.export.message = Some((true, m));
-                    open = false;
-                }
-                Err(e) => app.chrome.message = Some(e.to_string()),
+/// Size, scale, title, legend, caption and the periods to compare.
+fn export_options(f: &mut ExportForm, ui: &mut egui::Ui) {
+    egui::ComboBox::from_label("size")
+        .selected_text(PRESETS[f.preset].0)
+        .show_ui(ui, |ui| {
+            for (k, (name, _)) in PRESETS.iter().enumerate() {
+                ui.selectable_value(&mut f.preset, k, *name);
             }
+        });
+    ui.horizontal(|ui| {
+        ui.label("Scale");
+        for s in 1..=3 {
+            ui.radio_value(&mut f.scale, s, format!("{s}×"));
         }
-        if save {
-            app.export.show_save_view = open;
+    });
+    let lab = ui.label("Title");
+    ui.text_edit_singleline(&mut f.title).labelled_by(lab.id);
+    ui.checkbox(&mut f.legend, "Legend");
+    ui.checkbox(&mut f.caption, "Caption (dates, types, count)");
+    let lab = ui.label("Compare periods (FROM..TO, one per line; two or more give one panel each)");
+    ui.add(
+        egui::TextEdit::multiline(&mut f.compare)
+            .desired_rows(2)
+            .hint_text("2021-02-01..2021-03-31\n2021-06-01..2021-07-31"),
+    )
+    .labelled_by(lab.id);
+}
+
+/// What the running export does, with Cancel.
+fn progress(ui: &mut egui::Ui, job: &ExportJob) {
+    ui.horizontal(|ui| {
+        ui.spinner();
+        let what = match &job.kind {
+            JobKind::Preview => "Preview".to_string(),
+            JobKind::Png(p) => format!("Exporting {}", p.display()),
+        };
+        let m = job.control.message();
+        ui.label(clean(
+            &if m.is_empty() {
+                what
+            } else {
+                format!("{what}: {m}")
+            },
+            false,
+        ));
+        if ui.button("Cancel").clicked() {
+            job.control.cancel_soon();
+        }
+    });
+}
+
+/// The Save view (`save`) or Open view window.
+fn view_window(app: &mut App, ctx: &egui::Context, save: bool) {
+    let mut open = if save {
+        app.export.show_save_view
+    } else {
+        app.export.show_open_view
+    };
+    let title = if save { "Save view" } else { "Open view" };
+    let mut go = false;
+    egui::Window::new(title)
+        .open(&mut open)
+        .resizable(false)
+        .show(ctx, |ui| {
+            ui.label(if save {
+                "Files, filters, viewport, size, title and base layer, as JSON (see README)"
+            } else {
+                "A view saved by this program"
+            });
+            let lab = ui.label("View file");
+            ui.horizontal(|ui| {
+                ui.text_edit_singleline(&mut app.export.view_path)
+                    .labelled_by(lab.id);
+                if ui.button("Choose…").clicked() {
+                    let d = rfd::FileDialog::new().add_filter("View", &["json"]);
+                    let p = if save {
+                        d.set_file_name("view.json").save_file()
+                    } else {
+                        d.pick_file()
+                    };
+                    if let Some(p) = p {
+                        app.export.view_path = p.display().to_string();
+                    }
+                }
+            });
+            go = ui.button(if save { "Save" } else { "Open" }).clicked();
+        });
+    if go {
+        let p = PathBuf::from(app.export.view_path.trim());
+        let r = if save {
+            app.save_view(&p).map(|_| format!("Saved {}", p.display()))
         } else {
-            app.export.show_open_view = open;
+            app.open_view(ctx, &p)
+                .map(|_| format!("Opened {}", p.display()))
+        };
+        match r {
+            Ok(m) => {
+                app.chrome.message = None;
+                app.export.message = Some((true, m));
+                open = false;
+            }
+            Err(e) => app.chrome.message = Some(e.to_string()),
         }
+    }
+    if save {
+        app.export.show_save_view = open;
+    } else {
+        app.export.show_open_view = open;
     }
 }

@@ -101,13 +101,7 @@ impl Loader {
     /// Asks the thread to stop (a question running on a server is cancelled there, from a
     /// thread of its own: that may wait for the server).
     pub fn cancel(&self) {
-        self.control
-            .cancel
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        let c = self.control.clone();
-        let _ = std::thread::Builder::new()
-            .name("incident-map-cancel".into())
-            .spawn(move || c.cancel());
+        self.control.cancel_soon();
     }
 
     /// Waits for the result (tests and headless use).

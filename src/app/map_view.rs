@@ -105,7 +105,11 @@ impl App {
             self.filters.toggle_type(&name);
         }
 
-        // Hover and click.
+        self.markers_input(&response, &screen);
+    }
+
+    /// Hover (a tooltip) and click (select, zoom into a cluster, list a stack) on the markers.
+    fn markers_input(&mut self, response: &egui::Response, screen: &Screen) {
         let pointer = response.hover_pos();
         let hovered = pointer.and_then(|p| hit(&self.map.markers, p)).cloned();
         if let (Some(m), Some(d)) = (&hovered, &self.data) {

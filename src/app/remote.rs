@@ -283,42 +283,13 @@ impl Remote {
             }
         }
         let count: u64 = cells.iter().map(|c| c.count).sum();
+        let clusters = (any || complete)
+            .then(|| to_clusters(&cells, level, crate::cells::MERGE_PX / s.scale(), type_id));
         self.in_view = complete.then_some(count);
         let few = complete && count as usize <= VIEW_LIMIT;
         let mut empty_store = false;
         if few {
-            // The box around the view, unless that held too many: then the view itself, and if
-            // even that did, no list.
-            let refused = |b: &BBox| self.too_many.iter().any(|(tk, tb)| *tk == k && tb == b);
-            let (wide, tight) = (around(vis), exact(vis));
-            let want = [wide, tight].into_iter().find(|b| !refused(b));
-            let held = !self.view_stale
-                && self
-                    .view
-                    .as_ref()
-                    .is_some_and(|(vk, b)| *vk == k && covers(b, &vis));
-            if held {
-                self.drawing_cells = false;
-            } else {
-                let asked = self
-                    .view_asked
-                    .as_ref()
-                    .is_some_and(|(vk, b)| *vk == k && covers(b, &vis));
-                if asking
-                    && !asked
-                    && let Some(want) = want
-                {
-                    self.view_asked = Some((k.clone(), want));
-                    let fetch = Fetch {
-                        limit: VIEW_LIMIT,
-                        records: false,
-                        types: self.types.clone(),
-                    };
-                    self.session
-                        .ask(Ask::View(filter.clone(), want, fetch), true);
-                }
-                self.drawing_cells = true;
-            }
+            self.list_view(filter, &k, vis, asking);
         } else {
             self.drawing_cells = true;
             if complete && self.view.is_some() {
@@ -326,11 +297,48 @@ impl Remote {
                 empty_store = true;
             }
         }
-        if self.drawing_cells && (any || complete) {
-            let merge = crate::cells::MERGE_PX / s.scale();
-            self.clusters = to_clusters(&cells, level, merge, type_id);
+        if self.drawing_cells
+            && let Some(c) = clusters
+        {
+            self.clusters = c;
         }
         empty_store
+    }
+
+    /// Few incidents are in view: holds them, or asks for them (the box around the view, unless
+    /// that held too many: then the view itself, and if even that did, none). The map draws the
+    /// source's cells until they are here.
+    fn list_view(&mut self, filter: &Filter, k: &str, vis: MercRect, asking: bool) {
+        let refused = |b: &BBox| self.too_many.iter().any(|(tk, tb)| *tk == k && tb == b);
+        let (wide, tight) = (around(vis), exact(vis));
+        let want = [wide, tight].into_iter().find(|b| !refused(b));
+        let held = !self.view_stale
+            && self
+                .view
+                .as_ref()
+                .is_some_and(|(vk, b)| *vk == k && covers(b, &vis));
+        if held {
+            self.drawing_cells = false;
+        } else {
+            let asked = self
+                .view_asked
+                .as_ref()
+                .is_some_and(|(vk, b)| *vk == k && covers(b, &vis));
+            if asking
+                && !asked
+                && let Some(want) = want
+            {
+                self.view_asked = Some((k.to_string(), want));
+                let fetch = Fetch {
+                    limit: VIEW_LIMIT,
+                    records: false,
+                    types: self.types.clone(),
+                };
+                self.session
+                    .ask(Ask::View(filter.clone(), want, fetch), true);
+            }
+            self.drawing_cells = true;
+        }
     }
 }
 

@@ -361,65 +361,16 @@ impl Timeline {
             );
             return false;
         }
-        let last = first + counts.len() as Day - 1;
-        let days = (last - first + 1) as f32;
-        let x_of = |d: Day| rect.left() + (d - first) as f32 / days * rect.width();
-        let day_at = |p: Pos2| -> Day {
-            (first + ((p.x - rect.left()) / rect.width() * days).floor() as Day).clamp(first, last)
+        let axis = Axis {
+            rect,
+            first,
+            last: first + counts.len() as Day - 1,
         };
         let bars = bins(counts, first, self.bin);
-        let max = bars.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f32;
-        let (f, t) = (from.unwrap_or(first), to.unwrap_or(last));
-        let on = ui.visuals().selection.bg_fill;
-        let off = ui.visuals().widgets.inactive.bg_fill;
-        let h = rect.height() - 16.0;
+        let range = (from.unwrap_or(first), to.unwrap_or(axis.last));
         let stacks = stacks.filter(|s| !s.types.is_empty());
-        for &(s, e, c) in &bars {
-            if c == 0 {
-                continue;
-            }
-            let x0 = x_of(s);
-            let x1 = (x_of(e + 1) - 1.0).max(x0 + 1.0);
-            let bh = (c as f32 / max * h).max(1.0);
-            let inside = e >= f && s <= t;
-            let base = rect.top() + 2.0 + h;
-            match stacks {
-                // Stacked by type in the legend's colours; faded outside the brush.
-                Some(st) => {
-                    let parts = st.sum((s - first) as usize, (e - first) as usize);
-                    let total: u32 = parts.iter().sum();
-                    let mut y = base;
-                    for (k, &n) in parts.iter().enumerate() {
-                        if n == 0 || total == 0 {
-                            continue;
-                        }
-                        let ph = bh * n as f32 / total as f32;
-                        let color = st.types[k].1;
-                        let color = if inside {
-                            color
-                        } else {
-                            color.gamma_multiply(0.35)
-                        };
-                        painter.rect_filled(
-                            Rect::from_min_max(pos2(x0, y - ph), pos2(x1, y)),
-                            0.0,
-                            color,
-                        );
-                        y -= ph;
-                    }
-                }
-                None => {
-                    painter.rect_filled(
-                        Rect::from_min_max(pos2(x0, base - bh), pos2(x1, base)),
-                        0.0,
-                        if inside { on } else { off },
-                    );
-                }
-            }
-        }
-        // Brush.
-        let (bx0, bx1) = (x_of(f), x_of(t + 1));
-        let brush = Rect::from_min_max(pos2(bx0, rect.top()), pos2(bx1, rect.bottom()));
+        draw_bars(ui, &painter, &axis, &bars, stacks, range);
+        let brush = axis.brush(range);
         if from.is_some() || to.is_some() {
             painter.rect_filled(brush, 0.0, Color32::from_rgba_unmultiplied(0, 114, 178, 30));
             painter.rect_stroke(
@@ -429,47 +380,40 @@ impl Timeline {
                 egui::StrokeKind::Inside,
             );
         }
-        // The axis: days, weeks, months, quarters or years, as the width allows.
-        let mut right_of_last = f32::MIN;
-        for (d, label) in ticks(first, last, rect.width()) {
-            let x = rect.left() + ((d - first as f64) / days as f64) as f32 * rect.width();
-            painter.line_segment(
-                [pos2(x, rect.bottom() - 14.0), pos2(x, rect.bottom())],
-                Stroke::new(1.0, ui.visuals().weak_text_color()),
-            );
-            if x + 2.0 > right_of_last + 4.0 {
-                // A real label (readable by screen readers and tests), placed on the axis.
-                let text = egui::RichText::new(label).size(10.0);
-                let galley = painter.layout_no_wrap(
-                    text.text().to_string(),
-                    egui::FontId::proportional(10.0),
-                    Color32::WHITE,
-                );
-                let at = Rect::from_min_size(
-                    pos2(x + 2.0, rect.bottom() - 1.0 - galley.size().y),
-                    galley.size() + vec2(2.0, 0.0),
-                );
-                if at.right() <= rect.right() + 1.0 {
-                    ui.put(at, egui::Label::new(text).selectable(false));
-                    right_of_last = at.right();
-                }
-            }
-        }
-        let mut changed = false;
+        draw_axis(ui, &painter, &axis);
         if resp.double_clicked() {
             *from = None;
             *to = None;
             self.playing = false;
             return true;
         }
+        let changed = self.drag_brush(&resp, &axis, (from, to), range);
+        if let Some(p) = resp.hover_pos() {
+            let d = axis.day_at(p);
+            if let Some(&bar) = bars.iter().find(|b| b.0 <= d && d <= b.1) {
+                resp.on_hover_text_at_pointer(bar_tip(bar, first, stacks));
+            }
+        }
+        changed
+    }
+
+    /// Starts, follows and ends a drag of the brush (a new range, an edge, or the whole brush).
+    fn drag_brush(
+        &mut self,
+        resp: &egui::Response,
+        axis: &Axis,
+        (from, to): (&mut Option<Day>, &mut Option<Day>),
+        (f, t): (Day, Day),
+    ) -> bool {
+        let brush = axis.brush((f, t));
         if resp.drag_started()
             && let Some(p) = resp.interact_pointer_pos()
         {
-            let d = day_at(p);
+            let d = axis.day_at(p);
             let brushing = from.is_some() || to.is_some();
-            self.drag = Some(if brushing && (p.x - bx0).abs() <= 6.0 {
+            self.drag = Some(if brushing && (p.x - brush.left()).abs() <= 6.0 {
                 Drag::From
-            } else if brushing && (p.x - bx1).abs() <= 6.0 {
+            } else if brushing && (p.x - brush.right()).abs() <= 6.0 {
                 Drag::To
             } else if brushing && brush.contains(p) {
                 Drag::Move {
@@ -482,10 +426,11 @@ impl Timeline {
             });
             self.playing = false;
         }
+        let mut changed = false;
         if let (Some(drag), Some(p)) = (self.drag, resp.interact_pointer_pos())
             && (resp.dragged() || resp.drag_stopped())
         {
-            let d = day_at(p);
+            let d = axis.day_at(p);
             let (nf, nt) = match drag {
                 Drag::New(a) => (a.min(d), a.max(d)),
                 Drag::From => (d.min(t), t),
@@ -495,7 +440,7 @@ impl Timeline {
                     from: f0,
                     to: t0,
                 } => {
-                    let shift = (d - grab).clamp(first - f0, last - t0);
+                    let shift = (d - grab).clamp(axis.first - f0, axis.last - t0);
                     (f0 + shift, t0 + shift)
                 }
             };
@@ -508,29 +453,143 @@ impl Timeline {
         if resp.drag_stopped() {
             self.drag = None;
         }
-        if let Some(p) = resp.hover_pos() {
-            let d = day_at(p);
-            let bar = bars.iter().find(|b| b.0 <= d && d <= b.1);
-            if let Some(&(s, e, c)) = bar {
-                let mut label = if s == e {
-                    format!("{}: {c}", format_day(s))
-                } else {
-                    format!("{} – {}: {c}", format_day(s), format_day(e))
-                };
-                // The period's counts per type.
-                if let Some(st) = stacks {
-                    let parts = st.sum((s - first) as usize, (e - first) as usize);
-                    for (k, n) in parts.iter().enumerate().rev() {
-                        if *n > 0 {
-                            label.push_str(&format!("\n{}: {n}", st.types[k].0));
-                        }
-                    }
-                }
-                resp.on_hover_text_at_pointer(label);
-            }
-        }
         changed
     }
+}
+
+/// The timeline's days across its rectangle.
+struct Axis {
+    rect: Rect,
+    first: Day,
+    last: Day,
+}
+
+impl Axis {
+    fn days(&self) -> f32 {
+        (self.last - self.first + 1) as f32
+    }
+
+    /// The x of the start of day `d`.
+    fn x_of(&self, d: Day) -> f32 {
+        self.rect.left() + (d - self.first) as f32 / self.days() * self.rect.width()
+    }
+
+    /// The day under `p`.
+    fn day_at(&self, p: Pos2) -> Day {
+        (self.first + ((p.x - self.rect.left()) / self.rect.width() * self.days()).floor() as Day)
+            .clamp(self.first, self.last)
+    }
+
+    /// The brush of the range `[f, t]`.
+    fn brush(&self, (f, t): (Day, Day)) -> Rect {
+        Rect::from_min_max(
+            pos2(self.x_of(f), self.rect.top()),
+            pos2(self.x_of(t + 1), self.rect.bottom()),
+        )
+    }
+}
+
+/// The bars, stacked by type in the legend's colours when `stacks` are known; faded outside the
+/// range.
+fn draw_bars(
+    ui: &egui::Ui,
+    painter: &egui::Painter,
+    axis: &Axis,
+    bars: &[(Day, Day, u32)],
+    stacks: Option<&Stacks>,
+    (f, t): (Day, Day),
+) {
+    let max = bars.iter().map(|b| b.2).max().unwrap_or(1).max(1) as f32;
+    let on = ui.visuals().selection.bg_fill;
+    let off = ui.visuals().widgets.inactive.bg_fill;
+    let h = axis.rect.height() - 16.0;
+    let base = axis.rect.top() + 2.0 + h;
+    for &(s, e, c) in bars {
+        if c == 0 {
+            continue;
+        }
+        let x0 = axis.x_of(s);
+        let x1 = (axis.x_of(e + 1) - 1.0).max(x0 + 1.0);
+        let bh = (c as f32 / max * h).max(1.0);
+        let inside = e >= f && s <= t;
+        let Some(st) = stacks else {
+            painter.rect_filled(
+                Rect::from_min_max(pos2(x0, base - bh), pos2(x1, base)),
+                0.0,
+                if inside { on } else { off },
+            );
+            continue;
+        };
+        let parts = st.sum((s - axis.first) as usize, (e - axis.first) as usize);
+        let total: u32 = parts.iter().sum();
+        let mut y = base;
+        for (k, &n) in parts.iter().enumerate() {
+            if n == 0 || total == 0 {
+                continue;
+            }
+            let ph = bh * n as f32 / total as f32;
+            let color = st.types[k].1;
+            let color = if inside {
+                color
+            } else {
+                color.gamma_multiply(0.35)
+            };
+            painter.rect_filled(
+                Rect::from_min_max(pos2(x0, y - ph), pos2(x1, y)),
+                0.0,
+                color,
+            );
+            y -= ph;
+        }
+    }
+}
+
+/// The axis: days, weeks, months, quarters or years, as the width allows; its labels are real
+/// labels (readable by screen readers and tests), placed on the axis.
+fn draw_axis(ui: &mut egui::Ui, painter: &egui::Painter, axis: &Axis) {
+    let rect = axis.rect;
+    let mut right_of_last = f32::MIN;
+    for (d, label) in ticks(axis.first, axis.last, rect.width()) {
+        let x = rect.left() + ((d - axis.first as f64) / axis.days() as f64) as f32 * rect.width();
+        painter.line_segment(
+            [pos2(x, rect.bottom() - 14.0), pos2(x, rect.bottom())],
+            Stroke::new(1.0, ui.visuals().weak_text_color()),
+        );
+        if x + 2.0 > right_of_last + 4.0 {
+            let text = egui::RichText::new(label).size(10.0);
+            let galley = painter.layout_no_wrap(
+                text.text().to_string(),
+                egui::FontId::proportional(10.0),
+                Color32::WHITE,
+            );
+            let at = Rect::from_min_size(
+                pos2(x + 2.0, rect.bottom() - 1.0 - galley.size().y),
+                galley.size() + vec2(2.0, 0.0),
+            );
+            if at.right() <= rect.right() + 1.0 {
+                ui.put(at, egui::Label::new(text).selectable(false));
+                right_of_last = at.right();
+            }
+        }
+    }
+}
+
+/// A bar's tooltip: its period and count, and its counts per type.
+fn bar_tip((s, e, c): (Day, Day, u32), first: Day, stacks: Option<&Stacks>) -> String {
+    let mut label = if s == e {
+        format!("{}: {c}", format_day(s))
+    } else {
+        format!("{} – {}: {c}", format_day(s), format_day(e))
+    };
+    if let Some(st) = stacks {
+        let parts = st.sum((s - first) as usize, (e - first) as usize);
+        for (k, n) in parts.iter().enumerate().rev() {
+            if *n > 0 {
+                label.push_str(&format!("\n{}: {n}", st.types[k].0));
+            }
+        }
+    }
+    label
 }
 
 #[cfg(test)]

@@ -130,7 +130,18 @@ fn tools_body(app: &mut App, ui: &mut egui::Ui) {
         ui.colored_label(WARN, m);
     }
     ui.separator();
-    // The ruler.
+    ruler_line(app, ui);
+    forms(app, ui);
+    ui.separator();
+    placed(app, ui);
+    ui.separator();
+    dupe_rule(app, ui);
+    ui.separator();
+    area_file(app, ui);
+}
+
+/// The ruler's measure, with Clear.
+fn ruler_line(app: &mut App, ui: &mut egui::Ui) {
     match app.analyst.ruler_text() {
         Some(t) => {
             ui.horizontal(|ui| {
@@ -144,7 +155,10 @@ fn tools_body(app: &mut App, ui: &mut egui::Ui) {
             ui.label("Ruler: none (Measure, then drag on the map)");
         }
     }
-    // Forms.
+}
+
+/// The forms the context menu opens: rings, a label, the near filter.
+fn forms(app: &mut App, ui: &mut egui::Ui) {
     let mut add_rings = false;
     if let Some(f) = &mut app.analyst.ring_form {
         ui.separator();
@@ -195,8 +209,10 @@ fn tools_body(app: &mut App, ui: &mut egui::Ui) {
     if apply_near && let Some(n) = app.analyst.near_from_form() {
         app.filters.set_near(Some(n));
     }
-    // What is placed.
-    ui.separator();
+}
+
+/// What is placed on the map: rings (with their counts), labels and arrows, each with Delete.
+fn placed(app: &mut App, ui: &mut egui::Ui) {
     let mut drop_ring = None;
     for (k, r) in app.analyst.tools.rings.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
@@ -262,8 +278,10 @@ fn tools_body(app: &mut App, ui: &mut egui::Ui) {
     if app.analyst.tools.is_empty() {
         ui.label(RichText::new("No rings, labels or arrows yet.").weak());
     }
-    // The duplicate rule.
-    ui.separator();
+}
+
+/// The rule of possible duplicates.
+fn dupe_rule(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         let rule = &mut app.analyst.tools.dupes;
         ui.label("Possible duplicates: same type, within");
@@ -283,8 +301,10 @@ fn tools_body(app: &mut App, ui: &mut egui::Ui) {
             app.filters.invalidate();
         }
     });
-    // Area of interest from a file.
-    ui.separator();
+}
+
+/// An area of interest read from a GeoJSON file.
+fn area_file(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let lab = ui.label("Area file");
         ui.text_edit_singleline(&mut app.chrome.area_path)

@@ -37,6 +37,29 @@ pub fn fetch_id(
     fetch_on(c, db, w, 1, &[], true)
 }
 
+/// The typed columns of a fetched row (see the query in [`fetch_on`]) as a validated row.
+fn row_of(r: &postgres::Row, lon: f64, lat: f64) -> Row<'static> {
+    let text = |k: usize| Cow::Owned(r.get::<_, String>(k));
+    Row {
+        when: When {
+            day: r.get(2),
+            end: r.get(3),
+            precision: DatePrecision::parse(&r.get::<_, String>(6)).unwrap_or_default(),
+            minute: r.get::<_, Option<i16>>(4).map(|m| m as u16),
+            offset: r.get(5),
+        },
+        lon,
+        lat,
+        type_name: text(8),
+        category: text(9),
+        place: text(10),
+        loc_precision: LocPrecision::parse(&r.get::<_, String>(7)).unwrap_or_default(),
+        fatalities: r.get::<_, Option<i32>>(11).unwrap_or(-1),
+        injuries: r.get::<_, Option<i32>>(12).unwrap_or(-1),
+        disputed: r.get(15),
+    }
+}
+
 /// At most `limit` incidents matching `w`, on an open connection; `types` are interned first
 /// (in that order) so the store knows every type of the table; without `records` each incident's
 /// record is left empty (the window reads it by id when asked).
@@ -101,25 +124,7 @@ pub fn fetch_on(
         let len = bytes.len() - start;
         bytes.push(b'\n');
         ids.push(r.get::<_, i64>(16));
-        let text = |k: usize| Cow::Owned(r.get::<_, String>(k));
-        let row = Row {
-            when: When {
-                day: r.get(2),
-                end: r.get(3),
-                precision: DatePrecision::parse(&r.get::<_, String>(6)).unwrap_or_default(),
-                minute: r.get::<_, Option<i16>>(4).map(|m| m as u16),
-                offset: r.get(5),
-            },
-            lon,
-            lat,
-            type_name: text(8),
-            category: text(9),
-            place: text(10),
-            loc_precision: LocPrecision::parse(&r.get::<_, String>(7)).unwrap_or_default(),
-            fatalities: r.get::<_, Option<i32>>(11).unwrap_or(-1),
-            injuries: r.get::<_, Option<i32>>(12).unwrap_or(-1),
-            disputed: r.get(15),
-        };
+        let row = row_of(r, lon, lat);
         builder.push(
             &row,
             RecordRef {

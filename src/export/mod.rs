@@ -333,38 +333,20 @@ impl Exporter {
         &self.off.adapter
     }
 
-    /// Renders one image of `spec`. Waits for tiles up to the spec's timeout (missing tiles show
-    /// the offline basemap); Cancel on `ctl` stops it.
-    pub fn render(
+    /// What one image of `spec` shows: the selection `sel` of `store` seen from `memory` at
+    /// `zoom`, with its legend, caption, density layer and tools.
+    fn stage<'a>(
         &mut self,
-        store: &Store,
-        index: &ClusterIndex,
+        store: &'a Store,
+        index: &'a ClusterIndex,
         spec: &Spec,
-        ctl: &Control,
-    ) -> Result<Rendered, ExportError> {
-        spec.validate()?;
-        let (w, h) = (spec.width * spec.scale, spec.height * spec.scale);
-        if w.max(h) > self.off.max_side() {
-            return Err(ExportError::AdapterLimit {
-                width: w,
-                height: h,
-                max: self.off.max_side(),
-            });
-        }
-        let sel = store.select(&spec.filter)?;
-        let (lon, lat, zoom) = spec.resolve(store, &sel)?;
-        let mut memory = MapMemory::default();
-        memory.center_at(lon_lat(lon, lat));
-        // Checked by the viewport already.
-        let _ = memory.set_zoom(zoom.clamp(0.0, 19.0));
-        if self.tiles.as_ref().is_none_or(|(b, _)| *b != spec.base) {
-            let t = make_tiles(&spec.base, self.off.ctx())?;
-            self.tiles = Some((spec.base.clone(), t));
-        }
-        let mut stage = Stage {
+        sel: &Selection,
+        (memory, zoom): (MapMemory, f64),
+    ) -> Result<Stage<'a>, ExportError> {
+        Ok(Stage {
             store,
             index,
-            csel: index.select(&sel),
+            csel: index.select(sel),
             legend: if spec.legend {
                 legend_entries(store, &sel.type_counts, |_| false)
             } else {
@@ -418,14 +400,45 @@ impl Exporter {
                 }
             },
             tools: crate::view::tools::ToolShapes {
-                ring_counts: crate::tools::ring_counts(store, &sel, &spec.tools.rings),
+                ring_counts: crate::tools::ring_counts(store, sel, &spec.tools.rings),
                 tools: spec.tools.clone(),
                 near: spec.filter.near,
                 within: spec.filter.within.clone(),
                 links: crate::links::shown_segments(store, &self.links_of(store), &sel.indices),
                 ..Default::default()
             },
-        };
+        })
+    }
+
+    /// Renders one image of `spec`. Waits for tiles up to the spec's timeout (missing tiles show
+    /// the offline basemap); Cancel on `ctl` stops it.
+    pub fn render(
+        &mut self,
+        store: &Store,
+        index: &ClusterIndex,
+        spec: &Spec,
+        ctl: &Control,
+    ) -> Result<Rendered, ExportError> {
+        spec.validate()?;
+        let (w, h) = (spec.width * spec.scale, spec.height * spec.scale);
+        if w.max(h) > self.off.max_side() {
+            return Err(ExportError::AdapterLimit {
+                width: w,
+                height: h,
+                max: self.off.max_side(),
+            });
+        }
+        let sel = store.select(&spec.filter)?;
+        let (lon, lat, zoom) = spec.resolve(store, &sel)?;
+        let mut memory = MapMemory::default();
+        memory.center_at(lon_lat(lon, lat));
+        // Checked by the viewport already.
+        let _ = memory.set_zoom(zoom.clamp(0.0, 19.0));
+        if self.tiles.as_ref().is_none_or(|(b, _)| *b != spec.base) {
+            let t = make_tiles(&spec.base, self.off.ctx())?;
+            self.tiles = Some((spec.base.clone(), t));
+        }
+        let mut stage = self.stage(store, index, spec, &sel, (memory, zoom))?;
         let size = egui::vec2(spec.width as f32, spec.height as f32);
         let end = Instant::now() + spec.tile_timeout;
         let mut quiet = 0;

@@ -73,6 +73,53 @@ struct Frame {
     count: usize,
 }
 
+/// Writes the frames as they come: PNG files, GIF frames and the index's rows (returned).
+fn write_frames(
+    rx: std::sync::mpsc::Receiver<Frame>,
+    gif: Option<&mut AtomicFile>,
+    delay: u32,
+    out: &Path,
+    info: &PngInfo,
+    ctl: &Control,
+) -> Result<String, ExportError> {
+    let mut rows = String::from("period_start,period_end,file,incidents\n");
+    let mut enc = match gif {
+        Some(f) => {
+            let mut e = image::codecs::gif::GifEncoder::new_with_speed(f, 10);
+            e.set_repeat(image::codecs::gif::Repeat::Infinite)
+                .map_err(|e| ExportError::Encode(e.to_string()))?;
+            Some(e)
+        }
+        None => None,
+    };
+    for f in rx {
+        let p = frame_path(out, f.k + 1);
+        write_png(&p, &f.image, info)?;
+        if let Some(e) = enc.as_mut() {
+            let frame = image::Frame::from_parts(
+                f.image,
+                0,
+                0,
+                image::Delay::from_numer_denom_ms(delay, 1),
+            );
+            e.encode_frame(frame)
+                .map_err(|e| ExportError::Encode(e.to_string()))?;
+        }
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        rows.push_str(&format!(
+            "{},{},{name},{}\n",
+            format_day(f.start),
+            format_day(f.end),
+            f.count
+        ));
+        ctl.advance(1);
+    }
+    Ok(rows)
+}
+
 /// Draws and writes a series: numbered PNGs, `<name>_index.csv` and optionally a GIF. Progress
 /// on `ctl` counts frames; Cancel stops after the frame being drawn (frames already written
 /// stay, the GIF and index are not written).
@@ -110,44 +157,7 @@ pub fn write_series(
     let (tx, rx) = sync_channel::<Frame>(1);
     let written = std::thread::scope(|sc| {
         // The writer: PNG files, GIF frames and index rows, while the next frame is drawn.
-        let writer = sc.spawn(|| -> Result<String, ExportError> {
-            let mut rows = String::from("period_start,period_end,file,incidents\n");
-            let mut enc = match gif.as_mut() {
-                Some(f) => {
-                    let mut e = image::codecs::gif::GifEncoder::new_with_speed(f, 10);
-                    e.set_repeat(image::codecs::gif::Repeat::Infinite)
-                        .map_err(|e| ExportError::Encode(e.to_string()))?;
-                    Some(e)
-                }
-                None => None,
-            };
-            for f in rx {
-                let p = frame_path(&series.out, f.k + 1);
-                write_png(&p, &f.image, &info)?;
-                if let Some(e) = enc.as_mut() {
-                    let frame = image::Frame::from_parts(
-                        f.image,
-                        0,
-                        0,
-                        image::Delay::from_numer_denom_ms(delay, 1),
-                    );
-                    e.encode_frame(frame)
-                        .map_err(|e| ExportError::Encode(e.to_string()))?;
-                }
-                let name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                rows.push_str(&format!(
-                    "{},{},{name},{}\n",
-                    format_day(f.start),
-                    format_day(f.end),
-                    f.count
-                ));
-                ctl.advance(1);
-            }
-            Ok(rows)
-        });
+        let writer = sc.spawn(|| write_frames(rx, gif.as_mut(), delay, &series.out, &info, ctl));
         let mut drawn = Ok(());
         for (k, &(a, b)) in ps.iter().enumerate() {
             ctl.set_message(&format!("frame {} of {}", k + 1, ps.len()));

@@ -143,7 +143,6 @@ impl Ctx<'_> {
             .delimiter(self.delimiter)
             .from_reader(&bytes[start..]);
         let mut rec = ByteRecord::new();
-        let ncols = self.columns.len();
         let required = [self.map.lat, self.map.lon, self.map.date]
             .into_iter()
             .flatten()
@@ -197,50 +196,71 @@ impl Ctx<'_> {
                 len: (re - rs) as u32,
                 line: line as u32,
             };
-            if rec.len() == 1
-                && rec
-                    .get(0)
-                    .is_some_and(|f| f.iter().all(|c| c.is_ascii_whitespace()))
-            {
-                continue; // a line of spaces
-            }
-            // A record that runs to the end of the file with an odd number of quotes was
-            // opened by a quote that never closes: it swallowed every line after it.
-            let unclosed =
-                re >= bytes.len() && memchr::memchr_iter(b'"', &bytes[rs..re]).count() % 2 == 1;
-            if unclosed || rec.len() <= required {
-                let msg = if unclosed {
-                    "a quote opened on this line is never closed; it runs to the end of the file"
-                        .to_string()
-                } else {
-                    format!("has {} fields, the header has {ncols}", rec.len())
-                };
-                out.problems.push(self.problem(line, None, msg, true));
-                out.skipped += 1;
-                continue;
-            }
-            if !all_utf8 && !out.legacy && std::str::from_utf8(&bytes[rs..re]).is_err() {
-                out.legacy = true;
-                out.problems
-                    .push(self.problem(line, None, legacy_note(), false));
-            }
-            let get = |i: usize| rec.get(i).map(decode);
-            match row::build(self.map, get, None) {
-                Ok((r, warnings)) => {
-                    for w in warnings {
-                        out.problems
-                            .push(self.problem(line, w.column, w.message, false));
-                    }
-                    out.builder.push(&r, at);
-                }
-                Err(issue) => {
-                    out.problems
-                        .push(self.problem(line, issue.column, issue.message, true));
-                    out.skipped += 1;
-                }
-            }
+            self.take(&mut out, &rec, at, (rs, re), (all_utf8, required));
         }
         out
+    }
+
+    /// Checks one record (the bytes `[rs, re)` of the window) and adds it to `out`, or the
+    /// problem that keeps it out. `checks`: whether the whole chunk is UTF-8, and the last
+    /// column a record needs.
+    #[inline]
+    fn take(
+        &self,
+        out: &mut Chunk,
+        rec: &ByteRecord,
+        at: RecordRef,
+        (rs, re): (usize, usize),
+        (all_utf8, required): (bool, usize),
+    ) {
+        let bytes = self.bytes;
+        let line = at.line as u64;
+        if rec.len() == 1
+            && rec
+                .get(0)
+                .is_some_and(|f| f.iter().all(|c| c.is_ascii_whitespace()))
+        {
+            return; // a line of spaces
+        }
+        // A record that runs to the end of the file with an odd number of quotes was opened by
+        // a quote that never closes: it swallowed every line after it.
+        let unclosed =
+            re >= bytes.len() && memchr::memchr_iter(b'"', &bytes[rs..re]).count() % 2 == 1;
+        if unclosed || rec.len() <= required {
+            let msg = if unclosed {
+                "a quote opened on this line is never closed; it runs to the end of the file"
+                    .to_string()
+            } else {
+                format!(
+                    "has {} fields, the header has {}",
+                    rec.len(),
+                    self.columns.len()
+                )
+            };
+            out.problems.push(self.problem(line, None, msg, true));
+            out.skipped += 1;
+            return;
+        }
+        if !all_utf8 && !out.legacy && std::str::from_utf8(&bytes[rs..re]).is_err() {
+            out.legacy = true;
+            out.problems
+                .push(self.problem(line, None, legacy_note(), false));
+        }
+        let get = |i: usize| rec.get(i).map(decode);
+        match row::build(self.map, get, None) {
+            Ok((r, warnings)) => {
+                for w in warnings {
+                    out.problems
+                        .push(self.problem(line, w.column, w.message, false));
+                }
+                out.builder.push(&r, at);
+            }
+            Err(issue) => {
+                out.problems
+                    .push(self.problem(line, issue.column, issue.message, true));
+                out.skipped += 1;
+            }
+        }
     }
 
     /// Parses the window: the chunks that hold, in order, and where the next window starts.
@@ -386,24 +406,8 @@ fn load_tuned(
     let total = content_len(&content);
     let disk = matches!(content, Content::Disk { .. });
     let mut buf = Vec::new();
-    let mut want = tuning.window;
-    // The header, from a window that holds it.
-    let (columns, data_start, delimiter) = loop {
-        let w = window(&content, &mut buf, 0, want).map_err(io)?;
-        let complete = w.len() as u64 >= total;
-        let bom = if w.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
-        if complete
-            && w[bom.min(w.len())..]
-                .iter()
-                .all(|c| c.is_ascii_whitespace())
-        {
-            return Err(err(LoadError::Empty));
-        }
-        match header(w, bom.min(w.len()), complete).map_err(err)? {
-            Some(h) => break h,
-            None => want *= 2,
-        }
-    };
+    let (columns, data_start, delimiter) =
+        read_header(&content, &mut buf, total, tuning.window).map_err(err)?;
     let map = detect(&columns, ov).map_err(err)?;
     if map.lat.is_none() || map.lon.is_none() {
         return Err(err(LoadError::NoCoordinates { columns }));
@@ -412,10 +416,8 @@ fn load_tuned(
         return Err(err(LoadError::NoDate { columns }));
     }
 
-    let mut builder = Builder::default();
-    let mut problems = Vec::new();
-    let mut skipped = 0;
-    let mut legacy = false;
+    let mut rows = Rows::default();
+    let mut want;
     let mut pos = data_start as u64;
     let mut lines_base = 0u64;
     let mut read_mark = 0u64;
@@ -458,25 +460,13 @@ fn load_tuned(
             continue;
         }
         want = tuning.window;
-        if builder.is_empty() && !last {
+        if rows.builder.is_empty() && !last {
             // Reserve for the whole file from this window's density.
-            let rows: usize = chunks.iter().map(|c| c.builder.len()).sum();
-            let est = (rows as f64 * total as f64 / next.max(1) as f64 * 1.02) as usize;
-            builder = Builder::with_capacity(est);
+            let n: usize = chunks.iter().map(|c| c.builder.len()).sum();
+            let est = (n as f64 * total as f64 / next.max(1) as f64 * 1.02) as usize;
+            rows.builder = Builder::with_capacity(est);
         }
-        for c in chunks {
-            builder.append(c.builder);
-            for p in c.problems {
-                if p.message == legacy_note() {
-                    if legacy {
-                        continue;
-                    }
-                    legacy = true;
-                }
-                problems.push(p);
-            }
-            skipped += c.skipped;
-        }
+        rows.take(chunks);
         lines_base += memchr::memchr_iter(b'\n', &bytes[..next]).count() as u64;
         pos += next as u64;
         ctl.advance(next as u64 + if disk { 0 } else { next as u64 });
@@ -495,11 +485,66 @@ fn load_tuned(
         content,
     };
     Ok(ParsedFile {
-        builder,
+        builder: rows.builder,
         source,
-        problems,
-        skipped,
+        problems: rows.problems,
+        skipped: rows.skipped,
     })
+}
+
+/// The rows of every window so far.
+#[derive(Default)]
+struct Rows {
+    builder: Builder,
+    problems: Vec<Problem>,
+    skipped: usize,
+    /// Whether text that is not UTF-8 was noted already (once per file).
+    legacy: bool,
+}
+
+impl Rows {
+    /// Takes a window's chunks, in order.
+    fn take(&mut self, chunks: Vec<Chunk>) {
+        for c in chunks {
+            self.builder.append(c.builder);
+            for p in c.problems {
+                if p.message == legacy_note() {
+                    if self.legacy {
+                        continue;
+                    }
+                    self.legacy = true;
+                }
+                self.problems.push(p);
+            }
+            self.skipped += c.skipped;
+        }
+    }
+}
+
+/// The header (column names), where the data starts and the delimiter, read from a window
+/// that holds the whole header (doubled until it does).
+fn read_header(
+    content: &Content,
+    buf: &mut Vec<u8>,
+    total: u64,
+    mut want: usize,
+) -> Result<(Vec<String>, usize, u8), LoadError> {
+    loop {
+        let w = window(content, buf, 0, want).map_err(|e| LoadError::from_io(&e))?;
+        let complete = w.len() as u64 >= total;
+        let bom = if w.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+        if complete
+            && w[bom.min(w.len())..]
+                .iter()
+                .all(|c| c.is_ascii_whitespace())
+        {
+            return Err(LoadError::Empty);
+        }
+        match header(w, bom.min(w.len()), complete)? {
+            Some(h) => return Ok(h),
+            None => want *= 2,
+        }
+    }
 }
 
 #[cfg(test)]

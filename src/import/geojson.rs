@@ -177,6 +177,133 @@ impl Synthesized {
     }
 }
 
+/// Row problems of one file as they are found, and the rows skipped.
+struct Found<'a> {
+    name: &'a str,
+    problems: Vec<Problem>,
+    skipped: usize,
+}
+
+impl Found<'_> {
+    fn add(&mut self, line: u64, column: Option<String>, message: String, skipped: bool) {
+        self.problems.push(Problem {
+            file: self.name.to_string(),
+            line,
+            column,
+            message,
+            skipped,
+        });
+        self.skipped += skipped as usize;
+    }
+}
+
+/// The features of a FeatureCollection (or the one Feature), unparsed.
+fn raw_features(body: &[u8]) -> Result<Vec<&RawValue>, LoadError> {
+    let top: Top = serde_json::from_slice(body).map_err(|e| json_error(&e))?;
+    match (top.kind.as_deref(), top.features) {
+        (Some("FeatureCollection"), Some(f)) => Ok(f),
+        (Some("FeatureCollection"), None) => Err(LoadError::NoFeatures),
+        (Some("Feature"), _) => Ok(vec![
+            serde_json::from_slice(body).map_err(|e| json_error(&e))?,
+        ]),
+        (Some(other), _) => Err(LoadError::NotGeoJsonType(other.to_string())),
+        (None, _) => Err(LoadError::NotGeoJson),
+    }
+}
+
+/// Every feature parsed once, with where it is in `bytes` and the line it starts on.
+fn parse_features(
+    raws: Vec<&RawValue>,
+    bytes: &[u8],
+    file: u16,
+    found: &mut Found<'_>,
+) -> Vec<(RecordRef, Feature)> {
+    let mut features = Vec::with_capacity(raws.len());
+    let (mut line, mut counted) = (1u64, 0usize);
+    for raw in raws {
+        let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
+        line += memchr::memchr_iter(b'\n', &bytes[counted..start]).count() as u64;
+        counted = start;
+        let at = RecordRef {
+            file,
+            start: start as u64,
+            len: raw.get().len() as u32,
+            line: line as u32,
+        };
+        match serde_json::from_str::<Feature>(raw.get()) {
+            Ok(f) if f.kind.as_deref() == Some("Feature") => features.push((at, f)),
+            Ok(_) => found.add(
+                line,
+                None,
+                "not a Feature (\"type\" must be \"Feature\")".into(),
+                true,
+            ),
+            Err(e) => found.add(line, None, format!("invalid feature: {e}"), true),
+        }
+    }
+    features
+}
+
+/// Property keys in order of first appearance.
+fn columns_of(features: &[(RecordRef, Feature)]) -> Vec<String> {
+    let mut columns: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (_, f) in features {
+        for k in f.properties.iter().flat_map(|p| p.keys()) {
+            if seen.insert(k.as_str()) {
+                columns.push(k.clone());
+            }
+        }
+    }
+    columns
+}
+
+/// Validates every feature into the builder (a bad one is a problem and skipped).
+fn build_rows(
+    features: &[(RecordRef, Feature)],
+    columns: &[String],
+    map: &crate::model::ColumnMap,
+    use_props: bool,
+    found: &mut Found<'_>,
+) -> Builder {
+    let mut builder = Builder::with_capacity(features.len());
+    let col_name = |c: Option<usize>| c.and_then(|c| columns.get(c).cloned());
+    for (at, f) in features {
+        let line = at.line as u64;
+        let props = f.properties.as_ref();
+        let get = |i: usize| props.and_then(|p| p.get(&columns[i])).and_then(value_text);
+        let point = match (&f.geometry, use_props) {
+            (Some(g), false) if !g.is_null() => match point_of(g) {
+                Ok((p, note)) => {
+                    if let Some(n) = note {
+                        found.add(line, None, n, false);
+                    }
+                    Some(p)
+                }
+                Err(m) => {
+                    found.add(line, None, m, true);
+                    continue;
+                }
+            },
+            _ if map.lat.is_some() && map.lon.is_some() => None,
+            _ => {
+                found.add(line, None, "feature has no geometry".into(), true);
+                continue;
+            }
+        };
+        match row::build(map, get, point) {
+            Ok((r, warnings)) => {
+                for Issue { column, message } in warnings {
+                    found.add(line, col_name(column), message, false);
+                }
+                builder.push(&r, *at);
+            }
+            Err(Issue { column, message }) => found.add(line, col_name(column), message, true),
+        }
+    }
+    builder
+}
+
 /// Parses `bytes`, the whole of a file whose records will be read back from `content`.
 pub fn load_from(
     name: &str,
@@ -191,114 +318,17 @@ pub fn load_from(
         error: e,
     };
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let top: Top = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
-    let raws: Vec<&RawValue> = match (top.kind.as_deref(), top.features) {
-        (Some("FeatureCollection"), Some(f)) => f,
-        (Some("FeatureCollection"), None) => return Err(err(LoadError::NoFeatures)),
-        (Some("Feature"), _) => {
-            let whole: &RawValue = serde_json::from_slice(body).map_err(|e| err(json_error(&e)))?;
-            vec![whole]
-        }
-        (Some(other), _) => return Err(err(LoadError::NotGeoJsonType(other.to_string()))),
-        (None, _) => return Err(err(LoadError::NotGeoJson)),
+    let raws = raw_features(body).map_err(err)?;
+    let mut found = Found {
+        name,
+        problems: Vec::new(),
+        skipped: 0,
     };
-
-    let mut problems = Vec::new();
-    let mut skipped = 0;
-    let problem = |line: u64, message: String, skipped: bool| Problem {
-        file: name.to_string(),
-        line,
-        column: None,
-        message,
-        skipped,
-    };
-    // Parse every feature once, remembering where it is and which line it starts on.
-    let mut features: Vec<(RecordRef, Feature)> = Vec::with_capacity(raws.len());
-    let (mut line, mut counted) = (1u64, 0usize);
-    for raw in raws {
-        let start = raw.get().as_ptr() as usize - bytes.as_ptr() as usize;
-        line += memchr::memchr_iter(b'\n', &bytes[counted..start]).count() as u64;
-        counted = start;
-        let at = RecordRef {
-            file,
-            start: start as u64,
-            len: raw.get().len() as u32,
-            line: line as u32,
-        };
-        match serde_json::from_str::<Feature>(raw.get()) {
-            Ok(f) if f.kind.as_deref() == Some("Feature") => features.push((at, f)),
-            Ok(_) => {
-                problems.push(problem(
-                    line,
-                    "not a Feature (\"type\" must be \"Feature\")".into(),
-                    true,
-                ));
-                skipped += 1;
-            }
-            Err(e) => {
-                problems.push(problem(line, format!("invalid feature: {e}"), true));
-                skipped += 1;
-            }
-        }
-    }
-    // Columns: property keys in order of first appearance.
-    let mut columns: Vec<String> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (_, f) in &features {
-        for k in f.properties.iter().flat_map(|p| p.keys()) {
-            if seen.insert(k.as_str()) {
-                columns.push(k.clone());
-            }
-        }
-    }
+    let features = parse_features(raws, bytes, file, &mut found);
+    let columns = columns_of(&features);
     let map = detect(&columns, ov).map_err(err)?;
     let use_props = ov.lat.is_some() || ov.lon.is_some();
-    let mut builder = Builder::with_capacity(features.len());
-    let col_name = |c: Option<usize>| c.and_then(|c| columns.get(c).cloned());
-    for (at, f) in &features {
-        let line = at.line as u64;
-        let props = f.properties.as_ref();
-        let get = |i: usize| props.and_then(|p| p.get(&columns[i])).and_then(value_text);
-        let point = match (&f.geometry, use_props) {
-            (Some(g), false) if !g.is_null() => match point_of(g) {
-                Ok((p, note)) => {
-                    if let Some(n) = note {
-                        problems.push(problem(line, n, false));
-                    }
-                    Some(p)
-                }
-                Err(m) => {
-                    problems.push(problem(line, m, true));
-                    skipped += 1;
-                    continue;
-                }
-            },
-            _ if map.lat.is_some() && map.lon.is_some() => None,
-            _ => {
-                problems.push(problem(line, "feature has no geometry".into(), true));
-                skipped += 1;
-                continue;
-            }
-        };
-        match row::build(&map, get, point) {
-            Ok((r, warnings)) => {
-                for Issue { column, message } in warnings {
-                    problems.push(Problem {
-                        column: col_name(column),
-                        ..problem(line, message, false)
-                    });
-                }
-                builder.push(&r, *at);
-            }
-            Err(Issue { column, message }) => {
-                problems.push(Problem {
-                    column: col_name(column),
-                    ..problem(line, message, true)
-                });
-                skipped += 1;
-            }
-        }
-    }
+    let builder = build_rows(&features, &columns, &map, use_props, &mut found);
     drop(features);
     let source = LoadedFile {
         path,
@@ -312,8 +342,8 @@ pub fn load_from(
     Ok(ParsedFile {
         builder,
         source,
-        problems,
-        skipped,
+        problems: found.problems,
+        skipped: found.skipped,
     })
 }
 

@@ -37,20 +37,9 @@ fn period_label(d: crate::date::Day, every: Every) -> String {
     }
 }
 
-/// Draws `chart` into `rect` on a white background.
-pub fn draw(painter: &egui::Painter, rect: Rect, chart: &Chart, title: &str) {
-    painter.rect_filled(rect, 0.0, Color32::WHITE);
+/// The legend on the right (bottom type first, as in the bars), from `top`; its width.
+fn legend(painter: &egui::Painter, rect: Rect, chart: &Chart, top: f32) -> f32 {
     let font = FontId::proportional(12.0);
-    let small = FontId::proportional(11.0);
-    // Title.
-    let title_rect = painter.text(
-        rect.min + vec2(16.0, 12.0),
-        Align2::LEFT_TOP,
-        title,
-        FontId::proportional(18.0),
-        INK,
-    );
-    // Legend on the right, bottom type first as in the bars.
     let legend_w = chart
         .types
         .iter()
@@ -63,7 +52,7 @@ pub fn draw(painter: &egui::Painter, rect: Rect, chart: &Chart, title: &str) {
         .fold(60.0f32, f32::max)
         + 34.0;
     let legend_w = legend_w.min(rect.width() * 0.4);
-    let mut ly = title_rect.bottom() + 18.0;
+    let mut ly = top;
     for t in &chart.types {
         let (color, _) = super::palette::style(t);
         let x = rect.right() - legend_w;
@@ -75,6 +64,46 @@ pub fn draw(painter: &egui::Painter, rect: Rect, chart: &Chart, title: &str) {
         painter.text(pos2(x + 18.0, ly), Align2::LEFT_TOP, t, font.clone(), INK);
         ly += 18.0;
     }
+    legend_w
+}
+
+/// Period labels under the plot, every k-th so they never crowd (`w`: a bar's width).
+fn period_labels(painter: &egui::Painter, plot: Rect, chart: &Chart, w: f32) {
+    let small = FontId::proportional(11.0);
+    let sample = period_label(chart.periods[0].0, chart.every);
+    let label_w = painter.layout_no_wrap(sample, small.clone(), INK).size().x + 12.0;
+    let every = ((label_w / w).ceil() as usize).max(1);
+    for (p, &(s, _)) in chart.periods.iter().enumerate().step_by(every) {
+        let x = plot.left() + p as f32 * w;
+        painter.line_segment(
+            [pos2(x, plot.bottom()), pos2(x, plot.bottom() + 4.0)],
+            Stroke::new(1.0, INK),
+        );
+        if x + label_w <= plot.right() + label_w / 2.0 {
+            painter.text(
+                pos2(x, plot.bottom() + 6.0),
+                Align2::LEFT_TOP,
+                period_label(s, chart.every),
+                small.clone(),
+                INK,
+            );
+        }
+    }
+}
+
+/// Draws `chart` into `rect` on a white background.
+pub fn draw(painter: &egui::Painter, rect: Rect, chart: &Chart, title: &str) {
+    painter.rect_filled(rect, 0.0, Color32::WHITE);
+    let small = FontId::proportional(11.0);
+    // Title.
+    let title_rect = painter.text(
+        rect.min + vec2(16.0, 12.0),
+        Align2::LEFT_TOP,
+        title,
+        FontId::proportional(18.0),
+        INK,
+    );
+    let legend_w = legend(painter, rect, chart, title_rect.bottom() + 18.0);
     // Plot area.
     let plot = Rect::from_min_max(
         pos2(rect.left() + 56.0, title_rect.bottom() + 18.0),
@@ -126,26 +155,7 @@ pub fn draw(painter: &egui::Painter, rect: Rect, chart: &Chart, title: &str) {
         [plot.left_bottom(), plot.right_bottom()],
         Stroke::new(1.0, INK),
     );
-    // Period labels, every k-th so they never crowd.
-    let sample = period_label(chart.periods[0].0, chart.every);
-    let label_w = painter.layout_no_wrap(sample, small.clone(), INK).size().x + 12.0;
-    let every = ((label_w / w).ceil() as usize).max(1);
-    for (p, &(s, _)) in chart.periods.iter().enumerate().step_by(every) {
-        let x = plot.left() + p as f32 * w;
-        painter.line_segment(
-            [pos2(x, plot.bottom()), pos2(x, plot.bottom() + 4.0)],
-            Stroke::new(1.0, INK),
-        );
-        if x + label_w <= plot.right() + label_w / 2.0 {
-            painter.text(
-                pos2(x, plot.bottom() + 6.0),
-                Align2::LEFT_TOP,
-                period_label(s, chart.every),
-                small.clone(),
-                INK,
-            );
-        }
-    }
+    period_labels(painter, plot, chart, w);
 }
 
 #[cfg(test)]

@@ -119,40 +119,21 @@ pub fn draw_incidents(
 ) -> Vec<Marker> {
     let level = (s.zoom.round().max(0.0) as u32 + CELL_LEVELS_ABOVE_ZOOM).min(30);
     let view = s.visible(30.0);
-    let clusters = match layer.cells {
+    let mut clusters = match layer.cells {
         Some(c) => c.to_vec(),
         None => layer
             .index
             .clusters(layer.sel, view, level, MERGE_PX / s.scale()),
     };
-    let outline = Stroke::new(1.2, Color32::WHITE);
-    let mut shapes = Vec::with_capacity(clusters.len() * 3);
-    let mut markers = Vec::with_capacity(clusters.len());
-    let font = FontId::proportional(11.0);
+    let mut out = Drawn {
+        shapes: Vec::with_capacity(clusters.len() * 3),
+        markers: Vec::with_capacity(clusters.len()),
+    };
     // Biggest last, so they sit on top.
-    let mut clusters = clusters;
     clusters.sort_by_key(|c| c.count);
     for c in clusters {
         if let Some(i) = c.single {
-            let i = i as usize;
-            let p = s.lonlat_to_screen(layer.store.lon[i], layer.store.lat[i]);
-            let (color, sym) = type_style(layer.store, layer.store.type_id[i]);
-            shapes.push(palette::symbol_shape(sym, p, SYMBOL_RADIUS, color, outline));
-            if layer.dupes.get(i).is_some_and(|&g| g != u32::MAX) {
-                // A possible duplicate: an amber badge at the symbol's upper right.
-                let b = p + Vec2::new(SYMBOL_RADIUS, -SYMBOL_RADIUS);
-                shapes.push(Shape::circle_filled(b, 3.8, DUPE));
-                shapes.push(Shape::circle_stroke(
-                    b,
-                    3.8,
-                    Stroke::new(1.2, Color32::WHITE),
-                ));
-            }
-            markers.push(Marker {
-                pos: p,
-                radius: SYMBOL_RADIUS + 2.0,
-                kind: MarkerKind::Incident(i as u32),
-            });
+            single(&mut out, s, layer, i as usize);
             continue;
         }
         let p = s.to_screen(c.x, c.y);
@@ -167,72 +148,9 @@ pub fn draw_incidents(
             c.count.to_string()
         };
         if c.stack {
-            // Same coordinates: the dominant type's symbol with a count badge, and a ring of
-            // the types when there are several.
-            let dominant = c.types.iter().max_by_key(|t| t.1).map_or(u32::MAX, |t| t.0);
-            let (color, sym) = type_style(layer.store, dominant);
-            let r = SYMBOL_RADIUS + 2.5;
-            shapes.push(Shape::circle_filled(
-                p,
-                r + 3.5,
-                Color32::from_black_alpha(40),
-            ));
-            if slices.len() > 1 {
-                // Several types at one place: a ring of their shares around the main symbol,
-                // as clusters show theirs.
-                shapes.push(Shape::circle_filled(p, r + 4.5, Color32::WHITE));
-                shapes.push(donut(p, r + 4.0, r + 0.5, &slices));
-            }
-            shapes.push(palette::symbol_shape(
-                sym,
-                p,
-                r,
-                color,
-                Stroke::new(1.5, Color32::WHITE),
-            ));
-            let badge = p + Vec2::new(r, -r);
-            let galley = painter.layout_no_wrap(label, FontId::proportional(10.0), Color32::WHITE);
-            let br = galley.size().x.max(galley.size().y) / 2.0 + 2.5;
-            shapes.push(Shape::circle_filled(
-                badge,
-                br,
-                Color32::from_rgb(0x33, 0x33, 0x33),
-            ));
-            shapes.push(Shape::galley(
-                badge - galley.size() / 2.0,
-                galley,
-                Color32::WHITE,
-            ));
-            markers.push(Marker {
-                pos: p,
-                radius: r + 4.0,
-                kind: MarkerKind::Stack(c),
-            });
+            stack(&mut out, painter, layer, p, c, (&slices, label));
         } else {
-            let r = cluster_radius(c.count);
-            shapes.push(Shape::circle_filled(
-                p,
-                r + 1.0,
-                Color32::from_black_alpha(50),
-            ));
-            shapes.push(Shape::circle_filled(
-                p,
-                r,
-                Color32::from_rgba_unmultiplied(255, 255, 255, 235),
-            ));
-            shapes.push(donut(p, r, r - 4.5, &slices));
-            let galley =
-                painter.layout_no_wrap(label, font.clone(), Color32::from_rgb(0x22, 0x22, 0x22));
-            shapes.push(Shape::galley(
-                p - galley.size() / 2.0,
-                galley,
-                Color32::BLACK,
-            ));
-            markers.push(Marker {
-                pos: p,
-                radius: r,
-                kind: MarkerKind::Cluster(c),
-            });
+            cluster(&mut out, painter, p, c, (&slices, label));
         }
     }
     if let Some(h) = layer
@@ -241,19 +159,138 @@ pub fn draw_incidents(
         .filter(|&h| h < layer.store.len())
     {
         let p = s.lonlat_to_screen(layer.store.lon[h], layer.store.lat[h]);
-        shapes.push(Shape::circle_stroke(
+        out.shapes.push(Shape::circle_stroke(
             p,
             SYMBOL_RADIUS + 5.0,
             Stroke::new(3.0, Color32::from_rgb(0x11, 0x11, 0x11)),
         ));
-        shapes.push(Shape::circle_stroke(
+        out.shapes.push(Shape::circle_stroke(
             p,
             SYMBOL_RADIUS + 5.0,
             Stroke::new(1.5, Color32::from_rgb(0xFF, 0xD7, 0x00)),
         ));
     }
-    painter.extend(shapes);
-    markers
+    painter.extend(out.shapes);
+    out.markers
+}
+
+/// Shapes and markers drawn so far.
+struct Drawn {
+    shapes: Vec<Shape>,
+    markers: Vec<Marker>,
+}
+
+/// One incident: its type's symbol, and the badge of a possible duplicate.
+fn single(out: &mut Drawn, s: &Screen, layer: &IncidentLayer<'_>, i: usize) {
+    let outline = Stroke::new(1.2, Color32::WHITE);
+    let p = s.lonlat_to_screen(layer.store.lon[i], layer.store.lat[i]);
+    let (color, sym) = type_style(layer.store, layer.store.type_id[i]);
+    out.shapes
+        .push(palette::symbol_shape(sym, p, SYMBOL_RADIUS, color, outline));
+    if layer.dupes.get(i).is_some_and(|&g| g != u32::MAX) {
+        // A possible duplicate: an amber badge at the symbol's upper right.
+        let b = p + Vec2::new(SYMBOL_RADIUS, -SYMBOL_RADIUS);
+        out.shapes.push(Shape::circle_filled(b, 3.8, DUPE));
+        out.shapes.push(Shape::circle_stroke(
+            b,
+            3.8,
+            Stroke::new(1.2, Color32::WHITE),
+        ));
+    }
+    out.markers.push(Marker {
+        pos: p,
+        radius: SYMBOL_RADIUS + 2.0,
+        kind: MarkerKind::Incident(i as u32),
+    });
+}
+
+/// Incidents at the same coordinates: the dominant type's symbol with a count badge, and a
+/// ring of the types when there are several.
+fn stack(
+    out: &mut Drawn,
+    painter: &egui::Painter,
+    layer: &IncidentLayer<'_>,
+    p: Pos2,
+    c: Cluster,
+    (slices, label): (&[(Color32, f32)], String),
+) {
+    let dominant = c.types.iter().max_by_key(|t| t.1).map_or(u32::MAX, |t| t.0);
+    let (color, sym) = type_style(layer.store, dominant);
+    let r = SYMBOL_RADIUS + 2.5;
+    out.shapes.push(Shape::circle_filled(
+        p,
+        r + 3.5,
+        Color32::from_black_alpha(40),
+    ));
+    if slices.len() > 1 {
+        // Several types at one place: a ring of their shares around the main symbol, as
+        // clusters show theirs.
+        out.shapes
+            .push(Shape::circle_filled(p, r + 4.5, Color32::WHITE));
+        out.shapes.push(donut(p, r + 4.0, r + 0.5, slices));
+    }
+    out.shapes.push(palette::symbol_shape(
+        sym,
+        p,
+        r,
+        color,
+        Stroke::new(1.5, Color32::WHITE),
+    ));
+    let badge = p + Vec2::new(r, -r);
+    let galley = painter.layout_no_wrap(label, FontId::proportional(10.0), Color32::WHITE);
+    let br = galley.size().x.max(galley.size().y) / 2.0 + 2.5;
+    out.shapes.push(Shape::circle_filled(
+        badge,
+        br,
+        Color32::from_rgb(0x33, 0x33, 0x33),
+    ));
+    out.shapes.push(Shape::galley(
+        badge - galley.size() / 2.0,
+        galley,
+        Color32::WHITE,
+    ));
+    out.markers.push(Marker {
+        pos: p,
+        radius: r + 4.0,
+        kind: MarkerKind::Stack(c),
+    });
+}
+
+/// Nearby incidents: a disc with a donut of their types and the count.
+fn cluster(
+    out: &mut Drawn,
+    painter: &egui::Painter,
+    p: Pos2,
+    c: Cluster,
+    (slices, label): (&[(Color32, f32)], String),
+) {
+    let r = cluster_radius(c.count);
+    out.shapes.push(Shape::circle_filled(
+        p,
+        r + 1.0,
+        Color32::from_black_alpha(50),
+    ));
+    out.shapes.push(Shape::circle_filled(
+        p,
+        r,
+        Color32::from_rgba_unmultiplied(255, 255, 255, 235),
+    ));
+    out.shapes.push(donut(p, r, r - 4.5, slices));
+    let galley = painter.layout_no_wrap(
+        label,
+        FontId::proportional(11.0),
+        Color32::from_rgb(0x22, 0x22, 0x22),
+    );
+    out.shapes.push(Shape::galley(
+        p - galley.size() / 2.0,
+        galley,
+        Color32::BLACK,
+    ));
+    out.markers.push(Marker {
+        pos: p,
+        radius: r,
+        kind: MarkerKind::Cluster(c),
+    });
 }
 
 /// The topmost marker under a screen point.

@@ -117,11 +117,13 @@ pub fn draw_links(painter: &egui::Painter, s: &Screen, links: &[crate::links::Se
     painter.extend(shapes);
 }
 
+/// Text to draw over the shapes: where, anchored how, what, in which colour.
+type Text = (Pos2, Align2, String, Color32);
+
 /// Draws `o` (all but the links) on `painter` for the view `s`.
 pub fn draw(painter: &egui::Painter, s: &Screen, o: &ToolShapes) {
     let mut shapes = Vec::new();
-    let font = FontId::proportional(12.0);
-    let mut texts: Vec<(Pos2, Align2, String, Color32)> = Vec::new();
+    let mut texts: Vec<Text> = Vec::new();
     if let Some(a) = &o.within {
         for poly in &a.polygons {
             for ring in poly {
@@ -147,11 +149,46 @@ pub fn draw(painter: &egui::Painter, s: &Screen, o: &ToolShapes) {
             NEAR,
         ));
     }
+    rings(s, o, &mut shapes, &mut texts);
+    arrows(s, o, &mut shapes);
+    if !o.draft.is_empty() {
+        let mut pts: Vec<Pos2> = o
+            .draft
+            .iter()
+            .map(|p| s.lonlat_to_screen(p.0, p.1))
+            .collect();
+        for &p in &pts {
+            shapes.push(Shape::circle_filled(p, 4.0, AREA));
+        }
+        if pts.len() > 2 {
+            pts.push(pts[0]);
+        }
+        halo_line(&mut shapes, pts, 1.5, AREA);
+    }
+    ruler(s, o, &mut shapes, &mut texts);
+    painter.extend(shapes);
+    for l in &o.tools.labels {
+        halo_text(
+            painter,
+            s.lonlat_to_screen(l.lon, l.lat),
+            Align2::CENTER_CENTER,
+            &l.text,
+            FontId::proportional(14.0),
+            ink_color(l.ink),
+        );
+    }
+    for (p, align, text, color) in texts {
+        halo_text(painter, p, align, &text, FontId::proportional(12.0), color);
+    }
+}
+
+/// Range rings, each labelled with its radius and the incidents inside, and their centres.
+fn rings(s: &Screen, o: &ToolShapes, shapes: &mut Vec<Shape>, texts: &mut Vec<Text>) {
     for (r, ring) in o.tools.rings.iter().enumerate() {
         let c = (ring.lon, ring.lat);
         let cp = s.lonlat_to_screen(c.0, c.1);
         for (k, &km) in ring.km.iter().enumerate() {
-            halo_line(&mut shapes, ring_points(s, c, km), 1.6, RING);
+            halo_line(shapes, ring_points(s, c, km), 1.6, RING);
             let top = destination(c, 0.0, km);
             let count = o
                 .ring_counts
@@ -170,13 +207,17 @@ pub fn draw(painter: &egui::Painter, s: &Screen, o: &ToolShapes) {
         // The centre: a small dot, under what it marks rather than over it.
         shapes.push(Shape::circle_filled(cp, 2.5, RING));
     }
+}
+
+/// Arrows along the geodesic, with their heads.
+fn arrows(s: &Screen, o: &ToolShapes, shapes: &mut Vec<Shape>) {
     for a in &o.tools.arrows {
         let color = ink_color(a.ink);
         let pts = geodesic_points(s, (a.from[1], a.from[0]), (a.to[1], a.to[0]));
         let (Some(&head), Some(&before)) = (pts.last(), pts.iter().rev().nth(1)) else {
             continue;
         };
-        halo_line(&mut shapes, pts.clone(), 2.5, color);
+        halo_line(shapes, pts.clone(), 2.5, color);
         let dir = (head - before).normalized();
         if dir.is_finite() {
             let side = Vec2::new(-dir.y, dir.x);
@@ -192,56 +233,31 @@ pub fn draw(painter: &egui::Painter, s: &Screen, o: &ToolShapes) {
             ));
         }
     }
-    if !o.draft.is_empty() {
-        let mut pts: Vec<Pos2> = o
-            .draft
-            .iter()
-            .map(|p| s.lonlat_to_screen(p.0, p.1))
-            .collect();
-        for &p in &pts {
-            shapes.push(Shape::circle_filled(p, 4.0, AREA));
-        }
-        if pts.len() > 2 {
-            pts.push(pts[0]);
-        }
-        halo_line(&mut shapes, pts, 1.5, AREA);
-    }
-    if let Some((a, b)) = o.ruler {
-        let pts = geodesic_points(s, a, b);
-        let end = pts.last().copied();
-        halo_line(&mut shapes, pts, 2.0, RULER);
-        if let Some(end) = end {
-            shapes.push(Shape::circle_filled(
-                s.lonlat_to_screen(a.0, a.1),
-                3.5,
-                RULER,
-            ));
-            shapes.push(Shape::circle_filled(end, 3.5, RULER));
-            texts.push((
-                end + Vec2::new(8.0, -8.0),
-                Align2::LEFT_BOTTOM,
-                format!(
-                    "{} · bearing {:.1}°",
-                    km_text(distance_km(a, b)),
-                    bearing_deg(a, b)
-                ),
-                RULER,
-            ));
-        }
-    }
-    painter.extend(shapes);
-    for l in &o.tools.labels {
-        halo_text(
-            painter,
-            s.lonlat_to_screen(l.lon, l.lat),
-            Align2::CENTER_CENTER,
-            &l.text,
-            FontId::proportional(14.0),
-            ink_color(l.ink),
-        );
-    }
-    for (p, align, text, color) in texts {
-        halo_text(painter, p, align, &text, font.clone(), color);
+}
+
+/// The ruler along the geodesic, with its distance and initial bearing.
+fn ruler(s: &Screen, o: &ToolShapes, shapes: &mut Vec<Shape>, texts: &mut Vec<Text>) {
+    let Some((a, b)) = o.ruler else { return };
+    let pts = geodesic_points(s, a, b);
+    let end = pts.last().copied();
+    halo_line(shapes, pts, 2.0, RULER);
+    if let Some(end) = end {
+        shapes.push(Shape::circle_filled(
+            s.lonlat_to_screen(a.0, a.1),
+            3.5,
+            RULER,
+        ));
+        shapes.push(Shape::circle_filled(end, 3.5, RULER));
+        texts.push((
+            end + Vec2::new(8.0, -8.0),
+            Align2::LEFT_BOTTOM,
+            format!(
+                "{} · bearing {:.1}°",
+                km_text(distance_km(a, b)),
+                bearing_deg(a, b)
+            ),
+            RULER,
+        ));
     }
 }
 

@@ -4,7 +4,8 @@
 use egui::{Color32, RichText, Stroke, vec2};
 
 use super::clean;
-use crate::app::App;
+use crate::app::{App, Data};
+use crate::details::Details;
 use crate::text::safe_links;
 
 fn badge(ui: &mut egui::Ui, text: &str, approximate: bool) {
@@ -54,9 +55,20 @@ fn disputed_badge(ui: &mut egui::Ui) {
         });
 }
 
+/// What a click in the details panel asks for.
+enum Action {
+    /// Select this incident (and scroll the table to it).
+    Select(u32),
+    /// Close the stack's list.
+    CloseStack,
+    /// Open the range rings form around a position.
+    Rings((f64, f64)),
+}
+
 /// The details panel: the selected incident, an expanded stack, and load problems.
 pub fn details(app: &mut App, ui: &mut egui::Ui) {
     app.read_details();
+    let mut actions = Vec::new();
     egui::ScrollArea::vertical()
         .id_salt("details-scroll")
         .show(ui, |ui| {
@@ -65,262 +77,322 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 ui.label("No data loaded.");
                 return;
             };
-            if let Some(stack) = app.pick.stack.clone() {
-                ui.label(
-                    RichText::new(format!("{} incidents at this exact place", stack.len()))
-                        .strong(),
-                );
-                egui::ScrollArea::vertical()
-                    .id_salt("stack")
-                    .max_height(180.0)
-                    .show_rows(ui, 18.0, stack.len(), |ui, rows| {
-                        for k in rows {
-                            let i = stack[k];
-                            let text = format!(
-                                "{}  {}  {}",
-                                d.store.date_string(i as usize),
-                                d.store.type_name(i as usize),
-                                d.store.place_name(i as usize)
-                            );
-                            if ui
-                                .selectable_label(app.pick.selected == Some(i), clean(&text, false))
-                                .clicked()
-                            {
-                                app.pick.selected = Some(i);
-                                app.pick.scroll_table = true;
-                            }
-                        }
-                    });
-                if ui.small_button("Close list").clicked() {
-                    app.pick.stack = None;
-                }
-                ui.separator();
+            if let Some(stack) = &app.pick.stack {
+                actions.extend(stack_list(ui, d, stack, app.pick.selected));
             }
             match app.pick.selected {
                 None => {
                     ui.label("Click an incident on the map or in the table.");
                 }
-                Some(i) => {
-                    // Read once per selection, not every frame (records can be huge).
-                    if app.pick.details.as_ref().is_none_or(|(k, _)| *k != i) {
-                        // Asked of the source by key, on a worker.
-                        ui.label(RichText::new("Reading the record…").weak());
-                        return;
+                // Read once per selection, not every frame (records can be huge); a source
+                // asked by key answers on a worker.
+                Some(i) => match app.pick.details.as_ref() {
+                    Some((k, Ok(r))) if *k == i => {
+                        let group = app.dupes.group(i).map(|g| (g, app.dupes.rule));
+                        actions.extend(incident(ui, d, i, r, group));
                     }
-                    let r = match app.pick.details.as_ref() {
-                        Some((_, Ok(r))) => r,
-                        Some((_, Err(e))) => {
-                            ui.colored_label(
-                                Color32::from_rgb(0xB0, 0x30, 0x20),
-                                clean(&e.to_string(), false),
-                            );
-                            return;
-                        }
-                        None => return,
-                    };
-                    ui.label(RichText::new(clean(&r.type_name, false)).heading());
-                    if !r.category.is_empty() {
-                        ui.label(RichText::new(clean(&r.category, false)).weak());
-                    }
-                    ui.horizontal(|ui| {
-                        ui.label(RichText::new(&r.date).strong());
-                        if let Some(t) = &r.time {
-                            ui.label(t);
-                        }
-                    });
-                    ui.label(clean(&r.place, false));
-                    ui.horizontal(|ui| {
-                        let dp = r.date_precision;
-                        badge(ui, &format!("date: {dp}"), dp != "day");
-                        let lp = r.loc_precision;
-                        badge(ui, &format!("location: {lp}"), lp != "exact");
-                    });
-                    ui.label(
-                        RichText::new(format!("{:.5}, {:.5}", r.lon_lat.1, r.lon_lat.0))
-                            .monospace()
-                            .small(),
-                    );
-                    let cas = match (r.fatalities, r.injuries) {
-                        (None, None) => "Casualties not reported".to_string(),
-                        (f, i) => format!(
-                            "Killed: {} · Injured: {}",
-                            f.map_or("not reported".into(), |v| v.to_string()),
-                            i.map_or("not reported".into(), |v| v.to_string())
-                        ),
-                    };
-                    ui.label(cas);
-                    if r.disputed {
-                        ui.horizontal(|ui| {
-                            disputed_badge(ui);
-                            ui.label(RichText::new("sources disagree: see the accounts").small());
-                        });
-                    }
-                    if ui
-                        .small_button("Range rings around this incident…")
-                        .clicked()
-                    {
-                        app.analyst.ring_form = Some(crate::app::analyst::PointForm {
-                            at: r.lon_lat,
-                            text: "10, 25, 50".into(),
-                            ink: Default::default(),
-                        });
-                        app.analyst.show = true;
-                    }
-                    if !r.related.is_empty() {
-                        ui.label(RichText::new("Related incidents").strong());
-                        let mut go = None;
-                        for id in &r.related {
-                            match d.links.ids.get(id) {
-                                Some(&j) => {
-                                    let text = format!(
-                                        "{id}: {}  {}  {}",
-                                        d.store.date_string(j as usize),
-                                        d.store.type_name(j as usize),
-                                        d.store.place_name(j as usize)
-                                    );
-                                    if ui.link(clean(&text, false)).clicked() {
-                                        go = Some(j);
-                                    }
-                                }
-                                None => {
-                                    ui.label(format!("{} (not in the data)", clean(id, false)));
-                                }
-                            }
-                        }
-                        if let Some(j) = go {
-                            app.pick.selected = Some(j);
-                            app.pick.scroll_table = true;
-                        }
-                    }
-                    if let Some(group) = app.dupes.group(i) {
-                        let rule = app.dupes.rule;
-                        egui::Frame::new()
-                            .stroke(Stroke::new(1.0, crate::view::DUPE))
-                            .corner_radius(3.0)
-                            .inner_margin(vec2(6.0, 4.0))
-                            .show(ui, |ui| {
-                                ui.label(
-                                    RichText::new(format!(
-                                        "Possible duplicates: {} reports of this type within {} day(s) and {} km",
-                                        group.len(),
-                                        rule.days,
-                                        rule.km
-                                    ))
-                                    .strong(),
-                                );
-                                for &j in group {
-                                    let text = format!(
-                                        "{}  {}  {}",
-                                        d.store.date_string(j as usize),
-                                        d.store.type_name(j as usize),
-                                        d.store.place_name(j as usize)
-                                    );
-                                    if ui
-                                        .selectable_label(j == i, clean(&text, false))
-                                        .clicked()
-                                        && j != i
-                                    {
-                                        app.pick.selected = Some(j);
-                                        app.pick.scroll_table = true;
-                                    }
-                                }
-                                ui.label(
-                                    RichText::new("Shown, never merged: merging is your decision.")
-                                        .small()
-                                        .weak(),
-                                );
-                            });
-                    }
-                    for desc in &r.description {
-                        ui.separator();
-                        ui.label(clean(desc, true));
-                    }
-                    if !r.actors.is_empty() {
-                        ui.separator();
-                        ui.label(RichText::new("Actors").strong());
-                        for a in &r.actors {
-                            ui.label(clean(a, false));
-                        }
-                    }
-                    ui.separator();
-                    ui.label(RichText::new("Sources").strong());
-                    if r.sources.is_empty() {
-                        ui.label("No source given in the data.");
-                    }
-                    for s in &r.sources {
-                        links(ui, s);
-                    }
-                    if !r.accounts.is_empty() {
-                        ui.separator();
-                        ui.label(
-                            RichText::new(format!("Accounts ({})", r.accounts.len())).strong(),
-                        );
-                        for (k, a) in r.accounts.iter().enumerate() {
-                            if k > 0 {
-                                ui.add_space(4.0);
-                            }
-                            links(ui, &a.source);
-                            if let Some(u) = &a.source_url {
-                                links(ui, u);
-                            }
-                            let facts = a.facts();
-                            if !facts.is_empty() {
-                                ui.label(RichText::new(clean(&facts, false)).small().strong());
-                            }
-                            if let Some(c) = &a.claim {
-                                ui.label(RichText::new(clean(c, true)).small());
-                            }
-                        }
-                    }
-                    egui::CollapsingHeader::new(format!("All {} fields", r.fields.len()))
-                        .id_salt("fields")
-                        .show(ui, |ui| {
-                            egui::Grid::new("fields-grid")
-                                .num_columns(2)
-                                .striped(true)
-                                .show(ui, |ui| {
-                                    for (k, v) in &r.fields {
-                                        ui.label(RichText::new(clean(k, false)).small().strong());
-                                        ui.label(RichText::new(clean(v, true)).small());
-                                        ui.end_row();
-                                    }
-                                });
-                            ui.label(
-                                RichText::new(format!("from {}", clean(&r.origin, false)))
-                                    .small()
-                                    .weak(),
-                            );
-                        });
-                }
-            }
-            ui.separator();
-            let n = d.problems.len() + d.errors.len();
-            egui::CollapsingHeader::new(format!("Load problems ({n})"))
-                .id_salt("problems")
-                .default_open(!d.errors.is_empty())
-                .show(ui, |ui| {
-                    if n == 0 {
-                        ui.label("None.");
-                    }
-                    for e in &d.errors {
+                    Some((k, Err(e))) if *k == i => {
                         ui.colored_label(
                             Color32::from_rgb(0xB0, 0x30, 0x20),
                             clean(&e.to_string(), false),
                         );
                     }
-                    let problems = &d.problems;
-                    egui::ScrollArea::vertical()
-                        .id_salt("problem-list")
-                        .max_height(240.0)
-                        .show_rows(ui, 16.0, problems.len(), |ui, rows| {
-                            for k in rows {
-                                ui.label(
-                                    RichText::new(clean(&problems[k].to_string(), false))
-                                        .small()
-                                        .monospace(),
-                                );
-                            }
-                        });
+                    _ => {
+                        ui.label(RichText::new("Reading the record…").weak());
+                    }
+                },
+            }
+            ui.separator();
+            problems(ui, d);
+        });
+    for a in actions {
+        match a {
+            Action::Select(j) => {
+                app.pick.selected = Some(j);
+                app.pick.scroll_table = true;
+            }
+            Action::CloseStack => app.pick.stack = None,
+            Action::Rings(at) => {
+                app.analyst.ring_form = Some(crate::app::analyst::PointForm {
+                    at,
+                    text: "10, 25, 50".into(),
+                    ink: Default::default(),
+                });
+                app.analyst.show = true;
+            }
+        }
+    }
+}
+
+/// "date  type  place" of incident `i`.
+fn line(d: &Data, i: u32) -> String {
+    let i = i as usize;
+    format!(
+        "{}  {}  {}",
+        d.store.date_string(i),
+        d.store.type_name(i),
+        d.store.place_name(i)
+    )
+}
+
+/// The incidents at one place, to pick from.
+fn stack_list(ui: &mut egui::Ui, d: &Data, stack: &[u32], selected: Option<u32>) -> Vec<Action> {
+    let mut out = Vec::new();
+    ui.label(RichText::new(format!("{} incidents at this exact place", stack.len())).strong());
+    egui::ScrollArea::vertical()
+        .id_salt("stack")
+        .max_height(180.0)
+        .show_rows(ui, 18.0, stack.len(), |ui, rows| {
+            for k in rows {
+                let i = stack[k];
+                if ui
+                    .selectable_label(selected == Some(i), clean(&line(d, i), false))
+                    .clicked()
+                {
+                    out.push(Action::Select(i));
+                }
+            }
+        });
+    if ui.small_button("Close list").clicked() {
+        out.push(Action::CloseStack);
+    }
+    ui.separator();
+    out
+}
+
+/// The selected incident: what, when, where, how sure, casualties, links, duplicates, texts,
+/// sources, accounts and every field.
+fn incident(
+    ui: &mut egui::Ui,
+    d: &Data,
+    i: u32,
+    r: &Details,
+    group: Option<(&[u32], crate::dupes::Rule)>,
+) -> Vec<Action> {
+    let mut out = Vec::new();
+    summary(ui, r);
+    if ui
+        .small_button("Range rings around this incident…")
+        .clicked()
+    {
+        out.push(Action::Rings(r.lon_lat));
+    }
+    out.extend(related(ui, d, r));
+    if let Some((group, rule)) = group {
+        out.extend(duplicates(ui, d, i, group, rule));
+    }
+    texts(ui, r);
+    accounts(ui, r);
+    fields(ui, r);
+    out
+}
+
+/// Type, category, date and time, place, precisions, position, casualties, disputed.
+fn summary(ui: &mut egui::Ui, r: &Details) {
+    ui.label(RichText::new(clean(&r.type_name, false)).heading());
+    if !r.category.is_empty() {
+        ui.label(RichText::new(clean(&r.category, false)).weak());
+    }
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(&r.date).strong());
+        if let Some(t) = &r.time {
+            ui.label(t);
+        }
+    });
+    ui.label(clean(&r.place, false));
+    ui.horizontal(|ui| {
+        let dp = r.date_precision;
+        badge(ui, &format!("date: {dp}"), dp != "day");
+        let lp = r.loc_precision;
+        badge(ui, &format!("location: {lp}"), lp != "exact");
+    });
+    ui.label(
+        RichText::new(format!("{:.5}, {:.5}", r.lon_lat.1, r.lon_lat.0))
+            .monospace()
+            .small(),
+    );
+    let cas = match (r.fatalities, r.injuries) {
+        (None, None) => "Casualties not reported".to_string(),
+        (f, i) => format!(
+            "Killed: {} · Injured: {}",
+            f.map_or("not reported".into(), |v| v.to_string()),
+            i.map_or("not reported".into(), |v| v.to_string())
+        ),
+    };
+    ui.label(cas);
+    if r.disputed {
+        ui.horizontal(|ui| {
+            disputed_badge(ui);
+            ui.label(RichText::new("sources disagree: see the accounts").small());
+        });
+    }
+}
+
+/// Related incidents, clickable when they are in the data.
+fn related(ui: &mut egui::Ui, d: &Data, r: &Details) -> Option<Action> {
+    if r.related.is_empty() {
+        return None;
+    }
+    ui.label(RichText::new("Related incidents").strong());
+    let mut go = None;
+    for id in &r.related {
+        match d.links.ids.get(id) {
+            Some(&j) => {
+                if ui
+                    .link(clean(&format!("{id}: {}", line(d, j)), false))
+                    .clicked()
+                {
+                    go = Some(Action::Select(j));
+                }
+            }
+            None => {
+                ui.label(format!("{} (not in the data)", clean(id, false)));
+            }
+        }
+    }
+    go
+}
+
+/// The group of possible duplicates the incident is in.
+fn duplicates(
+    ui: &mut egui::Ui,
+    d: &Data,
+    i: u32,
+    group: &[u32],
+    rule: crate::dupes::Rule,
+) -> Option<Action> {
+    let mut go = None;
+    egui::Frame::new()
+        .stroke(Stroke::new(1.0, crate::view::DUPE))
+        .corner_radius(3.0)
+        .inner_margin(vec2(6.0, 4.0))
+        .show(ui, |ui| {
+            ui.label(
+                RichText::new(format!(
+                    "Possible duplicates: {} reports of this type within {} day(s) and {} km",
+                    group.len(),
+                    rule.days,
+                    rule.km
+                ))
+                .strong(),
+            );
+            for &j in group {
+                if ui
+                    .selectable_label(j == i, clean(&line(d, j), false))
+                    .clicked()
+                    && j != i
+                {
+                    go = Some(Action::Select(j));
+                }
+            }
+            ui.label(
+                RichText::new("Shown, never merged: merging is your decision.")
+                    .small()
+                    .weak(),
+            );
+        });
+    go
+}
+
+/// Description, actors and sources.
+fn texts(ui: &mut egui::Ui, r: &Details) {
+    for desc in &r.description {
+        ui.separator();
+        ui.label(clean(desc, true));
+    }
+    if !r.actors.is_empty() {
+        ui.separator();
+        ui.label(RichText::new("Actors").strong());
+        for a in &r.actors {
+            ui.label(clean(a, false));
+        }
+    }
+    ui.separator();
+    ui.label(RichText::new("Sources").strong());
+    if r.sources.is_empty() {
+        ui.label("No source given in the data.");
+    }
+    for s in &r.sources {
+        links(ui, s);
+    }
+}
+
+/// Each source's account.
+fn accounts(ui: &mut egui::Ui, r: &Details) {
+    if r.accounts.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new(format!("Accounts ({})", r.accounts.len())).strong());
+    for (k, a) in r.accounts.iter().enumerate() {
+        if k > 0 {
+            ui.add_space(4.0);
+        }
+        links(ui, &a.source);
+        if let Some(u) = &a.source_url {
+            links(ui, u);
+        }
+        let facts = a.facts();
+        if !facts.is_empty() {
+            ui.label(RichText::new(clean(&facts, false)).small().strong());
+        }
+        if let Some(c) = &a.claim {
+            ui.label(RichText::new(clean(c, true)).small());
+        }
+    }
+}
+
+/// Every original field, and where the record is.
+fn fields(ui: &mut egui::Ui, r: &Details) {
+    egui::CollapsingHeader::new(format!("All {} fields", r.fields.len()))
+        .id_salt("fields")
+        .show(ui, |ui| {
+            egui::Grid::new("fields-grid")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    for (k, v) in &r.fields {
+                        ui.label(RichText::new(clean(k, false)).small().strong());
+                        ui.label(RichText::new(clean(v, true)).small());
+                        ui.end_row();
+                    }
+                });
+            ui.label(
+                RichText::new(format!("from {}", clean(&r.origin, false)))
+                    .small()
+                    .weak(),
+            );
+        });
+}
+
+/// Files that could not be loaded and row problems.
+fn problems(ui: &mut egui::Ui, d: &Data) {
+    let n = d.problems.len() + d.errors.len();
+    egui::CollapsingHeader::new(format!("Load problems ({n})"))
+        .id_salt("problems")
+        .default_open(!d.errors.is_empty())
+        .show(ui, |ui| {
+            if n == 0 {
+                ui.label("None.");
+            }
+            for e in &d.errors {
+                ui.colored_label(
+                    Color32::from_rgb(0xB0, 0x30, 0x20),
+                    clean(&e.to_string(), false),
+                );
+            }
+            let problems = &d.problems;
+            egui::ScrollArea::vertical()
+                .id_salt("problem-list")
+                .max_height(240.0)
+                .show_rows(ui, 16.0, problems.len(), |ui, rows| {
+                    for k in rows {
+                        ui.label(
+                            RichText::new(clean(&problems[k].to_string(), false))
+                                .small()
+                                .monospace(),
+                        );
+                    }
                 });
         });
 }

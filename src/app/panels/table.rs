@@ -46,6 +46,56 @@ pub fn table(app: &mut App, ui: &mut egui::Ui) {
     app.pick.sources = sources;
 }
 
+/// One row's cells.
+fn cells(
+    row: &mut egui_extras::TableRow<'_, '_>,
+    s: &crate::store::Store,
+    i: usize,
+    sources: &mut SourceCache,
+) {
+    row.col(|ui| {
+        cell(ui, s.date_string(i));
+    });
+    row.col(|ui| {
+        cell(
+            ui,
+            crate::details::format_time(s.minute[i], i16::MIN).unwrap_or_default(),
+        );
+    });
+    row.col(|ui| {
+        cell(ui, clean(s.type_name(i), false));
+    });
+    row.col(|ui| {
+        cell(ui, clean(s.place_name(i), false));
+    });
+    row.col(|ui| {
+        cell(
+            ui,
+            format!(
+                "{} / {}",
+                s.date_precision[i].name(),
+                s.loc_precision[i].name()
+            ),
+        );
+    });
+    row.col(|ui| {
+        if s.fatalities[i] >= 0 {
+            cell(ui, s.fatalities[i].to_string());
+        }
+    });
+    row.col(|ui| {
+        if s.disputed[i] {
+            cell(
+                ui,
+                RichText::new("disputed").color(crate::view::overlay::DISPUTED),
+            );
+        }
+    });
+    row.col(|ui| {
+        cell(ui, sources.get(s, i as u32));
+    });
+}
+
 fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
     use egui_extras::{Column, TableBuilder};
     let Some(d) = &app.data else { return };
@@ -91,49 +141,8 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
     .body(|body| {
         body.rows(18.0, rows.len(), |mut row| {
             let i = rows[row.index()] as usize;
-            let s = &d.store;
             row.set_selected(app.pick.selected == Some(i as u32));
-            row.col(|ui| {
-                cell(ui, s.date_string(i));
-            });
-            row.col(|ui| {
-                cell(
-                    ui,
-                    crate::details::format_time(s.minute[i], i16::MIN).unwrap_or_default(),
-                );
-            });
-            row.col(|ui| {
-                cell(ui, clean(s.type_name(i), false));
-            });
-            row.col(|ui| {
-                cell(ui, clean(s.place_name(i), false));
-            });
-            row.col(|ui| {
-                cell(
-                    ui,
-                    format!(
-                        "{} / {}",
-                        s.date_precision[i].name(),
-                        s.loc_precision[i].name()
-                    ),
-                );
-            });
-            row.col(|ui| {
-                if s.fatalities[i] >= 0 {
-                    cell(ui, s.fatalities[i].to_string());
-                }
-            });
-            row.col(|ui| {
-                if s.disputed[i] {
-                    cell(
-                        ui,
-                        RichText::new("disputed").color(crate::view::overlay::DISPUTED),
-                    );
-                }
-            });
-            row.col(|ui| {
-                cell(ui, sources.get(s, i as u32));
-            });
+            cells(&mut row, &d.store, i, sources);
             if row.response().clicked() {
                 clicked = Some(i as u32);
             }
