@@ -246,7 +246,7 @@ impl Area {
             message: e.to_string(),
         })?;
         let mut polygons = Rings::new();
-        collect(&v, &mut polygons).map_err(|()| AreaError::BadRing {
+        collect(&v, &mut polygons).map_err(|BadRing| AreaError::BadRing {
             file: file.to_string(),
         })?;
         if polygons.is_empty() {
@@ -305,30 +305,34 @@ impl Area {
     }
 }
 
-fn ring(v: &serde_json::Value) -> Result<Vec<[f64; 2]>, ()> {
-    let pts = v.as_array().ok_or(())?;
+/// A ring that is not three or more positions on the map (the file's error names the file).
+#[derive(Debug)]
+struct BadRing;
+
+fn ring(v: &serde_json::Value) -> Result<Vec<[f64; 2]>, BadRing> {
+    let pts = v.as_array().ok_or(BadRing)?;
     let mut out = Vec::with_capacity(pts.len());
     for p in pts {
         let (x, y) = match p.as_array().map(|a| a.as_slice()) {
-            Some([x, y, ..]) => (x.as_f64().ok_or(())?, y.as_f64().ok_or(())?),
-            _ => return Err(()),
+            Some([x, y, ..]) => (x.as_f64().ok_or(BadRing)?, y.as_f64().ok_or(BadRing)?),
+            _ => return Err(BadRing),
         };
         if !(-180.0..=180.0).contains(&x) || !(-90.0..=90.0).contains(&y) {
-            return Err(());
+            return Err(BadRing);
         }
         out.push([x, y]);
     }
     if out.len() < 3 {
-        return Err(());
+        return Err(BadRing);
     }
     Ok(out)
 }
 
-fn polygon(v: &serde_json::Value) -> Result<Vec<Vec<[f64; 2]>>, ()> {
-    v.as_array().ok_or(())?.iter().map(ring).collect()
+fn polygon(v: &serde_json::Value) -> Result<Vec<Vec<[f64; 2]>>, BadRing> {
+    v.as_array().ok_or(BadRing)?.iter().map(ring).collect()
 }
 
-fn collect(v: &serde_json::Value, out: &mut Rings) -> Result<(), ()> {
+fn collect(v: &serde_json::Value, out: &mut Rings) -> Result<(), BadRing> {
     match v.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => {
             for f in v
@@ -355,9 +359,13 @@ fn collect(v: &serde_json::Value, out: &mut Rings) -> Result<(), ()> {
                 collect(g, out)?;
             }
         }
-        Some("Polygon") => out.push(polygon(v.get("coordinates").ok_or(())?)?),
+        Some("Polygon") => out.push(polygon(v.get("coordinates").ok_or(BadRing)?)?),
         Some("MultiPolygon") => {
-            for p in v.get("coordinates").and_then(|c| c.as_array()).ok_or(())? {
+            for p in v
+                .get("coordinates")
+                .and_then(|c| c.as_array())
+                .ok_or(BadRing)?
+            {
                 out.push(polygon(p)?);
             }
         }
@@ -376,8 +384,9 @@ impl<'de> Deserialize<'de> for Area {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Area, D::Error> {
         let v = serde_json::Value::deserialize(d)?;
         let mut polygons = Rings::new();
-        collect(&v, &mut polygons)
-            .map_err(|()| serde::de::Error::custom("an area's rings need 3 valid positions"))?;
+        collect(&v, &mut polygons).map_err(|BadRing| {
+            serde::de::Error::custom("an area's rings need 3 valid positions")
+        })?;
         if polygons.is_empty() {
             return Err(serde::de::Error::custom(
                 "an area must be a Polygon or MultiPolygon",

@@ -277,3 +277,56 @@ fn the_reader_finds_what_it_should() {
     // unit tests do not.
     assert_eq!(found, want);
 }
+
+/// The error types a `Result<…>` in `code` names, for each `Result<T, E>` written with two
+/// parameters.
+fn result_errors(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(k) = rest.find("Result<") {
+        let before = rest[..k].chars().last();
+        rest = &rest[k + "Result<".len()..];
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue; // `io::Result<` has one parameter; `MyResult<` is not ours to read
+        }
+        let (mut depth, mut comma, mut end) = (0i32, None, None);
+        for (i, c) in rest.char_indices() {
+            match c {
+                '<' | '(' | '[' => depth += 1,
+                ')' | ']' => depth -= 1,
+                '>' if depth == 0 => {
+                    end = Some(i);
+                    break;
+                }
+                '>' => depth -= 1,
+                ',' if depth == 0 => comma = Some(i),
+                _ => {}
+            }
+        }
+        if let (Some(c), Some(e)) = (comma, end) {
+            out.push(rest[c + 1..e].trim().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn library_errors_are_typed() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut wrong = Vec::new();
+    for f in &files {
+        let code = library_code(&std::fs::read_to_string(f).unwrap());
+        for e in result_errors(&code) {
+            if e == "String" || e == "()" || e == "&str" || e == "&'static str" {
+                wrong.push(format!("{}: Result<_, {e}>", f.display()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "untyped errors:\n  {}", wrong.join("\n  "));
+    assert_eq!(
+        result_errors("fn a() -> Result<Vec<(u8, u8)>, String> {} fn b() -> io::Result<()>"),
+        vec!["String".to_string()]
+    );
+}

@@ -16,7 +16,7 @@ pub struct ChartForm {
     pub path: String,
     /// What happened last.
     pub message: Option<String>,
-    job: super::file_job::FileJob,
+    job: super::file_job::FileJob<crate::export::ChartError>,
     /// The chart last counted, for (selection generation, bar width).
     cached: Option<((u64, Every), Option<Chart>)>,
 }
@@ -66,32 +66,15 @@ impl ChartForm {
             .extension()
             .and_then(|e| e.to_str())
             .map(str::to_ascii_lowercase);
-        let png = match ext.as_deref() {
-            Some("png") => true,
-            Some("csv") => false,
-            _ => {
-                self.message = Some("The file must end in .png or .csv".into());
-                return;
-            }
-        };
+        if !matches!(ext.as_deref(), Some("png" | "csv")) {
+            self.message = Some("The file must end in .png or .csv".into());
+            return;
+        }
         self.message = Some(format!("Saving {}…", path.display()));
         self.job.start("incident-map-chart", ctx, move || {
-            let r = if png {
-                crate::export::Exporter::new(&crate::view::offscreen::RendererChoice::from_env())
-                    .and_then(|mut x| {
-                        let img = x.render_chart(&chart, &title, 1200, 600, 1)?;
-                        crate::export::write_png(
-                            &path,
-                            &img,
-                            &crate::export::PngInfo::new(&x, Some(&title)),
-                        )
-                    })
-                    .map_err(|e| e.to_string())
-            } else {
-                crate::atomic::write_atomic(&path, |w| chart.write_csv(w))
-                    .map_err(|e| format!("cannot write {}: {e}", path.display()))
-            };
-            r.map(|()| format!("Wrote {}", path.display()))
+            let choice = crate::view::offscreen::RendererChoice::from_env();
+            crate::export::write_chart(&chart, &title, &path, (1200, 600), &choice)
+                .map(|()| format!("Wrote {}", path.display()))
         });
     }
 

@@ -8,6 +8,17 @@ use crate::output::OutFormat;
 use crate::query::Filter;
 use crate::source::{FETCH_LIMIT, Fetch, Source};
 
+/// Why the incidents were not written.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The source could not give them.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    /// The file could not be written.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+}
+
 /// The dialog's state.
 pub struct DataForm {
     /// Whether it is open.
@@ -18,7 +29,7 @@ pub struct DataForm {
     pub path: String,
     /// What happened last.
     pub message: Option<String>,
-    job: super::file_job::FileJob,
+    job: super::file_job::FileJob<DataError>,
 }
 
 impl Default for DataForm {
@@ -46,11 +57,8 @@ impl DataForm {
         self.message = Some(format!("Writing {}…", path.display()));
         self.job.start("incident-map-export-data", ctx, move || {
             let ctl = crate::progress::Control::default();
-            let inc = source
-                .incidents(&filter, &Fetch::up_to(FETCH_LIMIT), &ctl)
-                .map_err(|e| e.to_string())?;
-            crate::output::write_file(&inc.store, &inc.selection, format, &path)
-                .map_err(|e| e.to_string())?;
+            let inc = source.incidents(&filter, &Fetch::up_to(FETCH_LIMIT), &ctl)?;
+            crate::output::write_file(&inc.store, &inc.selection, format, &path)?;
             Ok(format!(
                 "Wrote {} incidents to {}",
                 inc.selection.len(),

@@ -44,15 +44,6 @@ pub struct ChartCmd {
     pub columns: ColumnArgs,
 }
 
-/// Why a chart was not written.
-#[derive(Debug, thiserror::Error)]
-enum ChartError {
-    #[error(transparent)]
-    Png(#[from] crate::export::ExportError),
-    #[error("cannot write {path}: {error}", path = .0.display(), error = .1)]
-    Csv(PathBuf, std::io::Error),
-}
-
 /// `incident-map chart`.
 pub fn run(a: &ChartCmd, err: &mut dyn Write) -> i32 {
     match write(a, err) {
@@ -66,14 +57,13 @@ fn write(a: &ChartCmd, err: &mut dyn Write) -> Result<i32, i32> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let png = match ext.as_deref() {
-        Some("png") => true,
-        Some("csv") => false,
+    match ext.as_deref() {
+        Some("png" | "csv") => {}
         _ => {
             let m = format!("--out {} must end in .png or .csv", a.out.display());
             return Err(fail(err, USAGE, m));
         }
-    };
+    }
     refuse_input(&a.out, &a.files, "--out", err)?;
     let f = filter_of(&a.filter, err)?;
     let src = open_all(&a.files, &a.columns, "nothing written", err)?;
@@ -85,30 +75,16 @@ fn write(a: &ChartCmd, err: &mut dyn Write) -> Result<i32, i32> {
         );
         return Err(fail(err, BAD_INPUT, m));
     };
-    let written = if png {
-        let title = a
-            .title
-            .clone()
-            .unwrap_or_else(|| format!("Incidents per {} — {}", a.every.name(), f.describe()));
-        let choice = a
-            .renderer
-            .as_deref()
-            .and_then(|r| r.parse().ok())
-            .unwrap_or_else(RendererChoice::from_env);
-        crate::export::Exporter::new(&choice)
-            .and_then(|mut x| {
-                let img = x.render_chart(&c, &title, a.width, a.height, 1)?;
-                crate::export::write_png(
-                    &a.out,
-                    &img,
-                    &crate::export::PngInfo::new(&x, Some(&title)),
-                )
-            })
-            .map_err(ChartError::from)
-    } else {
-        crate::atomic::write_atomic(&a.out, |w| c.write_csv(w))
-            .map_err(|e| ChartError::Csv(a.out.clone(), e))
-    };
+    let title = a
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Incidents per {} — {}", a.every.name(), f.describe()));
+    let choice = a
+        .renderer
+        .as_deref()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or_else(RendererChoice::from_env);
+    let written = crate::export::write_chart(&c, &title, &a.out, (a.width, a.height), &choice);
     if let Err(e) = written {
         return Err(fail(err, BAD_INPUT, e));
     }

@@ -225,12 +225,12 @@ fn spec_of(a: &ExportCmd, err: &mut dyn Write) -> Result<(Vec<PathBuf>, Spec), i
         .filter
         .apply(spec.filter)
         .map_err(|e| fail(err, USAGE, filter_message(&e)))?;
-    apply_flags(a, &mut spec).map_err(|m| fail(err, USAGE, m))?;
+    apply_flags(a, &mut spec, err)?;
     Ok((files, spec))
 }
 
-/// The flags over the spec, checked (the message names the flags).
-fn apply_flags(a: &ExportCmd, spec: &mut Spec) -> Result<(), String> {
+/// The flags over the spec, checked (a mistake is bad usage, its message names the flags).
+fn apply_flags(a: &ExportCmd, spec: &mut Spec, err: &mut dyn Write) -> Result<(), i32> {
     if let Some(b) = a.filter.bbox() {
         spec.viewport = Viewport::BBox(b);
     }
@@ -243,7 +243,7 @@ fn apply_flags(a: &ExportCmd, spec: &mut Spec) -> Result<(), String> {
     if a.title.is_some() {
         spec.title = a.title.clone();
     }
-    if let Some(b) = a.base.base().map_err(|e| e.to_string())? {
+    if let Some(b) = a.base.base().map_err(|e| fail(err, USAGE, e))? {
         spec.base = b;
     }
     spec.legend &= !a.no_legend;
@@ -255,17 +255,26 @@ fn apply_flags(a: &ExportCmd, spec: &mut Spec) -> Result<(), String> {
     spec.tools.labels.extend(a.labels.iter().cloned());
     spec.tools.arrows.extend(a.arrows.iter().cloned());
     if !(0.0..=600.0).contains(&a.tile_timeout) {
-        return Err("--tile-timeout must be between 0 and 600 seconds".into());
+        return Err(fail(
+            err,
+            USAGE,
+            "--tile-timeout must be between 0 and 600 seconds",
+        ));
     }
     spec.tile_timeout = std::time::Duration::from_secs_f64(a.tile_timeout);
-    spec.validate().map_err(|e| export_message(&e.into()))?;
+    spec.validate()
+        .map_err(|e| fail(err, USAGE, export_message(&e.into())))?;
     spec.viewport
         .check()
-        .map_err(|e| export_message(&e.into()))?;
+        .map_err(|e| fail(err, USAGE, export_message(&e.into())))?;
     if let BaseLayer::PmTiles { path, .. } = &spec.base
         && !path.is_file()
     {
-        return Err(format!("--pmtiles {}: no such file", path.display()));
+        return Err(fail(
+            err,
+            USAGE,
+            format!("--pmtiles {}: no such file", path.display()),
+        ));
     }
     Ok(())
 }

@@ -41,6 +41,15 @@ pub enum DbError {
         /// What the connection said.
         message: String,
     },
+    /// TLS could not be set up as the URL asks.
+    #[error("cannot connect to {url}: {error}")]
+    Tls {
+        /// The URL, without password.
+        url: String,
+        /// Why.
+        #[source]
+        error: tls::TlsError,
+    },
     /// The password (or the user) was refused.
     #[error("{url}: the server refused the user or password ({message})")]
     Auth {
@@ -295,9 +304,9 @@ impl DbSource {
         }
         let root = tls::root_file(self.root_cert.as_deref());
         let config =
-            tls::client_config(self.ssl, root.as_deref()).map_err(|message| DbError::Connect {
+            tls::client_config(self.ssl, root.as_deref()).map_err(|error| DbError::Tls {
                 url: self.display.clone(),
-                message,
+                error,
             })?;
         self.config
             .connect(tokio_postgres_rustls::MakeRustlsConnect::new(config))

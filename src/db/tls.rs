@@ -118,40 +118,58 @@ pub fn root_file(given: Option<&Path>) -> Option<PathBuf> {
     })
 }
 
-/// The rustls configuration for a mode and root file; `Err` says what is missing or wrong.
-pub fn client_config(mode: SslMode, root: Option<&Path>) -> Result<ClientConfig, String> {
+/// Why TLS could not be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlsError {
+    /// The TLS library refused its own settings.
+    #[error("{0}")]
+    Setup(String),
+    /// The root certificate file cannot be used.
+    #[error("{file}: {message}")]
+    Root {
+        /// The file.
+        file: String,
+        /// Why.
+        message: String,
+    },
+    /// Verifying asked for without a root certificate.
+    #[error("sslmode verify-ca and verify-full need a root certificate: add sslrootcert=FILE")]
+    NoRoot,
+}
+
+/// The rustls configuration for a mode and root file.
+pub fn client_config(mode: SslMode, root: Option<&Path>) -> Result<ClientConfig, TlsError> {
+    let setup = |e: rustls::Error| TlsError::Setup(e.to_string());
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?;
+        .map_err(setup)?;
     let roots = match root {
         Some(p) => {
+            let bad = |e: &dyn std::fmt::Display| TlsError::Root {
+                file: p.display().to_string(),
+                message: e.to_string(),
+            };
             let mut store = RootCertStore::empty();
-            let certs =
-                CertificateDer::pem_file_iter(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let certs = CertificateDer::pem_file_iter(p).map_err(|e| bad(&e))?;
             for c in certs {
-                let c = c.map_err(|e| format!("{}: {e}", p.display()))?;
-                store.add(c).map_err(|e| format!("{}: {e}", p.display()))?;
+                store.add(c.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
             }
             Some(Arc::new(store))
         }
         None => None,
     };
+    let verifier_error = |e: rustls::client::VerifierBuilderError| TlsError::Setup(e.to_string());
     let verifier: Arc<dyn ServerCertVerifier> = match (mode, roots) {
-        (SslMode::VerifyCa | SslMode::VerifyFull, None) => {
-            return Err(
-                "sslmode verify-ca and verify-full need a root certificate: add sslrootcert=FILE"
-                    .into(),
-            );
-        }
+        (SslMode::VerifyCa | SslMode::VerifyFull, None) => return Err(TlsError::NoRoot),
         (SslMode::VerifyFull, Some(r)) => WebPkiServerVerifier::builder_with_provider(r, provider)
             .build()
-            .map_err(|e| e.to_string())?,
+            .map_err(verifier_error)?,
         (_, Some(r)) => Arc::new(Verifier {
             chain: Some(
                 WebPkiServerVerifier::builder_with_provider(r, provider.clone())
                     .build()
-                    .map_err(|e| e.to_string())?,
+                    .map_err(verifier_error)?,
             ),
             provider,
         }),

@@ -479,6 +479,48 @@ impl Exporter {
     }
 }
 
+/// Why a chart was not written.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// The PNG could not be drawn or written.
+    #[error(transparent)]
+    Png(#[from] ExportError),
+    /// The CSV could not be written.
+    #[error("cannot write {path}: {error}", path = .path.display())]
+    Csv {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        error: std::io::Error,
+    },
+}
+
+/// Writes `chart` to `path` atomically: a stacked bar chart PNG of `size` points (titled) when
+/// the name ends in `.png`, else the CSV table. The window's Chart dialog and `chart` share it.
+pub fn write_chart(
+    chart: &crate::chart::Chart,
+    title: &str,
+    path: &Path,
+    size: (u32, u32),
+    choice: &RendererChoice,
+) -> Result<(), ChartError> {
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    if png {
+        let mut x = Exporter::new(choice)?;
+        let img = x.render_chart(chart, title, size.0, size.1, 1)?;
+        write_png(path, &img, &PngInfo::new(&x, Some(title)))?;
+        Ok(())
+    } else {
+        crate::atomic::write_atomic(path, |w| chart.write_csv(w)).map_err(|error| ChartError::Csv {
+            path: path.to_path_buf(),
+            error,
+        })
+    }
+}
+
 /// Renders one image with a new exporter on the renderer chosen by the environment (tests and
 /// single images).
 pub fn render(store: &Store, index: &ClusterIndex, spec: &Spec) -> Result<Rendered, ExportError> {

@@ -27,16 +27,22 @@ fn datum_is_wgs84(p: &str) -> bool {
         || matches!(n.as_str(), "WGS84" | "WGS1984" | "DWGS1984" | "GCSWGS1984")
 }
 
-/// What a WKT (a shapefile's `.prj`, a GeoPackage's definition; WKT 1 or 2) says; the system's
-/// name when it is not one these readers know.
-pub(super) fn crs_of(prj: &str) -> Result<Crs, String> {
+/// A coordinate system these readers do not reproject from, by the name its WKT gives it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "its coordinate system ({0}) is not one this program reprojects: WGS 84, Web Mercator or UTM"
+)]
+pub struct UnknownSystem(pub String);
+
+/// What a WKT (a shapefile's `.prj`, a GeoPackage's definition; WKT 1 or 2) says.
+pub(super) fn crs_of(prj: &str) -> Result<Crs, UnknownSystem> {
     let p = prj.to_ascii_uppercase();
     let wgs84 = datum_is_wgs84(&p);
     if !p.contains("PROJCS[") && !p.contains("PROJCRS[") {
         if wgs84 {
             return Ok(Crs::Wgs84);
         }
-        return Err(prj_name(prj));
+        return Err(UnknownSystem(prj_name(prj)));
     }
     if p.contains("MERCATOR_AUXILIARY_SPHERE")
         || p.contains("PSEUDO-MERCATOR")
@@ -65,7 +71,7 @@ pub(super) fn crs_of(prj: &str) -> Result<Crs, String> {
             });
         }
     }
-    Err(prj_name(prj))
+    Err(UnknownSystem(prj_name(prj)))
 }
 
 /// The system's name in a WKT (`PROJCS["name"`), for messages.
@@ -144,7 +150,7 @@ mod tests {
         );
         assert_eq!(
             crs_of(r#"PROJCS["Karbala_1979_UTM_Zone_38N",GEOGCS["GCS_Karbala_1979"]]"#),
-            Err("Karbala_1979_UTM_Zone_38N".to_string())
+            Err(UnknownSystem("Karbala_1979_UTM_Zone_38N".to_string()))
         );
         // Web Mercator and UTM back to degrees.
         let r = 6_378_137.0f64;
@@ -174,9 +180,12 @@ mod tests {
     #[test]
     fn other_datums_with_a_towgs84_clause_are_not_wgs84() {
         let ed50 = r#"GEOGCS["ED50",DATUM["European_Datum_1950",SPHEROID["International 1924",6378388,297],TOWGS84[-87,-98,-121,0,0,0,0]],PRIMEM["Greenwich",0],UNIT["degree",0.0174532925199433]]"#;
-        assert_eq!(crs_of(ed50), Err("ED50".to_string()));
+        assert_eq!(crs_of(ed50), Err(UnknownSystem("ED50".to_string())));
         let utm = r#"PROJCS["ED50 / UTM zone 38N",GEOGCS["ED50",DATUM["European_Datum_1950",SPHEROID["International 1924",6378388,297],TOWGS84[-87,-98,-121,0,0,0,0]]],PROJECTION["Transverse_Mercator"]]"#;
-        assert_eq!(crs_of(utm), Err("ED50 / UTM zone 38N".to_string()));
+        assert_eq!(
+            crs_of(utm),
+            Err(UnknownSystem("ED50 / UTM zone 38N".to_string()))
+        );
         // WKT 2, as GDAL writes it in a GeoPackage's definition_12_063.
         let wkt2 = r#"PROJCRS["WGS 84 / UTM zone 38N",BASEGEOGCRS["WGS 84",ENSEMBLE["World Geodetic System 1984 ensemble",MEMBER["World Geodetic System 1984 (Transit)"]]],CONVERSION["UTM zone 38N"]]"#;
         assert_eq!(

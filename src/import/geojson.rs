@@ -63,25 +63,38 @@ fn positions_ok(g: &Value) -> bool {
     }
 }
 
+/// Why a feature's geometry gives no point.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GeometryError {
+    /// A position that is not two finite numbers.
+    #[error("invalid geometry: every position needs a finite longitude and latitude")]
+    Positions,
+    /// Not a GeoJSON geometry.
+    #[error("invalid geometry: {0}")]
+    Invalid(String),
+    /// A geometry with no position.
+    #[error("empty {0} geometry")]
+    Empty(&'static str),
+    /// A position off the map.
+    #[error(transparent)]
+    Coordinate(#[from] row::ValueError),
+}
+
 /// The point of a geometry: itself for a Point, the centroid otherwise (with a note).
-fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), String> {
+fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), GeometryError> {
     if !positions_ok(g) {
-        return Err(
-            "invalid geometry: every position needs a finite longitude and latitude".into(),
-        );
+        return Err(GeometryError::Positions);
     }
     let geom: geojson::Geometry =
-        serde_json::from_value(g.clone()).map_err(|e| format!("invalid geometry: {e}"))?;
+        serde_json::from_value(g.clone()).map_err(|e| GeometryError::Invalid(e.to_string()))?;
     let name = geom.value.type_name();
     let geo: geo::Geometry<f64> = (&geom.value)
         .try_into()
-        .map_err(|e| format!("invalid geometry: {e}"))?;
+        .map_err(|e: geojson::Error| GeometryError::Invalid(e.to_string()))?;
     let (p, note) = match geo {
         geo::Geometry::Point(p) => (p, None),
         other => (
-            other
-                .centroid()
-                .ok_or_else(|| format!("empty {name} geometry"))?,
+            other.centroid().ok_or(GeometryError::Empty(name))?,
             Some(format!("{name} geometry: using its centroid")),
         ),
     };
@@ -280,8 +293,8 @@ fn build_rows(
                     }
                     Some(p)
                 }
-                Err(m) => {
-                    found.add(line, None, m, true);
+                Err(e) => {
+                    found.add(line, None, e.to_string(), true);
                     continue;
                 }
             },

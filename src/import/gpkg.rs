@@ -19,6 +19,81 @@ use super::{FileError, LoadError, Overrides, ParsedFile};
 /// without end).
 const MAX_DEPTH: u32 = 16;
 
+/// Why a GeoPackage geometry could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GeometryError {
+    /// The blob ends too early.
+    #[error("truncated geometry")]
+    Truncated,
+    /// A position the coordinate system does not have.
+    #[error("position ({x}, {y}) is outside its coordinate system")]
+    Outside {
+        /// Easting or longitude.
+        x: f64,
+        /// Northing or latitude.
+        y: f64,
+    },
+    /// Collections inside collections, too deep.
+    #[error("geometry collections nested too deep")]
+    TooDeep,
+    /// A byte order that is neither 0 nor 1.
+    #[error("bad WKB byte order {0}")]
+    ByteOrder(u8),
+    /// A geometry type code that is not WKB's.
+    #[error("unknown WKB geometry type {0}")]
+    UnknownType(u32),
+    /// A type WKB has that is not read (curves, surfaces).
+    #[error("WKB geometry type {0} (curves and surfaces are not read)")]
+    Unread(u32),
+    /// A part of the wrong type in a multi-geometry.
+    #[error("a {part} inside a {whole}")]
+    WrongPart {
+        /// What the part is.
+        part: String,
+        /// What holds it.
+        whole: &'static str,
+    },
+    /// No `GP` header.
+    #[error("not a GeoPackage geometry (no GP header)")]
+    NoHeader,
+    /// The extended geometry flag.
+    #[error("an extended GeoPackage geometry")]
+    Extended,
+    /// An envelope code that does not exist.
+    #[error("bad envelope indicator {0}")]
+    Envelope(u8),
+}
+
+/// Why a GeoPackage's layers could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LayerError {
+    /// A GeoPackage table is missing.
+    #[error("no {0} table (an SQLite database, not a GeoPackage)")]
+    NoTable(&'static str),
+    /// The GeoPackage tables could not be read.
+    #[error("its GeoPackage tables cannot be read ({0})")]
+    Tables(String),
+    /// The layers could not be listed.
+    #[error("cannot read its layers: {0}")]
+    Layers(String),
+    /// No feature layer.
+    #[error("it holds no feature layers")]
+    NoLayers,
+    /// A layer that is a view (which a crafted file could make endless), or missing.
+    #[error("layer {0} is a view or missing; only tables are read")]
+    NotATable(String),
+    /// A coordinate system that is not reprojected.
+    #[error(
+        "layer {layer}: its coordinate system ({system}) is not one this program reprojects: WGS 84, Web Mercator or UTM"
+    )]
+    System {
+        /// The layer.
+        layer: String,
+        /// Its system as the file names it.
+        system: String,
+    },
+}
+
 /// A WKB reader over one geometry: positions come out reprojected, as GeoJSON.
 struct Wkb<'a> {
     b: &'a [u8],
@@ -27,17 +102,20 @@ struct Wkb<'a> {
 }
 
 impl Wkb<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+    fn take(&mut self, n: usize) -> Result<&[u8], GeometryError> {
         let s = self
             .b
             .get(self.at..self.at.saturating_add(n))
-            .ok_or("truncated geometry")?;
+            .ok_or(GeometryError::Truncated)?;
         self.at += n;
         Ok(s)
     }
 
-    fn u32(&mut self, le: bool) -> Result<u32, String> {
-        let s: [u8; 4] = self.take(4)?.try_into().map_err(|_| "truncated geometry")?;
+    fn u32(&mut self, le: bool) -> Result<u32, GeometryError> {
+        let s: [u8; 4] = self
+            .take(4)?
+            .try_into()
+            .map_err(|_| GeometryError::Truncated)?;
         Ok(if le {
             u32::from_le_bytes(s)
         } else {
@@ -45,8 +123,11 @@ impl Wkb<'_> {
         })
     }
 
-    fn f64(&mut self, le: bool) -> Result<f64, String> {
-        let s: [u8; 8] = self.take(8)?.try_into().map_err(|_| "truncated geometry")?;
+    fn f64(&mut self, le: bool) -> Result<f64, GeometryError> {
+        let s: [u8; 8] = self
+            .take(8)?
+            .try_into()
+            .map_err(|_| GeometryError::Truncated)?;
         Ok(if le {
             f64::from_le_bytes(s)
         } else {
@@ -56,16 +137,16 @@ impl Wkb<'_> {
 
     /// A count of items of at least `size` bytes each, checked against what is left (a crafted
     /// count must not reserve memory the file does not hold).
-    fn count(&mut self, le: bool, size: usize) -> Result<usize, String> {
+    fn count(&mut self, le: bool, size: usize) -> Result<usize, GeometryError> {
         let n = self.u32(le)? as usize;
         if n.saturating_mul(size) > self.b.len() - self.at {
-            return Err("truncated geometry".into());
+            return Err(GeometryError::Truncated);
         }
         Ok(n)
     }
 
     /// One position (Z and M dropped), reprojected; `None` for an empty point (NaN).
-    fn position(&mut self, le: bool, dims: usize) -> Result<Option<Value>, String> {
+    fn position(&mut self, le: bool, dims: usize) -> Result<Option<Value>, GeometryError> {
         let x = self.f64(le)?;
         let y = self.f64(le)?;
         for _ in 2..dims {
@@ -77,11 +158,11 @@ impl Wkb<'_> {
         let (lon, lat) = self
             .crs
             .to_wgs84(x, y)
-            .ok_or_else(|| format!("position ({x}, {y}) is outside its coordinate system"))?;
+            .ok_or(GeometryError::Outside { x, y })?;
         Ok(Some(json!([lon, lat])))
     }
 
-    fn positions(&mut self, le: bool, dims: usize) -> Result<Vec<Value>, String> {
+    fn positions(&mut self, le: bool, dims: usize) -> Result<Vec<Value>, GeometryError> {
         let n = self.count(le, dims * 8)?;
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
@@ -91,14 +172,14 @@ impl Wkb<'_> {
     }
 
     /// One geometry as GeoJSON (`Null` when empty).
-    fn geometry(&mut self, depth: u32) -> Result<Value, String> {
+    fn geometry(&mut self, depth: u32) -> Result<Value, GeometryError> {
         if depth > MAX_DEPTH {
-            return Err("geometry collections nested too deep".into());
+            return Err(GeometryError::TooDeep);
         }
         let le = match self.take(1)?[0] {
             0 => false,
             1 => true,
-            b => return Err(format!("bad WKB byte order {b}")),
+            b => return Err(GeometryError::ByteOrder(b)),
         };
         let code = self.u32(le)?;
         // ISO WKB adds 1000 (Z), 2000 (M) or 3000 (ZM); extended WKB sets high bits instead.
@@ -118,10 +199,10 @@ impl Wkb<'_> {
                 matches!(code / 1000, 2 | 3),
             )
         } else {
-            return Err(format!("unknown WKB geometry type {code}"));
+            return Err(GeometryError::UnknownType(code));
         };
         let dims = 2 + z as usize + m as usize;
-        let parts = |w: &mut Self, name: &str, each: u32| -> Result<Value, String> {
+        let parts = |w: &mut Self, name: &'static str, each: u32| -> Result<Value, GeometryError> {
             let n = w.count(le, 5)?;
             let mut out = Vec::with_capacity(n);
             for _ in 0..n {
@@ -135,7 +216,12 @@ impl Wkb<'_> {
                         }
                     }
                     None => {}
-                    Some(t) => return Err(format!("a {t} inside a {name}")),
+                    Some(t) => {
+                        return Err(GeometryError::WrongPart {
+                            part: t.to_string(),
+                            whole: name,
+                        });
+                    }
                 }
             }
             Ok(match (each, out.is_empty()) {
@@ -176,24 +262,20 @@ impl Wkb<'_> {
             5 => parts(self, "MultiLineString", 1)?,
             6 => parts(self, "MultiPolygon", 1)?,
             7 => parts(self, "GeometryCollection", 0)?,
-            k => {
-                return Err(format!(
-                    "WKB geometry type {k} (curves and surfaces are not read)"
-                ));
-            }
+            k => return Err(GeometryError::Unread(k)),
         })
     }
 }
 
 /// A GeoPackage geometry blob as GeoJSON (`Null` when empty): the `GP` header (version, flags,
 /// SRS id, envelope), then WKB.
-fn geometry(blob: &[u8], crs: Crs) -> Result<Value, String> {
+fn geometry(blob: &[u8], crs: Crs) -> Result<Value, GeometryError> {
     if blob.len() < 8 || &blob[..2] != b"GP" {
-        return Err("not a GeoPackage geometry (no GP header)".into());
+        return Err(GeometryError::NoHeader);
     }
     let flags = blob[3];
     if flags & 0x20 != 0 {
-        return Err("an extended GeoPackage geometry".into());
+        return Err(GeometryError::Extended);
     }
     if flags & 0x10 != 0 {
         return Ok(Value::Null);
@@ -203,10 +285,10 @@ fn geometry(blob: &[u8], crs: Crs) -> Result<Value, String> {
         1 => 32,
         2 | 3 => 48,
         4 => 64,
-        e => return Err(format!("bad envelope indicator {e}")),
+        e => return Err(GeometryError::Envelope(e)),
     };
     let mut w = Wkb {
-        b: blob.get(8 + envelope..).ok_or("truncated geometry")?,
+        b: blob.get(8 + envelope..).ok_or(GeometryError::Truncated)?,
         at: 0,
         crs,
     };
@@ -215,7 +297,7 @@ fn geometry(blob: &[u8], crs: Crs) -> Result<Value, String> {
 
 /// A GeoPackage geometry blob as GeoJSON in WGS 84 coordinates (`Null` when empty): what the
 /// reader does with each row's geometry, for fuzzers and tests.
-pub fn geometry_json(blob: &[u8]) -> Result<Value, String> {
+pub fn geometry_json(blob: &[u8]) -> Result<Value, GeometryError> {
     geometry(blob, Crs::Wgs84)
 }
 
@@ -253,16 +335,14 @@ fn is_table(db: &rusqlite::Connection, name: &str) -> bool {
 }
 
 /// The feature layers in `gpkg_contents` order, with their systems resolved.
-fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
+fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, LayerError> {
     for t in [
         "gpkg_contents",
         "gpkg_geometry_columns",
         "gpkg_spatial_ref_sys",
     ] {
         if !is_table(db, t) {
-            return Err(format!(
-                "no {t} table (an SQLite database, not a GeoPackage)"
-            ));
+            return Err(LayerError::NoTable(t));
         }
     }
     let mut q = db
@@ -274,7 +354,7 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
              LEFT JOIN gpkg_spatial_ref_sys s ON s.srs_id = g.srs_id \
              WHERE c.data_type = 'features' ORDER BY c.rowid",
         )
-        .map_err(|e| format!("its GeoPackage tables cannot be read ({e})"))?;
+        .map_err(|e| LayerError::Tables(e.to_string()))?;
     type Row = (
         String,
         String,
@@ -297,15 +377,12 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
             ))
         })
         .and_then(|rows| rows.collect())
-        .map_err(|e| format!("cannot read its layers: {e}"))?;
+        .map_err(|e| LayerError::Layers(e.to_string()))?;
     if rows.is_empty() {
-        return Err("it holds no feature layers".into());
+        return Err(LayerError::NoLayers);
     }
     if let Some(v) = rows.iter().find(|r| !is_table(db, &r.0)) {
-        return Err(format!(
-            "layer {} is a view or missing; only tables are read",
-            v.0
-        ));
+        return Err(LayerError::NotATable(v.0.clone()));
     }
     rows.into_iter()
         .map(|(table, column, srs, org, code, def, srs_name)| {
@@ -325,11 +402,9 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, String> {
                 column,
                 crs,
             })
-            .ok_or_else(|| {
-                format!(
-                    "layer {table}: its coordinate system ({name}) is not one this program \
-                     reprojects: WGS 84, Web Mercator or UTM"
-                )
+            .ok_or(LayerError::System {
+                layer: table,
+                system: name,
             })
         })
         .collect()
@@ -357,7 +432,7 @@ pub fn load(
     let mut db = rusqlite::Connection::open_in_memory().map_err(|e| err(e.to_string()))?;
     db.deserialize_read_exact(rusqlite::MAIN_DB, &bytes[..], bytes.len(), true)
         .map_err(|e| err(format!("not an SQLite database ({e})")))?;
-    let layers = layers(&db).map_err(err)?;
+    let layers = layers(&db).map_err(|e| err(e.to_string()))?;
     let several = layers.len() > 1;
     let mut features = super::geojson::Synthesized::new();
     let mut line = 0u64;
@@ -415,7 +490,7 @@ pub fn load(
                 props.insert("layer".into(), json!(layer.table));
             }
             match problem {
-                Some(e) => features.skip(line, Some(&layer.column), e),
+                Some(e) => features.skip(line, Some(&layer.column), e.to_string()),
                 None => features.push(
                     line,
                     &json!({"type": "Feature", "geometry": geom, "properties": props}),

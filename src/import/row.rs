@@ -22,11 +22,48 @@ fn issue(column: Option<usize>, message: String) -> Issue {
 /// Type name used for rows whose file has no type column or an empty type.
 pub const UNSPECIFIED: &str = "Unspecified";
 
+/// Why a value of a row could not be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValueError {
+    /// Nothing there.
+    #[error("missing {0}")]
+    Missing(&'static str),
+    /// Not a number.
+    #[error("{what} '{text}' is not a number")]
+    NotANumber {
+        /// Which value.
+        what: &'static str,
+        /// As written.
+        text: String,
+    },
+    /// NaN or infinite.
+    #[error("{what} '{text}' is not a finite number")]
+    NotFinite {
+        /// Which value.
+        what: &'static str,
+        /// As written.
+        text: String,
+    },
+    /// Outside `[-limit, limit]`.
+    #[error("{what} {value} is outside [-{limit}, {limit}]")]
+    Outside {
+        /// Which value.
+        what: &'static str,
+        /// The value.
+        value: f64,
+        /// Its limit.
+        limit: f64,
+    },
+    /// Not a count of people.
+    #[error("'{0}' is not a count")]
+    NotACount(String),
+}
+
 /// Parses a coordinate, refusing NaN, infinities and values outside `[-limit, limit]`.
-pub fn coordinate(s: &str, limit: f64, what: &str) -> Result<f64, String> {
+pub fn coordinate(s: &str, limit: f64, what: &'static str) -> Result<f64, ValueError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(format!("missing {what}"));
+        return Err(ValueError::Missing(what));
     }
     // A decimal comma (common in `;`-separated European spreadsheets) is accepted.
     let v: f64 = match t.parse::<f64>() {
@@ -36,17 +73,27 @@ pub fn coordinate(s: &str, limit: f64, what: &str) -> Result<f64, String> {
         }
         Err(e) => Err(e),
     }
-    .map_err(|_| format!("{what} '{}' is not a number", clip(t)))?;
+    .map_err(|_| ValueError::NotANumber {
+        what,
+        text: clip(t),
+    })?;
     if !v.is_finite() {
-        return Err(format!("{what} '{}' is not a finite number", clip(t)));
+        return Err(ValueError::NotFinite {
+            what,
+            text: clip(t),
+        });
     }
     if v.abs() > limit {
-        return Err(format!("{what} {v} is outside [-{limit}, {limit}]"));
+        return Err(ValueError::Outside {
+            what,
+            value: v,
+            limit,
+        });
     }
     Ok(v)
 }
 
-fn count(s: Option<Cow<'_, str>>) -> Result<i32, String> {
+fn count(s: Option<Cow<'_, str>>) -> Result<i32, ValueError> {
     let Some(s) = s else { return Ok(-1) };
     let t = s.trim();
     if t.is_empty() {
@@ -54,7 +101,7 @@ fn count(s: Option<Cow<'_, str>>) -> Result<i32, String> {
     }
     match t.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 && v < i32::MAX as f64 => Ok(v as i32),
-        _ => Err(format!("'{}' is not a count", clip(t))),
+        _ => Err(ValueError::NotACount(clip(t))),
     }
 }
 
@@ -74,8 +121,10 @@ pub fn build<'a>(
         None => {
             let lat_s = field(c.lat).ok_or_else(|| issue(c.lat, "missing latitude".into()))?;
             let lon_s = field(c.lon).ok_or_else(|| issue(c.lon, "missing longitude".into()))?;
-            let lat = coordinate(&lat_s, 90.0, "latitude").map_err(|m| issue(c.lat, m))?;
-            let lon = coordinate(&lon_s, 180.0, "longitude").map_err(|m| issue(c.lon, m))?;
+            let lat =
+                coordinate(&lat_s, 90.0, "latitude").map_err(|e| issue(c.lat, e.to_string()))?;
+            let lon =
+                coordinate(&lon_s, 180.0, "longitude").map_err(|e| issue(c.lon, e.to_string()))?;
             (lon, lat)
         }
     };
@@ -127,11 +176,11 @@ pub fn build<'a>(
         None => LocPrecision::Unknown,
     };
     let fatalities = count(field(c.fatalities)).unwrap_or_else(|m| {
-        warnings.push(issue(c.fatalities, m));
+        warnings.push(issue(c.fatalities, m.to_string()));
         -1
     });
     let injuries = count(field(c.injuries)).unwrap_or_else(|m| {
-        warnings.push(issue(c.injuries, m));
+        warnings.push(issue(c.injuries, m.to_string()));
         -1
     });
     let disputed = field(c.disputed).is_some_and(|v| {

@@ -140,15 +140,34 @@ struct Parts {
     prj: Option<String>,
 }
 
-fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, String> {
+/// Why a shapefile's parts could not be read.
+#[derive(Debug, thiserror::Error)]
+enum PartsError {
+    #[error("not a readable zip archive ({0})")]
+    Zip(#[from] zip::result::ZipError),
+    #[error("the archive holds no .shp file")]
+    NoShp,
+    #[error("cannot read the .shp in the archive")]
+    ShpUnread,
+    #[error("the archive holds no .dbf beside the .shp")]
+    NoDbfInArchive,
+    #[error("no .dbf beside the .shp (its attributes, dates among them)")]
+    NoDbf,
+    #[error("cannot read {}: {error}", .path.display())]
+    DbfUnread {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, PartsError> {
     if bytes.starts_with(b"PK\x03\x04") {
-        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))
-            .map_err(|e| format!("not a readable zip archive ({e})"))?;
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes))?;
         let names: Vec<String> = zip.file_names().map(String::from).collect();
         let shp = names
             .iter()
             .find(|n| n.to_ascii_lowercase().ends_with(".shp"))
-            .ok_or("the archive holds no .shp file")?
+            .ok_or(PartsError::NoShp)?
             .clone();
         let stem = &shp[..shp.len() - 4];
         let mut entry = |ext: &str| -> Option<Vec<u8>> {
@@ -165,8 +184,8 @@ fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, String> {
             (&mut f).take(1 << 30).read_to_end(&mut v).ok()?;
             Some(v)
         };
-        let shp_bytes = entry(".shp").ok_or("cannot read the .shp in the archive")?;
-        let dbf = entry(".dbf").ok_or("the archive holds no .dbf beside the .shp")?;
+        let shp_bytes = entry(".shp").ok_or(PartsError::ShpUnread)?;
+        let dbf = entry(".dbf").ok_or(PartsError::NoDbfInArchive)?;
         let prj = entry(".prj").map(|v| String::from_utf8_lossy(&v).into_owned());
         return Ok(Parts {
             shp: shp_bytes,
@@ -180,8 +199,8 @@ fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, String> {
             .map(|e| path.with_extension(e))
             .find(|p| p.is_file())
     };
-    let dbf = sibling("dbf").ok_or("no .dbf beside the .shp (its attributes, dates among them)")?;
-    let dbf = std::fs::read(&dbf).map_err(|e| format!("cannot read {}: {e}", dbf.display()))?;
+    let dbf = sibling("dbf").ok_or(PartsError::NoDbf)?;
+    let dbf = std::fs::read(&dbf).map_err(|error| PartsError::DbfUnread { path: dbf, error })?;
     let prj = sibling("prj").and_then(|p| std::fs::read_to_string(p).ok());
     Ok(Parts {
         shp: bytes,
@@ -213,13 +232,9 @@ pub fn load(
     {
         return super::kml::load_kmz(name, path, bytes, ov, file);
     }
-    let parts = read_parts(&path, bytes).map_err(err)?;
+    let parts = read_parts(&path, bytes).map_err(|e| err(e.to_string()))?;
     let crs = match &parts.prj {
-        Some(p) => crs_of(p).map_err(|n| {
-            err(format!(
-                "its coordinate system ({n}) is not one this program reprojects: WGS 84, Web Mercator or UTM"
-            ))
-        })?,
+        Some(p) => crs_of(p).map_err(|e| err(e.to_string()))?,
         None => Crs::Wgs84,
     };
     let shapes = shapefile::ShapeReader::new(Cursor::new(parts.shp))
