@@ -324,7 +324,11 @@ fn library_errors_are_typed() {
             }
         }
     }
-    assert!(wrong.is_empty(), "untyped errors:\n  {}", wrong.join("\n  "));
+    assert!(
+        wrong.is_empty(),
+        "untyped errors:\n  {}",
+        wrong.join("\n  ")
+    );
     assert_eq!(
         result_errors("fn a() -> Result<Vec<(u8, u8)>, String> {} fn b() -> io::Result<()>"),
         vec!["String".to_string()]
