@@ -772,4 +772,52 @@ mod window {
         assert!(shows(&h, "Retry"));
         assert_eq!(h.state().data.as_ref().unwrap().store.len(), 85);
     }
+
+    #[test]
+    fn a_small_table_is_held_whole_with_every_tool_and_follows_changes() {
+        let pg = Pg::start();
+        ok(&load(&bundled(), &pg.url(), "small", &[]));
+        let mut h = window_holding(&pg.table_url("small"), 1000);
+        until(&mut h, 20, "held whole", |h| {
+            h.state()
+                .data
+                .as_ref()
+                .is_some_and(|d| d.store.len() == 84 && d.records)
+        });
+        assert!(h.state().remote.is_none(), "not asked view by view");
+        until(&mut h, 10, "counts", |h| {
+            shows(h, "84 of 84 incidents selected")
+        });
+        // Held with its records: the tools that need the incidents work on a table too —
+        // the links between related incidents and the details, read locally.
+        assert!(!h.state().data.as_ref().unwrap().links.pairs.is_empty());
+        let last = 83;
+        h.state_mut().select(Some(last));
+        let key = h.state().data.as_ref().unwrap().incidents.key(last);
+        until(&mut h, 5, "details", |h| {
+            matches!(h.state().pick_details(), Some(Ok(_)))
+        });
+        // Another window (SQL) adds a row: read again, within a deadline.
+        pg.sql(
+            "INSERT INTO small (geom, day_first, day_last, date_precision, location_precision, type, place)
+             VALUES (ST_SetSRID(ST_MakePoint(44.2344, 33.2625), 4326), '2021-06-07', '2021-06-07',
+                     'day', 'exact', 'Rocket attack', 'Baghdad International Airport')",
+        );
+        until(&mut h, 20, "the change read again", |h| {
+            shows(h, "85 of 85 incidents selected")
+        });
+        assert!(h.state().remote.is_none());
+        // The selected incident stays selected (by its key) across the reading, though the new
+        // row comes before it.
+        let a = h.state();
+        let now = a.pick.selected.expect("still selected");
+        assert_eq!(a.data.as_ref().unwrap().incidents.key(now), key);
+        assert_eq!(now, last + 1);
+        // Past the window's limit the same table is asked view by view.
+        let h2 = window_holding(&pg.table_url("small"), 10);
+        let mut h2 = h2;
+        until(&mut h2, 20, "asked view by view", |h| {
+            h.state().remote.is_some() && shows(h, "85 of 85 incidents selected")
+        });
+    }
 }
