@@ -654,6 +654,32 @@ mod window {
         });
     }
 
+    /// A type named on the command line applies once the table's types are known.
+    fn a_named_type_applies_once_known(pg: &Pg) {
+        let mut typed = Harness::builder()
+            .with_size(egui::vec2(1280.0, 800.0))
+            .build_ui_state(
+                |ui, app: &mut App| app.ui(ui),
+                App::new(
+                    &egui::Context::default(),
+                    WindowOptions {
+                        files: vec![pg.table_url("live").into()],
+                        base: Some(BaseLayer::Offline),
+                        resident_limit: Some(0),
+                        filter: incident_map::query::Filter {
+                            types: vec!["drone attack".into()],
+                            ..Default::default()
+                        },
+                        ..Default::default()
+                    },
+                    Some(Saved::default()),
+                ),
+            );
+        until(&mut typed, 20, "named type on a table", |h| {
+            shows(h, "8 of 84 incidents selected")
+        });
+    }
+
     #[test]
     fn the_window_shows_a_table_live_and_survives_faults() {
         let pg = Pg::start();
@@ -680,30 +706,7 @@ mod window {
         assert!(!saved.contains(super::PASSWORD), "{saved}");
         // The legend counts are the server's aggregates.
         until(&mut h, 5, "legend", |h| shows(h, "Drone attack  8"));
-        // A type named on the command line applies once the table's types are known.
-        let mut typed = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .build_ui_state(
-                |ui, app: &mut App| app.ui(ui),
-                App::new(
-                    &egui::Context::default(),
-                    WindowOptions {
-                        files: vec![pg.table_url("live").into()],
-                        base: Some(BaseLayer::Offline),
-                        resident_limit: Some(0),
-                        filter: incident_map::query::Filter {
-                            types: vec!["drone attack".into()],
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    },
-                    Some(Saved::default()),
-                ),
-            );
-        until(&mut typed, 20, "named type on a table", |h| {
-            shows(h, "8 of 84 incidents selected")
-        });
-        drop(typed);
+        a_named_type_applies_once_known(&pg);
         // Fitted to the data, few are in view: they are fetched one by one and listed.
         until(&mut h, 20, "incidents in view fetched", |h| {
             let a = h.state();
