@@ -18,6 +18,7 @@ pub mod db;
 pub mod density;
 pub mod details;
 pub mod dupes;
+pub mod edit;
 pub mod export;
 pub mod geodesy;
 pub mod import;

@@ -11,7 +11,18 @@ use crate::store::Store;
 pub type Segment = ((f64, f64), (f64, f64));
 
 /// Names an id column may have (case-insensitive).
-const ID_NAMES: [&str; 4] = ["id", "event_id", "event_id_cnty", "incident_id"];
+/// The names of the column that holds an incident's own id.
+pub const ID_NAMES: [&str; 4] = ["id", "event_id", "event_id_cnty", "incident_id"];
+
+/// An incident's own id (the `id`, `event_id`, `event_id_cnty` or `incident_id` field), if it
+/// has one.
+pub fn incident_id(fields: &[crate::store::Field]) -> Option<String> {
+    fields
+        .iter()
+        .find(|f| ID_NAMES.iter().any(|n| f.name.eq_ignore_ascii_case(n)))
+        .map(|f| f.text().trim().to_string())
+        .filter(|t| !t.is_empty())
+}
 
 /// The links of a store.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -824,3 +824,226 @@ mod window {
         });
     }
 }
+
+mod edits {
+    //! Writes to a table, safely for a team: two connections racing on one row end with one
+    //! conflict and both values in the history; edits made with SQL are in the history too; a
+    //! role that may only read is told why it cannot write; a table made by an earlier version
+    //! is upgraded by its owner (on first write, or `load --upgrade`) and other writers are told
+    //! how.
+
+    use std::sync::{Arc, Barrier};
+
+    use incident_map::progress::Control;
+    use incident_map::query::Filter;
+    use incident_map::source::{Edit, Fetch, Key, Source, SourceError};
+    use serde_json::Value;
+
+    use super::common::pg::{PASSWORD, Pg};
+    use super::{bundled, load, ok, run, stderr};
+
+    fn open(url: &str) -> Arc<dyn Source> {
+        incident_map::source::open(&[url.into()], &Default::default(), &Control::default()).unwrap()
+    }
+
+    /// The table id of the incident whose own id is `id`.
+    fn key_of(src: &dyn Source, id: &str) -> Key {
+        let inc = src
+            .incidents(
+                &Filter::default(),
+                &Fetch::up_to(usize::MAX),
+                &Control::default(),
+            )
+            .unwrap();
+        (0..inc.store.len())
+            .find(|&i| {
+                inc.store
+                    .record(i)
+                    .unwrap()
+                    .get("id")
+                    .is_some_and(|f| f.text() == id)
+            })
+            .map(|i| inc.key(i as u32))
+            .unwrap()
+    }
+
+    #[test]
+    fn racing_writers_lose_nothing_and_readers_are_told_why() {
+        let pg = Pg::start();
+        ok(&load(&bundled(), &pg.url(), "team", &[]));
+        let url = pg.table_url("team");
+        let (a, b) = (open(&url), open(&url));
+        let key = key_of(&*a, "IQ-2021-080");
+        let ctl = Control::default();
+        // Both start from the same version, and write at once.
+        let (base, version) = a.draft(key, &ctl).unwrap();
+        let barrier = Barrier::new(2);
+        let results: Vec<_> = std::thread::scope(|s| {
+            let hs: Vec<_> = [(&a, "night of 18/19 December"), (&b, "18 December")]
+                .into_iter()
+                .map(|(src, when)| {
+                    let mut d = base.clone();
+                    d.set("description", Value::String(when.into()));
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        let edit = Edit::Update {
+                            key,
+                            version,
+                            draft: d,
+                        };
+                        src.write(&edit, when, &Control::default())
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let conflicts: Vec<_> = results
+            .iter()
+            .filter_map(|r| match r {
+                Err(SourceError::Conflict {
+                    theirs, version, ..
+                }) => Some((theirs, *version)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(conflicts.len(), 1, "{results:?}");
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        // The loser sees theirs, and keeps mine with their version: both are in the history.
+        let (theirs, now) = conflicts[0];
+        let theirs = theirs.as_ref().unwrap().text("description");
+        let mine = if theirs == "18 December" {
+            "night of 18/19 December"
+        } else {
+            "18 December"
+        };
+        let mut d = base.clone();
+        d.set("description", Value::String(mine.into()));
+        a.write(
+            &Edit::Update {
+                key,
+                version: now,
+                draft: d,
+            },
+            mine,
+            &ctl,
+        )
+        .unwrap();
+        let h = a.history(Some(key), &ctl).unwrap();
+        let after: Vec<String> = h
+            .iter()
+            .map(|e| e.after.as_ref().unwrap()["properties"]["description"].to_string())
+            .collect();
+        assert_eq!(after, [format!("{theirs:?}"), format!("{mine:?}")], "{h:?}");
+        // An edit made with SQL counts: a new version, recorded with the role that made it.
+        pg.sql(&format!(
+            "UPDATE team SET place = 'Baghdad' WHERE id = {}",
+            key.0
+        ));
+        let (_, v) = a.draft(key, &ctl).unwrap();
+        assert_eq!(v, now + 2);
+        let last = a.history(Some(key), &ctl).unwrap().pop().unwrap();
+        assert_eq!(
+            (last.op.as_str(), last.editor.as_str()),
+            ("update", "incident")
+        );
+        // The load itself is one entry.
+        let all = a.history(None, &ctl).unwrap();
+        assert_eq!(all[0].op, "load");
+        assert_eq!(all[0].after.as_ref().unwrap()["incidents"], 84);
+        a_reader_is_told_why(&pg, &*a, key);
+    }
+
+    /// A reader is told why it cannot write; a write is refused by the server.
+    fn a_reader_is_told_why(pg: &Pg, a: &dyn Source, key: Key) {
+        let ctl = Control::default();
+        pg.sql(&format!(
+            "CREATE ROLE reader LOGIN PASSWORD '{PASSWORD}'; GRANT SELECT ON team TO reader"
+        ));
+        let reader = open(&format!(
+            "{}?table=team",
+            pg.url_as("reader", Some(PASSWORD))
+        ));
+        let why = reader.read_only(&ctl).unwrap();
+        assert!(why.contains("reader may only read table team"), "{why}");
+        let (d, v) = reader.draft(key, &ctl).unwrap();
+        assert!(
+            reader
+                .write(
+                    &Edit::Update {
+                        key,
+                        version: v,
+                        draft: d
+                    },
+                    "",
+                    &ctl
+                )
+                .is_err()
+        );
+        assert_eq!(a.draft(key, &ctl).unwrap().1, v);
+    }
+
+    #[test]
+    fn a_table_from_an_earlier_version_is_upgraded_by_its_owner() {
+        let pg = Pg::start();
+        for t in ["old", "older"] {
+            ok(&load(&bundled(), &pg.url(), t, &[]));
+            // What the previous version made: no version, no history.
+            pg.sql(&format!(
+                "DROP TRIGGER {t}_logged ON {t}; DROP TRIGGER {t}_bumped ON {t};
+                 ALTER TABLE {t} DROP COLUMN version; DROP TABLE {t}_history"
+            ));
+        }
+        // A writer that does not own it is told who upgrades it, and how.
+        pg.sql(&format!(
+            "CREATE ROLE editor LOGIN PASSWORD '{PASSWORD}';
+             GRANT SELECT, INSERT, UPDATE, DELETE ON old TO editor"
+        ));
+        let editor = open(&format!(
+            "{}?table=old",
+            pg.url_as("editor", Some(PASSWORD))
+        ));
+        assert!(editor.read_only(&Control::default()).is_none());
+        let ctl = Control::default();
+        let key = key_of(&*editor, "IQ-2021-036");
+        let (mut d, v) = editor.draft(key, &ctl).unwrap();
+        assert_eq!(v, 1);
+        d.set("admin1", Value::String("Basra".into()));
+        let e = editor
+            .write(
+                &Edit::Update {
+                    key,
+                    version: v,
+                    draft: d.clone(),
+                },
+                "",
+                &ctl,
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("load --upgrade --into URL --table old"), "{e}");
+        // Its owner's first write upgrades it, in the same transaction.
+        let owner = open(&pg.table_url("old"));
+        let w = owner
+            .write(
+                &Edit::Update {
+                    key,
+                    version: v,
+                    draft: d,
+                },
+                "",
+                &ctl,
+            )
+            .unwrap();
+        assert_eq!(w.version, 2);
+        assert_eq!(owner.history(Some(key), &ctl).unwrap().len(), 1);
+        // Or `load --upgrade`, once.
+        let o = run(&["load", "--upgrade", "--into", &pg.url(), "--table", "older"]);
+        ok(&o);
+        assert!(stderr(&o).contains("ready for editing"), "{}", stderr(&o));
+        assert_eq!(pg.query_count("SELECT max(version) FROM older"), 1);
+        pg.sql("UPDATE older SET place = 'x' WHERE id = 1");
+        assert_eq!(pg.query_count("SELECT count(*) FROM older_history"), 1);
+        assert_eq!(pg.query_count("SELECT version FROM older WHERE id = 1"), 2);
+    }
+}

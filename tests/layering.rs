@@ -28,7 +28,7 @@ const LAYERS: &[&[&str]] = &[
         "query", "cluster", "cells", "density", "dupes", "links", "details", "chart", "places",
         "tools",
     ],
-    &["output"],
+    &["output", "edit"],
     &["db"],
     &["source"],
     &["view"],

@@ -15,7 +15,7 @@ use crate::query::Filter;
 #[derive(Debug, Args)]
 pub struct LoadCmd {
     /// Incident files or directories (or a table to copy).
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "upgrade", value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The database: postgresql://USER@HOST:PORT/DB (password from the URL, PGPASSWORD or ~/.pgpass).
     #[arg(long, value_name = "URL")]
@@ -29,6 +29,10 @@ pub struct LoadCmd {
     /// Add to an existing table.
     #[arg(long)]
     pub append: bool,
+    /// Bring a table made by an earlier version up to what editing needs (a version per row,
+    /// the history): its owner runs this once; nothing is loaded.
+    #[arg(long, conflicts_with_all = ["replace", "append", "files"])]
+    pub upgrade: bool,
     /// Column overrides.
     #[command(flatten)]
     pub columns: ColumnArgs,
@@ -57,6 +61,15 @@ pub fn run(a: &LoadCmd, err: &mut dyn Write) -> i32 {
         Ok(d) => d,
         Err(code) => return code,
     };
+    if a.upgrade {
+        return match crate::db::write::upgrade_table(&db) {
+            Ok(()) => {
+                let _ = writeln!(err, "table {} is ready for editing", db.table);
+                OK
+            }
+            Err(e) => fail(err, BAD_INPUT, e),
+        };
+    }
     let (skipped, inc) =
         match open_all(&a.files, &a.columns, "nothing loaded", err).and_then(|src| {
             let inc = matching(&*src, &Filter::default(), usize::MAX, err)?;

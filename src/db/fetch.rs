@@ -146,6 +146,7 @@ pub fn fetch_on(
         name: db.display.clone(),
         format: Format::GeoJson,
         delimiter: b',',
+        utf8: true,
         columns,
         map,
         content: Content::Memory(bytes.into()),

@@ -5,13 +5,16 @@ use std::io::Write;
 
 use serde_json::{Map, Value};
 
-use super::schema::{COLUMNS, TableName, check_table, create_sql, index_sql, summary_sql};
+use super::schema::{
+    COLUMNS, TableName, check_table, create_sql, edit_sql, index_sql, summary_sql,
+};
 use super::{DbError, DbSource};
 use crate::cluster::morton;
 use crate::date::format_day;
 use crate::model::Role;
+use crate::model::Row;
 use crate::projection::{merc_x, merc_y};
-use crate::store::Store;
+use crate::store::{Record, Store};
 
 /// What to do with an existing table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +25,17 @@ pub enum LoadMode {
     Replace,
     /// Add to it.
     Append,
+}
+
+impl LoadMode {
+    /// Its name in the history.
+    pub fn name(self) -> &'static str {
+        match self {
+            LoadMode::Create => "create",
+            LoadMode::Replace => "replace",
+            LoadMode::Append => "append",
+        }
+    }
 }
 
 /// Appends `s` to `out` escaped for `COPY … FROM STDIN` text format.
@@ -43,56 +57,57 @@ pub fn morton_key(lon: f64, lat: f64) -> i64 {
     (morton(merc_x(lon), merc_y(lat)) >> 2) as i64
 }
 
-/// One incident as a `COPY` line.
-fn line(out: &mut String, store: &Store, i: usize, record: &crate::store::Record) {
-    let null = "\\N";
-    let (lon, lat) = (store.lon[i], store.lat[i]);
+/// The columns `load` and the writes fill, in [`COLUMNS`] order (without `id`), as text (`None`
+/// for NULL): from the validated row, its record, and where it came from.
+pub fn typed(row: &Row<'_>, record: &Record, origin: (&str, u32)) -> [Option<String>; 23] {
+    let (lon, lat) = (row.lon, row.lat);
     let text = |role: Role| record.texts(role).join("\n");
     let json: Map<String, Value> = record
         .fields
         .iter()
         .map(|f| (f.name.clone(), f.value.clone()))
         .collect();
-    let opt = |v: i64, none: bool| {
-        if none {
-            null.to_string()
-        } else {
-            v.to_string()
-        }
-    };
-    let cols: [String; 23] = [
-        format!("SRID=4326;POINT({lon} {lat})"),
-        format_day(store.day[i]),
-        format_day(store.day_end[i]),
-        opt(store.minute[i] as i64, store.minute[i] < 0),
-        opt(store.offset[i] as i64, store.offset[i] == i16::MIN),
-        store.date_precision[i].name().to_string(),
-        store.loc_precision[i].name().to_string(),
-        store.type_name(i).to_string(),
-        store.category_name(i).to_string(),
-        store.place_name(i).to_string(),
-        opt(store.fatalities[i] as i64, store.fatalities[i] < 0),
-        opt(store.injuries[i] as i64, store.injuries[i] < 0),
-        (if store.disputed[i] { "t" } else { "f" }).to_string(),
-        text(Role::Description),
-        text(Role::Actor),
-        text(Role::Source),
-        text(Role::Area),
-        Value::Object(json).to_string(),
-        store.files[store.file[i] as usize].name.clone(),
-        store.line[i].to_string(),
-        morton_key(lon, lat).to_string(),
-        (merc_x(lon) as f32).to_string(),
-        (merc_y(lat) as f32).to_string(),
-    ];
-    for (k, c) in cols.iter().enumerate() {
+    let w = &row.when;
+    [
+        Some(format!("SRID=4326;POINT({lon} {lat})")),
+        Some(format_day(w.day)),
+        Some(format_day(w.end)),
+        w.minute.map(|m| m.to_string()),
+        w.offset.map(|o| o.to_string()),
+        Some(w.precision.name().to_string()),
+        Some(row.loc_precision.name().to_string()),
+        Some(row.type_name.to_string()),
+        Some(row.category.to_string()),
+        Some(row.place.to_string()),
+        (row.fatalities >= 0).then(|| row.fatalities.to_string()),
+        (row.injuries >= 0).then(|| row.injuries.to_string()),
+        Some((if row.disputed { "t" } else { "f" }).to_string()),
+        Some(text(Role::Description)),
+        Some(text(Role::Actor)),
+        Some(text(Role::Source)),
+        Some(text(Role::Area)),
+        Some(Value::Object(json).to_string()),
+        Some(origin.0.to_string()),
+        Some(origin.1.to_string()),
+        Some(morton_key(lon, lat).to_string()),
+        Some((merc_x(lon) as f32).to_string()),
+        Some((merc_y(lat) as f32).to_string()),
+    ]
+}
+
+/// One incident as a `COPY` line.
+fn line(out: &mut String, store: &Store, i: usize, record: &crate::store::Record) {
+    let origin = (
+        store.files[store.file[i] as usize].name.as_str(),
+        store.line[i],
+    );
+    for (k, c) in typed(&store.row(i), record, origin).iter().enumerate() {
         if k > 0 {
             out.push('\t');
         }
-        if c == null {
-            out.push_str(c);
-        } else {
-            field(out, c);
+        match c {
+            None => out.push_str("\\N"),
+            Some(c) => field(out, c),
         }
     }
     out.push('\n');
@@ -120,6 +135,7 @@ pub fn load_into(
                     missing,
                 });
             }
+            super::write::upgrade(&mut tx, db)?;
             false
         }
         (Some(_), LoadMode::Replace) => {
@@ -138,6 +154,9 @@ pub fn load_into(
             .map_err(e)?;
         tx.batch_execute(&create_sql(t)).map_err(e)?;
     }
+    // One history entry for the whole load (written below), not one per row.
+    tx.batch_execute("SET LOCAL incident_map.bulk = 'on'")
+        .map_err(e)?;
     let cols = &COLUMNS[..COLUMNS.len() - 1];
     let sql = format!(
         "COPY {} ({}) FROM STDIN",
@@ -170,7 +189,30 @@ pub fn load_into(
     if create {
         tx.batch_execute(&index_sql(t)).map_err(e)?;
         tx.batch_execute(&summary_sql(t)).map_err(e)?;
+        tx.batch_execute(&edit_sql(t)).map_err(e)?;
+        // A table replaced keeps its history: new ids come after every id it names.
+        tx.batch_execute(&format!(
+            "SELECT setval(pg_get_serial_sequence('{q}', 'id'),
+                    greatest((SELECT max(id) FROM {q}), (SELECT max(row_id) FROM {h}), 1))",
+            q = t.quoted().replace('\'', "''"),
+            h = t.quoted_with("history"),
+        ))
+        .map_err(e)?;
     }
+    tx.batch_execute("SET LOCAL incident_map.bulk = 'off'")
+        .map_err(e)?;
+    let files: Vec<&str> = store.files.iter().map(|f| f.name.as_str()).collect();
+    tx.execute(
+        &format!(
+            "INSERT INTO {} (editor, op, after) VALUES ($1, 'load', $2::text::json)",
+            t.quoted_with("history")
+        ),
+        &[
+            &crate::edit::editor_name(""),
+            &serde_json::json!({"mode": mode.name(), "incidents": n, "files": files}).to_string(),
+        ],
+    )
+    .map_err(e)?;
     tx.commit().map_err(e)?;
     // VACUUM marks the pages all-visible, so the covering index answers without the heap.
     // One statement per call: VACUUM cannot run in the implicit block of several.

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod load;
 pub mod query;
 pub mod schema;
+pub mod write;
 
 pub mod tls;
 

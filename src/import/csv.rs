@@ -480,6 +480,7 @@ fn load_tuned(
         name: name.to_string(),
         format: Format::Csv,
         delimiter,
+        utf8: !rows.legacy,
         columns,
         map,
         content,

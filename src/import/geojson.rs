@@ -348,6 +348,7 @@ pub fn load_from(
         name: name.to_string(),
         format: Format::GeoJson,
         delimiter: b',',
+        utf8: true,
         columns,
         map,
         content,

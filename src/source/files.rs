@@ -1,25 +1,69 @@
 //! Files as a source: CSV (ACLED included), GeoJSON, KML/KMZ, shapefiles and GeoPackages, loaded
-//! once into the columnar store; every question is answered from it in this process.
+//! once into the columnar store; every question is answered from it in this process. GeoJSON
+//! and delimited text are written in place: a change splices the changed record's bytes (the
+//! rest of the file copied around them, never parsed again), atomically, refused when the file
+//! changed on disk; the store then follows without reading the file again.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
-use super::{Derived, Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch};
+use super::{
+    Derived, Edit, Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch, Written,
+};
 use crate::cells::{Cell, CellSpan, store_cells};
 use crate::details::Details;
+use crate::edit::splice::{
+    CsvStyle, Splice, csv_record, edit_feature, feature_cut, feature_insert, new_feature,
+};
+use crate::edit::{Draft, HistoryEntry, Schema};
 use crate::import::{LoadResult, Overrides, load_paths_with};
 use crate::progress::Control;
 use crate::query::Filter;
 use crate::query::counts::{Aggregates, Part, Summary, aggregates_of};
-use crate::store::{Format, Store};
+use crate::store::{Builder, Content, Format, LoadedFile, RecordRef, Store};
 
 /// Loaded files.
 pub struct Files {
     args: Vec<PathBuf>,
     name: String,
     report: Report,
+    ov: Overrides,
+    state: RwLock<State>,
+    /// One write at a time.
+    writing: Mutex<()>,
+}
+
+/// The incidents as they are now, with each one's key (kept across writes).
+#[derive(Clone)]
+struct State {
     store: Arc<Store>,
     derived: Arc<Derived>,
+    keys: Arc<Vec<i64>>,
+    next_key: i64,
+}
+
+impl State {
+    fn incidents(&self, selection: crate::query::Selection) -> Incidents {
+        Incidents {
+            store: self.store.clone(),
+            selection,
+            keys: Some(self.keys.clone()),
+            derived: self.derived.clone(),
+        }
+    }
+
+    /// The store index of `key`.
+    fn index(&self, key: Key) -> Result<usize, SourceError> {
+        let k = key.0;
+        // Keys are store indices until the first write moves them.
+        if k >= 0 && (k as usize) < self.keys.len() && self.keys[k as usize] == k {
+            return Ok(k as usize);
+        }
+        self.keys
+            .iter()
+            .position(|&x| x == k)
+            .ok_or(SourceError::NoSuchIncident(key))
+    }
 }
 
 /// The files engine's opener: takes any arguments (it is asked last).
@@ -28,7 +72,11 @@ pub fn open(args: &[PathBuf], ov: &Overrides, ctl: &Control) -> Option<super::Op
     if r.cancelled {
         return Some(Err(OpenError::Cancelled));
     }
-    Some(Ok(Arc::new(Files::new(args.to_vec(), r))))
+    Some(Ok(Arc::new(Files::with_overrides(
+        args.to_vec(),
+        r,
+        ov.clone(),
+    ))))
 }
 
 /// The files engine's check: every path exists.
@@ -39,14 +87,32 @@ pub fn check(args: &[PathBuf]) -> Option<Result<(), OpenError>> {
     })
 }
 
+/// Whether records of this format are written in place.
+fn writable(f: &LoadedFile) -> bool {
+    matches!(f.format, Format::GeoJson | Format::Csv) && matches!(f.content, Content::Disk { .. })
+}
+
+/// The schema of a loaded file.
+fn schema_of(f: &LoadedFile) -> Schema {
+    if f.columns.is_empty() && f.format == Format::GeoJson {
+        return Schema::new_file();
+    }
+    Schema::of(f.columns.clone(), f.map.clone(), f.format == Format::Csv)
+}
+
 impl Files {
     /// The source of what was loaded from `args`.
     pub fn new(args: Vec<PathBuf>, r: LoadResult) -> Files {
+        Files::with_overrides(args, r, Overrides::default())
+    }
+
+    fn with_overrides(args: Vec<PathBuf>, r: LoadResult, ov: Overrides) -> Files {
         let name = args
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
+        let n = r.store.len() as i64;
         Files {
             args,
             name,
@@ -56,23 +122,33 @@ impl Files {
                 skipped: r.skipped,
                 timings: Some((r.parse_ms, r.index_ms)),
             },
-            store: Arc::new(r.store),
-            derived: Default::default(),
+            ov,
+            state: RwLock::new(State {
+                store: Arc::new(r.store),
+                derived: Default::default(),
+                keys: Arc::new((0..n).collect()),
+                next_key: n,
+            }),
+            writing: Mutex::new(()),
         }
     }
 
-    /// The loaded store.
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
+    fn state(&self) -> State {
+        self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn select(&self, f: &Filter) -> Result<crate::query::Selection, SourceError> {
-        Ok(self.store.select(f)?)
+    /// The loaded store, as it is now.
+    pub fn store(&self) -> Arc<Store> {
+        self.state().store
+    }
+
+    fn select(&self, st: &State, f: &Filter) -> Result<crate::query::Selection, SourceError> {
+        Ok(st.store.select(f)?)
     }
 }
 
 /// How `check` names a loaded file's format.
-fn format_name(f: &crate::store::LoadedFile) -> &'static str {
+fn format_name(f: &LoadedFile) -> &'static str {
     match f.format {
         Format::Csv if f.map.acled => "acled-csv",
         Format::Csv => "csv",
@@ -97,7 +173,8 @@ impl Source for Files {
     }
 
     fn summary(&self, _ctl: &Control) -> Result<Summary, SourceError> {
-        let s = &*self.store;
+        let st = self.state();
+        let s = &*st.store;
         let mut counts = vec![0u64; s.types.len()];
         for &k in &s.type_id {
             counts[k as usize] += 1;
@@ -106,6 +183,7 @@ impl Source for Files {
             .types
             .names()
             .zip(counts)
+            .filter(|(_, c)| *c > 0)
             .map(|(n, c)| (n.to_string(), c))
             .collect();
         let mut per_file = vec![0u64; s.files.len()];
@@ -140,25 +218,29 @@ impl Source for Files {
         _fetch: &Fetch,
         _ctl: &Control,
     ) -> Result<Incidents, SourceError> {
-        let sel = self.select(filter)?;
-        Ok(Incidents::indexed(
-            self.store.clone(),
-            sel,
-            self.derived.clone(),
-        ))
+        let st = self.state();
+        let sel = self.select(&st, filter)?;
+        Ok(st.incidents(sel))
     }
 
     fn aggregates(&self, filter: &Filter, _ctl: &Control) -> Result<Aggregates, SourceError> {
-        let facet = self.select(&Filter {
-            types: Vec::new(),
-            ..filter.clone()
-        })?;
-        let undated = self.select(&Filter {
-            from: None,
-            to: None,
-            ..filter.clone()
-        })?;
-        Ok(aggregates_of(&self.store, &facet, &undated))
+        let st = self.state();
+        let facet = self.select(
+            &st,
+            &Filter {
+                types: Vec::new(),
+                ..filter.clone()
+            },
+        )?;
+        let undated = self.select(
+            &st,
+            &Filter {
+                from: None,
+                to: None,
+                ..filter.clone()
+            },
+        )?;
+        Ok(aggregates_of(&st.store, &facet, &undated))
     }
 
     fn cells(
@@ -168,21 +250,496 @@ impl Source for Files {
         span: CellSpan,
         _ctl: &Control,
     ) -> Result<Vec<Cell>, SourceError> {
-        let sel = self.select(filter)?;
-        let index =
-            Incidents::indexed(self.store.clone(), Default::default(), self.derived.clone())
-                .index();
-        Ok(store_cells(&self.store, &index, &sel, span, level))
+        let st = self.state();
+        let sel = self.select(&st, filter)?;
+        let index = st.incidents(Default::default()).index();
+        Ok(store_cells(&st.store, &index, &sel, span, level))
     }
 
     fn details(&self, key: Key, _ctl: &Control) -> Result<Details, SourceError> {
-        if key.0 < 0 || key.0 as usize >= self.store.len() {
-            return Err(SourceError::NoSuchIncident(key));
-        }
-        Ok(crate::details::details(&self.store, key.0 as usize)?)
+        let st = self.state();
+        let i = st.index(key)?;
+        Ok(crate::details::details(&st.store, i)?)
     }
 
     fn watch(&self) -> Option<Box<dyn Watch>> {
         None
+    }
+
+    fn read_only(&self, _ctl: &Control) -> Option<String> {
+        let st = self.state();
+        if st.store.files.iter().any(writable) {
+            return None;
+        }
+        Some(
+            "these files cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON"
+                .into(),
+        )
+    }
+
+    fn schema(&self, _ctl: &Control) -> Result<Schema, SourceError> {
+        let st = self.state();
+        Ok(st
+            .store
+            .files
+            .iter()
+            .find(|f| writable(f))
+            .map_or_else(Schema::new_file, schema_of))
+    }
+
+    fn draft(&self, key: Key, _ctl: &Control) -> Result<(Draft, i64), SourceError> {
+        let st = self.state();
+        let i = st.index(key)?;
+        let raw = st.store.raw_record(i)?;
+        let f = &st.store.files[st.store.file[i] as usize];
+        let record = crate::store::record::parse(f, &raw);
+        Ok((
+            Draft::of_record(&record, st.store.lon[i], st.store.lat[i]),
+            crate::edit::record_version(&raw),
+        ))
+    }
+
+    fn write(&self, edit: &Edit, editor: &str, ctl: &Control) -> Result<Written, SourceError> {
+        let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        if ctl.cancelled() {
+            return Err(SourceError::Cancelled);
+        }
+        let st = self.state();
+        let plan = plan(&st, edit)?;
+        let file = &st.store.files[plan.file as usize];
+        let Content::Disk { stamp, .. } = &file.content else {
+            return Err(SourceError::ReadOnly(format!(
+                "{} is not a file on disk",
+                file.name
+            )));
+        };
+        let done = crate::edit::write_spliced(&file.path, &file.name, *stamp, &plan.splice)?;
+        let entry = HistoryEntry {
+            at: crate::edit::utc_now(),
+            editor: crate::edit::editor_name(editor),
+            op: plan.op.into(),
+            incident: plan.incident.clone(),
+            before: plan.before.as_ref().map(crate::edit::history_value),
+            after: plan.after.as_ref().map(crate::edit::history_value),
+        };
+        // The file is written: a history that cannot be appended is said, not undone.
+        let history = crate::edit::append_history(&file.path, &entry);
+        let (new, key) = self.follow(&st, &plan, done)?;
+        let version = plan
+            .record
+            .as_ref()
+            .map_or(0, |r| crate::edit::record_version(&r.bytes));
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = new;
+        history
+            .map_err(|e| SourceError::Write(format!("written, but the history was not: {e}")))?;
+        Ok(Written { key, version })
+    }
+
+    fn history(&self, key: Option<Key>, _ctl: &Control) -> Result<Vec<HistoryEntry>, SourceError> {
+        let st = self.state();
+        let id = match key {
+            Some(k) => Some(incident_name(&st.store, st.index(k)?)),
+            None => None,
+        };
+        let mut out = Vec::new();
+        for f in &st.store.files {
+            let h = crate::edit::read_history(&f.path)
+                .map_err(|e| SourceError::Write(format!("{}: {e}", f.name)))?;
+            out.extend(
+                h.into_iter()
+                    .filter(|e| id.as_ref().is_none_or(|i| &e.incident == i)),
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// An incident's name in the history: its own id, else its file and line.
+fn incident_name(store: &Store, i: usize) -> String {
+    store
+        .record(i)
+        .ok()
+        .and_then(|r| crate::links::incident_id(&r.fields))
+        .unwrap_or_else(|| {
+            format!(
+                "{}:{}",
+                store.files[store.file[i] as usize].name, store.line[i]
+            )
+        })
+}
+
+/// A record a write puts in the file: its bytes, where they start in the splice, its row.
+struct NewRecord {
+    bytes: Vec<u8>,
+    at: usize,
+    row: crate::model::Row<'static>,
+}
+
+/// A write, worked out before anything is written.
+struct Plan {
+    file: u16,
+    splice: Splice,
+    /// The bytes the splice replaces.
+    old: Vec<u8>,
+    /// The incident removed or replaced (store index).
+    remove: Option<usize>,
+    /// The record written (none for a deletion).
+    record: Option<NewRecord>,
+    /// A new field name a GeoJSON file gains.
+    new_columns: Vec<String>,
+    op: &'static str,
+    incident: String,
+    before: Option<Draft>,
+    after: Option<Draft>,
+    key: Option<i64>,
+}
+
+/// Works out a change: the incident (and its file), its checks, the splice.
+fn plan(st: &State, edit: &Edit) -> Result<Plan, SourceError> {
+    let s = &*st.store;
+    match edit {
+        Edit::Insert(draft) => {
+            let f = s.files.iter().position(writable).ok_or_else(|| {
+                SourceError::ReadOnly(
+                    "no file here is written in place (only GeoJSON and CSV are)".into(),
+                )
+            })?;
+            insert_plan(s, f as u16, draft)
+        }
+        Edit::Update {
+            key,
+            version,
+            draft,
+        } => {
+            let i = st.index(*key)?;
+            let raw = current(st, i, *key, *version)?;
+            update_plan(s, i, raw, draft, key.0)
+        }
+        Edit::Delete { key, version } => {
+            let i = st.index(*key)?;
+            let raw = current(st, i, *key, *version)?;
+            delete_plan(s, i, raw, key.0)
+        }
+    }
+}
+
+/// The record of incident `i` as the file holds it now, when it is still at `version` (else
+/// the conflict, with theirs).
+fn current(st: &State, i: usize, key: Key, version: i64) -> Result<Vec<u8>, SourceError> {
+    let s = &*st.store;
+    let f = &s.files[s.file[i] as usize];
+    if !writable(f) {
+        return Err(SourceError::ReadOnly(format!(
+            "{} cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON",
+            f.name
+        )));
+    }
+    let raw = s.raw_record(i)?;
+    let now = crate::edit::record_version(&raw);
+    if now != version {
+        let theirs = Draft::of_record(&crate::store::record::parse(f, &raw), s.lon[i], s.lat[i]);
+        return Err(SourceError::Conflict {
+            key,
+            theirs: Some(Box::new(theirs)),
+            version: now,
+        });
+    }
+    Ok(raw)
+}
+
+/// A record's body and the end of its line that it holds (delimited text keeps its own; the
+/// reader ends a CRLF record after its `\r`, the `\n` then follows the record).
+fn split_eol(raw: &[u8]) -> (&[u8], &[u8]) {
+    let n = raw.len();
+    if raw.ends_with(b"\r\n") {
+        (&raw[..n - 2], &raw[n - 2..])
+    } else if raw.ends_with(b"\n") || raw.ends_with(b"\r") {
+        (&raw[..n - 1], &raw[n - 1..])
+    } else {
+        (raw, &[])
+    }
+}
+
+/// The whole of a file (GeoJSON: to find where features go), checked to be the file loaded.
+fn whole(f: &LoadedFile) -> Result<Vec<u8>, SourceError> {
+    let Content::Disk { stamp, .. } = &f.content else {
+        return Err(SourceError::ReadOnly(format!(
+            "{} is not a file on disk",
+            f.name
+        )));
+    };
+    let mut out = Vec::new();
+    f.read_into(0, stamp.len as usize, &mut out)?;
+    Ok(out)
+}
+
+/// The style of a delimited file (its first 64 KiB tell the line ending).
+fn csv_style(f: &LoadedFile) -> Result<CsvStyle, SourceError> {
+    let Content::Disk { stamp, .. } = &f.content else {
+        return Err(SourceError::ReadOnly(format!(
+            "{} is not a file on disk",
+            f.name
+        )));
+    };
+    let mut head = Vec::new();
+    f.read_into(0, (stamp.len as usize).min(64 << 10), &mut head)?;
+    Ok(CsvStyle::of(&head, f.delimiter, f.utf8))
+}
+
+fn insert_plan(s: &Store, f: u16, draft: &Draft) -> Result<Plan, SourceError> {
+    let file = &s.files[f as usize];
+    let schema = schema_of(file);
+    let row = draft.check(&schema).map_err(SourceError::Invalid)?;
+    let saved = draft.saved(&schema);
+    let (splice, at, bytes) = match file.format {
+        Format::GeoJson => {
+            let b = whole(file)?;
+            let feature = new_feature(&saved, crate::edit::splice::JsonStyle::of(&b));
+            let (splice, at) = feature_insert(&b, feature.clone())?;
+            (splice, at, feature)
+        }
+        _ => {
+            let style = csv_style(file)?;
+            let record = csv_record(&file.columns, None, &saved, style)?;
+            let Content::Disk { stamp, .. } = &file.content else {
+                return Err(SourceError::ReadOnly(file.name.clone()));
+            };
+            let len = stamp.len as usize;
+            let mut last = Vec::new();
+            file.read_into(stamp.len.saturating_sub(1), len.min(1), &mut last)?;
+            let mut bytes = Vec::new();
+            if !last.is_empty() && last != b"\n" {
+                bytes.extend_from_slice(style.eol());
+            }
+            let at = bytes.len();
+            let mut rec = record;
+            rec.extend_from_slice(style.eol());
+            bytes.extend_from_slice(&rec);
+            (
+                Splice {
+                    range: len..len,
+                    bytes,
+                },
+                at,
+                rec,
+            )
+        }
+    };
+    let new_columns = saved
+        .fields
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !file.columns.contains(n))
+        .collect();
+    let incident = incident_of(draft).unwrap_or_else(|| format!("{}:new", file.name));
+    Ok(Plan {
+        file: f,
+        splice,
+        old: Vec::new(),
+        remove: None,
+        record: Some(NewRecord {
+            bytes,
+            at,
+            row: owned(row),
+        }),
+        new_columns,
+        op: "insert",
+        incident,
+        before: None,
+        after: Some(saved),
+        key: None,
+    })
+}
+
+fn update_plan(
+    s: &Store,
+    i: usize,
+    raw: Vec<u8>,
+    draft: &Draft,
+    key: i64,
+) -> Result<Plan, SourceError> {
+    let f = s.file[i];
+    let file = &s.files[f as usize];
+    let schema = schema_of(file);
+    let row = draft.check(&schema).map_err(SourceError::Invalid)?;
+    let saved = draft.saved(&schema);
+    let bytes = match file.format {
+        Format::GeoJson => edit_feature(&raw, &saved)?,
+        _ => {
+            let (body, eol) = split_eol(&raw);
+            let mut b = csv_record(&file.columns, Some(body), &saved, csv_style(file)?)?;
+            b.extend_from_slice(eol);
+            b
+        }
+    };
+    let start = s.rec_start[i] as usize;
+    let before = Draft::of_record(&crate::store::record::parse(file, &raw), s.lon[i], s.lat[i]);
+    let new_columns = saved
+        .fields
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !file.columns.contains(n))
+        .collect();
+    Ok(Plan {
+        file: f,
+        splice: Splice {
+            range: start..start + raw.len(),
+            bytes: bytes.clone(),
+        },
+        old: raw,
+        remove: Some(i),
+        record: Some(NewRecord {
+            bytes,
+            at: 0,
+            row: owned(row),
+        }),
+        new_columns,
+        op: "update",
+        incident: incident_of(&before).unwrap_or_else(|| incident_name(s, i)),
+        before: Some(before),
+        after: Some(saved),
+        key: Some(key),
+    })
+}
+
+fn delete_plan(s: &Store, i: usize, raw: Vec<u8>, key: i64) -> Result<Plan, SourceError> {
+    let f = s.file[i];
+    let file = &s.files[f as usize];
+    let start = s.rec_start[i] as usize;
+    let splice = match file.format {
+        Format::GeoJson => feature_cut(&whole(file)?, start..start + raw.len())?,
+        _ => {
+            // A CRLF record ends at its `\r`: its `\n` goes with it.
+            let mut end = start + raw.len();
+            let len = match &file.content {
+                Content::Disk { stamp, .. } => stamp.len as usize,
+                Content::Memory(b) => b.len(),
+            };
+            if raw.ends_with(b"\r") && end < len {
+                let mut next = Vec::new();
+                file.read_into(end as u64, 1, &mut next)?;
+                if next == b"\n" {
+                    end += 1;
+                }
+            }
+            Splice {
+                range: start..end,
+                bytes: Vec::new(),
+            }
+        }
+    };
+    let mut old = Vec::new();
+    file.read_into(splice.range.start as u64, splice.range.len(), &mut old)?;
+    let before = Draft::of_record(&crate::store::record::parse(file, &raw), s.lon[i], s.lat[i]);
+    Ok(Plan {
+        file: f,
+        splice,
+        old,
+        remove: Some(i),
+        record: None,
+        new_columns: Vec::new(),
+        op: "delete",
+        incident: incident_of(&before).unwrap_or_else(|| incident_name(s, i)),
+        before: Some(before),
+        after: None,
+        key: Some(key),
+    })
+}
+
+/// A draft's own id (its `id`-like field), if it has one.
+fn incident_of(d: &Draft) -> Option<String> {
+    crate::links::ID_NAMES
+        .iter()
+        .map(|n| d.text(n))
+        .find(|t| !t.trim().is_empty())
+}
+
+/// A row that owns its strings.
+fn owned(r: crate::model::Row<'_>) -> crate::model::Row<'static> {
+    use std::borrow::Cow;
+    crate::model::Row {
+        type_name: Cow::Owned(r.type_name.into_owned()),
+        category: Cow::Owned(r.category.into_owned()),
+        place: Cow::Owned(r.place.into_owned()),
+        when: r.when,
+        lon: r.lon,
+        lat: r.lat,
+        loc_precision: r.loc_precision,
+        fatalities: r.fatalities,
+        injuries: r.injuries,
+        disputed: r.disputed,
+    }
+}
+
+impl Files {
+    /// The state after a write: the store built again from its rows (no file read), the
+    /// written file reopened, the records after the change moved, the keys kept.
+    fn follow(
+        &self,
+        st: &State,
+        plan: &Plan,
+        done: crate::edit::Spliced,
+    ) -> Result<(State, Option<Key>), SourceError> {
+        let s = &*st.store;
+        let f = plan.file;
+        let mut files = s.files.clone();
+        let file = &mut files[f as usize];
+        let reopened = std::fs::File::open(&file.path)
+            .map_err(|e| SourceError::Write(format!("{}: {e}", file.name)))?;
+        file.content = Content::Disk {
+            file: Arc::new(Mutex::new(reopened)),
+            stamp: done.stamp,
+        };
+        if !plan.new_columns.is_empty() {
+            file.columns.extend(plan.new_columns.iter().cloned());
+            file.map = crate::import::columns::detect(&file.columns, &self.ov)
+                .unwrap_or_else(|_| file.map.clone());
+        }
+        let range = &plan.splice.range;
+        let delta = plan.splice.bytes.len() as i64 - range.len() as i64;
+        let nl = |b: &[u8]| memchr::memchr_iter(b'\n', b).count() as i64;
+        let line_delta = nl(&plan.splice.bytes) - nl(&plan.old);
+        let mut b = Builder::with_capacity(s.len() + 1);
+        b.intern_types(&s.types.names().map(String::from).collect::<Vec<_>>());
+        let mut pushed = Vec::with_capacity(s.len() + 1);
+        for i in 0..s.len() {
+            if Some(i) == plan.remove {
+                continue;
+            }
+            let mut at = s.record_ref(i);
+            if at.file == f && at.start >= range.end as u64 {
+                at.start = (at.start as i64 + delta) as u64;
+                at.line = (at.line as i64 + line_delta) as u32;
+            }
+            b.push(&s.row(i), at);
+            pushed.push(st.keys[i]);
+        }
+        let mut next_key = st.next_key;
+        let mut key = plan.key.map(Key);
+        if let Some(r) = &plan.record {
+            let k = plan.key.unwrap_or_else(|| {
+                next_key += 1;
+                next_key - 1
+            });
+            let line = done.lines_before + nl(&plan.splice.bytes[..r.at]) as u64 + 1;
+            let at = RecordRef {
+                file: f,
+                start: (range.start + r.at) as u64,
+                len: r.bytes.len() as u32,
+                line: line as u32,
+            };
+            b.push(&r.row, at);
+            pushed.push(k);
+            key = Some(Key(k));
+        }
+        let (store, order) = b.finish_ordered(files);
+        let keys: Vec<i64> = order.iter().map(|&j| pushed[j as usize]).collect();
+        let new = State {
+            store: Arc::new(store),
+            derived: Default::default(),
+            keys: Arc::new(keys),
+            next_key,
+        };
+        Ok((new, if plan.record.is_some() { key } else { None }))
     }
 }

@@ -18,6 +18,7 @@ use std::sync::{Arc, OnceLock};
 use crate::cells::{Cell, CellSpan};
 use crate::cluster::ClusterIndex;
 use crate::details::Details;
+use crate::edit::{Draft, HistoryEntry, Schema};
 use crate::import::{FileError, Overrides};
 use crate::links::Links;
 use crate::model::Problem;
@@ -66,6 +67,75 @@ pub enum SourceError {
     /// No incident has this key (any more).
     #[error("no incident {0} in the source")]
     NoSuchIncident(Key),
+    /// A draft that cannot be saved, with every field's reason.
+    #[error("not saved: {0}")]
+    Invalid(crate::edit::Invalid),
+    /// Someone changed the incident first: their version, to compare with the draft.
+    #[error("incident {key} was changed by someone else first; nothing was overwritten")]
+    Conflict {
+        /// The incident.
+        key: Key,
+        /// Theirs, as it is now (none: they deleted it).
+        theirs: Option<Box<crate::edit::Draft>>,
+        /// Its version now.
+        version: i64,
+    },
+    /// The file changed on disk since it was loaded.
+    #[error("{file} changed on disk since it was loaded; reload it (nothing was written)")]
+    Changed {
+        /// The file.
+        file: String,
+    },
+    /// The draft cannot be written in the file's bytes (its encoding, a missing column).
+    #[error(transparent)]
+    Splice(#[from] crate::edit::SpliceError),
+    /// The source cannot be written: why (a format not written in place, a read-only role).
+    #[error("{0}")]
+    ReadOnly(String),
+    /// Writing failed.
+    #[error("{0}")]
+    Write(String),
+}
+
+impl From<crate::edit::FileWriteError> for SourceError {
+    fn from(e: crate::edit::FileWriteError) -> SourceError {
+        match e {
+            crate::edit::FileWriteError::Changed { file } => SourceError::Changed { file },
+            other => SourceError::Write(other.to_string()),
+        }
+    }
+}
+
+/// A change written through a source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit {
+    /// A new incident.
+    Insert(Draft),
+    /// An incident corrected, from the version the edit started from (a later one refuses it).
+    Update {
+        /// The incident.
+        key: Key,
+        /// The version edited.
+        version: i64,
+        /// What it becomes.
+        draft: Draft,
+    },
+    /// An incident removed, as of the version the decision was made on.
+    Delete {
+        /// The incident.
+        key: Key,
+        /// The version seen.
+        version: i64,
+    },
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    /// The incident written (none for a deletion).
+    pub key: Option<Key>,
+    /// Its version now.
+    pub version: i64,
 }
 
 impl From<crate::db::DbError> for SourceError {
@@ -157,16 +227,6 @@ pub struct Incidents {
 }
 
 impl Incidents {
-    /// Incidents whose keys are their store indices.
-    fn indexed(store: Arc<Store>, selection: Selection, derived: Arc<Derived>) -> Incidents {
-        Incidents {
-            store,
-            selection,
-            keys: None,
-            derived,
-        }
-    }
-
     /// Fetched incidents, all matching, with their keys (`keys[i]` is store index `i`'s).
     fn fetched(store: Store, keys: Vec<i64>) -> Incidents {
         let selection = Selection::all(&store);
@@ -281,6 +341,23 @@ pub trait Source: Send + Sync {
 
     /// A feed of changes made by anyone, when the source has one.
     fn watch(&self) -> Option<Box<dyn Watch>>;
+
+    /// Why the source cannot be written, when it cannot (a format not written in place, a role
+    /// that may only read).
+    fn read_only(&self, ctl: &Control) -> Option<String>;
+
+    /// The fields a new incident has, and what each means.
+    fn schema(&self, ctl: &Control) -> Result<Schema, SourceError>;
+
+    /// One incident to edit: its draft, and the version it is at.
+    fn draft(&self, key: Key, ctl: &Control) -> Result<(Draft, i64), SourceError>;
+
+    /// Writes a change: checked like a load, refused when the incident (or the file) changed
+    /// since its version, recorded in the history under `editor`.
+    fn write(&self, edit: &Edit, editor: &str, ctl: &Control) -> Result<Written, SourceError>;
+
+    /// The history of one incident (by key), or of all, oldest first.
+    fn history(&self, key: Option<Key>, ctl: &Control) -> Result<Vec<HistoryEntry>, SourceError>;
 }
 
 /// What an engine's opener gives for arguments of its kind.

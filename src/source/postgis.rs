@@ -7,13 +7,15 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch};
+use super::{Edit, Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch, Written};
 use crate::cells::{Cell, CellSpan};
 use crate::db::fetch::{fetch_id, fetch_on};
 use crate::db::query::{aggregates_on, cells_on, filter_sql, open as connect, summary_on};
-use crate::db::{DbError, DbSource};
+use crate::db::{DbError, DbSource, write};
 use crate::details::Details;
+use crate::edit::{Draft, HistoryEntry, Schema};
 use crate::import::Overrides;
+use crate::model::Role;
 use crate::progress::Control;
 use crate::query::Filter;
 use crate::query::counts::{Aggregates, Summary};
@@ -160,6 +162,82 @@ impl Source for Table {
             client: None,
             was_lost: false,
         }))
+    }
+
+    fn read_only(&self, ctl: &Control) -> Option<String> {
+        match self.ask(ctl, |c| write::read_only(c, &self.db)) {
+            Ok(why) => why,
+            Err(e) => Some(format!("the table cannot be reached to write: {e}")),
+        }
+    }
+
+    fn schema(&self, ctl: &Control) -> Result<Schema, SourceError> {
+        let columns = self.ask(ctl, |c| write::columns_on(c, &self.db))?;
+        if columns.is_empty() {
+            return Ok(Schema::new_file());
+        }
+        let map = crate::import::columns::detect(&columns, &Default::default()).unwrap_or_default();
+        let in_columns = (0..columns.len()).any(|c| map.role(c) == Role::Latitude)
+            && (0..columns.len()).any(|c| map.role(c) == Role::Longitude);
+        Ok(Schema::of(columns, map, in_columns))
+    }
+
+    fn draft(&self, key: Key, ctl: &Control) -> Result<(Draft, i64), SourceError> {
+        self.ask(ctl, |c| write::draft_on(c, &self.db, key.0))?
+            .ok_or(SourceError::NoSuchIncident(key))
+    }
+
+    fn write(&self, edit: &Edit, editor: &str, ctl: &Control) -> Result<Written, SourceError> {
+        let schema = self.schema(ctl)?;
+        let checked = match edit {
+            Edit::Insert(d) | Edit::Update { draft: d, .. } => Some((
+                d.check(&schema).map_err(SourceError::Invalid)?,
+                d.record(&schema),
+            )),
+            Edit::Delete { .. } => None,
+        };
+        let who = crate::edit::editor_name(editor);
+        let outcome = self.ask(ctl, |c| {
+            let mut tx = c.transaction().map_err(|e| self.db.error(e))?;
+            write::upgrade(&mut tx, &self.db)?;
+            let row = checked.as_ref().map(|(row, record)| (row, record));
+            let o = match (edit, row) {
+                (Edit::Insert(_), Some(r)) => write::insert_on(&mut tx, &self.db, r, &who)?,
+                (Edit::Update { key, version, .. }, Some(r)) => {
+                    write::update_on(&mut tx, &self.db, (key.0, *version), r, &who)?
+                }
+                (Edit::Delete { key, version }, _) => {
+                    write::delete_on(&mut tx, &self.db, (key.0, *version), &who)?
+                }
+                _ => unreachable!("a draft is checked for every insert and update"),
+            };
+            tx.commit().map_err(|e| self.db.error(e))?;
+            Ok(o)
+        })?;
+        match (outcome, edit) {
+            (write::Outcome::Done { version, .. }, Edit::Delete { .. }) => {
+                Ok(Written { key: None, version })
+            }
+            (write::Outcome::Done { id, version }, _) => Ok(Written {
+                key: Some(Key(id)),
+                version,
+            }),
+            (
+                write::Outcome::Conflict(theirs),
+                Edit::Update { key, .. } | Edit::Delete { key, .. },
+            ) => Err(SourceError::Conflict {
+                key: *key,
+                version: theirs.as_ref().map_or(0, |t| t.1),
+                theirs: theirs.map(|t| Box::new(t.0)),
+            }),
+            (write::Outcome::Conflict(_), Edit::Insert(_)) => Err(SourceError::Write(
+                "the new incident was not inserted".into(),
+            )),
+        }
+    }
+
+    fn history(&self, key: Option<Key>, ctl: &Control) -> Result<Vec<HistoryEntry>, SourceError> {
+        self.ask(ctl, |c| write::history_on(c, &self.db, key.map(|k| k.0)))
     }
 }
 

@@ -56,15 +56,23 @@ pub struct Stamp {
     pub len: u64,
     /// Last modification.
     pub modified: Option<SystemTime>,
+    /// The file itself (its inode, where there are inodes): a file replaced by an atomic write
+    /// is another file even when its size and time (to the clock's tick) are the same.
+    pub inode: u64,
 }
 
 impl Stamp {
     /// The stamp of an open file.
     pub fn of(f: &File) -> std::io::Result<Stamp> {
         let m = f.metadata()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&m);
+        #[cfg(not(unix))]
+        let inode = 0;
         Ok(Stamp {
             len: m.len(),
             modified: m.modified().ok(),
+            inode,
         })
     }
 }
@@ -94,6 +102,8 @@ pub struct LoadedFile {
     pub format: Format,
     /// The field delimiter of delimited text (`,` for other formats).
     pub delimiter: u8,
+    /// Whether all of it is UTF-8 (else delimited text is Windows-1252, and written back so).
+    pub utf8: bool,
     /// Original column names (CSV header, or GeoJSON property keys in order of appearance).
     pub columns: Vec<String>,
     /// Which column means what.

@@ -187,6 +187,39 @@ impl Store {
         l.builder.finish(vec![l.source])
     }
 
+    /// Incident `i` as the validated row it was built from (names borrowed from the store):
+    /// what building a store again takes.
+    pub fn row(&self, i: usize) -> Row<'_> {
+        Row {
+            when: crate::date::When {
+                day: self.day[i],
+                end: self.day_end[i],
+                precision: self.date_precision[i],
+                minute: (self.minute[i] >= 0).then_some(self.minute[i] as u16),
+                offset: (self.offset[i] != i16::MIN).then_some(self.offset[i]),
+            },
+            lon: self.lon[i],
+            lat: self.lat[i],
+            type_name: std::borrow::Cow::Borrowed(self.type_name(i)),
+            category: std::borrow::Cow::Borrowed(self.category_name(i)),
+            place: std::borrow::Cow::Borrowed(self.place_name(i)),
+            loc_precision: self.loc_precision[i],
+            fatalities: self.fatalities[i],
+            injuries: self.injuries[i],
+            disputed: self.disputed[i],
+        }
+    }
+
+    /// Where incident `i`'s record is.
+    pub fn record_ref(&self, i: usize) -> RecordRef {
+        RecordRef {
+            file: self.file[i],
+            start: self.rec_start[i],
+            len: self.rec_len[i],
+            line: self.line[i],
+        }
+    }
+
     /// `[min_lon, min_lat, max_lon, max_lat]` of all incidents.
     pub fn bbox(&self) -> Option<[f64; 4]> {
         if self.is_empty() {
@@ -323,12 +356,21 @@ impl Builder {
 
     /// Sorts by (day, minute, input order) and returns the store owning `files`.
     pub fn finish(self, files: Vec<LoadedFile>) -> Store {
+        self.finish_ordered(files).0
+    }
+
+    /// [`Builder::finish`], also giving the order: store index `j` holds the incident pushed
+    /// `order[j]`-th.
+    pub fn finish_ordered(self, files: Vec<LoadedFile>) -> (Store, Vec<u32>) {
         let mut s = self.s;
         s.files = files;
         let n = s.day.len();
         let key = |i: usize| ((s.day[i] as i64) << 16) | (s.minute[i] as i64 + 1);
         let sorted = (1..n).all(|i| key(i - 1) <= key(i));
-        if !sorted {
+        if sorted {
+            return (s, (0..n as u32).collect());
+        }
+        {
             let mut order: Vec<(i64, u32)> = (0..n).map(|i| (key(i), i as u32)).collect();
             order.sort_unstable();
             let idx: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
@@ -381,7 +423,7 @@ impl Builder {
                 gather(rec_len, idx);
                 gather(line, idx);
             });
+            (s, idx.to_vec())
         }
-        s
     }
 }

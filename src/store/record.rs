@@ -196,6 +196,15 @@ struct Batch {
 }
 
 impl Store {
+    /// The raw bytes of incident `i`'s record, as its file holds them (checked to be the file
+    /// that was loaded).
+    pub fn raw_record(&self, i: usize) -> Result<Vec<u8>, ReadError> {
+        let f = &self.files[self.file[i] as usize];
+        let mut raw = Vec::new();
+        f.read_into(self.rec_start[i], self.rec_len[i] as usize, &mut raw)?;
+        Ok(raw)
+    }
+
     /// The original record of incident `i`.
     pub fn record(&self, i: usize) -> Result<Record, ReadError> {
         let f = &self.files[self.file[i] as usize];

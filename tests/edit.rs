@@ -1,0 +1,641 @@
+//! Writes through the files source: a change is spliced into the file it came from and every
+//! other byte stays identical (GeoJSON, UTF-8 CSV, Windows-1252 CSV, a 1M-row CSV); a file
+//! changed underneath is refused; a stale version is a conflict carrying theirs; the history
+//! is appended beside the file; the store follows without reading the file again.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use incident_map::edit::{Draft, SpliceError};
+use incident_map::model::Role;
+use incident_map::progress::Control;
+use incident_map::query::Filter;
+use incident_map::source::{Edit, Fetch, Key, Source, SourceError};
+use serde_json::Value;
+
+fn bundled() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")
+}
+
+fn open(p: &Path) -> Arc<dyn Source> {
+    incident_map::source::open(&[p.to_path_buf()], &Default::default(), &Control::default())
+        .unwrap_or_else(|e| panic!("open {}: {e}", p.display()))
+}
+
+fn ctl() -> Control {
+    Control::default()
+}
+
+/// The key of the incident whose field `field` is `value`.
+fn key_of(src: &dyn Source, field: &str, value: &str) -> Key {
+    let inc = src
+        .incidents(&Filter::default(), &Fetch::up_to(usize::MAX), &ctl())
+        .unwrap();
+    (0..inc.store.len())
+        .find(|&i| {
+            inc.store
+                .record(i)
+                .unwrap()
+                .get(field)
+                .is_some_and(|f| f.text() == value)
+        })
+        .map(|i| inc.key(i as u32))
+        .unwrap_or_else(|| panic!("no incident with {field} = {value}"))
+}
+
+fn count(src: &dyn Source) -> u64 {
+    src.summary(&ctl()).unwrap().incidents
+}
+
+/// `new` is `old` with one span replaced: the span's old and new bytes.
+fn one_span(old: &[u8], new: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let pre = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let room = old.len().min(new.len()) - pre;
+    let suf = old
+        .iter()
+        .rev()
+        .zip(new.iter().rev())
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    (
+        old[pre..old.len() - suf].to_vec(),
+        new[pre..new.len() - suf].to_vec(),
+    )
+}
+
+fn copy_bundled(dir: &Path) -> PathBuf {
+    let p = dir.join("incidents.geojson");
+    std::fs::copy(bundled(), &p).unwrap();
+    p
+}
+
+#[test]
+fn a_geojson_correction_changes_only_its_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let old = std::fs::read(&p).unwrap();
+    let src = open(&p);
+    let key = key_of(&*src, "id", "IQ-2021-018");
+    let (mut draft, version) = src.draft(key, &ctl()).unwrap();
+    let before = draft.text("actors");
+    draft.set(
+        "actors",
+        Value::String("Brigades to Avenge al-Muhandis (claimed)".into()),
+    );
+    let w = src
+        .write(
+            &Edit::Update {
+                key,
+                version,
+                draft,
+            },
+            "ana",
+            &ctl(),
+        )
+        .unwrap();
+    assert_eq!(w.key, Some(key));
+    let new = std::fs::read(&p).unwrap();
+    let (a, b) = one_span(&old, &new);
+    // Only the value's characters changed: no reformatting, no reordering.
+    assert!(
+        before.contains(std::str::from_utf8(&a).unwrap()),
+        "{:?} → {:?}",
+        String::from_utf8_lossy(&a),
+        String::from_utf8_lossy(&b)
+    );
+    assert!(String::from_utf8_lossy(&b).len() <= "Brigades to Avenge al-Muhandis (claimed)".len());
+    // The store followed: the same key reads the new value, and a fresh load agrees.
+    let d = src.details(key, &ctl()).unwrap();
+    assert_eq!(d.actors, vec!["Brigades to Avenge al-Muhandis (claimed)"]);
+    let fresh = open(&p);
+    let k = key_of(&*fresh, "id", "IQ-2021-018");
+    assert_eq!(fresh.details(k, &ctl()).unwrap(), d);
+    assert_eq!(count(&*fresh), count(&*src));
+    // The history beside the file holds before and after, under the editor's name.
+    let h = src.history(Some(key), &ctl()).unwrap();
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(h[0].op, "update");
+    assert_eq!(h[0].incident, "IQ-2021-018");
+    assert!(h[0].editor.starts_with("ana"), "{}", h[0].editor);
+    let text = |v: &Option<Value>| v.as_ref().unwrap()["properties"]["actors"].clone();
+    assert_eq!(text(&h[0].before), Value::String(before));
+    assert_eq!(
+        text(&h[0].after),
+        Value::String("Brigades to Avenge al-Muhandis (claimed)".into())
+    );
+    assert!(dir.path().join("incidents.geojson.history.jsonl").is_file());
+}
+
+/// A new incident for the bundled data's fields.
+fn new_incident(src: &dyn Source) -> Draft {
+    let schema = src.schema(&ctl()).unwrap();
+    let mut d = Draft::empty(&schema);
+    d.lon = 43.1;
+    d.lat = 33.36;
+    for (role, v) in [
+        (Role::Date, "2021-07-01"),
+        (Role::Type, "Rocket attack"),
+        (Role::LocPrecision, "near"),
+        (Role::Place, "Test place"),
+        (Role::Source, "Reuters, 2021-07-01"),
+    ] {
+        assert!(d.set_role(&schema, role, v), "{role:?}");
+    }
+    d
+}
+
+#[test]
+fn a_new_geojson_incident_is_added_and_a_deleted_one_removed_with_every_other_byte_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let old = std::fs::read(&p).unwrap();
+    let src = open(&p);
+    let n = count(&*src);
+    // A draft without what recording needs is refused, every reason named, nothing written.
+    let schema = src.schema(&ctl()).unwrap();
+    match src.write(&Edit::Insert(Draft::empty(&schema)), "", &ctl()) {
+        Err(SourceError::Invalid(why)) => {
+            let fields: Vec<&str> = why.0.iter().map(|p| p.field.as_str()).collect();
+            for f in ["position", "date", "type", "location_precision", "source"] {
+                assert!(fields.contains(&f), "{f}: {why}");
+            }
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read(&p).unwrap(), old);
+    let w = src
+        .write(&Edit::Insert(new_incident(&*src)), "", &ctl())
+        .unwrap();
+    let key = w.key.unwrap();
+    let added = std::fs::read(&p).unwrap();
+    let (a, b) = one_span(&old, &added);
+    assert!(
+        a.is_empty(),
+        "nothing was replaced: {:?}",
+        String::from_utf8_lossy(&a)
+    );
+    let b = String::from_utf8(b).unwrap();
+    assert!(
+        b.contains("\"Test place\"") && b.contains("\"Feature\""),
+        "{b}"
+    );
+    // The new feature is written in the file's own style (one line, spaced like the others).
+    assert_eq!(b.matches('\n').count(), 1, "{b}");
+    assert!(b.contains("\"type\": \"Feature\""), "{b}");
+    assert_eq!(count(&*src), n + 1);
+    let d = src.details(key, &ctl()).unwrap();
+    assert_eq!((d.place.as_str(), d.lon_lat), ("Test place", (43.1, 33.36)));
+    assert_eq!(count(&*open(&p)), n + 1);
+    // Deleting it gives back the file as it was, byte for byte.
+    let (_, version) = src.draft(key, &ctl()).unwrap();
+    src.write(&Edit::Delete { key, version }, "", &ctl())
+        .unwrap();
+    assert_eq!(std::fs::read(&p).unwrap(), old);
+    assert!(matches!(
+        src.details(key, &ctl()),
+        Err(SourceError::NoSuchIncident(_))
+    ));
+    // Deleting one from the middle removes only its line; the rest still reads.
+    let mid = key_of(&*src, "id", "IQ-2021-042");
+    let (_, version) = src.draft(mid, &ctl()).unwrap();
+    src.write(&Edit::Delete { key: mid, version }, "", &ctl())
+        .unwrap();
+    let cut = std::fs::read(&p).unwrap();
+    let (a, b) = one_span(&old, &cut);
+    assert!(b.is_empty());
+    let a = String::from_utf8(a).unwrap();
+    assert!(
+        a.contains("IQ-2021-042") && !a.contains("IQ-2021-043"),
+        "{a}"
+    );
+    every_incident_reads_as_a_fresh_load(&*src, &p);
+    let ops: Vec<String> = src
+        .history(None, &ctl())
+        .unwrap()
+        .into_iter()
+        .map(|e| e.op)
+        .collect();
+    assert_eq!(ops, ["insert", "delete", "delete"]);
+}
+
+/// Every incident the source holds reads the same as from a fresh load of the file.
+fn every_incident_reads_as_a_fresh_load(src: &dyn Source, p: &Path) {
+    let fresh = open(p);
+    let all = |s: &dyn Source| {
+        let inc = s
+            .incidents(&Filter::default(), &Fetch::up_to(usize::MAX), &ctl())
+            .unwrap();
+        let mut v: Vec<String> = (0..inc.store.len() as u32)
+            .map(|i| {
+                let d = s.details(inc.key(i), &ctl()).unwrap();
+                format!("{d:?}")
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(all(src), all(&*fresh));
+}
+
+const CSV_HEAD: &str = "id,date,type,latitude,longitude,location_precision,place,notes,source";
+
+#[test]
+fn a_utf8_csv_keeps_its_quoting_and_line_endings() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("team.csv");
+    let old = format!(
+        "{CSV_HEAD}\r\n\
+         A1,2021-06-06,Interception,33.786,42.441,exact,\"Ain al-Asad, Anbar\",\"Two drones, shot \"\"down\"\"\",\"SOFREP, 2021-06-06\"\r\n\
+         A2,2021-06-05,Rocket attack,33.2625,44.2344,near,Baghdad airport,\"multi\r\nline\",AFP 2021-06-05\r\n\
+         A3,2021-06-07,IED,33.3,44.4,region,Qāʾim,note,https://example.org/a\r\n"
+    );
+    std::fs::write(&p, &old).unwrap();
+    let src = open(&p);
+    assert_eq!(count(&*src), 3);
+    let key = key_of(&*src, "id", "A2");
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    d.set(
+        "place",
+        Value::String("Baghdad International Airport".into()),
+    );
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+    let new = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        new,
+        old.replace("Baghdad airport", "Baghdad International Airport")
+    );
+    // A value that needs quoting is quoted; the rest of the row keeps its bytes.
+    let key = key_of(&*src, "id", "A1");
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    d.set(
+        "notes",
+        Value::String("Two drones; one \"shot\" down, one fell".into()),
+    );
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+    let newer = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        newer,
+        new.replace(
+            "\"Two drones, shot \"\"down\"\"\"",
+            "\"Two drones; one \"\"shot\"\" down, one fell\""
+        )
+    );
+    // Moving it writes the position columns; an insert appends a CRLF row in column order.
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    d.lon = 42.44;
+    d.lat = 33.8;
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+    let moved = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(moved, newer.replace("33.786,42.441", "33.8,42.44"));
+    let w = src
+        .write(&Edit::Insert(new_incident(&*src)), "", &ctl())
+        .unwrap();
+    let added = std::fs::read_to_string(&p).unwrap();
+    assert_eq!(
+        added,
+        format!(
+            "{moved},2021-07-01,Rocket attack,33.36,43.1,near,Test place,,\"Reuters, 2021-07-01\"\r\n"
+        )
+    );
+    assert_eq!(
+        src.details(w.key.unwrap(), &ctl()).unwrap().lon_lat,
+        (43.1, 33.36)
+    );
+    // A deleted row goes with its line ending (CRLF, across its quoted line break).
+    let key = key_of(&*src, "id", "A2");
+    let (_, version) = src.draft(key, &ctl()).unwrap();
+    src.write(&Edit::Delete { key, version }, "", &ctl())
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&p).unwrap(),
+        added.replace(
+            "A2,2021-06-05,Rocket attack,33.2625,44.2344,near,Baghdad International Airport,\"multi\r\nline\",AFP 2021-06-05\r\n",
+            ""
+        )
+    );
+    every_incident_reads_as_a_fresh_load(&*src, &p);
+}
+
+#[test]
+fn a_windows_1252_csv_stays_windows_1252_and_refuses_what_it_cannot_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("legacy.csv");
+    let text = format!(
+        "{CSV_HEAD}\n\
+         B1,2021-06-06,Interception,33.786,42.441,exact,Café Ramadi,“quoted” note,Le Monde 2021-06-07\n\
+         B2,2021-06-05,IED,33.3,44.4,region,Falluja,note,AFP 2021-06-05\n"
+    );
+    let old = encoding_rs::WINDOWS_1252.encode(&text).0.into_owned();
+    std::fs::write(&p, &old).unwrap();
+    let src = open(&p);
+    let key = key_of(&*src, "id", "B2");
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    d.set("place", Value::String("Fallūja".into()));
+    match src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d.clone(),
+        },
+        "",
+        &ctl(),
+    ) {
+        Err(SourceError::Splice(SpliceError::Unencodable { field, character })) => {
+            assert_eq!((field.as_str(), character), ("place", 'ū'));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read(&p).unwrap(), old, "nothing was written");
+    d.set("place", Value::String("Fallûja près de Ramadi".into()));
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+    let new = std::fs::read(&p).unwrap();
+    let (a, b) = one_span(&old, &new);
+    assert_eq!(a, b"uja");
+    // û and è as single Windows-1252 bytes, never UTF-8.
+    assert_eq!(b, b"\xfbja pr\xe8s de Ramadi");
+    let d = src.details(key, &ctl()).unwrap();
+    assert_eq!(d.place, "Fallûja près de Ramadi");
+    assert_eq!(open(&p).details(key, &ctl()).unwrap().place, d.place);
+}
+
+#[test]
+fn a_file_changed_underneath_is_refused_and_a_stale_version_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let (mine, theirs) = (open(&p), open(&p));
+    let key = key_of(&*mine, "id", "IQ-2021-044");
+    let (mut d1, v1) = theirs.draft(key, &ctl()).unwrap();
+    d1.set("injuries", Value::from(1));
+    theirs
+        .write(
+            &Edit::Update {
+                key,
+                version: v1,
+                draft: d1.clone(),
+            },
+            "bo",
+            &ctl(),
+        )
+        .unwrap();
+    let after_theirs = std::fs::read(&p).unwrap();
+    // My window loaded the file before their write: refused, the file is theirs.
+    let (mut d2, v2) = mine.draft(key, &ctl()).unwrap();
+    assert_eq!(v1, v2);
+    d2.set("date", Value::String("2021-04-22".into()));
+    match mine.write(
+        &Edit::Update {
+            key,
+            version: v2,
+            draft: d2.clone(),
+        },
+        "ana",
+        &ctl(),
+    ) {
+        Err(SourceError::Changed { file }) => assert!(file.ends_with("incidents.geojson")),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(std::fs::read(&p).unwrap(), after_theirs);
+    // Reloaded, my edit from the old version is a conflict that shows theirs.
+    let mine = open(&p);
+    match mine.write(
+        &Edit::Update {
+            key,
+            version: v2,
+            draft: d2.clone(),
+        },
+        "ana",
+        &ctl(),
+    ) {
+        Err(SourceError::Conflict {
+            theirs: Some(t),
+            version,
+            ..
+        }) => {
+            assert_eq!(t.get("injuries"), Some(&Value::from(1)));
+            assert_ne!(version, v2);
+            // Keeping mine over theirs is a choice, made with their version.
+            d2.set("injuries", Value::from(1));
+            mine.write(
+                &Edit::Update {
+                    key,
+                    version,
+                    draft: d2,
+                },
+                "ana",
+                &ctl(),
+            )
+            .unwrap();
+        }
+        other => panic!("{other:?}"),
+    }
+    let d = mine.details(key, &ctl()).unwrap();
+    assert_eq!((d.injuries, d.date.as_str()), (Some(1), "2021-04-22"));
+    // Both values are in the history: theirs before, mine after.
+    let h = mine.history(Some(key), &ctl()).unwrap();
+    assert_eq!(h.len(), 2, "{h:?}");
+    assert!(h[0].editor.starts_with("bo") && h[1].editor.starts_with("ana"));
+    assert_eq!(h[1].before.as_ref().unwrap()["properties"]["injuries"], 1);
+}
+
+#[test]
+fn two_writers_racing_on_one_file_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let ids = ["IQ-2021-001", "IQ-2021-020"];
+    for _ in 0..5 {
+        let sources: Vec<Arc<dyn Source>> = vec![open(&p), open(&p)];
+        let results: Vec<Result<(), SourceError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = sources
+                .iter()
+                .zip(ids)
+                .map(|(src, id)| {
+                    s.spawn(move || {
+                        let key = key_of(&**src, "id", id);
+                        let (mut d, version) = src.draft(key, &ctl()).unwrap();
+                        let n = d.text("injuries").parse::<u64>().unwrap_or(0);
+                        d.set("injuries", Value::from(n + 1));
+                        src.write(
+                            &Edit::Update {
+                                key,
+                                version,
+                                draft: d,
+                            },
+                            id,
+                            &ctl(),
+                        )
+                        .map(|_| ())
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        // Either both wrote one after the other (the second having waited and found the
+        // file changed is refused), never one over the other.
+        let refused = results
+            .iter()
+            .filter(|r| matches!(r, Err(SourceError::Changed { .. })))
+            .count();
+        assert!(
+            results.iter().all(|r| r.is_ok() || refused > 0),
+            "{results:?}"
+        );
+        for (r, id) in results.iter().zip(ids) {
+            if r.is_err() {
+                // The refused writer reloads and writes again.
+                let src = open(&p);
+                let key = key_of(&*src, "id", id);
+                let (mut d, version) = src.draft(key, &ctl()).unwrap();
+                let n = d.text("injuries").parse::<u64>().unwrap_or(0);
+                d.set("injuries", Value::from(n + 1));
+                src.write(
+                    &Edit::Update {
+                        key,
+                        version,
+                        draft: d,
+                    },
+                    id,
+                    &ctl(),
+                )
+                .unwrap();
+            }
+        }
+    }
+    let src = open(&p);
+    for id in ids {
+        let d = src.details(key_of(&*src, "id", id), &ctl()).unwrap();
+        assert_eq!(
+            d.injuries,
+            Some(5),
+            "{id}: every one of five increments is there"
+        );
+    }
+    assert_eq!(src.history(None, &ctl()).unwrap().len(), 10);
+}
+
+#[test]
+fn formats_not_written_in_place_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.kml");
+    std::fs::write(
+        &p,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>Rocket attack</name>
+<TimeStamp><when>2021-06-05</when></TimeStamp><Point><coordinates>44.2344,33.2625</coordinates></Point>
+</Placemark></Document></kml>"#,
+    )
+    .unwrap();
+    let src = open(&p);
+    let why = src.read_only(&ctl()).unwrap();
+    assert!(why.contains("save a copy as GeoJSON"), "{why}");
+    let key = src
+        .incidents(&Filter::default(), &Fetch::up_to(10), &ctl())
+        .unwrap()
+        .key(0);
+    let (d, version) = src.draft(key, &ctl()).unwrap();
+    assert!(matches!(
+        src.write(
+            &Edit::Update {
+                key,
+                version,
+                draft: d
+            },
+            "",
+            &ctl()
+        ),
+        Err(SourceError::ReadOnly(_))
+    ));
+    assert!(open(&bundled()).read_only(&ctl()).is_none());
+}
+
+#[test]
+fn one_edit_in_a_million_row_csv_keeps_every_other_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.csv");
+    {
+        use std::io::Write;
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&p).unwrap());
+        writeln!(w, "{CSV_HEAD}").unwrap();
+        for i in 0..1_000_000u32 {
+            writeln!(
+                w,
+                "R{i},2021-{:02}-{:02},IED,{:.4},{:.4},near,p{i},n,AFP 2021",
+                1 + i % 12,
+                1 + i % 28,
+                30.0 + (i % 1000) as f64 / 100.0,
+                40.0 + (i / 1000) as f64 / 100.0,
+            )
+            .unwrap();
+        }
+    }
+    let old = std::fs::read(&p).unwrap();
+    let src = open(&p);
+    assert_eq!(count(&*src), 1_000_000);
+    let inc = src
+        .incidents(&Filter::default(), &Fetch::up_to(usize::MAX), &ctl())
+        .unwrap();
+    let i = (0..inc.store.len())
+        .find(|&i| inc.store.line[i] == 500_002)
+        .unwrap();
+    let key = inc.key(i as u32);
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    assert_eq!(d.text("id"), "R500000");
+    d.set("place", Value::String("corrected, with a comma".into()));
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+    let new = std::fs::read(&p).unwrap();
+    let (a, b) = one_span(&old, &new);
+    assert_eq!(
+        (a.as_slice(), b.as_slice()),
+        (&b"p500000"[..], &b"\"corrected, with a comma\""[..])
+    );
+    assert_eq!(
+        src.details(key, &ctl()).unwrap().place,
+        "corrected, with a comma"
+    );
+    assert_eq!(count(&*src), 1_000_000);
+}
