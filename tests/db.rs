@@ -1046,4 +1046,93 @@ mod edits {
         assert_eq!(pg.query_count("SELECT count(*) FROM older_history"), 1);
         assert_eq!(pg.query_count("SELECT version FROM older WHERE id = 1"), 2);
     }
+
+    #[test]
+    fn the_command_line_writes_to_a_table() {
+        let pg = Pg::start();
+        ok(&load(&bundled(), &pg.url(), "cli", &[]));
+        let url = pg.table_url("cli");
+        let o = run(&[
+            "add",
+            &url,
+            "--date",
+            "2021-07-01",
+            "--type",
+            "Rocket attack",
+            "--at",
+            "33.36, 43.1",
+            "--location-precision",
+            "near",
+            "--source",
+            "https://example.org/report",
+            "--place",
+            "Test place",
+            "--editor",
+            "ana",
+        ]);
+        ok(&o);
+        // No own id given: the row id names it.
+        let handle = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        let id = handle.strip_prefix("--id ").unwrap().to_string();
+        assert_eq!(
+            pg.query_count(&format!(
+                "SELECT count(*) FROM cli WHERE id = {id} AND place = 'Test place'"
+            )),
+            1
+        );
+        ok(&run(&[
+            "edit",
+            &url,
+            "--id",
+            &id,
+            "--set",
+            "fatalities=3",
+            "--editor",
+            "bo",
+        ]));
+        assert_eq!(
+            pg.query_count(&format!("SELECT fatalities::int8 FROM cli WHERE id = {id}")),
+            3
+        );
+        ok(&run(&[
+            "edit",
+            &url,
+            "--id",
+            "IQ-2021-036",
+            "--set",
+            "admin1=Basra",
+        ]));
+        let o = run(&[
+            "edit",
+            &url,
+            "--id",
+            "IQ-2021-036",
+            "--set",
+            "date=yesterday",
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        ok(&run(&["delete", &url, "--id", &id]));
+        assert_eq!(
+            pg.query_count(&format!("SELECT count(*) FROM cli WHERE id = {id}")),
+            0
+        );
+        let o = run(&["history", &url, "--id", &id]);
+        ok(&o);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        let ops: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with(' '))
+            .map(|l| l.split("  ").nth(2).unwrap())
+            .collect();
+        assert_eq!(ops, ["insert", "update", "delete"], "{text}");
+        assert!(
+            text.contains("ana (incident)") && text.contains("bo (incident)"),
+            "{text}"
+        );
+        assert!(text.contains("fatalities: ∅ → 3"), "{text}");
+        let o = run(&["history", &url, "--id", "IQ-2021-036", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v[0]["after"]["properties"]["admin1"], "Basra");
+        assert_eq!(v[0]["before"]["properties"]["admin1"], "Dhi Qar");
+    }
 }

@@ -639,3 +639,221 @@ fn one_edit_in_a_million_row_csv_keeps_every_other_byte() {
     );
     assert_eq!(count(&*src), 1_000_000);
 }
+
+fn bin(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_command_line_adds_edits_deletes_and_shows_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let f = p.to_str().unwrap();
+    let old = std::fs::read(&p).unwrap();
+    let o = bin(&[
+        "add",
+        f,
+        "--date",
+        "2021-07-01",
+        "--type",
+        "Rocket attack",
+        "--at",
+        "33°47′10″N 42°26′28″E",
+        "--location-precision",
+        "near",
+        "--source",
+        "Reuters, 2021-07-01",
+        "--place",
+        "Ain al-Asad air base",
+        "--field",
+        "id=IQ-2021-900",
+        "--field",
+        "fatalities=0",
+        "--editor",
+        "ana",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // What names it for the next command is printed.
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        "--id IQ-2021-900"
+    );
+    let src = open(&p);
+    let d = src
+        .details(key_of(&*src, "id", "IQ-2021-900"), &ctl())
+        .unwrap();
+    assert_eq!(
+        (d.fatalities, d.type_name.as_str()),
+        (Some(0), "Rocket attack")
+    );
+    assert!((d.lon_lat.0 - 42.441111).abs() < 1e-6 && (d.lon_lat.1 - 33.786111).abs() < 1e-6);
+    // Corrections: fields and the position; the same checks as the window's form.
+    let o = bin(&[
+        "edit",
+        f,
+        "--id",
+        "IQ-2021-900",
+        "--set",
+        "fatalities=2",
+        "--at",
+        "33.8, 42.44",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let before = std::fs::read(&p).unwrap();
+    let o = bin(&[
+        "edit",
+        f,
+        "--id",
+        "IQ-2021-900",
+        "--set",
+        "date=2021-02-30",
+        "--set",
+        "type=",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("date: impossible date 2021-02-30") && e.contains("type: a type is needed"),
+        "{e}"
+    );
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        before,
+        "a refused edit writes nothing"
+    );
+    // Bad usage is 2; an incident that is not there is 1.
+    assert_eq!(
+        bin(&["edit", f, "--id", "IQ-2021-900"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        bin(&["edit", f, "--id", "IQ-2021-900", "--at", "north"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(bin(&["edit", f, "--set", "a=b"]).status.code(), Some(2));
+    let o = bin(&["delete", f, "--id", "IQ-1999-000"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no incident IQ-1999-000"),
+        "{}",
+        stderr(&o)
+    );
+    let o = bin(&["delete", f, "--id", "IQ-2021-900"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&p).unwrap(),
+        old,
+        "added then deleted: the file as it was"
+    );
+    history_is_shown(f);
+}
+
+/// The history of the test above: text for people, JSON for pipelines, a deleted incident's
+/// included.
+fn history_is_shown(f: &str) {
+    let o = bin(&["history", f, "--id", "IQ-2021-900"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("ana  insert  IQ-2021-900"), "{text}");
+    assert!(text.contains("fatalities: 0 → 2"), "{text}");
+    assert!(
+        text.contains("position: 33.786111, 42.441111 → 33.8, 42.44"),
+        "{text}"
+    );
+    let o = bin(&["history", f, "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ops: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["op"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["insert", "update", "delete"]);
+}
+
+#[test]
+fn the_command_line_names_a_csv_row_by_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("a.csv");
+    std::fs::write(
+        &csv,
+        format!("{CSV_HEAD}\nA1,2021-06-06,IED,33.3,44.4,near,x,,AFP 2021-06-06\n"),
+    )
+    .unwrap();
+    let c = csv.to_str().unwrap();
+    let o = bin(&["edit", c, "--line", "2", "--set", "place=Falluja"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        format!("{CSV_HEAD}\nA1,2021-06-06,IED,33.3,44.4,near,Falluja,,AFP 2021-06-06\n")
+    );
+}
+
+/// Waits until process `pid` has `file` open.
+fn until_open(pid: u32, file: &Path) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let want = std::fs::canonicalize(file).unwrap();
+    loop {
+        let open = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == want));
+        if open {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "the command never opened {}",
+            file.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_command_whose_file_changed_underneath_exits_1_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("big.csv");
+    let mut text = format!("{CSV_HEAD}\n");
+    for i in 0..300_000u32 {
+        text += &format!(
+            "R{i},2021-05-{:02},IED,33.{i:05},44.1,near,p{i},n,AFP 2021\n",
+            1 + i % 28
+        );
+    }
+    std::fs::write(&p, &text).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args([
+            "edit",
+            p.to_str().unwrap(),
+            "--id",
+            "R7",
+            "--set",
+            "place=mine",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Another program saves the file while the command is reading it.
+    until_open(child.id(), &p);
+    let theirs = text.replace(",p9,", ",theirs,");
+    incident_map::atomic::write_atomic(&p, |w| std::io::Write::write_all(w, theirs.as_bytes()))
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("incident R7") && e.contains("nothing was written"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), theirs);
+}

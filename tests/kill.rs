@@ -56,3 +56,63 @@ fn sigkill_mid_write_keeps_the_previous_file() {
     incident_map::synth::write_acled_csv(150_000, 5, &mut again).unwrap();
     assert_eq!(std::fs::read(&csv).unwrap(), again);
 }
+
+#[test]
+fn sigkill_mid_save_keeps_the_previous_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("big.csv");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
+    incident_map::synth::write_acled_csv(150_000, 5, &mut f).unwrap();
+    drop(f);
+    let before = std::fs::read(&csv).unwrap();
+    let edit = |place: &str| {
+        Command::new(env!("CARGO_BIN_EXE_incident-map"))
+            .args(["edit", csv.to_str().unwrap(), "--line", "140000"])
+            .args(["--set", &format!("location={place}")])
+            .spawn()
+            .unwrap()
+    };
+    let mut child = edit("killed");
+    // Kill it once the spliced copy is being written beside the file.
+    let end = Instant::now() + Duration::from_secs(120);
+    let mut killed_mid_write = false;
+    while Instant::now() < end {
+        let part = std::fs::read_dir(dir.path()).unwrap().flatten().find(|e| {
+            e.file_name().to_string_lossy().ends_with(".part")
+                && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
+        });
+        if part.is_some() {
+            child.kill().unwrap();
+            killed_mid_write = true;
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.wait();
+    assert!(
+        killed_mid_write,
+        "the save finished before it could be killed"
+    );
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        before,
+        "the previous file, whole"
+    );
+    // The next save works, and changes only that row.
+    assert!(edit("saved").wait().unwrap().success());
+    let after = std::fs::read_to_string(&csv).unwrap();
+    let old = String::from_utf8(before).unwrap();
+    let changed: Vec<usize> = old
+        .lines()
+        .zip(after.lines())
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert_eq!(changed, [140_000]);
+    assert_eq!(old.lines().count(), after.lines().count());
+    assert!(after.lines().nth(139_999).unwrap().contains(",saved,"));
+}

@@ -195,6 +195,8 @@ pub struct Chrome {
     settings: panels::SettingsForm,
     /// Window position and size, for the settings.
     window: Option<[f32; 4]>,
+    /// The name edits are recorded under (settings; empty: the login name).
+    pub editor: String,
 }
 
 /// The application state.
@@ -295,6 +297,7 @@ impl App {
                 show_table: saved.show_table,
                 settings: panels::SettingsForm::from_base(&base),
                 window: saved.window,
+                editor: saved.editor.clone(),
                 ..Default::default()
             },
             export: export_dialog::ExportForm::new(),
@@ -348,6 +351,7 @@ impl App {
             window: self.chrome.window,
             tools: self.analyst.tools.clone(),
             layer: self.map.layer,
+            editor: self.chrome.editor.clone(),
         }
     }
 

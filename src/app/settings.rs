@@ -36,6 +36,8 @@ pub struct Saved {
     pub tools: crate::tools::Tools,
     /// Symbols or the density layer.
     pub layer: crate::density::Layer,
+    /// The name edits are recorded under (empty: the login name).
+    pub editor: String,
 }
 
 impl Default for Saved {
@@ -51,6 +53,7 @@ impl Default for Saved {
             window: None,
             tools: crate::tools::Tools::default(),
             layer: crate::density::Layer::Points,
+            editor: String::new(),
         }
     }
 }
@@ -68,6 +71,15 @@ pub struct SettingsError {
 /// Where the settings live: `$XDG_CONFIG_HOME/incident-map/settings.json`.
 pub fn settings_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("incident-map").join("settings.json"))
+}
+
+/// The name edits are recorded under: the settings' editor name, else the login name.
+pub fn editor_name() -> String {
+    let configured = settings_path()
+        .and_then(|p| load_settings(&p))
+        .map(|s| s.editor)
+        .unwrap_or_default();
+    crate::edit::editor_name(&configured)
 }
 
 /// Reads the settings; a missing or unreadable file gives `None` (and never stops the window).

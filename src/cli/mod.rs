@@ -10,6 +10,7 @@ pub mod chart;
 pub mod check;
 pub mod clusters;
 pub mod dupes;
+pub mod edit;
 pub mod export;
 pub mod filter;
 pub mod load;
@@ -80,6 +81,14 @@ pub enum Command {
     Dupes(dupes::DupesCmd),
     /// Incidents per day, week or month by type: a CSV table or a stacked bar chart PNG.
     Chart(chart::ChartCmd),
+    /// Record a new incident in a GeoJSON or CSV file or a table (checked like the window's form).
+    Add(edit::AddCmd),
+    /// Correct an incident: set fields, or move it.
+    Edit(edit::EditCmd),
+    /// Delete an incident.
+    Delete(edit::DeleteCmd),
+    /// The edits recorded for a file or a table (or one incident).
+    History(edit::HistoryCmd),
 }
 
 /// Parses `args` (including the program name) and runs the command, writing to `out`/`err`.
@@ -109,6 +118,10 @@ where
         Some(Command::Clusters(a)) => clusters::run(&a, out, err),
         Some(Command::Dupes(a)) => dupes::run(&a, out, err),
         Some(Command::Chart(a)) => chart::run(&a, err),
+        Some(Command::Add(a)) => edit::run_add(&a, out, err),
+        Some(Command::Edit(a)) => edit::run_edit(&a, err),
+        Some(Command::Delete(a)) => edit::run_delete(&a, err),
+        Some(Command::History(a)) => edit::run_history(&a, out, err),
         None => window::run(cli.files, &cli.base, &cli.filter, &cli.columns, err),
     }
 }

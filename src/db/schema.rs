@@ -189,6 +189,21 @@ CREATE INDEX {typeday} ON {q} (lower(type), day_first)
     )
 }
 
+/// SQL for a record's own id, as [`crate::links::incident_id`] finds it: the first field (in
+/// the record's order) named `id`, `event_id`, `event_id_cnty` or `incident_id` in any case,
+/// trimmed, when not empty (else NULL).
+pub fn own_id_sql(record: &str) -> String {
+    let names = crate::links::ID_NAMES
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "(SELECT nullif(btrim(j.value), '') FROM json_each_text({record}) WITH ORDINALITY AS j(key, value, n)
+          WHERE lower(j.key) IN ({names}) ORDER BY j.n LIMIT 1)"
+    )
+}
+
 /// What editing needs on a table, idempotent (so `load --upgrade` and a first write bring
 /// older tables up to it): a `version` that every update counts up (by trigger, so other
 /// tools' writes count), and `NAME_history` that a row trigger fills on every insert, update
@@ -205,7 +220,8 @@ pub fn edit_sql(t: &TableName) -> String {
     };
     let name = |row: &str| {
         format!(
-            "coalesce(nullif({row}.record->>'id', ''), nullif({row}.record->>'event_id_cnty', ''), nullif({row}.record->>'event_id', ''), nullif({row}.record->>'incident_id', ''), {row}.id::text)"
+            "coalesce({}, {row}.id::text)",
+            own_id_sql(&format!("{row}.record"))
         )
     };
     format!(

@@ -89,6 +89,57 @@ pub fn columns_on(c: &mut impl GenericClient, db: &DbSource) -> Result<Vec<Strin
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// The rows a command names: by the record's own id (the first of `id`, `event_id_cnty`,
+/// `event_id`, `incident_id` it has), else by the row id; or by the line they were loaded from.
+pub fn find_on(
+    c: &mut impl GenericClient,
+    db: &DbSource,
+    by: &crate::source::Find,
+) -> Result<Vec<i64>, DbError> {
+    use crate::source::Find;
+    let q = db.table.quoted();
+    // Most data names its id in lower case: those rows are found by a quick test first.
+    let quick = crate::links::ID_NAMES
+        .iter()
+        .map(|n| format!("record->>'{n}' = $1"))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let own = super::schema::own_id_sql("record");
+    let rows = match by {
+        Find::Id(id) => {
+            let mut rows = c
+                .query(
+                    &format!("SELECT id FROM {q} WHERE ({quick}) AND {own} = $1 ORDER BY id"),
+                    &[id],
+                )
+                .map_err(|e| db.error(e))?;
+            if rows.is_empty() {
+                rows = c
+                    .query(
+                        &format!("SELECT id FROM {q} WHERE {own} = btrim($1) ORDER BY id"),
+                        &[id],
+                    )
+                    .map_err(|e| db.error(e))?;
+            }
+            if rows.is_empty()
+                && let Ok(n) = id.trim().parse::<i64>()
+            {
+                rows = c
+                    .query(&format!("SELECT id FROM {q} WHERE id = $1"), &[&n])
+                    .map_err(|e| db.error(e))?;
+            }
+            rows
+        }
+        Find::Line(n) => c
+            .query(
+                &format!("SELECT id FROM {q} WHERE origin_line = $1 ORDER BY id"),
+                &[&(*n as i32)],
+            )
+            .map_err(|e| db.error(e))?,
+    };
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// [`upgrade`] on its own (`load --upgrade`).
 pub fn upgrade_table(db: &DbSource) -> Result<(), DbError> {
     let mut c = db.connect()?;

@@ -171,26 +171,45 @@ impl Draft {
         }
     }
 
-    /// Sets the first field of `role` to `text` (as text, or as a number when the schema keeps
-    /// numbers and the text is one); returns whether the schema has such a field.
+    /// Sets the first field of `role` to `text` (as [`Draft::set_text`]); returns whether the
+    /// schema has such a field.
     pub fn set_role(&mut self, schema: &Schema, role: Role, text: &str) -> bool {
         let Some(c) = schema.column(role) else {
             return false;
         };
+        let c = c.to_string();
+        self.set_text(schema, &c, text);
+        true
+    }
+
+    /// Sets field `name` from what a user typed: delimited text keeps text; other records keep
+    /// counts as numbers, yes/no as booleans, JSON arrays and objects as such, and nothing as
+    /// null.
+    pub fn set_text(&mut self, schema: &Schema, name: &str, text: &str) {
+        let role = schema
+            .columns
+            .iter()
+            .position(|c| c == name)
+            .map_or(Role::Other, |c| schema.map.role(c));
+        let t = text.trim();
         let value = if schema.position_in_columns {
             Value::String(text.to_string())
-        } else if text.trim().is_empty() {
+        } else if t.is_empty() {
             Value::Null
         } else if matches!(role, Role::Fatalities | Role::Injuries) {
-            text.trim()
-                .parse::<u64>()
+            t.parse::<u64>()
                 .map(Value::from)
                 .unwrap_or_else(|_| Value::String(text.to_string()))
+        } else if role == Role::Disputed && matches!(t, "true" | "false") {
+            Value::Bool(t == "true")
+        } else if (t.starts_with('[') || t.starts_with('{'))
+            && let Ok(v) = serde_json::from_str::<Value>(t)
+        {
+            v
         } else {
             Value::String(text.to_string())
         };
-        self.set(c, value);
-        true
+        self.set(name, value);
     }
 
     /// The fields as a JSON object (GeoJSON properties; a table's record).
@@ -220,7 +239,7 @@ impl Draft {
 
     /// The draft as a record (each field with its role under `schema`), as it will be saved.
     pub fn record(&self, schema: &Schema) -> Record {
-        let d = self.with_position_in_columns(schema);
+        let d = self.saved(schema);
         Record {
             fields: d
                 .fields
@@ -239,8 +258,13 @@ impl Draft {
     }
 
     /// The draft as it will be saved: its position where `schema` keeps it.
+    /// Records that are not delimited text leave out what is empty (a cleared field goes).
     pub fn saved(&self, schema: &Schema) -> Draft {
-        self.with_position_in_columns(schema)
+        let mut d = self.with_position_in_columns(schema);
+        if !schema.position_in_columns {
+            d.fields.retain(|(_, v)| !v.is_null());
+        }
+        d
     }
 
     /// Checks the draft as it will be saved: the importers' rules (dates, coordinates, counts,
@@ -345,7 +369,12 @@ fn recording_rules(d: &Draft, schema: &Schema, row: Option<&Row<'_>>, out: &mut 
         .iter()
         .map(|c| d.text(c))
         .collect();
-    if !source_ok(&sources) {
+    // ACLED names publishers only; its rows are dated by the event date they report.
+    let acled_publisher = schema.map.acled
+        && sources
+            .iter()
+            .any(|t| t.chars().filter(|c| c.is_alphabetic()).count() >= 2);
+    if !source_ok(&sources) && !acled_publisher {
         need(
             Role::Source,
             "source",

@@ -170,6 +170,73 @@ pub fn draft_of_history(v: &Value) -> Option<Draft> {
     })
 }
 
+/// One field an edit changed: its name (`position` for the position), before and after, as
+/// text ("" when absent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The field.
+    pub field: String,
+    /// Before.
+    pub before: String,
+    /// After.
+    pub after: String,
+}
+
+impl HistoryEntry {
+    /// What the edit changed, field by field (every field of what was inserted or deleted).
+    pub fn changes(&self) -> Vec<FieldChange> {
+        let empty = Draft {
+            fields: Vec::new(),
+            lon: f64::NAN,
+            lat: f64::NAN,
+        };
+        let of = |v: &Option<Value>| v.as_ref().and_then(draft_of_history);
+        let (b, a) = (of(&self.before), of(&self.after));
+        let (b, a) = (b.as_ref().unwrap_or(&empty), a.as_ref().unwrap_or(&empty));
+        let mut names: Vec<&str> = b.fields.iter().map(|(n, _)| n.as_str()).collect();
+        for (n, _) in &a.fields {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+        let pos = |d: &Draft| {
+            if d.lon.is_finite() && d.lat.is_finite() {
+                format!(
+                    "{}, {}",
+                    draft::format_degrees(d.lat),
+                    draft::format_degrees(d.lon)
+                )
+            } else {
+                String::new()
+            }
+        };
+        let mut out: Vec<FieldChange> = names
+            .into_iter()
+            .map(|n| FieldChange {
+                field: n.to_string(),
+                before: b.get(n).map(value_text).unwrap_or_default(),
+                after: a.get(n).map(value_text).unwrap_or_default(),
+            })
+            .collect();
+        out.push(FieldChange {
+            field: "position".into(),
+            before: pos(b),
+            after: pos(a),
+        });
+        out.retain(|c| c.before != c.after);
+        out
+    }
+}
+
+/// A value as the history shows it: text as is, anything else as JSON, null as nothing.
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 /// Now, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
@@ -194,6 +261,10 @@ pub fn editor_name(configured: &str) -> String {
     ["USER", "LOGNAME", "USERNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .or_else(|| {
+            // No login name in the environment: the home directory's name is the user's.
+            dirs::home_dir().and_then(|h| Some(h.file_name()?.to_string_lossy().into_owned()))
+        })
         .unwrap_or_else(|| "unknown".into())
 }
 

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::{
-    Derived, Edit, Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch, Written,
+    Derived, Edit, Fetch, Find, Incidents, Key, OpenError, Report, Source, SourceError, Watch,
+    Written,
 };
 use crate::cells::{Cell, CellSpan, store_cells};
 use crate::details::Details;
@@ -285,6 +286,28 @@ impl Source for Files {
             .iter()
             .find(|f| writable(f))
             .map_or_else(Schema::new_file, schema_of))
+    }
+
+    fn find(&self, by: &Find, ctl: &Control) -> Result<Vec<Key>, SourceError> {
+        let st = self.state();
+        let s = &*st.store;
+        let found: Vec<usize> = match by {
+            Find::Line(n) => (0..s.len()).filter(|&i| s.line[i] == *n).collect(),
+            Find::Id(id) => {
+                let all: Vec<u32> = (0..s.len() as u32).collect();
+                let mut v = Vec::new();
+                for (k, (i, r)) in s.records(&all).enumerate() {
+                    if k % 8192 == 0 && ctl.cancelled() {
+                        return Err(SourceError::Cancelled);
+                    }
+                    if crate::links::incident_id(&r?.fields).as_deref() == Some(id.as_str()) {
+                        v.push(i as usize);
+                    }
+                }
+                v
+            }
+        };
+        Ok(found.into_iter().map(|i| Key(st.keys[i])).collect())
     }
 
     fn draft(&self, key: Key, _ctl: &Control) -> Result<(Draft, i64), SourceError> {

@@ -129,6 +129,25 @@ pub enum Edit {
     },
 }
 
+/// How a command names an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Find {
+    /// The data's own id (`id`, `event_id_cnty`, `event_id`, `incident_id`), or a table's row
+    /// `id`.
+    Id(String),
+    /// The line its record starts on in its file (a table: the line it was loaded from).
+    Line(u32),
+}
+
+impl std::fmt::Display for Find {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Find::Id(id) => write!(f, "incident {id}"),
+            Find::Line(n) => write!(f, "the incident on line {n}"),
+        }
+    }
+}
+
 /// What a write did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -348,6 +367,9 @@ pub trait Source: Send + Sync {
 
     /// The fields a new incident has, and what each means.
     fn schema(&self, ctl: &Control) -> Result<Schema, SourceError>;
+
+    /// The incidents a command names (several when the data repeats an id).
+    fn find(&self, by: &Find, ctl: &Control) -> Result<Vec<Key>, SourceError>;
 
     /// One incident to edit: its draft, and the version it is at.
     fn draft(&self, key: Key, ctl: &Control) -> Result<(Draft, i64), SourceError>;

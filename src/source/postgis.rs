@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Edit, Fetch, Incidents, Key, OpenError, Report, Source, SourceError, Watch, Written};
+use super::{
+    Edit, Fetch, Find, Incidents, Key, OpenError, Report, Source, SourceError, Watch, Written,
+};
 use crate::cells::{Cell, CellSpan};
 use crate::db::fetch::{fetch_id, fetch_on};
 use crate::db::query::{aggregates_on, cells_on, filter_sql, open as connect, summary_on};
@@ -180,6 +182,11 @@ impl Source for Table {
         let in_columns = (0..columns.len()).any(|c| map.role(c) == Role::Latitude)
             && (0..columns.len()).any(|c| map.role(c) == Role::Longitude);
         Ok(Schema::of(columns, map, in_columns))
+    }
+
+    fn find(&self, by: &Find, ctl: &Control) -> Result<Vec<Key>, SourceError> {
+        let ids = self.ask(ctl, |c| write::find_on(c, &self.db, by))?;
+        Ok(ids.into_iter().map(Key).collect())
     }
 
     fn draft(&self, key: Key, ctl: &Control) -> Result<(Draft, i64), SourceError> {
