@@ -164,6 +164,31 @@ pub fn groups_unless(
     Some(out)
 }
 
+/// The incidents of `store` that would be possible duplicates of a new incident `row` under
+/// `rule` (the same pair rule as [`groups`]), in date order.
+pub fn of_row(store: &Store, row: &crate::model::Row<'_>, rule: Rule) -> Vec<u32> {
+    let t = row.type_name.trim().to_ascii_lowercase();
+    let same: Vec<bool> = store
+        .types
+        .names()
+        .map(|n| n.trim().to_ascii_lowercase() == t)
+        .collect();
+    let here = (row.lon, row.lat);
+    let (first, last) = (
+        row.when.day as i64 - rule.days as i64,
+        row.when.end as i64 + rule.days as i64,
+    );
+    (0..store.len())
+        .filter(|&j| {
+            same[store.type_id[j] as usize]
+                && store.day[j] as i64 <= last
+                && store.day_end[j] as i64 >= first
+                && distance_km(here, (store.lon[j], store.lat[j])) <= rule.km
+        })
+        .map(|j| j as u32)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -401,7 +401,10 @@ fn a_file_changed_underneath_is_refused_and_a_stale_version_is_a_conflict() {
     let p = copy_bundled(dir.path());
     let (mine, theirs) = (open(&p), open(&p));
     let key = key_of(&*mine, "id", "IQ-2021-044");
+    // My window opened the form before their write.
+    let (mut d2, v2) = mine.draft(key, &ctl()).unwrap();
     let (mut d1, v1) = theirs.draft(key, &ctl()).unwrap();
+    assert_eq!(v1, v2);
     d1.set("injuries", Value::from(1));
     theirs
         .write(
@@ -415,9 +418,7 @@ fn a_file_changed_underneath_is_refused_and_a_stale_version_is_a_conflict() {
         )
         .unwrap();
     let after_theirs = std::fs::read(&p).unwrap();
-    // My window loaded the file before their write: refused, the file is theirs.
-    let (mut d2, v2) = mine.draft(key, &ctl()).unwrap();
-    assert_eq!(v1, v2);
+    // Saving over their write is refused: the file is theirs.
     d2.set("date", Value::String("2021-04-22".into()));
     match mine.write(
         &Edit::Update {
@@ -432,8 +433,13 @@ fn a_file_changed_underneath_is_refused_and_a_stale_version_is_a_conflict() {
         other => panic!("{other:?}"),
     }
     assert_eq!(std::fs::read(&p).unwrap(), after_theirs);
-    // Reloaded, my edit from the old version is a conflict that shows theirs.
-    let mine = open(&p);
+    // Read again, the source holds their edit.
+    assert!(mine.reload(&ctl()).unwrap());
+    assert!(!mine.reload(&ctl()).unwrap());
+    let k = key_of(&*mine, "id", "IQ-2021-044");
+    assert_eq!(mine.details(k, &ctl()).unwrap().injuries, Some(1));
+    // Re-applied there, my edit from the old version is a conflict that shows theirs.
+    let key = k;
     match mine.write(
         &Edit::Update {
             key,
@@ -856,4 +862,43 @@ fn a_command_whose_file_changed_underneath_exits_1_and_writes_nothing() {
         "{e}"
     );
     assert_eq!(std::fs::read_to_string(&p).unwrap(), theirs);
+}
+
+#[test]
+fn a_file_saved_by_another_program_is_news_and_our_own_writes_are_not() {
+    use incident_map::source::Change;
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let src = open(&p);
+    let mut feed = src.watch().unwrap();
+    let quiet = std::time::Duration::from_millis(300);
+    assert_eq!(feed.wait(quiet), Change::Quiet);
+    // Our own write is already held.
+    let key = key_of(&*src, "id", "IQ-2021-001");
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    d.set("injuries", Value::from(2));
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+    assert_eq!(feed.wait(quiet), Change::Quiet);
+    // Another program's save is news; read again, the source holds it.
+    let text = std::fs::read_to_string(&p)
+        .unwrap()
+        .replace("IQ-2021-020", "IQ-2021-020b");
+    incident_map::atomic::write_atomic(&p, |w| std::io::Write::write_all(w, text.as_bytes()))
+        .unwrap();
+    assert_eq!(
+        feed.wait(std::time::Duration::from_secs(5)),
+        Change::Changed
+    );
+    assert!(src.reload(&ctl()).unwrap());
+    key_of(&*src, "id", "IQ-2021-020b");
+    assert_eq!(feed.wait(quiet), Change::Quiet);
 }

@@ -60,7 +60,7 @@ impl Data {
     /// Incidents of `source` held by the window (`records`: whether their records came with
     /// them).
     pub fn of(inc: Incidents, source: Option<&dyn Source>, records: bool) -> Data {
-        let report = source.map(|s| s.report().clone()).unwrap_or_default();
+        let report = source.map(|s| (*s.report()).clone()).unwrap_or_default();
         // What opens the source again, without any password (settings, saved views).
         let files = source.map(|s| s.arguments()).unwrap_or_default();
         Data {

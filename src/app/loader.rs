@@ -66,7 +66,9 @@ impl Loader {
         let files = source.arguments();
         let list = files.clone();
         Loader::spawn(files, ctx, move |ctl| Opened {
-            incidents: all_incidents(&*source, limit, ctl),
+            incidents: source
+                .reload(ctl)
+                .and_then(|_| all_incidents(&*source, limit, ctl)),
             source: Ok(source),
             files: list,
             again: true,

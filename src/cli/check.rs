@@ -42,7 +42,7 @@ pub fn run(a: &CheckCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(err, BAD_INPUT, e),
     };
-    let r = src.report();
+    let r = &*src.report();
     if a.json {
         let v = summary_json(&sum, r, a.timings.then(|| timings(&*src)).flatten());
         let _ = serde_json::to_writer(&mut *out, &v);

@@ -226,7 +226,7 @@ fn open_all(
     err: &mut dyn Write,
 ) -> Result<Arc<dyn Source>, i32> {
     let src = open(args, columns, err)?;
-    let r = src.report();
+    let r = &*src.report();
     if !r.errors.is_empty() {
         print_errors(r, err);
         return Err(fail(

@@ -14,8 +14,27 @@ use crate::model::Role;
 use crate::store::{ReadError, Store};
 use crate::text::lower;
 
-/// A test of one incident (its store index), prepared for one selection.
-pub type Test<'a> = Box<dyn Fn(usize) -> bool + Send + Sync + 'a>;
+/// A test of incidents (by store index), prepared for one selection. It is applied to a whole
+/// list of candidates at once, so its per-incident test is inlined in the loop (no call per
+/// incident through a pointer).
+pub struct Test<'a>(Box<Retain<'a>>);
+
+/// Keeps the candidates (store indices) that pass a test.
+type Retain<'a> = dyn Fn(&mut Vec<u32>) + Send + Sync + 'a;
+
+impl<'a> Test<'a> {
+    /// The test of one incident.
+    pub fn new(t: impl Fn(usize) -> bool + Send + Sync + 'a) -> Test<'a> {
+        Test(Box::new(move |v: &mut Vec<u32>| {
+            v.retain(|&i| t(i as usize))
+        }))
+    }
+
+    /// Keeps the candidates that pass.
+    pub fn retain(&self, candidates: &mut Vec<u32>) {
+        (self.0)(candidates)
+    }
+}
 
 /// One filter, defined once.
 pub trait FilterDef: Sync {
@@ -243,7 +262,7 @@ impl FilterDef for Dates {
     }
     fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
         Ok(f.from
-            .map(|from| Box::new(move |i: usize| s.day_end[i] >= from) as Test<'a>))
+            .map(|from| Test::new(move |i: usize| s.day_end[i] >= from)))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
         if let Some(from) = f.from {
@@ -341,7 +360,7 @@ impl FilterDef for Types {
             .names()
             .map(|name| f.types.iter().any(|t| t.trim().eq_ignore_ascii_case(name)))
             .collect();
-        Ok(Some(Box::new(move |i| ok[s.type_id[i] as usize])))
+        Ok(Some(Test::new(move |i| ok[s.type_id[i] as usize])))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
         // The name no type has (every type switched off) is no text a server takes: it matches
@@ -419,7 +438,7 @@ impl FilterDef for Text {
         };
         let place: Vec<bool> = s.places.names().map(|p| lower(p).contains(&nd)).collect();
         let hits: Arc<Vec<u64>> = s.role_hits("text", Role::is_text, &nd)?;
-        Ok(Some(Box::new(move |i| {
+        Ok(Some(Test::new(move |i| {
             place[s.place[i] as usize] || bit(&hits, i)
         })))
     }
@@ -482,7 +501,7 @@ impl FilterDef for Area {
     }
     fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
         Ok(f.bbox
-            .map(|b| Box::new(move |i: usize| b.contains(s.lon[i], s.lat[i])) as Test<'a>))
+            .map(|b| Test::new(move |i: usize| b.contains(s.lon[i], s.lat[i]))))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
         if let Some(b) = f.bbox {
@@ -528,8 +547,7 @@ impl FilterDef for Disputed {
         f.disputed.then(|| "Disputed accounts only".into())
     }
     fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
-        Ok(f.disputed
-            .then(|| Box::new(move |i: usize| s.disputed[i]) as Test<'a>))
+        Ok(f.disputed.then(|| Test::new(move |i: usize| s.disputed[i])))
     }
     fn sql(&self, _f: &Filter, w: &mut Sql) {
         w.push("disputed", Vec::new());
@@ -596,7 +614,7 @@ impl FilterDef for Nearby {
     fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
         Ok(f.near.map(|n| {
             let b = n.bounds();
-            Box::new(move |i: usize| n.contains(b, s.lon[i], s.lat[i])) as Test<'a>
+            Test::new(move |i: usize| n.contains(b, s.lon[i], s.lat[i]))
         }))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
@@ -668,7 +686,7 @@ impl FilterDef for Within {
     fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
         Ok(f.within
             .as_ref()
-            .map(|a| Box::new(move |i: usize| a.contains(s.lon[i], s.lat[i])) as Test<'a>))
+            .map(|a| Test::new(move |i: usize| a.contains(s.lon[i], s.lat[i]))))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
         let Some(a) = &f.within else { return };
@@ -740,7 +758,7 @@ impl FilterDef for Actors {
                 *a |= h;
             }
         }
-        Ok(Some(Box::new(move |i| bit(&any, i))))
+        Ok(Some(Test::new(move |i| bit(&any, i))))
     }
     fn sql(&self, f: &Filter, w: &mut Sql) {
         let patterns: Vec<String> = f

@@ -421,11 +421,12 @@ impl Store {
             sel.first_day = first;
             sel.day_counts = vec![0; (last - first + 1).max(1) as usize];
         }
-        for i in lo..hi.max(lo) {
-            if !tests.iter().all(|t| t(i)) {
-                continue;
-            }
-            sel.indices.push(i as u32);
+        let mut indices: Vec<u32> = (lo as u32..hi.max(lo) as u32).collect();
+        for t in &tests {
+            t.retain(&mut indices);
+        }
+        for &i in &indices {
+            let i = i as usize;
             sel.type_counts[self.type_id[i] as usize] += 1;
             sel.disputed += self.disputed[i] as u32;
             if let Some(c) = sel
@@ -435,6 +436,7 @@ impl Store {
                 *c += 1;
             }
         }
+        sel.indices = indices;
         Ok(sel)
     }
 }

@@ -27,23 +27,41 @@ use crate::store::{Builder, Content, Format, LoadedFile, RecordRef, Store};
 pub struct Files {
     args: Vec<PathBuf>,
     name: String,
-    report: Report,
     ov: Overrides,
-    state: RwLock<State>,
-    /// One write at a time.
+    state: Arc<RwLock<State>>,
+    /// One write (or reload) at a time.
     writing: Mutex<()>,
 }
 
-/// The incidents as they are now, with each one's key (kept across writes).
+/// The incidents as they are now, with each one's key (kept across writes; a reload after
+/// another program changed a file gives new keys, never an old key to another incident).
 #[derive(Clone)]
 struct State {
     store: Arc<Store>,
     derived: Arc<Derived>,
     keys: Arc<Vec<i64>>,
     next_key: i64,
+    report: Arc<Report>,
 }
 
 impl State {
+    /// What was loaded, its keys counting from `first`.
+    fn of(r: LoadResult, first: i64) -> State {
+        let n = r.store.len() as i64;
+        State {
+            store: Arc::new(r.store),
+            derived: Default::default(),
+            keys: Arc::new((first..first + n).collect()),
+            next_key: first + n,
+            report: Arc::new(Report {
+                problems: r.problems,
+                errors: r.errors,
+                skipped: r.skipped,
+                timings: Some((r.parse_ms, r.index_ms)),
+            }),
+        }
+    }
+
     fn incidents(&self, selection: crate::query::Selection) -> Incidents {
         Incidents {
             store: self.store.clone(),
@@ -55,14 +73,14 @@ impl State {
 
     /// The store index of `key`.
     fn index(&self, key: Key) -> Result<usize, SourceError> {
-        let k = key.0;
-        // Keys are store indices until the first write moves them.
-        if k >= 0 && (k as usize) < self.keys.len() && self.keys[k as usize] == k {
-            return Ok(k as usize);
+        // Keys are store indices (from the first) until a write moves them.
+        let at = key.0 - self.keys.first().copied().unwrap_or(0);
+        if at >= 0 && (at as usize) < self.keys.len() && self.keys[at as usize] == key.0 {
+            return Ok(at as usize);
         }
         self.keys
             .iter()
-            .position(|&x| x == k)
+            .position(|&x| x == key.0)
             .ok_or(SourceError::NoSuchIncident(key))
     }
 }
@@ -113,28 +131,22 @@ impl Files {
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ");
-        let n = r.store.len() as i64;
         Files {
             args,
             name,
-            report: Report {
-                problems: r.problems,
-                errors: r.errors,
-                skipped: r.skipped,
-                timings: Some((r.parse_ms, r.index_ms)),
-            },
             ov,
-            state: RwLock::new(State {
-                store: Arc::new(r.store),
-                derived: Default::default(),
-                keys: Arc::new((0..n).collect()),
-                next_key: n,
-            }),
+            state: Arc::new(RwLock::new(State::of(r, 0))),
             writing: Mutex::new(()),
         }
     }
 
+    /// The incidents as loaded (and as this source wrote them since).
     fn state(&self) -> State {
+        self.current()
+    }
+
+    /// The state held, as it is.
+    fn current(&self) -> State {
         self.state.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -145,6 +157,47 @@ impl Files {
 
     fn select(&self, st: &State, f: &Filter) -> Result<crate::query::Selection, SourceError> {
         Ok(st.store.select(f)?)
+    }
+}
+
+/// Whether a file of `store` is no longer the file loaded (another program saved it).
+fn changed_on_disk(store: &Store) -> bool {
+    store.files.iter().any(|f| match &f.content {
+        Content::Disk { stamp, .. } => std::fs::File::open(&f.path)
+            .and_then(|h| crate::store::file::Stamp::of(&h))
+            .map_or(true, |now| now != *stamp),
+        Content::Memory(_) => false,
+    })
+}
+
+/// The files' change feed: another program saving one of them (this source's own writes are
+/// not news: the state already holds them).
+struct FileWatch {
+    state: Arc<RwLock<State>>,
+}
+
+/// How often the files are looked at.
+const POLL: std::time::Duration = std::time::Duration::from_millis(200);
+
+impl Watch for FileWatch {
+    fn wait(&mut self, timeout: std::time::Duration) -> super::Change {
+        let end = std::time::Instant::now() + timeout;
+        loop {
+            let store = self
+                .state
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .store
+                .clone();
+            if changed_on_disk(&store) {
+                return super::Change::Changed;
+            }
+            let now = std::time::Instant::now();
+            if now >= end {
+                return super::Change::Quiet;
+            }
+            std::thread::sleep(POLL.min(end - now));
+        }
     }
 }
 
@@ -169,8 +222,8 @@ impl Source for Files {
         self.args.clone()
     }
 
-    fn report(&self) -> &Report {
-        &self.report
+    fn report(&self) -> Arc<Report> {
+        self.state().report
     }
 
     fn summary(&self, _ctl: &Control) -> Result<Summary, SourceError> {
@@ -209,7 +262,7 @@ impl Source for Files {
             s.bbox(),
             files,
         );
-        sum.skipped = self.report.skipped as u64;
+        sum.skipped = st.report.skipped as u64;
         Ok(sum)
     }
 
@@ -263,8 +316,24 @@ impl Source for Files {
         Ok(crate::details::details(&st.store, i)?)
     }
 
+    fn reload(&self, ctl: &Control) -> Result<bool, SourceError> {
+        let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let st = self.current();
+        if !changed_on_disk(&st.store) {
+            return Ok(false);
+        }
+        let r = load_paths_with(&self.args, &self.ov, ctl);
+        if r.cancelled {
+            return Err(SourceError::Cancelled);
+        }
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = State::of(r, st.next_key);
+        Ok(true)
+    }
+
     fn watch(&self) -> Option<Box<dyn Watch>> {
-        None
+        Some(Box::new(FileWatch {
+            state: self.state.clone(),
+        }))
     }
 
     fn read_only(&self, _ctl: &Control) -> Option<String> {
@@ -327,7 +396,8 @@ impl Source for Files {
         if ctl.cancelled() {
             return Err(SourceError::Cancelled);
         }
-        let st = self.state();
+        // The state as loaded: a file changed since is refused below, not read again here.
+        let st = self.current();
         let plan = plan(&st, edit)?;
         let file = &st.store.files[plan.file as usize];
         let Content::Disk { stamp, .. } = &file.content else {
@@ -762,6 +832,7 @@ impl Files {
             derived: Default::default(),
             keys: Arc::new(keys),
             next_key,
+            report: st.report.clone(),
         };
         Ok((new, if plan.record.is_some() { key } else { None }))
     }

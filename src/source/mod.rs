@@ -329,7 +329,7 @@ pub trait Source: Send + Sync {
     fn arguments(&self) -> Vec<PathBuf>;
 
     /// What opening it found wrong with its rows and files.
-    fn report(&self) -> &Report;
+    fn report(&self) -> Arc<Report>;
 
     /// The `check` summary.
     fn summary(&self, ctl: &Control) -> Result<Summary, SourceError>;
@@ -357,6 +357,14 @@ pub trait Source: Send + Sync {
 
     /// One incident, with every original field.
     fn details(&self, key: Key, ctl: &Control) -> Result<Details, SourceError>;
+
+    /// Reads the data again when another program changed it underneath (files; a table is
+    /// always asked as it is now); whether it did. Keys given before do not name incidents of
+    /// what is read again.
+    fn reload(&self, ctl: &Control) -> Result<bool, SourceError> {
+        let _ = ctl;
+        Ok(false)
+    }
 
     /// A feed of changes made by anyone, when the source has one.
     fn watch(&self) -> Option<Box<dyn Watch>>;

@@ -27,7 +27,7 @@ pub struct Table {
     db: DbSource,
     /// Connections not in use.
     idle: Mutex<Vec<postgres::Client>>,
-    report: Report,
+    report: Arc<Report>,
 }
 
 /// The table the arguments name: one `postgresql://` URL, alone (`None`: no URL at all).
@@ -59,7 +59,7 @@ impl Table {
         Table {
             db,
             idle: Mutex::new(Vec::new()),
-            report: Report::default(),
+            report: Arc::default(),
         }
     }
 
@@ -109,8 +109,8 @@ impl Source for Table {
         vec![PathBuf::from(&self.db.display)]
     }
 
-    fn report(&self) -> &Report {
-        &self.report
+    fn report(&self) -> Arc<Report> {
+        self.report.clone()
     }
 
     fn summary(&self, ctl: &Control) -> Result<Summary, SourceError> {
