@@ -543,6 +543,24 @@ mod window {
             .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
     }
 
+    /// Clicks the node labelled `label` once it stays where it is over two frames (answers
+    /// arriving may lay the legend out again).
+    fn click_when_still(h: &mut Harness<'static, App>, label: &str) {
+        let t = Instant::now();
+        loop {
+            let before = h.get_by_label(label).rect();
+            h.run_steps(2);
+            if h.get_by_label(label).rect() == before {
+                break;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "{label} keeps moving"
+            );
+        }
+        h.get_by_label(label).click();
+    }
+
     /// Steps the window until `done` holds; panics after `secs` with what the status bar said.
     fn until(
         h: &mut Harness<'static, App>,
@@ -717,12 +735,12 @@ mod window {
         let answered =
             |h: &Harness<'static, App>| h.state().remote.as_ref().unwrap().pending() == 0;
         until(&mut h, 20, "questions answered", answered);
-        h.get_by_label("Drone attack  8").click();
+        click_when_still(&mut h, "Drone attack  8");
         until(&mut h, 20, "type filter pushed down", |h| {
             shows(h, "76 of 84 incidents selected")
         });
         until(&mut h, 20, "questions answered", answered);
-        h.get_by_label("Drone attack  8").click();
+        click_when_still(&mut h, "Drone attack  8");
         until(&mut h, 20, "type back", |h| {
             shows(h, "84 of 84 incidents selected")
         });
@@ -755,7 +773,7 @@ mod window {
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
              WHERE pid <> pg_backend_pid() AND datname = current_database()",
         );
-        h.get_by_label("Drone attack  8").click();
+        click_when_still(&mut h, "Drone attack  8");
         until(&mut h, 20, "dropped connection reported", |h| {
             h.state().remote.as_ref().unwrap().error.is_some()
         });
@@ -767,7 +785,7 @@ mod window {
         });
         // The server down: the same, and the window keeps what it showed.
         pg.stop();
-        h.get_by_label("Drone attack  8").click();
+        click_when_still(&mut h, "Drone attack  8");
         until(&mut h, 30, "server down reported", |h| {
             h.query_by_label_contains("cannot connect").is_some()
                 || h.query_by_label_contains("connection").is_some()

@@ -556,7 +556,17 @@ fn the_window_keeps_drawing_while_an_export_waits_for_tiles() {
         h.step();
         assert!(h.state().export.busy(), "a frame waited for the export");
     }
-    h.get_by_label_contains("waiting for tiles");
+    // The worker says what it waits for (a loaded machine may take a while to get there).
+    let t = std::time::Instant::now();
+    while h.query_by_label_contains("waiting for tiles").is_none() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(15),
+            "no 'waiting for tiles'"
+        );
+        h.step();
+        assert!(h.state().export.busy(), "a frame waited for the export");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     // Cancel stops it, with a message.
     h.get_by_label("Cancel").click();
     h.step();

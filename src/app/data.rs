@@ -155,16 +155,26 @@ impl App {
             self.watch = super::data::Watcher::start(&*source, &self.ctx);
         }
         self.data = Some(Data::of(inc, Some(&*source), true));
-        self.source = Some(source);
+        if !again {
+            self.editor.source_opened(&source, &self.ctx);
+        }
+        self.source = Some(source.clone());
         self.pick = Pick::default();
         if again {
-            self.pick.selected = selected.and_then(|k| self.data.as_ref()?.incidents.position(k));
+            // After a write, the incident written; else the selection as it was.
+            let key = self.editor.select_after.take().or(selected);
+            self.pick.selected = key.and_then(|k| self.data.as_ref()?.incidents.position(k));
+            self.pick.scroll_table = self.pick.selected.is_some();
+            let who = self.editor_name();
+            self.editor
+                .data_read_again(&source, &who, &self.ctx.clone());
         }
     }
 
     /// Asks `source` view by view: counts, cells, the few incidents in view.
     fn ask_by_view(&mut self, source: Arc<dyn Source>) {
         self.watch = None;
+        self.editor.source_opened(&source, &self.ctx);
         self.remote = Some(Remote::start(source.clone(), &self.ctx));
         self.data = Some(Data::of(Incidents::empty(), Some(&*source), false));
         self.source = Some(source);

@@ -43,6 +43,7 @@ impl App {
     pub(super) fn map_view(&mut self, ui: &mut egui::Ui) {
         use analyst::Mode;
         let density = self.update_density();
+        let moving = self.move_input(ui.ctx());
         let f = self.filters.base();
         let tools = self.analyst.shapes(f.near, f.within.as_ref());
         let scene = crate::view::map::Scene {
@@ -59,7 +60,7 @@ impl App {
             disputed: self.sel.shown.disputed,
             attribution: self.map.base.attribution(),
             interactive: true,
-            pan: matches!(self.analyst.mode, Mode::Browse),
+            pan: matches!(self.analyst.mode, Mode::Browse) && !moving,
             caption: None,
             tools: Some(&tools),
             density: self
@@ -106,6 +107,77 @@ impl App {
         }
 
         self.markers_input(&response, &screen);
+        self.draw_move(ui, &screen);
+    }
+
+    /// Dragging the selected incident to move it (the map does not pan meanwhile); on release
+    /// the move is confirmed in a dialog. Whether a drag is under way.
+    fn move_input(&mut self, ctx: &egui::Context) -> bool {
+        let (pressed, down, released, pos) = ctx.input(|i| {
+            (
+                i.pointer.primary_pressed(),
+                i.pointer.primary_down(),
+                i.pointer.primary_released(),
+                i.pointer.interact_pos(),
+            )
+        });
+        let Some(screen) = self.map.screen else {
+            return false;
+        };
+        let here = pos.filter(|p| screen.rect.contains(*p));
+        if let Some((i, _)) = self.editor.dragging {
+            if down && let Some(p) = pos {
+                self.editor.dragging = Some((i, screen.to_lonlat(p)));
+                return true;
+            }
+            self.editor.dragging = None;
+            let moved = released.then_some(pos).flatten().filter(|p| {
+                self.data.as_ref().is_some_and(|d| {
+                    let at =
+                        screen.lonlat_to_screen(d.store.lon[i as usize], d.store.lat[i as usize]);
+                    at.distance(*p) > 3.0
+                })
+            });
+            if let (Some(p), Some(key), Some(source)) =
+                (moved, self.selected_key(), self.source.clone())
+            {
+                self.editor.ask_move(&source, key, screen.to_lonlat(p), ctx);
+            }
+            return false;
+        }
+        let (Some(p), true, Some(i), Some(d)) = (here, pressed, self.pick.selected, &self.data)
+        else {
+            return false;
+        };
+        if self.why_not_editable().is_some() || self.editor.busy() {
+            return false;
+        }
+        let at = screen.lonlat_to_screen(d.store.lon[i as usize], d.store.lat[i as usize]);
+        if at.distance(p) <= 8.0 {
+            self.editor.dragging = Some((i, screen.to_lonlat(p)));
+            return true;
+        }
+        false
+    }
+
+    /// The incident being dragged: a line from where it is to where it would go.
+    fn draw_move(&self, ui: &egui::Ui, screen: &Screen) {
+        let (Some((i, (lon, lat))), Some(d)) = (self.editor.dragging, &self.data) else {
+            return;
+        };
+        let from = screen.lonlat_to_screen(d.store.lon[i as usize], d.store.lat[i as usize]);
+        let to = screen.lonlat_to_screen(lon, lat);
+        let ink = egui::Color32::from_rgb(0xD8, 0x1B, 0x60);
+        let p = ui.painter();
+        p.line_segment([from, to], egui::Stroke::new(1.5, ink));
+        p.circle_stroke(to, 7.0, egui::Stroke::new(2.0, ink));
+        p.text(
+            to + egui::vec2(10.0, -10.0),
+            egui::Align2::LEFT_BOTTOM,
+            format!("{lat:.5}, {lon:.5}"),
+            egui::FontId::proportional(12.0),
+            ink,
+        );
     }
 
     /// Hover (a tooltip) and click (select, zoom into a cluster, list a stack) on the markers.
@@ -271,6 +343,10 @@ impl App {
                 text: text.into(),
                 ink: Default::default(),
             };
+            if ui.button("Add an incident here…").clicked() {
+                self.new_incident(Some(here));
+                ui.close();
+            }
             if ui.button("Range rings here…").clicked() {
                 self.analyst.ring_form = Some(form("10, 25, 50"));
                 self.analyst.show = true;

@@ -12,6 +12,8 @@ pub mod chart_form;
 pub mod data;
 pub mod data_form;
 pub mod dupes_job;
+mod editing;
+pub mod editor;
 pub mod export_dialog;
 pub mod file_job;
 pub mod filters;
@@ -235,6 +237,8 @@ pub struct App {
     ctx: egui::Context,
     /// Settings autosave (no file in tests and exports).
     pub autosave: settings::Autosave,
+    /// Recording and correcting incidents.
+    pub editor: editor::Editor,
 }
 
 /// The bundled dataset: the repository copy when run from a checkout, else a copy of the
@@ -309,6 +313,7 @@ impl App {
             dupes: dupes_job::Dupes::default(),
             ctx: ctx.clone(),
             autosave: settings::Autosave::default(),
+            editor: editor::Editor::default(),
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
@@ -396,6 +401,19 @@ impl App {
                 i.consume_key(Modifiers::NONE, Key::Escape),
             )
         });
+        // Undo and redo of edits (a text field being typed in keeps its own).
+        // Ctrl+Shift+Z first: Ctrl+Z would take it too.
+        let (redo, undo) = ctx.input_mut(|i| {
+            (
+                !typing && i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z),
+                !typing && i.consume_key(Modifiers::COMMAND, Key::Z),
+            )
+        });
+        if redo {
+            self.redo();
+        } else if undo {
+            self.undo();
+        }
         if open {
             self.open_dialog(ctx, false);
         }
@@ -485,6 +503,7 @@ impl App {
             self.accept(done);
         }
         self.export.poll(&ctx);
+        self.edit_frame();
         self.remote_frame();
         self.watch_frame();
         if let Some(d) = &self.data {
@@ -562,6 +581,7 @@ impl App {
         tools_panel::chart_window(self, &ctx);
         tools_panel::data_window(self, &ctx);
         export_dialog::windows(self, &ctx);
+        panels::edit_windows(self, &ctx);
         if let Some(r) = ctx.input(|i| i.viewport().outer_rect)
             && let Some(inner) = ctx.input(|i| i.viewport().inner_rect)
         {

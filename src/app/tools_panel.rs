@@ -264,7 +264,7 @@ fn placed(app: &mut App, ui: &mut egui::Ui) {
     for (k, a) in app.analyst.tools.arrows.iter().enumerate() {
         ui.horizontal_wrapped(|ui| {
             ui.label(format!(
-                "Arrow {:.3}, {:.3} → {:.3}, {:.3}",
+                "Arrow {:.3}, {:.3} to {:.3}, {:.3}",
                 a.from[0], a.from[1], a.to[0], a.to[1]
             ));
             if ui.small_button("Delete").clicked() {

@@ -19,6 +19,9 @@ pub enum ArgError {
     /// `--tile-attribution` without a tile source it belongs to.
     #[error("--tile-attribution goes with --tile-url or --pmtiles")]
     AttributionAlone,
+    /// Not `NAME=VALUE`.
+    #[error("'{0}' is not NAME=VALUE")]
+    Field(String),
 }
 
 /// The base layer: at most one of these.

@@ -16,10 +16,10 @@ use crate::progress::Control;
 use crate::source::{Edit, Find, Key, Source, SourceError};
 
 /// A field given as `NAME=VALUE`.
-fn field(s: &str) -> Result<(String, String), String> {
+fn field(s: &str) -> Result<(String, String), super::args::ArgError> {
     match s.split_once('=') {
         Some((n, v)) if !n.trim().is_empty() => Ok((n.trim().to_string(), v.to_string())),
-        _ => Err(format!("'{s}' is not NAME=VALUE")),
+        _ => Err(super::args::ArgError::Field(s.to_string())),
     }
 }
 

@@ -94,9 +94,9 @@ pub fn columns_on(c: &mut impl GenericClient, db: &DbSource) -> Result<Vec<Strin
 pub fn find_on(
     c: &mut impl GenericClient,
     db: &DbSource,
-    by: &crate::source::Find,
+    by: &crate::edit::Find,
 ) -> Result<Vec<i64>, DbError> {
-    use crate::source::Find;
+    use crate::edit::Find;
     let q = db.table.quoted();
     // Most data names its id in lower case: those rows are found by a quick test first.
     let quick = crate::links::ID_NAMES

@@ -19,6 +19,25 @@ pub use splice::{Splice, SpliceError};
 
 use crate::store::file::Stamp;
 
+/// How a command names an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Find {
+    /// The data's own id (`id`, `event_id_cnty`, `event_id`, `incident_id`), or a table's row
+    /// `id`.
+    Id(String),
+    /// The line its record starts on in its file (a table: the line it was loaded from).
+    Line(u32),
+}
+
+impl std::fmt::Display for Find {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Find::Id(id) => write!(f, "incident {id}"),
+            Find::Line(n) => write!(f, "the incident on line {n}"),
+        }
+    }
+}
+
 /// Why a file could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum FileWriteError {

@@ -407,17 +407,22 @@ impl Source for Files {
             )));
         };
         let done = crate::edit::write_spliced(&file.path, &file.name, *stamp, &plan.splice)?;
+        let (new, key) = self.follow(&st, &plan, done)?;
+        // Named as the history names it from now on: its own id, else where it is now.
+        let incident = match key.and_then(|k| new.index(k).ok()) {
+            Some(i) if plan.record.is_some() => incident_name(&new.store, i),
+            _ => plan.incident.clone(),
+        };
         let entry = HistoryEntry {
             at: crate::edit::utc_now(),
             editor: crate::edit::editor_name(editor),
             op: plan.op.into(),
-            incident: plan.incident.clone(),
+            incident,
             before: plan.before.as_ref().map(crate::edit::history_value),
             after: plan.after.as_ref().map(crate::edit::history_value),
         };
         // The file is written: a history that cannot be appended is said, not undone.
         let history = crate::edit::append_history(&file.path, &entry);
-        let (new, key) = self.follow(&st, &plan, done)?;
         let version = plan
             .record
             .as_ref()

@@ -63,6 +63,12 @@ enum Action {
     CloseStack,
     /// Open the range rings form around a position.
     Rings((f64, f64)),
+    /// Open the form on the selected incident.
+    Edit,
+    /// Ask to delete the selected incident.
+    Delete,
+    /// Restore the selected incident to a version of its history.
+    Restore(crate::edit::Draft),
 }
 
 /// The details panel: the selected incident, an expanded stack, and load problems.
@@ -89,7 +95,11 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 Some(i) => match app.pick.details.as_ref() {
                     Some((k, Ok(r))) if *k == i => {
                         let group = app.dupes.group(i).map(|g| (g, app.dupes.rule));
+                        actions.extend(edit_buttons(ui, app.why_not_editable()));
                         actions.extend(incident(ui, d, i, r, group));
+                        let key = d.incidents.key(i);
+                        let h = app.editor.history.as_ref().filter(|(k, _)| *k == key);
+                        actions.extend(history(ui, h.map(|(_, h)| h)));
                     }
                     Some((k, Err(e))) if *k == i => {
                         ui.colored_label(
@@ -112,6 +122,13 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 app.pick.scroll_table = true;
             }
             Action::CloseStack => app.pick.stack = None,
+            Action::Edit => app.edit_selected(),
+            Action::Delete => app.delete_selected(),
+            Action::Restore(d) => {
+                if let Some(key) = app.selected_key() {
+                    app.restore(key, d);
+                }
+            }
             Action::Rings(at) => {
                 app.analyst.ring_form = Some(crate::app::analyst::PointForm {
                     at,
@@ -122,6 +139,89 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
+}
+
+/// Edit… and Delete…, or why not.
+fn edit_buttons(ui: &mut egui::Ui, why_not: Option<String>) -> Vec<Action> {
+    let mut out = Vec::new();
+    ui.horizontal(|ui| {
+        let on = why_not.is_none();
+        let e = ui.add_enabled(on, egui::Button::new("Edit…"));
+        let d = ui.add_enabled(on, egui::Button::new("Delete…"));
+        if e.clicked() {
+            out.push(Action::Edit);
+        }
+        if d.clicked() {
+            out.push(Action::Delete);
+        }
+        if let Some(w) = &why_not {
+            e.on_disabled_hover_text(w.as_str());
+            d.on_disabled_hover_text(w.as_str());
+        }
+    });
+    if let Some(w) = why_not {
+        ui.label(RichText::new(format!("Editing is off: {w}")).weak().small());
+    }
+    out
+}
+
+/// The incident's history: each edit with what it changed, and a way back to before it.
+fn history(ui: &mut egui::Ui, h: Option<&crate::app::editor::HistoryRead>) -> Vec<Action> {
+    let mut out = Vec::new();
+    let n = match h {
+        Some(Ok(v)) => v.len().to_string(),
+        _ => "…".into(),
+    };
+    ui.collapsing(format!("History ({n})"), |ui| match h {
+        None => {
+            ui.label(RichText::new("Reading the history…").weak());
+        }
+        Some(Err(e)) => {
+            ui.colored_label(
+                Color32::from_rgb(0xB0, 0x30, 0x20),
+                clean(&e.to_string(), false),
+            );
+        }
+        Some(Ok(v)) if v.is_empty() => {
+            ui.label(RichText::new("No edits recorded.").weak());
+        }
+        Some(Ok(v)) => {
+            for e in v.iter().rev() {
+                ui.label(
+                    RichText::new(format!("{}  {}  {}", e.at, clean(&e.editor, false), e.op))
+                        .strong(),
+                );
+                for c in e.changes() {
+                    ui.label(
+                        RichText::new(format!(
+                            "{}: {} -> {}",
+                            c.field,
+                            if c.before.is_empty() {
+                                "(none)".into()
+                            } else {
+                                clean(&c.before, false)
+                            },
+                            if c.after.is_empty() {
+                                "(none)".into()
+                            } else {
+                                clean(&c.after, false)
+                            },
+                        ))
+                        .small(),
+                    );
+                }
+                if let Some(b) = e.before.as_ref().and_then(crate::edit::draft_of_history)
+                    && ui
+                        .small_button("Restore the version before this edit")
+                        .clicked()
+                {
+                    out.push(Action::Restore(b));
+                }
+                ui.separator();
+            }
+        }
+    });
+    out
 }
 
 /// "date  type  place" of incident `i`.

@@ -40,6 +40,7 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                     ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
                 }
             });
+            edit_menu(app, ui);
             ui.menu_button("View", |ui| {
                 let ctx = ui.ctx().clone();
                 ui.label("Incidents");
@@ -99,6 +100,67 @@ pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
                     app.chrome.settings.show_help = true;
                 }
             });
+        });
+    });
+}
+
+/// The Edit menu: new incident, undo and redo, a new incident file, a copy as GeoJSON, and the
+/// name edits are recorded under. What cannot be done says why.
+fn edit_menu(app: &mut App, ui: &mut egui::Ui) {
+    ui.menu_button("Edit", |ui| {
+        let why = app.why_not_editable();
+        let r = ui.add_enabled(why.is_none(), egui::Button::new("New incident…"));
+        if r.clicked() {
+            app.new_incident(None);
+            ui.close();
+        }
+        if let Some(w) = &why {
+            r.on_disabled_hover_text(w.as_str());
+            ui.label(
+                egui::RichText::new(format!("Editing is off: {w}"))
+                    .weak()
+                    .small(),
+            );
+        }
+        let (undo, redo) = app.editor.can_undo();
+        if ui
+            .add_enabled(undo, egui::Button::new("Undo  (Ctrl+Z)"))
+            .clicked()
+        {
+            app.undo();
+            ui.close();
+        }
+        if ui
+            .add_enabled(redo, egui::Button::new("Redo  (Ctrl+Shift+Z)"))
+            .clicked()
+        {
+            app.redo();
+            ui.close();
+        }
+        ui.separator();
+        if ui.button("New incident file…").clicked() {
+            app.editor.new_file = Some("incidents.geojson".into());
+            ui.close();
+        }
+        if ui
+            .add_enabled(
+                app.data.is_some(),
+                egui::Button::new("Save a copy as GeoJSON…"),
+            )
+            .clicked()
+        {
+            app.editor.save_copy = Some("copy.geojson".into());
+            ui.close();
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            let l = ui.label("Your name in the history");
+            ui.add(
+                egui::TextEdit::singleline(&mut app.chrome.editor)
+                    .desired_width(120.0)
+                    .hint_text(crate::edit::editor_name("")),
+            )
+            .labelled_by(l.id);
         });
     });
 }

@@ -2,6 +2,7 @@
 //! small windows.
 
 mod details;
+mod edit_windows;
 mod filter_panel;
 mod menu;
 mod status;
@@ -11,6 +12,7 @@ mod windows;
 
 pub use crate::text::clean;
 pub use details::details;
+pub use edit_windows::edit_windows;
 pub use filter_panel::filters;
 pub use menu::menu_bar;
 pub use status::{loading_bar, status_bar};

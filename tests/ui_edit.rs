@@ -1,0 +1,512 @@
+//! Recording and correcting incidents in the real window, driven with egui_kittest against a
+//! copy of the bundled GeoJSON: the form refuses what cannot be saved (the reason beside each
+//! field), adds, edits, moves (drag and confirm), deletes, undoes and redoes; the duplicate
+//! prompt adds an account; someone else's save meets the conflict dialog; a format not written
+//! in place turns editing off with the reason.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use incident_map::app::{App, Saved, WindowOptions};
+use incident_map::view::tiles::BaseLayer;
+use serde_json::Value;
+
+fn copy_bundled(dir: &Path) -> PathBuf {
+    let p = dir.join("incidents.geojson");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson"),
+        &p,
+    )
+    .unwrap();
+    p
+}
+
+fn window(file: &Path) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_step_dt(0.05)
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::loaded(
+                WindowOptions {
+                    files: vec![file.to_path_buf()],
+                    base: Some(BaseLayer::Offline),
+                    ..Default::default()
+                },
+                Some(Saved {
+                    editor: "ana".into(),
+                    ..Default::default()
+                }),
+            ),
+        );
+    h.run_steps(4);
+    until(&mut h, "editing is known to be on", |h| {
+        h.state().why_not_editable().is_none()
+    });
+    h
+}
+
+/// Steps until `done` holds (30 s at most).
+fn until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&Harness<'static, App>) -> bool) {
+    let t = Instant::now();
+    while !done(h) {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "{what}: not within 30 s; status: {:?}",
+            h.state().chrome.message
+        );
+        h.run_steps(1);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Steps until no write and no load is running.
+fn settled(h: &mut Harness<'static, App>) {
+    // The click is taken in the next frames.
+    h.run_steps(2);
+    until(h, "the write and the reading again", |h| {
+        !h.state().editor.busy() && h.state().loader().is_none()
+    });
+    h.run_steps(2);
+}
+
+fn count(h: &Harness<'static, App>) -> usize {
+    h.state().data.as_ref().map_or(0, |d| d.store.len())
+}
+
+/// The features of the file, by id.
+fn feature(file: &Path, id: &str) -> Option<Value> {
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["id"] == id)
+        .cloned()
+}
+
+/// Types into the form field labelled `label`.
+fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(2);
+    let f = h.get_by_label(label);
+    f.click();
+    f.type_text(text);
+    h.run_steps(1);
+}
+
+/// Replaces the text of the field labelled `label`.
+fn replace_in(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label(label).click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label(label).type_text(text);
+    h.run_steps(1);
+}
+
+/// Clicks the form's Save (in view, its window settled).
+fn click_save(h: &mut Harness<'static, App>) {
+    h.run_steps(2);
+    h.get_by_label("Save").click();
+}
+
+/// Selects the incident whose own id is `id`.
+fn select(h: &mut Harness<'static, App>, id: &str) -> u32 {
+    let d = h.state().data.as_ref().unwrap();
+    let i = (0..d.store.len())
+        .find(|&i| {
+            d.store
+                .record(i)
+                .unwrap()
+                .get("id")
+                .is_some_and(|f| f.text() == id)
+        })
+        .unwrap() as u32;
+    h.state_mut().select(Some(i));
+    h.run_steps(3);
+    i
+}
+
+#[test]
+fn the_form_refuses_then_adds_and_the_edit_menu_undoes_and_redoes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_bundled(dir.path());
+    let before = std::fs::read(&file).unwrap();
+    let mut h = window(&file);
+    assert_eq!(count(&h), 84);
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("New incident…").click();
+    h.run_steps(5);
+    // Nothing typed: every reason beside its field, nothing written.
+    click_save(&mut h);
+    h.run_steps(2);
+    for reason in [
+        "no position: type one (decimal, DMS or MGRS) or pick a place",
+        "a date is needed (YYYY-MM-DD)",
+        "a type is needed",
+        "a location precision is needed: exact, near or region",
+        "a source is needed: an http(s) URL, or a publisher and a date",
+    ] {
+        h.get_by_label(reason);
+    }
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    // A position in DMS, the rest typed.
+    type_into(&mut h, "Position", "33 21 36 N 43 6 0 E");
+    type_into(&mut h, "date", "2021-07-01");
+    type_into(&mut h, "type", "Rocket attack");
+    type_into(&mut h, "place", "Test range");
+    type_into(&mut h, "source", "Reuters, 2021-07-01");
+    type_into(&mut h, "fatalities", "0");
+    h.get_by_label("location precision").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("location precision").click();
+    h.run_steps(2);
+    h.get_by_label("near").click();
+    h.run_steps(1);
+    click_save(&mut h);
+    settled(&mut h);
+    assert!(
+        h.state().editor.form.is_none(),
+        "{:?} {:?}",
+        h.state().chrome.message,
+        h.state()
+            .editor
+            .form
+            .as_ref()
+            .map(|f| (f.problems.clone(), f.duplicates.clone()))
+    );
+    assert_eq!(count(&h), 85);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("\"place\": \"Test range\"") && text.contains("[43.1, 33.36]"),
+        "{}",
+        &text[text.len() - 600..]
+    );
+    // The new incident is selected; its history says who added it.
+    let i = h.state().pick.selected.expect("the new incident selected");
+    assert_eq!(
+        h.state()
+            .data
+            .as_ref()
+            .unwrap()
+            .store
+            .place_name(i as usize),
+        "Test range"
+    );
+    until(&mut h, "the history", |h| {
+        h.state().editor.history.is_some()
+    });
+    h.run_steps(2);
+    h.get_by_label("History (1)").click();
+    h.run_steps(2);
+    h.get_by_label_contains("ana  insert");
+    // Undo takes it out (the file as it was), redo puts it back.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    settled(&mut h);
+    assert_eq!(count(&h), 84);
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
+    settled(&mut h);
+    assert_eq!(count(&h), 85);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+}
+
+#[test]
+fn an_incident_is_corrected_moved_and_deleted_from_the_details() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_bundled(dir.path());
+    let mut h = window(&file);
+    select(&mut h, "IQ-2021-036");
+    h.get_by_label("Edit…").click();
+    until(&mut h, "the form on the incident", |h| {
+        h.state().editor.form.is_some()
+    });
+    h.run_steps(5);
+    replace_in(&mut h, "admin1 (area)", "Basra");
+    click_save(&mut h);
+    settled(&mut h);
+    assert!(
+        h.state().editor.form.is_none(),
+        "{:?} {:?}",
+        h.state().chrome.message,
+        h.state().editor.form.as_ref().map(|f| f.problems.clone())
+    );
+    assert_eq!(
+        feature(&file, "IQ-2021-036").unwrap()["properties"]["admin1"],
+        "Basra"
+    );
+    // Dragged on the map, confirmed, it moves.
+    let i = select(&mut h, "IQ-2021-036");
+    let (lon, lat) = {
+        let d = h.state().data.as_ref().unwrap();
+        (d.store.lon[i as usize], d.store.lat[i as usize])
+    };
+    {
+        let app = h.state_mut();
+        app.map.memory.center_at(walkers::lon_lat(lon, lat));
+        let _ = app.map.memory.set_zoom(12.0);
+    }
+    h.run_steps(3);
+    let s = h.state().map.screen.unwrap();
+    let from = s.lonlat_to_screen(lon, lat);
+    let to = from + egui::vec2(60.0, 40.0);
+    drag(&mut h, from, to);
+    until(&mut h, "the move to be confirmed", |h| {
+        h.state().editor.confirm_move.is_some()
+    });
+    h.run_steps(1);
+    h.get_by_label_contains("Move it from");
+    h.get_by_label("Move").click();
+    settled(&mut h);
+    let moved = feature(&file, "IQ-2021-036").unwrap();
+    let (x, y) = (
+        moved["geometry"]["coordinates"][0].as_f64().unwrap(),
+        moved["geometry"]["coordinates"][1].as_f64().unwrap(),
+    );
+    let (tx, ty) = s.to_lonlat(to);
+    assert!(
+        (x - tx).abs() < 1e-4 && (y - ty).abs() < 1e-4,
+        "{x},{y} vs {tx},{ty}"
+    );
+    // Deleted after confirmation; undone, it is back where it was moved to.
+    select(&mut h, "IQ-2021-036");
+    h.get_by_label("Delete…").click();
+    until(&mut h, "the deletion to be confirmed", |h| {
+        h.state().editor.confirm_delete.is_some()
+    });
+    h.run_steps(1);
+    h.get_by_label("Delete").click();
+    settled(&mut h);
+    assert!(feature(&file, "IQ-2021-036").is_none());
+    assert_eq!(count(&h), 83);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    settled(&mut h);
+    assert_eq!(
+        feature(&file, "IQ-2021-036").unwrap()["geometry"],
+        moved["geometry"]
+    );
+    // The history beside the file has every step, by the window's editor.
+    let history =
+        std::fs::read_to_string(dir.path().join("incidents.geojson.history.jsonl")).unwrap();
+    let ops: Vec<String> = history
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| {
+            format!(
+                "{} {}",
+                v["op"].as_str().unwrap(),
+                v["editor"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        ops,
+        ["update ana", "update ana", "delete ana", "insert ana"]
+    );
+}
+
+/// A drag with the primary button from `from` to `to`, in ten steps.
+fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
+    let button = egui::PointerButton::Primary;
+    h.event(egui::Event::PointerMoved(from));
+    h.run_steps(1);
+    h.event(egui::Event::PointerButton {
+        pos: from,
+        button,
+        pressed: true,
+        modifiers: Default::default(),
+    });
+    h.run_steps(1);
+    for k in 1..=10 {
+        h.event(egui::Event::PointerMoved(
+            from + (to - from) * (k as f32 / 10.0),
+        ));
+        h.run_steps(1);
+    }
+    h.event(egui::Event::PointerButton {
+        pos: to,
+        button,
+        pressed: false,
+        modifiers: Default::default(),
+    });
+    h.run_steps(2);
+}
+
+#[test]
+fn a_possible_duplicate_is_added_as_another_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_bundled(dir.path());
+    let mut h = window(&file);
+    let original = feature(&file, "IQ-2021-018").unwrap();
+    let (lon, lat) = (
+        original["geometry"]["coordinates"][0].as_f64().unwrap(),
+        original["geometry"]["coordinates"][1].as_f64().unwrap(),
+    );
+    h.state_mut().new_incident(Some((lon, lat)));
+    h.run_steps(5);
+    type_into(
+        &mut h,
+        "date",
+        original["properties"]["date"].as_str().unwrap(),
+    );
+    type_into(
+        &mut h,
+        "type",
+        original["properties"]["type"].as_str().unwrap(),
+    );
+    type_into(&mut h, "source", "AP, 2021-03-03");
+    type_into(&mut h, "fatalities", "1");
+    h.get_by_label("location precision").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("location precision").click();
+    h.run_steps(2);
+    h.get_by_label("exact").click();
+    h.run_steps(1);
+    click_save(&mut h);
+    h.run_steps(2);
+    h.get_by_label("1 possible duplicate(s) under the duplicate rule:");
+    h.get_by_label("Add anyway");
+    h.get_by_label("Add as another account of this").click();
+    settled(&mut h);
+    assert!(
+        h.state().editor.form.is_none(),
+        "{:?}",
+        h.state().chrome.message
+    );
+    assert_eq!(
+        count(&h),
+        84,
+        "nothing added: an account joined the incident"
+    );
+    let f = feature(&file, "IQ-2021-018").unwrap();
+    let accounts = f["properties"]["accounts"].as_array().unwrap().clone();
+    assert!(accounts.len() >= 2, "{accounts:?}");
+    assert_eq!(accounts.last().unwrap()["source"], "AP, 2021-03-03");
+    assert_eq!(accounts.last().unwrap()["fatalities"], 1);
+    // Their counts differ from the incident's own account: it is disputed now.
+    assert_eq!(f["properties"]["disputed"], true);
+}
+
+#[test]
+fn someone_elses_save_meets_the_conflict_dialog() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_bundled(dir.path());
+    let mut h = window(&file);
+    select(&mut h, "IQ-2021-044");
+    h.get_by_label("Edit…").click();
+    until(&mut h, "the form on the incident", |h| {
+        h.state().editor.form.is_some()
+    });
+    h.run_steps(5);
+    replace_in(&mut h, "date", "2021-04-21");
+    // Another program saves the file meanwhile: one soldier injured.
+    let other = incident_map::source::open(
+        std::slice::from_ref(&file),
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    let ctl = incident_map::progress::Control::default();
+    let key = other
+        .find(&incident_map::source::Find::Id("IQ-2021-044".into()), &ctl)
+        .unwrap()[0];
+    let (mut d, v) = other.draft(key, &ctl).unwrap();
+    d.set("injuries", Value::from(1));
+    d.set("date", Value::String("2021-04-24".into()));
+    other
+        .write(
+            &incident_map::source::Edit::Update {
+                key,
+                version: v,
+                draft: d,
+            },
+            "bo",
+            &ctl,
+        )
+        .unwrap();
+    click_save(&mut h);
+    // Refused as it stands; re-applied on the file read again, it meets their change.
+    until(&mut h, "the conflict or the changed file", |h| {
+        h.state().editor.conflict.is_some() || h.state().editor.changed.is_some()
+    });
+    if h.state().editor.changed.is_some() {
+        h.run_steps(1);
+        h.get_by_label("Reload and re-apply").click();
+        until(&mut h, "the conflict", |h| {
+            h.state().editor.conflict.is_some()
+        });
+    }
+    h.run_steps(5);
+    h.get_by_label("Nothing was overwritten. Choose, field by field, what to keep:");
+    // Theirs and mine side by side: the date differs (mine kept by default).
+    assert!(h.query_all_by_label("2021-04-24").count() >= 1);
+    assert!(h.query_all_by_label("2021-04-21").count() >= 1);
+    h.get_by_label("Save my choices").click();
+    settled(&mut h);
+    assert!(h.state().editor.conflict.is_none());
+    let f = feature(&file, "IQ-2021-044").unwrap();
+    assert_eq!(
+        f["properties"]["date"], "2021-04-21",
+        "mine where I changed it"
+    );
+    assert_eq!(f["properties"]["injuries"], 1, "theirs where I did not");
+}
+
+#[test]
+fn a_format_not_written_in_place_turns_editing_off_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let kml = dir.path().join("a.kml");
+    std::fs::write(
+        &kml,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>Rocket attack</name>
+<TimeStamp><when>2021-06-05</when></TimeStamp><Point><coordinates>44.2344,33.2625</coordinates></Point>
+</Placemark></Document></kml>"#,
+    )
+    .unwrap();
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::loaded(
+                WindowOptions {
+                    files: vec![kml.clone()],
+                    base: Some(BaseLayer::Offline),
+                    ..Default::default()
+                },
+                Some(Saved::default()),
+            ),
+        );
+    until(&mut h, "editing known to be off", |h| {
+        h.state().editor.read_only.is_some()
+    });
+    h.state_mut().select(Some(0));
+    h.run_steps(3);
+    let why = "Editing is off: these files cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON";
+    h.get_by_label(why);
+    assert!(h.get_by_label("Edit…").accesskit_node().is_disabled());
+    // Save a copy as GeoJSON, and continue there.
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Save a copy as GeoJSON…").click();
+    h.run_steps(2);
+    let copy = dir.path().join("copy.geojson");
+    replace_in(&mut h, "File (.geojson)", copy.to_str().unwrap());
+    click_save(&mut h);
+    until(&mut h, "the copy opened", |h| {
+        h.state()
+            .data
+            .as_ref()
+            .is_some_and(|d| d.files == vec![copy.clone()])
+            && h.state().why_not_editable().is_none()
+    });
+    assert!(copy.is_file());
+}
