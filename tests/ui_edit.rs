@@ -510,3 +510,171 @@ fn a_format_not_written_in_place_turns_editing_off_with_the_reason() {
     });
     assert!(copy.is_file());
 }
+
+#[allow(dead_code)] // each test file uses part of the helpers
+mod common {
+    pub mod pg;
+}
+
+/// A window on a table: held whole (`limit` ≥ its size) or asked view by view (0).
+fn table_window(url: &str, limit: usize) -> Harness<'static, App> {
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_step_dt(0.05)
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::new(
+                &egui::Context::default(),
+                WindowOptions {
+                    files: vec![url.into()],
+                    base: Some(BaseLayer::Offline),
+                    resident_limit: Some(limit),
+                    ..Default::default()
+                },
+                Some(Saved {
+                    editor: "ana".into(),
+                    ..Default::default()
+                }),
+            ),
+        );
+    until(&mut h, "the table's answers and what editing may do", |h| {
+        h.state().counts().1 == 84 && h.state().editor.read_only.is_some()
+    });
+    h
+}
+
+fn load_table(pg: &common::pg::Pg, name: &str) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args([
+            "load",
+            "data/incidents.geojson",
+            "--into",
+            &pg.url(),
+            "--table",
+            name,
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn a_team_table_is_edited_in_the_window_and_a_conflict_is_resolved_field_by_field() {
+    let pg = common::pg::Pg::start();
+    load_table(&pg, "team");
+    let url = pg.table_url("team");
+    let mut h = table_window(&url, 20_000);
+    assert_eq!(h.state().why_not_editable(), None);
+    // A new incident through the form.
+    h.state_mut().new_incident(Some((43.1, 33.36)));
+    h.run_steps(5);
+    type_into(&mut h, "date", "2021-07-01");
+    type_into(&mut h, "type", "Rocket attack");
+    type_into(&mut h, "place", "Test range");
+    type_into(&mut h, "source", "https://example.org/report");
+    h.get_by_label("location precision").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("location precision").click();
+    h.run_steps(2);
+    h.get_by_label("near").click();
+    h.run_steps(1);
+    click_save(&mut h);
+    until(&mut h, "the new row in the window", |h| {
+        h.state().counts().1 == 85
+    });
+    assert_eq!(
+        pg.query_count("SELECT count(*) FROM team WHERE place = 'Test range'"),
+        1
+    );
+    assert_eq!(
+        pg.query_count("SELECT count(*) FROM team_history WHERE op = 'insert' AND editor = 'ana'"),
+        1
+    );
+    // Someone changes IQ-2021-044 with SQL while my form is open on it.
+    settled(&mut h);
+    select(&mut h, "IQ-2021-044");
+    h.get_by_label("Edit…").click();
+    until(&mut h, "the form on the incident", |h| {
+        h.state().editor.form.is_some()
+    });
+    h.run_steps(5);
+    replace_in(&mut h, "date", "2021-04-21");
+    pg.sql("UPDATE team SET injuries = 1, record = json_build_object('id', 'IQ-2021-044', 'date', '2021-04-24', 'injuries', 1, 'type', 'Rocket attack', 'location_precision', 'near', 'source', 'AFP, 2021-04-23') WHERE record->>'id' = 'IQ-2021-044'");
+    click_save(&mut h);
+    until(&mut h, "the conflict", |h| {
+        h.state().editor.conflict.is_some()
+    });
+    h.run_steps(5);
+    h.get_by_label("Nothing was overwritten. Choose, field by field, what to keep:");
+    assert!(h.query_all_by_label("2021-04-24").count() >= 1);
+    h.get_by_label("Save my choices").click();
+    settled(&mut h);
+    assert!(
+        h.state().editor.conflict.is_none(),
+        "{:?}",
+        h.state().chrome.message
+    );
+    assert_eq!(
+        pg.query_count("SELECT count(*) FROM team WHERE record->>'id' = 'IQ-2021-044' AND record->>'date' = '2021-04-21' AND (record->>'injuries')::int = 1 AND day_first = '2021-04-21'"),
+        1,
+        "mine where I changed it, theirs where I did not"
+    );
+    // Both values are in the history: theirs (by SQL) and mine.
+    assert_eq!(
+        pg.query_count(
+            "SELECT count(*) FROM team_history WHERE incident = 'IQ-2021-044' AND op = 'update'"
+        ),
+        2
+    );
+}
+
+#[test]
+fn a_large_table_is_edited_view_by_view_and_a_reader_is_told_why_not() {
+    let pg = common::pg::Pg::start();
+    load_table(&pg, "big");
+    let url = pg.table_url("big");
+    let mut h = table_window(&url, 0);
+    until(&mut h, "the incidents in view", |h| {
+        h.state().data.as_ref().is_some_and(|d| d.store.len() == 84)
+    });
+    settled(&mut h);
+    // The incidents in view come without their records: picked by place.
+    let i = {
+        let d = h.state().data.as_ref().unwrap();
+        (0..d.store.len())
+            .find(|&i| d.store.place_name(i) == "Basra–Nasiriyah highway")
+            .unwrap() as u32
+    };
+    h.state_mut().select(Some(i));
+    h.run_steps(3);
+    h.get_by_label("Edit…").click();
+    until(&mut h, "the form on the incident", |h| {
+        h.state().editor.form.is_some()
+    });
+    h.run_steps(5);
+    replace_in(&mut h, "admin1 (area)", "Basra");
+    click_save(&mut h);
+    until(&mut h, "the write", |h| h.state().editor.form.is_none());
+    assert_eq!(
+        pg.query_count("SELECT count(*) FROM big WHERE record->>'admin1' = 'Basra' AND record->>'id' = 'IQ-2021-036'"),
+        1
+    );
+    // A role that may only read sees editing off, with the reason.
+    pg.sql("CREATE ROLE reader LOGIN PASSWORD 'secret'; GRANT SELECT ON big, big_cells TO reader");
+    let reader = format!("{}?table=big", pg.url_as("reader", Some("secret")));
+    let mut r = table_window(&reader, 20_000);
+    let why = r.state().why_not_editable().expect("editing off");
+    assert!(
+        why.contains("your database role reader may only read table big"),
+        "{why}"
+    );
+    r.get_by_label("Edit").click();
+    r.run_steps(2);
+    assert!(
+        r.get_by_label("New incident…")
+            .accesskit_node()
+            .is_disabled()
+    );
+    r.get_by_label_contains("Editing is off: your database role reader may only read table big");
+}
