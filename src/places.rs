@@ -5,6 +5,8 @@
 
 use std::sync::OnceLock;
 
+use unicode_normalization::UnicodeNormalization;
+
 /// A place found by a search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Found {
@@ -14,8 +16,16 @@ pub struct Found {
     pub lat: f64,
     /// Longitude.
     pub lon: f64,
-    /// Where it came from ("coordinates", "GeoNames", "data").
+    /// Where it came from ("coordinates", "GeoNames", "places" for the alias list, "data").
     pub source: &'static str,
+    /// Its first-level division (GeoNames, the alias list), when known.
+    pub region: String,
+    /// How well its name matched: 0 exactly, 1 its start, 2 inside it, 3 one typo away.
+    pub tier: u8,
+    /// It stands for an area (a governorate, a district), not a town or a site.
+    pub area: bool,
+    /// It lies in the area a row to place names ([`candidates`]).
+    pub in_area: bool,
 }
 
 struct Place {
@@ -29,6 +39,8 @@ struct Place {
     population: u64,
     /// From the alias list (ranked with the data's places, before GeoNames).
     alias: bool,
+    /// It stands for an area (the alias list's governorates and areas).
+    area: bool,
 }
 
 const GAZETTEER: &str = include_str!("../assets/gazetteer/middle-east.tsv");
@@ -58,6 +70,7 @@ fn read_places(text: &str, alias: bool) -> impl Iterator<Item = Place> + '_ {
             region: f[5].to_string(),
             population: if alias { 0 } else { f[6].parse().unwrap_or(0) },
             alias,
+            area: alias && (f[6].starts_with("governorate") || f[6].starts_with("area")),
         })
     })
 }
@@ -198,6 +211,16 @@ pub fn fold(s: &str) -> String {
             '\'' | '’' | '‘' | 'ʼ' | 'ʿ' | 'ʾ' | '`' | '-' | '\u{331}' | '\u{327}' => {
                 continue;
             }
+            // Any other letter with marks: its base letter.
+            c if !c.is_ascii() && c.is_alphabetic() => {
+                let mut d = std::iter::once(c)
+                    .nfd()
+                    .filter(|m| !('\u{300}'..='\u{36F}').contains(m));
+                match (d.next(), d.next()) {
+                    (Some(b), None) if b.is_ascii() => b,
+                    _ => c,
+                }
+            }
             c => c,
         };
         out.extend(base.to_lowercase());
@@ -212,12 +235,8 @@ pub fn displayable(s: &str) -> String {
         .filter(|c| !('\u{300}'..='\u{36F}').contains(c))
         .map(|c| {
             if ('\u{1E00}'..='\u{1EFF}').contains(&c) {
-                let base = fold(&c.to_string()).chars().next().unwrap_or(c);
-                if c.is_uppercase() {
-                    base.to_ascii_uppercase()
-                } else {
-                    base
-                }
+                // Its base letter (canonical decomposition), case kept.
+                std::iter::once(c).nfd().next().unwrap_or(c)
             } else {
                 c
             }
@@ -369,6 +388,10 @@ pub fn search<'a>(
             lat,
             lon,
             source: "coordinates",
+            region: String::new(),
+            tier: 0,
+            area: false,
+            in_area: false,
         });
     }
     let q = match_key(query.trim());
@@ -402,6 +425,10 @@ pub fn search<'a>(
                 lat,
                 lon,
                 source: "data",
+                region: String::new(),
+                tier: r,
+                area: false,
+                in_area: false,
             };
             hits.push((r, 0, 0.0, 0, f));
         }
@@ -422,6 +449,10 @@ pub fn search<'a>(
             lat: p.lat,
             lon: p.lon,
             source: if p.alias { "places" } else { "GeoNames" },
+            region: p.region.clone(),
+            tier: r,
+            area: p.area,
+            in_area: false,
         };
         hits.push((r, u8::from(!p.alias), away(p.lon, p.lat), p.population, f));
     }
@@ -444,6 +475,81 @@ pub fn search<'a>(
         out.push(h.4);
     }
     out
+}
+
+/// Where a row that names `place` (and `area`, its province or district, when given) but has
+/// no position may be: the places of the gazetteer and the alias list its name matches
+/// (the whole name, else each of its comma-separated parts, so "Highway at Latifiya, south of
+/// Baghdad" finds Latifiya), those in the area named first, then as [`search`] ranks them.
+pub fn candidates(place: &str, area: &str, near: Option<(f64, f64)>, limit: usize) -> Vec<Found> {
+    let mut found = search(place, std::iter::empty(), limit);
+    if found.is_empty() {
+        for part in place.split([',', ';', '(', ')']) {
+            let part = part.trim();
+            // "Highway at Latifiya": the words after a preposition name the place.
+            let words: Vec<&str> = part.split_whitespace().collect();
+            let tail = words
+                .iter()
+                .rposition(|w| {
+                    matches!(
+                        w.to_ascii_lowercase().as_str(),
+                        "at" | "in" | "near" | "of" | "outside"
+                    )
+                })
+                .map(|k| words[k + 1..].join(" "))
+                .unwrap_or_default();
+            for q in [part.to_string(), tail] {
+                if q.chars().count() >= 3 {
+                    found.extend(search(&q, std::iter::empty(), limit));
+                }
+            }
+            if !found.is_empty() {
+                break;
+            }
+        }
+    }
+    found.retain(|f| f.source != "coordinates");
+    let a = match_key(area);
+    let in_area = |f: &Found| {
+        !a.is_empty() && {
+            let r = match_key(&f.region);
+            !r.is_empty() && (r.contains(&a) || a.contains(&r))
+        }
+    };
+    let away = |f: &Found| near.map_or(0.0, |(lon, lat)| (f.lon - lon).hypot(f.lat - lat));
+    found.sort_by(|x, y| {
+        (!in_area(x), x.tier)
+            .cmp(&(!in_area(y), y.tier))
+            .then(away(x).total_cmp(&away(y)))
+    });
+    found.dedup_by(|x, y| x.lat == y.lat && x.lon == y.lon);
+    for f in &mut found {
+        f.in_area = in_area(f);
+    }
+    found.truncate(limit);
+    found
+}
+
+/// The one place [`candidates`] points to without doubt: its name matches exactly, and so do
+/// no other places but within 10 km of it — among those in the area the row names when it
+/// names one, else among those within 500 km of `near` (the data's other incidents) when
+/// given, else anywhere.
+pub fn unambiguous(candidates: &[Found], near: Option<(f64, f64)>) -> Option<&Found> {
+    let exact: Vec<&Found> = candidates.iter().filter(|f| f.tier == 0).collect();
+    let close = |f: &&Found| {
+        near.is_none_or(|(lon, lat)| {
+            crate::geodesy::distance_km((lon, lat), (f.lon, f.lat)) <= 500.0
+        })
+    };
+    let pool: Vec<&Found> = if exact.iter().any(|f| f.in_area) {
+        exact.into_iter().filter(|f| f.in_area).collect()
+    } else {
+        exact.into_iter().filter(close).collect()
+    };
+    let first = *pool.first()?;
+    pool.iter()
+        .all(|f| crate::geodesy::distance_km((first.lon, first.lat), (f.lon, f.lat)) <= 10.0)
+        .then_some(first)
 }
 
 /// Places in the bundled gazetteer.

@@ -902,3 +902,74 @@ fn a_file_saved_by_another_program_is_news_and_our_own_writes_are_not() {
     key_of(&*src, "id", "IQ-2021-020b");
     assert_eq!(feed.wait(quiet), Change::Quiet);
 }
+
+#[test]
+fn geocode_places_what_is_certain_and_lists_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("rows.csv");
+    let text = format!(
+        "{CSV_HEAD},admin1\n\
+         U1,2021-06-06,IED,,,,Ramadi,roadside bomb,AFP 2021-06-06,Anbar\n\
+         U2,2021-06-07,IED,,,,Highway at Latifiya,convoy,AFP 2021-06-07,Baghdad\n\
+         U3,2021-06-08,Rocket attack,33.3,44.4,near,Baghdad,rockets,AFP 2021-06-08,Baghdad\n\
+         U4,2021-06-09,IED,,,,Nowhereville,?,AFP 2021-06-09,\n"
+    );
+    std::fs::write(&p, &text).unwrap();
+    let copy = dir.path().join("copy.csv");
+    std::fs::copy(&p, &copy).unwrap();
+    // --out: the file untouched, its incidents and the rows placed in a new GeoJSON.
+    let out = dir.path().join("placed.geojson");
+    let o = bin(&[
+        "geocode",
+        copy.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&copy).unwrap(), text);
+    let placed = open(&out);
+    assert_eq!(count(&*placed), 3);
+    // In place: two rows placed, each row's other bytes kept; the one not found is listed.
+    let o = bin(&["geocode", p.to_str().unwrap(), "--editor", "ana"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let listed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        listed.contains("rows.csv:2\tRamadi\tRamadi, Anbar (IQ)"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("rows.csv:3\tHighway at Latifiya\tLatifiya, Baghdad (IQ)"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("rows.csv:5\tNowhereville\tno place of that name"),
+        "{listed}"
+    );
+    assert_eq!(
+        listed.lines().filter(|l| l.starts_with("placed\t")).count(),
+        2
+    );
+    let now = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        now.contains("U1,2021-06-06,IED,33.42056,43.30778,near,Ramadi,"),
+        "{now}"
+    );
+    assert!(
+        now.contains("U2,2021-06-07,IED,32.98,44.19,region,Highway at Latifiya,"),
+        "{now}"
+    );
+    assert!(now.contains("U4,2021-06-09,IED,,,,Nowhereville,?,AFP 2021-06-09,\n"));
+    let src = open(&p);
+    assert_eq!(count(&*src), 3);
+    assert_eq!(src.report().skipped, 1);
+    let h = src.history(None, &ctl()).unwrap();
+    assert_eq!(h.len(), 2);
+    assert!(h.iter().all(|e| e.editor == "ana" && e.op == "update"));
+    // Placing the same rows again finds nothing left to do but the unknown place.
+    let o = bin(&["geocode", p.to_str().unwrap()]);
+    let again = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        again.trim().starts_with("to place\t") && again.lines().count() == 1,
+        "{again}"
+    );
+}

@@ -594,6 +594,8 @@ fn a_team_table_is_edited_in_the_window_and_a_conflict_is_resolved_field_by_fiel
     // Someone changes IQ-2021-044 with SQL while my form is open on it.
     settled(&mut h);
     select(&mut h, "IQ-2021-044");
+    h.get_by_label("Edit…").hover();
+    h.run_steps(2);
     h.get_by_label("Edit…").click();
     until(&mut h, "the form on the incident", |h| {
         h.state().editor.form.is_some()
@@ -677,4 +679,66 @@ fn a_large_table_is_edited_view_by_view_and_a_reader_is_told_why_not() {
             .is_disabled()
     );
     r.get_by_label_contains("Editing is off: your database role reader may only read table big");
+}
+
+const UNPLACED: &str =
+    "id,date,type,latitude,longitude,location_precision,place,admin1,notes,source
+U1,2021-06-06,IED,,,,Ramadi,Anbar,roadside bomb,AFP 2021-06-06
+U2,2021-06-07,IED,,,,Nowhereville,,convoy,AFP 2021-06-07
+U3,2021-06-08,Rocket attack,33.3,44.4,near,Baghdad,Baghdad,rockets,AFP 2021-06-08
+";
+
+#[test]
+fn rows_without_a_position_are_placed_from_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("rows.csv");
+    std::fs::write(&file, UNPLACED).unwrap();
+    let mut h = window(&file);
+    assert_eq!(count(&h), 1);
+    h.get_by_label("Edit").click();
+    h.run_steps(2);
+    h.get_by_label("Place incidents without a position…")
+        .click();
+    until(
+        &mut h,
+        "the rows to place",
+        |h| matches!(&h.state().editor.placing, Some(Ok(rows)) if rows.len() == 2),
+    );
+    h.run_steps(3);
+    h.get_by_label_contains("rows.csv:2  Ramadi (Anbar)");
+    h.get_by_label("No place of that name in the gazetteer.");
+    // Ramadi in Anbar first: placed there, with a note and a precision fitting a town.
+    h.get_by_label_contains("Ramadi, Anbar (IQ)  33.42056, 43.30778  in the area named");
+    h.query_all_by_label("Place here").next().unwrap().click();
+    settled(&mut h);
+    until(&mut h, "the row placed", |h| h.state().counts().1 == 2);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("U1,2021-06-06,IED,33.42056,43.30778,near,Ramadi,Anbar,\"roadside bomb [position from GeoNames \"\"Ramadi, Anbar (IQ)\"\" (33.42056, 43.30778) for the place \"\"Ramadi\"\"]\""),
+        "{text}"
+    );
+    // The list follows: one row left, typed by hand through the form.
+    until(
+        &mut h,
+        "the list read again",
+        |h| matches!(&h.state().editor.placing, Some(Ok(rows)) if rows.len() == 1),
+    );
+    h.run_steps(2);
+    h.get_by_label("Type a position…").click();
+    h.run_steps(5);
+    type_into(&mut h, "Position", "33.1, 44.1");
+    h.get_by_label("location precision").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("location precision").click();
+    h.run_steps(2);
+    h.get_by_label("region").click();
+    h.run_steps(1);
+    click_save(&mut h);
+    settled(&mut h);
+    until(&mut h, "both placed", |h| h.state().counts().1 == 3);
+    assert!(
+        std::fs::read_to_string(&file)
+            .unwrap()
+            .contains("U2,2021-06-07,IED,33.1,44.1,region,Nowhereville")
+    );
 }

@@ -240,6 +240,10 @@ impl App {
         }
         if read_again {
             self.read_again();
+            // The list of rows to place is read again too (keys and rows changed).
+            if self.editor.placing.is_some() {
+                self.place_unplaced();
+            }
         }
         // A copy saved as GeoJSON: the window continues there.
         match self.editor.copy_done() {
@@ -272,6 +276,63 @@ impl App {
                 self.ctx.clone(),
             ));
         }
+    }
+
+    /// Opens the list of rows that name a place but have no position (read on a worker).
+    pub fn place_unplaced(&mut self) {
+        let Some(source) = self.source.clone() else {
+            return;
+        };
+        let near = self
+            .data
+            .as_ref()
+            .and_then(|d| d.store.bbox())
+            .map(|b| ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0));
+        self.editor.placing = Some(Ok(Vec::new()));
+        self.editor.ask_unplaced(&source, near, &self.ctx.clone());
+    }
+
+    /// Places row `k` of the list at its candidate `c`, through the same writes as every edit.
+    pub fn place_at(&mut self, k: usize, c: usize) {
+        let Some(Ok(list)) = &self.editor.placing else {
+            return;
+        };
+        let (Some(p), Some(schema)) = (list.get(k), self.editor.schema.clone()) else {
+            return;
+        };
+        let Some(at) = p.candidates.get(c) else {
+            return;
+        };
+        let draft = crate::source::placed(&p.row, at, &schema);
+        let req = Request {
+            edit: Edit::Update {
+                key: p.row.key,
+                version: p.row.version,
+                draft: draft.clone(),
+            },
+            before: Some(p.row.draft.clone()),
+            after: Some(draft),
+            purpose: Purpose::Edit,
+            what: format!("the position of {}", p.row.origin),
+            from_form: false,
+        };
+        self.write(req);
+    }
+
+    /// Opens the form on row `k` of the list, to type its position.
+    pub fn place_by_hand(&mut self, k: usize) {
+        let Some(Ok(list)) = &self.editor.placing else {
+            return;
+        };
+        let (Some(p), Some(schema)) = (list.get(k), self.editor.schema.clone()) else {
+            return;
+        };
+        let target = Target::Existing {
+            key: p.row.key,
+            version: p.row.version,
+        };
+        let form = Form::new(target, schema, p.row.draft.clone(), self.known_types());
+        self.editor.form = Some(form);
     }
 
     /// Creates an empty incident file at `path` (never over an existing one) and opens it.

@@ -503,6 +503,15 @@ struct Job {
 /// the request as written (its before and after filled in when the worker read them).
 type Work = Box<dyn FnOnce(&dyn Source, &str, &Control) -> (Outcome, Request) + Send>;
 
+/// A row that names a place but has no position, and where it may be.
+#[derive(Debug, Clone)]
+pub struct Placing {
+    /// The row.
+    pub row: crate::source::Unplaced,
+    /// The places its name matches, best first.
+    pub candidates: Vec<crate::places::Found>,
+}
+
 /// An incident's draft and version read for an action confirmed next (with what it needs).
 type Prepared<T> = (Key, Result<(Draft, i64), SourceError>, T);
 
@@ -549,6 +558,9 @@ pub struct Editor {
     pub schema: Option<Schema>,
     /// A copy being saved as GeoJSON: where, once written.
     copying: Option<Receiver<Result<std::path::PathBuf, crate::output::OutputError>>>,
+    /// Place incidents without a position: the rows and each one's candidates (open when set).
+    pub placing: Option<Result<Vec<Placing>, SourceError>>,
+    placing_rx: Option<Receiver<Result<Vec<Placing>, SourceError>>>,
     /// File → New incident file: the path typed.
     pub new_file: Option<String>,
     /// Save a copy as GeoJSON: the path typed.
@@ -600,6 +612,35 @@ impl Editor {
             });
         if spawned.is_ok() {
             self.copying = Some(rx);
+        }
+    }
+
+    /// Lists (on a worker) the rows without a position and their candidates, the places near
+    /// `near` (the data) first.
+    pub fn ask_unplaced(
+        &mut self,
+        source: &Arc<dyn Source>,
+        near: Option<(f64, f64)>,
+        ctx: &egui::Context,
+    ) {
+        let (tx, rx) = channel();
+        let (s, ctx) = (source.clone(), ctx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("incident-map-unplaced".into())
+            .spawn(move || {
+                let r = s.unplaced(&Control::default()).map(|rows| {
+                    rows.into_iter()
+                        .map(|row| Placing {
+                            candidates: crate::places::candidates(&row.place, &row.area, near, 6),
+                            row,
+                        })
+                        .collect()
+                });
+                let _ = tx.send(r);
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.placing_rx = Some(rx);
         }
     }
 
@@ -952,6 +993,12 @@ impl Editor {
         {
             self.history = Some((*key, h));
             self.history_rx = None;
+        }
+        if let Some(rx) = &self.placing_rx
+            && let Ok(r) = rx.try_recv()
+        {
+            self.placing = Some(r);
+            self.placing_rx = None;
         }
         let mut message = self.poll_opening();
         let Some(job) = &self.job else {

@@ -13,6 +13,7 @@ pub mod dupes;
 pub mod edit;
 pub mod export;
 pub mod filter;
+pub mod geocode;
 pub mod load;
 pub mod window;
 
@@ -89,6 +90,8 @@ pub enum Command {
     Delete(edit::DeleteCmd),
     /// The edits recorded for a file or a table (or one incident).
     History(edit::HistoryCmd),
+    /// Give a position to the rows that name a place but have none, where the place is certain.
+    Geocode(geocode::GeocodeCmd),
 }
 
 /// Parses `args` (including the program name) and runs the command, writing to `out`/`err`.
@@ -122,6 +125,7 @@ where
         Some(Command::Edit(a)) => edit::run_edit(&a, err),
         Some(Command::Delete(a)) => edit::run_delete(&a, err),
         Some(Command::History(a)) => edit::run_history(&a, out, err),
+        Some(Command::Geocode(a)) => geocode::run(&a, out, err),
         None => window::run(cli.files, &cli.base, &cli.filter, &cli.columns, err),
     }
 }

@@ -181,11 +181,17 @@ pub fn history_value(d: &Draft) -> Value {
 /// The draft a history value holds.
 pub fn draft_of_history(v: &Value) -> Option<Draft> {
     let props = v.get("properties")?.as_object()?;
-    let pos = v.get("position")?.as_array()?;
+    // No position (a row placed by the edit) is written as nulls.
+    let pos = v.get("position").and_then(|p| p.as_array());
+    let at = |k: usize| {
+        pos.and_then(|p| p.get(k))
+            .and_then(|x| x.as_f64())
+            .unwrap_or(f64::NAN)
+    };
     Some(Draft {
         fields: props.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        lon: pos.first()?.as_f64()?,
-        lat: pos.get(1)?.as_f64()?,
+        lon: at(0),
+        lat: at(1),
     })
 }
 

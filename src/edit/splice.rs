@@ -337,7 +337,7 @@ pub fn apply(b: &[u8], mut splices: Vec<Splice>) -> Vec<u8> {
 
 /// The features array of a GeoJSON FeatureCollection: where it opens and closes, and each
 /// element's range.
-fn features_of(file: &[u8]) -> Result<(usize, usize, Vec<Range<usize>>), SpliceError> {
+pub fn features_of(file: &[u8]) -> Result<(usize, usize, Vec<Range<usize>>), SpliceError> {
     let bom = if file.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -366,6 +366,49 @@ fn features_of(file: &[u8]) -> Result<(usize, usize, Vec<Range<usize>>), SpliceE
         i = skip_ws(file, end);
     }
     Ok((open, close, out))
+}
+
+/// Where the JSON value at `b[i]` ends (one past it).
+pub fn value_end_at(b: &[u8], i: usize) -> Option<usize> {
+    value_end(b, skip_ws(b, i))
+}
+
+/// The range of the record that starts on line `line` (1-based) of a file: a GeoJSON feature,
+/// or a delimited-text record (to its line break, as the importer reads it: a CRLF record ends
+/// at its `\r`).
+pub fn record_at_line(
+    file: &[u8],
+    line: u64,
+    geojson: bool,
+    delimiter: u8,
+) -> Option<Range<usize>> {
+    let start = if line <= 1 {
+        0
+    } else {
+        memchr::memchr_iter(b'\n', file).nth(line as usize - 2)? + 1
+    };
+    if geojson {
+        let (_, _, features) = features_of(file).ok()?;
+        let end_of_line = memchr::memchr(b'\n', &file[start..]).map_or(file.len(), |e| start + e);
+        return features
+            .into_iter()
+            .find(|f| f.start >= start && f.start < end_of_line.max(start + 1));
+    }
+    record_at(file, start, delimiter)
+}
+
+/// The range of the delimited-text record at byte `start`.
+pub fn record_at(file: &[u8], start: usize, delimiter: u8) -> Option<Range<usize>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(file.get(start..)?);
+    let mut rec = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut rec).ok()? {
+        return None;
+    }
+    Some(start..start + rdr.position().byte() as usize)
 }
 
 /// Where a new feature goes in a GeoJSON file: after the last feature, with the separator the

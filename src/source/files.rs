@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use super::{
-    Derived, Edit, Fetch, Find, Incidents, Key, OpenError, Report, Source, SourceError, Watch,
-    Written,
+    Derived, Edit, Fetch, Find, Incidents, Key, OpenError, Report, Source, SourceError, Unplaced,
+    Watch, Written,
 };
 use crate::cells::{Cell, CellSpan, store_cells};
 use crate::details::Details;
@@ -42,6 +42,9 @@ struct State {
     keys: Arc<Vec<i64>>,
     next_key: i64,
     report: Arc<Report>,
+    /// Rows without a position listed by [`Source::unplaced`]: key, file and byte where each
+    /// starts (moved with the bytes by writes).
+    unplaced: Arc<Vec<(i64, u16, u64)>>,
 }
 
 impl State {
@@ -53,6 +56,7 @@ impl State {
             derived: Default::default(),
             keys: Arc::new((first..first + n).collect()),
             next_key: first + n,
+            unplaced: Arc::default(),
             report: Arc::new(Report {
                 problems: r.problems,
                 errors: r.errors,
@@ -158,6 +162,41 @@ impl Files {
     fn select(&self, st: &State, f: &Filter) -> Result<crate::query::Selection, SourceError> {
         Ok(st.store.select(f)?)
     }
+}
+
+/// Whether a problem says the row had no position (what placing it mends).
+fn no_position(message: &str) -> bool {
+    matches!(
+        message,
+        "missing latitude" | "missing longitude" | "feature has no geometry"
+    )
+}
+
+impl State {
+    /// The file and byte where the unplaced row `key` starts.
+    fn unplaced_at(&self, key: Key) -> Option<(usize, usize)> {
+        self.unplaced
+            .iter()
+            .find(|u| u.0 == key.0)
+            .map(|&(_, f, start)| (f as usize, start as usize))
+    }
+}
+
+/// The record that starts at byte `start` of a file (a feature, or a delimited-text record).
+fn record_from(file: &LoadedFile, start: usize) -> Option<Vec<u8>> {
+    let Content::Disk { stamp, .. } = &file.content else {
+        return None;
+    };
+    // A record is read from a window after its start (16 MiB: far more than any row).
+    let n = (stamp.len as usize).saturating_sub(start).min(16 << 20);
+    let mut bytes = Vec::new();
+    file.read_into(start as u64, n, &mut bytes).ok()?;
+    let r = if file.format == Format::GeoJson {
+        0..crate::edit::splice::value_end_at(&bytes, 0)?
+    } else {
+        crate::edit::splice::record_at(&bytes, 0, file.delimiter)?
+    };
+    Some(bytes[r].to_vec())
 }
 
 /// Whether a file of `store` is no longer the file loaded (another program saved it).
@@ -379,8 +418,86 @@ impl Source for Files {
         Ok(found.into_iter().map(|i| Key(st.keys[i])).collect())
     }
 
+    fn unplaced(&self, ctl: &Control) -> Result<Vec<Unplaced>, SourceError> {
+        let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
+        let st = self.current();
+        let mut out = Vec::new();
+        let mut found = Vec::new();
+        for (f, file) in st.store.files.iter().enumerate() {
+            let lines: Vec<u64> = st
+                .report
+                .problems
+                .iter()
+                .filter(|p| p.file == file.name && p.skipped && no_position(&p.message))
+                .map(|p| p.line)
+                .collect();
+            if lines.is_empty() || !writable(file) {
+                continue;
+            }
+            if ctl.cancelled() {
+                return Err(SourceError::Cancelled);
+            }
+            let bytes = whole(file)?;
+            let geojson = file.format == Format::GeoJson;
+            let schema = schema_of(file);
+            for line in lines {
+                let Some(r) =
+                    crate::edit::splice::record_at_line(&bytes, line, geojson, file.delimiter)
+                else {
+                    continue;
+                };
+                let raw = &bytes[r.clone()];
+                let draft =
+                    Draft::of_record(&crate::store::record::parse(file, raw), f64::NAN, f64::NAN);
+                let place = draft.role_text(&schema, crate::model::Role::Place);
+                let area = draft.role_text(&schema, crate::model::Role::Area);
+                if place.trim().is_empty() && area.trim().is_empty() {
+                    continue;
+                }
+                found.push((f as u16, r.start as u64));
+                out.push(Unplaced {
+                    key: Key(-1),
+                    version: crate::edit::record_version(raw),
+                    draft,
+                    origin: format!("{}:{line}", file.name),
+                    place,
+                    area,
+                });
+            }
+        }
+        // Keys of their own (after every store key), kept in the state for the writes.
+        let mut new = st.clone();
+        let first = new.next_key;
+        new.next_key += out.len() as i64;
+        for (k, u) in out.iter_mut().enumerate() {
+            u.key = Key(first + k as i64);
+        }
+        new.unplaced = Arc::new(
+            found
+                .into_iter()
+                .enumerate()
+                .map(|(k, (f, start))| (first + k as i64, f, start))
+                .collect(),
+        );
+        *self.state.write().unwrap_or_else(|p| p.into_inner()) = new;
+        Ok(out)
+    }
+
     fn draft(&self, key: Key, _ctl: &Control) -> Result<(Draft, i64), SourceError> {
         let st = self.state();
+        if let Some((f, start)) = st.unplaced_at(key) {
+            let file = st
+                .store
+                .files
+                .get(f)
+                .ok_or(SourceError::NoSuchIncident(key))?;
+            let raw = record_from(file, start).ok_or(SourceError::NoSuchIncident(key))?;
+            let record = crate::store::record::parse(file, &raw);
+            return Ok((
+                Draft::of_record(&record, f64::NAN, f64::NAN),
+                crate::edit::record_version(&raw),
+            ));
+        }
         let i = st.index(key)?;
         let raw = st.store.raw_record(i)?;
         let f = &st.store.files[st.store.file[i] as usize];
@@ -490,6 +607,11 @@ struct Plan {
     before: Option<Draft>,
     after: Option<Draft>,
     key: Option<i64>,
+    /// A row skipped for lack of a position that this write places: its line (its problem
+    /// goes).
+    placed: Option<u64>,
+    /// Its key among the unplaced rows.
+    placed_key: Option<i64>,
 }
 
 /// Works out a change: the incident (and its file), its checks, the splice.
@@ -504,6 +626,11 @@ fn plan(st: &State, edit: &Edit) -> Result<Plan, SourceError> {
             })?;
             insert_plan(s, f as u16, draft)
         }
+        Edit::Update {
+            key,
+            version,
+            draft,
+        } if st.unplaced_at(*key).is_some() => place_plan(st, *key, *version, draft),
         Edit::Update {
             key,
             version,
@@ -646,6 +773,8 @@ fn insert_plan(s: &Store, f: u16, draft: &Draft) -> Result<Plan, SourceError> {
         before: None,
         after: Some(saved),
         key: None,
+        placed: None,
+        placed_key: None,
     })
 }
 
@@ -697,6 +826,8 @@ fn update_plan(
         before: Some(before),
         after: Some(saved),
         key: Some(key),
+        placed: None,
+        placed_key: None,
     })
 }
 
@@ -741,6 +872,78 @@ fn delete_plan(s: &Store, i: usize, raw: Vec<u8>, key: i64) -> Result<Plan, Sour
         before: Some(before),
         after: None,
         key: Some(key),
+        placed: None,
+        placed_key: None,
+    })
+}
+
+/// Places a row that had no position: the record replaced in place (it was never loaded), the
+/// row then loaded.
+fn place_plan(st: &State, key: Key, version: i64, draft: &Draft) -> Result<Plan, SourceError> {
+    let s = &*st.store;
+    let (f, start) = st
+        .unplaced_at(key)
+        .ok_or(SourceError::NoSuchIncident(key))?;
+    let file = s.files.get(f).ok_or(SourceError::NoSuchIncident(key))?;
+    if !writable(file) {
+        return Err(SourceError::ReadOnly(format!(
+            "{} cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON",
+            file.name
+        )));
+    }
+    let raw = record_from(file, start).ok_or(SourceError::NoSuchIncident(key))?;
+    let before = Draft::of_record(&crate::store::record::parse(file, &raw), f64::NAN, f64::NAN);
+    let now = crate::edit::record_version(&raw);
+    if now != version {
+        return Err(SourceError::Conflict {
+            key,
+            theirs: Some(Box::new(before)),
+            version: now,
+        });
+    }
+    let schema = schema_of(file);
+    let row = draft.check(&schema).map_err(SourceError::Invalid)?;
+    let saved = draft.saved(&schema);
+    let bytes = match file.format {
+        Format::GeoJson => edit_feature(&raw, &saved)?,
+        _ => {
+            let (body, eol) = split_eol(&raw);
+            let mut b = csv_record(&file.columns, Some(body), &saved, csv_style(file)?)?;
+            b.extend_from_slice(eol);
+            b
+        }
+    };
+    let mut lines = Vec::new();
+    file.read_into(0, start, &mut lines)?;
+    let line = memchr::memchr_iter(b'\n', &lines).count() as u64 + 1;
+    let new_columns = saved
+        .fields
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !file.columns.contains(n))
+        .collect();
+    Ok(Plan {
+        file: f as u16,
+        splice: Splice {
+            range: start..start + raw.len(),
+            bytes: bytes.clone(),
+        },
+        old: raw,
+        remove: None,
+        record: Some(NewRecord {
+            bytes,
+            at: 0,
+            row: owned(row),
+        }),
+        new_columns,
+        op: "update",
+        incident: incident_of(&before).unwrap_or_else(|| format!("{}:{line}", file.name)),
+        before: Some(before),
+        after: Some(saved),
+        // The row keeps its key once placed.
+        key: Some(key.0),
+        placed: Some(line),
+        placed_key: Some(key.0),
     })
 }
 
@@ -770,6 +973,29 @@ fn owned(r: crate::model::Row<'_>) -> crate::model::Row<'static> {
 }
 
 impl Files {
+    /// The load report after a write: the problem of a row it placed gone, the lines of the
+    /// problems after the change moved as the rows did.
+    fn report_after(&self, st: &State, plan: &Plan, (line_delta, first): (i64, u64)) -> Report {
+        let mut r = (*st.report).clone();
+        if line_delta == 0 && plan.placed.is_none() {
+            return r;
+        }
+        let name = &st.store.files[plan.file as usize].name;
+        let at = plan.placed;
+        r.problems
+            .retain(|p| !(p.file == *name && Some(p.line) == at));
+        if at.is_some() {
+            r.skipped = r.skipped.saturating_sub(1);
+        }
+        // Lines after the change (the changed record's own start line stays).
+        for p in &mut r.problems {
+            if p.file == *name && p.line > first {
+                p.line = (p.line as i64 + line_delta).max(1) as u64;
+            }
+        }
+        r
+    }
+
     /// The state after a write: the store built again from its rows (no file read), the
     /// written file reopened, the records after the change moved, the keys kept.
     fn follow(
@@ -837,7 +1063,25 @@ impl Files {
             derived: Default::default(),
             keys: Arc::new(keys),
             next_key,
-            report: st.report.clone(),
+            report: Arc::new(self.report_after(st, plan, (line_delta, done.lines_before + 1))),
+            unplaced: Arc::new(
+                st.unplaced
+                    .iter()
+                    .filter(|u| Some(u.0) != plan.placed_key)
+                    .map(|&(k, file, start)| {
+                        let moved = file == f && start >= range.end as u64;
+                        (
+                            k,
+                            file,
+                            if moved {
+                                (start as i64 + delta) as u64
+                            } else {
+                                start
+                            },
+                        )
+                    })
+                    .collect(),
+            ),
         };
         Ok((new, if plan.record.is_some() { key } else { None }))
     }

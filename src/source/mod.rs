@@ -131,6 +131,75 @@ pub enum Edit {
 
 pub use crate::edit::Find;
 
+/// A row that could not be placed: it names a place but has no position (files only; a table
+/// holds none). Its key is given to [`Source::draft`] and to a [`Edit::Update`] that places it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unplaced {
+    /// Its key.
+    pub key: Key,
+    /// Its fields.
+    pub draft: Draft,
+    /// Its version.
+    pub version: i64,
+    /// Where it is: `file:line`.
+    pub origin: String,
+    /// The place it names.
+    pub place: String,
+    /// The area it names (admin1, province…), when it does.
+    pub area: String,
+}
+
+/// An unplaced row's draft placed at `at`: its position, a location precision fitting the
+/// place (an area: `region`; a town or a site: `near`), and a note of what it was placed from
+/// (a `geocoded` field where the data can have one, else at the end of its description).
+pub fn placed(u: &Unplaced, at: &crate::places::Found, schema: &Schema) -> Draft {
+    use crate::model::Role;
+    let mut d = u.draft.clone();
+    (d.lon, d.lat) = (at.lon, at.lat);
+    let precision = match (at.area, schema.coded_precisions()) {
+        (true, true) => "3",
+        (false, true) => "2",
+        (true, false) => "region",
+        (false, false) => "near",
+    };
+    if !d.set_role(schema, Role::LocPrecision, precision) {
+        d.set_text(schema, "location_precision", precision);
+    }
+    let what = if u.place.trim().is_empty() {
+        &u.area
+    } else {
+        &u.place
+    };
+    let note = format!(
+        "position from {} \"{}\" ({}, {}) for the place \"{}\"",
+        if at.source == "places" {
+            "incident-map's place list"
+        } else {
+            at.source
+        },
+        at.label,
+        crate::edit::draft::format_degrees(at.lat),
+        crate::edit::draft::format_degrees(at.lon),
+        what.trim()
+    );
+    let column = schema.columns.iter().any(|c| c == "geocoded") || !schema.position_in_columns;
+    match schema.column(Role::Description) {
+        _ if column => d.set_text(schema, "geocoded", &note),
+        Some(c) => {
+            let c = c.to_string();
+            let text = d.text(&c);
+            let joined = if text.trim().is_empty() {
+                format!("[{note}]")
+            } else {
+                format!("{} [{note}]", text.trim_end())
+            };
+            d.set_text(schema, &c, &joined);
+        }
+        None => {}
+    }
+    d
+}
+
 /// What a write did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -361,6 +430,12 @@ pub trait Source: Send + Sync {
 
     /// The incidents a command names (several when the data repeats an id).
     fn find(&self, by: &Find, ctl: &Control) -> Result<Vec<Key>, SourceError>;
+
+    /// The rows that name a place but have no position, to place (none by default).
+    fn unplaced(&self, ctl: &Control) -> Result<Vec<Unplaced>, SourceError> {
+        let _ = ctl;
+        Ok(Vec::new())
+    }
 
     /// One incident to edit: its draft, and the version it is at.
     fn draft(&self, key: Key, ctl: &Control) -> Result<(Draft, i64), SourceError>;

@@ -69,6 +69,8 @@ enum Action {
     Delete,
     /// Restore the selected incident to a version of its history.
     Restore(crate::edit::Draft),
+    /// Open the list of rows without a position.
+    Place,
 }
 
 /// The details panel: the selected incident, an expanded stack, and load problems.
@@ -113,7 +115,9 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                 },
             }
             ui.separator();
-            problems(ui, d);
+            if problems(ui, d) {
+                actions.push(Action::Place);
+            }
         });
     for a in actions {
         match a {
@@ -124,6 +128,7 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
             Action::CloseStack => app.pick.stack = None,
             Action::Edit => app.edit_selected(),
             Action::Delete => app.delete_selected(),
+            Action::Place => app.place_unplaced(),
             Action::Restore(d) => {
                 if let Some(key) = app.selected_key() {
                     app.restore(key, d);
@@ -466,7 +471,8 @@ fn fields(ui: &mut egui::Ui, r: &Details) {
 }
 
 /// Files that could not be loaded and row problems.
-fn problems(ui: &mut egui::Ui, d: &Data) {
+fn problems(ui: &mut egui::Ui, d: &Data) -> bool {
+    let mut place = false;
     let n = d.problems.len() + d.errors.len();
     egui::CollapsingHeader::new(format!("Load problems ({n})"))
         .id_salt("problems")
@@ -482,6 +488,21 @@ fn problems(ui: &mut egui::Ui, d: &Data) {
                 );
             }
             let problems = &d.problems;
+            let unplaced = problems
+                .iter()
+                .filter(|p| {
+                    p.skipped
+                        && (p.message.starts_with("missing l")
+                            || p.message == "feature has no geometry")
+                })
+                .count();
+            if unplaced > 0
+                && ui
+                    .button(format!("Place them… ({unplaced} without a position)"))
+                    .clicked()
+            {
+                place = true;
+            }
             egui::ScrollArea::vertical()
                 .id_salt("problem-list")
                 .max_height(240.0)
@@ -495,4 +516,5 @@ fn problems(ui: &mut egui::Ui, d: &Data) {
                     }
                 });
         });
+    place
 }

@@ -24,6 +24,75 @@ pub fn edit_windows(app: &mut App, ctx: &egui::Context) {
     unapplied_window(app, ctx);
     new_file_window(app, ctx);
     save_copy_window(app, ctx);
+    place_window(app, ctx);
+}
+
+/// Place incidents without a position: each row with the places its name matches (those in
+/// the area it names first, then those nearest the data); a click places it there.
+fn place_window(app: &mut App, ctx: &egui::Context) {
+    let Some(list) = &app.editor.placing else {
+        return;
+    };
+    let mut open = true;
+    let mut act: Option<(usize, Option<usize>)> = None;
+    let busy = app.editor.busy();
+    egui::Window::new("Place incidents without a position")
+        .open(&mut open)
+        .default_width(560.0)
+        .default_height(420.0)
+        .vscroll(true)
+        .show(ctx, |ui| match list {
+            Err(e) => {
+                ui.colored_label(ERROR, clean(&e.to_string(), false));
+            }
+            Ok(rows) if rows.is_empty() => {
+                ui.label("No row names a place without a position (or they are still being read).");
+            }
+            Ok(rows) => {
+                ui.label(format!(
+                    "{} row(s) name a place but have no position. Placing one writes its position, a location precision fitting the place and a note of where it came from.",
+                    rows.len()
+                ));
+                for (k, p) in rows.iter().enumerate() {
+                    ui.separator();
+                    let area = if p.row.area.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", p.row.area)
+                    };
+                    ui.label(RichText::new(format!("{}  {}{area}", p.row.origin, clean(&p.row.place, false))).strong());
+                    if p.candidates.is_empty() {
+                        ui.label(RichText::new("No place of that name in the gazetteer.").weak());
+                    }
+                    for (c, f) in p.candidates.iter().enumerate() {
+                        ui.horizontal(|ui| {
+                            let label = format!(
+                                "{}  {}, {}{}",
+                                clean(&f.label, false),
+                                format_degrees(f.lat),
+                                format_degrees(f.lon),
+                                if f.in_area { "  in the area named" } else { "" }
+                            );
+                            if ui.add_enabled(!busy, egui::Button::new("Place here")).clicked() {
+                                act = Some((k, Some(c)));
+                            }
+                            ui.label(label);
+                        });
+                    }
+                    if ui.small_button("Type a position…").clicked() {
+                        act = Some((k, None));
+                    }
+                }
+            }
+        });
+    if !open {
+        app.editor.placing = None;
+    }
+    match act {
+        Some((k, Some(c))) => app.place_at(k, c),
+        Some((k, None)) => app.place_by_hand(k),
+        None => {}
+    }
 }
 
 /// A field's label: its name, and what it means when the name does not say.

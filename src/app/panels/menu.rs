@@ -137,6 +137,16 @@ fn edit_menu(app: &mut App, ui: &mut egui::Ui) {
             app.redo();
             ui.close();
         }
+        if ui
+            .add_enabled(
+                why.is_none(),
+                egui::Button::new("Place incidents without a position…"),
+            )
+            .clicked()
+        {
+            app.place_unplaced();
+            ui.close();
+        }
         ui.separator();
         if ui.button("New incident file…").clicked() {
             app.editor.new_file = Some("incidents.geojson".into());
