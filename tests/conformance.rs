@@ -272,7 +272,7 @@ fn edit_through(src: &dyn Source, new: &Draft) -> Vec<String> {
     let (mut d, version) = src.draft(key, &ctl).unwrap();
     d.set(
         "actors",
-        Value::String("Brigades to Avenge al-Muhandis (claimed)".into()),
+        Value::String("Revenge of al-Muhandis Brigade (claimed, AFP)".into()),
     );
     let w = src
         .write(

@@ -81,7 +81,7 @@ fn a_geojson_correction_changes_only_its_value() {
     let before = draft.text("actors");
     draft.set(
         "actors",
-        Value::String("Brigades to Avenge al-Muhandis (claimed)".into()),
+        Value::String("Revenge of al-Muhandis Brigade (claimed, AFP)".into()),
     );
     let w = src
         .write(
@@ -104,10 +104,15 @@ fn a_geojson_correction_changes_only_its_value() {
         String::from_utf8_lossy(&a),
         String::from_utf8_lossy(&b)
     );
-    assert!(String::from_utf8_lossy(&b).len() <= "Brigades to Avenge al-Muhandis (claimed)".len());
+    assert!(
+        String::from_utf8_lossy(&b).len() <= "Revenge of al-Muhandis Brigade (claimed, AFP)".len()
+    );
     // The store followed: the same key reads the new value, and a fresh load agrees.
     let d = src.details(key, &ctl()).unwrap();
-    assert_eq!(d.actors, vec!["Brigades to Avenge al-Muhandis (claimed)"]);
+    assert_eq!(
+        d.actors,
+        vec!["Revenge of al-Muhandis Brigade (claimed, AFP)"]
+    );
     let fresh = open(&p);
     let k = key_of(&*fresh, "id", "IQ-2021-018");
     assert_eq!(fresh.details(k, &ctl()).unwrap(), d);
@@ -122,7 +127,7 @@ fn a_geojson_correction_changes_only_its_value() {
     assert_eq!(text(&h[0].before), Value::String(before));
     assert_eq!(
         text(&h[0].after),
-        Value::String("Brigades to Avenge al-Muhandis (claimed)".into())
+        Value::String("Revenge of al-Muhandis Brigade (claimed, AFP)".into())
     );
     assert!(dir.path().join("incidents.geojson.history.jsonl").is_file());
 }

@@ -220,10 +220,10 @@ fn map_pixel(h: &mut Harness<'static, App>) -> [u8; 3] {
 fn assert_ui_still_works(h: &mut Harness<'static, App>) {
     h.get_by_label("Drone attack  8").click();
     h.run_steps(3);
-    assert_eq!(h.state().sel.shown.len(), 76);
+    assert_eq!(h.state().sel.shown.len(), 75);
     h.get_by_label("Drone attack  8").click();
     h.run_steps(3);
-    assert_eq!(h.state().sel.shown.len(), 84);
+    assert_eq!(h.state().sel.shown.len(), 83);
 }
 
 #[test]

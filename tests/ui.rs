@@ -63,11 +63,11 @@ fn selected_label(h: &Harness<'_, App>) -> String {
 #[test]
 fn legend_toggles_a_type() {
     let mut h = harness(egui::vec2(1280.0, 800.0));
-    assert_eq!(selected_label(&h), "84 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "83 of 83 incidents selected");
     let table_rows_before = h.state().sel.shown.indices.clone();
     h.get_by_label("Drone attack  8").click();
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "76 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "75 of 83 incidents selected");
     assert!(h.state().filters.hidden().contains("Drone attack"));
     assert_eq!(
         h.state().effective_filter().types.len(),
@@ -87,7 +87,7 @@ fn legend_toggles_a_type() {
     // The type list shows it unchecked, the legend struck through; clicking again restores it.
     h.get_by_label("Drone attack  8").click();
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "84 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "83 of 83 incidents selected");
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn typed_dates_filter_the_list() {
     h.run();
     h.key_press(egui::Key::Enter);
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "3 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "3 of 83 incidents selected");
     let f = h.state().effective_filter();
     assert_eq!(
         f,
@@ -256,7 +256,7 @@ fn text_search_and_fit() {
     t.click();
     t.type_text("erbil international airport");
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "4 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "4 of 83 incidents selected");
     h.get_by_label("Fit to filtered incidents").click();
     h.run_steps(3);
     let s = h.state().map.screen.unwrap();
@@ -283,7 +283,7 @@ fn shortcuts_and_playback() {
     }
     let later = h.state().filters.base().to.expect("range");
     assert!(later > start, "playback advanced: {start} → {later}");
-    assert!(h.state().sel.shown.len() < 84);
+    assert!(h.state().sel.shown.len() < 83);
     h.key_press(egui::Key::Space);
     h.run_steps(1);
     assert!(!h.state().timeline.playing);
@@ -500,16 +500,16 @@ fn analyst_tools_draw_an_area_place_rings_measure_and_list_nearby() {
     let inside = (0..store.len())
         .filter(|&i| area.contains(store.lon[i], store.lat[i]))
         .count();
-    assert!(inside > 0 && inside < 84, "{inside}");
+    assert!(inside > 0 && inside < 83, "{inside}");
     assert_eq!(
         selected_label(&h),
-        format!("{inside} of 84 incidents selected")
+        format!("{inside} of 83 incidents selected")
     );
     h.get_by_label_contains("Inside an area (");
     // Clear it from the filter panel.
     h.get_by_label("Clear").click();
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "84 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "83 of 83 incidents selected");
 
     // Right-click near Ain al-Asad → Range rings here… → Add rings (10, 25, 50 km).
     h.key_press(egui::Key::Escape);
@@ -725,7 +725,7 @@ fn a_typed_actor_filters_and_a_saved_view_keeps_it() {
     h.run_steps(3);
     // Two incidents name "Saraya Awliya al-Dam (claimed)" and one "(claimed, per The
     // Guardian via SOFREP)" in their actors.
-    assert_eq!(selected_label(&h), "3 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "3 of 83 incidents selected");
     assert_eq!(
         h.state().effective_filter().actors,
         vec!["saraya awliya al-dam".to_string()]
@@ -734,7 +734,7 @@ fn a_typed_actor_filters_and_a_saved_view_keeps_it() {
     h.key_press(egui::Key::End);
     h.get_by_label("Actor").type_text(", Ashab al-Kahf");
     h.run_steps(3);
-    assert_eq!(selected_label(&h), "4 of 84 incidents selected");
+    assert_eq!(selected_label(&h), "4 of 83 incidents selected");
     let tmp = tempfile::tempdir().unwrap();
     let view = tmp.path().join("view.json");
     h.state().save_view(&view).unwrap();
@@ -745,7 +745,7 @@ fn a_typed_actor_filters_and_a_saved_view_keeps_it() {
     other.state_mut().open_view(&ctx, &view).unwrap();
     other.state_mut().finish_loading();
     other.run_steps(4);
-    assert_eq!(selected_label(&other), "4 of 84 incidents selected");
+    assert_eq!(selected_label(&other), "4 of 83 incidents selected");
     // The field shows the filter it took.
     assert!(
         other

@@ -377,6 +377,9 @@ impl App {
 
     /// Selects an incident (map and table follow).
     pub fn select(&mut self, i: Option<u32>) {
+        // An index the incidents held do not have selects nothing.
+        let held = self.data.as_ref().map_or(0, |d| d.store.len());
+        let i = i.filter(|&i| (i as usize) < held);
         self.pick.selected = i;
         self.pick.scroll_table = i.is_some();
     }
