@@ -7,6 +7,7 @@
 
 #[allow(dead_code)] // each test file uses part of the helpers
 mod common {
+    pub mod edits;
     pub mod pg;
 }
 
@@ -249,17 +250,7 @@ fn every_engine_answers_like_the_files_on_acled_like_data() {
 
 /// The key of the incident whose own `id` is `id`.
 fn key_of(src: &dyn Source, id: &str) -> Key {
-    let inc = incidents(src, &Filter::default());
-    (0..inc.store.len())
-        .find(|&i| {
-            inc.store
-                .record(i)
-                .unwrap()
-                .get("id")
-                .is_some_and(|f| f.text() == id)
-        })
-        .map(|i| inc.key(i as u32))
-        .unwrap_or_else(|| panic!("{}: no incident {id}", src.name()))
+    common::edits::key_of(src, "id", id)
 }
 
 /// The same edits through a source: a correction, a new incident, a deletion, and a write from

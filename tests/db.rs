@@ -4,6 +4,7 @@
 //! browse; failures are clear messages that never show the password.
 
 mod common {
+    pub mod edits;
     pub mod pg;
 }
 
@@ -853,8 +854,7 @@ mod edits {
     use std::sync::{Arc, Barrier};
 
     use incident_map::progress::Control;
-    use incident_map::query::Filter;
-    use incident_map::source::{Edit, Fetch, Key, Source, SourceError};
+    use incident_map::source::{Edit, Key, Source, SourceError};
     use serde_json::Value;
 
     use super::common::pg::{PASSWORD, Pg};
@@ -866,23 +866,7 @@ mod edits {
 
     /// The table id of the incident whose own id is `id`.
     fn key_of(src: &dyn Source, id: &str) -> Key {
-        let inc = src
-            .incidents(
-                &Filter::default(),
-                &Fetch::up_to(usize::MAX),
-                &Control::default(),
-            )
-            .unwrap();
-        (0..inc.store.len())
-            .find(|&i| {
-                inc.store
-                    .record(i)
-                    .unwrap()
-                    .get("id")
-                    .is_some_and(|f| f.text() == id)
-            })
-            .map(|i| inc.key(i as u32))
-            .unwrap()
+        super::common::edits::key_of(src, "id", id)
     }
 
     #[test]

@@ -3,14 +3,19 @@
 //! changed underneath is refused; a stale version is a conflict carrying theirs; the history
 //! is appended beside the file; the store follows without reading the file again.
 
+mod common {
+    pub mod edits;
+}
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use common::edits::key_of;
 use incident_map::edit::{Draft, SpliceError};
 use incident_map::model::Role;
 use incident_map::progress::Control;
 use incident_map::query::Filter;
-use incident_map::source::{Edit, Fetch, Key, Source, SourceError};
+use incident_map::source::{Edit, Fetch, Source, SourceError};
 use serde_json::Value;
 
 fn bundled() -> PathBuf {
@@ -24,23 +29,6 @@ fn open(p: &Path) -> Arc<dyn Source> {
 
 fn ctl() -> Control {
     Control::default()
-}
-
-/// The key of the incident whose field `field` is `value`.
-fn key_of(src: &dyn Source, field: &str, value: &str) -> Key {
-    let inc = src
-        .incidents(&Filter::default(), &Fetch::up_to(usize::MAX), &ctl())
-        .unwrap();
-    (0..inc.store.len())
-        .find(|&i| {
-            inc.store
-                .record(i)
-                .unwrap()
-                .get(field)
-                .is_some_and(|f| f.text() == value)
-        })
-        .map(|i| inc.key(i as u32))
-        .unwrap_or_else(|| panic!("no incident with {field} = {value}"))
 }
 
 fn count(src: &dyn Source) -> u64 {
@@ -224,6 +212,24 @@ fn a_new_geojson_incident_is_added_and_a_deleted_one_removed_with_every_other_by
     assert_eq!(ops, ["insert", "delete", "delete"]);
 }
 
+/// Sets field `field` of the incident whose own id is `id` to the text `value`, through a
+/// write from its version now.
+fn set_field(src: &dyn Source, id: &str, field: &str, value: &str) {
+    let key = key_of(src, "id", id);
+    let (mut d, version) = src.draft(key, &ctl()).unwrap();
+    d.set(field, Value::String(value.into()));
+    src.write(
+        &Edit::Update {
+            key,
+            version,
+            draft: d,
+        },
+        "",
+        &ctl(),
+    )
+    .unwrap();
+}
+
 /// Every incident the source holds reads the same as from a fresh load of the file.
 fn every_incident_reads_as_a_fresh_load(src: &dyn Source, p: &Path) {
     let fresh = open(p);
@@ -258,44 +264,19 @@ fn a_utf8_csv_keeps_its_quoting_and_line_endings() {
     std::fs::write(&p, &old).unwrap();
     let src = open(&p);
     assert_eq!(count(&*src), 3);
-    let key = key_of(&*src, "id", "A2");
-    let (mut d, version) = src.draft(key, &ctl()).unwrap();
-    d.set(
-        "place",
-        Value::String("Baghdad International Airport".into()),
-    );
-    src.write(
-        &Edit::Update {
-            key,
-            version,
-            draft: d,
-        },
-        "",
-        &ctl(),
-    )
-    .unwrap();
+    set_field(&*src, "A2", "place", "Baghdad International Airport");
     let new = std::fs::read_to_string(&p).unwrap();
     assert_eq!(
         new,
         old.replace("Baghdad airport", "Baghdad International Airport")
     );
     // A value that needs quoting is quoted; the rest of the row keeps its bytes.
-    let key = key_of(&*src, "id", "A1");
-    let (mut d, version) = src.draft(key, &ctl()).unwrap();
-    d.set(
+    set_field(
+        &*src,
+        "A1",
         "notes",
-        Value::String("Two drones; one \"shot\" down, one fell".into()),
+        "Two drones; one \"shot\" down, one fell",
     );
-    src.write(
-        &Edit::Update {
-            key,
-            version,
-            draft: d,
-        },
-        "",
-        &ctl(),
-    )
-    .unwrap();
     let newer = std::fs::read_to_string(&p).unwrap();
     assert_eq!(
         newer,
@@ -305,6 +286,7 @@ fn a_utf8_csv_keeps_its_quoting_and_line_endings() {
         )
     );
     // Moving it writes the position columns; an insert appends a CRLF row in column order.
+    let key = key_of(&*src, "id", "A1");
     let (mut d, version) = src.draft(key, &ctl()).unwrap();
     d.lon = 42.44;
     d.lat = 33.8;

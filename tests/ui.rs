@@ -1,5 +1,11 @@
 //! The real window UI driven with egui_kittest: filters, legend, map clicks and details.
 
+#[allow(dead_code)] // each test file uses part of the helpers
+mod common {
+    pub mod kit;
+}
+
+use common::kit::drag;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use incident_map::app::{App, Saved, WindowOptions};
@@ -439,32 +445,6 @@ fn press(h: &mut Harness<'static, App>, pos: egui::Pos2, button: egui::PointerBu
             modifiers: Default::default(),
         });
     }
-}
-
-/// A drag with the primary button from `from` to `to`, in ten steps.
-fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
-    let button = egui::PointerButton::Primary;
-    h.event(egui::Event::PointerMoved(from));
-    h.event(egui::Event::PointerButton {
-        pos: from,
-        button,
-        pressed: true,
-        modifiers: Default::default(),
-    });
-    h.run_steps(1);
-    for k in 1..=10 {
-        h.event(egui::Event::PointerMoved(
-            from + (to - from) * (k as f32 / 10.0),
-        ));
-        h.run_steps(1);
-    }
-    h.event(egui::Event::PointerButton {
-        pos: to,
-        button,
-        pressed: false,
-        modifiers: Default::default(),
-    });
-    h.run_steps(2);
 }
 
 #[test]

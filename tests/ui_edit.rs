@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::kit::drag;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use incident_map::app::{App, Saved, WindowOptions};
@@ -108,6 +109,29 @@ fn replace_in(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.run_steps(1);
 }
 
+/// Selects the incident whose own id is `id` and opens the form on it with Edit… in the
+/// details panel.
+fn edit_form_on(h: &mut Harness<'static, App>, id: &str) {
+    select(h, id);
+    h.get_by_label("Edit…").hover();
+    h.run_steps(2);
+    h.get_by_label("Edit…").click();
+    until(h, "the form on the incident", |h| {
+        h.state().editor.form.is_some()
+    });
+    h.run_steps(5);
+}
+
+/// Picks `option` in the form's choice labelled `label`.
+fn choose(h: &mut Harness<'static, App>, label: &str, option: &str) {
+    h.get_by_label(label).scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label(label).click();
+    h.run_steps(2);
+    h.get_by_label(option).click();
+    h.run_steps(1);
+}
+
 /// Clicks the form's Save (in view, its window settled).
 fn click_save(h: &mut Harness<'static, App>) {
     h.run_steps(2);
@@ -162,12 +186,7 @@ fn the_form_refuses_then_adds_and_the_edit_menu_undoes_and_redoes() {
     type_into(&mut h, "place", "Test range");
     type_into(&mut h, "source", "Reuters, 2021-07-01");
     type_into(&mut h, "fatalities", "0");
-    h.get_by_label("location precision").scroll_to_me();
-    h.run_steps(2);
-    h.get_by_label("location precision").click();
-    h.run_steps(2);
-    h.get_by_label("near").click();
-    h.run_steps(1);
+    choose(&mut h, "location precision", "near");
     click_save(&mut h);
     settled(&mut h);
     assert!(
@@ -224,12 +243,7 @@ fn an_incident_is_corrected_moved_and_deleted_from_the_details() {
     let dir = tempfile::tempdir().unwrap();
     let file = copy_bundled(dir.path());
     let mut h = window(&file);
-    select(&mut h, "IQ-2021-036");
-    h.get_by_label("Edit…").click();
-    until(&mut h, "the form on the incident", |h| {
-        h.state().editor.form.is_some()
-    });
-    h.run_steps(5);
+    edit_form_on(&mut h, "IQ-2021-036");
     replace_in(&mut h, "admin1 (area)", "Basra governorate");
     click_save(&mut h);
     settled(&mut h);
@@ -313,33 +327,6 @@ fn an_incident_is_corrected_moved_and_deleted_from_the_details() {
     );
 }
 
-/// A drag with the primary button from `from` to `to`, in ten steps.
-fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
-    let button = egui::PointerButton::Primary;
-    h.event(egui::Event::PointerMoved(from));
-    h.run_steps(1);
-    h.event(egui::Event::PointerButton {
-        pos: from,
-        button,
-        pressed: true,
-        modifiers: Default::default(),
-    });
-    h.run_steps(1);
-    for k in 1..=10 {
-        h.event(egui::Event::PointerMoved(
-            from + (to - from) * (k as f32 / 10.0),
-        ));
-        h.run_steps(1);
-    }
-    h.event(egui::Event::PointerButton {
-        pos: to,
-        button,
-        pressed: false,
-        modifiers: Default::default(),
-    });
-    h.run_steps(2);
-}
-
 #[test]
 fn a_possible_duplicate_is_added_as_another_account() {
     let dir = tempfile::tempdir().unwrap();
@@ -364,12 +351,7 @@ fn a_possible_duplicate_is_added_as_another_account() {
     );
     type_into(&mut h, "source", "AP, 2021-03-03");
     type_into(&mut h, "fatalities", "1");
-    h.get_by_label("location precision").scroll_to_me();
-    h.run_steps(2);
-    h.get_by_label("location precision").click();
-    h.run_steps(2);
-    h.get_by_label("exact").click();
-    h.run_steps(1);
+    choose(&mut h, "location precision", "exact");
     click_save(&mut h);
     h.run_steps(2);
     h.get_by_label("1 possible duplicate(s) under the duplicate rule:");
@@ -400,12 +382,7 @@ fn someone_elses_save_meets_the_conflict_dialog() {
     let dir = tempfile::tempdir().unwrap();
     let file = copy_bundled(dir.path());
     let mut h = window(&file);
-    select(&mut h, "IQ-2021-044");
-    h.get_by_label("Edit…").click();
-    until(&mut h, "the form on the incident", |h| {
-        h.state().editor.form.is_some()
-    });
-    h.run_steps(5);
+    edit_form_on(&mut h, "IQ-2021-044");
     replace_in(&mut h, "date", "2021-04-21");
     // Another program saves the file meanwhile: one soldier injured.
     let other = incident_map::source::open(
@@ -513,6 +490,7 @@ fn a_format_not_written_in_place_turns_editing_off_with_the_reason() {
 
 #[allow(dead_code)] // each test file uses part of the helpers
 mod common {
+    pub mod kit;
     pub mod pg;
 }
 
@@ -573,12 +551,7 @@ fn a_team_table_is_edited_in_the_window_and_a_conflict_is_resolved_field_by_fiel
     type_into(&mut h, "type", "Rocket attack");
     type_into(&mut h, "place", "Test range");
     type_into(&mut h, "source", "https://example.org/report");
-    h.get_by_label("location precision").scroll_to_me();
-    h.run_steps(2);
-    h.get_by_label("location precision").click();
-    h.run_steps(2);
-    h.get_by_label("near").click();
-    h.run_steps(1);
+    choose(&mut h, "location precision", "near");
     click_save(&mut h);
     until(&mut h, "the new row in the window", |h| {
         h.state().counts().1 == 84
@@ -593,14 +566,7 @@ fn a_team_table_is_edited_in_the_window_and_a_conflict_is_resolved_field_by_fiel
     );
     // Someone changes IQ-2021-044 with SQL while my form is open on it.
     settled(&mut h);
-    select(&mut h, "IQ-2021-044");
-    h.get_by_label("Edit…").hover();
-    h.run_steps(2);
-    h.get_by_label("Edit…").click();
-    until(&mut h, "the form on the incident", |h| {
-        h.state().editor.form.is_some()
-    });
-    h.run_steps(5);
+    edit_form_on(&mut h, "IQ-2021-044");
     replace_in(&mut h, "date", "2021-04-21");
     pg.sql("UPDATE team SET injuries = 1, record = json_build_object('id', 'IQ-2021-044', 'date', '2021-04-24', 'injuries', 1, 'type', 'Rocket attack', 'location_precision', 'near', 'source', 'AFP, 2021-04-23') WHERE record->>'id' = 'IQ-2021-044'");
     click_save(&mut h);
@@ -727,12 +693,7 @@ fn rows_without_a_position_are_placed_from_the_window() {
     h.get_by_label("Type a position…").click();
     h.run_steps(5);
     type_into(&mut h, "Position", "33.1, 44.1");
-    h.get_by_label("location precision").scroll_to_me();
-    h.run_steps(2);
-    h.get_by_label("location precision").click();
-    h.run_steps(2);
-    h.get_by_label("region").click();
-    h.run_steps(1);
+    choose(&mut h, "location precision", "region");
     click_save(&mut h);
     settled(&mut h);
     until(&mut h, "both placed", |h| h.state().counts().1 == 3);

@@ -57,6 +57,17 @@ impl Drop for Watcher {
 }
 
 impl Data {
+    /// "date  type  place" of store index `i` (lists, prompts).
+    pub fn line(&self, i: u32) -> String {
+        let i = i as usize;
+        format!(
+            "{}  {}  {}",
+            self.store.date_string(i),
+            self.store.type_name(i),
+            self.store.place_name(i)
+        )
+    }
+
     /// Incidents of `source` held by the window (`records`: whether their records came with
     /// them).
     pub fn of(inc: Incidents, source: Option<&dyn Source>, records: bool) -> Data {

@@ -114,16 +114,7 @@ impl App {
 
     /// "date  type  place" of store index `i`.
     pub fn incident_line(&self, i: u32) -> String {
-        let Some(d) = &self.data else {
-            return String::new();
-        };
-        let i = i as usize;
-        format!(
-            "{}  {}  {}",
-            d.store.date_string(i),
-            d.store.type_name(i),
-            d.store.place_name(i)
-        )
+        self.data.as_ref().map_or_else(String::new, |d| d.line(i))
     }
 
     /// The selected incident's key.
@@ -304,18 +295,15 @@ impl App {
             return;
         };
         let draft = crate::source::placed(&p.row, at, &schema);
-        let req = Request {
-            edit: Edit::Update {
+        let req = Request::new(
+            Edit::Update {
                 key: p.row.key,
                 version: p.row.version,
                 draft: draft.clone(),
             },
-            before: Some(p.row.draft.clone()),
-            after: Some(draft),
-            purpose: Purpose::Edit,
-            what: format!("the position of {}", p.row.origin),
-            from_form: false,
-        };
+            (Some(p.row.draft.clone()), Some(draft)),
+            &format!("the position of {}", p.row.origin),
+        );
         self.write(req);
     }
 

@@ -391,6 +391,26 @@ pub struct Request {
     pub from_form: bool,
 }
 
+impl Request {
+    /// A new edit (undoable): `edit`, the incident `before` and `after` it, named `what`.
+    pub fn new(edit: Edit, (before, after): (Option<Draft>, Option<Draft>), what: &str) -> Request {
+        Request {
+            edit,
+            before,
+            after,
+            purpose: Purpose::Edit,
+            what: what.to_string(),
+            from_form: false,
+        }
+    }
+
+    /// The same, from the form (which stays open until it is written).
+    pub fn from_form(mut self) -> Request {
+        self.from_form = true;
+        self
+    }
+}
+
 /// Someone else changed (or deleted) the incident first: theirs and mine, to choose from.
 #[derive(Debug, Clone)]
 pub struct Conflict {
@@ -493,6 +513,15 @@ enum Outcome {
     Gone,
 }
 
+impl From<Result<Written, SourceError>> for Outcome {
+    fn from(r: Result<Written, SourceError>) -> Outcome {
+        match r {
+            Ok(w) => Outcome::Written(w),
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+}
+
 /// A write running on a worker: what it was asked, and its outcome.
 struct Job {
     rx: Receiver<(Outcome, Request)>,
@@ -517,6 +546,25 @@ type Prepared<T> = (Key, Result<(Draft, i64), SourceError>, T);
 
 /// An incident's history as read.
 pub type HistoryRead = Result<Vec<HistoryEntry>, SourceError>;
+
+/// Runs `work` on a worker thread named `name`; `ctx` is repainted when it is done. The
+/// receiver of its answer (none: no thread could be started).
+fn on_worker<T: Send + 'static>(
+    name: &str,
+    ctx: &egui::Context,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<Receiver<T>> {
+    let (tx, rx) = channel();
+    let ctx = ctx.clone();
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let _ = tx.send(work());
+            ctx.request_repaint();
+        })
+        .ok()
+        .map(|_| rx)
+}
 
 /// The window's editing.
 #[derive(Default)]
@@ -570,21 +618,16 @@ pub struct Editor {
 impl Editor {
     /// Asks (on a worker) whether `source` can be written.
     pub fn source_opened(&mut self, source: &Arc<dyn Source>, ctx: &egui::Context) {
-        let (tx, rx) = channel();
-        let (s, ctx) = (source.clone(), ctx.clone());
         self.read_only = None;
         self.history = None;
         self.undo.clear();
         self.redo.clear();
         self.schema = None;
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-can-write".into())
-            .spawn(move || {
-                let c = Control::default();
-                let _ = tx.send((s.read_only(&c), s.schema(&c).ok()));
-                ctx.request_repaint();
-            });
-        self.read_only_rx = spawned.is_ok().then_some(rx);
+        let s = source.clone();
+        self.read_only_rx = on_worker("incident-map-can-write", ctx, move || {
+            let c = Control::default();
+            (s.read_only(&c), s.schema(&c).ok())
+        });
     }
 
     /// Writes every incident of `store` as GeoJSON to `path` (on a worker).
@@ -594,25 +637,11 @@ impl Editor {
         path: std::path::PathBuf,
         ctx: &egui::Context,
     ) {
-        let (tx, rx) = channel();
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-copy".into())
-            .spawn(move || {
-                let all = crate::query::Selection::all(&store);
-                let r = crate::output::write_file(
-                    &store,
-                    &all,
-                    crate::output::OutFormat::Geojson,
-                    &path,
-                )
-                .map(|_| path);
-                let _ = tx.send(r);
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.copying = Some(rx);
-        }
+        self.copying = on_worker("incident-map-copy", ctx, move || {
+            let all = crate::query::Selection::all(&store);
+            crate::output::write_file(&store, &all, crate::output::OutFormat::Geojson, &path)
+                .map(|_| path)
+        });
     }
 
     /// Lists (on a worker) the rows without a position and their candidates, the places near
@@ -623,25 +652,17 @@ impl Editor {
         near: Option<(f64, f64)>,
         ctx: &egui::Context,
     ) {
-        let (tx, rx) = channel();
-        let (s, ctx) = (source.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-unplaced".into())
-            .spawn(move || {
-                let r = s.unplaced(&Control::default()).map(|rows| {
-                    rows.into_iter()
-                        .map(|row| Placing {
-                            candidates: crate::places::candidates(&row.place, &row.area, near, 6),
-                            row,
-                        })
-                        .collect()
-                });
-                let _ = tx.send(r);
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.placing_rx = Some(rx);
-        }
+        let s = source.clone();
+        self.placing_rx = on_worker("incident-map-unplaced", ctx, move || {
+            s.unplaced(&Control::default()).map(|rows| {
+                rows.into_iter()
+                    .map(|row| Placing {
+                        candidates: crate::places::candidates(&row.place, &row.area, near, 6),
+                        row,
+                    })
+                    .collect()
+            })
+        });
     }
 
     /// A copy saved as GeoJSON, once written: where (to continue there), or why not.
@@ -665,14 +686,11 @@ impl Editor {
             editor,
             ctx,
             Box::new(move |s, who, c| {
-                let mut req = Request {
-                    edit: Edit::Insert(draft.clone()),
-                    before: None,
-                    after: Some(draft.clone()),
-                    purpose: Purpose::Edit,
-                    what: "the restored version".into(),
-                    from_form: false,
-                };
+                let mut req = Request::new(
+                    Edit::Insert(draft.clone()),
+                    (None, Some(draft.clone())),
+                    "the restored version",
+                );
                 let out = match s.draft(key, c) {
                     // Still there: updated to that version.
                     Ok((now, version)) => {
@@ -688,11 +706,7 @@ impl Editor {
                     Err(SourceError::NoSuchIncident(_)) => s.write(&req.edit, who, c),
                     Err(e) => Err(e),
                 };
-                let out = match out {
-                    Ok(w) => Outcome::Written(w),
-                    Err(e) => Outcome::Failed(e),
-                };
-                (out, req)
+                (Outcome::from(out), req)
             }),
         );
     }
@@ -728,10 +742,7 @@ impl Editor {
             editor,
             ctx,
             Box::new(move |s, who, c| {
-                let out = match s.write(&req.edit, who, c) {
-                    Ok(w) => Outcome::Written(w),
-                    Err(e) => Outcome::Failed(e),
-                };
+                let out = Outcome::from(s.write(&req.edit, who, c));
                 (out, req)
             }),
         );
@@ -742,21 +753,9 @@ impl Editor {
         if self.job.is_some() {
             return;
         }
-        let (tx, rx) = channel();
         let control = Arc::new(Control::default());
-        let (s, c, ctx2, who) = (
-            source.clone(),
-            control.clone(),
-            ctx.clone(),
-            editor.to_string(),
-        );
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-write".into())
-            .spawn(move || {
-                let _ = tx.send(work(&*s, &who, &c));
-                ctx2.request_repaint();
-            });
-        if spawned.is_ok() {
+        let (s, c, who) = (source.clone(), control.clone(), editor.to_string());
+        if let Some(rx) = on_worker("incident-map-write", ctx, move || work(&*s, &who, &c)) {
             self.job = Some(Job { rx, control });
         }
     }
@@ -781,24 +780,15 @@ impl Editor {
         types: Vec<String>,
         ctx: &egui::Context,
     ) {
-        let (tx, rx) = channel();
-        let (s, ctx) = (source.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-draft".into())
-            .spawn(move || {
-                let c = Control::default();
-                let r = s
-                    .schema(&c)
-                    .and_then(|schema| Ok((schema, s.draft(key, &c)?)))
-                    .map(|(schema, (d, v))| {
-                        Form::new(Target::Existing { key, version: v }, schema, d, types)
-                    });
-                let _ = tx.send(r);
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.opening = Some(rx);
-        }
+        let s = source.clone();
+        self.opening = on_worker("incident-map-draft", ctx, move || {
+            let c = Control::default();
+            s.schema(&c)
+                .and_then(|schema| Ok((schema, s.draft(key, &c)?)))
+                .map(|(schema, (d, v))| {
+                    Form::new(Target::Existing { key, version: v }, schema, d, types)
+                })
+        });
     }
 
     /// Asks (on a worker) for incident `key`'s draft and version, to delete it once confirmed.
@@ -809,18 +799,10 @@ impl Editor {
         what: String,
         ctx: &egui::Context,
     ) {
-        let (tx, rx) = channel();
-        let (s, ctx) = (source.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-draft".into())
-            .spawn(move || {
-                let r = s.draft(key, &Control::default());
-                let _ = tx.send((key, r, what));
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.deleting = Some(rx);
-        }
+        let s = source.clone();
+        self.deleting = on_worker("incident-map-draft", ctx, move || {
+            (key, s.draft(key, &Control::default()), what)
+        });
     }
 
     /// Asks (on a worker) for incident `key`'s draft and version, to move it to `to` once
@@ -832,18 +814,10 @@ impl Editor {
         to: (f64, f64),
         ctx: &egui::Context,
     ) {
-        let (tx, rx) = channel();
-        let (s, ctx) = (source.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-draft".into())
-            .spawn(move || {
-                let r = s.draft(key, &Control::default());
-                let _ = tx.send((key, r, to));
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.moving = Some(rx);
-        }
+        let s = source.clone();
+        self.moving = on_worker("incident-map-draft", ctx, move || {
+            (key, s.draft(key, &Control::default()), to)
+        });
     }
 
     /// Adds the form's new incident as another account of incident `key` (on a worker): its
@@ -862,14 +836,9 @@ impl Editor {
             editor,
             ctx,
             Box::new(move |s, who, c| {
-                let mut req = Request {
-                    edit: Edit::Insert(new.clone()),
-                    before: None,
-                    after: None,
-                    purpose: Purpose::Edit,
-                    what: "another account".into(),
-                    from_form: true,
-                };
+                let mut req =
+                    Request::new(Edit::Insert(new.clone()), (None, None), "another account")
+                        .from_form();
                 let out = (|| {
                     let schema = s.schema(c)?;
                     let (theirs, version) = s.draft(key, c)?;
@@ -884,10 +853,7 @@ impl Editor {
                     req.after = Some(merged);
                     s.write(&req.edit, who, c)
                 })();
-                let out = match out {
-                    Ok(w) => Outcome::Written(w),
-                    Err(e) => Outcome::Failed(e),
-                };
+                let out = Outcome::from(out);
                 (out, req)
             }),
         );
@@ -959,18 +925,11 @@ impl Editor {
         if self.history_rx.as_ref().is_some_and(|(k, _)| *k == key) {
             return;
         }
-        let (tx, rx) = channel();
-        let (s, ctx) = (source.clone(), ctx.clone());
-        let spawned = std::thread::Builder::new()
-            .name("incident-map-history".into())
-            .spawn(move || {
-                let h = s.history(Some(key), &Control::default());
-                let _ = tx.send(h);
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.history_rx = Some((key, rx));
-        }
+        let s = source.clone();
+        self.history_rx = on_worker("incident-map-history", ctx, move || {
+            s.history(Some(key), &Control::default())
+        })
+        .map(|rx| (key, rx));
     }
 
     /// What came back from the workers this frame: a message for the status bar, and whether
@@ -1264,10 +1223,7 @@ pub fn add_account(target: &mut Draft, schema: &Schema, new: &Draft) -> Result<(
 fn reapply_on(src: &dyn Source, req: &Request, who: &str, ctl: &Control) -> Outcome {
     let Some(before) = &req.before else {
         // A new incident: added again.
-        return match src.write(&req.edit, who, ctl) {
-            Ok(w) => Outcome::Written(w),
-            Err(e) => Outcome::Failed(e),
-        };
+        return Outcome::from(src.write(&req.edit, who, ctl));
     };
     let key = match locate(src, before, ctl) {
         Ok(Some(k)) => k,

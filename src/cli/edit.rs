@@ -269,6 +269,17 @@ fn the_one(src: &dyn Source, which: &Which, err: &mut dyn Write) -> Result<Key, 
     }
 }
 
+/// The source a command writes to, the incident it names, and how to name it in messages.
+fn incident(
+    p: &PathBuf,
+    which: &Which,
+    err: &mut dyn Write,
+) -> Result<(Arc<dyn Source>, Key, String), i32> {
+    let src = source(p, err)?;
+    let key = the_one(&*src, which, err)?;
+    Ok((src, key, which.find().to_string()))
+}
+
 /// `incident-map edit`.
 pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
     if a.set.is_empty() && a.at.is_none() {
@@ -282,16 +293,11 @@ pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let src = match source(&a.source, err) {
-        Ok(s) => s,
+    let (src, key, what) = match incident(&a.source, &a.which, err) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let ctl = Control::default();
-    let key = match the_one(&*src, &a.which, err) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
-    let what = a.which.find().to_string();
     let (schema, (mut d, version)) = match src
         .schema(&ctl)
         .and_then(|s| Ok((s, src.draft(key, &ctl)?)))
@@ -324,16 +330,11 @@ pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
 
 /// `incident-map delete`.
 pub fn run_delete(a: &DeleteCmd, err: &mut dyn Write) -> i32 {
-    let src = match source(&a.source, err) {
-        Ok(s) => s,
+    let (src, key, what) = match incident(&a.source, &a.which, err) {
+        Ok(x) => x,
         Err(code) => return code,
     };
     let ctl = Control::default();
-    let key = match the_one(&*src, &a.which, err) {
-        Ok(k) => k,
-        Err(code) => return code,
-    };
-    let what = a.which.find().to_string();
     let version = match src.draft(key, &ctl) {
         Ok((_, v)) => v,
         Err(e) => return fail(err, BAD_INPUT, format!("{what}: {e}")),

@@ -653,12 +653,7 @@ fn plan(st: &State, edit: &Edit) -> Result<Plan, SourceError> {
 fn current(st: &State, i: usize, key: Key, version: i64) -> Result<Vec<u8>, SourceError> {
     let s = &*st.store;
     let f = &s.files[s.file[i] as usize];
-    if !writable(f) {
-        return Err(SourceError::ReadOnly(format!(
-            "{} cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON",
-            f.name
-        )));
-    }
+    in_place(f)?;
     let raw = s.raw_record(i)?;
     let now = crate::edit::record_version(&raw);
     if now != version {
@@ -750,12 +745,7 @@ fn insert_plan(s: &Store, f: u16, draft: &Draft) -> Result<Plan, SourceError> {
             )
         }
     };
-    let new_columns = saved
-        .fields
-        .iter()
-        .map(|(n, _)| n.clone())
-        .filter(|n| !file.columns.contains(n))
-        .collect();
+    let new_columns = new_columns(&saved, file);
     let incident = incident_of(draft).unwrap_or_else(|| format!("{}:new", file.name));
     Ok(Plan {
         file: f,
@@ -787,26 +777,10 @@ fn update_plan(
 ) -> Result<Plan, SourceError> {
     let f = s.file[i];
     let file = &s.files[f as usize];
-    let schema = schema_of(file);
-    let row = draft.check(&schema).map_err(SourceError::Invalid)?;
-    let saved = draft.saved(&schema);
-    let bytes = match file.format {
-        Format::GeoJson => edit_feature(&raw, &saved)?,
-        _ => {
-            let (body, eol) = split_eol(&raw);
-            let mut b = csv_record(&file.columns, Some(body), &saved, csv_style(file)?)?;
-            b.extend_from_slice(eol);
-            b
-        }
-    };
+    let (row, saved, bytes) = rewritten(file, &raw, draft)?;
     let start = s.rec_start[i] as usize;
     let before = Draft::of_record(&crate::store::record::parse(file, &raw), s.lon[i], s.lat[i]);
-    let new_columns = saved
-        .fields
-        .iter()
-        .map(|(n, _)| n.clone())
-        .filter(|n| !file.columns.contains(n))
-        .collect();
+    let new_columns = new_columns(&saved, file);
     Ok(Plan {
         file: f,
         splice: Splice {
@@ -885,12 +859,7 @@ fn place_plan(st: &State, key: Key, version: i64, draft: &Draft) -> Result<Plan,
         .unplaced_at(key)
         .ok_or(SourceError::NoSuchIncident(key))?;
     let file = s.files.get(f).ok_or(SourceError::NoSuchIncident(key))?;
-    if !writable(file) {
-        return Err(SourceError::ReadOnly(format!(
-            "{} cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON",
-            file.name
-        )));
-    }
+    in_place(file)?;
     let raw = record_from(file, start).ok_or(SourceError::NoSuchIncident(key))?;
     let before = Draft::of_record(&crate::store::record::parse(file, &raw), f64::NAN, f64::NAN);
     let now = crate::edit::record_version(&raw);
@@ -901,27 +870,11 @@ fn place_plan(st: &State, key: Key, version: i64, draft: &Draft) -> Result<Plan,
             version: now,
         });
     }
-    let schema = schema_of(file);
-    let row = draft.check(&schema).map_err(SourceError::Invalid)?;
-    let saved = draft.saved(&schema);
-    let bytes = match file.format {
-        Format::GeoJson => edit_feature(&raw, &saved)?,
-        _ => {
-            let (body, eol) = split_eol(&raw);
-            let mut b = csv_record(&file.columns, Some(body), &saved, csv_style(file)?)?;
-            b.extend_from_slice(eol);
-            b
-        }
-    };
+    let (row, saved, bytes) = rewritten(file, &raw, draft)?;
     let mut lines = Vec::new();
     file.read_into(0, start, &mut lines)?;
     let line = memchr::memchr_iter(b'\n', &lines).count() as u64 + 1;
-    let new_columns = saved
-        .fields
-        .iter()
-        .map(|(n, _)| n.clone())
-        .filter(|n| !file.columns.contains(n))
-        .collect();
+    let new_columns = new_columns(&saved, file);
     Ok(Plan {
         file: f as u16,
         splice: Splice {
@@ -945,6 +898,50 @@ fn place_plan(st: &State, key: Key, version: i64, draft: &Draft) -> Result<Plan,
         placed: Some(line),
         placed_key: Some(key.0),
     })
+}
+
+/// The record `raw` of `file` rewritten as `draft` says (checked first): the validated row,
+/// the draft as saved, and the new bytes (a feature's changed values spliced in; a row's
+/// unchanged fields kept as they were, with its line ending).
+fn rewritten(
+    file: &LoadedFile,
+    raw: &[u8],
+    draft: &Draft,
+) -> Result<(crate::model::Row<'static>, Draft, Vec<u8>), SourceError> {
+    let schema = schema_of(file);
+    let row = draft.check(&schema).map_err(SourceError::Invalid)?;
+    let saved = draft.saved(&schema);
+    let bytes = match file.format {
+        Format::GeoJson => edit_feature(raw, &saved)?,
+        _ => {
+            let (body, eol) = split_eol(raw);
+            let mut b = csv_record(&file.columns, Some(body), &saved, csv_style(file)?)?;
+            b.extend_from_slice(eol);
+            b
+        }
+    };
+    Ok((row, saved, bytes))
+}
+
+/// The fields of `saved` that `file` has no column for yet (a GeoJSON file gains them).
+fn new_columns(saved: &Draft, file: &LoadedFile) -> Vec<String> {
+    saved
+        .fields
+        .iter()
+        .map(|(n, _)| n.clone())
+        .filter(|n| !file.columns.contains(n))
+        .collect()
+}
+
+/// Whether `file` is written in place; the reason when it is not.
+fn in_place(file: &LoadedFile) -> Result<(), SourceError> {
+    if writable(file) {
+        return Ok(());
+    }
+    Err(SourceError::ReadOnly(format!(
+        "{} cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON",
+        file.name
+    )))
 }
 
 /// A draft's own id (its `id`-like field), if it has one.

@@ -229,17 +229,6 @@ fn history(ui: &mut egui::Ui, h: Option<&crate::app::editor::HistoryRead>) -> Ve
     out
 }
 
-/// "date  type  place" of incident `i`.
-fn line(d: &Data, i: u32) -> String {
-    let i = i as usize;
-    format!(
-        "{}  {}  {}",
-        d.store.date_string(i),
-        d.store.type_name(i),
-        d.store.place_name(i)
-    )
-}
-
 /// The incidents at one place, to pick from.
 fn stack_list(ui: &mut egui::Ui, d: &Data, stack: &[u32], selected: Option<u32>) -> Vec<Action> {
     let mut out = Vec::new();
@@ -251,7 +240,7 @@ fn stack_list(ui: &mut egui::Ui, d: &Data, stack: &[u32], selected: Option<u32>)
             for k in rows {
                 let i = stack[k];
                 if ui
-                    .selectable_label(selected == Some(i), clean(&line(d, i), false))
+                    .selectable_label(selected == Some(i), clean(&d.line(i), false))
                     .clicked()
                 {
                     out.push(Action::Select(i));
@@ -344,7 +333,7 @@ fn related(ui: &mut egui::Ui, d: &Data, r: &Details) -> Option<Action> {
         match d.links.ids.get(id) {
             Some(&j) => {
                 if ui
-                    .link(clean(&format!("{id}: {}", line(d, j)), false))
+                    .link(clean(&format!("{id}: {}", d.line(j)), false))
                     .clicked()
                 {
                     go = Some(Action::Select(j));
@@ -383,7 +372,7 @@ fn duplicates(
             );
             for &j in group {
                 if ui
-                    .selectable_label(j == i, clean(&line(d, j), false))
+                    .selectable_label(j == i, clean(&d.line(j), false))
                     .clicked()
                     && j != i
                 {

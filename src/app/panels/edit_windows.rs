@@ -7,7 +7,7 @@ use egui::{Color32, RichText};
 
 use super::clean;
 use crate::app::App;
-use crate::app::editor::{Account, Form, Purpose, Request, Target};
+use crate::app::editor::{Account, Form, Request, Target};
 use crate::edit::draft::format_degrees;
 use crate::model::Role;
 use crate::source::Edit;
@@ -462,14 +462,11 @@ fn confirm_delete(app: &mut App, ctx: &egui::Context) {
     match answer {
         Some(true) => {
             app.editor.confirm_delete = None;
-            app.write(Request {
-                edit: Edit::Delete { key, version },
-                before: Some(draft),
-                after: None,
-                purpose: Purpose::Edit,
-                what: format!("deletion of {what}"),
-                from_form: false,
-            });
+            app.write(Request::new(
+                Edit::Delete { key, version },
+                (Some(draft), None),
+                &format!("deletion of {what}"),
+            ));
         }
         Some(false) => app.editor.confirm_delete = None,
         None => {}
@@ -506,18 +503,15 @@ fn confirm_move(app: &mut App, ctx: &egui::Context) {
             app.editor.confirm_move = None;
             let mut moved = draft.clone();
             (moved.lon, moved.lat) = (lon, lat);
-            app.write(Request {
-                edit: Edit::Update {
+            app.write(Request::new(
+                Edit::Update {
                     key,
                     version,
                     draft: moved.clone(),
                 },
-                before: Some(draft),
-                after: Some(moved),
-                purpose: Purpose::Edit,
-                what: "the move".into(),
-                from_form: false,
-            });
+                (Some(draft), Some(moved)),
+                "the move",
+            ));
         }
         Some(false) => app.editor.confirm_move = None,
         None => {}
@@ -654,14 +648,11 @@ fn unapplied_window(app: &mut App, ctx: &egui::Context) {
     if let Some((k, add)) = act {
         let p = app.editor.unapplied.remove(k);
         if add && let Some(d) = p.request.after {
-            app.write(Request {
-                edit: Edit::Insert(d.clone()),
-                before: None,
-                after: Some(d),
-                purpose: Purpose::Edit,
-                what: p.request.what,
-                from_form: false,
-            });
+            app.write(Request::new(
+                Edit::Insert(d.clone()),
+                (None, Some(d)),
+                &p.request.what,
+            ));
         }
     }
 }
