@@ -122,6 +122,48 @@ fn edit_form_on(h: &mut Harness<'static, App>, id: &str) {
     h.run_steps(5);
 }
 
+/// Drags the incident whose own id is `id` on the map (zoomed in on it) and confirms the
+/// move; gives where it was dropped (lon, lat).
+fn move_by_drag(h: &mut Harness<'static, App>, id: &str) -> (f64, f64) {
+    let i = select(h, id);
+    let (lon, lat) = {
+        let d = h.state().data.as_ref().unwrap();
+        (d.store.lon[i as usize], d.store.lat[i as usize])
+    };
+    {
+        let app = h.state_mut();
+        app.map.memory.center_at(walkers::lon_lat(lon, lat));
+        let _ = app.map.memory.set_zoom(12.0);
+    }
+    h.run_steps(3);
+    let s = h.state().map.screen.unwrap();
+    let from = s.lonlat_to_screen(lon, lat);
+    let to = from + egui::vec2(60.0, 40.0);
+    drag(h, from, to);
+    until(h, "the move to be confirmed", |h| {
+        h.state().editor.confirm_move.is_some()
+    });
+    h.run_steps(1);
+    h.get_by_label_contains("Move it from");
+    h.get_by_label("Move").click();
+    settled(h);
+    s.to_lonlat(to)
+}
+
+/// Deletes the incident whose own id is `id` with Delete… and the confirmation.
+fn delete_with_confirmation(h: &mut Harness<'static, App>, id: &str) {
+    select(h, id);
+    h.get_by_label("Delete…").hover();
+    h.run_steps(2);
+    h.get_by_label("Delete…").click();
+    until(h, "the deletion to be confirmed", |h| {
+        h.state().editor.confirm_delete.is_some()
+    });
+    h.run_steps(1);
+    h.get_by_label("Delete").click();
+    settled(h);
+}
+
 /// Picks `option` in the form's choice labelled `label`.
 fn choose(h: &mut Harness<'static, App>, label: &str, option: &str) {
     h.get_by_label(label).scroll_to_me();
@@ -258,47 +300,18 @@ fn an_incident_is_corrected_moved_and_deleted_from_the_details() {
         "Basra governorate"
     );
     // Dragged on the map, confirmed, it moves.
-    let i = select(&mut h, "IQ-2021-036");
-    let (lon, lat) = {
-        let d = h.state().data.as_ref().unwrap();
-        (d.store.lon[i as usize], d.store.lat[i as usize])
-    };
-    {
-        let app = h.state_mut();
-        app.map.memory.center_at(walkers::lon_lat(lon, lat));
-        let _ = app.map.memory.set_zoom(12.0);
-    }
-    h.run_steps(3);
-    let s = h.state().map.screen.unwrap();
-    let from = s.lonlat_to_screen(lon, lat);
-    let to = from + egui::vec2(60.0, 40.0);
-    drag(&mut h, from, to);
-    until(&mut h, "the move to be confirmed", |h| {
-        h.state().editor.confirm_move.is_some()
-    });
-    h.run_steps(1);
-    h.get_by_label_contains("Move it from");
-    h.get_by_label("Move").click();
-    settled(&mut h);
+    let (tx, ty) = move_by_drag(&mut h, "IQ-2021-036");
     let moved = feature(&file, "IQ-2021-036").unwrap();
     let (x, y) = (
         moved["geometry"]["coordinates"][0].as_f64().unwrap(),
         moved["geometry"]["coordinates"][1].as_f64().unwrap(),
     );
-    let (tx, ty) = s.to_lonlat(to);
     assert!(
         (x - tx).abs() < 1e-4 && (y - ty).abs() < 1e-4,
         "{x},{y} vs {tx},{ty}"
     );
     // Deleted after confirmation; undone, it is back where it was moved to.
-    select(&mut h, "IQ-2021-036");
-    h.get_by_label("Delete…").click();
-    until(&mut h, "the deletion to be confirmed", |h| {
-        h.state().editor.confirm_delete.is_some()
-    });
-    h.run_steps(1);
-    h.get_by_label("Delete").click();
-    settled(&mut h);
+    delete_with_confirmation(&mut h, "IQ-2021-036");
     assert!(feature(&file, "IQ-2021-036").is_none());
     assert_eq!(count(&h), 82);
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
@@ -701,5 +714,66 @@ fn rows_without_a_position_are_placed_from_the_window() {
         std::fs::read_to_string(&file)
             .unwrap()
             .contains("U2,2021-06-07,IED,33.1,44.1,region,Nowhereville")
+    );
+}
+
+#[test]
+fn a_team_table_moves_deletes_undoes_and_takes_another_account() {
+    let pg = common::pg::Pg::start();
+    load_table(&pg, "moves");
+    let url = pg.table_url("moves");
+    let mut h = table_window(&url, 20_000);
+    let row = |id: &str, cond: &str| {
+        pg.query_count(&format!(
+            "SELECT count(*) FROM moves WHERE record->>'id' = '{id}' AND {cond}"
+        ))
+    };
+    // Dragged and confirmed, it moves in the table.
+    let (x, y) = move_by_drag(&mut h, "IQ-2021-036");
+    let at = format!("abs(ST_X(geom) - {x}) < 1e-4 AND abs(ST_Y(geom) - {y}) < 1e-4");
+    assert_eq!(row("IQ-2021-036", &at), 1);
+    // Deleted, then undone: back, where it was moved to.
+    delete_with_confirmation(&mut h, "IQ-2021-036");
+    assert_eq!(row("IQ-2021-036", "true"), 0);
+    until(&mut h, "the deletion shown", |h| h.state().counts().1 == 82);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    settled(&mut h);
+    until(&mut h, "the undo shown", |h| h.state().counts().1 == 83);
+    assert_eq!(row("IQ-2021-036", &at), 1);
+    // A new report at IQ-2021-018's place and date: the duplicate prompt adds it as an account.
+    settled(&mut h);
+    let i = select(&mut h, "IQ-2021-018");
+    let (lon, lat) = {
+        let d = h.state().data.as_ref().unwrap();
+        (d.store.lon[i as usize], d.store.lat[i as usize])
+    };
+    h.state_mut().new_incident(Some((lon, lat)));
+    h.run_steps(5);
+    type_into(&mut h, "date", "2021-07-07");
+    type_into(&mut h, "type", "Rocket attack");
+    type_into(&mut h, "source", "AP, 2021-07-07");
+    type_into(&mut h, "fatalities", "1");
+    choose(&mut h, "location precision", "exact");
+    click_save(&mut h);
+    h.run_steps(2);
+    h.get_by_label("1 possible duplicate(s) under the duplicate rule:");
+    h.get_by_label("Add as another account of this").click();
+    settled(&mut h);
+    assert!(
+        h.state().editor.form.is_none(),
+        "{:?}",
+        h.state().chrome.message
+    );
+    assert_eq!(
+        row(
+            "IQ-2021-018",
+            "json_array_length(record->'accounts') = 5 AND (record->>'disputed')::bool AND disputed"
+        ),
+        1
+    );
+    assert_eq!(
+        h.state().counts().1,
+        83,
+        "nothing added: an account joined the incident"
     );
 }
