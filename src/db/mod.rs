@@ -356,6 +356,15 @@ impl DbSource {
                 url: self.display.clone(),
             },
             Some(c) if *c == SqlState::QUERY_CANCELED => DbError::Timeout(message),
+            // The server is starting, stopping or recovering: it cannot be reached now.
+            Some(c) if *c == SqlState::CANNOT_CONNECT_NOW => DbError::Connect {
+                url: self.display.clone(),
+                message,
+            },
+            // The server ended the session (stopped, crashed or an administrator's command).
+            Some(c) if *c == SqlState::ADMIN_SHUTDOWN || *c == SqlState::CRASH_SHUTDOWN => {
+                DbError::Server(format!("the connection was lost: {message}"))
+            }
             Some(_) => DbError::Server(message),
             None if e.is_closed() => DbError::Server(format!("the connection was lost: {message}")),
             None => DbError::Connect {
