@@ -19,6 +19,7 @@ pub mod density;
 pub mod details;
 pub mod dupes;
 pub mod edit;
+pub mod evidence;
 pub mod export;
 pub mod geodesy;
 pub mod import;

@@ -29,6 +29,7 @@ const LAYERS: &[&[&str]] = &[
         "tools",
     ],
     &["output", "edit"],
+    &["evidence"],
     &["db"],
     &["source"],
     &["view"],

@@ -129,14 +129,14 @@ pub struct HistoryCmd {
 }
 
 /// The editor's name: given, else the window's setting, else the login.
-fn editor(given: &Option<String>) -> String {
+pub(super) fn editor(given: &Option<String>) -> String {
     given
         .clone()
         .unwrap_or_else(crate::app::settings::editor_name)
 }
 
 /// Opens the one source a command writes to.
-fn source(p: &PathBuf, err: &mut dyn Write) -> Result<Arc<dyn Source>, i32> {
+pub(super) fn source(p: &PathBuf, err: &mut dyn Write) -> Result<Arc<dyn Source>, i32> {
     open_all(
         std::slice::from_ref(p),
         &Default::default(),
@@ -270,7 +270,7 @@ fn the_one(src: &dyn Source, which: &Which, err: &mut dyn Write) -> Result<Key, 
 }
 
 /// The source a command writes to, the incident it names, and how to name it in messages.
-fn incident(
+pub(super) fn incident(
     p: &PathBuf,
     which: &Which,
     err: &mut dyn Write,

@@ -11,6 +11,7 @@ pub mod check;
 pub mod clusters;
 pub mod dupes;
 pub mod edit;
+pub mod evidence;
 pub mod export;
 pub mod filter;
 pub mod geocode;
@@ -92,6 +93,14 @@ pub enum Command {
     History(edit::HistoryCmd),
     /// Give a position to the rows that name a place but have none, where the place is certain.
     Geocode(geocode::GeocodeCmd),
+    /// Attach evidence files to an incident: copied into the evidence store with their SHA-256.
+    Attach(evidence::AttachCmd),
+    /// List the evidence kept with a file or table (or one incident).
+    Evidence(evidence::EvidenceCmd),
+    /// Take an item of evidence off its incident (the stored copy is kept; the reason logged).
+    Detach(evidence::DetachCmd),
+    /// Check the evidence: every stored file hashed again, the custody log's chain walked.
+    Verify(evidence::VerifyCmd),
 }
 
 /// Parses `args` (including the program name) and runs the command, writing to `out`/`err`.
@@ -126,6 +135,10 @@ where
         Some(Command::Delete(a)) => edit::run_delete(&a, err),
         Some(Command::History(a)) => edit::run_history(&a, out, err),
         Some(Command::Geocode(a)) => geocode::run(&a, out, err),
+        Some(Command::Attach(a)) => evidence::run_attach(&a, out, err),
+        Some(Command::Evidence(a)) => evidence::run_list(&a, out, err),
+        Some(Command::Detach(a)) => evidence::run_detach(&a, err),
+        Some(Command::Verify(a)) => evidence::run_verify(&a, out, err),
         None => window::run(cli.files, &cli.base, &cli.filter, &cli.columns, err),
     }
 }

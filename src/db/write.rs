@@ -89,6 +89,26 @@ pub fn columns_on(c: &mut impl GenericClient, db: &DbSource) -> Result<Vec<Strin
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// A row's incident name, as its history and its evidence name it: its own id, else its row id.
+pub fn incident_name_on(
+    c: &mut impl GenericClient,
+    db: &DbSource,
+    id: i64,
+) -> Result<String, DbError> {
+    let own = super::schema::own_id_sql("record");
+    let row = c
+        .query_opt(
+            &format!(
+                "SELECT coalesce({own}, id::text) FROM {} WHERE id = $1",
+                db.table.quoted()
+            ),
+            &[&id],
+        )
+        .map_err(|e| db.error(e))?;
+    row.map(|r| r.get(0))
+        .ok_or_else(|| DbError::Server(format!("no row {id} in {}", db.table)))
+}
+
 /// The rows a command names: by the record's own id (the first of `id`, `event_id_cnty`,
 /// `event_id`, `incident_id` it has), else by the row id; or by the line they were loaded from.
 pub fn find_on(

@@ -17,6 +17,8 @@ use crate::edit::splice::{
     CsvStyle, Splice, csv_record, edit_feature, feature_cut, feature_insert, new_feature,
 };
 use crate::edit::{Draft, HistoryEntry, Schema};
+use crate::evidence::EvidenceStore;
+use crate::evidence::dir::DirStore;
 use crate::import::{LoadResult, Overrides, load_paths_with};
 use crate::progress::Control;
 use crate::query::Filter;
@@ -566,6 +568,31 @@ impl Source for Files {
             );
         }
         Ok(out)
+    }
+
+    fn evidence_stores(&self) -> Vec<Arc<dyn EvidenceStore>> {
+        let st = self.state();
+        let mut seen = std::collections::BTreeSet::new();
+        st.store
+            .files
+            .iter()
+            .filter(|f| seen.insert(f.path.clone()))
+            .map(|f| Arc::new(DirStore::beside(&f.path)) as Arc<dyn EvidenceStore>)
+            .collect()
+    }
+
+    fn evidence_of(
+        &self,
+        key: Key,
+        _ctl: &Control,
+    ) -> Result<(Arc<dyn EvidenceStore>, String), SourceError> {
+        let st = self.state();
+        let i = st.index(key)?;
+        let file = &st.store.files[st.store.file[i] as usize];
+        Ok((
+            Arc::new(DirStore::beside(&file.path)),
+            incident_name(&st.store, i),
+        ))
     }
 }
 

@@ -19,6 +19,7 @@ use crate::cells::{Cell, CellSpan};
 use crate::cluster::ClusterIndex;
 use crate::details::Details;
 use crate::edit::{Draft, HistoryEntry, Schema};
+use crate::evidence::EvidenceStore;
 use crate::import::{FileError, Overrides};
 use crate::links::Links;
 use crate::model::Problem;
@@ -446,6 +447,18 @@ pub trait Source: Send + Sync {
 
     /// The history of one incident (by key), or of all, oldest first.
     fn history(&self, key: Option<Key>, ctl: &Control) -> Result<Vec<HistoryEntry>, SourceError>;
+
+    /// Where the source keeps evidence: a data file's `DATA.evidence/` beside it (one per
+    /// file), a table's `NAME_evidence` and `NAME_custody`.
+    fn evidence_stores(&self) -> Vec<Arc<dyn EvidenceStore>>;
+
+    /// The store keeping one incident's evidence, and the incident's name there (its own id,
+    /// else a file's `FILE:LINE` or a table's row id).
+    fn evidence_of(
+        &self,
+        key: Key,
+        ctl: &Control,
+    ) -> Result<(Arc<dyn EvidenceStore>, String), SourceError>;
 }
 
 /// What an engine's opener gives for arguments of its kind.

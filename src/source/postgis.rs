@@ -11,11 +11,13 @@ use super::{
     Edit, Fetch, Find, Incidents, Key, OpenError, Report, Source, SourceError, Watch, Written,
 };
 use crate::cells::{Cell, CellSpan};
+use crate::db::evidence::TableStore;
 use crate::db::fetch::{fetch_id, fetch_on};
 use crate::db::query::{aggregates_on, cells_on, filter_sql, open as connect, summary_on};
 use crate::db::{DbError, DbSource, write};
 use crate::details::Details;
 use crate::edit::{Draft, HistoryEntry, Schema};
+use crate::evidence::EvidenceStore;
 use crate::import::Overrides;
 use crate::model::Role;
 use crate::progress::Control;
@@ -245,6 +247,19 @@ impl Source for Table {
 
     fn history(&self, key: Option<Key>, ctl: &Control) -> Result<Vec<HistoryEntry>, SourceError> {
         self.ask(ctl, |c| write::history_on(c, &self.db, key.map(|k| k.0)))
+    }
+
+    fn evidence_stores(&self) -> Vec<Arc<dyn EvidenceStore>> {
+        vec![Arc::new(TableStore::new(self.db.clone()))]
+    }
+
+    fn evidence_of(
+        &self,
+        key: Key,
+        ctl: &Control,
+    ) -> Result<(Arc<dyn EvidenceStore>, String), SourceError> {
+        let name = self.ask(ctl, |c| write::incident_name_on(c, &self.db, key.0))?;
+        Ok((Arc::new(TableStore::new(self.db.clone())), name))
     }
 }
 

@@ -1,0 +1,300 @@
+//! `incident-map attach`, `evidence`, `detach` and `verify`: evidence kept with incidents from
+//! the command line, through the same stores and custody log as the window.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::edit::{Which, editor, incident, source};
+use super::{BAD_INPUT, OK, fail};
+use crate::evidence::verify::{Verified, short};
+use crate::evidence::{self, Action, Attach, Entry, EvidenceStore};
+use crate::progress::Control;
+
+/// `attach` arguments.
+#[derive(Debug, Args)]
+pub struct AttachCmd {
+    /// The file (GeoJSON, CSV…) or table URL holding the incident.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    /// Which incident.
+    #[command(flatten)]
+    pub which: Which,
+    /// The files to attach (copied into the evidence store; never changed).
+    #[arg(value_name = "FILE", required = true, num_args = 1..)]
+    pub files: Vec<PathBuf>,
+    /// The URL the files were captured from.
+    #[arg(long, value_name = "URL")]
+    pub captured_from: Option<String>,
+    /// A note kept with each file.
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    /// Your name for the custody log (default: the settings' editor name, else your login).
+    #[arg(long, value_name = "NAME")]
+    pub editor: Option<String>,
+}
+
+/// `evidence` arguments.
+#[derive(Debug, Args)]
+pub struct EvidenceCmd {
+    /// The file or table URL.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    /// Only this incident's evidence (its id).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// One JSON array of the items.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `detach` arguments.
+#[derive(Debug, Args)]
+pub struct DetachCmd {
+    /// The file or table URL.
+    #[arg(value_name = "SOURCE")]
+    pub source: PathBuf,
+    /// Which incident.
+    #[command(flatten)]
+    pub which: Which,
+    /// The item's SHA-256 (or its first 8 digits or more).
+    #[arg(value_name = "SHA256")]
+    pub sha256: String,
+    /// Why it is detached (kept in the custody log; the stored copy stays).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+    /// Your name for the custody log.
+    #[arg(long, value_name = "NAME")]
+    pub editor: Option<String>,
+}
+
+/// `verify` arguments.
+#[derive(Debug, Args)]
+pub struct VerifyCmd {
+    /// The file(s) or table URL whose evidence is checked.
+    #[arg(value_name = "SOURCE", required = true, num_args = 1..)]
+    pub source: Vec<PathBuf>,
+    /// What was found as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Your name for the custody log.
+    #[arg(long, value_name = "NAME")]
+    pub editor: Option<String>,
+}
+
+/// `incident-map attach`.
+pub fn run_attach(a: &AttachCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    for f in &a.files {
+        if !f.is_file() {
+            return fail(err, BAD_INPUT, format!("{}: not a file", f.display()));
+        }
+    }
+    let (src, key, what) = match incident(&a.source, &a.which, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let ctl = Control::default();
+    let (store, name) = match src.evidence_of(key, &ctl) {
+        Ok(x) => x,
+        Err(e) => return fail(err, BAD_INPUT, format!("{what}: {e}")),
+    };
+    let how = Attach {
+        incident: name,
+        by: editor(&a.editor),
+        captured_from: a.captured_from.clone().unwrap_or_default(),
+        note: a.note.clone().unwrap_or_default(),
+    };
+    let mut code = OK;
+    for f in &a.files {
+        match evidence::attach(&*store, f, &how, &ctl) {
+            Ok(x) => {
+                let _ = writeln!(
+                    out,
+                    "{}  sha256 {}  {} bytes  {}  attached to {}",
+                    f.display(),
+                    x.item.sha256,
+                    x.item.size,
+                    x.item.media_type,
+                    x.incident
+                );
+            }
+            Err(e) => code = fail(err, BAD_INPUT, e),
+        }
+    }
+    let _ = writeln!(err, "evidence store: {}", store.location());
+    code
+}
+
+/// `incident-map evidence`.
+pub fn run_list(a: &EvidenceCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let src = match source(&a.source, err) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let ctl = Control::default();
+    let mut all = Vec::new();
+    for store in src.evidence_stores() {
+        let lines = match store.lines(&ctl) {
+            Ok(l) => l,
+            Err(e) => return fail(err, BAD_INPUT, e),
+        };
+        match evidence::attached(&store.location(), &lines) {
+            Ok(items) => all.extend(
+                items
+                    .into_iter()
+                    .filter(|x| a.id.as_ref().is_none_or(|id| &x.incident == id)),
+            ),
+            Err(e) => return fail(err, BAD_INPUT, e),
+        }
+    }
+    if a.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&all).unwrap_or_default()
+        );
+        return OK;
+    }
+    for x in &all {
+        let _ = writeln!(
+            out,
+            "{}  {}  {}  {} bytes  {}  added {} by {}{}{}",
+            x.incident,
+            short(&x.item.sha256),
+            x.item.name,
+            x.item.size,
+            x.item.media_type,
+            x.added,
+            x.by,
+            if x.item.captured_from.is_empty() {
+                String::new()
+            } else {
+                format!("  from {}", x.item.captured_from)
+            },
+            if x.item.note.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", x.item.note)
+            },
+        );
+    }
+    OK
+}
+
+/// `incident-map detach`.
+pub fn run_detach(a: &DetachCmd, err: &mut dyn Write) -> i32 {
+    if a.reason.trim().is_empty() {
+        return fail(err, super::USAGE, "say why with --reason");
+    }
+    let (src, key, what) = match incident(&a.source, &a.which, err) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let ctl = Control::default();
+    let r = src
+        .evidence_of(key, &ctl)
+        .map_err(|e| format!("{what}: {e}"))
+        .and_then(|(store, name)| {
+            let x = evidence::find(&*store, &name, &a.sha256, &ctl).map_err(|e| e.to_string())?;
+            evidence::detach(&*store, &x, &editor(&a.editor), &a.reason)
+                .map_err(|e| e.to_string())?;
+            Ok(x)
+        });
+    match r {
+        Ok(x) => {
+            let _ = writeln!(
+                err,
+                "detached {} (sha256 {}) from {}; the stored copy is kept",
+                x.item.name, x.item.sha256, x.incident
+            );
+            OK
+        }
+        Err(e) => fail(err, BAD_INPUT, e),
+    }
+}
+
+/// The lines `verify` prints for one store.
+fn report(v: &Verified, out: &mut dyn Write) {
+    let failures = v.failures();
+    let good = v
+        .items
+        .iter()
+        .filter(|c| c.outcome == evidence::verify::Outcome::Holds)
+        .count();
+    let _ = writeln!(out, "{}", v.store);
+    let _ = writeln!(
+        out,
+        "  {} {good} of {} stored item(s) hash as recorded",
+        if good == v.items.len() { "✔" } else { "✘" },
+        v.items.len()
+    );
+    if v.broken.is_none() {
+        let _ = writeln!(
+            out,
+            "  ✔ custody log: {} line(s), the chain holds{}",
+            v.lines,
+            v.head
+                .as_ref()
+                .map(|h| format!(" (head sha256 {h})"))
+                .unwrap_or_default()
+        );
+    }
+    for f in failures {
+        let _ = writeln!(out, "  ✘ {f}");
+    }
+}
+
+/// `incident-map verify`: exits 1 when anything fails.
+pub fn run_verify(a: &VerifyCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let src = match super::open_all(&a.source, &Default::default(), "nothing checked", err) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let ctl = Control::default();
+    let by = editor(&a.editor);
+    let mut all: Vec<Verified> = Vec::new();
+    for store in src.evidence_stores() {
+        let v = match evidence::verify::verify(&*store, &ctl) {
+            Ok(v) => v,
+            Err(e) => return fail(err, BAD_INPUT, e),
+        };
+        if v.lines > 0 {
+            log_check(&*store, &v, &by, err);
+            all.push(v);
+        }
+    }
+    if a.json {
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&all).unwrap_or_default()
+        );
+    } else if all.is_empty() {
+        let _ = writeln!(out, "no evidence is kept with {}", src.name());
+    } else {
+        all.iter().for_each(|v| report(v, out));
+    }
+    let failed: usize = all.iter().map(|v| v.failures().len()).sum();
+    if failed > 0 {
+        return fail(err, BAD_INPUT, format!("{failed} failure(s)"));
+    }
+    OK
+}
+
+/// The check in the custody log (said, not fatal, when the log cannot be written: a check of
+/// a copy on read-only media is still a check).
+fn log_check(store: &dyn EvidenceStore, v: &Verified, by: &str, err: &mut dyn Write) {
+    let outcome = match v.failures().len() {
+        0 => format!(
+            "{} item(s) and {} line(s): all hold",
+            v.items.len(),
+            v.lines
+        ),
+        n => format!("{n} failure(s): {}", v.failures().join("; ")),
+    };
+    let e = Entry::new(Action::Verified, by, "").with_detail(&outcome);
+    if let Err(e) = store.append(e) {
+        let _ = writeln!(err, "warning: the check was not logged: {e}");
+    }
+}

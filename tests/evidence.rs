@@ -1,0 +1,395 @@
+//! Evidence kept beside a data file (`DATA.evidence/`), through the real command line and the
+//! library: attached files are copied untouched and read-only under their SHA-256 (the same
+//! bytes once), their media type sniffed from the bytes; `verify` passes, then names a stored
+//! copy with one byte flipped, a missing copy, an edited or removed custody line; detaching
+//! keeps the copy and logs why; two writers chain their lines one after the other; a cancelled
+//! attach leaves nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use incident_map::evidence::dir::DirStore;
+use incident_map::evidence::{self, Action, Attach, Entry, EvidenceStore};
+use incident_map::progress::Control;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args(args)
+        .env("USER", "ana")
+        .env("HOME", "/nonexistent")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .expect("run")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(o), stderr(o));
+}
+
+/// A copy of the bundled data, a PNG named `.txt` and a text statement.
+fn case() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("incidents.geojson");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson"),
+        &data,
+    )
+    .unwrap();
+    let photo = dir.path().join("photo.txt");
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend((0..5000u32).map(|i| (i * 7 % 251) as u8));
+    std::fs::write(&photo, png).unwrap();
+    let statement = dir.path().join("statement.txt");
+    std::fs::write(
+        &statement,
+        "Security Media Cell: a drone fell near the base.\n",
+    )
+    .unwrap();
+    (dir, data, photo, statement)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn sha(p: &Path) -> String {
+    evidence::custody::sha256_hex(&std::fs::read(p).unwrap())
+}
+
+fn items(data: &Path) -> Vec<Value> {
+    let o = run(&["evidence", s(data), "--json"]);
+    ok(&o);
+    serde_json::from_str::<Value>(&stdout(&o))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn attached_files_are_kept_untouched_and_verify_names_what_changed() {
+    let (_dir, data, photo, statement) = case();
+    let before = (
+        std::fs::read(&photo).unwrap(),
+        std::fs::metadata(&photo).unwrap().modified().unwrap(),
+    );
+    let o = run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        s(&photo),
+        s(&statement),
+        "--captured-from",
+        "https://apnews.com/article/example",
+        "--note",
+        "AP photo of the launch site",
+    ]);
+    ok(&o);
+    assert!(stdout(&o).contains(&sha(&photo)), "{}", stdout(&o));
+    // The same photo for another incident: stored once, attached twice.
+    ok(&run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-019",
+        s(&photo),
+    ]));
+    // The same bytes twice on one incident are refused, naming both.
+    let o = run(&["attach", s(&data), "--id", "IQ-2021-018", s(&photo)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("already attached to IQ-2021-018"),
+        "{}",
+        stderr(&o)
+    );
+
+    // The originals are as they were.
+    assert_eq!(std::fs::read(&photo).unwrap(), before.0);
+    assert_eq!(
+        std::fs::metadata(&photo).unwrap().modified().unwrap(),
+        before.1
+    );
+
+    let store = data.with_file_name("incidents.geojson.evidence");
+    let h = sha(&photo);
+    let copy = store.join("objects").join(&h[..2]).join(&h);
+    assert_eq!(std::fs::read(&copy).unwrap(), before.0);
+    assert!(std::fs::metadata(&copy).unwrap().permissions().readonly());
+    let objects: usize = std::fs::read_dir(store.join("objects"))
+        .unwrap()
+        .map(|d| std::fs::read_dir(d.unwrap().path()).unwrap().count())
+        .sum();
+    assert_eq!(objects, 2, "the photo stored once");
+
+    let list = items(&data);
+    assert_eq!(list.len(), 3);
+    let first = &list[0];
+    assert_eq!(first["incident"], "IQ-2021-018");
+    assert_eq!(
+        first["media_type"], "image/png",
+        "sniffed, not from the name"
+    );
+    assert_eq!(first["name"], "photo.txt");
+    assert_eq!(first["by"], "ana");
+    assert_eq!(first["captured_from"], "https://apnews.com/article/example");
+    assert_eq!(first["note"], "AP photo of the launch site");
+    assert_eq!(first["size"], before.0.len() as u64);
+    assert_eq!(list[1]["media_type"], "text/plain");
+    assert_eq!(list[2]["incident"], "IQ-2021-019");
+
+    let o = run(&["verify", s(&data)]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("✔ 2 of 2 stored item(s) hash as recorded"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).contains("the chain holds"), "{}", stdout(&o));
+
+    // One byte flipped in a stored copy: named, with its incidents.
+    let mut p = std::fs::metadata(&copy).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    p.set_readonly(false);
+    std::fs::set_permissions(&copy, p).unwrap();
+    let mut bytes = std::fs::read(&copy).unwrap();
+    bytes[100] ^= 1;
+    std::fs::write(&copy, &bytes).unwrap();
+    let o = run(&["verify", s(&data)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!(
+            "photo.txt (sha256 {}) of IQ-2021-018, IQ-2021-019: the stored copy changed",
+            &h[..12]
+        )),
+        "{out}"
+    );
+    assert!(stderr(&o).contains("1 failure(s)"), "{}", stderr(&o));
+
+    // Missing: named too.
+    std::fs::remove_file(&copy).unwrap();
+    let o = run(&["verify", s(&data)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("photo.txt (sha256"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("the stored copy is missing"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn the_custody_chain_names_the_line_that_was_changed_or_removed() {
+    let (_dir, data, photo, statement) = case();
+    ok(&run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        s(&photo),
+    ]));
+    ok(&run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-044",
+        s(&statement),
+    ]));
+    let log = data.with_file_name("incidents.geojson.evidence/custody.jsonl");
+    ok(&run(&["verify", s(&data)]));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() >= 3, "{text}");
+    for (i, l) in lines.iter().enumerate() {
+        let e: Value = serde_json::from_str(l).unwrap();
+        assert_eq!(e["seq"], i as u64 + 1);
+        let want = if i == 0 {
+            evidence::custody::GENESIS.to_string()
+        } else {
+            evidence::custody::sha256_hex(lines[i - 1].as_bytes())
+        };
+        assert_eq!(e["prev"], want.as_str(), "line {}", i + 1);
+    }
+    assert!(lines.last().unwrap().contains("\"action\":\"verified\""));
+
+    // Who added the photo, changed: the chain breaks at the next line.
+    let edited = text.replacen("\"by\":\"ana\"", "\"by\":\"eve\"", 1);
+    std::fs::write(&log, &edited).unwrap();
+    let o = run(&["verify", s(&data)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("the chain breaks at line 2: it does not carry the hash of line 1"),
+        "{}",
+        stdout(&o)
+    );
+
+    // A line removed: the chain breaks where it was.
+    let mut cut: Vec<&str> = text.lines().collect();
+    cut.remove(1);
+    std::fs::write(&log, cut.join("\n") + "\n").unwrap();
+    let o = run(&["verify", s(&data)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("the chain breaks at line 2"),
+        "{}",
+        stdout(&o)
+    );
+    // …and the statement's copy is in no line any more.
+    assert!(
+        stdout(&o).contains(&format!(
+            "stored copy {} is in no custody line",
+            &sha(&statement)[..12]
+        )),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn detaching_keeps_the_copy_and_logs_why() {
+    let (_dir, data, photo, _statement) = case();
+    ok(&run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        s(&photo),
+    ]));
+    let h = sha(&photo);
+    let o = run(&[
+        "detach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        &h[..10],
+        "--reason",
+        "wrong incident: the photo shows the 2020 attack",
+    ]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("the stored copy is kept"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(items(&data).is_empty());
+    let store = data.with_file_name("incidents.geojson.evidence");
+    assert!(store.join("objects").join(&h[..2]).join(&h).is_file());
+    let log = std::fs::read_to_string(store.join("custody.jsonl")).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["action"], "detached");
+    assert_eq!(
+        last["detail"],
+        "wrong incident: the photo shows the 2020 attack"
+    );
+    // The copy is still checked, and a reason is required.
+    ok(&run(&["verify", s(&data)]));
+    let o = run(&["detach", s(&data), "--id", "IQ-2021-018", &h[..10]]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    // An item that is not attached is named.
+    let o = run(&[
+        "detach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        &h[..10],
+        "--reason",
+        "again",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no evidence"), "{}", stderr(&o));
+}
+
+#[test]
+fn writers_chain_their_lines_one_after_the_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(DirStore::beside(&dir.path().join("d.csv")));
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..25 {
+                    store
+                        .append(
+                            Entry::new(Action::Opened, &format!("w{t}"), &format!("I-{i}"))
+                                .with_sha("ab"),
+                        )
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    threads.into_iter().for_each(|t| t.join().unwrap());
+    let lines = store.lines(&Control::default()).unwrap();
+    assert_eq!(lines.len(), 100);
+    assert_eq!(evidence::custody::first_break(&lines), None);
+}
+
+#[test]
+fn a_cancelled_attach_leaves_nothing_and_a_large_one_streams() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("video.mp4");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        f.write_all(b"\0\0\0\x20ftypisom\0\0\x02\0").unwrap();
+        let block: Vec<u8> = (0..1 << 20).map(|i: u32| (i % 253) as u8).collect();
+        for _ in 0..40 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    let store = DirStore::beside(&dir.path().join("d.geojson"));
+    let how = Attach {
+        incident: "IQ-2021-001".into(),
+        by: "ana".into(),
+        ..Default::default()
+    };
+    let ctl = Control::default();
+    ctl.cancel();
+    assert!(matches!(
+        evidence::attach(&store, &big, &how, &ctl),
+        Err(evidence::EvidenceError::Cancelled)
+    ));
+    let left: Vec<_> = walk(store.root());
+    assert!(left.is_empty(), "{left:?}");
+    assert!(store.lines(&Control::default()).unwrap().is_empty());
+
+    let ctl = Control::default();
+    let a = evidence::attach(&store, &big, &how, &ctl).unwrap();
+    assert_eq!(a.item.media_type, "video/mp4");
+    assert_eq!(a.item.sha256, sha(&big));
+    let size = std::fs::metadata(&big).unwrap().len();
+    assert_eq!(ctl.done.load(std::sync::atomic::Ordering::Relaxed), size);
+    assert_eq!(ctl.total.load(std::sync::atomic::Ordering::Relaxed), size);
+    assert_eq!(
+        walk(store.root()).len(),
+        2,
+        "the copy and the log, nothing else"
+    );
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
