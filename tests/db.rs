@@ -1138,3 +1138,141 @@ mod edits {
         assert_eq!(v[0]["before"]["properties"]["admin1"], "Basra");
     }
 }
+
+mod evidence {
+    //! Evidence kept with a table: `attach` streams files into `NAME_evidence_chunk` (1 MiB
+    //! rows), stored once; `verify` passes, then names a chunk changed behind the append-only
+    //! trigger's back and an edited custody row; the trigger refuses plain updates and deletes;
+    //! a role that may only read is told it cannot attach.
+
+    use super::common::pg::Pg;
+    use super::{bundled, load, ok, run, stderr};
+
+    fn out(o: &std::process::Output) -> String {
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    }
+
+    #[test]
+    fn a_table_keeps_evidence_and_verify_names_what_changed() {
+        let pg = Pg::start();
+        ok(&load(&bundled(), &pg.url(), "ev", &[]));
+        let url = pg.table_url("ev");
+        let dir = tempfile::tempdir().unwrap();
+        // A video of 3.5 MiB (four chunk rows) and a statement.
+        let video = dir.path().join("clip.bin");
+        let mut bytes = b"\0\0\0\x20ftypisom\0\0\x02\0".to_vec();
+        bytes.extend((0..(7u32 << 19)).map(|i| (i % 241) as u8));
+        std::fs::write(&video, &bytes).unwrap();
+        let statement = dir.path().join("statement.txt");
+        std::fs::write(&statement, "Statement of the Security Media Cell\n").unwrap();
+        let sha = incident_map::evidence::custody::sha256_hex(&bytes);
+
+        let o = run(&[
+            "attach",
+            &url,
+            "--id",
+            "IQ-2021-018",
+            video.to_str().unwrap(),
+            statement.to_str().unwrap(),
+            "--editor",
+            "ana",
+        ]);
+        ok(&o);
+        ok(&run(&[
+            "attach",
+            &url,
+            "--id",
+            "IQ-2021-019",
+            video.to_str().unwrap(),
+        ]));
+        assert_eq!(
+            pg.query_count("SELECT count(*) FROM ev_evidence"),
+            2,
+            "stored once"
+        );
+        assert_eq!(
+            pg.query_count(&format!(
+                "SELECT count(*) FROM ev_evidence_chunk WHERE sha256 = '{sha}'"
+            )),
+            4
+        );
+        let list = run(&["evidence", &url, "--json"]);
+        ok(&list);
+        let v: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 3);
+        assert_eq!(v[0]["media_type"], "video/mp4");
+        assert_eq!(v[0]["by"], "ana");
+        assert_eq!(v[0]["size"], bytes.len() as u64);
+        let o = run(&["verify", &url]);
+        ok(&o);
+        assert!(
+            out(&o).contains("✔ 2 of 2 stored item(s) hash as recorded"),
+            "{}",
+            out(&o)
+        );
+
+        // The trigger keeps the tables append-only.
+        let mut c = postgres::Client::connect(&pg.url(), postgres::NoTls).unwrap();
+        let refused = c
+            .batch_execute("UPDATE ev_custody SET line = 'x' WHERE seq = 1")
+            .unwrap_err();
+        assert!(
+            format!("{refused:?}").contains("append-only"),
+            "{refused:?}"
+        );
+        let refused = c
+            .batch_execute("DELETE FROM ev_evidence_chunk")
+            .unwrap_err();
+        assert!(
+            format!("{refused:?}").contains("append-only"),
+            "{refused:?}"
+        );
+
+        // An owner who goes round it is caught: one byte of the video, then a custody line.
+        pg.sql(&format!(
+            "ALTER TABLE ev_evidence_chunk DISABLE TRIGGER append_only;
+             UPDATE ev_evidence_chunk SET bytes = set_byte(bytes, 10, get_byte(bytes, 10) # 1)
+               WHERE sha256 = '{sha}' AND n = 2;"
+        ));
+        let o = run(&["verify", &url]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            out(&o).contains(&format!(
+                "clip.bin (sha256 {}) of IQ-2021-018, IQ-2021-019: the stored copy changed",
+                &sha[..12]
+            )),
+            "{}",
+            out(&o)
+        );
+        pg.sql(
+            "ALTER TABLE ev_custody DISABLE TRIGGER append_only;
+             UPDATE ev_custody SET line = replace(line, '\"by\":\"ana\"', '\"by\":\"eve\"') WHERE seq = 2;",
+        );
+        let o = run(&["verify", &url]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            out(&o).contains("the chain breaks at line 3"),
+            "{}",
+            out(&o)
+        );
+
+        // A reader may look, not attach.
+        pg.sql(
+            "CREATE ROLE looker LOGIN PASSWORD 'look-pw';
+             GRANT SELECT ON ev, ev_evidence, ev_evidence_chunk, ev_custody TO looker;",
+        );
+        let looker = format!("{}?table=ev", pg.url_as("looker", Some("look-pw")));
+        let o = run(&["evidence", &looker]);
+        ok(&o);
+        assert_eq!(out(&o).lines().count(), 3);
+        let o = run(&[
+            "attach",
+            &looker,
+            "--id",
+            "IQ-2021-044",
+            statement.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(stderr(&o).contains("permission denied"), "{}", stderr(&o));
+    }
+}

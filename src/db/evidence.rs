@@ -72,24 +72,24 @@ CREATE TABLE IF NOT EXISTS {log} (
 );
 CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_TABLE_NAME = '{chunk_name}' AND TG_OP = 'UPDATE' AND OLD.sha256 LIKE 'incoming-%' THEN
+  RAISE EXCEPTION 'evidence and its custody log are append-only (% on %)', TG_OP, TG_TABLE_NAME;
+END $$;
+CREATE OR REPLACE FUNCTION {guard_chunk}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  -- Bytes still arriving (named until their hash is known) may be renamed or dropped.
+  IF OLD.sha256 LIKE 'incoming-%' THEN
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
     RETURN NEW;
-  END IF;
-  IF TG_TABLE_NAME = '{chunk_name}' AND TG_OP = 'DELETE' AND OLD.sha256 LIKE 'incoming-%' THEN
-    RETURN OLD;
   END IF;
   RAISE EXCEPTION 'evidence and its custody log are append-only (% on %)', TG_OP, TG_TABLE_NAME;
 END $$;
 DROP TRIGGER IF EXISTS append_only ON {items};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {items} FOR EACH ROW EXECUTE FUNCTION {guard}();
 DROP TRIGGER IF EXISTS append_only ON {chunks};
-CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {chunks} FOR EACH ROW EXECUTE FUNCTION {guard}();
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {chunks} FOR EACH ROW EXECUTE FUNCTION {guard_chunk}();
 DROP TRIGGER IF EXISTS append_only ON {log};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {log} FOR EACH ROW EXECUTE FUNCTION {guard}();",
-            chunk_name = format!("{}_evidence_chunk", self.db.table.name())
-                .chars()
-                .take(63)
-                .collect::<String>(),
+            guard_chunk = self.db.table.quoted_with("evidence_chunk_append_only"),
         )
     }
 
@@ -168,6 +168,7 @@ impl EvidenceStore for TableStore {
             UPLOADS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
         let mut sink = ChunkWriter {
+            db: &self.db,
             tx: &mut tx,
             sql: format!("INSERT INTO {chunks} (sha256, n, bytes) VALUES ($1, $2, $3)"),
             key: &incoming,
@@ -239,6 +240,7 @@ impl EvidenceStore for TableStore {
             )
             .map_err(err)?;
         let mut reader = ChunkReader {
+            db: &self.db,
             rows,
             buf: Vec::new(),
             at: 0,
@@ -265,6 +267,7 @@ impl EvidenceStore for TableStore {
 
 /// Writes bytes into chunk rows of 1 MiB.
 struct ChunkWriter<'a, 't> {
+    db: &'a DbSource,
     tx: &'a mut postgres::Transaction<'t>,
     sql: String,
     key: &'a str,
@@ -279,7 +282,7 @@ impl ChunkWriter<'_, '_> {
         }
         self.tx
             .execute(&self.sql, &[&self.key, &self.n, &self.buf])
-            .map_err(std::io::Error::other)?;
+            .map_err(|e| std::io::Error::other(self.db.error(e)))?;
         self.n += 1;
         self.buf.clear();
         Ok(())
@@ -307,6 +310,7 @@ impl Write for ChunkWriter<'_, '_> {
 
 /// Reads the chunk rows of one item in order.
 struct ChunkReader<'a> {
+    db: &'a DbSource,
     rows: postgres::RowIter<'a>,
     buf: Vec<u8>,
     at: usize,
@@ -316,7 +320,8 @@ impl Read for ChunkReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         use postgres::fallible_iterator::FallibleIterator;
         while self.at == self.buf.len() {
-            match self.rows.next().map_err(std::io::Error::other)? {
+            let next = self.rows.next();
+            match next.map_err(|e| std::io::Error::other(self.db.error(e)))? {
                 Some(r) => {
                     self.buf = r.get(0);
                     self.at = 0;
