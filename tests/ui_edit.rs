@@ -777,3 +777,185 @@ fn a_team_table_moves_deletes_undoes_and_takes_another_account() {
         "nothing added: an account joined the incident"
     );
 }
+
+/// A file dropped on the window, as the windowing layer hands it over.
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+/// Drops `files` with the pointer at `at` (the details panel: evidence; elsewhere: data).
+fn drop_files(h: &mut Harness<'static, App>, at: egui::Pos2, files: &[&Path]) {
+    h.input_mut().events.push(egui::Event::PointerMoved(at));
+    h.run_steps(1);
+    for f in files {
+        h.input_mut()
+            .dropped_files
+            .push(std::sync::Arc::new(Dropped(f.to_path_buf())));
+    }
+    h.run_steps(2);
+}
+
+/// Scrolls to the button labelled `label` and clicks it.
+fn press(h: &mut Harness<'static, App>, label: &str) {
+    press_nth(h, label, 0);
+}
+
+/// Scrolls to the `n`th button labelled `label` and clicks it.
+fn press_nth(h: &mut Harness<'static, App>, label: &str, n: usize) {
+    h.query_all_by_label(label).nth(n).unwrap().scroll_to_me();
+    // The scroll is animated: the button stands still before it is clicked.
+    h.run_steps(12);
+    h.query_all_by_label(label).nth(n).unwrap().click();
+    h.run_steps(1);
+}
+
+/// Open hands a read-only copy (never the stored one) to the viewer.
+fn opened_in_a_viewer(h: &mut Harness<'static, App>, dir: &Path) {
+    let seen = dir.join("opened.txt");
+    let opener = dir.join("viewer.sh");
+    std::fs::write(
+        &opener,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    h.state_mut().evidence.opener = Some(opener);
+    let opens = h.query_all_by_label("Open").count();
+    assert_eq!(opens, 2);
+    // The statement (second item).
+    press_nth(h, "Open", 1);
+    until(h, "the viewer ran", |_| {
+        seen.is_file() && std::fs::read_to_string(&seen).is_ok_and(|s| !s.is_empty())
+    });
+    let handed = PathBuf::from(std::fs::read_to_string(&seen).unwrap().trim());
+    assert!(handed.ends_with("statement.txt"), "{}", handed.display());
+    assert!(
+        !handed.starts_with(dir),
+        "a copy elsewhere, not the store's"
+    );
+    assert!(std::fs::metadata(&handed).unwrap().permissions().readonly());
+}
+
+/// Detach the first item, with a reason.
+fn detached_with_a_reason(h: &mut Harness<'static, App>) {
+    press_nth(h, "Detach…", 0);
+    h.run_steps(2);
+    // The reason field: the text input on the line of "Why:".
+    let why = h.get_by_label("Why:").rect();
+    let field = h
+        .query_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| (n.rect().center().y - why.center().y).abs() < 4.0)
+        .unwrap();
+    field.click();
+    field.type_text("a photo of another base");
+    h.run_steps(1);
+    press(h, "Detach");
+    until(h, "one item left", |h| {
+        h.query_by_label("Evidence (1)").is_some()
+    });
+}
+
+/// A real JPEG photo (a gradient) of `w` × `h`.
+fn photo(p: &Path, w: u32, h: u32) {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    });
+    img.save_with_format(p, image::ImageFormat::Jpeg).unwrap();
+}
+
+#[test]
+fn evidence_is_dropped_on_the_details_shown_opened_verified_and_detached() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_bundled(dir.path());
+    let shot = dir.path().join("launch site.jpg");
+    photo(&shot, 640, 480);
+    let note = dir.path().join("statement.txt");
+    std::fs::write(&note, "Statement of the Security Media Cell\n").unwrap();
+    let mut h = window(&file);
+    select(&mut h, "IQ-2021-018");
+    until(&mut h, "no evidence yet", |h| {
+        h.query_by_label("Evidence (0)").is_some()
+    });
+    let details = h.state().chrome.details_rect.unwrap();
+    drop_files(&mut h, details.center(), &[&shot, &note]);
+    until(&mut h, "two items", |h| {
+        h.query_by_label("Evidence (2)").is_some()
+    });
+    assert_eq!(count(&h), 83, "evidence, not data");
+    assert!(h.query_by_label("launch site.jpg").is_some());
+    let sha = incident_map::evidence::custody::sha256_hex(&std::fs::read(&shot).unwrap());
+    assert!(
+        h.query_all_by_label_contains(&format!("sha256 {}", &sha[..12]))
+            .next()
+            .is_some()
+    );
+    assert!(
+        h.query_all_by_label_contains("image/jpeg  ")
+            .next()
+            .is_some()
+    );
+    assert!(h.query_all_by_label_contains("by ana").next().is_some());
+    until(&mut h, "the photo's thumbnail", |h| {
+        h.state().evidence.has_thumbnail(&sha)
+    });
+
+    // Verify: ✔ beside each item.
+    press(&mut h, "Verify evidence");
+
+    until(&mut h, "checked", |h| {
+        h.query_all_by_label("✔ hashes as recorded").count() == 2
+    });
+    // A byte of the stored photo flipped: ✖ with the reason.
+    let copy = file
+        .with_file_name("incidents.geojson.evidence/objects")
+        .join(&sha[..2])
+        .join(&sha);
+    let mut p = std::fs::metadata(&copy).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    p.set_readonly(false);
+    std::fs::set_permissions(&copy, p).unwrap();
+    let mut bytes = std::fs::read(&copy).unwrap();
+    bytes[2000] ^= 0x40;
+    std::fs::write(&copy, &bytes).unwrap();
+    press(&mut h, "Verify evidence");
+    until(&mut h, "the change found", |h| {
+        h.query_by_label_contains("✖ the stored copy changed")
+            .is_some()
+    });
+    assert_eq!(h.query_all_by_label("✔ hashes as recorded").count(), 1);
+
+    opened_in_a_viewer(&mut h, dir.path());
+    detached_with_a_reason(&mut h);
+    let log =
+        std::fs::read_to_string(file.with_file_name("incidents.geojson.evidence/custody.jsonl"))
+            .unwrap();
+    let actions: Vec<String> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["action"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "added", "added", "verified", "verified", "opened", "detached"
+        ]
+    );
+    assert!(log.contains("a photo of another base"));
+    assert!(log.contains("\"by\":\"ana\""));
+}

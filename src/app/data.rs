@@ -166,6 +166,8 @@ impl App {
             self.watch = super::data::Watcher::start(&*source, &self.ctx);
         }
         self.data = Some(Data::of(inc, Some(&*source), true));
+        // Keys of what was read before may name other incidents now.
+        self.evidence.forget();
         if !again {
             self.editor.source_opened(&source, &self.ctx);
         }
@@ -188,6 +190,7 @@ impl App {
         self.editor.source_opened(&source, &self.ctx);
         self.remote = Some(Remote::start(source.clone(), &self.ctx));
         self.data = Some(Data::of(Incidents::empty(), Some(&*source), false));
+        self.evidence.forget();
         self.source = Some(source);
         self.pick = Pick::default();
         self.filters.data_loaded(&crate::store::Store::default());

@@ -14,6 +14,7 @@ pub mod data_form;
 pub mod dupes_job;
 mod editing;
 pub mod editor;
+pub mod evidence;
 pub mod export_dialog;
 pub mod file_job;
 pub mod filters;
@@ -199,6 +200,8 @@ pub struct Chrome {
     window: Option<[f32; 4]>,
     /// The name edits are recorded under (settings; empty: the login name).
     pub editor: String,
+    /// Where the details panel was last drawn (files dropped there are evidence).
+    pub details_rect: Option<egui::Rect>,
 }
 
 /// The application state.
@@ -239,6 +242,8 @@ pub struct App {
     pub autosave: settings::Autosave,
     /// Recording and correcting incidents.
     pub editor: editor::Editor,
+    /// The selected incident's evidence.
+    pub evidence: evidence::EvidenceView,
 }
 
 /// The bundled dataset: the repository copy when run from a checkout, else a copy of the
@@ -314,6 +319,7 @@ impl App {
             ctx: ctx.clone(),
             autosave: settings::Autosave::default(),
             editor: editor::Editor::default(),
+            evidence: evidence::EvidenceView::default(),
         };
         app.set_base(ctx, base);
         let fit = saved.view.is_none() || !opts.files.is_empty();
@@ -507,6 +513,7 @@ impl App {
         }
         self.export.poll(&ctx);
         self.edit_frame();
+        self.evidence_frame();
         self.remote_frame();
         self.watch_frame();
         if let Some(d) = &self.data {
@@ -539,7 +546,7 @@ impl App {
                 .filter(|p| !p.as_os_str().is_empty())
                 .collect()
         });
-        if !dropped.is_empty() {
+        if !dropped.is_empty() && !self.drop_evidence(&ctx, &dropped) {
             self.add(&ctx, dropped);
         }
         if self.timeline.playing
@@ -576,7 +583,10 @@ impl App {
             .resizable(true)
             .default_size(300.0)
             .min_size(260.0)
-            .show(ui, |ui| panels::details(self, ui));
+            .show(ui, |ui| {
+                self.chrome.details_rect = Some(ui.max_rect());
+                panels::details(self, ui)
+            });
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_view(ui));
         panels::windows(self, &ctx);
         tools_panel::windows(self, &ctx);

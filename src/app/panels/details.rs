@@ -77,6 +77,8 @@ enum Action {
 pub fn details(app: &mut App, ui: &mut egui::Ui) {
     app.read_details();
     let mut actions = Vec::new();
+    let mut evidence_actions = Vec::new();
+    let mut shown = false;
     egui::ScrollArea::vertical()
         .id_salt("details-scroll")
         .show(ui, |ui| {
@@ -102,6 +104,7 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                         let key = d.incidents.key(i);
                         let h = app.editor.history.as_ref().filter(|(k, _)| *k == key);
                         actions.extend(history(ui, h.map(|(_, h)| h)));
+                        shown = true;
                     }
                     Some((k, Err(e))) if *k == i => {
                         ui.colored_label(
@@ -114,11 +117,17 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                     }
                 },
             }
+            if shown {
+                evidence_actions = super::evidence::evidence(app, ui);
+            }
             ui.separator();
-            if problems(ui, d) {
+            if let Some(d) = &app.data
+                && problems(ui, d)
+            {
                 actions.push(Action::Place);
             }
         });
+    evidence_done(app, evidence_actions);
     for a in actions {
         match a {
             Action::Select(j) => {
@@ -141,6 +150,41 @@ pub fn details(app: &mut App, ui: &mut egui::Ui) {
                     ink: Default::default(),
                 });
                 app.analyst.show = true;
+            }
+        }
+    }
+}
+
+/// What was asked in the Evidence section.
+fn evidence_done(app: &mut App, actions: Vec<super::evidence::Action>) {
+    use super::evidence::Action as E;
+    let ctx = app.ctx.clone();
+    for a in actions {
+        match a {
+            E::Pick => app.pick_evidence(),
+            E::Open(item) => {
+                let by = app.editor_name();
+                app.evidence.open(&item, by, &ctx);
+            }
+            E::ShowFolder(p) => {
+                let opener = app.evidence.opener.clone();
+                if let Err(e) = crate::app::evidence::show_with_system(&p, opener.as_deref()) {
+                    app.chrome.message = Some(e);
+                }
+            }
+            E::Verify => app.evidence.verify(&ctx),
+            E::Cancel => {
+                if let Some(a) = &app.evidence.attaching {
+                    a.ctl.cancel();
+                }
+                if let Some(c) = &app.evidence.verifying {
+                    c.cancel();
+                }
+            }
+            E::AskDetach(sha) => app.evidence.detaching = Some((sha, String::new())),
+            E::Detach(item, reason) => {
+                let by = app.editor_name();
+                app.evidence.detach(&item, reason, by, &ctx);
             }
         }
     }

@@ -3,6 +3,7 @@
 
 mod details;
 mod edit_windows;
+mod evidence;
 mod filter_panel;
 mod menu;
 mod status;
