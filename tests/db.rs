@@ -1211,6 +1211,37 @@ mod evidence {
             out(&o)
         );
 
+        // The filter and the badge's marks, from the table's view of what is attached.
+        let ids = |which: &str| -> Vec<String> {
+            let o = run(&["filter", &url, "--evidence", which, "--format", "geojson"]);
+            ok(&o);
+            let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            let mut ids: Vec<String> = v["features"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f["properties"]["id"].as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids("has"), ["IQ-2021-018", "IQ-2021-019"]);
+        assert_eq!(ids("none").len(), 81);
+        let src = incident_map::source::open(
+            &[url.clone().into()],
+            &Default::default(),
+            &incident_map::progress::Control::default(),
+        )
+        .unwrap();
+        let inc = src
+            .incidents(
+                &Default::default(),
+                &incident_map::source::Fetch::up_to(1000),
+                &incident_map::progress::Control::default(),
+            )
+            .unwrap();
+        assert_eq!(inc.store.evidence.get().iter().filter(|&&m| m).count(), 2);
+
         tampering_is_caught(&pg, &url, &sha);
         a_reader_may_look(&pg, &statement);
     }

@@ -393,3 +393,64 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The ids `filter` gives for `args`.
+fn ids(data: &Path, args: &[&str]) -> Vec<String> {
+    let mut a = vec!["filter", s(data), "--format", "geojson"];
+    a.extend(args);
+    let o = run(&a);
+    ok(&o);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    v["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn the_evidence_filter_follows_attach_and_detach() {
+    let (_dir, data, photo, statement) = case();
+    assert!(ids(&data, &["--evidence", "has"]).is_empty());
+    assert_eq!(ids(&data, &["--evidence", "none"]).len(), 83);
+    ok(&run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        s(&photo),
+    ]));
+    ok(&run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-044",
+        s(&statement),
+    ]));
+    let mut has = ids(&data, &["--evidence", "has"]);
+    has.sort();
+    assert_eq!(has, ["IQ-2021-018", "IQ-2021-044"]);
+    assert_eq!(ids(&data, &["--evidence", "none"]).len(), 81);
+    // Combined with another filter, and said in the caption's words.
+    assert_eq!(
+        ids(&data, &["--evidence", "has", "--type", "IED"]).len(),
+        ids(&data, &["--type", "IED"])
+            .iter()
+            .filter(|i| has.contains(i))
+            .count()
+    );
+    let h = sha(&statement);
+    ok(&run(&[
+        "detach",
+        s(&data),
+        "--id",
+        "IQ-2021-044",
+        &h[..12],
+        "--reason",
+        "duplicate upload",
+    ]));
+    assert_eq!(ids(&data, &["--evidence", "has"]), ["IQ-2021-018"]);
+    let o = run(&["filter", s(&data), "--evidence", "maybe"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -894,6 +894,19 @@ fn evidence_is_dropped_on_the_details_shown_opened_verified_and_detached() {
         h.query_by_label("Evidence (2)").is_some()
     });
     assert_eq!(count(&h), 83, "evidence, not data");
+    // Its badge on the map, and the filter of the panel.
+    until(&mut h, "the incident marked", |h| {
+        let d = h.state().data.as_ref().unwrap();
+        (0..d.store.len()).filter(|&i| d.store.evidence.at(i)).count() == 1
+    });
+    choose(&mut h, "Evidence", "with evidence attached");
+    until(&mut h, "one selected", |h| {
+        h.query_by_label("1 of 83 incidents").is_some()
+    });
+    choose(&mut h, "Evidence", "with or without");
+    until(&mut h, "all selected", |h| {
+        h.query_by_label("83 of 83 incidents").is_some()
+    });
     assert!(h.query_by_label("launch site.jpg").is_some());
     let sha = incident_map::evidence::custody::sha256_hex(&std::fs::read(&shot).unwrap());
     assert!(

@@ -362,10 +362,9 @@ impl super::App {
     /// What came back from the evidence workers, and the selected incident's evidence asked
     /// for when the details show it.
     pub(super) fn evidence_frame(&mut self) {
-        if self.evidence.poll()
-            && let Some(m) = self.evidence.message.take()
-        {
-            self.chrome.message = Some(m);
+        if self.evidence.poll() {
+            // The marks of incidents with evidence (the badge, the filter) are read again.
+            self.read_again();
         }
         if let Some(m) = self.evidence.message.take() {
             self.chrome.message = Some(m);

@@ -70,6 +70,14 @@ CREATE TABLE IF NOT EXISTS {log} (
   seq bigint PRIMARY KEY,
   line text NOT NULL
 );
+CREATE OR REPLACE FUNCTION {json}(line text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN RETURN line::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE OR REPLACE VIEW {attached} AS
+  WITH e AS (SELECT seq, {json}(line) AS j FROM {log})
+  SELECT a.j->>'incident' AS incident, a.j->>'sha256' AS sha256 FROM e a
+  WHERE a.j->>'action' = 'added' AND NOT EXISTS (
+    SELECT 1 FROM e d WHERE d.j->>'action' = 'detached' AND d.seq > a.seq
+      AND d.j->>'incident' = a.j->>'incident' AND d.j->>'sha256' = a.j->>'sha256');
 CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   RAISE EXCEPTION 'evidence and its custody log are append-only (% on %)', TG_OP, TG_TABLE_NAME;
@@ -90,6 +98,8 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {chunks} FOR EACH ROW EXEC
 DROP TRIGGER IF EXISTS append_only ON {log};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {log} FOR EACH ROW EXECUTE FUNCTION {guard}();",
             guard_chunk = self.db.table.quoted_with("evidence_chunk_append_only"),
+            json = self.db.table.quoted_with("custody_json"),
+            attached = self.db.table.quoted_with("attached"),
         )
     }
 
@@ -108,6 +118,8 @@ CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {log} FOR EACH ROW EXECUTE
             c.batch_execute(&self.create_sql())
                 .map_err(|e| self.db.error(e))?;
         }
+        // Filters by evidence from now on (the source's copies share the flag).
+        self.db.set_keeps_evidence(true);
         Ok(c)
     }
 }

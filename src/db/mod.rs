@@ -115,6 +115,8 @@ pub struct DbSource {
     pub display: String,
     /// Whether the table checks that spans are at most a year (found when it is opened).
     spans_checked: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Whether the table keeps evidence (its `NAME_attached` view is there).
+    keeps_evidence: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The URL without its password (the `user:password@` part and any `password=` parameter).
@@ -265,6 +267,7 @@ impl DbSource {
             table,
             display,
             spans_checked: Default::default(),
+            keeps_evidence: Default::default(),
         })
     }
 
@@ -293,6 +296,18 @@ impl DbSource {
     /// Records what opening the table found.
     pub fn set_spans_checked(&self, on: bool) {
         self.spans_checked
+            .store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether the table keeps evidence (found when it is opened, and set by the first attach).
+    pub fn keeps_evidence(&self) -> bool {
+        self.keeps_evidence
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Records whether the table keeps evidence.
+    pub fn set_keeps_evidence(&self, on: bool) {
+        self.keeps_evidence
             .store(on, std::sync::atomic::Ordering::Relaxed);
     }
 

@@ -53,7 +53,14 @@ pub fn refs(w: &Where) -> Vec<&(dyn ToSql + Sync)> {
 /// spans are checked to be at most a year, the start of the span is bounded too, so the
 /// (type, day) index serves date filters.
 pub fn filter_sql(f: &Filter, db: &DbSource) -> Where {
-    Sql::of(f, db.spans_checked())
+    let attached = db.keeps_evidence().then(|| {
+        format!(
+            "coalesce({}, id::text) IN (SELECT incident FROM {})",
+            super::schema::own_id_sql("record"),
+            db.table.quoted_with("attached")
+        )
+    });
+    Sql::of_table(f, db.spans_checked(), attached)
 }
 
 /// Connects and checks that the table is there and is an incident table.
@@ -78,6 +85,14 @@ pub fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
                 .map_err(|e| db.error(e))?
                 .get(0);
             db.set_spans_checked(checked);
+            let attached: bool = c
+                .query_one(
+                    "SELECT to_regclass($1) IS NOT NULL",
+                    &[&db.table.quoted_with("attached")],
+                )
+                .map_err(|e| db.error(e))?
+                .get(0);
+            db.set_keeps_evidence(attached);
             Ok(c)
         }
     }

@@ -89,6 +89,22 @@ pub fn columns_on(c: &mut impl GenericClient, db: &DbSource) -> Result<Vec<Strin
     Ok(rows.iter().map(|r| r.get(0)).collect())
 }
 
+/// The row ids of the incidents with evidence attached, sorted.
+pub fn with_evidence_on(c: &mut impl GenericClient, db: &DbSource) -> Result<Vec<i64>, DbError> {
+    let own = super::schema::own_id_sql("t.record");
+    let rows = c
+        .query(
+            &format!(
+                "SELECT DISTINCT t.id FROM {} a JOIN {} t ON coalesce({own}, t.id::text) = a.incident ORDER BY t.id",
+                db.table.quoted_with("attached"),
+                db.table.quoted()
+            ),
+            &[],
+        )
+        .map_err(|e| db.error(e))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// A row's incident name, as its history and its evidence name it: its own id, else its row id.
 pub fn incident_name_on(
     c: &mut impl GenericClient,

@@ -74,7 +74,7 @@ pub trait FilterDef: Sync {
 
 /// Every filter, in caption order.
 pub static FILTERS: &[&dyn FilterDef] = &[
-    &Dates, &Types, &Text, &Area, &Disputed, &Nearby, &Within, &Actors,
+    &Dates, &Types, &Text, &Area, &Disputed, &Nearby, &Within, &Actors, &Evidence,
 ];
 
 /// A value an SQL clause is given as a parameter (never as text).
@@ -103,6 +103,9 @@ pub struct Sql {
     /// The table bounds an incident's span to a year (`day_last - day_first ≤ 366`): a date
     /// filter may then bound the start of the span too, so an index on it serves.
     pub spans_bounded: bool,
+    /// The test that a row has evidence attached, in the table's terms (none: the table keeps
+    /// no evidence).
+    pub attached: Option<String>,
 }
 
 impl Sql {
@@ -151,7 +154,13 @@ impl Sql {
 
     /// The clauses of `f`, as every filter of the list writes them.
     pub fn of(f: &Filter, spans_bounded: bool) -> Sql {
+        Sql::of_table(f, spans_bounded, None)
+    }
+
+    /// The same, for a table whose rows with evidence `attached` tells.
+    pub fn of_table(f: &Filter, spans_bounded: bool, attached: Option<String>) -> Sql {
         let mut w = Sql::new(spans_bounded);
+        w.attached = attached;
         for d in FILTERS {
             if d.is_set(f) {
                 d.sql(f, &mut w);
@@ -780,6 +789,72 @@ impl FilterDef for Actors {
             actors(&["C-RAM"]),
             actors(&["Ashab al-Kahf", "iraqi security forces"]),
         ]
+    }
+}
+
+/// `--evidence has|none`: incidents with evidence attached, or without.
+struct Evidence;
+
+impl FilterDef for Evidence {
+    fn name(&self) -> &'static str {
+        "evidence"
+    }
+    fn args(&self) -> Vec<Arg> {
+        vec![
+            Arg::new("evidence")
+                .long("evidence")
+                .value_name("has|none")
+                .value_parser(["has", "none"])
+                .help("Only incidents with evidence attached (has) or without (none)"),
+        ]
+    }
+    fn read(&self, m: &ArgMatches, f: &mut Filter) {
+        f.evidence = m.get_one::<String>("evidence").map(|v| v == "has");
+    }
+    fn is_set(&self, f: &Filter) -> bool {
+        f.evidence.is_some()
+    }
+    fn take(&self, f: &mut Filter, patch: &Filter) {
+        if patch.evidence.is_some() {
+            f.evidence = patch.evidence;
+        }
+    }
+    fn clear(&self, f: &mut Filter) {
+        f.evidence = None;
+    }
+    fn describe(&self, f: &Filter) -> Option<String> {
+        f.evidence.map(|has| {
+            if has {
+                "With evidence attached".into()
+            } else {
+                "Without evidence".into()
+            }
+        })
+    }
+    fn test<'a>(&self, f: &'a Filter, s: &'a Store) -> Result<Option<Test<'a>>, ReadError> {
+        let Some(want) = f.evidence else {
+            return Ok(None);
+        };
+        let marks = s.evidence.get();
+        Ok(Some(Test::new(move |i| {
+            marks.get(i).copied().unwrap_or(false) == want
+        })))
+    }
+    fn sql(&self, f: &Filter, w: &mut Sql) {
+        let Some(want) = f.evidence else { return };
+        match (w.attached.clone(), want) {
+            (Some(t), true) => w.push(&t, Vec::new()),
+            (Some(t), false) => w.push(&format!("NOT ({t})"), Vec::new()),
+            (None, true) => w.push("FALSE", Vec::new()),
+            (None, false) => {}
+        }
+    }
+    fn cases(&self) -> Vec<Filter> {
+        let with = |has| Filter {
+            evidence: Some(has),
+            ..Filter::default()
+        };
+        vec![with(true), with(false)]
     }
 }
 

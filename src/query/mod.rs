@@ -177,6 +177,9 @@ pub struct Filter {
     /// Only incidents with an actor containing one of these names (case-insensitive).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actors: Vec<String>,
+    /// Only incidents with evidence attached (`true`) or without (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<bool>,
 }
 
 /// A type name no incident has (NUL is never in a type): the filter of "no type shown".

@@ -33,6 +33,9 @@ pub struct Files {
     state: Arc<RwLock<State>>,
     /// One write (or reload) at a time.
     writing: Mutex<()>,
+    /// What the evidence marks of the store were worked out from: the store, and the stamp of
+    /// each file's custody log.
+    marked: Mutex<Option<(usize, Vec<Option<crate::store::file::Stamp>>)>>,
 }
 
 /// The incidents as they are now, with each one's key (kept across writes; a reload after
@@ -143,12 +146,41 @@ impl Files {
             ov,
             state: Arc::new(RwLock::new(State::of(r, 0))),
             writing: Mutex::new(()),
+            marked: Mutex::new(None),
         }
     }
 
-    /// The incidents as loaded (and as this source wrote them since).
+    /// The incidents as loaded (and as this source wrote them since), their evidence marks
+    /// as the custody logs say now.
     fn state(&self) -> State {
-        self.current()
+        let st = self.current();
+        self.mark_evidence(&st.store);
+        st
+    }
+
+    /// Marks the incidents with evidence attached, when the store or a custody log changed
+    /// since the marks were worked out (a stat of each log otherwise).
+    fn mark_evidence(&self, store: &Arc<Store>) {
+        let logs: Vec<PathBuf> = store
+            .files
+            .iter()
+            .map(|f| DirStore::beside(&f.path).log())
+            .collect();
+        let stamps: Vec<Option<crate::store::file::Stamp>> = logs
+            .iter()
+            .map(|p| {
+                std::fs::File::open(p)
+                    .ok()
+                    .and_then(|f| crate::store::file::Stamp::of(&f).ok())
+            })
+            .collect();
+        let now = (Arc::as_ptr(store) as usize, stamps);
+        let mut marked = self.marked.lock().unwrap_or_else(|p| p.into_inner());
+        if marked.as_ref() == Some(&now) {
+            return;
+        }
+        store.evidence.set(evidence_marks(store));
+        *marked = Some(now);
     }
 
     /// The state held, as it is.
@@ -594,6 +626,40 @@ impl Source for Files {
             incident_name(&st.store, i),
         ))
     }
+}
+
+/// Which incidents of `store` have evidence attached, by store index (empty when none).
+fn evidence_marks(store: &Store) -> Vec<bool> {
+    let ctl = Control::default();
+    let mut marks = Vec::new();
+    for (f, file) in store.files.iter().enumerate() {
+        let ev = DirStore::beside(&file.path);
+        let names: std::collections::HashSet<String> = ev
+            .lines(&ctl)
+            .ok()
+            .and_then(|l| crate::evidence::attached(&ev.location(), &l).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| a.incident)
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mine: Vec<u32> = (0..store.len() as u32)
+            .filter(|&i| store.file[i as usize] as usize == f)
+            .collect();
+        marks.resize(store.len(), false);
+        for (i, r) in store.records(&mine) {
+            let name = r
+                .ok()
+                .and_then(|r| crate::links::incident_id(&r.fields))
+                .unwrap_or_else(|| format!("{}:{}", file.name, store.line[i as usize]));
+            if names.contains(&name) {
+                marks[i as usize] = true;
+            }
+        }
+    }
+    marks
 }
 
 /// An incident's name in the history: its own id, else its file and line.

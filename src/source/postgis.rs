@@ -135,6 +135,18 @@ impl Source for Table {
                 fetch.records,
             )
         })?;
+        // The badge of incidents with evidence (asked only of a table that keeps some).
+        if self.db.keeps_evidence() && !f.ids.is_empty() {
+            let with = self.ask(ctl, |c| write::with_evidence_on(c, &self.db))?;
+            if !with.is_empty() {
+                let marks = f
+                    .ids
+                    .iter()
+                    .map(|id| with.binary_search(id).is_ok())
+                    .collect();
+                f.result.store.evidence.set(marks);
+            }
+        }
         Ok(Incidents::fetched(f.result.store, f.ids))
     }
 

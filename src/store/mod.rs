@@ -127,6 +127,41 @@ pub struct Store {
     file_order: OnceLock<Vec<u32>>,
     /// The last searches of original fields.
     text_cache: TextCache,
+    /// Which incidents have evidence attached.
+    pub evidence: EvidenceMarks,
+}
+
+/// Which incidents have evidence attached: set by the source that knows where evidence is
+/// kept (and set again when it changes), read by the `--evidence` filter and the map's badge.
+#[derive(Debug, Default)]
+pub struct EvidenceMarks(std::sync::RwLock<Arc<Vec<bool>>>);
+
+impl Clone for EvidenceMarks {
+    fn clone(&self) -> EvidenceMarks {
+        EvidenceMarks(std::sync::RwLock::new(self.get()))
+    }
+}
+
+impl EvidenceMarks {
+    /// The marks now, by store index (shorter than the store: the rest have none).
+    pub fn get(&self) -> Arc<Vec<bool>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Replaces the marks.
+    pub fn set(&self, marks: Vec<bool>) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(marks);
+    }
+
+    /// Whether incident `i` has evidence.
+    pub fn at(&self, i: usize) -> bool {
+        self.0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(i)
+            .copied()
+            .unwrap_or(false)
+    }
 }
 
 /// Where an incident's original record lives.

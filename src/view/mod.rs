@@ -29,6 +29,8 @@ const MERGE_PX: f64 = 44.0;
 pub const SYMBOL_RADIUS: f32 = 6.5;
 /// The badge of a possible duplicate.
 pub const DUPE: Color32 = Color32::from_rgb(0xFF, 0x8F, 0x00);
+/// The badge of an incident with evidence attached.
+pub const EVIDENCE: Color32 = Color32::from_rgb(0x1E, 0x3A, 0x8A);
 
 /// What a marker on the map stands for.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,6 +197,18 @@ fn single(out: &mut Drawn, s: &Screen, layer: &IncidentLayer<'_>, i: usize) {
             b,
             3.8,
             Stroke::new(1.2, Color32::WHITE),
+        ));
+    }
+    if layer.store.evidence.at(i) {
+        // Evidence attached: a small dark-blue sheet at the symbol's upper left.
+        let b = p + Vec2::new(-SYMBOL_RADIUS, -SYMBOL_RADIUS);
+        let r = egui::Rect::from_center_size(b, Vec2::new(5.5, 7.0));
+        out.shapes.push(Shape::rect_filled(r, 1.0, EVIDENCE));
+        out.shapes.push(Shape::rect_stroke(
+            r,
+            1.0,
+            Stroke::new(1.0, Color32::WHITE),
+            egui::StrokeKind::Outside,
         ));
     }
     out.markers.push(Marker {

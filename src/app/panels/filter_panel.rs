@@ -33,6 +33,7 @@ const WIDGETS: &[(&str, Widget)] = &[
     ("text", text),
     ("actors", actors),
     ("disputed", disputed),
+    ("evidence", evidence),
     ("near", near),
     ("within", within),
     ("types", types),
@@ -138,6 +139,31 @@ fn disputed(app: &mut App, ui: &mut egui::Ui) {
     {
         app.filters.set_disputed(disputed);
     }
+}
+
+fn evidence(app: &mut App, ui: &mut egui::Ui) {
+    let now = app.filters.base().evidence;
+    let word = |e: Option<bool>| match e {
+        None => "with or without",
+        Some(true) => "with evidence attached",
+        Some(false) => "without evidence",
+    };
+    ui.horizontal(|ui| {
+        let l = ui.label("Evidence");
+        let mut pick = now;
+        egui::ComboBox::from_id_salt("evidence-filter")
+            .selected_text(word(now))
+            .show_ui(ui, |ui| {
+                for e in [None, Some(true), Some(false)] {
+                    ui.selectable_value(&mut pick, e, word(e));
+                }
+            })
+            .response
+            .labelled_by(l.id);
+        if pick != now {
+            app.filters.update(|f| f.evidence = pick);
+        }
+    });
 }
 
 fn near(app: &mut App, ui: &mut egui::Ui) {
