@@ -897,7 +897,10 @@ fn evidence_is_dropped_on_the_details_shown_opened_verified_and_detached() {
     // Its badge on the map, and the filter of the panel.
     until(&mut h, "the incident marked", |h| {
         let d = h.state().data.as_ref().unwrap();
-        (0..d.store.len()).filter(|&i| d.store.evidence.at(i)).count() == 1
+        (0..d.store.len())
+            .filter(|&i| d.store.evidence.at(i))
+            .count()
+            == 1
     });
     choose(&mut h, "Evidence", "with evidence attached");
     until(&mut h, "one selected", |h| {

@@ -222,7 +222,7 @@ impl EvidenceStore for TableStore {
     fn read(
         &self,
         sha256: &str,
-        to: &mut dyn Write,
+        to: &mut (dyn Write + Send),
         ctl: &Control,
     ) -> Result<Stored, EvidenceError> {
         let mut c = self.db.connect()?;

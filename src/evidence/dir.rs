@@ -157,7 +157,7 @@ impl EvidenceStore for DirStore {
     fn read(
         &self,
         sha256: &str,
-        to: &mut dyn Write,
+        to: &mut (dyn Write + Send),
         ctl: &Control,
     ) -> Result<Stored, EvidenceError> {
         let missing = || EvidenceError::Missing {

@@ -13,36 +13,83 @@ const BLOCK: usize = 1 << 20;
 /// Bytes kept from the start for sniffing.
 pub const HEAD: usize = 8 << 10;
 
-/// Copies `from` into `to` while hashing it; `what` names them in errors (read, write).
+/// Copies `from` into `to` while hashing it; `what` names them in errors (read, write). The
+/// writing runs on a thread of its own, a few blocks behind the reading and hashing, so a copy
+/// takes about as long as the slower of the two (at most four blocks in flight: memory stays
+/// flat).
 pub fn copy_hashing(
     from: &mut dyn Read,
-    to: &mut dyn Write,
+    to: &mut (dyn Write + Send),
     what: (&str, &str),
     ctl: &Control,
 ) -> Result<Stored, EvidenceError> {
+    let write_error = |e| EvidenceError::io(std::path::Path::new(what.1), e);
+    std::thread::scope(|sc| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(3);
+        let (back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+        let writer = sc.spawn(move || -> std::io::Result<()> {
+            for block in rx {
+                to.write_all(&block)?;
+                let _ = back.send(block);
+            }
+            Ok(())
+        });
+        let read = read_hashing(
+            from,
+            what.0,
+            ctl,
+            |block| {
+                // A writer that stopped has its error to give.
+                tx.send(block).is_ok()
+            },
+            &spare,
+        );
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writing thread failed")));
+        match (read, written) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(write_error(e)),
+            (Ok(s), Ok(())) => Ok(s),
+        }
+    })
+}
+
+/// Reads `from` to its end in blocks, hashing each and handing it to `give` (false: stop),
+/// taking emptied blocks back from `spare`.
+fn read_hashing(
+    from: &mut dyn Read,
+    what: &str,
+    ctl: &Control,
+    mut give: impl FnMut(Vec<u8>) -> bool,
+    spare: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> Result<Stored, EvidenceError> {
     let mut h = Sha256::new();
-    let mut buf = vec![0u8; BLOCK];
     let mut head = Vec::new();
     let mut size = 0u64;
     loop {
         if ctl.cancelled() {
             return Err(EvidenceError::Cancelled);
         }
+        let mut buf = spare.try_recv().unwrap_or_default();
+        buf.resize(BLOCK, 0);
         let n = match from.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(EvidenceError::io(std::path::Path::new(what.0), e)),
+            Err(e) => return Err(EvidenceError::io(std::path::Path::new(what), e)),
         };
-        let block = &buf[..n];
-        h.update(block);
+        buf.truncate(n);
+        h.update(&buf);
         if head.len() < HEAD {
-            head.extend_from_slice(&block[..n.min(HEAD - head.len())]);
+            head.extend_from_slice(&buf[..n.min(HEAD - head.len())]);
         }
-        to.write_all(block)
-            .map_err(|e| EvidenceError::io(std::path::Path::new(what.1), e))?;
         size += n as u64;
         ctl.advance(n as u64);
+        if !give(buf) {
+            break;
+        }
     }
     Ok(Stored {
         sha256: super::custody::hex(&h.finalize()),

@@ -130,7 +130,7 @@ pub trait EvidenceStore: Send + Sync {
     fn read(
         &self,
         sha256: &str,
-        to: &mut dyn std::io::Write,
+        to: &mut (dyn std::io::Write + Send),
         ctl: &Control,
     ) -> Result<Stored, EvidenceError>;
     /// The hashes of every stored copy.
