@@ -58,6 +58,19 @@ fn case() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
     (dir, data, photo, statement)
 }
 
+/// Attaches `file` to incident `id` of `data` with the command line.
+fn attach(data: &Path, id: &str, file: &Path) {
+    ok(&run(&["attach", s(data), "--id", id, s(file)]));
+}
+
+/// Makes a stored (read-only) file writable again, to tamper with it.
+fn writable(p: &Path) {
+    let mut perm = std::fs::metadata(p).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perm.set_readonly(false);
+    std::fs::set_permissions(p, perm).unwrap();
+}
+
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
@@ -98,13 +111,7 @@ fn attached_files_are_kept_untouched_and_verify_names_what_changed() {
     ok(&o);
     assert!(stdout(&o).contains(&sha(&photo)), "{}", stdout(&o));
     // The same photo for another incident: stored once, attached twice.
-    ok(&run(&[
-        "attach",
-        s(&data),
-        "--id",
-        "IQ-2021-019",
-        s(&photo),
-    ]));
+    attach(&data, "IQ-2021-019", &photo);
     // The same bytes twice on one incident are refused, naming both.
     let o = run(&["attach", s(&data), "--id", "IQ-2021-018", s(&photo)]);
     assert_eq!(o.status.code(), Some(1));
@@ -158,10 +165,7 @@ fn attached_files_are_kept_untouched_and_verify_names_what_changed() {
     assert!(stdout(&o).contains("the chain holds"), "{}", stdout(&o));
 
     // One byte flipped in a stored copy: named, with its incidents.
-    let mut p = std::fs::metadata(&copy).unwrap().permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
-    p.set_readonly(false);
-    std::fs::set_permissions(&copy, p).unwrap();
+    writable(&copy);
     let mut bytes = std::fs::read(&copy).unwrap();
     bytes[100] ^= 1;
     std::fs::write(&copy, &bytes).unwrap();
@@ -192,20 +196,8 @@ fn attached_files_are_kept_untouched_and_verify_names_what_changed() {
 #[test]
 fn the_custody_chain_names_the_line_that_was_changed_or_removed() {
     let (_dir, data, photo, statement) = case();
-    ok(&run(&[
-        "attach",
-        s(&data),
-        "--id",
-        "IQ-2021-018",
-        s(&photo),
-    ]));
-    ok(&run(&[
-        "attach",
-        s(&data),
-        "--id",
-        "IQ-2021-044",
-        s(&statement),
-    ]));
+    attach(&data, "IQ-2021-018", &photo);
+    attach(&data, "IQ-2021-044", &statement);
     let log = data.with_file_name("incidents.geojson.evidence/custody.jsonl");
     ok(&run(&["verify", s(&data)]));
     let text = std::fs::read_to_string(&log).unwrap();
@@ -259,13 +251,7 @@ fn the_custody_chain_names_the_line_that_was_changed_or_removed() {
 #[test]
 fn detaching_keeps_the_copy_and_logs_why() {
     let (_dir, data, photo, _statement) = case();
-    ok(&run(&[
-        "attach",
-        s(&data),
-        "--id",
-        "IQ-2021-018",
-        s(&photo),
-    ]));
+    attach(&data, "IQ-2021-018", &photo);
     let h = sha(&photo);
     let o = run(&[
         "detach",
@@ -414,20 +400,8 @@ fn the_evidence_filter_follows_attach_and_detach() {
     let (_dir, data, photo, statement) = case();
     assert!(ids(&data, &["--evidence", "has"]).is_empty());
     assert_eq!(ids(&data, &["--evidence", "none"]).len(), 83);
-    ok(&run(&[
-        "attach",
-        s(&data),
-        "--id",
-        "IQ-2021-018",
-        s(&photo),
-    ]));
-    ok(&run(&[
-        "attach",
-        s(&data),
-        "--id",
-        "IQ-2021-044",
-        s(&statement),
-    ]));
+    attach(&data, "IQ-2021-018", &photo);
+    attach(&data, "IQ-2021-044", &statement);
     let mut has = ids(&data, &["--evidence", "has"]);
     has.sort();
     assert_eq!(has, ["IQ-2021-018", "IQ-2021-044"]);
@@ -453,4 +427,121 @@ fn the_evidence_filter_follows_attach_and_detach() {
     assert_eq!(ids(&data, &["--evidence", "has"]), ["IQ-2021-018"]);
     let o = run(&["filter", s(&data), "--evidence", "maybe"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+/// The Library of Congress validator (`.ci/deps.sh` installs it), on a bag.
+fn bagit_validates(bag: &Path) -> (bool, String) {
+    let tool = std::env::var("INCIDENT_MAP_BAGIT")
+        .unwrap_or_else(|_| "/opt/incident-map/bagit/bin/bagit.py".into());
+    let o = Command::new(&tool)
+        .args(["--validate", s(bag)])
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (run .ci/deps.sh)"));
+    (o.status.success(), format!("{}{}", stdout(&o), stderr(&o)))
+}
+
+#[test]
+fn a_case_bundle_is_a_bag_the_library_of_congress_validator_accepts() {
+    let (dir, data, photo, statement) = case();
+    attach(&data, "IQ-2021-018", &photo);
+    attach(&data, "IQ-2021-044", &statement);
+    let bag = dir.path().join("case");
+    let o = run(&[
+        "bundle",
+        s(&data),
+        "--evidence",
+        "has",
+        "--map",
+        "--out",
+        s(&bag),
+        "--organization",
+        "Newsroom OSINT desk",
+    ]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("2 incident(s), 2 evidence item(s)"),
+        "{}",
+        stdout(&o)
+    );
+    let (valid, said) = bagit_validates(&bag);
+    assert!(valid, "{said}");
+
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/incidents.geojson")).unwrap())
+            .unwrap();
+    let features = doc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2);
+    let refs = &features
+        .iter()
+        .find(|f| f["properties"]["id"] == "IQ-2021-018")
+        .unwrap()["properties"]["evidence"];
+    assert_eq!(refs[0]["sha256"], sha(&photo).as_str());
+    assert_eq!(refs[0]["name"], "photo.txt");
+    assert_eq!(refs[0]["media_type"], "image/png");
+    assert_eq!(
+        std::fs::read(bag.join("data").join(refs[0]["file"].as_str().unwrap())).unwrap(),
+        std::fs::read(&photo).unwrap()
+    );
+    let custody = std::fs::read_to_string(bag.join("data/custody.jsonl")).unwrap();
+    assert_eq!(custody.lines().count(), 2, "{custody}");
+    assert!(
+        std::fs::read(bag.join("data/map.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG")
+    );
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    for want in [
+        "Source-Organization: Newsroom OSINT desk",
+        "Contact-Name: ana",
+        "Payload-Oxum: ",
+        "Bagging-Date: ",
+        "With evidence attached",
+    ] {
+        assert!(info.contains(want), "{want} in {info}");
+    }
+    // Each item's export is in the custody log, and the chain still holds.
+    let log =
+        std::fs::read_to_string(data.with_file_name("incidents.geojson.evidence/custody.jsonl"))
+            .unwrap();
+    assert_eq!(log.matches("\"action\":\"exported\"").count(), 2);
+    ok(&run(&["verify", s(&data)]));
+
+    // A bag is never written over anything.
+    let o = run(&["bundle", s(&data), "--out", s(&bag)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
+    // Altered after writing, the validator refuses it.
+    writable(&bag.join("data/custody.jsonl"));
+    std::fs::write(
+        bag.join("data/custody.jsonl"),
+        custody.replace("ana", "eve"),
+    )
+    .unwrap();
+    assert!(!bagit_validates(&bag).0);
+}
+
+#[test]
+fn a_zipped_bundle_holds_the_same_bag() {
+    let (dir, data, photo, _statement) = case();
+    attach(&data, "IQ-2021-018", &photo);
+    let zip = dir.path().join("case.zip");
+    ok(&run(&[
+        "bundle",
+        s(&data),
+        "--type",
+        "Rocket attack",
+        "--out",
+        s(&zip),
+    ]));
+    let out = dir.path().join("unzipped");
+    let mut a = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    a.extract(&out).unwrap();
+    let bag = out.join("case");
+    let (valid, said) = bagit_validates(&bag);
+    assert!(valid, "{said}");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/incidents.geojson")).unwrap())
+            .unwrap();
+    assert_eq!(doc["features"].as_array().unwrap().len(), 19);
+    assert!(bag.join("data/evidence").join(sha(&photo)).is_file());
 }

@@ -549,7 +549,7 @@ pub type HistoryRead = Result<Vec<HistoryEntry>, SourceError>;
 
 /// Runs `work` on a worker thread named `name`; `ctx` is repainted when it is done. The
 /// receiver of its answer (none: no thread could be started).
-fn on_worker<T: Send + 'static>(
+pub(super) fn on_worker<T: Send + 'static>(
     name: &str,
     ctx: &egui::Context,
     work: impl FnOnce() -> T + Send + 'static,

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
+
+use super::editor::on_worker as spawn;
 
 use crate::evidence::verify::Verified;
 use crate::evidence::{self, Attach, Attached, EvidenceStore};
@@ -23,8 +25,30 @@ pub struct Shelf {
     pub items: Vec<Attached>,
 }
 
+/// Why the window's evidence work failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ShelfError {
+    /// The source could not say where the incident's evidence is.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    /// The store failed.
+    #[error(transparent)]
+    Evidence(#[from] evidence::EvidenceError),
+    /// The system's viewer (or file manager) could not be started.
+    #[error("cannot hand {} to {}: {error}", .path.display(), .opener.display())]
+    Opener {
+        /// What was to be shown.
+        path: PathBuf,
+        /// The program.
+        opener: PathBuf,
+        /// Why.
+        #[source]
+        error: std::io::Error,
+    },
+}
+
 /// What was read (or why not).
-pub type ShelfRead = Result<Shelf, String>;
+pub type ShelfRead = Result<Shelf, ShelfError>;
 
 /// Files being attached.
 pub struct Attaching {
@@ -56,35 +80,18 @@ pub struct EvidenceView {
     /// Files being attached.
     pub attaching: Option<Attaching>,
     /// The last check of a store: its location and what it found.
-    pub verified: Option<(String, Result<Verified, String>)>,
-    verify_rx: Option<(String, Receiver<Result<Verified, String>>)>,
+    pub verified: Option<(String, Result<Verified, ShelfError>)>,
+    verify_rx: Option<(String, Receiver<Result<Verified, ShelfError>>)>,
     /// A store being checked: progress and Cancel.
     pub verifying: Option<Arc<Control>>,
     thumbs: HashMap<String, Thumb>,
-    opened_rx: Option<Receiver<Result<PathBuf, String>>>,
+    opened_rx: Option<Receiver<Result<PathBuf, ShelfError>>>,
     /// A message for the status bar.
     pub message: Option<String>,
     /// The reason typed for a detach, and the item it is for.
     pub detaching: Option<(String, String)>,
     /// The program items and folders are handed to (none: the system's).
     pub opener: Option<PathBuf>,
-}
-
-fn spawn<T: Send + 'static>(
-    name: &str,
-    ctx: &egui::Context,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Option<Receiver<T>> {
-    let (tx, rx) = channel();
-    let ctx = ctx.clone();
-    std::thread::Builder::new()
-        .name(name.into())
-        .spawn(move || {
-            let _ = tx.send(work());
-            ctx.request_repaint();
-        })
-        .ok()
-        .map(|_| rx)
 }
 
 impl EvidenceView {
@@ -98,9 +105,8 @@ impl EvidenceView {
         let s = source.clone();
         self.shelf_rx = spawn("incident-map-evidence", ctx, move || {
             let ctl = Control::default();
-            let (store, incident) = s.evidence_of(key, &ctl).map_err(|e| e.to_string())?;
-            let items =
-                evidence::attached_to(&*store, &incident, &ctl).map_err(|e| e.to_string())?;
+            let (store, incident) = s.evidence_of(key, &ctl)?;
+            let items = evidence::attached_to(&*store, &incident, &ctl)?;
             Ok(Shelf {
                 store,
                 incident,
@@ -180,7 +186,7 @@ impl EvidenceView {
         let (c, location) = (ctl.clone(), store.location());
         let by = crate::app::settings::editor_name();
         self.verify_rx = spawn("incident-map-verify", ctx, move || {
-            let v = evidence::verify::verify(&*store, &c).map_err(|e| e.to_string())?;
+            let v = evidence::verify::verify(&*store, &c)?;
             let outcome = match v.failures().len() {
                 0 => "all hold (checked in the window)".to_string(),
                 n => format!("{n} failure(s) (checked in the window)"),
@@ -202,8 +208,7 @@ impl EvidenceView {
         };
         let (store, a, opener) = (shelf.store.clone(), a.clone(), self.opener.clone());
         self.opened_rx = spawn("incident-map-open", ctx, move || {
-            let p = evidence::copy_to_open(&*store, &a, &by, &Control::default())
-                .map_err(|e| e.to_string())?;
+            let p = evidence::copy_to_open(&*store, &a, &by, &Control::default())?;
             show_with_system(&p, opener.as_deref())?;
             Ok(p)
         });
@@ -286,7 +291,7 @@ impl EvidenceView {
                     format!("Evidence verified: all {} item(s) hold", v.items.len())
                 }
                 Ok(v) => format!("Evidence verified: {} failure(s)", v.failures().len()),
-                Err(e) => e.clone(),
+                Err(e) => e.to_string(),
             });
             self.verified = Some((location.clone(), r));
             self.verify_rx = None;
@@ -297,7 +302,7 @@ impl EvidenceView {
         {
             self.message = Some(match r {
                 Ok(p) => format!("Opened a read-only copy: {}", p.display()),
-                Err(e) => e,
+                Err(e) => e.to_string(),
             });
             self.opened_rx = None;
         }
@@ -333,7 +338,7 @@ fn decode(store: &dyn EvidenceStore, sha256: &str) -> Option<egui::ColorImage> {
 pub fn show_with_system(
     p: &std::path::Path,
     opener: Option<&std::path::Path>,
-) -> Result<(), String> {
+) -> Result<(), ShelfError> {
     let opener = opener.map_or_else(
         || {
             PathBuf::from(if cfg!(target_os = "macos") {
@@ -352,7 +357,11 @@ pub fn show_with_system(
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| format!("cannot hand {} to {}: {e}", p.display(), opener.display()))?;
+        .map_err(|error| ShelfError::Opener {
+            path: p.to_path_buf(),
+            opener: opener.clone(),
+            error,
+        })?;
     // Waited for elsewhere: a viewer may stay open as long as it likes.
     std::thread::spawn(move || child.wait());
     Ok(())

@@ -6,6 +6,7 @@
 //! written, a database failed), 2 bad usage.
 
 pub mod args;
+pub mod bundle;
 pub mod chart;
 pub mod check;
 pub mod clusters;
@@ -101,6 +102,8 @@ pub enum Command {
     Detach(evidence::DetachCmd),
     /// Check the evidence: every stored file hashed again, the custody log's chain walked.
     Verify(evidence::VerifyCmd),
+    /// A case bundle as a BagIt bag: the matching incidents, their evidence and custody lines.
+    Bundle(bundle::BundleCmd),
 }
 
 /// Parses `args` (including the program name) and runs the command, writing to `out`/`err`.
@@ -139,6 +142,7 @@ where
         Some(Command::Evidence(a)) => evidence::run_list(&a, out, err),
         Some(Command::Detach(a)) => evidence::run_detach(&a, err),
         Some(Command::Verify(a)) => evidence::run_verify(&a, out, err),
+        Some(Command::Bundle(a)) => bundle::run(&a, out, err),
         None => window::run(cli.files, &cli.base, &cli.filter, &cli.columns, err),
     }
 }

@@ -9,6 +9,7 @@
 //! ([`EvidenceStore`]) only keeps bytes and lines; what they mean is worked out here, the same
 //! for every store (a directory beside a file, a table's `NAME_evidence`).
 
+pub mod bag;
 pub mod custody;
 pub mod dir;
 pub mod hash;
@@ -76,6 +77,18 @@ pub enum EvidenceError {
         store: String,
         /// The hash.
         sha256: String,
+    },
+    /// A stored copy no longer hashes as its `added` line recorded.
+    #[error(
+        "the stored copy of {name} changed (sha256 {sha256} recorded, {now} now): run incident-map verify"
+    )]
+    Changed {
+        /// Its name.
+        name: String,
+        /// The hash recorded.
+        sha256: String,
+        /// The hash now.
+        now: String,
     },
     /// A stored item may not be opened (an executable).
     #[error("{name} is {media_type}: programs are never run from the evidence store")]

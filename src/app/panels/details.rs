@@ -169,7 +169,7 @@ fn evidence_done(app: &mut App, actions: Vec<super::evidence::Action>) {
             E::ShowFolder(p) => {
                 let opener = app.evidence.opener.clone();
                 if let Err(e) = crate::app::evidence::show_with_system(&p, opener.as_deref()) {
-                    app.chrome.message = Some(e);
+                    app.chrome.message = Some(e.to_string());
                 }
             }
             E::Verify => app.evidence.verify(&ctx),

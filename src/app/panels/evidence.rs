@@ -72,7 +72,7 @@ pub fn evidence(app: &mut App, ui: &mut egui::Ui) -> Vec<Action> {
                     return;
                 }
                 Some((_, Err(e))) => {
-                    ui.colored_label(Color32::from_rgb(0xB0, 0x30, 0x20), e.as_str());
+                    ui.colored_label(Color32::from_rgb(0xB0, 0x30, 0x20), e.to_string());
                     return;
                 }
                 Some((_, Ok(s))) => s.items.clone(),
