@@ -510,7 +510,14 @@ fn a_case_bundle_is_a_bag_the_library_of_congress_validator_accepts() {
     let o = run(&["bundle", s(&data), "--out", s(&bag)]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("already exists"), "{}", stderr(&o));
-    // Altered after writing, the validator refuses it.
+    // Opened as a source, the bag is checked first, then its incidents read.
+    let o = run(&["check", s(&bag), "--json"]);
+    ok(&o);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["incidents"],
+        2
+    );
+    // Altered after writing, the validator refuses it, and so does opening it.
     writable(&bag.join("data/custody.jsonl"));
     std::fs::write(
         bag.join("data/custody.jsonl"),
@@ -518,6 +525,69 @@ fn a_case_bundle_is_a_bag_the_library_of_congress_validator_accepts() {
     )
     .unwrap();
     assert!(!bagit_validates(&bag).0);
+    let o = run(&["check", s(&bag)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("refused as a BagIt bag: data/custody.jsonl has changed"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn hostile_bags_are_refused_naming_what_is_wrong() {
+    let (dir, data, photo, _statement) = case();
+    attach(&data, "IQ-2021-018", &photo);
+    let good = dir.path().join("good");
+    ok(&run(&["bundle", s(&data), "--out", s(&good)]));
+    let copy = |name: &str| {
+        let to = dir.path().join(name);
+        ok(&Command::new("cp")
+            .args(["-r", s(&good), s(&to)])
+            .output()
+            .unwrap());
+        to
+    };
+    let refused = |bag: &Path, want: &str| {
+        let o = run(&["check", s(bag)]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{want}: {}", stderr(&o));
+    };
+    // A symlink in the payload (it could point anywhere).
+    let b = copy("link");
+    std::os::unix::fs::symlink("/etc/passwd", b.join("data/passwd")).unwrap();
+    refused(&b, "data/passwd: a symbolic link");
+    // A manifest line reaching outside the bag.
+    let b = copy("dotdot");
+    let m = b.join("manifest-sha256.txt");
+    let text = std::fs::read_to_string(&m).unwrap();
+    std::fs::write(
+        &m,
+        format!("{text}{}  data/../../etc/passwd\n", "0".repeat(64)),
+    )
+    .unwrap();
+    refused(&b, "reaches outside the bag");
+    // A file the manifest names that is not there.
+    let b = copy("missing");
+    std::fs::remove_file(b.join("data/custody.jsonl")).unwrap();
+    refused(
+        &b,
+        "manifest-sha256.txt names data/custody.jsonl, which is not in the bag",
+    );
+    // A payload file no manifest names.
+    let b = copy("extra");
+    std::fs::write(b.join("data/extra.csv"), "a,b\n").unwrap();
+    refused(
+        &b,
+        "data/extra.csv is in the bag but not in manifest-sha256.txt",
+    );
+    // A pipe.
+    let b = copy("fifo");
+    ok(&Command::new("mkfifo")
+        .arg(b.join("data/pipe"))
+        .output()
+        .unwrap());
+    refused(&b, "data/pipe: not a plain file");
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! A bad row becomes a [`Problem`] and is skipped; a file that cannot be read or parsed at all
 //! becomes a [`FileError`] and the other files still load.
 
+pub mod bag;
 pub mod columns;
 mod crs;
 pub mod csv;
@@ -31,6 +32,9 @@ pub enum LoadError {
     /// The path does not exist (or is a dangling link).
     #[error("no such file or directory")]
     NotFound,
+    /// A BagIt bag that does not hold together (nothing in it is read).
+    #[error("refused as a BagIt bag: {0}")]
+    Bag(#[from] bag::BagError),
     /// The file cannot be read by this user.
     #[error("permission denied")]
     PermissionDenied,
@@ -347,6 +351,22 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
     for p in paths {
         let name = p.display().to_string();
         match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() && bag::is_bag(p) => match bag::check(p) {
+                Ok(payload) => {
+                    let data: Vec<PathBuf> = payload.into_iter().filter(|f| supported(f)).collect();
+                    if data.is_empty() {
+                        errors.push(FileError {
+                            file: name,
+                            error: LoadError::EmptyDirectory,
+                        });
+                    }
+                    files.extend(data);
+                }
+                Err(e) => errors.push(FileError {
+                    file: name,
+                    error: LoadError::Bag(e),
+                }),
+            },
             Ok(m) if m.is_dir() => {
                 let mut found = Vec::new();
                 walk(p, &mut found, &mut errors, 0);
