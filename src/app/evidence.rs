@@ -12,6 +12,7 @@ use super::editor::on_worker as spawn;
 
 use crate::evidence::verify::Verified;
 use crate::evidence::{self, Attach, Attached, EvidenceStore};
+use crate::export::bundle::{BundleSpec, Bundled, write_bundle};
 use crate::progress::Control;
 use crate::source::{Key, Source};
 
@@ -92,6 +93,9 @@ pub struct EvidenceView {
     pub detaching: Option<(String, String)>,
     /// The program items and folders are handed to (none: the system's).
     pub opener: Option<PathBuf>,
+    /// A case bundle being written: progress and Cancel.
+    pub bundling: Option<Arc<Control>>,
+    bundle_rx: Option<Receiver<Result<Bundled, ShelfError>>>,
 }
 
 impl EvidenceView {
@@ -201,6 +205,25 @@ impl EvidenceView {
         self.verifying = Some(ctl);
     }
 
+    /// Writes a case bundle of the incidents of `source` that `spec` chooses, on a worker.
+    pub fn bundle(&mut self, source: &Arc<dyn Source>, spec: BundleSpec, ctx: &egui::Context) {
+        if self.bundling.is_some() {
+            return;
+        }
+        let ctl = Arc::new(Control::default());
+        let (s, c) = (source.clone(), ctl.clone());
+        self.bundle_rx = spawn("incident-map-bundle", ctx, move || {
+            c.set_message("reading the incidents");
+            let fetch = crate::source::Fetch::up_to(crate::source::FETCH_LIMIT);
+            let inc = s.incidents(&spec.filter, &fetch, &c)?;
+            c.set_message("writing the bag");
+            Ok(write_bundle(&*s, &inc, &spec, &c)?)
+        });
+        if self.bundle_rx.is_some() {
+            self.bundling = Some(ctl);
+        }
+    }
+
     /// Copies an item out read-only and hands it to the system's viewer, on a worker.
     pub fn open(&mut self, a: &Attached, by: String, ctx: &egui::Context) {
         let Some((_, Ok(shelf))) = &self.shelf else {
@@ -306,6 +329,21 @@ impl EvidenceView {
             });
             self.opened_rx = None;
         }
+        if let Some(rx) = &self.bundle_rx
+            && let Ok(r) = rx.try_recv()
+        {
+            self.message = Some(match r {
+                Ok(b) => format!(
+                    "Wrote the case bundle {}: {} incident(s), {} evidence item(s)",
+                    b.path.display(),
+                    b.incidents,
+                    b.items
+                ),
+                Err(e) => format!("No case bundle written: {e}"),
+            });
+            self.bundle_rx = None;
+            self.bundling = None;
+        }
         let Some(a) = &self.attaching else {
             return false;
         };
@@ -407,6 +445,28 @@ impl super::App {
         self.evidence
             .attach(&source, key, files, by, &self.ctx.clone());
         true
+    }
+
+    /// Asks where to write a case bundle of the filtered incidents (a `.zip`, or a new folder
+    /// when the name has no `.zip`) and writes it, with the map.
+    pub fn export_bundle(&mut self) {
+        let Some(source) = self.source.clone() else {
+            return;
+        };
+        if let Some(out) = rfd::FileDialog::new()
+            .set_title("Export evidence bundle (BagIt)")
+            .set_file_name("case.zip")
+            .save_file()
+        {
+            let spec = BundleSpec {
+                out,
+                filter: self.effective_filter(),
+                map: true,
+                organization: None,
+                contact: self.editor_name(),
+            };
+            self.evidence.bundle(&source, spec, &self.ctx.clone());
+        }
     }
 
     /// Asks for files to attach (the system's dialog) and attaches them.

@@ -6,6 +6,7 @@
 //! Work checks a [`Control`] for Cancel and reports progress to it, so the window can run exports
 //! on a worker thread.
 
+pub mod bundle;
 pub mod compare;
 pub mod series;
 pub mod view_file;

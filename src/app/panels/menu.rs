@@ -3,43 +3,58 @@
 use crate::app::App;
 use crate::view::tiles::BaseLayer;
 
+/// The File menu.
+fn file_menu(app: &mut App, ui: &mut egui::Ui) {
+    if ui.button("Open…  (Ctrl+O)").clicked() {
+        app.open_dialog(&ui.ctx().clone(), false);
+    }
+    if ui.button("Add files…").clicked() {
+        app.open_dialog(&ui.ctx().clone(), true);
+    }
+    if ui.button("Open path…").clicked() {
+        app.chrome.settings.show_open_path = true;
+    }
+    if ui.button("Open bundled dataset").clicked()
+        && let Some(p) = crate::app::bundled_dataset()
+    {
+        app.open(&ui.ctx().clone(), vec![p]);
+    }
+    ui.separator();
+    if ui.button("Export PNG…").clicked() {
+        app.export.show = true;
+    }
+    if ui.button("Export data…").clicked() {
+        app.chrome.data.show = true;
+    }
+    if ui
+        .add_enabled(
+            app.evidence.bundling.is_none(),
+            egui::Button::new("Export evidence bundle…"),
+        )
+        .on_hover_text(
+            "The filtered incidents, their evidence and custody lines, and the map, as a BagIt bag",
+        )
+        .clicked()
+    {
+        app.export_bundle();
+    }
+    if ui.button("Save view…").clicked() {
+        app.export.show_save_view = true;
+    }
+    if ui.button("Open view…").clicked() {
+        app.export.show_open_view = true;
+    }
+    ui.separator();
+    if ui.button("Quit").clicked() {
+        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+}
+
 /// File, View and Help menus.
 pub fn menu_bar(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::top("menu").show(ui, |ui| {
         egui::MenuBar::new().ui(ui, |ui| {
-            ui.menu_button("File", |ui| {
-                if ui.button("Open…  (Ctrl+O)").clicked() {
-                    app.open_dialog(&ui.ctx().clone(), false);
-                }
-                if ui.button("Add files…").clicked() {
-                    app.open_dialog(&ui.ctx().clone(), true);
-                }
-                if ui.button("Open path…").clicked() {
-                    app.chrome.settings.show_open_path = true;
-                }
-                if ui.button("Open bundled dataset").clicked()
-                    && let Some(p) = crate::app::bundled_dataset()
-                {
-                    app.open(&ui.ctx().clone(), vec![p]);
-                }
-                ui.separator();
-                if ui.button("Export PNG…").clicked() {
-                    app.export.show = true;
-                }
-                if ui.button("Export data…").clicked() {
-                    app.chrome.data.show = true;
-                }
-                if ui.button("Save view…").clicked() {
-                    app.export.show_save_view = true;
-                }
-                if ui.button("Open view…").clicked() {
-                    app.export.show_open_view = true;
-                }
-                ui.separator();
-                if ui.button("Quit").clicked() {
-                    ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
-                }
-            });
+            ui.menu_button("File", |ui| file_menu(app, ui));
             edit_menu(app, ui);
             ui.menu_button("View", |ui| {
                 let ctx = ui.ctx().clone();

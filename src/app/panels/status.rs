@@ -87,6 +87,17 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
                 ui.separator();
                 table_status(r, ui);
             }
+            if let Some(c) = &app.evidence.bundling {
+                ui.separator();
+                ui.add(
+                    egui::ProgressBar::new(c.fraction())
+                        .desired_width(120.0)
+                        .text(format!("case bundle: {}", c.message())),
+                );
+                if ui.small_button("Cancel").clicked() {
+                    c.cancel();
+                }
+            }
             if let Some(s) = &app.map.screen {
                 ui.separator();
                 ui.label(format!("zoom {:.1}", s.zoom));
