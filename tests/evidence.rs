@@ -615,3 +615,50 @@ fn a_zipped_bundle_holds_the_same_bag() {
     assert_eq!(doc["features"].as_array().unwrap().len(), 19);
     assert!(bag.join("data/evidence").join(sha(&photo)).is_file());
 }
+
+#[test]
+fn a_bag_of_a_hundred_thousand_files_is_checked_in_bounded_time() {
+    // A real bag (written by the program) with 100,000 more payload files, each listed.
+    let (dir, data, _photo, _statement) = case();
+    let bag = dir.path().join("big");
+    ok(&run(&[
+        "bundle",
+        s(&data),
+        "--type",
+        "Interception",
+        "--out",
+        s(&bag),
+    ]));
+    let many = bag.join("data/many");
+    std::fs::create_dir(&many).unwrap();
+    let empty = evidence::custody::sha256_hex(b"");
+    let mut manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap();
+    for i in 0..100_000 {
+        std::fs::write(many.join(format!("{i}.bin")), b"").unwrap();
+        manifest.push_str(&format!("{empty}  data/many/{i}.bin\n"));
+    }
+    std::fs::write(bag.join("manifest-sha256.txt"), &manifest).unwrap();
+    // The tag manifest and the Payload-Oxum no longer hold: named, after every file was read.
+    let o = run(&["check", s(&bag)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("manifest-sha256.txt has changed"),
+        "{}",
+        stderr(&o)
+    );
+    // Without them the bag holds, and loads its one data file.
+    std::fs::remove_file(bag.join("tagmanifest-sha256.txt")).unwrap();
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    let info: String = info
+        .lines()
+        .filter(|l| !l.starts_with("Payload-Oxum"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(bag.join("bag-info.txt"), info).unwrap();
+    let o = run(&["check", s(&bag), "--json"]);
+    ok(&o);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["incidents"],
+        3
+    );
+}

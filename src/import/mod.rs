@@ -353,7 +353,13 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() && bag::is_bag(p) => match bag::check(p) {
                 Ok(payload) => {
-                    let data: Vec<PathBuf> = payload.into_iter().filter(|f| supported(f)).collect();
+                    // The data files at the top of data/ (evidence and other payload below
+                    // it are not incidents).
+                    let top = p.join("data");
+                    let data: Vec<PathBuf> = payload
+                        .into_iter()
+                        .filter(|f| f.parent() == Some(top.as_path()) && supported(f))
+                        .collect();
                     if data.is_empty() {
                         errors.push(FileError {
                             file: name,
