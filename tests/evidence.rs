@@ -662,3 +662,32 @@ fn a_bag_of_a_hundred_thousand_files_is_checked_in_bounded_time() {
         3
     );
 }
+
+#[test]
+fn an_incident_without_an_id_is_named_by_its_line_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("reports.csv");
+    std::fs::write(
+        &data,
+        "date,latitude,longitude,type,source\n\
+         2021-06-06,33.786,42.441,Drone attack,https://sofrep.com/news/x\n\
+         2021-06-05,33.2625,44.2344,Interception,https://www.voanews.com/x\n",
+    )
+    .unwrap();
+    let note = dir.path().join("note.txt");
+    std::fs::write(&note, "seen\n").unwrap();
+    let o = run(&["attach", s(&data), "--line", "3", s(&note)]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("has no id of its own"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("reports.csv:3"), "{}", stderr(&o));
+    let list = items(&data);
+    assert_eq!(list[0]["incident"], "reports.csv:3");
+    let o = run(&["filter", s(&data), "--evidence", "has", "--format", "csv"]);
+    ok(&o);
+    assert!(stdout(&o).contains("Interception"), "{}", stdout(&o));
+    assert!(!stdout(&o).contains("Drone attack"), "{}", stdout(&o));
+}

@@ -99,6 +99,17 @@ pub fn run_attach(a: &AttachCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
         Ok(x) => x,
         Err(e) => return fail(err, BAD_INPUT, format!("{what}: {e}")),
     };
+    if let Some((_, line)) = name.rsplit_once(':')
+        && line.parse::<u32>().is_ok()
+        && !crate::source::is_table(&a.source.to_string_lossy())
+    {
+        let _ = writeln!(
+            err,
+            "warning: {what} has no id of its own: its evidence is named {name}, by its line, which \
+             moves when rows above it are added or deleted; give it an id first \
+             (incident-map edit … --set id=…) to keep them together"
+        );
+    }
     let how = Attach {
         incident: name,
         by: editor(&a.editor),

@@ -623,7 +623,7 @@ impl Source for Files {
         let file = &st.store.files[st.store.file[i] as usize];
         Ok((
             Arc::new(DirStore::beside(&file.path)),
-            incident_name(&st.store, i),
+            evidence_name(&st.store, i),
         ))
     }
 }
@@ -653,13 +653,32 @@ fn evidence_marks(store: &Store) -> Vec<bool> {
             let name = r
                 .ok()
                 .and_then(|r| crate::links::incident_id(&r.fields))
-                .unwrap_or_else(|| format!("{}:{}", file.name, store.line[i as usize]));
+                .unwrap_or_else(|| line_name(file, store.line[i as usize]));
             if names.contains(&name) {
                 marks[i as usize] = true;
             }
         }
     }
     marks
+}
+
+/// An incident's name in its evidence store: its own id, else its file's name (the store is
+/// beside the file: where the folder is does not matter) and its line.
+fn evidence_name(store: &Store, i: usize) -> String {
+    store
+        .record(i)
+        .ok()
+        .and_then(|r| crate::links::incident_id(&r.fields))
+        .unwrap_or_else(|| line_name(&store.files[store.file[i] as usize], store.line[i]))
+}
+
+/// `FILE:LINE`, with the file's name only.
+fn line_name(file: &crate::store::LoadedFile, line: u32) -> String {
+    let name = file
+        .path
+        .file_name()
+        .map_or_else(|| file.name.clone(), |n| n.to_string_lossy().into_owned());
+    format!("{name}:{line}")
 }
 
 /// An incident's name in the history: its own id, else its file and line.
