@@ -20,7 +20,7 @@ $SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 \
   xvfb xauth imagemagick xdotool \
   postgresql-15 postgresql-15-postgis-3 util-linux \
-  python3 python3-venv >/dev/null
+  python3 python3-venv openssl >/dev/null
 # The Library of Congress BagIt validator (PyPI bagit), which the evidence tests run on the bags
 # the program writes: in a virtual environment of its own.
 if [ ! -x /opt/incident-map/bagit/bin/bagit.py ]; then

@@ -5,6 +5,10 @@
 //! keeps the copy and logs why; two writers chain their lines one after the other; a cancelled
 //! attach leaves nothing.
 
+mod common {
+    pub mod tsa;
+}
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;
@@ -690,4 +694,131 @@ fn an_incident_without_an_id_is_named_by_its_line_with_a_warning() {
     ok(&o);
     assert!(stdout(&o).contains("Interception"), "{}", stdout(&o));
     assert!(!stdout(&o).contains("Drone attack"), "{}", stdout(&o));
+}
+
+/// The token file of `name` in the store beside `data`, made writable to tamper with it.
+fn token_file(data: &Path, name: &str) -> PathBuf {
+    let p = data.with_file_name(format!("incidents.geojson.evidence/tokens/{name}.tsr"));
+    writable(&p);
+    p
+}
+
+#[test]
+fn trusted_timestamps_verify_and_tokens_for_other_bytes_or_another_key_are_rejected() {
+    let tsa = common::tsa::Tsa::start();
+    let (_dir, data, photo, statement) = case();
+    let o = run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        s(&photo),
+        "--tsa",
+        &tsa.url,
+    ]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("timestamped photo.txt at "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("timestamped the custody log up to line 2"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-044",
+        s(&statement),
+        "--tsa",
+        &tsa.url,
+    ]);
+    ok(&o);
+    let cert = s(&tsa.cert).to_string();
+    let o = run(&["verify", s(&data), "--tsa-cert", &cert]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("✔ 4 of 4 timestamp token(s) hold (signatures checked"),
+        "{}",
+        stdout(&o)
+    );
+    let log =
+        std::fs::read_to_string(data.with_file_name("incidents.geojson.evidence/custody.jsonl"))
+            .unwrap();
+    assert_eq!(
+        log.matches("\"action\":\"timestamped\"").count(),
+        4,
+        "{log}"
+    );
+
+    // A token for other bytes: the statement's token put in place of the photo's.
+    let (p, st) = (sha(&photo), sha(&statement));
+    let original = std::fs::read(token_file(&data, &p)).unwrap();
+    std::fs::copy(token_file(&data, &st), token_file(&data, &p)).unwrap();
+    let o = run(&["verify", s(&data), "--tsa-cert", &cert]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("timestamp of photo.txt: the token is for other bytes"),
+        "{}",
+        stdout(&o)
+    );
+    // A token for the photo, but signed by another TSA's key.
+    let other = common::tsa::Tsa::start();
+    let forged = incident_map::evidence::tsa::fetch(&other.url, &p).unwrap();
+    std::fs::write(token_file(&data, &p), &forged).unwrap();
+    let o = run(&["verify", s(&data), "--tsa-cert", &cert]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("timestamp of photo.txt: the token's signature does not verify"),
+        "{}",
+        stdout(&o)
+    );
+    // Without the certificate only what it covers is checked (and said).
+    let o = run(&["verify", s(&data)]);
+    ok(&o);
+    assert!(stdout(&o).contains("give --tsa-cert"), "{}", stdout(&o));
+    std::fs::write(token_file(&data, &p), &original).unwrap();
+    ok(&run(&["verify", s(&data), "--tsa-cert", &cert]));
+}
+
+#[test]
+fn an_unreachable_tsa_is_a_warning_and_the_item_is_timestamped_later() {
+    let (_dir, data, photo, _statement) = case();
+    // Nothing listens on port 9 of loopback.
+    let o = run(&[
+        "attach",
+        s(&data),
+        "--id",
+        "IQ-2021-018",
+        s(&photo),
+        "--tsa",
+        "http://127.0.0.1:9/tsr",
+    ]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("warning: photo.txt was not timestamped"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(items(&data).len(), 1, "the item is kept");
+    let o = run(&["timestamp", s(&data)]);
+    assert_eq!(o.status.code(), Some(2), "no TSA given: {}", stderr(&o));
+    let tsa = common::tsa::Tsa::start();
+    let o = run(&["timestamp", s(&data), "--tsa", &tsa.url]);
+    ok(&o);
+    assert!(
+        stderr(&o).contains("timestamped photo.txt at "),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["verify", s(&data), "--tsa-cert", s(&tsa.cert)]);
+    ok(&o);
+    assert!(
+        stdout(&o).contains("✔ 2 of 2 timestamp token(s) hold"),
+        "{}",
+        stdout(&o)
+    );
 }

@@ -134,6 +134,7 @@ impl EvidenceView {
         key: Key,
         files: Vec<PathBuf>,
         by: String,
+        tsa: Option<String>,
         ctx: &egui::Context,
     ) {
         if self.attaching.is_some() || files.is_empty() {
@@ -167,6 +168,14 @@ impl EvidenceView {
                         said.push("attaching cancelled".into());
                         break;
                     }
+                    Err(e) => said.push(e.to_string()),
+                }
+            }
+            // Timestamped at the TSA of the settings, when one is set.
+            if let Some(url) = &tsa {
+                c.set_message("timestamping");
+                match evidence::timestamp_pending(&*store, url, &how.by, &c) {
+                    Ok(t) => said.extend(t),
                     Err(e) => said.push(e.to_string()),
                 }
             }
@@ -442,8 +451,9 @@ impl super::App {
             return false;
         };
         let by = self.editor_name();
+        let tsa = Some(self.chrome.tsa.trim().to_string()).filter(|t| !t.is_empty());
         self.evidence
-            .attach(&source, key, files, by, &self.ctx.clone());
+            .attach(&source, key, files, by, tsa, &self.ctx.clone());
         true
     }
 

@@ -200,6 +200,8 @@ pub struct Chrome {
     window: Option<[f32; 4]>,
     /// The name edits are recorded under (settings; empty: the login name).
     pub editor: String,
+    /// The time-stamping authority new evidence is timestamped at (settings; empty: none).
+    pub tsa: String,
     /// Where the details panel was last drawn (files dropped there are evidence).
     pub details_rect: Option<egui::Rect>,
 }
@@ -307,6 +309,7 @@ impl App {
                 settings: panels::SettingsForm::from_base(&base),
                 window: saved.window,
                 editor: saved.editor.clone(),
+                tsa: saved.tsa.clone(),
                 ..Default::default()
             },
             export: export_dialog::ExportForm::new(),
@@ -363,6 +366,7 @@ impl App {
             tools: self.analyst.tools.clone(),
             layer: self.map.layer,
             editor: self.chrome.editor.clone(),
+            tsa: self.chrome.tsa.clone(),
         }
     }
 

@@ -38,6 +38,8 @@ pub struct Saved {
     pub layer: crate::density::Layer,
     /// The name edits are recorded under (empty: the login name).
     pub editor: String,
+    /// The time-stamping authority (RFC 3161) new evidence is timestamped at (empty: none).
+    pub tsa: String,
 }
 
 impl Default for Saved {
@@ -54,6 +56,7 @@ impl Default for Saved {
             tools: crate::tools::Tools::default(),
             layer: crate::density::Layer::Points,
             editor: String::new(),
+            tsa: String::new(),
         }
     }
 }
@@ -80,6 +83,14 @@ pub fn editor_name() -> String {
         .map(|s| s.editor)
         .unwrap_or_default();
     crate::edit::editor_name(&configured)
+}
+
+/// The time-stamping authority of the settings, when one is set.
+pub fn tsa_url() -> Option<String> {
+    settings_path()
+        .and_then(|p| load_settings(&p))
+        .map(|s| s.tsa)
+        .filter(|t| !t.trim().is_empty())
 }
 
 /// Reads the settings; a missing or unreadable file gives `None` (and never stops the window).

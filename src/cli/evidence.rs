@@ -33,6 +33,24 @@ pub struct AttachCmd {
     /// Your name for the custody log (default: the settings' editor name, else your login).
     #[arg(long, value_name = "NAME")]
     pub editor: Option<String>,
+    /// A time-stamping authority (RFC 3161) to timestamp each item and the custody log's head
+    /// (default: the settings' TSA; none by default).
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
+}
+
+/// `timestamp` arguments.
+#[derive(Debug, Args)]
+pub struct TimestampCmd {
+    /// The file(s) or table URL whose evidence is timestamped.
+    #[arg(value_name = "SOURCE", required = true, num_args = 1..)]
+    pub source: Vec<PathBuf>,
+    /// The time-stamping authority (RFC 3161) (default: the settings' TSA).
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
+    /// Your name for the custody log.
+    #[arg(long, value_name = "NAME")]
+    pub editor: Option<String>,
 }
 
 /// `evidence` arguments.
@@ -81,6 +99,10 @@ pub struct VerifyCmd {
     /// Your name for the custody log.
     #[arg(long, value_name = "NAME")]
     pub editor: Option<String>,
+    /// The time-stamping authority's certificate (PEM): timestamp tokens' signatures are checked
+    /// against it (without it, only what each token covers is).
+    #[arg(long, value_name = "PEM")]
+    pub tsa_cert: Option<PathBuf>,
 }
 
 /// `incident-map attach`.
@@ -133,8 +155,58 @@ pub fn run_attach(a: &AttachCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
             Err(e) => code = fail(err, BAD_INPUT, e),
         }
     }
+    if let Some(url) = tsa_url(&a.tsa) {
+        match evidence::timestamp_pending(&*store, &url, &how.by, &ctl) {
+            Ok(said) => said.iter().for_each(|l| {
+                let _ = writeln!(err, "{l}");
+            }),
+            Err(e) => code = fail(err, BAD_INPUT, e),
+        }
+    }
     let _ = writeln!(err, "evidence store: {}", store.location());
     code
+}
+
+/// The TSA given, else the settings' (none by default).
+fn tsa_url(given: &Option<String>) -> Option<String> {
+    given
+        .clone()
+        .or_else(crate::app::settings::tsa_url)
+        .filter(|u| !u.trim().is_empty())
+}
+
+/// `incident-map timestamp`: every item without a token, and the log's head.
+pub fn run_timestamp(a: &TimestampCmd, err: &mut dyn Write) -> i32 {
+    let Some(url) = tsa_url(&a.tsa) else {
+        return fail(
+            err,
+            super::USAGE,
+            "no time-stamping authority: give --tsa URL (or set one in the window's settings)",
+        );
+    };
+    let src = match super::open_all(&a.source, &Default::default(), "nothing timestamped", err) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let (ctl, by) = (Control::default(), editor(&a.editor));
+    let mut warned = false;
+    for store in src.evidence_stores() {
+        match store.lines(&ctl) {
+            Ok(l) if l.is_empty() => continue,
+            Ok(_) => {}
+            Err(e) => return fail(err, BAD_INPUT, e),
+        }
+        match evidence::timestamp_pending(&*store, &url, &by, &ctl) {
+            Ok(said) => {
+                for l in said {
+                    warned |= l.starts_with("warning");
+                    let _ = writeln!(err, "{l}");
+                }
+            }
+            Err(e) => return fail(err, BAD_INPUT, e),
+        }
+    }
+    if warned { BAD_INPUT } else { OK }
 }
 
 /// `incident-map evidence`.
@@ -251,6 +323,20 @@ fn report(v: &Verified, out: &mut dyn Write) {
                 .unwrap_or_default()
         );
     }
+    let held = v.tokens.iter().filter(|t| t.failure.is_none()).count();
+    if !v.tokens.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} {held} of {} timestamp token(s) hold{}",
+            if held == v.tokens.len() { "✔" } else { "✘" },
+            v.tokens.len(),
+            if v.signatures {
+                " (signatures checked with the TSA certificate given)"
+            } else {
+                " (what each covers; give --tsa-cert to check their signatures)"
+            }
+        );
+    }
     for f in failures {
         let _ = writeln!(out, "  ✘ {f}");
     }
@@ -264,9 +350,16 @@ pub fn run_verify(a: &VerifyCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
     };
     let ctl = Control::default();
     let by = editor(&a.editor);
+    let cert = match a.tsa_cert.as_ref().map(std::fs::read_to_string).transpose() {
+        Ok(c) => c,
+        Err(e) => {
+            let p = a.tsa_cert.as_ref().map(|p| p.display().to_string());
+            return fail(err, BAD_INPUT, format!("{}: {e}", p.unwrap_or_default()));
+        }
+    };
     let mut all: Vec<Verified> = Vec::new();
     for store in src.evidence_stores() {
-        let v = match evidence::verify::verify(&*store, &ctl) {
+        let v = match evidence::verify::verify_with(&*store, cert.as_deref(), &ctl) {
             Ok(v) => v,
             Err(e) => return fail(err, BAD_INPUT, e),
         };

@@ -102,6 +102,8 @@ pub enum Command {
     Detach(evidence::DetachCmd),
     /// Check the evidence: every stored file hashed again, the custody log's chain walked.
     Verify(evidence::VerifyCmd),
+    /// Timestamp the evidence not yet timestamped, and the custody log's head (RFC 3161).
+    Timestamp(evidence::TimestampCmd),
     /// A case bundle as a BagIt bag: the matching incidents, their evidence and custody lines.
     Bundle(bundle::BundleCmd),
 }
@@ -142,6 +144,7 @@ where
         Some(Command::Evidence(a)) => evidence::run_list(&a, out, err),
         Some(Command::Detach(a)) => evidence::run_detach(&a, err),
         Some(Command::Verify(a)) => evidence::run_verify(&a, out, err),
+        Some(Command::Timestamp(a)) => evidence::run_timestamp(&a, err),
         Some(Command::Bundle(a)) => bundle::run(&a, out, err),
         None => window::run(cli.files, &cli.base, &cli.filter, &cli.columns, err),
     }

@@ -70,6 +70,11 @@ CREATE TABLE IF NOT EXISTS {log} (
   seq bigint PRIMARY KEY,
   line text NOT NULL
 );
+CREATE TABLE IF NOT EXISTS {tokens} (
+  name text PRIMARY KEY,
+  token bytea NOT NULL,
+  stored_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
 CREATE OR REPLACE FUNCTION {json}(line text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN RETURN line::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;
 CREATE OR REPLACE VIEW {attached} AS
@@ -99,8 +104,17 @@ DROP TRIGGER IF EXISTS append_only ON {log};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {log} FOR EACH ROW EXECUTE FUNCTION {guard}();",
             guard_chunk = self.db.table.quoted_with("evidence_chunk_append_only"),
             json = self.db.table.quoted_with("custody_json"),
+            tokens = self.db.table.quoted_with("evidence_token"),
             attached = self.db.table.quoted_with("attached"),
         )
+    }
+
+    /// Whether the relation `quoted` is there.
+    fn has(&self, c: &mut postgres::Client, quoted: &str) -> Result<bool, DbError> {
+        let row = c
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&quoted])
+            .map_err(|e| self.db.error(e))?;
+        Ok(row.get(0))
     }
 
     /// Whether the tables are there yet.
@@ -274,6 +288,47 @@ impl EvidenceStore for TableStore {
 
     fn path_of(&self, _sha256: &str) -> Option<std::path::PathBuf> {
         None
+    }
+
+    fn put_token(&self, name: &str, token: &[u8]) -> Result<(), EvidenceError> {
+        let mut c = self.made()?;
+        let t = self.db.table.quoted_with("evidence_token");
+        // Older stores made before tokens: the table comes now.
+        c.batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {t} (name text PRIMARY KEY, token bytea NOT NULL,
+               stored_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+        ))
+        .map_err(|e| self.db.error(e))?;
+        c.execute(
+            &format!("INSERT INTO {t} (name, token) VALUES ($1, $2) ON CONFLICT DO NOTHING"),
+            &[&name, &token],
+        )
+        .map_err(|e| self.db.error(e))?;
+        Ok(())
+    }
+
+    fn token(&self, name: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
+        let mut c = self.db.connect()?;
+        let t = self.db.table.quoted_with("evidence_token");
+        if !self.has(&mut c, &t)? {
+            return Ok(None);
+        }
+        let row = c
+            .query_opt(&format!("SELECT token FROM {t} WHERE name = $1"), &[&name])
+            .map_err(|e| self.db.error(e))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn tokens(&self) -> Result<Vec<String>, EvidenceError> {
+        let mut c = self.db.connect()?;
+        let t = self.db.table.quoted_with("evidence_token");
+        if !self.has(&mut c, &t)? {
+            return Ok(Vec::new());
+        }
+        let rows = c
+            .query(&format!("SELECT name FROM {t} ORDER BY name"), &[])
+            .map_err(|e| self.db.error(e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 }
 

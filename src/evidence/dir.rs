@@ -202,4 +202,66 @@ impl EvidenceStore for DirStore {
     fn path_of(&self, sha256: &str) -> Option<PathBuf> {
         self.object(sha256).filter(|p| p.is_file())
     }
+
+    fn put_token(&self, name: &str, token: &[u8]) -> Result<(), EvidenceError> {
+        let dir = self.root.join("tokens");
+        std::fs::create_dir_all(&dir).map_err(self.io(&dir))?;
+        let path = self.token_path(name)?;
+        if path.is_file() {
+            return Ok(());
+        }
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".incoming-")
+            .tempfile_in(&dir)
+            .map_err(self.io(&dir))?;
+        tmp.write_all(token).map_err(self.io(&path))?;
+        tmp.as_file().sync_all().map_err(self.io(&path))?;
+        super::read_only(tmp.path()).map_err(self.io(&path))?;
+        tmp.persist(&path)
+            .map_err(|e| EvidenceError::io(&path, e.error))?;
+        Ok(())
+    }
+
+    fn token(&self, name: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
+        let path = self.token_path(name)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(EvidenceError::io(&path, e)),
+        }
+    }
+
+    fn tokens(&self) -> Result<Vec<String>, EvidenceError> {
+        let dir = self.root.join("tokens");
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(d) => d,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(EvidenceError::io(&dir, e)),
+        };
+        let mut out = Vec::new();
+        for e in rd {
+            let e = e.map_err(self.io(&dir))?;
+            let n = e.file_name().to_string_lossy().into_owned();
+            if let Some(name) = n.strip_suffix(".tsr")
+                && super::token_name_ok(name)
+            {
+                out.push(name.to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
+
+impl DirStore {
+    /// Where the token `name` is kept (only names this program writes).
+    fn token_path(&self, name: &str) -> Result<PathBuf, EvidenceError> {
+        if !super::token_name_ok(name) {
+            return Err(EvidenceError::Missing {
+                store: self.location(),
+                sha256: name.to_string(),
+            });
+        }
+        Ok(self.root.join("tokens").join(format!("{name}.tsr")))
+    }
 }

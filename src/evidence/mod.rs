@@ -14,6 +14,7 @@ pub mod custody;
 pub mod dir;
 pub mod hash;
 pub mod sniff;
+pub mod tsa;
 pub mod verify;
 
 use std::io::Read;
@@ -150,6 +151,87 @@ pub trait EvidenceStore: Send + Sync {
     fn stored(&self, ctl: &Control) -> Result<Vec<String>, EvidenceError>;
     /// Where the stored copy of `sha256` is on disk, when it is a file (Show in folder).
     fn path_of(&self, sha256: &str) -> Option<PathBuf>;
+    /// Keeps a timestamp token under `name` (an item's hash, or `head-HASH` for the log's head).
+    fn put_token(&self, name: &str, token: &[u8]) -> Result<(), EvidenceError>;
+    /// The token kept under `name`.
+    fn token(&self, name: &str) -> Result<Option<Vec<u8>>, EvidenceError>;
+    /// The names of the tokens kept.
+    fn tokens(&self) -> Result<Vec<String>, EvidenceError>;
+}
+
+/// Whether a token name is one this program writes (a hash, or `head-` and a hash).
+pub fn token_name_ok(name: &str) -> bool {
+    let h = name.strip_prefix("head-").unwrap_or(name);
+    h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Timestamps, at the TSA of `url`, every item of `store` that has no token yet, then the
+/// custody log's head; each token kept and logged (`timestamped`). A TSA that cannot be reached
+/// or refuses is not an error: what was not timestamped is said, and can be timestamped later.
+pub fn timestamp_pending(
+    store: &dyn EvidenceStore,
+    url: &str,
+    by: &str,
+    ctl: &Control,
+) -> Result<Vec<String>, EvidenceError> {
+    let have: std::collections::HashSet<String> = store.tokens()?.into_iter().collect();
+    let lines = store.lines(ctl)?;
+    let mut said = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for a in attached(&store.location(), &lines)? {
+        let sha = a.item.sha256.clone();
+        if have.contains(&sha) || !seen.insert(sha.clone()) {
+            continue;
+        }
+        match tsa::fetch(url, &sha) {
+            Ok(token) => {
+                let t = tsa::read(&token).map_err(engine_error)?;
+                store.put_token(&sha, &token)?;
+                store.append(
+                    Entry::new(Action::Timestamped, by, &a.incident)
+                        .with_sha(&sha)
+                        .with_detail(&format!("{} by {url}", t.time)),
+                )?;
+                said.push(format!("timestamped {} at {}", a.item.name, t.time));
+            }
+            Err(e) => {
+                said.push(format!("warning: {} was not timestamped: {e}", a.item.name));
+                return Ok(said);
+            }
+        }
+    }
+    // The log's head: what the log says up to now, including the lines just written.
+    let lines = store.lines(ctl)?;
+    if let Some(head) = custody::head(&lines)
+        && !have.contains(&format!("head-{head}"))
+    {
+        match tsa::fetch(url, &head) {
+            Ok(token) => {
+                let t = tsa::read(&token).map_err(engine_error)?;
+                store.put_token(&format!("head-{head}"), &token)?;
+                store.append(
+                    Entry::new(Action::Timestamped, by, "")
+                        .with_sha(&head)
+                        .with_detail(&format!(
+                            "custody log up to line {}: {} by {url}",
+                            lines.len(),
+                            t.time
+                        )),
+                )?;
+                said.push(format!(
+                    "timestamped the custody log up to line {} at {}",
+                    lines.len(),
+                    t.time
+                ));
+            }
+            Err(e) => said.push(format!("warning: the custody log was not timestamped: {e}")),
+        }
+    }
+    Ok(said)
+}
+
+fn engine_error(e: tsa::TsaError) -> EvidenceError {
+    EvidenceError::Engine(Box::new(e))
 }
 
 /// An item attached to an incident, as its custody log tells it.

@@ -53,6 +53,23 @@ pub struct Verified {
     pub head: Option<String>,
     /// Stored copies that no `added` line accounts for.
     pub unlogged: Vec<String>,
+    /// Each timestamp token checked.
+    pub tokens: Vec<TokenCheck>,
+    /// Whether the tokens' signatures were checked (a TSA certificate was given).
+    pub signatures: bool,
+}
+
+/// One timestamp token checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenCheck {
+    /// What it stamps: an item's name, or the custody log up to a line.
+    pub what: String,
+    /// The hash it should cover.
+    pub sha256: String,
+    /// The time it gives, when it holds.
+    pub time: Option<String>,
+    /// Why it does not hold.
+    pub failure: Option<String>,
 }
 
 impl Verified {
@@ -81,6 +98,13 @@ impl Verified {
                 "custody log: the chain breaks at line {line}: {why}"
             ));
         }
+        for t in self.tokens.iter().filter(|t| t.failure.is_some()) {
+            out.push(format!(
+                "timestamp of {}: {}",
+                t.what,
+                t.failure.as_deref().unwrap_or_default()
+            ));
+        }
         for s in &self.unlogged {
             out.push(format!(
                 "stored copy {} is in no custody line (a line was removed?)",
@@ -101,8 +125,18 @@ pub fn short(sha256: &str) -> &str {
     &sha256[..sha256.len().min(12)]
 }
 
-/// Checks `store` (progress in bytes hashed; Cancel stops it).
+/// Checks `store` (progress in bytes hashed; Cancel stops it), its tokens' imprints only.
 pub fn verify(store: &dyn EvidenceStore, ctl: &Control) -> Result<Verified, EvidenceError> {
+    verify_with(store, None, ctl)
+}
+
+/// Checks `store`, and its timestamp tokens' signatures against the TSA certificate `cert_pem`
+/// when one is given.
+pub fn verify_with(
+    store: &dyn EvidenceStore,
+    cert_pem: Option<&str>,
+    ctl: &Control,
+) -> Result<Verified, EvidenceError> {
     let lines = store.lines(ctl)?;
     let mut items: BTreeMap<String, (usize, Checked)> = BTreeMap::new();
     for l in &lines {
@@ -147,12 +181,65 @@ pub fn verify(store: &dyn EvidenceStore, ctl: &Control) -> Result<Verified, Evid
         .collect();
     let mut checked: Vec<(usize, Checked)> = items.into_values().collect();
     checked.sort_by_key(|c| c.0);
+    let items: Vec<Checked> = checked.into_iter().map(|c| c.1).collect();
+    let tokens = check_tokens(store, &items, &lines, cert_pem)?;
     Ok(Verified {
         store: store.location(),
-        items: checked.into_iter().map(|c| c.1).collect(),
+        items,
         lines: lines.len(),
         broken: custody::first_break(&lines),
         head: custody::head(&lines),
         unlogged,
+        tokens,
+        signatures: cert_pem.is_some(),
     })
+}
+
+/// Each token kept: the item (or log head) it stamps, its imprint, and its signature.
+fn check_tokens(
+    store: &dyn EvidenceStore,
+    items: &[Checked],
+    lines: &[String],
+    cert_pem: Option<&str>,
+) -> Result<Vec<TokenCheck>, EvidenceError> {
+    let mut out = Vec::new();
+    for name in store.tokens()? {
+        let Some(token) = store.token(&name)? else {
+            continue;
+        };
+        let (sha, what) = match name.strip_prefix("head-") {
+            Some(h) => {
+                // A head is the hash of one line of the log: the log up to that line.
+                let n = lines
+                    .iter()
+                    .position(|l| custody::sha256_hex(l.as_bytes()) == h);
+                let what = match n {
+                    Some(n) => format!("the custody log up to line {}", n + 1),
+                    None => "a custody log head no line of the log has".to_string(),
+                };
+                (h.to_string(), what)
+            }
+            None => {
+                let what = items
+                    .iter()
+                    .find(|c| c.item.sha256 == name)
+                    .map_or_else(|| format!("item {}", short(&name)), |c| c.item.name.clone());
+                (name.clone(), what)
+            }
+        };
+        let r = super::tsa::check(&token, &sha, cert_pem);
+        let mut failure = r.as_ref().err().map(|e| e.to_string());
+        if failure.is_none() && what.starts_with("a custody log head no line") {
+            failure = Some(
+                "it stamps a state of the log that is not there (lines changed or removed)".into(),
+            );
+        }
+        out.push(TokenCheck {
+            what,
+            sha256: sha,
+            time: r.ok().map(|s| s.time),
+            failure,
+        });
+    }
+    Ok(out)
 }

@@ -187,5 +187,14 @@ fn edit_menu(app: &mut App, ui: &mut egui::Ui) {
             )
             .labelled_by(l.id);
         });
+        ui.horizontal(|ui| {
+            let l = ui.label("Time-stamping authority");
+            ui.add(
+                egui::TextEdit::singleline(&mut app.chrome.tsa)
+                    .desired_width(160.0)
+                    .hint_text("none (an RFC 3161 URL)"),
+            )
+            .labelled_by(l.id);
+        });
     });
 }
