@@ -6,6 +6,7 @@
 mod common {
     pub mod edits;
     pub mod pg;
+    pub mod tsa;
 }
 
 use std::path::{Path, PathBuf};
@@ -1244,6 +1245,56 @@ mod evidence {
 
         tampering_is_caught(&pg, &url, &sha);
         a_reader_may_look(&pg, &statement);
+    }
+
+    #[test]
+    fn a_table_keeps_timestamp_tokens_that_verify() {
+        let pg = Pg::start();
+        ok(&load(&bundled(), &pg.url(), "stamped", &[]));
+        let url = pg.table_url("stamped");
+        let tsa = super::common::tsa::Tsa::start();
+        let dir = tempfile::tempdir().unwrap();
+        let note = dir.path().join("statement.txt");
+        std::fs::write(&note, "Statement of the Security Media Cell\n").unwrap();
+        let o = run(&[
+            "attach",
+            &url,
+            "--id",
+            "IQ-2021-018",
+            note.to_str().unwrap(),
+            "--tsa",
+            &tsa.url,
+        ]);
+        ok(&o);
+        assert!(
+            stderr(&o).contains("timestamped statement.txt at"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            pg.query_count("SELECT count(*) FROM stamped_evidence_token"),
+            2
+        );
+        let o = run(&["verify", &url, "--tsa-cert", tsa.cert.to_str().unwrap()]);
+        ok(&o);
+        assert!(
+            out(&o).contains("✔ 2 of 2 timestamp token(s) hold"),
+            "{}",
+            out(&o)
+        );
+        // A token swapped for the head's (behind the append-only trigger's back): named.
+        pg.sql(
+            "ALTER TABLE stamped_evidence_token DISABLE TRIGGER append_only;
+             UPDATE stamped_evidence_token SET token = (SELECT token FROM stamped_evidence_token
+               WHERE name LIKE 'head-%') WHERE name NOT LIKE 'head-%'",
+        );
+        let o = run(&["verify", &url, "--tsa-cert", tsa.cert.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            out(&o).contains("timestamp of statement.txt: the token is for other bytes"),
+            "{}",
+            out(&o)
+        );
     }
 
     /// The append-only trigger refuses changes; an owner who goes round it is caught.

@@ -100,6 +100,8 @@ DROP TRIGGER IF EXISTS append_only ON {items};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {items} FOR EACH ROW EXECUTE FUNCTION {guard}();
 DROP TRIGGER IF EXISTS append_only ON {chunks};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {chunks} FOR EACH ROW EXECUTE FUNCTION {guard_chunk}();
+DROP TRIGGER IF EXISTS append_only ON {tokens};
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {tokens} FOR EACH ROW EXECUTE FUNCTION {guard}();
 DROP TRIGGER IF EXISTS append_only ON {log};
 CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON {log} FOR EACH ROW EXECUTE FUNCTION {guard}();",
             guard_chunk = self.db.table.quoted_with("evidence_chunk_append_only"),
