@@ -618,6 +618,20 @@ fn a_zipped_bundle_holds_the_same_bag() {
             .unwrap();
     assert_eq!(doc["features"].as_array().unwrap().len(), 19);
     assert!(bag.join("data/evidence").join(sha(&photo)).is_file());
+    // Opened zipped, it says to open its folder; the folder opens.
+    let o = run(&["check", s(&zip)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("a zipped BagIt bag: unzip it and open its folder"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["check", s(&bag), "--json"]);
+    ok(&o);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["incidents"],
+        19
+    );
 }
 
 #[test]

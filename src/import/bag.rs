@@ -77,6 +77,9 @@ pub enum BagError {
         /// As found.
         found: String,
     },
+    /// A zipped bag: its folder is what opens.
+    #[error("a zipped BagIt bag: unzip it and open its folder (it is checked whole first)")]
+    Zipped,
     /// More files than a bag may hold here.
     #[error("more than {MAX_FILES} files")]
     TooMany,
@@ -88,6 +91,21 @@ pub enum BagError {
         /// Why.
         why: String,
     },
+}
+
+/// Whether the zip file at `path` holds a bag (a `bagit.txt` at its top or one folder down);
+/// only the archive's directory is read.
+pub fn is_zipped_bag(path: &Path) -> bool {
+    let zip = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    zip && std::fs::File::open(path)
+        .ok()
+        .and_then(|f| zip::ZipArchive::new(f).ok())
+        .is_some_and(|z| {
+            z.file_names()
+                .any(|n| n == "bagit.txt" || n.split('/').count() == 2 && n.ends_with("/bagit.txt"))
+        })
 }
 
 /// Whether `dir` is a bag (it holds `bagit.txt`).

@@ -385,6 +385,10 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
                 }
                 files.extend(found);
             }
+            Ok(m) if m.is_file() && bag::is_zipped_bag(p) => errors.push(FileError {
+                file: name,
+                error: LoadError::Bag(bag::BagError::Zipped),
+            }),
             Ok(m) if m.is_file() => files.push(p.clone()),
             Ok(_) => errors.push(FileError {
                 file: name,
