@@ -796,6 +796,26 @@ fn trusted_timestamps_verify_and_tokens_for_other_bytes_or_another_key_are_rejec
     assert!(stdout(&o).contains("give --tsa-cert"), "{}", stdout(&o));
     std::fs::write(token_file(&data, &p), &original).unwrap();
     ok(&run(&["verify", s(&data), "--tsa-cert", &cert]));
+    // A bundle carries the tokens: the items' and the log heads'.
+    let bag = data.with_file_name("case");
+    let o = run(&["bundle", s(&data), "--evidence", "has", "--out", s(&bag)]);
+    ok(&o);
+    assert!(bag.join(format!("data/tokens/{p}.tsr")).is_file());
+    let heads = std::fs::read_dir(bag.join("data/tokens"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("head-")
+        })
+        .count();
+    assert_eq!(heads, 2);
+    let (valid, said) = bagit_validates(&bag);
+    assert!(valid, "{said}");
+    let info = std::fs::read_to_string(bag.join("bag-info.txt")).unwrap();
+    assert!(info.contains("4 timestamp token(s)"), "{info}");
 }
 
 #[test]

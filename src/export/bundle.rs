@@ -81,6 +81,7 @@ pub fn write_bundle(
     }
     let custody: String = lines.iter().map(|l| format!("{l}\n")).collect();
     bag.add_bytes("data/custody.jsonl", custody.as_bytes())?;
+    let tokens = add_tokens(&mut bag, &going)?;
     if a.map {
         bag.add_bytes("data/map.png", &map_png(inc, f)?)?;
     }
@@ -92,11 +93,12 @@ pub fn write_bundle(
     info.push((
         "External-Description".into(),
         format!(
-            "incident-map case bundle of {}: {} incident(s) matching {}; {} evidence item(s)",
+            "incident-map case bundle of {}: {} incident(s) matching {}; {} evidence item(s); {} timestamp token(s)",
             src.name(),
             inc.selection.indices.len(),
             crate::export::caption_lines(f, inc.selection.indices.len()).join("; "),
-            going.len()
+            going.len(),
+            tokens
         ),
     ));
     info.push((
@@ -117,6 +119,38 @@ pub fn write_bundle(
         items: going.len(),
         lines: lines.len(),
     })
+}
+
+/// The timestamp tokens of the items going in, and of their stores' custody-log heads (which
+/// cover the whole log the sender keeps), under `data/tokens/`; how many.
+fn add_tokens(
+    bag: &mut BagWriter,
+    going: &BTreeMap<String, Going>,
+) -> Result<usize, EvidenceError> {
+    let mut n = 0;
+    let mut stores: Vec<&Arc<dyn EvidenceStore>> = Vec::new();
+    for (sha, g) in going {
+        if let Some(t) = g.store.token(sha)? {
+            bag.add_bytes(&format!("data/tokens/{sha}.tsr"), &t)?;
+            n += 1;
+        }
+        if !stores.iter().any(|s| s.location() == g.store.location()) {
+            stores.push(&g.store);
+        }
+    }
+    for store in stores {
+        for name in store
+            .tokens()?
+            .into_iter()
+            .filter(|t| t.starts_with("head-"))
+        {
+            if let Some(t) = store.token(&name)? {
+                bag.add_bytes(&format!("data/tokens/{name}.tsr"), &t)?;
+                n += 1;
+            }
+        }
+    }
+    Ok(n)
 }
 
 /// The features (with their `evidence` references), the items to copy (by hash), and the
