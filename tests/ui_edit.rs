@@ -505,6 +505,7 @@ fn a_format_not_written_in_place_turns_editing_off_with_the_reason() {
 mod common {
     pub mod kit;
     pub mod pg;
+    pub mod tsa;
 }
 
 /// A window on a table: held whole (`limit` ≥ its size) or asked view by view (0).
@@ -1032,4 +1033,32 @@ fn the_window_writes_a_case_bundle_of_what_it_shows() {
     assert!(bag.join("data/map.png").is_file());
     let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).unwrap();
     assert_eq!(manifest.lines().count(), 4, "{manifest}");
+}
+
+#[test]
+fn the_window_shows_each_items_timestamp_after_verify() {
+    use incident_map::evidence::{Attach, attach, dir::DirStore, timestamp_pending};
+    let tsa = common::tsa::Tsa::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = copy_bundled(dir.path());
+    let note = dir.path().join("statement.txt");
+    std::fs::write(&note, "Statement of the Security Media Cell\n").unwrap();
+    let store = DirStore::beside(&file);
+    let how = Attach {
+        incident: "IQ-2021-018".into(),
+        by: "ana".into(),
+        ..Default::default()
+    };
+    attach(&store, &note, &how, &Default::default()).unwrap();
+    let said = timestamp_pending(&store, &tsa.url, "ana", &Default::default()).unwrap();
+    assert_eq!(said.len(), 2, "{said:?}");
+    let mut h = window(&file);
+    select(&mut h, "IQ-2021-018");
+    until(&mut h, "one item", |h| {
+        h.query_by_label("Evidence (1)").is_some()
+    });
+    press(&mut h, "Verify evidence");
+    until(&mut h, "its timestamp shown", |h| {
+        h.query_by_label_contains("✔ timestamped ").is_some()
+    });
 }

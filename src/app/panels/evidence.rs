@@ -184,6 +184,25 @@ fn item(
                 }
                 None => {}
             }
+            if let Some(t) =
+                verified.and_then(|v| v.tokens.iter().find(|t| t.sha256 == a.item.sha256))
+            {
+                match (&t.failure, &t.time) {
+                    (None, Some(time)) => {
+                        ui.colored_label(
+                            Color32::from_rgb(0x20, 0x80, 0x30),
+                            format!("✔ timestamped {time} (RFC 3161)"),
+                        );
+                    }
+                    (Some(f), _) => {
+                        ui.colored_label(
+                            Color32::from_rgb(0xB0, 0x30, 0x20),
+                            format!("✖ timestamp: {f}"),
+                        );
+                    }
+                    _ => {}
+                }
+            }
         });
     });
     buttons(ev, ui, a, out);
