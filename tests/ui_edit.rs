@@ -903,6 +903,9 @@ fn evidence_is_dropped_on_the_details_shown_opened_verified_and_detached() {
             .count()
             == 1
     });
+    until(&mut h, "the legend's line", |h| {
+        h.query_by_label("1 with evidence attached").is_some()
+    });
     choose(&mut h, "Evidence", "with evidence attached");
     until(&mut h, "one selected", |h| {
         h.query_by_label("1 of 83 incidents").is_some()

@@ -58,6 +58,10 @@ impl App {
             dupes: &self.dupes.group_of,
             legend: self.legend_entries(),
             disputed: self.sel.shown.disputed,
+            evidence: self
+                .data
+                .as_ref()
+                .map_or(0, |d| self.sel.shown.marked(&d.store.evidence.get())),
             attribution: self.map.base.attribution(),
             interactive: true,
             pan: matches!(self.analyst.mode, Mode::Browse) && !moving,

@@ -230,6 +230,7 @@ struct Stage<'a> {
     csel: ClusterSel,
     legend: Vec<LegendEntry>,
     disputed: u32,
+    evidence: u32,
     caption: Option<Caption>,
     attribution: (String, Option<String>),
     memory: MapMemory,
@@ -254,6 +255,7 @@ impl Stage<'_> {
                 highlight: None,
                 legend: self.legend.clone(),
                 disputed: self.disputed,
+                evidence: self.evidence,
                 attribution: self.attribution.clone(),
                 interactive: false,
                 pan: false,
@@ -354,6 +356,11 @@ impl Exporter {
                 Vec::new()
             },
             disputed: if spec.legend { sel.disputed } else { 0 },
+            evidence: if spec.legend {
+                sel.marked(&store.evidence.get())
+            } else {
+                0
+            },
             caption: spec
                 .caption
                 .then(|| Caption {

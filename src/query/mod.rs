@@ -327,6 +327,17 @@ pub struct Selection {
 }
 
 impl Selection {
+    /// How many of the selected incidents `marks` marks (by store index; empty: none).
+    pub fn marked(&self, marks: &[bool]) -> u32 {
+        if marks.is_empty() {
+            return 0;
+        }
+        self.indices
+            .iter()
+            .filter(|&&i| marks.get(i as usize).copied().unwrap_or(false))
+            .count() as u32
+    }
+
     /// Every incident of `store`, with its counts.
     pub fn all(store: &Store) -> Selection {
         let mut sel = Selection {

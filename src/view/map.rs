@@ -37,6 +37,9 @@ pub struct Scene<'a> {
     pub legend: Vec<LegendEntry>,
     /// Disputed incidents shown (a line under the legend when any).
     pub disputed: u32,
+    /// Incidents shown with evidence attached (a line under the legend, with the badge, when
+    /// any).
+    pub evidence: u32,
     /// Attribution text and link.
     pub attribution: (String, Option<String>),
     /// Window (links and legend clickable) or export (static).

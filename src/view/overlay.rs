@@ -47,7 +47,7 @@ pub fn legend(
     ui: &egui::Ui,
     map: Rect,
     entries: &[LegendEntry],
-    disputed: u32,
+    (disputed, evidence): (u32, u32),
     interactive: bool,
 ) -> Option<u32> {
     if entries.is_empty() {
@@ -119,6 +119,9 @@ pub fn legend(
                             }
                         }
                     }
+                    if evidence > 0 {
+                        evidence_line(ui, evidence);
+                    }
                     if disputed > 0 {
                         ui.add(
                             egui::Label::new(
@@ -134,6 +137,29 @@ pub fn legend(
                 });
         });
     clicked
+}
+
+/// The line under the legend for incidents with evidence: the map's badge and how many.
+fn evidence_line(ui: &mut egui::Ui, n: u32) {
+    ui.horizontal(|ui| {
+        let (r, _) = ui.allocate_exact_size(vec2(16.0, 14.0), Sense::hover());
+        let sheet = Rect::from_center_size(r.center(), vec2(5.5, 7.0));
+        ui.painter().rect_filled(sheet, 1.0, crate::view::EVIDENCE);
+        ui.painter().rect_stroke(
+            sheet,
+            1.0,
+            Stroke::new(1.0, Color32::WHITE),
+            egui::StrokeKind::Outside,
+        );
+        ui.add(
+            egui::Label::new(
+                egui::RichText::new(format!("{n} with evidence attached"))
+                    .size(11.0)
+                    .color(crate::view::EVIDENCE),
+            )
+            .selectable(false),
+        );
+    });
 }
 
 /// The colour of the "disputed" badge.

@@ -16,7 +16,7 @@ impl Layer for Legend {
             frame.ui,
             frame.screen.rect,
             &scene.legend,
-            scene.disputed,
+            (scene.disputed, scene.evidence),
             scene.interactive,
         );
     }
