@@ -836,3 +836,47 @@ fn an_unreachable_tsa_is_a_warning_and_the_item_is_timestamped_later() {
         stdout(&o)
     );
 }
+
+#[test]
+fn a_zip_bomb_is_refused_before_it_is_unpacked() {
+    // A KMZ whose doc.kml unpacks to 1.1 GiB of zeros (about 1 MB packed), made by Python's
+    // zipfile; the program must refuse it without unpacking, in bounded memory.
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = dir.path().join("bomb.kmz");
+    let made = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:\n\
+             \x20   with z.open('doc.kml', 'w', force_zip64=True) as f:\n\
+             \x20       block = bytes(1 << 20)\n\
+             \x20       for _ in range(1126): f.write(block)\n",
+            s(&bomb),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 5 << 20);
+    // Peak memory of the whole process, from GNU time.
+    let o = Command::new("/usr/bin/time")
+        .args([
+            "-f",
+            "peak-kb %M",
+            env!("CARGO_BIN_EXE_incident-map"),
+            "check",
+            s(&bomb),
+        ])
+        .output()
+        .unwrap();
+    says(&o, 1, "refused before unpacking (a zip bomb?)");
+    let kb: u64 = stderr(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("peak-kb "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(kb < 200 * 1024, "peak {kb} KB");
+}

@@ -93,6 +93,14 @@ pub enum BagError {
     },
 }
 
+/// The words for an archive entry that would unpack to more than `limit` bytes (a zip bomb, or
+/// not data anyone made for this).
+pub fn too_big(entry: &str, size: u64, limit: u64) -> String {
+    format!(
+        "{entry} in the archive unpacks to {size} bytes, more than the {limit} read from an archive: refused before unpacking (a zip bomb?)"
+    )
+}
+
 /// Whether the zip file at `path` holds a bag (a `bagit.txt` at its top or one folder down);
 /// only the archive's directory is read.
 pub fn is_zipped_bag(path: &Path) -> bool {

@@ -135,16 +135,27 @@ pub fn load_kmz(
     let mut f = zip
         .by_name(&entry)
         .map_err(|e| err(format!("cannot read {entry} in the archive ({e})")))?;
-    // A KML of more than 1 GiB is not a KMZ anyone made for this.
+    // A KML of more than 1 GiB is not a KMZ anyone made for this; one the archive says
+    // unpacks to more is refused before a byte is unpacked (a zip bomb).
+    if f.size() > MAX_ENTRY {
+        return Err(err(crate::import::bag::too_big(
+            &entry,
+            f.size(),
+            MAX_ENTRY,
+        )));
+    }
     let mut kml = Vec::new();
     (&mut f)
-        .take(1 << 30)
+        .take(MAX_ENTRY)
         .read_to_end(&mut kml)
         .map_err(|e| err(format!("cannot read {entry} in the archive ({e})")))?;
     let mut loaded = load(name, path, kml, ov, file)?;
     loaded.source.format = crate::store::Format::Kmz;
     Ok(loaded)
 }
+
+/// The most an archive's entry may unpack to.
+const MAX_ENTRY: u64 = 1 << 30;
 
 /// Parses KML bytes; the records are kept in memory as the GeoJSON features they become.
 pub fn load(

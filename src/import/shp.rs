@@ -147,7 +147,7 @@ enum PartsError {
     Zip(#[from] zip::result::ZipError),
     #[error("the archive holds no .shp file")]
     NoShp,
-    #[error("cannot read the .shp in the archive")]
+    #[error("cannot read the .shp in the archive (unreadable, or it unpacks to more than 1 GiB)")]
     ShpUnread,
     #[error("the archive holds no .dbf beside the .shp")]
     NoDbfInArchive,
@@ -180,6 +180,10 @@ fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, PartsError> {
                 })?
                 .clone();
             let mut f = zip.by_name(&name).ok()?;
+            // Refused before unpacking when the archive says it is bigger (a zip bomb).
+            if f.size() > 1 << 30 {
+                return None;
+            }
             let mut v = Vec::new();
             (&mut f).take(1 << 30).read_to_end(&mut v).ok()?;
             Some(v)
