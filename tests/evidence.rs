@@ -507,13 +507,24 @@ fn a_case_bundle_is_a_bag_the_library_of_congress_validator_accepts() {
     // A bag is never written over anything.
     let o = run(&["bundle", s(&data), "--out", s(&bag)]);
     says(&o, 1, "already exists");
-    // Opened as a source, the bag is checked first, then its incidents read.
+    // Opened as a source, the bag is checked first, then its incidents read; it is sealed.
     let o = run(&["check", s(&bag), "--json"]);
     ok(&o);
     assert_eq!(
         serde_json::from_slice::<Value>(&o.stdout).unwrap()["incidents"],
         2
     );
+    let o = run(&[
+        "edit",
+        s(&bag.join("data/incidents.geojson")),
+        "--id",
+        "IQ-2021-018",
+        "--set",
+        "notes=x",
+    ]);
+    says(&o, 1, "sealed in a BagIt bag");
+    let (valid, said) = bagit_validates(&bag);
+    assert!(valid, "{said}");
     // Altered after writing, the validator refuses it, and so does opening it.
     writable(&bag.join("data/custody.jsonl"));
     std::fs::write(

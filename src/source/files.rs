@@ -115,9 +115,21 @@ pub fn check(args: &[PathBuf]) -> Option<Result<(), OpenError>> {
     })
 }
 
-/// Whether records of this format are written in place.
+/// Whether records of this format are written in place (and the file is not sealed in a BagIt
+/// bag, whose manifest an edit would break).
 fn writable(f: &LoadedFile) -> bool {
-    matches!(f.format, Format::GeoJson | Format::Csv) && matches!(f.content, Content::Disk { .. })
+    matches!(f.format, Format::GeoJson | Format::Csv)
+        && matches!(f.content, Content::Disk { .. })
+        && !in_bag(f)
+}
+
+/// Whether the file is a bag's data (`BAG/data/FILE`, beside `BAG/bagit.txt`).
+fn in_bag(f: &LoadedFile) -> bool {
+    f.path
+        .parent()
+        .filter(|d| d.file_name().is_some_and(|n| n == "data"))
+        .and_then(|d| d.parent())
+        .is_some_and(crate::import::bag::is_bag)
 }
 
 /// The schema of a loaded file.
@@ -413,6 +425,12 @@ impl Source for Files {
         let st = self.state();
         if st.store.files.iter().any(writable) {
             return None;
+        }
+        if st.store.files.iter().any(in_bag) {
+            return Some(
+                "a case bundle is sealed (an edit would break its BagIt manifest): save a copy as GeoJSON"
+                    .into(),
+            );
         }
         Some(
             "these files cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON"
@@ -1049,6 +1067,12 @@ fn new_columns(saved: &Draft, file: &LoadedFile) -> Vec<String> {
 fn in_place(file: &LoadedFile) -> Result<(), SourceError> {
     if writable(file) {
         return Ok(());
+    }
+    if in_bag(file) {
+        return Err(SourceError::ReadOnly(format!(
+            "{} is sealed in a BagIt bag (an edit would break its manifest): save a copy as GeoJSON",
+            file.name
+        )));
     }
     Err(SourceError::ReadOnly(format!(
         "{} cannot be written in place (only GeoJSON and CSV are): save a copy as GeoJSON",
