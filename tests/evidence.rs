@@ -24,6 +24,10 @@ fn run(args: &[&str]) -> Output {
         .env("USER", "ana")
         .env("HOME", "/nonexistent")
         .env("XDG_CONFIG_HOME", "/nonexistent")
+        .env(
+            "XDG_CACHE_HOME",
+            std::env::temp_dir().join("incident-map-test-cache"),
+        )
         .output()
         .expect("run")
 }
@@ -621,9 +625,33 @@ fn a_zipped_bundle_holds_the_same_bag() {
             .unwrap();
     assert_eq!(doc["features"].as_array().unwrap().len(), 19);
     assert!(bag.join("data/evidence").join(sha(&photo)).is_file());
-    // Opened zipped, it says to open its folder; the folder opens.
-    let o = run(&["check", s(&zip)]);
-    says(&o, 1, "a zipped BagIt bag: unzip it and open its folder");
+    // Zipped, it opens too (unpacked once into the cache, checked whole); and its folder.
+    let o = run(&["check", s(&zip), "--json"]);
+    ok(&o);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()["incidents"],
+        19
+    );
+    // An entry reaching outside the bag: refused before anything is unpacked.
+    let evil = dir.path().join("evil.zip");
+    let made = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, zipfile\n\
+             with zipfile.ZipFile(sys.argv[1], 'w') as z:\n\
+             \x20   z.writestr('case/bagit.txt', 'BagIt-Version: 1.0\\n')\n\
+             \x20   z.writestr('case/../../escaped.txt', 'x')\n",
+            s(&evil),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    says(&run(&["check", s(&evil)]), 1, "reaches outside the bag");
+    assert!(!dir.path().join("escaped.txt").exists());
     let o = run(&["check", s(&bag), "--json"]);
     ok(&o);
     assert_eq!(

@@ -77,9 +77,6 @@ pub enum BagError {
         /// As found.
         found: String,
     },
-    /// A zipped bag: its folder is what opens.
-    #[error("a zipped BagIt bag: unzip it and open its folder (it is checked whole first)")]
-    Zipped,
     /// More files than a bag may hold here.
     #[error("more than {MAX_FILES} files")]
     TooMany,
@@ -114,6 +111,121 @@ pub fn is_zipped_bag(path: &Path) -> bool {
             z.file_names()
                 .any(|n| n == "bagit.txt" || n.split('/').count() == 2 && n.ends_with("/bagit.txt"))
         })
+}
+
+/// Most bytes a zipped bag may unpack to.
+pub const MAX_UNZIPPED: u64 = 16 << 30;
+/// Most bytes one entry of a zipped bag may unpack to.
+const MAX_ENTRY: u64 = 4 << 30;
+
+/// Unpacks a zipped bag into `cache` (once per archive: the folder is named by the archive's
+/// SHA-256) and gives the bag's folder, to be checked like any bag. Entries are untrusted: a
+/// name reaching outside, a symlink, more than [`MAX_FILES`] entries, an entry said to unpack to
+/// more than 4 GiB or all of them to more than 16 GiB are refused before anything is unpacked.
+pub fn unzip(path: &Path, cache: &Path) -> Result<PathBuf, BagError> {
+    let name = path.display().to_string();
+    let f = std::fs::File::open(path).map_err(|e| io(&name, &e))?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut std::io::BufReader::new(f), &mut HashWriter(&mut h))
+        .map_err(|e| io(&name, &e))?;
+    let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let dest = cache.join(&key);
+    let f = std::fs::File::open(path).map_err(|e| io(&name, &e))?;
+    let mut z = zip::ZipArchive::new(f).map_err(|e| io(&name, &std::io::Error::other(e)))?;
+    if z.len() > MAX_FILES {
+        return Err(BagError::TooMany);
+    }
+    let mut total = 0u64;
+    let mut top = None;
+    for i in 0..z.len() {
+        let e = z
+            .by_index_raw(i)
+            .map_err(|e| io(&name, &std::io::Error::other(e)))?;
+        let raw = e.name().to_string();
+        let Some(rel) = e
+            .enclosed_name()
+            .filter(|_| safe(raw.trim_end_matches('/')))
+        else {
+            return Err(unsafe_path(&raw, "reaches outside the bag"));
+        };
+        if e.is_symlink() {
+            return Err(unsafe_path(
+                &raw,
+                "a symbolic link (refused: it may point outside the bag)",
+            ));
+        }
+        if e.size() > MAX_ENTRY {
+            return Err(unsafe_path(
+                &raw,
+                "unpacks to more than 4 GiB (a zip bomb?)",
+            ));
+        }
+        total += e.size();
+        if total > MAX_UNZIPPED {
+            return Err(unsafe_path(
+                &name,
+                "unpacks to more than 16 GiB (a zip bomb?)",
+            ));
+        }
+        if rel.file_name().is_some_and(|n| n == "bagit.txt") && rel.components().count() <= 2 {
+            top = Some(rel.parent().map(Path::to_path_buf).unwrap_or_default());
+        }
+    }
+    let top = top.ok_or(BagError::NotABag)?;
+    if !dest.is_dir() {
+        std::fs::create_dir_all(cache).map_err(|e| io(&cache.display().to_string(), &e))?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".unzipping-")
+            .tempdir_in(cache)
+            .map_err(|e| io(&cache.display().to_string(), &e))?;
+        for i in 0..z.len() {
+            let mut e = z
+                .by_index(i)
+                .map_err(|e| io(&name, &std::io::Error::other(e)))?;
+            let Some(rel) = e.enclosed_name() else {
+                continue;
+            };
+            let out = tmp.path().join(&rel);
+            if e.is_dir() {
+                std::fs::create_dir_all(&out).map_err(|er| io(e.name(), &er))?;
+                continue;
+            }
+            if let Some(p) = out.parent() {
+                std::fs::create_dir_all(p).map_err(|er| io(e.name(), &er))?;
+            }
+            let mut w = std::fs::File::create(&out).map_err(|er| io(e.name(), &er))?;
+            let limit = e.size();
+            let n = std::io::copy(&mut (&mut e).take(limit), &mut w)
+                .map_err(|er| io(&rel.display().to_string(), &er))?;
+            if n != limit {
+                return Err(io(
+                    &rel.display().to_string(),
+                    &std::io::Error::other("shorter than the archive says"),
+                ));
+            }
+        }
+        let kept = tmp.keep();
+        if std::fs::rename(&kept, &dest).is_err() && !dest.is_dir() {
+            return Err(io(
+                &dest.display().to_string(),
+                &std::io::Error::other("cannot be put in place"),
+            ));
+        }
+    }
+    Ok(dest.join(top))
+}
+
+/// Feeds a hasher.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl std::io::Write for HashWriter<'_> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.update(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Whether `dir` is a bag (it holds `bagit.txt`).

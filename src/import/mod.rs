@@ -353,13 +353,7 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
         match std::fs::metadata(p) {
             Ok(m) if m.is_dir() && bag::is_bag(p) => match bag::check(p) {
                 Ok(payload) => {
-                    // The data files at the top of data/ (evidence and other payload below
-                    // it are not incidents).
-                    let top = p.join("data");
-                    let data: Vec<PathBuf> = payload
-                        .into_iter()
-                        .filter(|f| f.parent() == Some(top.as_path()) && supported(f))
-                        .collect();
+                    let data = bag_data(p, payload);
                     if data.is_empty() {
                         errors.push(FileError {
                             file: name,
@@ -385,10 +379,20 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
                 }
                 files.extend(found);
             }
-            Ok(m) if m.is_file() && bag::is_zipped_bag(p) => errors.push(FileError {
-                file: name,
-                error: LoadError::Bag(bag::BagError::Zipped),
-            }),
+            Ok(m) if m.is_file() && bag::is_zipped_bag(p) => {
+                // Unpacked once into the cache, then opened like a bag folder (checked whole).
+                let cache = dirs::cache_dir()
+                    .map(|c| c.join("incident-map").join("bags"))
+                    .filter(|c| std::fs::create_dir_all(c).is_ok())
+                    .unwrap_or_else(|| std::env::temp_dir().join("incident-map-bags"));
+                match bag::unzip(p, &cache).and_then(|d| bag::check(&d).map(|f| (d, f))) {
+                    Ok((d, payload)) => files.extend(bag_data(&d, payload)),
+                    Err(e) => errors.push(FileError {
+                        file: name,
+                        error: LoadError::Bag(e),
+                    }),
+                }
+            }
             Ok(m) if m.is_file() => files.push(p.clone()),
             Ok(_) => errors.push(FileError {
                 file: name,
@@ -401,6 +405,16 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<FileError>) {
         }
     }
     (files, errors)
+}
+
+/// A bag's data files: those at the top of `data/` in a format read here (evidence and other
+/// payload below it are not incidents).
+fn bag_data(bag: &Path, payload: Vec<PathBuf>) -> Vec<PathBuf> {
+    let top = bag.join("data");
+    payload
+        .into_iter()
+        .filter(|f| f.parent() == Some(top.as_path()) && supported(f))
+        .collect()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>, errors: &mut Vec<FileError>, depth: usize) {
