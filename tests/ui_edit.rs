@@ -153,9 +153,19 @@ fn move_by_drag(h: &mut Harness<'static, App>, id: &str) -> (f64, f64) {
 /// Deletes the incident whose own id is `id` with Delete… and the confirmation.
 fn delete_with_confirmation(h: &mut Harness<'static, App>, id: &str) {
     select(h, id);
-    h.get_by_label("Delete…").hover();
-    h.run_steps(2);
-    h.get_by_label("Delete…").click();
+    // The details settle first (their history and evidence are read on workers and the panel
+    // grows as they come): a click is taken where the button was drawn the frame before.
+    until(h, "the details read", |h| {
+        h.query_by_label_contains("Evidence (").is_some()
+            && h.query_by_label_contains("Evidence (…)").is_none()
+    });
+    for _ in 0..5 {
+        press(h, "Delete…");
+        h.run_steps(2);
+        if h.state().editor.confirm_delete.is_some() {
+            break;
+        }
+    }
     until(h, "the deletion to be confirmed", |h| {
         h.state().editor.confirm_delete.is_some()
     });
