@@ -18,6 +18,8 @@ pub struct Chart {
     pub periods: Vec<(Day, Day)>,
     /// Types, most frequent first.
     pub types: Vec<String>,
+    /// Their colours (the data's: [`Store::colours`]).
+    pub colours: Vec<crate::style::Rgb>,
     /// `counts[p][t]`: incidents of type `t` in period `p`.
     pub counts: Vec<Vec<u64>>,
 }
@@ -108,6 +110,10 @@ impl Chart {
             types: order
                 .iter()
                 .map(|&t| store.types.name(t as u32).to_string())
+                .collect(),
+            colours: order
+                .iter()
+                .map(|&t| store.colours.style(store.types.name(t as u32)).0)
                 .collect(),
             counts,
         })

@@ -317,7 +317,7 @@ pub fn write_kml(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
     used.sort_unstable();
     used.dedup();
     for &t in &used {
-        let (color, sym) = crate::style::style(store.types.name(t));
+        let (color, sym) = store.colours.style(store.types.name(t));
         // KML colours are aabbggrr.
         writeln!(
             w,

@@ -94,15 +94,83 @@ const GREEN: Rgb = [0x00, 0x9E, 0x73];
 /// Colour used for the "other types" slice of cluster donuts.
 pub const OTHER: Rgb = [0x7A, 0x7A, 0x7A];
 
-/// Colour and symbol of a type.
+/// Colours for the types outside the designed classes, given in order of frequency: from Paul
+/// Tol's muted and vibrant schemes (designed for the common colour blindnesses), with black and
+/// a brown — each at least ΔE₀₀ 21 from the others and 11 from the designed colours (tested),
+/// those furthest from the designed colours first.
+pub const CATEGORICAL: [Rgb; 9] = [
+    [0x33, 0x22, 0x88], // indigo
+    [0x33, 0xBB, 0xEE], // cyan
+    [0x88, 0x22, 0x55], // wine
+    [0xDD, 0xCC, 0x77], // sand
+    [0x11, 0x77, 0x33], // green
+    [0x99, 0x77, 0x00], // brown
+    [0xCC, 0x66, 0x77], // rose
+    [0xCC, 0x33, 0x11], // red
+    [0x00, 0x00, 0x00], // black
+];
+
+/// Colour and symbol of a type by its name alone: the designed ones, else a generated colour.
+/// Drawing goes through [`TypeColours`], which gives the data's most frequent other types the
+/// [`CATEGORICAL`] colours first.
 pub fn style(name: &str) -> (Rgb, Symbol) {
-    match classify(name) {
+    match designed(name) {
+        Some(s) => s,
+        None => (generated(name), Symbol::Circle),
+    }
+}
+
+/// The designed colour and symbol of a type's class (none for other types).
+fn designed(name: &str) -> Option<(Rgb, Symbol)> {
+    Some(match classify(name) {
         Class::Air => (VERMILLION, Symbol::TriangleDown),
         Class::Rocket => (ORANGE, Symbol::Diamond),
         Class::Explosive => (PURPLE, Symbol::Square),
         Class::Clash => (BLUE, Symbol::Hexagon),
         Class::Interception => (GREEN, Symbol::TriangleUp),
-        Class::Other => (generated(name), Symbol::Circle),
+        Class::Other => return None,
+    })
+}
+
+/// The colours of a data set's types: the designed classes keep theirs; the other types take
+/// the [`CATEGORICAL`] colours in order of frequency in the whole data (ties by name), and past
+/// those a colour generated from the name. Derived from the data alone, so the same data gives
+/// the same colours under any filter, after a restart and in every export.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TypeColours {
+    /// Type name → its colour, for the other types that got a categorical one.
+    ranked: std::collections::HashMap<String, Rgb>,
+}
+
+impl TypeColours {
+    /// The colours for types with these counts (the whole data's, not a filtered view's).
+    pub fn from_counts<'a>(counts: impl IntoIterator<Item = (&'a str, u64)>) -> TypeColours {
+        let mut other: Vec<(&str, u64)> = counts
+            .into_iter()
+            .filter(|(n, c)| *c > 0 && designed(n).is_none())
+            .collect();
+        other.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        TypeColours {
+            ranked: other
+                .iter()
+                .zip(CATEGORICAL)
+                .map(|((n, _), c)| (n.to_string(), c))
+                .collect(),
+        }
+    }
+
+    /// Whether no type has a categorical colour (none counted yet).
+    pub fn is_empty(&self) -> bool {
+        self.ranked.is_empty()
+    }
+
+    /// Colour and symbol of a type.
+    pub fn style(&self, name: &str) -> (Rgb, Symbol) {
+        match (designed(name), self.ranked.get(name)) {
+            (Some(s), _) => s,
+            (None, Some(&c)) => (c, Symbol::Circle),
+            (None, None) => (generated(name), Symbol::Circle),
+        }
     }
 }
 

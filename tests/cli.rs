@@ -1044,7 +1044,7 @@ fn chart_writes_every_period_by_type_as_csv_and_png() {
     );
     let img = image::open(&png).unwrap().to_rgba8();
     assert_eq!((img.width(), img.height()), (800, 400));
-    let ied = incident_map::view::palette::style("IED").0;
+    let ied = incident_map::view::palette::style(&Default::default(), "IED").0;
     let bars = img
         .pixels()
         .filter(|p| p[0] == ied.r() && p[1] == ied.g() && p[2] == ied.b())
@@ -1086,7 +1086,7 @@ fn kml_written_by_filter_reads_back_as_the_same_incidents() {
     let text = std::fs::read_to_string(&kml).unwrap();
     // A style per type in the legend's colours (aabbggrr), times for Google Earth's slider, and
     // the original fields.
-    let ied = incident_map::view::palette::style("IED").0;
+    let ied = incident_map::view::palette::style(&Default::default(), "IED").0;
     assert!(text.contains(&format!(
         "<color>ff{:02x}{:02x}{:02x}</color>",
         ied.b(),

@@ -639,7 +639,7 @@ fn a_stack_of_mixed_types_shows_its_mix() {
         let (x, y) = (200.0 + 11.0 * a.cos(), 150.0 + 11.0 * a.sin());
         let p = img.get_pixel(x.round() as u32, y.round() as u32);
         for t in ["Rocket attack", "Interception", "Drone attack"] {
-            if close(p, style(t).0) {
+            if close(p, style(&store.colours, t).0) {
                 seen.insert(t);
             }
         }

@@ -953,3 +953,108 @@ fn the_view_menu_switches_to_the_density_layer() {
         .sum::<i32>();
     assert!(diff > 60, "hexagon {a:?} vs none {b:?}");
 }
+
+#[test]
+fn esc_closes_find_a_place_and_other_dialogs() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    h.state_mut().select(Some(0));
+    h.run_steps(2);
+    // Find a place, with text typed and the field no longer focused: Esc still closes it.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    h.run_steps(2);
+    h.get_by_label("Place or coordinates").type_text("Hadi");
+    h.run_steps(2);
+    h.key_press(egui::Key::Tab);
+    h.run_steps(2);
+    assert!(!h.get_by_label("Place or coordinates").is_focused());
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(!h.state().chrome.show_places);
+    assert!(h.query_by_label("Place or coordinates").is_none());
+    // …and only the dialog: the selection is kept until Esc is pressed with no dialog open.
+    assert_eq!(h.state().pick.selected, Some(0));
+    // The shortcuts and the Tools window: each press closes one.
+    h.get_by_label("Help").click();
+    h.run_steps(2);
+    h.get_by_label("Shortcuts").click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Show / hide the incident table").is_some());
+    h.state_mut().analyst.show = true;
+    h.run_steps(2);
+    // The Tools menu and the Tools window's title.
+    let tools = |h: &Harness<'static, App>| h.query_all_by_label("Tools").count();
+    assert_eq!(tools(&h), 2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.query_by_label("Show / hide the incident table").is_none());
+    assert_eq!(tools(&h), 2);
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(tools(&h), 1);
+    assert_eq!(h.state().pick.selected, Some(0));
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert_eq!(h.state().pick.selected, None);
+}
+
+#[test]
+fn the_map_gets_most_of_the_window_and_the_table_folds_away() {
+    let mut h = harness(egui::vec2(1280.0, 800.0));
+    let map_height = |h: &Harness<'static, App>| h.state().map.screen.unwrap().rect.height();
+    let with_table = map_height(&h);
+    assert!(with_table >= 0.6 * 800.0, "map {with_table} px tall of 800");
+    assert!(h.state().chrome.show_table);
+    // T hides it (the map grows), T again brings it back.
+    h.key_press(egui::Key::T);
+    h.run_steps(3);
+    assert!(!h.state().chrome.show_table);
+    let without = map_height(&h);
+    assert!(without > with_table + 80.0, "{without} vs {with_table}");
+    assert!(!h.state().saved().show_table);
+    h.key_press(egui::Key::T);
+    h.run_steps(3);
+    assert!(h.state().chrome.show_table);
+    // The status bar's toggle does the same.
+    h.get_by_label("Table").click();
+    h.run_steps(3);
+    assert!(!h.state().chrome.show_table);
+    h.get_by_label("Table").click();
+    h.run_steps(3);
+    // Dragged taller, the height is kept for the next session, which opens with it.
+    let top = h.state().map.screen.unwrap().rect.bottom() + 2.0;
+    drag(
+        &mut h,
+        egui::pos2(640.0, top),
+        egui::pos2(640.0, top - 100.0),
+    );
+    h.run_steps(3);
+    let kept = h.state().saved().table_height;
+    assert!(
+        kept > incident_map::app::settings::TABLE_HEIGHT + 60.0,
+        "table {kept} px after dragging its edge up by 100"
+    );
+    let shorter_map = map_height(&h);
+    assert!(
+        shorter_map < with_table - 60.0,
+        "{shorter_map} vs {with_table}"
+    );
+    let saved = Saved {
+        table_height: kept,
+        ..Default::default()
+    };
+    let mut h2 = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut App| app.ui(ui),
+            App::loaded(
+                WindowOptions {
+                    files: vec![bundled()],
+                    base: Some(BaseLayer::Offline),
+                    ..Default::default()
+                },
+                Some(saved),
+            ),
+        );
+    h2.run_steps(4);
+    assert!((map_height(&h2) - shorter_map).abs() < 4.0);
+}

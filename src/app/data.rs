@@ -221,6 +221,13 @@ impl App {
             .selected
             .zip(self.data.as_ref())
             .map(|(i, d)| d.incidents.key(i));
+        // A store fetched carries the table's colours; one made here takes them from the source.
+        let mut inc = inc;
+        if inc.store.colours.is_empty()
+            && let Some(c) = self.source.as_ref().and_then(|s| s.known_colours())
+        {
+            Arc::make_mut(&mut inc.store).colours = c;
+        }
         let inc = if inc.store.types.len() < r.types.len() {
             // Every type of the source, so the legend and the type filter know them all; the
             // incidents fetched without the new types are read again.
@@ -228,7 +235,9 @@ impl App {
             let mut b = crate::store::Builder::with_capacity(0);
             b.intern_types(&r.types);
             let mut e = Incidents::empty();
-            e.store = Arc::new(b.finish(Vec::new()));
+            let mut store = b.finish(Vec::new());
+            store.colours = inc.store.colours.clone();
+            e.store = Arc::new(store);
             e
         } else {
             inc

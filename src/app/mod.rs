@@ -14,6 +14,7 @@ pub mod data_form;
 pub mod dupes_job;
 mod editing;
 pub mod editor;
+mod escape;
 pub mod evidence;
 pub mod export_dialog;
 pub mod file_job;
@@ -182,6 +183,8 @@ pub struct Pick {
 pub struct Chrome {
     /// Whether the table is open.
     pub show_table: bool,
+    /// The table's height in points (kept in the settings).
+    pub table_height: f32,
     /// A message for the status bar.
     pub message: Option<String>,
     focus_search: bool,
@@ -306,6 +309,7 @@ impl App {
             timeline: saved.timeline.clone(),
             chrome: Chrome {
                 show_table: saved.show_table,
+                table_height: saved.table_height,
                 settings: panels::SettingsForm::from_base(&base),
                 window: saved.window,
                 editor: saved.editor.clone(),
@@ -361,6 +365,7 @@ impl App {
             view: self.map.viewport(),
             base: self.map.base.clone(),
             show_table: self.chrome.show_table,
+            table_height: self.chrome.table_height,
             timeline: self.timeline.clone(),
             window: self.chrome.window,
             tools: self.analyst.tools.clone(),
@@ -396,12 +401,16 @@ impl App {
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
         let typing = ctx.memory(|m| m.focused().is_some());
-        let (measure, palette) = ctx.input_mut(|i| {
+        let (measure, palette, table) = ctx.input_mut(|i| {
             (
                 !typing && i.consume_key(Modifiers::NONE, Key::M),
                 i.consume_key(Modifiers::COMMAND, Key::K),
+                !typing && i.consume_key(Modifiers::NONE, Key::T),
             )
         });
+        if table {
+            self.chrome.show_table = !self.chrome.show_table;
+        }
         let (open, find, plus, minus, space, esc) = ctx.input_mut(|i| {
             (
                 i.consume_key(Modifiers::COMMAND, Key::O),
@@ -442,14 +451,16 @@ impl App {
         if space {
             self.toggle_play();
         }
+        // Esc leaves a drawing mode (an unfinished area is dropped), else closes a dialog, else
+        // clears the selection.
         if esc {
-            self.select(None);
-            self.pick.stack = None;
-            // Esc also leaves a drawing mode (an unfinished area is dropped).
             if self.analyst.mode != analyst::Mode::Browse {
                 self.analyst.mode = analyst::Mode::Browse;
                 self.analyst.draft.clear();
                 self.analyst.arrow_from = None;
+            } else if !escape::close_dialog(self) {
+                self.select(None);
+                self.pick.stack = None;
             }
         }
         if measure {
@@ -504,6 +515,38 @@ impl App {
             Some(_) => {}
             None => self.chrome.settings.show_open_path = true,
         }
+    }
+
+    /// The side and bottom panels around the map (the table's height is remembered).
+    fn panels(&mut self, ui: &mut egui::Ui) {
+        panels::menu_bar(self, ui);
+        panels::loading_bar(self, ui);
+        panels::status_bar(self, ui);
+        egui::Panel::bottom("timeline")
+            .resizable(false)
+            .show(ui, |ui| panels::timeline_panel(self, ui));
+        if self.chrome.show_table {
+            let r = egui::Panel::bottom("table")
+                .resizable(true)
+                .default_size(self.chrome.table_height)
+                .min_size(60.0)
+                .max_size((ui.available_height() * 0.7).max(60.0))
+                .show(ui, |ui| panels::table(self, ui));
+            self.chrome.table_height = r.response.rect.height();
+        }
+        egui::Panel::left("filters")
+            .resizable(true)
+            .default_size(230.0)
+            .min_size(200.0)
+            .show(ui, |ui| panels::filters(self, ui));
+        egui::Panel::right("details")
+            .resizable(true)
+            .default_size(300.0)
+            .min_size(260.0)
+            .show(ui, |ui| {
+                self.chrome.details_rect = Some(ui.max_rect());
+                panels::details(self, ui)
+            });
     }
 
     /// Draws the whole window into `ui`.
@@ -566,31 +609,7 @@ impl App {
         }
         self.refresh();
 
-        panels::menu_bar(self, ui);
-        panels::loading_bar(self, ui);
-        panels::status_bar(self, ui);
-        egui::Panel::bottom("timeline")
-            .resizable(false)
-            .show(ui, |ui| panels::timeline_panel(self, ui));
-        if self.chrome.show_table {
-            egui::Panel::bottom("table")
-                .resizable(true)
-                .default_size(150.0)
-                .show(ui, |ui| panels::table(self, ui));
-        }
-        egui::Panel::left("filters")
-            .resizable(true)
-            .default_size(230.0)
-            .min_size(200.0)
-            .show(ui, |ui| panels::filters(self, ui));
-        egui::Panel::right("details")
-            .resizable(true)
-            .default_size(300.0)
-            .min_size(260.0)
-            .show(ui, |ui| {
-                self.chrome.details_rect = Some(ui.max_rect());
-                panels::details(self, ui)
-            });
+        self.panels(ui);
         egui::CentralPanel::no_frame().show(ui, |ui| self.map_view(ui));
         panels::windows(self, &ctx);
         tools_panel::windows(self, &ctx);

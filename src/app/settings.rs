@@ -12,6 +12,10 @@ use crate::query::Filter;
 use crate::view::tiles::BaseLayer;
 use crate::view::viewport::Viewport;
 
+/// The table's height at first start: a header and about four rows, so the map keeps most of
+/// the window (it can be dragged taller, or hidden with T).
+pub const TABLE_HEIGHT: f32 = 118.0;
+
 /// What is kept between sessions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -28,6 +32,8 @@ pub struct Saved {
     pub base: BaseLayer,
     /// Whether the table is open.
     pub show_table: bool,
+    /// The table's height in points, as last resized.
+    pub table_height: f32,
     /// Timeline settings.
     pub timeline: Timeline,
     /// Window position and inner size in points: x, y, width, height.
@@ -51,6 +57,7 @@ impl Default for Saved {
             view: None,
             base: BaseLayer::Osm,
             show_table: true,
+            table_height: TABLE_HEIGHT,
             timeline: Timeline::default(),
             window: None,
             tools: crate::tools::Tools::default(),

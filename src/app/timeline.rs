@@ -96,7 +96,10 @@ impl Stacks {
         for (k, &t) in order.iter().take(shown).enumerate() {
             slot[t] = k;
             let name = store.types.name(t as u32);
-            types.push((name.to_string(), crate::view::palette::style(name).0));
+            types.push((
+                name.to_string(),
+                crate::view::palette::style(&store.colours, name).0,
+            ));
         }
         if other {
             types.push(("Other types".to_string(), crate::view::palette::OTHER));

@@ -387,6 +387,13 @@ pub trait Source: Send + Sync {
     /// The `check` summary.
     fn summary(&self, ctl: &Control) -> Result<Summary, SourceError>;
 
+    /// The types' colours from the whole data's counts, when known without asking anything
+    /// (a table knows them once it has answered a summary or a fetch). Fetched stores carry
+    /// them; a window drawing a table's cells with no incidents fetched asks here.
+    fn known_colours(&self) -> Option<crate::style::TypeColours> {
+        None
+    }
+
     /// The incidents matching `filter`, fetched as `fetch` says.
     fn incidents(
         &self,

@@ -30,6 +30,9 @@ pub struct Table {
     /// Connections not in use.
     idle: Mutex<Vec<postgres::Client>>,
     report: Arc<Report>,
+    /// The types' colours, from the table's counts when first asked (the whole table's, so
+    /// every fetch colours a type the same).
+    colours: Mutex<Option<crate::style::TypeColours>>,
 }
 
 /// The table the arguments name: one `postgresql://` URL, alone (`None`: no URL at all).
@@ -62,6 +65,7 @@ impl Table {
             db,
             idle: Mutex::new(Vec::new()),
             report: Arc::default(),
+            colours: Mutex::new(None),
         }
     }
 
@@ -115,8 +119,19 @@ impl Source for Table {
         self.report.clone()
     }
 
+    fn known_colours(&self) -> Option<crate::style::TypeColours> {
+        self.colours.lock().map(|c| c.clone()).unwrap_or(None)
+    }
+
     fn summary(&self, ctl: &Control) -> Result<Summary, SourceError> {
-        self.ask(ctl, |c| summary_on(c, &self.db))
+        let s = self.ask(ctl, |c| summary_on(c, &self.db))?;
+        let mut colours = self.colours.lock().unwrap_or_else(|p| p.into_inner());
+        if colours.is_none() {
+            *colours = Some(crate::style::TypeColours::from_counts(
+                s.types.iter().map(|(t, &n)| (t.as_str(), n)),
+            ));
+        }
+        Ok(s)
     }
 
     fn incidents(
@@ -125,7 +140,14 @@ impl Source for Table {
         fetch: &Fetch,
         ctl: &Control,
     ) -> Result<Incidents, SourceError> {
-        let f = self.ask(ctl, |c| {
+        let colours = match self.known_colours() {
+            Some(c) => c,
+            None => {
+                self.summary(ctl)?;
+                self.known_colours().unwrap_or_default()
+            }
+        };
+        let mut f = self.ask(ctl, |c| {
             fetch_on(
                 c,
                 &self.db,
@@ -147,6 +169,7 @@ impl Source for Table {
                 f.result.store.evidence.set(marks);
             }
         }
+        f.result.store.colours = colours;
         Ok(Incidents::fetched(f.result.store, f.ids))
     }
 

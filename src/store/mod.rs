@@ -129,6 +129,8 @@ pub struct Store {
     text_cache: TextCache,
     /// Which incidents have evidence attached.
     pub evidence: EvidenceMarks,
+    /// The types' colours, from their counts in the whole data (a table's: its summary's).
+    pub colours: crate::style::TypeColours,
 }
 
 /// Which incidents have evidence attached: set by the source that knows where evidence is
@@ -178,6 +180,15 @@ pub struct RecordRef {
 }
 
 impl Store {
+    /// The colours its types get from their counts in it.
+    pub fn type_colours(&self) -> crate::style::TypeColours {
+        let mut n = vec![0u64; self.types.len()];
+        for &t in &self.type_id {
+            n[t as usize] += 1;
+        }
+        crate::style::TypeColours::from_counts(self.types.names().zip(n))
+    }
+
     /// Number of incidents.
     pub fn len(&self) -> usize {
         self.day.len()
@@ -399,6 +410,7 @@ impl Builder {
     pub fn finish_ordered(self, files: Vec<LoadedFile>) -> (Store, Vec<u32>) {
         let mut s = self.s;
         s.files = files;
+        s.colours = s.type_colours();
         let n = s.day.len();
         let key = |i: usize| ((s.day[i] as i64) << 16) | (s.minute[i] as i64 + 1);
         let sorted = (1..n).all(|i| key(i - 1) <= key(i));

@@ -53,8 +53,8 @@ fn legend(painter: &egui::Painter, rect: Rect, chart: &Chart, top: f32) -> f32 {
         + 34.0;
     let legend_w = legend_w.min(rect.width() * 0.4);
     let mut ly = top;
-    for t in &chart.types {
-        let (color, _) = super::palette::style(t);
+    for (t, &c) in chart.types.iter().zip(&chart.colours) {
+        let color = super::palette::color(c);
         let x = rect.right() - legend_w;
         painter.rect_filled(
             Rect::from_min_size(pos2(x, ly + 2.0), vec2(12.0, 12.0)),
@@ -142,7 +142,7 @@ pub fn draw(painter: &egui::Painter, rect: Rect, chart: &Chart, title: &str) {
             if c == 0 {
                 continue;
             }
-            let (color, _) = super::palette::style(&chart.types[t]);
+            let color = super::palette::color(chart.colours[t]);
             painter.rect_filled(
                 Rect::from_min_max(pos2(x0, y_of(acc + c)), pos2(x1, y_of(acc))),
                 0.0,

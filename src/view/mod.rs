@@ -75,7 +75,7 @@ pub fn type_style(store: &Store, t: u32) -> (Color32, crate::style::Symbol) {
     if t == u32::MAX {
         (palette::OTHER, crate::style::Symbol::Circle)
     } else {
-        palette::style(store.types.name(t))
+        palette::style(&store.colours, store.types.name(t))
     }
 }
 

@@ -16,6 +16,8 @@ pub struct LegendEntry {
     pub count: u32,
     /// Whether the type is shown.
     pub shown: bool,
+    /// Its colour and symbol.
+    pub style: (Color32, crate::style::Symbol),
 }
 
 /// The legend rows: every type with incidents under the filters (`counts`, by type id), and
@@ -34,6 +36,7 @@ pub fn legend_entries(
             name: name.to_string(),
             count: counts.get(t).copied().unwrap_or(0),
             shown: !hidden(name),
+            style: palette::style(&store.colours, name),
         })
         .filter(|e| e.count > 0 || !e.shown)
         .collect();
@@ -77,7 +80,7 @@ pub fn legend(
                     for e in entries {
                         let row = ui.horizontal(|ui| {
                             let (r, _) = ui.allocate_exact_size(vec2(16.0, 16.0), Sense::hover());
-                            let (color, sym) = palette::style(&e.name);
+                            let (color, sym) = e.style;
                             let color = if e.shown {
                                 color
                             } else {

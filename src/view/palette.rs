@@ -4,13 +4,14 @@ use egui::{Color32, Pos2, Shape, Stroke, Vec2};
 
 use crate::style::{Rgb, Symbol};
 
-fn color(c: Rgb) -> Color32 {
+/// An sRGB colour as egui's.
+pub fn color(c: Rgb) -> Color32 {
     Color32::from_rgb(c[0], c[1], c[2])
 }
 
-/// Colour and symbol of a type.
-pub fn style(name: &str) -> (Color32, Symbol) {
-    let (c, s) = crate::style::style(name);
+/// Colour and symbol of a type, with the data's colours.
+pub fn style(colours: &crate::style::TypeColours, name: &str) -> (Color32, Symbol) {
+    let (c, s) = colours.style(name);
     (color(c), s)
 }
 

@@ -188,7 +188,7 @@ fn types(app: &mut App, ui: &mut egui::Ui) {
         }
     });
     for e in app.legend_entries() {
-        let (color, sym) = palette::style(&e.name);
+        let (color, sym) = e.style;
         ui.horizontal(|ui| {
             let (r, _) = ui.allocate_exact_size(vec2(14.0, 14.0), Sense::hover());
             ui.painter().add(palette::symbol_shape(

@@ -66,6 +66,9 @@ fn table_status(r: &mut crate::app::remote::Remote, ui: &mut egui::Ui) {
 pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
         ui.horizontal(|ui| {
+            ui.toggle_value(&mut app.chrome.show_table, "Table")
+                .on_hover_text("Show or hide the incident table (T); drag its top edge to resize");
+            ui.separator();
             match app.map.cursor {
                 Some((lon, lat)) => ui.monospace(format!("{lat:>9.5}, {lon:>10.5}")),
                 None => ui.monospace(format!("{:>21}", "")),

@@ -111,6 +111,10 @@ fn table_rows(app: &mut App, ui: &mut egui::Ui, sources: &mut SourceCache) {
         .striped(true)
         .resizable(true)
         .sense(Sense::click())
+        // The panel sets the height (egui_extras would keep at least 200 px of rows).
+        .min_scrolled_height(0.0)
+        .max_scroll_height(f32::INFINITY)
+        .auto_shrink(false)
         .column(Column::exact(86.0))
         .column(Column::exact(48.0))
         .column(Column::initial(170.0).at_least(60.0))

@@ -143,7 +143,11 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
                     ("Ctrl+F", "Search text"),
                     ("+ / −", "Zoom in / out"),
                     ("Space", "Play / pause the timeline"),
-                    ("Esc", "Clear the selection"),
+                    ("Ctrl+K", "Find a place"),
+                    ("M", "Measure"),
+                    ("T", "Show / hide the incident table"),
+                    ("Ctrl+Z / Ctrl+Shift+Z", "Undo / redo an edit"),
+                    ("Esc", "Close a dialog, else clear the selection"),
                     ("Double-click timeline", "All dates"),
                     ("Drag files onto the window", "Add them"),
                 ] {
