@@ -86,6 +86,7 @@ impl App {
                 }
                 _ => None,
             },
+            record: None,
         };
         let shown =
             crate::view::map::show(ui, self.map.tiles.as_mut(), &mut self.map.memory, &scene);

@@ -24,7 +24,8 @@ pub struct ExportCmd {
     /// Incident files or directories, or one table URL (default: those of --view).
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The PNG to write (atomically). With --every: the name numbered frames are derived from.
+    /// The image to write (atomically): PNG, or SVG / PDF (real vectors: layers as groups, text
+    /// as text) by the name's extension. With --every: the name numbered frames are derived from.
     #[arg(long, value_name = "PATH")]
     pub out: PathBuf,
     /// Width in logical points (default 1600).
@@ -285,6 +286,18 @@ fn single(
     inc: &Incidents,
     spec: &Spec,
 ) -> Result<String, ExportError> {
+    if crate::export::vector::is_vector(&a.out) {
+        let d = x.render_layers(&inc.store, &inc.index(), spec, &Default::default())?;
+        crate::export::vector::write(&a.out, &d, 72.0)?;
+        return Ok(format!(
+            "wrote {} ({}×{} pt, {} layers, {} incidents)",
+            a.out.display(),
+            d.width,
+            d.height,
+            d.layers.iter().filter(|l| !l.shapes.is_empty()).count(),
+            d.count
+        ));
+    }
     let img = x.render(&inc.store, &inc.index(), spec, &Default::default())?;
     write_png(&a.out, &img.image, &PngInfo::new(x, spec.title.as_deref()))?;
     Ok(format!(

@@ -9,6 +9,7 @@
 pub mod bundle;
 pub mod compare;
 pub mod series;
+pub mod vector;
 pub mod view_file;
 
 use std::path::Path;
@@ -238,6 +239,8 @@ struct Stage<'a> {
     density: Option<(crate::density::Hexbin, u32)>,
     /// The heat map's scale selection (every date) and this render's key.
     heat: Option<(ClusterSel, u64)>,
+    /// Where the layers' shapes are kept, for a vector export.
+    record: Option<crate::view::record::Recorder>,
 }
 
 impl Stage<'_> {
@@ -271,6 +274,7 @@ impl Stage<'_> {
                         every_date: every,
                         key: (*key, *key),
                     }),
+                record: self.record.as_ref(),
             };
             show(ui, tiles, &mut self.memory, &scene);
         });
@@ -415,6 +419,7 @@ impl Exporter {
                 links: crate::links::shown_segments(store, &self.links_of(store), &sel.indices),
                 ..Default::default()
             },
+            record: None,
         })
     }
 
@@ -427,7 +432,6 @@ impl Exporter {
         spec: &Spec,
         ctl: &Control,
     ) -> Result<Rendered, ExportError> {
-        spec.validate()?;
         let (w, h) = (spec.width * spec.scale, spec.height * spec.scale);
         if w.max(h) > self.off.max_side() {
             return Err(ExportError::AdapterLimit {
@@ -436,13 +440,52 @@ impl Exporter {
                 max: self.off.max_side(),
             });
         }
+        let (count, _) = self.draw(store, index, spec, ctl, false)?;
+        Ok(Rendered {
+            image: self.off.render()?,
+            count,
+        })
+    }
+
+    /// The layers of one image of `spec` as the shapes they drew (vector exports: SVG, PDF),
+    /// with the raster images (tiles) they use.
+    pub fn render_layers(
+        &mut self,
+        store: &Store,
+        index: &ClusterIndex,
+        spec: &Spec,
+        ctl: &Control,
+    ) -> Result<vector::Drawing, ExportError> {
+        let (count, layers) = self.draw(store, index, spec, ctl, true)?;
+        Ok(vector::Drawing {
+            width: spec.width as f32,
+            height: spec.height as f32,
+            layers,
+            images: self.off.images(),
+            count,
+        })
+    }
+
+    /// Draws frames of `spec` until the tiles have settled, then the last one (recorded layer
+    /// by layer when `record`). Gives the incidents shown and the layers recorded.
+    fn draw(
+        &mut self,
+        store: &Store,
+        index: &ClusterIndex,
+        spec: &Spec,
+        ctl: &Control,
+        record: bool,
+    ) -> Result<(usize, Vec<crate::view::record::LayerShapes>), ExportError> {
+        spec.validate()?;
         let sel = store.select(&spec.filter)?;
         let (lon, lat, zoom) = spec.resolve(store, &sel)?;
         let mut memory = MapMemory::default();
         memory.center_at(lon_lat(lon, lat));
         // Checked by the viewport already.
         let _ = memory.set_zoom(zoom.clamp(0.0, 19.0));
-        if self.tiles.as_ref().is_none_or(|(b, _)| *b != spec.base) {
+        // Tiles loaded before images were kept are loaded again: the vector export embeds them.
+        if self.off.keep_images(record) || self.tiles.as_ref().is_none_or(|(b, _)| *b != spec.base)
+        {
             let t = make_tiles(&spec.base, self.off.ctx())?;
             self.tiles = Some((spec.base.clone(), t));
         }
@@ -475,15 +518,13 @@ impl Exporter {
                 std::thread::sleep(Duration::from_millis(15));
             }
         }
+        stage.record = record.then(Default::default);
         let mut tiles = self.tiles.as_mut().and_then(|(_, t)| t.as_mut());
         self.off.step(size, spec.scale as f32, |ui| {
             stage.ui(ui, tiles.as_deref_mut())
         });
-        let image = self.off.render()?;
-        Ok(Rendered {
-            image,
-            count: sel.len(),
-        })
+        let layers = stage.record.take().map(|r| r.take()).unwrap_or_default();
+        Ok((sel.len(), layers))
     }
 }
 

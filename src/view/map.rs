@@ -54,6 +54,8 @@ pub struct Scene<'a> {
     pub density: Option<(&'a crate::density::Hexbin, u32)>,
     /// The heat map instead of the incidents.
     pub heat: Option<super::density::HeatInput<'a>>,
+    /// Where each layer's shapes are kept as drawn (vector exports), if anywhere.
+    pub record: Option<&'a super::record::Recorder>,
 }
 
 /// What the map drew and how the user touched it.
@@ -77,6 +79,8 @@ pub fn show(
 ) -> Shown {
     // Reserved now, filled once the layers are drawn: what goes under the tiles.
     let under_tiles = ui.painter().add(Shape::Noop);
+    let ctx = ui.ctx().clone();
+    let before_tiles = scene.record.map(|_| super::record::marks(&ctx));
     let tiles: Option<&mut dyn Tiles> = tiles.map(|t| {
         t.reset();
         t as &mut dyn Tiles
@@ -106,8 +110,34 @@ pub fn show(
             legend_clicked: None,
             id,
         };
+        let mut drawn = Vec::new();
+        if let Some(before) = &before_tiles {
+            drawn.push(("tiles", super::record::since(&ctx, before)));
+        }
         for layer in LAYERS {
+            let before = scene.record.map(|_| super::record::marks(&ctx));
             layer.draw(scene, &mut frame);
+            if let Some(before) = before {
+                drawn.push((layer.name(), super::record::since(&ctx, &before)));
+            }
+        }
+        if let Some(r) = scene.record {
+            // The basemap goes under the tiles; its layer drew nothing on top of them.
+            let clip = frame.ui.clip_rect();
+            r.clear();
+            r.push(
+                "basemap",
+                frame
+                    .under_tiles
+                    .iter()
+                    .map(|s| egui::epaint::ClippedShape::new(clip, s.clone()))
+                    .collect(),
+            );
+            for (name, shapes) in drawn {
+                if name != "basemap" || !shapes.is_empty() {
+                    r.push(name, shapes);
+                }
+            }
         }
         frame.ui.painter().set(
             under_tiles,

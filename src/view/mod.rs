@@ -10,6 +10,7 @@ pub mod offscreen;
 pub mod overlay;
 pub mod painter;
 pub mod palette;
+pub mod record;
 pub mod screen;
 pub mod tiles;
 pub mod tools;

@@ -99,6 +99,9 @@ pub struct Offscreen {
     target: Option<Target>,
     output: Option<egui::FullOutput>,
     time: f64,
+    /// Copies of the images given to textures (other than the font atlas), kept for vector
+    /// exports once asked for: they embed the tiles.
+    images: Option<std::collections::HashMap<egui::TextureId, egui::ColorImage>>,
     /// The adapter in use, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) on Vulkan (software)".
     pub adapter: String,
 }
@@ -228,6 +231,7 @@ impl Offscreen {
                         painter,
                         target: None,
                         output: None,
+                        images: None,
                         time: 0.0,
                         adapter: describe(&info),
                     });
@@ -264,11 +268,19 @@ impl Offscreen {
         let mut out = self.ctx.run_ui(input, |root| ui(root));
         for (id, deltas) in out.textures_delta.set.drain() {
             for delta in deltas {
+                if let Some(images) = &mut self.images
+                    && id != egui::TextureId::default()
+                {
+                    keep_image(images, id, &delta);
+                }
                 self.painter
                     .update_texture(&self.device, &self.queue, id, &delta);
             }
         }
         for id in out.textures_delta.free.drain() {
+            if let Some(images) = &mut self.images {
+                images.remove(&id);
+            }
             self.painter.free_texture(&id);
         }
         self.output = Some(out);
@@ -309,6 +321,22 @@ impl Offscreen {
         }
         // Set just above.
         self.target.as_ref().unwrap_or_else(|| unreachable!())
+    }
+
+    /// Keeps copies of the images given to textures from now on (vector exports embed them),
+    /// for the life of this renderer. True when they were not kept before: the caller then
+    /// makes its textures again, as those uploaded before have no copy.
+    pub fn keep_images(&mut self, keep: bool) -> bool {
+        let start = keep && self.images.is_none();
+        if start {
+            self.images = Some(Default::default());
+        }
+        start
+    }
+
+    /// The images textures hold (those kept: see [`Offscreen::keep_images`]).
+    pub fn images(&self) -> std::collections::HashMap<egui::TextureId, egui::ColorImage> {
+        self.images.clone().unwrap_or_default()
     }
 
     /// Draws the last frame and reads it back.
@@ -397,6 +425,32 @@ impl Offscreen {
         target.buffer.unmap();
         RgbaImage::from_raw(size[0], size[1], pixels)
             .ok_or_else(|| fail(&self.adapter, "image size mismatch".into()))
+    }
+}
+
+/// Applies a texture update to the kept copy of its image (whole images replace it; patches
+/// are written into it).
+fn keep_image(
+    images: &mut std::collections::HashMap<egui::TextureId, egui::ColorImage>,
+    id: egui::TextureId,
+    delta: &egui::epaint::ImageDelta,
+) {
+    let egui::ImageData::Color(img) = &delta.image;
+    match (delta.pos, images.get_mut(&id)) {
+        (None, _) => {
+            images.insert(id, (**img).clone());
+        }
+        (Some([x0, y0]), Some(old)) => {
+            for y in 0..img.size[1] {
+                for x in 0..img.size[0] {
+                    if x0 + x < old.size[0] && y0 + y < old.size[1] {
+                        old.pixels[(y0 + y) * old.size[0] + x0 + x] =
+                            img.pixels[y * img.size[0] + x];
+                    }
+                }
+            }
+        }
+        (Some(_), None) => {}
     }
 }
 

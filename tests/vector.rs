@@ -1,0 +1,263 @@
+//! SVG and PDF exports are real vectors drawn by the PNG's drawing path: rendered back with
+//! standard tools (librsvg's `rsvg-convert`, poppler's `pdftoppm`) they match the PNG of the same
+//! view; their text is text (`<text>`, and `pdftotext` finds it); each layer is a named group;
+//! tiles are embedded images clipped to the map; nothing is a picture of the whole map.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use incident_map::view::tiles::BaseLayer;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_incident-map")
+}
+
+fn bundled() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson")
+}
+
+/// Runs a tool the test needs (installed by `.ci/deps.sh`), failing with what to install.
+fn tool(name: &str, package: &str, args: &[&str]) -> std::process::Output {
+    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
+        panic!("{name} is needed ({e}): apt-get install {package} (as .ci/deps.sh does)")
+    });
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The share of pixels whose colour differs by more than 64 in some channel, and the mean
+/// absolute difference per channel.
+fn difference(a: &Path, b: &Path) -> (f64, f64) {
+    let a = image::open(a).unwrap().to_rgb8();
+    let b = image::open(b).unwrap().to_rgb8();
+    assert_eq!(a.dimensions(), b.dimensions(), "same size");
+    let (mut far, mut sum) = (0usize, 0u64);
+    for (p, q) in a.pixels().zip(b.pixels()) {
+        let d: Vec<u32> = (0..3).map(|k| p[k].abs_diff(q[k]) as u32).collect();
+        sum += d.iter().map(|&v| v as u64).sum::<u64>();
+        if d.iter().any(|&v| v > 64) {
+            far += 1;
+        }
+    }
+    let n = (a.width() * a.height()) as f64;
+    (far as f64 / n, sum as f64 / (3.0 * n))
+}
+
+fn export(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let o = Command::new(bin())
+        .args([
+            "export",
+            "--width",
+            "900",
+            "--height",
+            "600",
+            "--basemap",
+            "offline",
+        ])
+        .args(["--title", "Attacks on US interests in Iraq, 2021", "--out"])
+        .arg(&out)
+        .arg(bundled())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{name}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+#[test]
+fn svg_and_pdf_are_vectors_that_look_like_the_png() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = export(dir.path(), "map.png");
+    let svg = export(dir.path(), "map.svg");
+    let pdf = export(dir.path(), "map.pdf");
+
+    // The SVG: text as text, layers as named groups, no raster picture of the map.
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for layer in [
+        "basemap",
+        "links",
+        "incidents",
+        "scale bar",
+        "caption",
+        "legend",
+        "attribution",
+    ] {
+        assert!(
+            text.contains(&format!("inkscape:label=\"{layer}\"")),
+            "layer {layer} is a group"
+        );
+    }
+    assert!(text.contains("inkscape:groupmode=\"layer\""));
+    for words in [
+        "Legend",
+        "Rocket attack  19",
+        "Attacks on US interests in Iraq, 2021",
+        "Baghdad",
+    ] {
+        assert!(
+            text.contains(&format!(">{words}</text>")),
+            "{words} is a <text>"
+        );
+    }
+    assert!(
+        !text.contains("<image"),
+        "the offline map has no raster image"
+    );
+    assert!(text.matches("<circle").count() > 20 && text.matches("<polyline").count() > 40);
+    // Drawn by librsvg, it is the PNG (text is set in whatever font the system has: Ubuntu
+    // Light is egui's own, so small differences sit in the letters).
+    let from_svg = dir.path().join("from-svg.png");
+    tool(
+        "rsvg-convert",
+        "librsvg2-bin",
+        &[svg.to_str().unwrap(), "-o", from_svg.to_str().unwrap()],
+    );
+    let (far, mean) = difference(&png, &from_svg);
+    assert!(
+        far < 0.04 && mean < 6.0,
+        "SVG vs PNG: {far:.4} far, mean {mean:.2}"
+    );
+
+    // The PDF: the same, with the font embedded, so its text is found and it draws alike.
+    let fonts = tool("pdffonts", "poppler-utils", &[pdf.to_str().unwrap()]);
+    let fonts = String::from_utf8_lossy(&fonts.stdout);
+    assert!(
+        fonts.contains("Ubuntu-Light") && fonts.contains(" yes "),
+        "{fonts}"
+    );
+    let images = tool(
+        "pdfimages",
+        "poppler-utils",
+        &["-list", pdf.to_str().unwrap()],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&images.stdout).lines().count(),
+        2,
+        "no raster image in the PDF (only pdfimages' header)"
+    );
+    let words = tool("pdftotext", "poppler-utils", &[pdf.to_str().unwrap(), "-"]);
+    let words = String::from_utf8_lossy(&words.stdout);
+    for w in [
+        "Legend",
+        "IED 47",
+        "Rocket attack 19",
+        "13 disputed (sources disagree)",
+        "Attacks on US interests in Iraq, 2021",
+        "83 incidents",
+        "Natural Earth",
+    ] {
+        assert!(words.contains(w), "pdftotext finds {w:?} in:\n{words}");
+    }
+    let stem = dir.path().join("from-pdf");
+    tool(
+        "pdftoppm",
+        "poppler-utils",
+        &[
+            "-png",
+            "-r",
+            "72",
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            stem.to_str().unwrap(),
+        ],
+    );
+    let (far, mean) = difference(&png, &stem.with_extension("png"));
+    assert!(
+        far < 0.025 && mean < 4.0,
+        "PDF vs PNG: {far:.4} far, mean {mean:.2}"
+    );
+}
+
+/// A 256-px tile in four coloured quarters, so a tile drawn out of place shows.
+fn quartered_tile() -> Vec<u8> {
+    let img = image::RgbaImage::from_fn(256, 256, |x, y| match (x < 128, y < 128) {
+        (true, true) => image::Rgba([220, 40, 40, 255]),
+        (false, true) => image::Rgba([40, 160, 60, 255]),
+        (true, false) => image::Rgba([40, 60, 200, 255]),
+        (false, false) => image::Rgba([230, 200, 40, 255]),
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+#[test]
+fn tiles_are_embedded_clipped_images_in_their_own_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("quarters.pmtiles");
+    let png = quartered_tile();
+    let f = std::fs::File::create(&archive).unwrap();
+    let mut w = pmtiles::PmTilesWriter::new(pmtiles::TileType::Png)
+        .tile_compression(pmtiles::Compression::None)
+        .max_zoom(3)
+        .create(f)
+        .unwrap();
+    for z in 0..=3u8 {
+        for x in 0..(1u32 << z) {
+            for y in 0..(1u32 << z) {
+                w.add_tile(pmtiles::TileCoord::new(z, x, y).unwrap(), &png)
+                    .unwrap();
+            }
+        }
+    }
+    w.finalize().unwrap();
+    let store = incident_map::import::load_paths(&[bundled()], &Default::default()).store;
+    let index = incident_map::cluster::ClusterIndex::build(&store);
+    let spec = incident_map::export::Spec {
+        base: BaseLayer::PmTiles {
+            path: archive,
+            attribution: "Test archive".into(),
+        },
+        viewport: incident_map::export::Viewport::Center {
+            lat: 20.0,
+            lon: 20.0,
+            zoom: 2.5,
+        },
+        width: 500,
+        height: 360,
+        tile_timeout: Duration::from_secs(15),
+        ..Default::default()
+    };
+    let mut x = incident_map::export::Exporter::new(&Default::default()).unwrap();
+    let raster = x
+        .render(&store, &index, &spec, &Default::default())
+        .unwrap();
+    let png_path = dir.path().join("tiles.png");
+    raster.image.save(&png_path).unwrap();
+    let drawing = x
+        .render_layers(&store, &index, &spec, &Default::default())
+        .unwrap();
+    let svg_path = dir.path().join("tiles.svg");
+    incident_map::export::vector::write(&svg_path, &drawing, 72.0).unwrap();
+    let text = std::fs::read_to_string(&svg_path).unwrap();
+    let tiles = text
+        .split("inkscape:label=\"tiles\">")
+        .nth(1)
+        .expect("a tiles layer")
+        .split("inkscape:groupmode=\"layer\"")
+        .next()
+        .unwrap();
+    assert!(tiles.matches("<image").count() >= 4, "tiles are images");
+    assert!(tiles.contains("clip-path=\"url(#c"), "clipped to the map");
+    assert!(text.contains(">Test archive"), "the attribution is text");
+    let from_svg = dir.path().join("from-svg.png");
+    tool(
+        "rsvg-convert",
+        "librsvg2-bin",
+        &[svg_path.to_str().unwrap(), "-o", from_svg.to_str().unwrap()],
+    );
+    let (far, mean) = difference(&png_path, &from_svg);
+    assert!(
+        far < 0.04 && mean < 6.0,
+        "SVG vs PNG: {far:.4} far, mean {mean:.2}"
+    );
+}
