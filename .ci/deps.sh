@@ -14,13 +14,16 @@ $SUDO apt-get update -qq
 # Mesa (EGL/GL llvmpipe and Vulkan lavapipe): the wgpu software renderer for snapshot tests.
 # xvfb/xauth/imagemagick and the X11 client libraries: running and screenshotting the real window.
 # PostgreSQL 15 + PostGIS 3 (and runuser, in util-linux): the database tests' throwaway cluster.
+# librsvg2-bin (rsvg-convert) and poppler-utils (pdftoppm, pdftotext, pdffonts, pdfimages): the
+# vector export tests draw the SVG and PDF back and read the PDF's text.
 $SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold \
   gcc libc6-dev pkg-config time \
   libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1 \
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 \
   xvfb xauth imagemagick xdotool \
   postgresql-15 postgresql-15-postgis-3 util-linux \
-  python3 python3-venv openssl >/dev/null
+  python3 python3-venv openssl \
+  librsvg2-bin poppler-utils >/dev/null
 # The Library of Congress BagIt validator (PyPI bagit), which the evidence tests run on the bags
 # the program writes: in a virtual environment of its own.
 if [ ! -x /opt/incident-map/bagit/bin/bagit.py ]; then
