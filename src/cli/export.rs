@@ -35,8 +35,18 @@ pub struct ExportCmd {
     #[arg(long, value_parser = clap::value_parser!(u32).range(100..=12000))]
     pub height: Option<u32>,
     /// Pixels per point: 1, 2 or 3.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3), conflicts_with = "paper")]
     pub scale: Option<u32>,
+    /// A print size instead of --width/--height: A4, A3, A2, A1, A0, letter or tabloid
+    /// (portrait). The layout is the same on every paper; symbols, text and lines grow with it.
+    #[arg(long, value_name = "PAPER", conflicts_with_all = ["width", "height"])]
+    pub paper: Option<crate::export::paper::Paper>,
+    /// With --paper: the long side across.
+    #[arg(long, requires = "paper")]
+    pub landscape: bool,
+    /// With --paper: the printer's resolution in dots per inch (PNG pixels; default 300).
+    #[arg(long, requires = "paper", value_parser = clap::value_parser!(u32).range(72..=1200))]
+    pub dpi: Option<u32>,
     /// Centre of the map, LAT,LON (with --zoom).
     #[arg(long, value_name = "LAT,LON", value_parser = latlon, allow_hyphen_values = true, requires = "zoom", conflicts_with = "bbox")]
     pub center: Option<(f64, f64)>,
@@ -241,6 +251,13 @@ fn apply_flags(a: &ExportCmd, spec: &mut Spec, err: &mut dyn Write) -> Result<()
     spec.width = a.width.unwrap_or(spec.width);
     spec.height = a.height.unwrap_or(spec.height);
     spec.scale = a.scale.unwrap_or(spec.scale);
+    if let Some(paper) = a.paper {
+        spec.set_print(crate::export::paper::Print {
+            paper,
+            landscape: a.landscape,
+            dpi: a.dpi.unwrap_or(300),
+        });
+    }
     if a.title.is_some() {
         spec.title = a.title.clone();
     }
@@ -288,7 +305,7 @@ fn single(
 ) -> Result<String, ExportError> {
     if crate::export::vector::is_vector(&a.out) {
         let d = x.render_layers(&inc.store, &inc.index(), spec, &Default::default())?;
-        crate::export::vector::write(&a.out, &d, 72.0)?;
+        crate::export::vector::write(&a.out, &d)?;
         return Ok(format!(
             "wrote {} ({}×{} pt, {} layers, {} incidents)",
             a.out.display(),

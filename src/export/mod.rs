@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod compare;
+pub mod paper;
 pub mod series;
 pub mod vector;
 pub mod view_file;
@@ -55,6 +56,9 @@ pub struct Spec {
     pub tools: crate::tools::Tools,
     /// Symbols or the density layer.
     pub layer: crate::density::Layer,
+    /// A print size: paper, orientation and resolution (then `width` and `height` are its
+    /// layout's points and `scale` is not used).
+    pub print: Option<paper::Print>,
 }
 
 impl Default for Spec {
@@ -72,12 +76,16 @@ impl Default for Spec {
             tile_timeout: Duration::from_secs(20),
             tools: crate::tools::Tools::default(),
             layer: crate::density::Layer::Points,
+            print: None,
         }
     }
 }
 
 /// Largest image side in pixels (memory stays bounded: 12k × 12k RGBA is 576 MiB).
 pub const MAX_PIXELS_SIDE: u32 = 12_000;
+
+/// Most pixels in a printed PNG (A0 at 300 dpi is 139.5 million: 558 MB as RGBA).
+pub const MAX_PRINT_PIXELS: u64 = 160_000_000;
 
 /// An image size that cannot be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -93,6 +101,21 @@ pub enum SizeError {
         /// Height in points.
         height: u32,
     },
+    /// A print with more than [`MAX_PRINT_PIXELS`] pixels (as PNG).
+    #[error("a {paper} print at {dpi} dpi is {width}×{height} pixels, more than {} million; choose a lower resolution, or PDF or SVG (vectors at any size)", MAX_PRINT_PIXELS / 1_000_000)]
+    PrintTooLarge {
+        /// The paper's name.
+        paper: &'static str,
+        /// Dots per inch.
+        dpi: u32,
+        /// Pixels across.
+        width: u32,
+        /// Pixels down.
+        height: u32,
+    },
+    /// A resolution outside [`paper::DPI_RANGE`].
+    #[error("resolution {0} dpi is outside 72–1200")]
+    Dpi(u32),
     /// Over [`MAX_PIXELS_SIDE`] pixels a side.
     #[error("image size {width}×{height} at scale {scale} exceeds {MAX_PIXELS_SIDE} pixels a side")]
     TooLarge {
@@ -123,18 +146,6 @@ pub enum ExportError {
     /// The base layer cannot be used.
     #[error(transparent)]
     Tiles(#[from] TileError),
-    /// The adapter cannot draw an image this large.
-    #[error(
-        "an image of {width}×{height} pixels is larger than the graphics adapter can draw ({max} a side)"
-    )]
-    AdapterLimit {
-        /// Width in pixels.
-        width: u32,
-        /// Height in pixels.
-        height: u32,
-        /// The adapter's limit.
-        max: u32,
-    },
     /// A file could not be written.
     #[error("cannot write {path}: {message}")]
     Write {
@@ -171,8 +182,60 @@ impl ExportError {
 }
 
 impl Spec {
+    /// Pixels per point of the image: the print's, else the scale.
+    pub fn pixels_per_point(&self) -> f32 {
+        match &self.print {
+            Some(p) => p.pixels_per_point(),
+            None => self.scale as f32,
+        }
+    }
+
+    /// The layout's size in points (a print's exactly its pixels over its pixels per point).
+    pub fn points(&self) -> egui::Vec2 {
+        match &self.print {
+            Some(p) => p.points_exact().into(),
+            None => egui::vec2(self.width as f32, self.height as f32),
+        }
+    }
+
+    /// The image's width and height in pixels.
+    pub fn pixel_size(&self) -> (u32, u32) {
+        match &self.print {
+            Some(p) => p.pixels(),
+            None => (self.width * self.scale, self.height * self.scale),
+        }
+    }
+
+    /// Sets the print size (and the layout's points it gives).
+    pub fn set_print(&mut self, print: paper::Print) {
+        (self.width, self.height) = print.points();
+        self.print = Some(print);
+    }
+
+    /// Checks the size of a PNG (vector exports have no pixels).
+    pub fn validate_pixels(&self) -> Result<(), SizeError> {
+        if let Some(p) = &self.print {
+            let (width, height) = p.pixels();
+            if width as u64 * height as u64 > MAX_PRINT_PIXELS {
+                return Err(SizeError::PrintTooLarge {
+                    paper: p.paper.name(),
+                    dpi: p.dpi,
+                    width,
+                    height,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Checks sizes.
     pub fn validate(&self) -> Result<(), SizeError> {
+        if let Some(p) = &self.print {
+            if !paper::DPI_RANGE.contains(&p.dpi) {
+                return Err(SizeError::Dpi(p.dpi));
+            }
+            return Ok(());
+        }
         if !(1..=3).contains(&self.scale) {
             return Err(SizeError::Scale(self.scale));
         }
@@ -432,14 +495,7 @@ impl Exporter {
         spec: &Spec,
         ctl: &Control,
     ) -> Result<Rendered, ExportError> {
-        let (w, h) = (spec.width * spec.scale, spec.height * spec.scale);
-        if w.max(h) > self.off.max_side() {
-            return Err(ExportError::AdapterLimit {
-                width: w,
-                height: h,
-                max: self.off.max_side(),
-            });
-        }
+        spec.validate_pixels()?;
         let (count, _) = self.draw(store, index, spec, ctl, false)?;
         Ok(Rendered {
             image: self.off.render()?,
@@ -458,11 +514,12 @@ impl Exporter {
     ) -> Result<vector::Drawing, ExportError> {
         let (count, layers) = self.draw(store, index, spec, ctl, true)?;
         Ok(vector::Drawing {
-            width: spec.width as f32,
-            height: spec.height as f32,
+            width: spec.points().x,
+            height: spec.points().y,
             layers,
             images: self.off.images(),
             count,
+            print: spec.print,
         })
     }
 
@@ -490,13 +547,13 @@ impl Exporter {
             self.tiles = Some((spec.base.clone(), t));
         }
         let mut stage = self.stage(store, index, spec, &sel, (memory, zoom))?;
-        let size = egui::vec2(spec.width as f32, spec.height as f32);
+        let size = spec.points();
         let end = Instant::now() + spec.tile_timeout;
         let mut quiet = 0;
         let mut steps = 0;
         loop {
             let mut tiles = self.tiles.as_mut().and_then(|(_, t)| t.as_mut());
-            self.off.step(size, spec.scale as f32, |ui| {
+            self.off.step(size, spec.pixels_per_point(), |ui| {
                 stage.ui(ui, tiles.as_deref_mut())
             });
             steps += 1;
@@ -520,7 +577,7 @@ impl Exporter {
         }
         stage.record = record.then(Default::default);
         let mut tiles = self.tiles.as_mut().and_then(|(_, t)| t.as_mut());
-        self.off.step(size, spec.scale as f32, |ui| {
+        self.off.step(size, spec.pixels_per_point(), |ui| {
             stage.ui(ui, tiles.as_deref_mut())
         });
         let layers = stage.record.take().map(|r| r.take()).unwrap_or_default();

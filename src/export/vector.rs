@@ -28,6 +28,9 @@ pub struct Drawing {
     pub images: HashMap<TextureId, ColorImage>,
     /// Incidents shown.
     pub count: usize,
+    /// The print size, when the page is a paper (the SVG then says its size in millimetres and
+    /// the PDF's page is the paper).
+    pub print: Option<super::paper::Print>,
 }
 
 /// The font families of egui's text, as the SVG names them (egui's own fonts: Ubuntu Light for
@@ -494,8 +497,15 @@ pub fn svg(d: &Drawing) -> String {
             w.layer(layer);
         }
     }
+    let (width, height) = match &d.print {
+        Some(p) => {
+            let (w, h) = p.mm();
+            (format!("{}mm", num(w)), format!("{}mm", num(h)))
+        }
+        None => (num(d.width), num(d.height)),
+    };
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\">\n<title>incident-map</title>\n<defs>{2}</defs>\n{3}</svg>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {} {}\">\n<title>incident-map</title>\n<defs>{}</defs>\n{}</svg>\n",
         num(d.width),
         num(d.height),
         w.defs,
@@ -515,10 +525,15 @@ fn fonts(db: &mut svg2pdf::usvg::fontdb::Database) {
     }
 }
 
-/// The drawing as a PDF of one page (`width` × `height` points at `dpi` points per inch of
-/// paper: 72 keeps a point a point).
-pub fn pdf(d: &Drawing, dpi: f32) -> Result<Vec<u8>, String> {
-    let svg = svg(d);
+/// The drawing as a PDF of one page: the paper of a print, else a point of the drawing a PDF
+/// point.
+pub fn pdf(d: &Drawing) -> Result<Vec<u8>, String> {
+    // usvg reads a size in millimetres at 96 dpi: the page is given in the drawing's points.
+    let svg = svg(&Drawing {
+        print: None,
+        ..d.clone()
+    });
+    let dpi = d.print.map_or(72.0, |p| p.points_per_inch());
     let mut options = svg2pdf::usvg::Options::default();
     fonts(options.fontdb_mut());
     let tree = svg2pdf::usvg::Tree::from_str(&svg, &options).map_err(|e| e.to_string())?;
@@ -531,9 +546,9 @@ pub fn pdf(d: &Drawing, dpi: f32) -> Result<Vec<u8>, String> {
 }
 
 /// Writes the drawing to `path` (atomically) as SVG, or as PDF when the name ends in `.pdf`.
-pub fn write(path: &Path, d: &Drawing, dpi: f32) -> Result<(), ExportError> {
+pub fn write(path: &Path, d: &Drawing) -> Result<(), ExportError> {
     let bytes = if is_pdf(path) {
-        pdf(d, dpi).map_err(|e| ExportError::write(path, e))?
+        pdf(d).map_err(|e| ExportError::write(path, e))?
     } else {
         svg(d).into_bytes()
     };

@@ -11,6 +11,7 @@
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
+use egui::epaint::ClippedPrimitive;
 use egui_wgpu::wgpu;
 use image::RgbaImage;
 
@@ -80,6 +81,9 @@ pub enum RenderError {
 }
 
 const WAIT: Duration = Duration::from_secs(30);
+
+/// Largest side of one drawn tile in pixels (images beyond it are drawn in tiles).
+pub const TILE: u32 = 4096;
 
 /// A target texture and its read-back buffer, kept while the size stays the same.
 struct Target {
@@ -258,6 +262,8 @@ impl Offscreen {
             screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
             time: Some(self.time),
             predicted_dt: 0.25,
+            // Text on big prints is drawn at many pixels per point: let the font atlas grow.
+            max_texture_side: Some(self.max_side().min(TILE) as usize),
             ..Default::default()
         };
         if let Some(v) = input.viewports.get_mut(&egui::ViewportId::ROOT) {
@@ -339,14 +345,12 @@ impl Offscreen {
         self.images.clone().unwrap_or_default()
     }
 
-    /// Draws the last frame and reads it back.
+    /// Draws the last frame and reads it back. An image larger than [`TILE`] pixels a side is
+    /// drawn tile by tile into one image, so any size the memory holds can be drawn whatever
+    /// the adapter's largest texture.
     pub fn render(&mut self) -> Result<RgbaImage, RenderError> {
-        let fail = |adapter: &str, message: String| RenderError::Device {
-            adapter: adapter.to_string(),
-            message,
-        };
         let Some(output) = self.output.take() else {
-            return Err(fail(&self.adapter, "no frame to draw".into()));
+            return Err(self.fail("no frame to draw".into()));
         };
         let ppp = output.pixels_per_point;
         let rect = self.ctx.content_rect();
@@ -355,9 +359,44 @@ impl Offscreen {
             (rect.height() * ppp).round() as u32,
         ];
         let jobs = self.ctx.tessellate(output.shapes.clone(), ppp);
+        let tile = TILE.min(self.max_side());
+        if size[0] <= tile && size[1] <= tile {
+            let pixels = self.draw_tile(&jobs, ppp, [0, 0], size)?;
+            return RgbaImage::from_raw(size[0], size[1], pixels)
+                .ok_or_else(|| self.fail("image size mismatch".into()));
+        }
+        let mut image = RgbaImage::new(size[0], size[1]);
+        for y in (0..size[1]).step_by(tile as usize) {
+            for x in (0..size[0]).step_by(tile as usize) {
+                let part = [tile.min(size[0] - x), tile.min(size[1] - y)];
+                let pixels = self.draw_tile(&jobs, ppp, [x, y], part)?;
+                let Some(part) = RgbaImage::from_raw(part[0], part[1], pixels) else {
+                    return Err(self.fail("tile size mismatch".into()));
+                };
+                image::imageops::replace(&mut image, &part, x as i64, y as i64);
+            }
+        }
+        Ok(image)
+    }
+
+    fn fail(&self, message: String) -> RenderError {
+        RenderError::Device {
+            adapter: self.adapter.clone(),
+            message,
+        }
+    }
+
+    /// Draws `size` pixels of the frame from `origin` and reads them back (rows of RGBA).
+    fn draw_tile(
+        &mut self,
+        jobs: &[ClippedPrimitive],
+        ppp: f32,
+        origin: [u32; 2],
+        size: [u32; 2],
+    ) -> Result<Vec<u8>, RenderError> {
         self.target(size);
         let Some(target) = self.target.as_ref() else {
-            return Err(fail(&self.adapter, "no target".into()));
+            return Err(self.fail("no target".into()));
         };
         let mut encoder = self
             .device
@@ -378,8 +417,14 @@ impl Offscreen {
                 })],
                 ..Default::default()
             });
-            self.painter
-                .paint(&self.device, &self.queue, &mut pass, &jobs, ppp, size);
+            self.painter.paint(
+                &self.device,
+                &self.queue,
+                &mut pass,
+                jobs,
+                ppp,
+                (origin, size),
+            );
         }
         encoder.copy_texture_to_buffer(
             target.texture.as_image_copy(),
@@ -408,23 +453,32 @@ impl Offscreen {
                 submission_index: Some(index),
                 timeout: Some(WAIT),
             })
-            .map_err(|e| fail(&self.adapter, e.to_string()))?;
+            .map_err(|e| RenderError::Device {
+                adapter: self.adapter.clone(),
+                message: e.to_string(),
+            })?;
         rx.recv()
-            .map_err(|e| fail(&self.adapter, e.to_string()))?
-            .map_err(|e| fail(&self.adapter, e.to_string()))?;
+            .map_err(|e| RenderError::Device {
+                adapter: self.adapter.clone(),
+                message: e.to_string(),
+            })?
+            .map_err(|e| RenderError::Device {
+                adapter: self.adapter.clone(),
+                message: e.to_string(),
+            })?;
         let row = size[0] as usize * 4;
         let mut pixels = Vec::with_capacity(row * size[1] as usize);
         {
-            let data = slice
-                .get_mapped_range()
-                .map_err(|e| fail(&self.adapter, e.to_string()))?;
+            let data = slice.get_mapped_range().map_err(|e| RenderError::Device {
+                adapter: self.adapter.clone(),
+                message: e.to_string(),
+            })?;
             for line in data.chunks_exact(target.padded_row as usize) {
                 pixels.extend_from_slice(&line[..row]);
             }
         }
         target.buffer.unmap();
-        RgbaImage::from_raw(size[0], size[1], pixels)
-            .ok_or_else(|| fail(&self.adapter, "image size mismatch".into()))
+        Ok(pixels)
     }
 }
 

@@ -308,14 +308,19 @@ impl Painter {
         pass: &mut wgpu::RenderPass<'_>,
         jobs: &[ClippedPrimitive],
         pixels_per_point: f32,
-        size: [u32; 2],
+        (origin, size): ([u32; 2], [u32; 2]),
     ) {
         let points = [
             size[0] as f32 / pixels_per_point,
             size[1] as f32 / pixels_per_point,
         ];
+        // The part of the image drawn: `size` pixels from `origin` (big images go in tiles).
+        let at = [
+            origin[0] as f32 / pixels_per_point,
+            origin[1] as f32 / pixels_per_point,
+        ];
         let mut locals = Vec::with_capacity(16);
-        for v in [points[0], points[1], 0.0, 0.0] {
+        for v in [points[0], points[1], at[0], at[1]] {
             locals.extend_from_slice(&v.to_le_bytes());
         }
         queue.write_buffer(&self.locals, 0, &locals);
@@ -370,12 +375,17 @@ impl Painter {
         pass.set_vertex_buffer(0, vb.slice(..));
         pass.set_index_buffer(ib.slice(..), wgpu::IndexFormat::Uint32);
         for (clip, tex, range, base) in draws {
-            // The clip rectangle in whole pixels, as egui-wgpu rounds it.
-            let px = |v: f32, max: u32| ((v * pixels_per_point).round().max(0.0) as u32).min(max);
-            let (x0, y0) = (px(clip.min.x, size[0]), px(clip.min.y, size[1]));
+            // The clip rectangle in whole pixels, as egui-wgpu rounds it, within the tile.
+            let px = |v: f32, o: u32, max: u32| {
+                ((v * pixels_per_point).round() - o as f32).clamp(0.0, max as f32) as u32
+            };
+            let (x0, y0) = (
+                px(clip.min.x, origin[0], size[0]),
+                px(clip.min.y, origin[1], size[1]),
+            );
             let (x1, y1) = (
-                px(clip.max.x, size[0]).max(x0),
-                px(clip.max.y, size[1]).max(y0),
+                px(clip.max.x, origin[0], size[0]).max(x0),
+                px(clip.max.y, origin[1], size[1]).max(y0),
             );
             if x1 == x0 || y1 == y0 {
                 continue;

@@ -5,7 +5,8 @@
 
 struct Locals {
     screen_size: vec2<f32>,
-    _pad: vec2<f32>,
+    // Top-left of the part drawn, in points (big images are drawn in tiles).
+    origin: vec2<f32>,
 };
 @group(0) @binding(0) var<uniform> locals: Locals;
 @group(1) @binding(0) var tex: texture_2d<f32>;
@@ -25,8 +26,8 @@ fn vs_main(
 ) -> VertexOutput {
     var out: VertexOutput;
     out.position = vec4<f32>(
-        2.0 * pos.x / locals.screen_size.x - 1.0,
-        1.0 - 2.0 * pos.y / locals.screen_size.y,
+        2.0 * (pos.x - locals.origin.x) / locals.screen_size.x - 1.0,
+        1.0 - 2.0 * (pos.y - locals.origin.y) / locals.screen_size.y,
         0.0,
         1.0,
     );
