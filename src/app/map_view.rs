@@ -46,6 +46,10 @@ impl App {
         let moving = self.move_input(ui.ctx());
         let f = self.filters.base();
         let tools = self.analyst.shapes(f.near, f.within.as_ref());
+        let evidence = match &self.data {
+            Some(d) => self.sel.evidence_shown(&d.store.evidence.get()),
+            None => 0,
+        };
         let scene = crate::view::map::Scene {
             data: self.data.as_ref().map(|d| (&*d.store, &*d.index)),
             sel: &self.sel.clusters,
@@ -58,10 +62,7 @@ impl App {
             dupes: &self.dupes.group_of,
             legend: self.legend_entries(),
             disputed: self.sel.shown.disputed,
-            evidence: self
-                .data
-                .as_ref()
-                .map_or(0, |d| self.sel.shown.marked(&d.store.evidence.get())),
+            evidence,
             attribution: self.map.base.attribution(),
             interactive: true,
             pan: matches!(self.analyst.mode, Mode::Browse) && !moving,

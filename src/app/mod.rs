@@ -106,6 +106,24 @@ pub struct Selections {
     pub generation: u64,
     /// Counts up each time `timeline` is recomputed (the density scale keys on it).
     pub timeline_generation: u64,
+    /// Incidents shown with evidence, for the selection's generation and the marks it was
+    /// counted on (their address): counted again only when either changes.
+    evidence_shown: Option<(u64, usize, u32)>,
+}
+
+impl Selections {
+    /// How many shown incidents have evidence (`marks`, by store index).
+    pub fn evidence_shown(&mut self, marks: &std::sync::Arc<Vec<bool>>) -> u32 {
+        let key = (self.generation, std::sync::Arc::as_ptr(marks) as usize);
+        match self.evidence_shown {
+            Some((g, m, n)) if (g, m) == key => n,
+            _ => {
+                let n = self.shown.marked(marks);
+                self.evidence_shown = Some((key.0, key.1, n));
+                n
+            }
+        }
+    }
 }
 
 /// The map: camera, base layer and what was drawn.

@@ -242,10 +242,7 @@ impl EvidenceStore for TableStore {
         ctl: &Control,
     ) -> Result<Stored, EvidenceError> {
         let mut c = self.db.connect()?;
-        let missing = || EvidenceError::Missing {
-            store: self.location(),
-            sha256: sha256.to_string(),
-        };
+        let missing = || self.missing(sha256);
         if !self.exists(&mut c)? {
             return Err(missing());
         }

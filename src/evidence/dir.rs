@@ -136,10 +136,7 @@ impl EvidenceStore for DirStore {
         // Written in blocks of 1 MiB as read: no buffer in between.
         let stored = super::hash::copy_hashing(from, tmp.as_file_mut(), ("the file", &what), ctl)?;
         let Some(to) = self.object(&stored.sha256) else {
-            return Err(EvidenceError::Missing {
-                store: self.location(),
-                sha256: stored.sha256,
-            });
+            return Err(self.missing(&stored.sha256));
         };
         if to.is_file() {
             // The same bytes are kept already; the temporary copy goes.
@@ -160,10 +157,7 @@ impl EvidenceStore for DirStore {
         to: &mut (dyn Write + Send),
         ctl: &Control,
     ) -> Result<Stored, EvidenceError> {
-        let missing = || EvidenceError::Missing {
-            store: self.location(),
-            sha256: sha256.to_string(),
-        };
+        let missing = || self.missing(sha256);
         let path = self.object(sha256).ok_or_else(missing)?;
         let mut f = match std::fs::File::open(&path) {
             Ok(f) => f,
@@ -257,10 +251,7 @@ impl DirStore {
     /// Where the token `name` is kept (only names this program writes).
     fn token_path(&self, name: &str) -> Result<PathBuf, EvidenceError> {
         if !super::token_name_ok(name) {
-            return Err(EvidenceError::Missing {
-                store: self.location(),
-                sha256: name.to_string(),
-            });
+            return Err(self.missing(name));
         }
         Ok(self.root.join("tokens").join(format!("{name}.tsr")))
     }

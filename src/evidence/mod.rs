@@ -131,6 +131,13 @@ pub struct Stored {
 pub trait EvidenceStore: Send + Sync {
     /// Where it is, in words (a directory, a table).
     fn location(&self) -> String;
+    /// The error for a stored copy (or token) `sha256` that is not there.
+    fn missing(&self, sha256: &str) -> EvidenceError {
+        EvidenceError::Missing {
+            store: self.location(),
+            sha256: sha256.to_string(),
+        }
+    }
     /// The custody log's lines exactly as stored, oldest first (none before anything is kept).
     fn lines(&self, ctl: &Control) -> Result<Vec<String>, EvidenceError>;
     /// Appends `entry` to the custody log, chained to the line that is last at the time (found

@@ -683,11 +683,18 @@ fn evidence_marks(store: &Store) -> Vec<bool> {
 /// An incident's name in its evidence store: its own id, else its file's name (the store is
 /// beside the file: where the folder is does not matter) and its line.
 fn evidence_name(store: &Store, i: usize) -> String {
+    own_id_else(store, i, || {
+        line_name(&store.files[store.file[i] as usize], store.line[i])
+    })
+}
+
+/// An incident's own id (its record's `id` field), else what `otherwise` names it by.
+fn own_id_else(store: &Store, i: usize, otherwise: impl FnOnce() -> String) -> String {
     store
         .record(i)
         .ok()
         .and_then(|r| crate::links::incident_id(&r.fields))
-        .unwrap_or_else(|| line_name(&store.files[store.file[i] as usize], store.line[i]))
+        .unwrap_or_else(otherwise)
 }
 
 /// `FILE:LINE`, with the file's name only.
@@ -701,16 +708,12 @@ fn line_name(file: &crate::store::LoadedFile, line: u32) -> String {
 
 /// An incident's name in the history: its own id, else its file and line.
 fn incident_name(store: &Store, i: usize) -> String {
-    store
-        .record(i)
-        .ok()
-        .and_then(|r| crate::links::incident_id(&r.fields))
-        .unwrap_or_else(|| {
-            format!(
-                "{}:{}",
-                store.files[store.file[i] as usize].name, store.line[i]
-            )
-        })
+    own_id_else(store, i, || {
+        format!(
+            "{}:{}",
+            store.files[store.file[i] as usize].name, store.line[i]
+        )
+    })
 }
 
 /// A record a write puts in the file: its bytes, where they start in the splice, its row.
