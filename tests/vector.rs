@@ -383,3 +383,62 @@ fn a_print_beyond_one_tile_is_drawn_in_tiles_that_join() {
         "tiled PNG vs PDF: {far:.4} far, mean {mean:.2}"
     );
 }
+
+#[test]
+fn small_multiples_give_a_pdf_page_per_panel_and_svg_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let periods = [
+        "--compare",
+        "2021-02-01..2021-03-31",
+        "--compare",
+        "2021-06-01..2021-07-31",
+        "--compare",
+        "2021-08-01..2021-09-30",
+    ];
+    let mut args = vec!["--width", "1500", "--height", "600"];
+    args.extend(periods);
+    let pdf = export_args(dir.path(), "panels.pdf", &args);
+    let info = tool("pdfinfo", "poppler-utils", &[pdf.to_str().unwrap()]);
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("Pages:           3"), "{info}");
+    // Each page is its panel: its own period in its caption.
+    for (page, words) in [
+        (1, "2021-02-01 – 2021-03-31"),
+        (3, "2021-08-01 – 2021-09-30"),
+    ] {
+        let p = page.to_string();
+        let text = tool(
+            "pdftotext",
+            "poppler-utils",
+            &["-f", &p, "-l", &p, pdf.to_str().unwrap(), "-"],
+        );
+        let text = String::from_utf8_lossy(&text.stdout);
+        assert!(text.contains(words), "page {page}: {text}");
+    }
+    let svg = export_args(dir.path(), "panels.svg", &args);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    for (k, label) in [(1, "2021-02-01..2021-03-31"), (3, "2021-08-01..2021-09-30")] {
+        assert!(text.contains(&format!("id=\"panel-{k}\"")));
+        assert!(text.contains(&format!("inkscape:label=\"{label}\"")));
+        assert!(text.contains(&format!("id=\"p{k}-incidents\"")));
+    }
+    // Drawn back, the SVG is the PNG of the same small multiples.
+    let png = export_args(dir.path(), "panels.png", &args);
+    let from_svg = dir.path().join("from-svg.png");
+    tool(
+        "rsvg-convert",
+        "librsvg2-bin",
+        &[
+            "-b",
+            "white",
+            svg.to_str().unwrap(),
+            "-o",
+            from_svg.to_str().unwrap(),
+        ],
+    );
+    let (far, mean) = difference(&png, &from_svg);
+    assert!(
+        far < 0.04 && mean < 6.0,
+        "SVG vs PNG: {far:.4} far, mean {mean:.2}"
+    );
+}

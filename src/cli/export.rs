@@ -332,6 +332,29 @@ fn compare(
     inc: &Incidents,
     spec: &Spec,
 ) -> Result<String, ExportError> {
+    let list = |counts: &[usize]| {
+        counts
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+    if crate::export::vector::is_vector(&a.out) {
+        let counts = crate::export::compare::write_compare_vector(
+            x,
+            &inc.store,
+            &inc.index(),
+            spec,
+            &a.compare,
+            (&a.out, &Default::default()),
+        )?;
+        return Ok(format!(
+            "wrote {} ({} panels: {} incidents)",
+            a.out.display(),
+            counts.len(),
+            list(&counts)
+        ));
+    }
     let (img, counts) = crate::export::compare::render_compare(
         x,
         &inc.store,
@@ -347,11 +370,7 @@ fn compare(
         img.width(),
         img.height(),
         counts.len(),
-        counts
-            .iter()
-            .map(|c| c.to_string())
-            .collect::<Vec<_>>()
-            .join(" / ")
+        list(&counts)
     ))
 }
 

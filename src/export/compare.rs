@@ -6,7 +6,7 @@ use image::RgbaImage;
 
 use super::{ExportError, Exporter, Spec, Viewport};
 use crate::cluster::ClusterIndex;
-use crate::date::{Day, parse_ymd};
+use crate::date::{Day, format_day, parse_ymd};
 use crate::progress::Control;
 use crate::query::Filter;
 use crate::store::Store;
@@ -52,17 +52,9 @@ impl Period {
 /// Pixels between panels.
 const GAP: u32 = 4;
 
-/// Renders the panels of `spec` for `periods` into one image `spec.width` wide (each panel an
-/// equal share, less the gaps) and `spec.height` high. Returns the image and the incidents in
-/// each panel.
-pub fn render_compare(
-    x: &mut Exporter,
-    store: &Store,
-    index: &ClusterIndex,
-    spec: &Spec,
-    periods: &[Period],
-    ctl: &Control,
-) -> Result<(RgbaImage, Vec<usize>), ExportError> {
+/// The panels of `spec` for `periods`: each an equal share of `spec.width` (less the gaps) and
+/// `spec.height` high, with one viewport for all, and the title over the first.
+pub fn panels(store: &Store, spec: &Spec, periods: &[Period]) -> Result<Vec<Spec>, ExportError> {
     let n = periods.len().max(1) as u32;
     let panel_w = (spec.width.saturating_sub(GAP * (n - 1)) / n).max(100);
     // The shared view: every period's incidents together, fitted to one panel.
@@ -83,15 +75,10 @@ pub fn render_compare(
         }
         v => v,
     };
-    let s = spec.scale;
-    let mut out = RgbaImage::from_pixel(
-        (panel_w * n + GAP * (n - 1)) * s,
-        spec.height * s,
-        image::Rgba([255, 255, 255, 255]),
-    );
-    let mut counts = Vec::new();
-    for (k, p) in periods.iter().enumerate() {
-        let panel = Spec {
+    Ok(periods
+        .iter()
+        .enumerate()
+        .map(|(k, p)| Spec {
             filter: Filter {
                 from: Some(p.from),
                 to: Some(p.to),
@@ -102,8 +89,31 @@ pub fn render_compare(
             // The title once, over the first panel.
             title: if k == 0 { spec.title.clone() } else { None },
             ..spec.clone()
-        };
-        let r = x.render(store, index, &panel, ctl)?;
+        })
+        .collect())
+}
+
+/// Renders the panels of `spec` for `periods` into one image `spec.width` wide and
+/// `spec.height` high ([`panels`]). Returns the image and the incidents in each panel.
+pub fn render_compare(
+    x: &mut Exporter,
+    store: &Store,
+    index: &ClusterIndex,
+    spec: &Spec,
+    periods: &[Period],
+    ctl: &Control,
+) -> Result<(RgbaImage, Vec<usize>), ExportError> {
+    let panels = panels(store, spec, periods)?;
+    let (n, s) = (panels.len() as u32, spec.scale);
+    let panel_w = panels.first().map_or(100, |p| p.width);
+    let mut out = RgbaImage::from_pixel(
+        (panel_w * n + GAP * (n.max(1) - 1)) * s,
+        spec.height * s,
+        image::Rgba([255, 255, 255, 255]),
+    );
+    let mut counts = Vec::new();
+    for (k, panel) in panels.iter().enumerate() {
+        let r = x.render(store, index, panel, ctl)?;
         image::imageops::overlay(
             &mut out,
             &r.image,
@@ -114,6 +124,43 @@ pub fn render_compare(
         ctl.advance(1);
     }
     Ok((out, counts))
+}
+
+/// Writes the panels as vectors: a PDF of one page per panel, or one SVG with the panels side
+/// by side (a group each, named by its period). Returns the incidents in each panel.
+pub fn write_compare_vector(
+    x: &mut Exporter,
+    store: &Store,
+    index: &ClusterIndex,
+    spec: &Spec,
+    periods: &[Period],
+    (out, ctl): (&std::path::Path, &Control),
+) -> Result<Vec<usize>, ExportError> {
+    let mut pages = super::vector::PdfPages::new();
+    let mut drawings = Vec::new();
+    let mut counts = Vec::new();
+    for panel in panels(store, spec, periods)? {
+        let d = x.render_layers(store, index, &panel, ctl)?;
+        counts.push(d.count);
+        if super::vector::is_pdf(out) {
+            pages.add(&d).map_err(|e| ExportError::write(out, e))?;
+        } else {
+            drawings.push(d);
+        }
+        ctl.advance(1);
+    }
+    let bytes = if super::vector::is_pdf(out) {
+        pages.finish()
+    } else {
+        let names: Vec<String> = periods
+            .iter()
+            .map(|p| format!("{}..{}", format_day(p.from), format_day(p.to)))
+            .collect();
+        super::vector::svg_panels(&drawings, &names, GAP as f32).into_bytes()
+    };
+    crate::atomic::write_atomic(out, |w| w.write_all(&bytes))
+        .map_err(|e: std::io::Error| ExportError::write(out, e))?;
+    Ok(counts)
 }
 
 #[cfg(test)]

@@ -126,10 +126,11 @@ impl Writer<'_> {
         }))
     }
 
-    fn layer(&mut self, layer: &LayerShapes) {
+    /// A layer's group; `prefix` keeps ids unique when panels repeat the layers.
+    fn layer(&mut self, layer: &LayerShapes, prefix: &str) {
         let _ = writeln!(
             self.out,
-            "<g id=\"{}\" inkscape:groupmode=\"layer\" inkscape:label=\"{}\">",
+            "<g id=\"{prefix}{}\" inkscape:groupmode=\"layer\" inkscape:label=\"{}\">",
             layer.name.replace(' ', "-"),
             layer.name
         );
@@ -485,29 +486,80 @@ fn stroke_color(s: &egui::epaint::PathStroke) -> Color32 {
 
 /// The drawing as an SVG document.
 pub fn svg(d: &Drawing) -> String {
+    document(&[(None, 0.0, d)], d)
+}
+
+/// Small multiples as one SVG document: the panels side by side, `gap` points apart, each a
+/// group (an Inkscape sub-layer per map layer inside it) named by `names`.
+pub fn svg_panels(panels: &[Drawing], names: &[String], gap: f32) -> String {
+    let mut x = 0.0;
+    let placed: Vec<(Option<String>, f32, &Drawing)> = panels
+        .iter()
+        .zip(names)
+        .map(|(d, name)| {
+            let at = x;
+            x += d.width + gap;
+            (Some(name.clone()), at, d)
+        })
+        .collect();
+    let page = Drawing {
+        width: (x - gap).max(0.0),
+        height: panels.iter().map(|d| d.height).fold(0.0, f32::max),
+        layers: Vec::new(),
+        images: HashMap::new(),
+        count: panels.iter().map(|d| d.count).sum(),
+        print: None,
+    };
+    document(&placed, &page)
+}
+
+/// An SVG document of `page`'s size showing each drawing at its x offset (in a named group when
+/// it has a name).
+fn document(panels: &[(Option<String>, f32, &Drawing)], page: &Drawing) -> String {
+    let empty = HashMap::new();
     let mut w = Writer {
         out: String::new(),
         defs: String::new(),
         clips: HashMap::new(),
-        images: &d.images,
-        page: Rect::from_min_size(Pos2::ZERO, egui::vec2(d.width, d.height)),
+        images: &empty,
+        page: Rect::from_min_size(Pos2::ZERO, egui::vec2(page.width, page.height)),
     };
-    for layer in &d.layers {
-        if !layer.shapes.is_empty() {
-            w.layer(layer);
+    for (k, (name, x, d)) in panels.iter().enumerate() {
+        w.images = &d.images;
+        w.page = Rect::from_min_size(Pos2::ZERO, egui::vec2(d.width, d.height));
+        let prefix = match name {
+            Some(n) => {
+                let _ = writeln!(
+                    w.out,
+                    "<g id=\"panel-{}\" inkscape:groupmode=\"layer\" inkscape:label=\"{}\" transform=\"translate({} 0)\">",
+                    k + 1,
+                    escape(n),
+                    num(*x)
+                );
+                format!("p{}-", k + 1)
+            }
+            None => String::new(),
+        };
+        for layer in &d.layers {
+            if !layer.shapes.is_empty() {
+                w.layer(layer, &prefix);
+            }
+        }
+        if name.is_some() {
+            w.out.push_str("</g>\n");
         }
     }
-    let (width, height) = match &d.print {
+    let (width, height) = match &page.print {
         Some(p) => {
             let (w, h) = p.mm();
             (format!("{}mm", num(w)), format!("{}mm", num(h)))
         }
-        None => (num(d.width), num(d.height)),
+        None => (num(page.width), num(page.height)),
     };
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:inkscape=\"http://www.inkscape.org/namespaces/inkscape\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {} {}\">\n<title>incident-map</title>\n<defs>{}</defs>\n{}</svg>\n",
-        num(d.width),
-        num(d.height),
+        num(page.width),
+        num(page.height),
         w.defs,
         w.out
     )
@@ -525,24 +577,101 @@ fn fonts(db: &mut svg2pdf::usvg::fontdb::Database) {
     }
 }
 
-/// The drawing as a PDF of one page: the paper of a print, else a point of the drawing a PDF
-/// point.
+/// A PDF of one page per drawing (a series' frames, small multiples' panels), each page the
+/// paper of a print, else a point of the drawing a PDF point. Each drawing goes in as it is
+/// added (its SVG converted by `svg2pdf` and dropped), so only the PDF grows.
+pub struct PdfPages {
+    pdf: pdf_writer::Pdf,
+    alloc: pdf_writer::Ref,
+    catalog: pdf_writer::Ref,
+    tree: pdf_writer::Ref,
+    pages: Vec<pdf_writer::Ref>,
+    options: svg2pdf::usvg::Options<'static>,
+}
+
+impl Default for PdfPages {
+    fn default() -> Self {
+        PdfPages::new()
+    }
+}
+
+impl PdfPages {
+    /// An empty document.
+    pub fn new() -> PdfPages {
+        let mut alloc = pdf_writer::Ref::new(1);
+        let catalog = alloc.bump();
+        let tree = alloc.bump();
+        let mut options = svg2pdf::usvg::Options::default();
+        fonts(options.fontdb_mut());
+        PdfPages {
+            pdf: pdf_writer::Pdf::new(),
+            alloc,
+            catalog,
+            tree,
+            pages: Vec::new(),
+            options,
+        }
+    }
+
+    /// Adds a page showing `d`.
+    pub fn add(&mut self, d: &Drawing) -> Result<(), String> {
+        // usvg would read a size in millimetres at 96 dpi: the SVG is given in its points.
+        let svg = svg(&Drawing {
+            print: None,
+            ..d.clone()
+        });
+        let tree = svg2pdf::usvg::Tree::from_str(&svg, &self.options).map_err(|e| e.to_string())?;
+        let (chunk, form) = svg2pdf::to_chunk(&tree, svg2pdf::ConversionOptions::default())
+            .map_err(|e| e.to_string())?;
+        let mut map = HashMap::new();
+        let alloc = &mut self.alloc;
+        let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(|| alloc.bump()));
+        let form = map
+            .get(&form)
+            .copied()
+            .ok_or("the page's drawing is missing")?;
+        let per_point = 72.0 / d.print.map_or(72.0, |p| p.points_per_inch());
+        let (w, h) = (d.width * per_point, d.height * per_point);
+        let (page, content) = (self.alloc.bump(), self.alloc.bump());
+        let name = pdf_writer::Name(b"M1");
+        let mut c = pdf_writer::Content::new();
+        c.transform([w, 0.0, 0.0, h, 0.0, 0.0]).x_object(name);
+        self.pdf.stream(content, &c.finish());
+        let mut p = self.pdf.page(page);
+        p.media_box(pdf_writer::Rect::new(0.0, 0.0, w, h));
+        p.parent(self.tree);
+        p.contents(content);
+        p.resources().x_objects().pair(name, form);
+        pdf_writer::Finish::finish(p);
+        self.pdf.extend(&chunk);
+        self.pages.push(page);
+        Ok(())
+    }
+
+    /// Pages so far.
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Whether no page was added.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// The document's bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.pdf.catalog(self.catalog).pages(self.tree);
+        let n = self.pages.len() as i32;
+        self.pdf.pages(self.tree).kids(self.pages).count(n);
+        self.pdf.finish()
+    }
+}
+
+/// The drawing as a PDF of one page.
 pub fn pdf(d: &Drawing) -> Result<Vec<u8>, String> {
-    // usvg reads a size in millimetres at 96 dpi: the page is given in the drawing's points.
-    let svg = svg(&Drawing {
-        print: None,
-        ..d.clone()
-    });
-    let dpi = d.print.map_or(72.0, |p| p.points_per_inch());
-    let mut options = svg2pdf::usvg::Options::default();
-    fonts(options.fontdb_mut());
-    let tree = svg2pdf::usvg::Tree::from_str(&svg, &options).map_err(|e| e.to_string())?;
-    svg2pdf::to_pdf(
-        &tree,
-        svg2pdf::ConversionOptions::default(),
-        svg2pdf::PageOptions { dpi },
-    )
-    .map_err(|e| e.to_string())
+    let mut pages = PdfPages::new();
+    pages.add(d)?;
+    Ok(pages.finish())
 }
 
 /// Writes the drawing to `path` (atomically) as SVG, or as PDF when the name ends in `.pdf`.
