@@ -85,7 +85,12 @@ pub struct ExportCmd {
     #[arg(long, value_name = "N", requires = "video", value_parser = clap::value_parser!(u32).range(1..=60))]
     pub fps: Option<u32>,
     /// Seconds the video holds its last frame, 0–60 (default 2).
-    #[arg(long, value_name = "SECONDS", requires = "video")]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "video",
+        allow_negative_numbers = true
+    )]
     pub hold: Option<f64>,
     /// Write the image even when no incident matches (the map then frames the filter's area,
     /// else the data, else the default view).
