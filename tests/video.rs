@@ -307,3 +307,138 @@ fn cancel_leaves_no_video() {
         "no temporary file"
     );
 }
+
+/// The window on the bundled data, offline basemap, loaded.
+fn bundled_app() -> incident_map::app::App {
+    incident_map::app::App::loaded(
+        incident_map::app::WindowOptions {
+            files: vec![data()],
+            base: Some(BaseLayer::Offline),
+            ..Default::default()
+        },
+        Some(incident_map::app::Saved::default()),
+    )
+}
+
+type Harness = egui_kittest::Harness<'static, incident_map::app::App>;
+
+/// Steps the window until its export worker is done.
+fn wait_for_export(h: &mut Harness) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while h.state().export.busy() {
+        assert!(std::time::Instant::now() < end, "export did not finish");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_steps(2);
+}
+
+/// Export dialog: a frame a day as MP4 video to `to`, started.
+fn start_video_from_the_dialog(h: &mut Harness, to: &Path) {
+    use egui_kittest::kittest::Queryable;
+    h.state_mut().export.show = true;
+    h.run_steps(2);
+    h.get_by_label("Series").click();
+    h.run();
+    h.get_by_label("A frame a day").click();
+    h.run();
+    assert_eq!(
+        h.state().export.path,
+        "incident-map.mp4",
+        "the file name follows the output (an MP4 unless told)"
+    );
+    h.get_by_label("MP4 video").click();
+    h.run();
+    {
+        let f = &mut h.state_mut().export;
+        f.path = to.display().to_string();
+        f.series.fps = 4;
+        f.series.hold = 1.0;
+    }
+    h.run_steps(2);
+    h.get_by_label("Export").click();
+    h.step();
+    assert!(h.state().export.busy(), "the export runs on a worker");
+}
+
+#[test]
+fn the_export_dialog_writes_the_command_lines_video_and_cancels() {
+    use egui_kittest::kittest::Queryable;
+    let day = |s| incident_map::date::parse_ymd(s).ok();
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut incident_map::app::App| app.ui(ui), {
+            let mut app = bundled_app();
+            app.set_dates(day("2021-06-01"), day("2021-06-05"));
+            app
+        });
+    h.run_steps(4);
+    let dir = tempfile::tempdir().unwrap();
+    let from_window = dir.path().join("window.mp4");
+    start_video_from_the_dialog(&mut h, &from_window);
+    wait_for_export(&mut h);
+    h.get_by_label_contains("Wrote 5 frames");
+    // 5 days at 4 frames a second, held 1 s: 9 frames of the dialog's 1600 × 1000.
+    check_stream(&probe(&from_window), (1600, 1000), "9");
+    decodes_cleanly(&from_window);
+    // The command line with the window's viewport gives the same bytes.
+    let Some(incident_map::export::Viewport::Center { lat, lon, zoom }) = h.state().map.viewport()
+    else {
+        panic!("the map was drawn")
+    };
+    let (center, zoom) = (format!("{lat},{lon}"), zoom.to_string());
+    let from_cli = dir.path().join("cli.mp4");
+    let d = data();
+    ok(&export(&[
+        d.to_str().unwrap(),
+        "--basemap",
+        "offline",
+        "--center",
+        &center,
+        "--zoom",
+        &zoom,
+        "--from",
+        "2021-06-01",
+        "--to",
+        "2021-06-05",
+        "--every",
+        "day",
+        "--video",
+        from_cli.to_str().unwrap(),
+        "--fps",
+        "4",
+        "--hold",
+        "1",
+    ]));
+    assert!(
+        std::fs::read(&from_window).unwrap() == std::fs::read(&from_cli).unwrap(),
+        "the dialog and the command line give the same video"
+    );
+    // A year of days, cancelled after the first frames: no file.
+    h.state_mut().set_dates(None, None);
+    h.run_steps(2);
+    let cancelled = dir.path().join("cancelled.mp4");
+    h.state_mut().export.path = cancelled.display().to_string();
+    h.run_steps(2);
+    h.get_by_label("Export").click();
+    h.step();
+    while h
+        .state()
+        .export
+        .job
+        .as_ref()
+        .is_some_and(|j| j.control.done.load(Ordering::Relaxed) < 2)
+    {
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.get_by_label("Cancel").click();
+    wait_for_export(&mut h);
+    h.get_by_label("Export cancelled");
+    assert!(!cancelled.exists(), "a cancelled video leaves no file");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 2, "{left:?}: no temporary file");
+}
