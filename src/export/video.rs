@@ -12,7 +12,7 @@ use openh264::encoder::{
     ColorPrimaries, Encoder, EncoderConfig, FrameRate, IntraFramePeriod, MatrixCoefficients,
     Profile, RateControlMode, TransferCharacteristics, UsageType, VuiConfig,
 };
-use openh264::formats::{RgbaSliceU8, YUVBuffer};
+use openh264::formats::YUVSlices;
 
 use super::ExportError;
 use super::h264::{crop_sps, strip_start_code};
@@ -119,10 +119,8 @@ impl From<openh264::Error> for VideoError {
 pub struct VideoWriter {
     spec: VideoSpec,
     encoder: Encoder,
-    /// The last frame in YUV, kept for the hold.
-    yuv: YUVBuffer,
-    /// Room for a frame grown to the coded size.
-    padded: Vec<u8>,
+    /// The last frame in YUV 4:2:0 (Y, then U, then V, at the coded size), kept for the hold.
+    planes: Vec<u8>,
     /// The picture's size (even sides).
     size: (u32, u32),
     /// The size encoded: sides up to the next multiples of 16 (OpenH264 takes no other), the
@@ -170,8 +168,7 @@ impl VideoWriter {
         Ok(VideoWriter {
             spec: spec.clone(),
             encoder,
-            yuv: YUVBuffer::new(coded.0 as usize, coded.1 as usize),
-            padded: Vec::new(),
+            planes: vec![0; (coded.0 * coded.1 * 3 / 2) as usize],
             size: (w, h),
             coded,
             mux,
@@ -184,24 +181,21 @@ impl VideoWriter {
 
     /// Encodes the next frame.
     pub fn add(&mut self, img: &RgbaImage) -> Result<(), ExportError> {
-        let (w, h) = self.coded;
-        let dims = (w as usize, h as usize);
-        if img.dimensions() == self.coded {
-            self.yuv.read_rgba8(RgbaSliceU8::new(img.as_raw(), dims));
-        } else {
-            pad_into(img, self.coded, &mut self.padded);
-            self.yuv.read_rgba8(RgbaSliceU8::new(&self.padded, dims));
-        }
+        rgba_to_i420(img, self.coded, &mut self.planes);
         self.encode()
     }
 
-    /// Encodes the frame in `self.yuv` and adds it to the file.
+    /// Encodes the frame in `self.planes` and adds it to the file.
     fn encode(&mut self) -> Result<(), ExportError> {
         let n = self.mux.frames() as u64;
         let ms = n * 1000 / u64::from(self.spec.fps);
+        let (w, h) = (self.coded.0 as usize, self.coded.1 as usize);
+        let (y, uv) = self.planes.split_at(w * h);
+        let (u, v) = uv.split_at(w * h / 4);
+        let yuv = YUVSlices::new((y, u, v), (w, h), (w, w / 2, w / 2));
         let bits = self
             .encoder
-            .encode_at(&self.yuv, Timestamp::from_millis(ms))
+            .encode_at(&yuv, Timestamp::from_millis(ms))
             .map_err(VideoError::from)?;
         self.sample.clear();
         let mut keyframe = false;
@@ -276,18 +270,38 @@ fn keep(slot: &mut Option<Vec<u8>>, nal: &[u8]) -> Result<(), VideoError> {
     }
 }
 
-/// `img` grown to `size`, its last column and row repeated.
-fn pad_into(img: &RgbaImage, size: (u32, u32), out: &mut Vec<u8>) {
+/// `img` in YUV 4:2:0 at `size` (its last column and row repeated to fill it): BT.601
+/// coefficients, limited range, rounded to nearest (OpenH264's own converter rounds down,
+/// which tints white a little green), chroma from the mean of each 2×2 block.
+fn rgba_to_i420(img: &RgbaImage, size: (u32, u32), planes: &mut [u8]) {
     let (w, h) = (img.width() as usize, img.height() as usize);
-    let (pw, ph) = (size.0 as usize, size.1 as usize);
-    out.clear();
-    out.reserve(pw * ph * 4);
+    let (cw, ch) = (size.0 as usize, size.1 as usize);
     let raw = img.as_raw();
-    for y in 0..ph {
-        let row = &raw[y.min(h - 1) * w * 4..][..w * 4];
-        out.extend_from_slice(row);
-        for _ in w..pw {
-            out.extend_from_slice(&row[(w - 1) * 4..]);
+    let px = |x: usize, y: usize| {
+        let i = (y.min(h - 1) * w + x.min(w - 1)) * 4;
+        [raw[i], raw[i + 1], raw[i + 2]].map(i32::from)
+    };
+    let (yp, uv) = planes.split_at_mut(cw * ch);
+    let (up, vp) = uv.split_at_mut(cw * ch / 4);
+    for (y, row) in yp.chunks_exact_mut(cw).enumerate() {
+        for (x, out) in row.iter_mut().enumerate() {
+            let [r, g, b] = px(x, y);
+            *out = (((66 * r + 129 * g + 25 * b + 128) >> 8) + 16) as u8;
+        }
+    }
+    for cy in 0..ch / 2 {
+        for cx in 0..cw / 2 {
+            let mut sum = [0; 3];
+            for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                let p = px(2 * cx + dx, 2 * cy + dy);
+                for c in 0..3 {
+                    sum[c] += p[c];
+                }
+            }
+            let [r, g, b] = sum.map(|s| (s + 2) / 4);
+            let k = cy * (cw / 2) + cx;
+            up[k] = (((-38 * r - 74 * g + 112 * b + 128) >> 8) + 128) as u8;
+            vp[k] = (((112 * r - 94 * g - 18 * b + 128) >> 8) + 128) as u8;
         }
     }
 }
@@ -303,11 +317,18 @@ mod tests {
         assert_eq!(VideoSpec::frame_size(2160, 3840).unwrap(), (2160, 3840));
         assert!(VideoSpec::frame_size(3841, 1000).is_err());
         assert!(VideoSpec::frame_size(3000, 3000).is_err());
-        let img = RgbaImage::from_fn(3, 1, |x, _| image::Rgba([x as u8, 0, 0, 255]));
-        let mut out = Vec::new();
-        pad_into(&img, (4, 2), &mut out);
-        let reds: Vec<u8> = out.chunks(4).map(|p| p[0]).collect();
-        assert_eq!(reds, [0, 1, 2, 2, 0, 1, 2, 2]);
+        // White, black and red at their BT.601 values; the third column repeated into the
+        // fourth.
+        let colours = [[255, 255, 255], [0, 0, 0], [255, 0, 0]];
+        let img = RgbaImage::from_fn(3, 1, |x, _| {
+            let [r, g, b] = colours[x as usize];
+            image::Rgba([r, g, b, 255])
+        });
+        let mut planes = vec![0; 4 * 2 * 3 / 2];
+        rgba_to_i420(&img, (4, 2), &mut planes);
+        assert_eq!(&planes[..8], [235, 16, 82, 82, 235, 16, 82, 82]);
+        // Chroma: the mean of white and black is grey (128, 128); red is (90, 240).
+        assert_eq!(&planes[8..], [128, 90, 128, 240]);
         let mut s = VideoSpec::new("x.mp4".into());
         assert_eq!(s.hold_frames(), 4);
         s.fps = 0;
