@@ -10,14 +10,17 @@ if [ ! -f /etc/postgresql-common/createcluster.conf ]; then
   echo "create_main_cluster = false" | $SUDO tee /etc/postgresql-common/createcluster.conf >/dev/null
 fi
 $SUDO apt-get update -qq
-# gcc/libc6-dev: C parts of dependencies; time: benches/check_1m.sh.
+# gcc/libc6-dev: C parts of dependencies; g++ and nasm: OpenH264 (the video export's H.264
+# encoder, compiled from the source its crate bundles; nasm assembles its SIMD parts, without it
+# the build falls back to plain C, a few times slower); time: benches/check_1m.sh.
+# ffmpeg: the video tests read every MP4 back with ffprobe and decode it with ffmpeg.
 # Mesa (EGL/GL llvmpipe and Vulkan lavapipe): the wgpu software renderer for snapshot tests.
 # xvfb/xauth/imagemagick and the X11 client libraries: running and screenshotting the real window.
 # PostgreSQL 15 + PostGIS 3 (and runuser, in util-linux): the database tests' throwaway cluster.
 # librsvg2-bin (rsvg-convert) and poppler-utils (pdftoppm, pdftotext, pdffonts, pdfimages): the
 # vector export tests draw the SVG and PDF back and read the PDF's text.
 $SUDO apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold \
-  gcc libc6-dev pkg-config time \
+  gcc g++ nasm libc6-dev pkg-config time ffmpeg \
   libegl1 libegl-mesa0 libgl1-mesa-dri mesa-vulkan-drivers libvulkan1 \
   libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0 \
   xvfb xauth imagemagick xdotool \

@@ -1,6 +1,7 @@
-//! "Export PNG…", "Save view…" and "Open view…" in the window. Exports go through the same
+//! "Export PNG…", "Save view…" and "Open view…" in the window. Exports (an image, small
+//! multiples, or a series as PNG frames, a GIF or an MP4 video) go through the same
 //! [`Exporter`] as `incident-map export`, so the window and the command line give the same
-//! image; they run on a worker thread with progress and Cancel, so the map keeps drawing while
+//! files; they run on a worker thread with progress and Cancel, so the map keeps drawing while
 //! an export waits for tiles.
 
 use std::path::{Path, PathBuf};
@@ -11,7 +12,9 @@ use egui::{Color32, RichText};
 
 use super::App;
 use super::panels::clean;
+use super::series_form::{SeriesForm, SeriesOutput};
 use crate::export::compare::Period;
+use crate::export::series::{SeriesSpec, write_series};
 use crate::export::view_file::{ViewFile, ViewFileError};
 use crate::export::{ExportError, Exporter, PngInfo, Spec, Viewport, write_png};
 use crate::progress::Control;
@@ -34,6 +37,8 @@ pub enum JobKind {
     Preview,
     /// The PNG at this path.
     Png(PathBuf),
+    /// A series of frames (PNGs, a GIF or a video).
+    Series(SeriesSpec),
 }
 
 /// What a worker produced.
@@ -120,6 +125,14 @@ fn draw(
     let mut x = Exporter::new(&RendererChoice::from_env())?;
     ctl.set_message("drawing");
     let (store, index) = (&inc.store, inc.index());
+    let png = match job {
+        JobKind::Series(series) => {
+            let done = write_series(&mut x, store, &index, spec, series, ctl)?;
+            return Ok(JobDone::Written(format!("Wrote {}", done.describe(series))));
+        }
+        JobKind::Preview => None,
+        JobKind::Png(p) => Some(p),
+    };
     let img = if periods.len() >= 2 {
         let (image, counts) =
             crate::export::compare::render_compare(&mut x, store, &index, spec, periods, ctl)?;
@@ -130,19 +143,17 @@ fn draw(
     } else {
         x.render(store, &index, spec, ctl)?
     };
-    match job {
-        JobKind::Preview => Ok(JobDone::Preview(img.image)),
-        JobKind::Png(p) => {
-            write_png(p, &img.image, &PngInfo::new(&x, spec.title.as_deref()))?;
-            Ok(JobDone::Written(format!(
-                "Wrote {} ({}×{} px, {} incidents)",
-                p.display(),
-                img.image.width(),
-                img.image.height(),
-                img.count
-            )))
-        }
-    }
+    let Some(p) = png else {
+        return Ok(JobDone::Preview(img.image));
+    };
+    write_png(p, &img.image, &PngInfo::new(&x, spec.title.as_deref()))?;
+    Ok(JobDone::Written(format!(
+        "Wrote {} ({}×{} px, {} incidents)",
+        p.display(),
+        img.image.width(),
+        img.image.height(),
+        img.count
+    )))
 }
 
 /// State of the export, save-view and open-view windows.
@@ -164,6 +175,8 @@ pub struct ExportForm {
     pub path: String,
     /// Periods for small multiples, `FROM..TO` one per line (two or more: one panel each).
     pub compare: String,
+    /// A series instead of one image.
+    pub series: SeriesForm,
     /// Preview texture.
     pub preview: Option<egui::TextureHandle>,
     /// Outcome of the last action.
@@ -298,6 +311,14 @@ impl App {
                     Some((false, "Compare needs two periods or more (or none)".into()));
                 return;
             }
+            Ok(p) if !p.is_empty() && matches!(kind, JobKind::Series(_)) => {
+                self.export.message = Some((
+                    false,
+                    "Compare periods or a series, not both (clear the periods or choose One image)"
+                        .into(),
+                ));
+                return;
+            }
             Ok(p) => p,
             Err(e) => {
                 self.export.message = Some((false, e.to_string()));
@@ -408,10 +429,15 @@ fn export_window(app: &mut App, ctx: &egui::Context, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.text_edit_singleline(&mut app.export.path)
                 .labelled_by(lab.id);
+            let kind = match app.export.series.every {
+                Some(_) => app.export.series.output,
+                None => SeriesOutput::Frames,
+            };
+            let ext = kind.extension();
             if ui.button("Choose…").clicked()
                 && let Some(p) = rfd::FileDialog::new()
-                    .add_filter("PNG", &["png"])
-                    .set_file_name("incident-map.png")
+                    .add_filter(ext.to_uppercase(), &[ext])
+                    .set_file_name(format!("incident-map.{ext}"))
                     .save_file()
             {
                 app.export.path = p.display().to_string();
@@ -420,7 +446,11 @@ fn export_window(app: &mut App, ctx: &egui::Context, ui: &mut egui::Ui) {
     });
     if ui.add_enabled(!busy, egui::Button::new("Export")).clicked() {
         let p = PathBuf::from(app.export.path.trim());
-        app.start_export(ctx, JobKind::Png(p));
+        let kind = match app.export.series.spec(&p) {
+            Some(s) => JobKind::Series(s),
+            None => JobKind::Png(p),
+        };
+        app.start_export(ctx, kind);
     }
     if let Some(job) = &app.export.job {
         progress(ui, job);
@@ -456,6 +486,7 @@ fn export_options(f: &mut ExportForm, ui: &mut egui::Ui) {
             .hint_text("2021-02-01..2021-03-31\n2021-06-01..2021-07-31"),
     )
     .labelled_by(lab.id);
+    f.series.ui(ui, &mut f.path);
 }
 
 /// What the running export does, with Cancel.
@@ -465,6 +496,18 @@ fn progress(ui: &mut egui::Ui, job: &ExportJob) {
         let what = match &job.kind {
             JobKind::Preview => "Preview".to_string(),
             JobKind::Png(p) => format!("Exporting {}", p.display()),
+            JobKind::Series(s) => {
+                let p = s
+                    .video
+                    .as_ref()
+                    .map(|v| &v.path)
+                    .or(s.gif.as_ref().map(|g| &g.0))
+                    .or(s.out.as_ref());
+                format!(
+                    "Exporting {}",
+                    p.map(|p| p.display().to_string()).unwrap_or_default()
+                )
+            }
         };
         let m = job.control.message();
         ui.label(clean(

@@ -23,6 +23,7 @@ pub mod loader;
 pub mod map_view;
 pub mod panels;
 pub mod remote;
+pub mod series_form;
 pub mod settings;
 pub mod timeline;
 pub mod tools_panel;

@@ -1,5 +1,5 @@
 //! `incident-map export`: the map of the matching incidents as a PNG drawn off-screen (the
-//! window's drawing path), or a series of frames (and a GIF), or small multiples.
+//! window's drawing path), or a series of frames, a GIF and a video, or small multiples.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,6 +10,7 @@ use super::args::{BaseArgs, ColumnArgs, FilterArgs, filter_message};
 use super::{BAD_INPUT, OK, USAGE, fail, matching, open_all, refuse_input, warn_unknown_types};
 use crate::export::compare::Period;
 use crate::export::series::{SeriesSpec, write_series};
+use crate::export::video::{VideoError, VideoSpec};
 use crate::export::view_file::ViewFile;
 use crate::export::{ExportError, Exporter, PngInfo, Spec, Viewport, ViewportError, write_png};
 use crate::query::Filter;
@@ -25,9 +26,10 @@ pub struct ExportCmd {
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// The image to write (atomically): PNG, or SVG / PDF (real vectors: layers as groups, text
-    /// as text) by the name's extension. With --every: the name numbered frames are derived from.
-    #[arg(long, value_name = "PATH")]
-    pub out: PathBuf,
+    /// as text) by the name's extension. With --every: the name numbered frames are derived from
+    /// (optional with --gif or --video).
+    #[arg(long, value_name = "PATH", required_unless_present_any = ["gif", "video"])]
+    pub out: Option<PathBuf>,
     /// Width in logical points (default 1600).
     #[arg(long, value_parser = clap::value_parser!(u32).range(100..=12000))]
     pub width: Option<u32>,
@@ -87,6 +89,20 @@ pub struct ExportCmd {
     /// Milliseconds per GIF frame.
     #[arg(long, default_value_t = 700, value_parser = clap::value_parser!(u32).range(20..=60000))]
     pub gif_delay: u32,
+    /// With --every: also write an MP4 video of the frames (H.264, plays in browsers).
+    #[arg(long, value_name = "PATH.mp4", requires = "every")]
+    pub video: Option<PathBuf>,
+    /// Video frames a second, 1–60 (each period is one frame; default 2).
+    #[arg(long, value_name = "N", requires = "video", value_parser = clap::value_parser!(u32).range(1..=60))]
+    pub fps: Option<u32>,
+    /// Seconds the video holds its last frame, 0–60 (default 2).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "video",
+        allow_negative_numbers = true
+    )]
+    pub hold: Option<f64>,
     /// Write the image even when no incident matches (the map then frames the filter's area,
     /// else the data, else the default view).
     #[arg(long)]
@@ -130,6 +146,11 @@ fn export_message(e: &ExportError) -> String {
         ExportError::Viewport(ViewportError::OutsideMap { lat, lon, zoom }) => format!(
             "--center {lat},{lon} --zoom {zoom} is outside the map (latitude ±90, longitude ±180, zoom 0–19)"
         ),
+        ExportError::Video(v @ VideoError::TooLarge { .. }) => {
+            format!("{v} (--width, --height, --scale)")
+        }
+        ExportError::Video(VideoError::Fps(_)) => "--fps must be 1 to 60".into(),
+        ExportError::Video(VideoError::Hold(_)) => "--hold must be 0 to 60 seconds".into(),
         ExportError::TooManyFrames(n) => {
             format!(
                 "--every gives {n} frames, too many (at most {}); use a longer period",
@@ -149,8 +170,16 @@ pub fn run(a: &ExportCmd, err: &mut dyn Write) -> i32 {
 
 fn export(a: &ExportCmd, err: &mut dyn Write) -> Result<i32, i32> {
     let (files, spec) = spec_of(a, err)?;
-    for o in [Some(&a.out), a.gif.as_ref()].into_iter().flatten() {
+    for o in [a.out.as_ref(), a.gif.as_ref(), a.video.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         refuse_input(o, &files, "", err)?;
+    }
+    if let Some(v) = video_spec(a) {
+        v.check()
+            .and_then(|_| VideoSpec::frame_size(spec.width * spec.scale, spec.height * spec.scale))
+            .map_err(|e| fail(err, USAGE, export_message(&e.into())))?;
     }
     if a.compare.len() == 1 {
         return Err(fail(err, USAGE, "--compare needs at least two periods"));
@@ -303,12 +332,13 @@ fn single(
     inc: &Incidents,
     spec: &Spec,
 ) -> Result<String, ExportError> {
-    if crate::export::vector::is_vector(&a.out) {
+    let out = a.out.as_ref().ok_or(ExportError::NoSeriesOutput)?;
+    if crate::export::vector::is_vector(out) {
         let d = x.render_layers(&inc.store, &inc.index(), spec, &Default::default())?;
-        crate::export::vector::write(&a.out, &d)?;
+        crate::export::vector::write(out, &d)?;
         return Ok(format!(
             "wrote {} ({}×{} pt, {} layers, {} incidents)",
-            a.out.display(),
+            out.display(),
             d.width,
             d.height,
             d.layers.iter().filter(|l| !l.shapes.is_empty()).count(),
@@ -316,10 +346,10 @@ fn single(
         ));
     }
     let img = x.render(&inc.store, &inc.index(), spec, &Default::default())?;
-    write_png(&a.out, &img.image, &PngInfo::new(x, spec.title.as_deref()))?;
+    write_png(out, &img.image, &PngInfo::new(x, spec.title.as_deref()))?;
     Ok(format!(
         "wrote {} ({}×{} px, {} incidents)",
-        a.out.display(),
+        out.display(),
         img.image.width(),
         img.image.height(),
         img.count
@@ -332,6 +362,7 @@ fn compare(
     inc: &Incidents,
     spec: &Spec,
 ) -> Result<String, ExportError> {
+    let out = a.out.as_ref().ok_or(ExportError::NoSeriesOutput)?;
     let list = |counts: &[usize]| {
         counts
             .iter()
@@ -339,18 +370,18 @@ fn compare(
             .collect::<Vec<_>>()
             .join(" / ")
     };
-    if crate::export::vector::is_vector(&a.out) {
+    if crate::export::vector::is_vector(out) {
         let counts = crate::export::compare::write_compare_vector(
             x,
             &inc.store,
             &inc.index(),
             spec,
             &a.compare,
-            (&a.out, &Default::default()),
+            (out, &Default::default()),
         )?;
         return Ok(format!(
             "wrote {} ({} panels: {} incidents)",
-            a.out.display(),
+            out.display(),
             counts.len(),
             list(&counts)
         ));
@@ -363,15 +394,23 @@ fn compare(
         &a.compare,
         &Default::default(),
     )?;
-    write_png(&a.out, &img, &PngInfo::new(x, spec.title.as_deref()))?;
+    write_png(out, &img, &PngInfo::new(x, spec.title.as_deref()))?;
     Ok(format!(
         "wrote {} ({}×{} px, {} panels: {} incidents)",
-        a.out.display(),
+        out.display(),
         img.width(),
         img.height(),
         counts.len(),
         list(&counts)
     ))
+}
+
+/// The video the flags ask for, if any.
+fn video_spec(a: &ExportCmd) -> Option<VideoSpec> {
+    let mut v = VideoSpec::new(a.video.clone()?);
+    v.fps = a.fps.unwrap_or(v.fps);
+    v.hold = a.hold.unwrap_or(v.hold);
+    Some(v)
 }
 
 fn series(
@@ -386,6 +425,7 @@ fn series(
         cumulative: a.cumulative,
         out: a.out.clone(),
         gif: a.gif.clone().map(|g| (g, a.gif_delay)),
+        video: video_spec(a),
     };
     let done = write_series(
         x,
@@ -395,9 +435,5 @@ fn series(
         &series,
         &Default::default(),
     )?;
-    Ok(format!(
-        "wrote {} frames and {}",
-        done.frames,
-        done.index.display()
-    ))
+    Ok(format!("wrote {}", done.describe(&series)))
 }

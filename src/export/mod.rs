@@ -1,6 +1,7 @@
 //! PNG export: the window's map view ([`crate::view::map::show`]) drawn off-screen
 //! ([`Offscreen`]), with title, caption, legend, scale bar and attribution. Also series of
-//! frames (one per day, week or month) streamed to disk as they are drawn, and animated GIFs.
+//! frames (one per day, week or month) streamed to disk as they are drawn, animated GIFs and
+//! MP4 videos.
 //!
 //! An [`Exporter`] keeps its renderer and tiles, so a series draws every frame with one device.
 //! Work checks a [`Control`] for Cancel and reports progress to it, so the window can run exports
@@ -8,9 +9,12 @@
 
 pub mod bundle;
 pub mod compare;
+pub mod h264;
+pub mod mp4;
 pub mod paper;
 pub mod series;
 pub mod vector;
+pub mod video;
 pub mod view_file;
 
 use std::path::Path;
@@ -160,6 +164,9 @@ pub enum ExportError {
     /// A series longer than [`series::MAX_FRAMES`].
     #[error("{0} frames is too many (at most {max}); use a longer period", max = series::MAX_FRAMES)]
     TooManyFrames(usize),
+    /// A series with nothing to write.
+    #[error("a series needs PNG frames, a GIF or a video to write")]
+    NoSeriesOutput,
     /// A series over an empty range.
     #[error("the date range is empty")]
     EmptyRange,
@@ -169,6 +176,9 @@ pub enum ExportError {
     /// The user pressed Cancel.
     #[error("export cancelled")]
     Cancelled,
+    /// The video could not be made.
+    #[error(transparent)]
+    Video(#[from] video::VideoError),
 }
 
 impl ExportError {

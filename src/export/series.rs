@@ -1,7 +1,7 @@
 //! Series: one frame per day, week or month across a date range, all with the same viewport,
-//! drawn by one renderer and streamed to disk as they are made (each frame is written, and added
-//! to the GIF, on a second thread while the next one is drawn), so memory stays flat however
-//! many frames there are.
+//! drawn by one renderer and streamed out as they are made (each frame is written as a PNG,
+//! added to the GIF and encoded into the video on a second thread while the next one is
+//! drawn), so memory stays flat however many frames there are.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -9,6 +9,7 @@ use std::sync::mpsc::sync_channel;
 
 use image::RgbaImage;
 
+use super::video::{VideoSpec, VideoWriter};
 use super::{ExportError, Exporter, PngInfo, Spec, Viewport, write_png};
 use crate::atomic::{AtomicFile, write_atomic};
 use crate::cluster::ClusterIndex;
@@ -50,10 +51,12 @@ pub struct SeriesSpec {
     pub every: Every,
     /// Each frame shows everything from the start of the range.
     pub cumulative: bool,
-    /// The name numbered frames are derived from.
-    pub out: PathBuf,
-    /// An animated GIF to write too, with milliseconds per frame.
+    /// The name numbered PNG frames and the index CSV are named after (none: no PNG frames).
+    pub out: Option<PathBuf>,
+    /// An animated GIF to write, with milliseconds per frame.
     pub gif: Option<(PathBuf, u32)>,
+    /// An MP4 video to write.
+    pub video: Option<VideoSpec>,
 }
 
 /// What a series wrote.
@@ -61,8 +64,30 @@ pub struct SeriesSpec {
 pub struct SeriesDone {
     /// Frames written.
     pub frames: usize,
-    /// The index CSV.
-    pub index: PathBuf,
+    /// The index CSV, written with the PNG frames.
+    pub index: Option<PathBuf>,
+}
+
+impl SeriesDone {
+    /// What was written, in words: "30 frames, map_index.csv, map.mp4 (2 fps, 2 s hold)".
+    pub fn describe(&self, series: &SeriesSpec) -> String {
+        let mut parts = vec![format!("{} frames", self.frames)];
+        if let Some(i) = &self.index {
+            parts.push(i.display().to_string());
+        }
+        if let Some((g, _)) = &series.gif {
+            parts.push(g.display().to_string());
+        }
+        if let Some(v) = &series.video {
+            parts.push(format!(
+                "{} ({} fps, {} s hold)",
+                v.path.display(),
+                v.fps,
+                v.hold
+            ));
+        }
+        parts.join(", ")
+    }
 }
 
 struct Frame {
@@ -73,18 +98,25 @@ struct Frame {
     count: usize,
 }
 
-/// Writes the frames as they come: PNG files, GIF frames and the index's rows (returned).
+/// Where the frames go, each optional: numbered PNGs (named after a path), a GIF (with its
+/// milliseconds a frame), a video.
+struct Sinks<'a> {
+    pngs: Option<(&'a Path, &'a PngInfo)>,
+    gif: Option<(&'a mut AtomicFile, u32)>,
+    video: Option<&'a mut VideoWriter>,
+}
+
+/// Writes the frames as they come: PNG files, GIF frames, video frames and the index's rows
+/// (returned).
 fn write_frames(
     rx: std::sync::mpsc::Receiver<Frame>,
-    gif: Option<&mut AtomicFile>,
-    delay: u32,
-    out: &Path,
-    info: &PngInfo,
+    sinks: Sinks<'_>,
     ctl: &Control,
 ) -> Result<String, ExportError> {
     let mut rows = String::from("period_start,period_end,file,incidents\n");
-    let mut enc = match gif {
-        Some(f) => {
+    let delay = sinks.gif.as_ref().map_or(0, |g| g.1);
+    let mut enc = match sinks.gif {
+        Some((f, _)) => {
             let mut e = image::codecs::gif::GifEncoder::new_with_speed(f, 10);
             e.set_repeat(image::codecs::gif::Repeat::Infinite)
                 .map_err(|e| ExportError::Encode(e.to_string()))?;
@@ -92,9 +124,25 @@ fn write_frames(
         }
         None => None,
     };
+    let mut video = sinks.video;
     for f in rx {
-        let p = frame_path(out, f.k + 1);
-        write_png(&p, &f.image, info)?;
+        if let Some(v) = video.as_deref_mut() {
+            v.add(&f.image)?;
+        }
+        if let Some((out, info)) = sinks.pngs {
+            let p = frame_path(out, f.k + 1);
+            write_png(&p, &f.image, info)?;
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            rows.push_str(&format!(
+                "{},{},{name},{}\n",
+                format_day(f.start),
+                format_day(f.end),
+                f.count
+            ));
+        }
         if let Some(e) = enc.as_mut() {
             let frame = image::Frame::from_parts(
                 f.image,
@@ -105,66 +153,31 @@ fn write_frames(
             e.encode_frame(frame)
                 .map_err(|e| ExportError::Encode(e.to_string()))?;
         }
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        rows.push_str(&format!(
-            "{},{},{name},{}\n",
-            format_day(f.start),
-            format_day(f.end),
-            f.count
-        ));
         ctl.advance(1);
     }
     Ok(rows)
 }
 
-/// Draws and writes a series: numbered PNGs, `<name>_index.csv` and optionally a GIF. Progress
-/// on `ctl` counts frames; Cancel stops after the frame being drawn (frames already written
-/// stay, the GIF and index are not written).
-pub fn write_series(
+/// Draws the frames of periods `ps` (each period alone, or from `from` on when cumulative) and
+/// hands each to the writer thread running `write`, which works while the next one is drawn.
+fn draw_frames(
     exporter: &mut Exporter,
-    store: &Store,
-    index: &ClusterIndex,
-    spec: &Spec,
-    series: &SeriesSpec,
+    (store, index): (&Store, &ClusterIndex),
+    fixed: &Spec,
+    (ps, from, cumulative): (&[(Day, Day)], Day, bool),
     ctl: &Control,
-) -> Result<SeriesDone, ExportError> {
-    let (d0, d1) = store.day_range().ok_or(ExportError::NoData)?;
-    let (from, to) = (spec.filter.from.unwrap_or(d0), spec.filter.to.unwrap_or(d1));
-    if from > to {
-        return Err(ExportError::EmptyRange);
-    }
-    let ps = periods(from, to, series.every);
-    if ps.len() > MAX_FRAMES {
-        return Err(ExportError::TooManyFrames(ps.len()));
-    }
-    // One viewport for all frames: by default, fitted to the whole range's incidents.
-    let all = store.select(&spec.filter)?;
-    let (lon, lat, zoom) = spec.resolve(store, &all)?;
-    let fixed = Spec {
-        viewport: Viewport::Center { lat, lon, zoom },
-        ..spec.clone()
-    };
-    ctl.total.store(ps.len() as u64, Ordering::Relaxed);
-    let info = PngInfo::new(exporter, spec.title.as_deref());
-    let mut gif = match &series.gif {
-        Some((p, _)) => Some(AtomicFile::create(p).map_err(|e| ExportError::write(p, e))?),
-        None => None,
-    };
-    let delay = series.gif.as_ref().map_or(0, |g| g.1);
+    write: impl FnOnce(std::sync::mpsc::Receiver<Frame>) -> Result<String, ExportError> + Send,
+) -> Result<String, ExportError> {
     let (tx, rx) = sync_channel::<Frame>(1);
-    let written = std::thread::scope(|sc| {
-        // The writer: PNG files, GIF frames and index rows, while the next frame is drawn.
-        let writer = sc.spawn(|| write_frames(rx, gif.as_mut(), delay, &series.out, &info, ctl));
+    std::thread::scope(|sc| {
+        let writer = sc.spawn(|| write(rx));
         let mut drawn = Ok(());
         for (k, &(a, b)) in ps.iter().enumerate() {
             ctl.set_message(&format!("frame {} of {}", k + 1, ps.len()));
             let f = Filter {
-                from: Some(if series.cumulative { from } else { a }),
+                from: Some(if cumulative { from } else { a }),
                 to: Some(b),
-                ..spec.filter.clone()
+                ..fixed.filter.clone()
             };
             let frame_spec = Spec {
                 filter: f,
@@ -194,15 +207,86 @@ pub fn write_series(
             .join()
             .unwrap_or_else(|_| Err(ExportError::Encode("the writer thread failed".into())));
         drawn.and(rows)
-    })?;
+    })
+}
+
+/// Draws and writes a series: numbered PNGs with `<name>_index.csv`, a GIF, an MP4, any of
+/// them. Progress on `ctl` counts frames; Cancel stops after the frame being drawn (PNG frames
+/// already written stay; the GIF, the video and the index are not written).
+pub fn write_series(
+    exporter: &mut Exporter,
+    store: &Store,
+    index: &ClusterIndex,
+    spec: &Spec,
+    series: &SeriesSpec,
+    ctl: &Control,
+) -> Result<SeriesDone, ExportError> {
+    if series.out.is_none() && series.gif.is_none() && series.video.is_none() {
+        return Err(ExportError::NoSeriesOutput);
+    }
+    let (d0, d1) = store.day_range().ok_or(ExportError::NoData)?;
+    let (from, to) = (spec.filter.from.unwrap_or(d0), spec.filter.to.unwrap_or(d1));
+    if from > to {
+        return Err(ExportError::EmptyRange);
+    }
+    let ps = periods(from, to, series.every);
+    if ps.len() > MAX_FRAMES {
+        return Err(ExportError::TooManyFrames(ps.len()));
+    }
+    spec.validate()?;
+    // Checked before anything is drawn: the frame rate, the hold, the size.
+    let mut video = match &series.video {
+        Some(v) => Some(VideoWriter::create(
+            v,
+            spec.width * spec.scale,
+            spec.height * spec.scale,
+        )?),
+        None => None,
+    };
+    // One viewport for all frames: by default, fitted to the whole range's incidents.
+    let all = store.select(&spec.filter)?;
+    let (lon, lat, zoom) = spec.resolve(store, &all)?;
+    let fixed = Spec {
+        viewport: Viewport::Center { lat, lon, zoom },
+        ..spec.clone()
+    };
+    ctl.total.store(ps.len() as u64, Ordering::Relaxed);
+    let info = PngInfo::new(exporter, spec.title.as_deref());
+    let mut gif = match &series.gif {
+        Some((p, _)) => Some(AtomicFile::create(p).map_err(|e| ExportError::write(p, e))?),
+        None => None,
+    };
+    let sinks = Sinks {
+        pngs: series.out.as_deref().map(|o| (o, &info)),
+        gif: gif.as_mut().zip(series.gif.as_ref().map(|g| g.1)),
+        video: video.as_mut(),
+    };
+    let written = draw_frames(
+        exporter,
+        (store, index),
+        &fixed,
+        (&ps, from, series.cumulative),
+        ctl,
+        |rx| write_frames(rx, sinks, ctl),
+    )?;
+    if let Some(v) = video {
+        ctl.set_message("finishing the video");
+        v.finish()?;
+    }
     if let Some(f) = gif
         && let Some((p, _)) = &series.gif
     {
         f.commit().map_err(|e| ExportError::write(p, e))?;
     }
-    let index_file = index_path(&series.out);
-    write_atomic(&index_file, |w| w.write_all(written.as_bytes()))
-        .map_err(|e| ExportError::write(&index_file, e))?;
+    let index_file = match &series.out {
+        Some(out) => {
+            let p = index_path(out);
+            write_atomic(&p, |w| w.write_all(written.as_bytes()))
+                .map_err(|e| ExportError::write(&p, e))?;
+            Some(p)
+        }
+        None => None,
+    };
     Ok(SeriesDone {
         frames: ps.len(),
         index: index_file,
