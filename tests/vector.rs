@@ -442,3 +442,43 @@ fn small_multiples_give_a_pdf_page_per_panel_and_svg_groups() {
         "SVG vs PNG: {far:.4} far, mean {mean:.2}"
     );
 }
+
+#[test]
+fn a_series_as_pdf_has_a_page_a_frame_and_as_svg_a_file_a_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--width",
+        "600",
+        "--height",
+        "400",
+        "--every",
+        "month",
+        "--from",
+        "2021-04-01",
+        "--to",
+        "2021-06-30",
+    ];
+    let pdf = export_args(dir.path(), "months.pdf", &args);
+    let info = tool("pdfinfo", "poppler-utils", &[pdf.to_str().unwrap()]);
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("Pages:           3"), "{info}");
+    let page2 = tool(
+        "pdftotext",
+        "poppler-utils",
+        &["-f", "2", "-l", "2", pdf.to_str().unwrap(), "-"],
+    );
+    assert!(String::from_utf8_lossy(&page2.stdout).contains("2021-05-01 – 2021-05-31"));
+    let index = std::fs::read_to_string(dir.path().join("months_index.csv")).unwrap();
+    assert!(index.contains("2021-05-01,2021-05-31,page 2,"), "{index}");
+    export_args(dir.path(), "months.svg", &args);
+    for k in 1..=3 {
+        let f = dir.path().join(format!("months_{k:04}.svg"));
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(
+            text.contains("inkscape:label=\"incidents\""),
+            "{}",
+            f.display()
+        );
+    }
+    assert!(!dir.path().join("months_0004.svg").exists());
+}

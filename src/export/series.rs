@@ -94,7 +94,10 @@ struct Frame {
     k: usize,
     start: Day,
     end: Day,
-    image: RgbaImage,
+    /// The picture, when a PNG, GIF or video is written.
+    image: Option<RgbaImage>,
+    /// The layers' shapes, when the frames are SVG or PDF.
+    drawing: Option<super::vector::Drawing>,
     count: usize,
 }
 
@@ -102,6 +105,8 @@ struct Frame {
 /// milliseconds a frame), a video.
 struct Sinks<'a> {
     pngs: Option<(&'a Path, &'a PngInfo)>,
+    /// Numbered SVG files (named after a path), or the pages of one PDF.
+    vectors: Option<(&'a Path, &'a mut super::vector::PdfPages)>,
     gif: Option<(&'a mut AtomicFile, u32)>,
     video: Option<&'a mut VideoWriter>,
 }
@@ -125,31 +130,41 @@ fn write_frames(
         None => None,
     };
     let mut video = sinks.video;
+    let mut vectors = sinks.vectors;
     for f in rx {
-        if let Some(v) = video.as_deref_mut() {
-            v.add(&f.image)?;
-        }
-        if let Some((out, info)) = sinks.pngs {
-            let p = frame_path(out, f.k + 1);
-            write_png(&p, &f.image, info)?;
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+        let mut row = |name: &str| {
             rows.push_str(&format!(
                 "{},{},{name},{}\n",
                 format_day(f.start),
                 format_day(f.end),
                 f.count
-            ));
+            ))
+        };
+        if let (Some((out, pages)), Some(d)) = (vectors.as_mut(), &f.drawing) {
+            if super::vector::is_pdf(out) {
+                pages.add(d).map_err(|e| ExportError::write(out, e))?;
+                row(&format!("page {}", pages.len()));
+            } else {
+                let p = frame_path(out, f.k + 1);
+                super::vector::write(&p, d)?;
+                row(&file_name(&p));
+            }
+        }
+        let Some(image) = f.image else {
+            ctl.advance(1);
+            continue;
+        };
+        if let Some(v) = video.as_deref_mut() {
+            v.add(&image)?;
+        }
+        if let Some((out, info)) = sinks.pngs {
+            let p = frame_path(out, f.k + 1);
+            write_png(&p, &image, info)?;
+            row(&file_name(&p));
         }
         if let Some(e) = enc.as_mut() {
-            let frame = image::Frame::from_parts(
-                f.image,
-                0,
-                0,
-                image::Delay::from_numer_denom_ms(delay, 1),
-            );
+            let frame =
+                image::Frame::from_parts(image, 0, 0, image::Delay::from_numer_denom_ms(delay, 1));
             e.encode_frame(frame)
                 .map_err(|e| ExportError::Encode(e.to_string()))?;
         }
@@ -158,13 +173,21 @@ fn write_frames(
     Ok(rows)
 }
 
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// Draws the frames of periods `ps` (each period alone, or from `from` on when cumulative) and
-/// hands each to the writer thread running `write`, which works while the next one is drawn.
+/// hands each to the writer thread running `write`, which works while the next one is drawn:
+/// as a picture when `raster`, as layers of shapes when `vector`.
 fn draw_frames(
     exporter: &mut Exporter,
     (store, index): (&Store, &ClusterIndex),
     fixed: &Spec,
     (ps, from, cumulative): (&[(Day, Day)], Day, bool),
+    (raster, vector): (bool, bool),
     ctl: &Control,
     write: impl FnOnce(std::sync::mpsc::Receiver<Frame>) -> Result<String, ExportError> + Send,
 ) -> Result<String, ExportError> {
@@ -183,15 +206,28 @@ fn draw_frames(
                 filter: f,
                 ..fixed.clone()
             };
-            match exporter.render(store, index, &frame_spec, ctl) {
-                Ok(r) => {
-                    let frame = Frame {
-                        k,
-                        start: a,
-                        end: b,
-                        image: r.image,
-                        count: r.count,
-                    };
+            let frame = (|| {
+                let r = raster
+                    .then(|| exporter.render(store, index, &frame_spec, ctl))
+                    .transpose()?;
+                let d = vector
+                    .then(|| exporter.render_layers(store, index, &frame_spec, ctl))
+                    .transpose()?;
+                Ok(Frame {
+                    k,
+                    start: a,
+                    end: b,
+                    count: r
+                        .as_ref()
+                        .map(|r| r.count)
+                        .or(d.as_ref().map(|d| d.count))
+                        .unwrap_or(0),
+                    image: r.map(|r| r.image),
+                    drawing: d,
+                })
+            })();
+            match frame {
+                Ok(frame) => {
                     if tx.send(frame).is_err() {
                         break; // the writer failed: its error is reported below
                     }
@@ -236,11 +272,10 @@ pub fn write_series(
     spec.validate()?;
     // Checked before anything is drawn: the frame rate, the hold, the size.
     let mut video = match &series.video {
-        Some(v) => Some(VideoWriter::create(
-            v,
-            spec.width * spec.scale,
-            spec.height * spec.scale,
-        )?),
+        Some(v) => {
+            let (w, h) = spec.pixel_size();
+            Some(VideoWriter::create(v, w, h)?)
+        }
         None => None,
     };
     // One viewport for all frames: by default, fitted to the whole range's incidents.
@@ -256,8 +291,18 @@ pub fn write_series(
         Some((p, _)) => Some(AtomicFile::create(p).map_err(|e| ExportError::write(p, e))?),
         None => None,
     };
+    let vector_out = series
+        .out
+        .as_deref()
+        .filter(|o| super::vector::is_vector(o));
+    let mut pages = super::vector::PdfPages::new();
     let sinks = Sinks {
-        pngs: series.out.as_deref().map(|o| (o, &info)),
+        pngs: series
+            .out
+            .as_deref()
+            .filter(|_| vector_out.is_none())
+            .map(|o| (o, &info)),
+        vectors: vector_out.map(|o| (o, &mut pages)),
         gif: gif.as_mut().zip(series.gif.as_ref().map(|g| g.1)),
         video: video.as_mut(),
     };
@@ -266,12 +311,20 @@ pub fn write_series(
         (store, index),
         &fixed,
         (&ps, from, series.cumulative),
+        (
+            vector_out.is_none() || series.gif.is_some() || series.video.is_some(),
+            vector_out.is_some(),
+        ),
         ctl,
         |rx| write_frames(rx, sinks, ctl),
     )?;
     if let Some(v) = video {
         ctl.set_message("finishing the video");
         v.finish()?;
+    }
+    if let Some(out) = vector_out.filter(|o| super::vector::is_pdf(o)) {
+        let bytes = pages.finish();
+        write_atomic(out, |w| w.write_all(&bytes)).map_err(|e| ExportError::write(out, e))?;
     }
     if let Some(f) = gif
         && let Some((p, _)) = &series.gif
