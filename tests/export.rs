@@ -410,11 +410,11 @@ fn wait_for_export(h: &mut egui_kittest::Harness<'_, App>) {
     h.run_steps(2);
 }
 
-/// The real dialog: File → Export PNG…, a preset, a title, a file name, Export.
+/// The real dialog: File → Export map…, a preset, a title, a file name, Export.
 fn export_from_the_dialog(h: &mut egui_kittest::Harness<'static, App>, to: &std::path::Path) {
     h.get_by_label("File").click();
     h.run();
-    h.get_by_label("Export PNG…").click();
+    h.get_by_label("Export map…").click();
     h.run_steps(2);
     h.get_by_label("size").click();
     h.run();
@@ -1172,4 +1172,86 @@ fn allow_empty_frames_the_filters_own_area_else_the_data_else_the_default_view()
         (lon, lat, zoom),
         (dl, dt, incident_map::view::viewport::DEFAULT_ZOOM)
     );
+}
+
+/// Types `text` into the dialog's file field (replacing what is there).
+fn set_file_field(h: &mut egui_kittest::Harness<'static, App>, text: &str) {
+    let field = |h: &egui_kittest::Harness<'static, App>| {
+        h.query_all_by_label("File")
+            .find(|n| n.accesskit_node().role() == egui::accesskit::Role::TextInput)
+            .expect("the file field")
+            .click()
+    };
+    field(h);
+    h.run();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.run();
+    h.query_all_by_label("File")
+        .find(|n| n.accesskit_node().role() == egui::accesskit::Role::TextInput)
+        .expect("the file field")
+        .type_text(text);
+    h.run();
+}
+
+#[test]
+fn the_export_dialog_writes_vectors_and_prints_on_paper() {
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1280.0, 900.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), bundled_app());
+    h.run_steps(4);
+    let dir = tempfile::tempdir().unwrap();
+    h.get_by_label("File").click();
+    h.run();
+    h.get_by_label("Export map…").click();
+    h.run_steps(2);
+    // PDF: the file name follows the format.
+    h.get_by_label("Format").click();
+    h.run();
+    h.get_by_label("PDF (vectors, text as text)").click();
+    h.run();
+    assert!(
+        h.state().export.path.ends_with(".pdf"),
+        "{}",
+        h.state().export.path
+    );
+    h.get_by_label("Paper").click();
+    h.run();
+    h.get_by_label("A4").click();
+    h.run();
+    h.get_by_label_contains("A4, vectors");
+    let pdf = dir.path().join("window.pdf");
+    set_file_field(&mut h, pdf.to_str().unwrap());
+    h.get_by_label("Export").click();
+    h.step();
+    wait_for_export(&mut h);
+    h.get_by_label_contains("Wrote ");
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("841.9") && info.contains("595.2") && info.contains("(A4)"),
+        "{info}"
+    );
+    let text = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Legend"));
+    // PNG on the same paper at 100 dpi: the paper's pixels.
+    h.get_by_label("Format").click();
+    h.run();
+    h.get_by_label("PNG (picture)").click();
+    h.run();
+    h.state_mut().export.print.dpi = 100;
+    h.run();
+    h.get_by_label_contains("A4 at 100 dpi: 1169 × 827 px");
+    let png = dir.path().join("window.png");
+    set_file_field(&mut h, png.to_str().unwrap());
+    h.get_by_label("Export").click();
+    h.step();
+    wait_for_export(&mut h);
+    assert_eq!(image::image_dimensions(&png).unwrap(), (1169, 827));
 }

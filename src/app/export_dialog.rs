@@ -1,4 +1,4 @@
-//! "Export PNG…", "Save view…" and "Open view…" in the window. Exports (an image, small
+//! "Export map…", "Save view…" and "Open view…" in the window. Exports (an image, small
 //! multiples, or a series as PNG frames, a GIF or an MP4 video) go through the same
 //! [`Exporter`] as `incident-map export`, so the window and the command line give the same
 //! files; they run on a worker thread with progress and Cancel, so the map keeps drawing while
@@ -125,6 +125,11 @@ fn draw(
     let mut x = Exporter::new(&RendererChoice::from_env())?;
     ctl.set_message("drawing");
     let (store, index) = (&inc.store, inc.index());
+    if let JobKind::Png(p) = job
+        && crate::export::vector::is_vector(p)
+    {
+        return vector_file(&mut x, (store, &index), spec, periods, (p, ctl));
+    }
     let png = match job {
         JobKind::Series(series) => {
             let done = write_series(&mut x, store, &index, spec, series, ctl)?;
@@ -156,6 +161,29 @@ fn draw(
     )))
 }
 
+/// Writes an SVG or PDF: one image, or small multiples (a PDF page, or an SVG group, each).
+fn vector_file(
+    x: &mut Exporter,
+    (store, index): (&crate::store::Store, &crate::cluster::ClusterIndex),
+    spec: &Spec,
+    periods: &[Period],
+    (p, ctl): (&Path, &Control),
+) -> Result<JobDone, JobError> {
+    let count: usize = if periods.len() >= 2 {
+        crate::export::compare::write_compare_vector(x, store, index, spec, periods, (p, ctl))?
+            .iter()
+            .sum()
+    } else {
+        let d = x.render_layers(store, index, spec, ctl)?;
+        crate::export::vector::write(p, &d)?;
+        d.count
+    };
+    Ok(JobDone::Written(format!(
+        "Wrote {} (vectors, {count} incidents)",
+        p.display()
+    )))
+}
+
 /// State of the export, save-view and open-view windows.
 #[derive(Default)]
 pub struct ExportForm {
@@ -177,6 +205,8 @@ pub struct ExportForm {
     pub compare: String,
     /// A series instead of one image.
     pub series: SeriesForm,
+    /// Format and print size.
+    pub print: super::print_form::PrintForm,
     /// Preview texture.
     pub preview: Option<egui::TextureHandle>,
     /// Outcome of the last action.
@@ -268,7 +298,7 @@ impl App {
                 })
             })
             .unwrap_or((1600, 1000));
-        Spec {
+        let mut spec = Spec {
             filter: self.effective_filter(),
             viewport: self.map.viewport().unwrap_or(Viewport::Fit),
             width: w,
@@ -281,7 +311,9 @@ impl App {
             tools: self.analyst.tools.clone(),
             layer: self.map.layer,
             ..Spec::default()
-        }
+        };
+        f.print.apply(&mut spec);
+        spec
     }
 
     /// Starts an export (a preview or a PNG) on a worker.
@@ -295,7 +327,11 @@ impl App {
         }
         let mut spec = self.export_spec();
         if kind == JobKind::Preview {
+            // A small picture of the same layout.
             spec.scale = 1;
+            if let Some(p) = &mut spec.print {
+                p.dpi = 72;
+            }
         }
         let periods: Result<Vec<_>, _> = self
             .export
@@ -385,10 +421,10 @@ fn outcome(ui: &mut egui::Ui, ok: bool, m: &str) {
     ui.colored_label(color, clean(m, false));
 }
 
-/// The Export PNG, Save view and Open view windows.
+/// The Export map, Save view and Open view windows.
 pub fn windows(app: &mut App, ctx: &egui::Context) {
     let mut open = app.export.show;
-    egui::Window::new("Export PNG")
+    egui::Window::new("Export map")
         .open(&mut open)
         .resizable(false)
         .default_width(420.0)
@@ -399,19 +435,21 @@ pub fn windows(app: &mut App, ctx: &egui::Context) {
     }
 }
 
-/// The Export PNG window's contents.
+/// The Export map window's contents.
 fn export_window(app: &mut App, ctx: &egui::Context, ui: &mut egui::Ui) {
     let busy = app.export.busy();
     ui.add_enabled_ui(!busy, |ui| export_options(&mut app.export, ui));
     let spec = app.export_spec();
-    ui.label(
-        RichText::new(format!(
-            "{} × {} px, centred on the current view",
-            spec.width * spec.scale,
-            spec.height * spec.scale
-        ))
-        .weak(),
-    );
+    let (w, h) = spec.pixel_size();
+    let size = match (&spec.print, app.export.print.format) {
+        (Some(p), super::print_form::Format::Png) => {
+            format!("{} at {} dpi: {w} × {h} px", p.paper.name(), p.dpi)
+        }
+        (Some(p), _) => format!("{}, vectors", p.paper.name()),
+        (None, super::print_form::Format::Png) => format!("{w} × {h} px"),
+        (None, _) => format!("{} × {} pt, vectors", spec.width, spec.height),
+    };
+    ui.label(RichText::new(format!("{size}, centred on the current view")).weak());
     if ui
         .add_enabled(!busy, egui::Button::new("Preview"))
         .clicked()
@@ -429,11 +467,12 @@ fn export_window(app: &mut App, ctx: &egui::Context, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.text_edit_singleline(&mut app.export.path)
                 .labelled_by(lab.id);
-            let kind = match app.export.series.every {
-                Some(_) => app.export.series.output,
-                None => SeriesOutput::Frames,
+            let ext = match app.export.series.every {
+                Some(_) if app.export.series.output != SeriesOutput::Frames => {
+                    app.export.series.output.extension()
+                }
+                _ => app.export.print.format.extension(),
             };
-            let ext = kind.extension();
             if ui.button("Choose…").clicked()
                 && let Some(p) = rfd::FileDialog::new()
                     .add_filter(ext.to_uppercase(), &[ext])
@@ -486,7 +525,9 @@ fn export_options(f: &mut ExportForm, ui: &mut egui::Ui) {
             .hint_text("2021-02-01..2021-03-31\n2021-06-01..2021-07-31"),
     )
     .labelled_by(lab.id);
-    f.series.ui(ui, &mut f.path);
+    f.print.ui(ui, &mut f.path);
+    let frames = f.print.format.extension();
+    f.series.ui(ui, &mut f.path, frames);
 }
 
 /// What the running export does, with Cancel.

@@ -22,6 +22,7 @@ pub mod filters;
 pub mod loader;
 pub mod map_view;
 pub mod panels;
+pub mod print_form;
 pub mod remote;
 pub mod series_form;
 pub mod settings;

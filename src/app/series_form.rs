@@ -87,8 +87,9 @@ impl SeriesForm {
         })
     }
 
-    /// The series' options; `path` takes the chosen output's extension when it changes.
-    pub fn ui(&mut self, ui: &mut egui::Ui, path: &mut String) {
+    /// The series' options; `path` takes the chosen output's extension when it changes (frames
+    /// and one image: `frames`, the Format's).
+    pub fn ui(&mut self, ui: &mut egui::Ui, path: &mut String, frames: &str) {
         let name = |e: Option<Every>| match e {
             None => "One image",
             Some(Every::Day) => "A frame a day",
@@ -116,14 +117,15 @@ impl SeriesForm {
             ui.horizontal(|ui| {
                 ui.radio_value(&mut self.output, SeriesOutput::Video, "MP4 video");
                 ui.radio_value(&mut self.output, SeriesOutput::Gif, "GIF");
-                ui.radio_value(&mut self.output, SeriesOutput::Frames, "PNG frames");
+                ui.radio_value(&mut self.output, SeriesOutput::Frames, "Frames")
+                    .on_hover_text("In the Format above: PNG files, SVG files or PDF pages");
             });
         }
         // The file name follows what is written: map.png, map.gif, map.mp4.
         if (self.every.is_some(), self.output) != (every.is_some(), output) {
-            let ext = match self.every {
-                Some(_) => self.output.extension(),
-                None => "png",
+            let ext = match (self.every, self.output) {
+                (Some(_), SeriesOutput::Gif | SeriesOutput::Video) => self.output.extension(),
+                _ => frames,
             };
             *path = PathBuf::from(path.trim())
                 .with_extension(ext)

@@ -20,7 +20,7 @@ fn file_menu(app: &mut App, ui: &mut egui::Ui) {
         app.open(&ui.ctx().clone(), vec![p]);
     }
     ui.separator();
-    if ui.button("Export PNG…").clicked() {
+    if ui.button("Export map…").clicked() {
         app.export.show = true;
     }
     if ui.button("Export data…").clicked() {
