@@ -482,3 +482,40 @@ fn a_series_as_pdf_has_a_page_a_frame_and_as_svg_a_file_a_frame() {
     }
     assert!(!dir.path().join("months_0004.svg").exists());
 }
+
+#[test]
+fn rings_labels_and_arrows_are_vectors_in_the_tools_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = export_args(
+        dir.path(),
+        "tools.svg",
+        &[
+            "--width",
+            "900",
+            "--height",
+            "600",
+            "--ring",
+            "33.786,42.441,25,50",
+            "--label",
+            "33.2625,44.2344,Baghdad airport",
+            "--arrow",
+            "33.786,42.441,33.2625,44.2344",
+        ],
+    );
+    let text = std::fs::read_to_string(&svg).unwrap();
+    let tools = text
+        .split("inkscape:label=\"tools\">")
+        .nth(1)
+        .expect("a tools layer")
+        .split("inkscape:groupmode=\"layer\"")
+        .next()
+        .unwrap();
+    assert!(tools.contains(">Baghdad airport<"), "the label is text");
+    assert!(
+        tools.contains(">25 km · ") && tools.contains(">50 km · "),
+        "ring labels"
+    );
+    // The rings are lines, not pictures.
+    assert!(tools.matches("<polyline").count() + tools.matches("<polygon").count() >= 2);
+    assert!(!tools.contains("<image"));
+}
