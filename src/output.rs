@@ -209,7 +209,7 @@ pub fn write_csv(store: &Store, sel: &Selection, w: &mut dyn Write) -> Result<()
 }
 
 /// Text safe inside an XML element or attribute.
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -61,6 +61,42 @@ fn difference(a: &Path, b: &Path) -> (f64, f64) {
     (far as f64 / n, sum as f64 / (3.0 * n))
 }
 
+/// The PDF drawn by poppler at `dpi` (its first page), beside it.
+fn pdf_to_png(pdf: &Path, dpi: u32) -> PathBuf {
+    let stem = pdf.with_extension("from-pdf");
+    let dpi = dpi.to_string();
+    tool(
+        "pdftoppm",
+        "poppler-utils",
+        &[
+            "-png",
+            "-r",
+            &dpi,
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            stem.to_str().unwrap(),
+        ],
+    );
+    stem.with_extension("png")
+}
+
+/// The SVG drawn by librsvg on white, beside it.
+fn svg_to_png(svg: &Path) -> PathBuf {
+    let out = svg.with_extension("from-svg.png");
+    tool(
+        "rsvg-convert",
+        "librsvg2-bin",
+        &[
+            "-b",
+            "white",
+            svg.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    );
+    out
+}
+
 fn export(dir: &Path, name: &str) -> PathBuf {
     let out = dir.join(name);
     let o = Command::new(bin())
@@ -128,13 +164,7 @@ fn svg_and_pdf_are_vectors_that_look_like_the_png() {
     assert!(text.matches("<circle").count() > 20 && text.matches("<polyline").count() > 40);
     // Drawn by librsvg, it is the PNG (text is set in whatever font the system has: Ubuntu
     // Light is egui's own, so small differences sit in the letters).
-    let from_svg = dir.path().join("from-svg.png");
-    tool(
-        "rsvg-convert",
-        "librsvg2-bin",
-        &[svg.to_str().unwrap(), "-o", from_svg.to_str().unwrap()],
-    );
-    let (far, mean) = difference(&png, &from_svg);
+    let (far, mean) = difference(&png, &svg_to_png(&svg));
     assert!(
         far < 0.04 && mean < 6.0,
         "SVG vs PNG: {far:.4} far, mean {mean:.2}"
@@ -170,20 +200,7 @@ fn svg_and_pdf_are_vectors_that_look_like_the_png() {
     ] {
         assert!(words.contains(w), "pdftotext finds {w:?} in:\n{words}");
     }
-    let stem = dir.path().join("from-pdf");
-    tool(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-png",
-            "-r",
-            "72",
-            "-singlefile",
-            pdf.to_str().unwrap(),
-            stem.to_str().unwrap(),
-        ],
-    );
-    let (far, mean) = difference(&png, &stem.with_extension("png"));
+    let (far, mean) = difference(&png, &pdf_to_png(&pdf, 72));
     assert!(
         far < 0.025 && mean < 4.0,
         "PDF vs PNG: {far:.4} far, mean {mean:.2}"
@@ -262,13 +279,7 @@ fn tiles_are_embedded_clipped_images_in_their_own_layer() {
     assert!(tiles.matches("<image").count() >= 4, "tiles are images");
     assert!(tiles.contains("clip-path=\"url(#c"), "clipped to the map");
     assert!(text.contains(">Test archive"), "the attribution is text");
-    let from_svg = dir.path().join("from-svg.png");
-    tool(
-        "rsvg-convert",
-        "librsvg2-bin",
-        &[svg_path.to_str().unwrap(), "-o", from_svg.to_str().unwrap()],
-    );
-    let (far, mean) = difference(&png_path, &from_svg);
+    let (far, mean) = difference(&png_path, &svg_to_png(&svg_path));
     assert!(
         far < 0.04 && mean < 6.0,
         "SVG vs PNG: {far:.4} far, mean {mean:.2}"
@@ -364,20 +375,7 @@ fn a_print_beyond_one_tile_is_drawn_in_tiles_that_join() {
     assert_eq!((w, h), (3040, 4304));
     assert!(h > incident_map::view::offscreen::TILE);
     let pdf = export_args(dir.path(), "a1.pdf", &args);
-    let stem = dir.path().join("from-pdf");
-    tool(
-        "pdftoppm",
-        "poppler-utils",
-        &[
-            "-png",
-            "-r",
-            "130",
-            "-singlefile",
-            pdf.to_str().unwrap(),
-            stem.to_str().unwrap(),
-        ],
-    );
-    let (far, mean) = difference(&png, &stem.with_extension("png"));
+    let (far, mean) = difference(&png, &pdf_to_png(&pdf, 130));
     assert!(
         far < 0.02 && mean < 3.0,
         "tiled PNG vs PDF: {far:.4} far, mean {mean:.2}"
@@ -424,19 +422,7 @@ fn small_multiples_give_a_pdf_page_per_panel_and_svg_groups() {
     }
     // Drawn back, the SVG is the PNG of the same small multiples.
     let png = export_args(dir.path(), "panels.png", &args);
-    let from_svg = dir.path().join("from-svg.png");
-    tool(
-        "rsvg-convert",
-        "librsvg2-bin",
-        &[
-            "-b",
-            "white",
-            svg.to_str().unwrap(),
-            "-o",
-            from_svg.to_str().unwrap(),
-        ],
-    );
-    let (far, mean) = difference(&png, &from_svg);
+    let (far, mean) = difference(&png, &svg_to_png(&svg));
     assert!(
         far < 0.04 && mean < 6.0,
         "SVG vs PNG: {far:.4} far, mean {mean:.2}"

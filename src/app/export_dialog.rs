@@ -169,15 +169,10 @@ fn vector_file(
     periods: &[Period],
     (p, ctl): (&Path, &Control),
 ) -> Result<JobDone, JobError> {
-    let count: usize = if periods.len() >= 2 {
-        crate::export::compare::write_compare_vector(x, store, index, spec, periods, (p, ctl))?
+    let count: usize =
+        crate::export::vector::write_map(x, (store, index), spec, periods, (p, ctl))?
             .iter()
-            .sum()
-    } else {
-        let d = x.render_layers(store, index, spec, ctl)?;
-        crate::export::vector::write(p, &d)?;
-        d.count
-    };
+            .sum();
     Ok(JobDone::Written(format!(
         "Wrote {} (vectors, {count} incidents)",
         p.display()

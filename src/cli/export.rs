@@ -334,15 +334,19 @@ fn single(
 ) -> Result<String, ExportError> {
     let out = a.out.as_ref().ok_or(ExportError::NoSeriesOutput)?;
     if crate::export::vector::is_vector(out) {
-        let d = x.render_layers(&inc.store, &inc.index(), spec, &Default::default())?;
-        crate::export::vector::write(out, &d)?;
+        let counts = crate::export::vector::write_map(
+            x,
+            (&inc.store, &inc.index()),
+            spec,
+            &[],
+            (out, &Default::default()),
+        )?;
         return Ok(format!(
-            "wrote {} ({}×{} pt, {} layers, {} incidents)",
+            "wrote {} ({}×{} pt, vectors, {} incidents)",
             out.display(),
-            d.width,
-            d.height,
-            d.layers.iter().filter(|l| !l.shapes.is_empty()).count(),
-            d.count
+            spec.points().x.round(),
+            spec.points().y.round(),
+            counts.iter().sum::<usize>()
         ));
     }
     let img = x.render(&inc.store, &inc.index(), spec, &Default::default())?;
@@ -371,10 +375,9 @@ fn compare(
             .join(" / ")
     };
     if crate::export::vector::is_vector(out) {
-        let counts = crate::export::compare::write_compare_vector(
+        let counts = crate::export::vector::write_map(
             x,
-            &inc.store,
-            &inc.index(),
+            (&inc.store, &inc.index()),
             spec,
             &a.compare,
             (out, &Default::default()),

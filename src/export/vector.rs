@@ -79,19 +79,7 @@ fn num(v: f32) -> String {
 }
 
 fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            // Control characters are not allowed in XML.
-            c if (c as u32) < 0x20 => out.push(' '),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::output::xml(s)
 }
 
 /// Writes SVG for shapes, keeping the clip paths it defines.
@@ -683,6 +671,23 @@ pub fn write(path: &Path, d: &Drawing) -> Result<(), ExportError> {
     };
     crate::atomic::write_atomic(path, |w| w.write_all(&bytes))
         .map_err(|e: std::io::Error| ExportError::write(path, e))
+}
+
+/// Writes one map, or small multiples when `periods` are two or more (a PDF page, or an SVG
+/// group, each), as SVG or PDF by `out`'s name. Gives the incidents in each.
+pub fn write_map(
+    x: &mut super::Exporter,
+    (store, index): (&crate::store::Store, &crate::cluster::ClusterIndex),
+    spec: &super::Spec,
+    periods: &[super::compare::Period],
+    (out, ctl): (&Path, &crate::progress::Control),
+) -> Result<Vec<usize>, ExportError> {
+    if periods.len() >= 2 {
+        return super::compare::write_compare_vector(x, store, index, spec, periods, (out, ctl));
+    }
+    let d = x.render_layers(store, index, spec, ctl)?;
+    write(out, &d)?;
+    Ok(vec![d.count])
 }
 
 /// Whether `path` names a PDF.
