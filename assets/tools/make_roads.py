@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Builds assets/basemap/roads.txt, the major roads of the offline basemap, from the
-`world_highways` graph of the PyPI package scgraph-data.
+"""Builds assets/basemap/roads.txt and roads-far.txt, the major roads of the offline basemap,
+from the `world_highways` graph of the PyPI package scgraph-data.
 
 Input (from the package registry, once; run by a developer, never by the app):
   python3 -m venv /tmp/roads/venv
@@ -26,28 +26,32 @@ The module is read as text, not imported: it imports `scgraph.core`, which today
 what `pip install scgraph-data` brings) no longer has, and Python's own parser needs minutes for
 its 36 MB literal where JSON needs seconds.
 
-What it does, for a map seen at zoom 5 to about 10:
-  - nodes are snapped to a SNAP-degree grid (about 300 m: under half a pixel at zoom 8); nodes
-    that meet are one, which folds interchanges and close carriageways together;
-  - dead-end spurs shorter than SPUR_KM are cut (slip-road stubs; they only clutter);
+What it does, once per level of LEVELS (the near one drawn from zoom 7, the far one at zoom 5
+and 6, where the whole network would be a costly tangle of short lines):
+  - nodes are snapped to a `snap`-degree grid (near: 0.003, about 300 m, under half a pixel at
+    zoom 8); nodes that meet are one, which folds interchanges and close carriageways together;
+  - dead-end spurs shorter than `spur_km` are cut (slip-road stubs; they only clutter);
   - the edges are walked into polylines: through every node of two edges, and through a junction
-    along the straightest way on if it turns by at most MAX_TURN degrees;
-  - each polyline is simplified (Douglas-Peucker, TOLERANCE degrees: under a pixel to zoom 8).
+    along the straightest way on if it turns by at most `max_turn` degrees;
+  - each polyline is simplified (Douglas-Peucker, `tol` degrees: near, under a pixel to zoom 8);
+  - polylines shorter than `min_km` are left out (far: 40 km, so that what is left are the long
+    through routes the walks follow, not the connectors of every town).
 
-Output, assets/basemap/roads.txt (a GeoJSON of the same lines is twice the size): after the
-`#` header lines, one polyline a line, in thousandths of a degree: the first point as
-`lon,lat`, each next one as the step from the one before, `dlon,dlat`, separated by spaces.
+Output (a GeoJSON of the same lines is twice the size): after the `#` header lines, one polyline
+a line, in thousandths of a degree: the first point as `lon,lat`, each next one as the step from
+the one before, `dlon,dlat`, separated by spaces.
 """
 import json, math, re, sys, zipfile
 
-# Degrees of the grid the nodes are snapped to.
-SNAP = 0.003
-# Dead ends shorter than this (km) are cut.
-SPUR_KM = 1.0
-# Degrees a walk may turn at a junction and go on.
-MAX_TURN = 90.0
-# Douglas-Peucker tolerance, degrees (a pixel is 0.0055 degrees of longitude at zoom 8).
-TOLERANCE = 0.004
+# File, zooms, and: grid the nodes are snapped to (degrees), dead ends cut (km), the turn a walk
+# may take at a junction (degrees), Douglas-Peucker tolerance (degrees; a pixel is 0.0055 degrees
+# of longitude at zoom 8, 0.022 at zoom 6) and the shortest polyline kept (km).
+LEVELS = [
+    ("roads.txt", "zoom 7 and closer",
+     dict(snap=0.003, spur_km=1.0, max_turn=90.0, tol=0.004, min_km=0.0)),
+    ("roads-far.txt", "zoom 5 to 7 (long through routes only)",
+     dict(snap=0.01, spur_km=5.0, max_turn=60.0, tol=0.01, min_km=40.0)),
+]
 
 
 def read_graph(wheel):
@@ -65,10 +69,10 @@ def read_graph(wheel):
     return graph, out["nodes"]
 
 
-def snapped_graph(graph, nodes):
-    """Places ((lon, lat) on the SNAP grid, in thousandths of a degree) and, per place, the set
-    of places it has an edge to (none to itself)."""
-    step = round(SNAP * 1000)
+def snapped_graph(graph, nodes, snap):
+    """Places ((lon, lat) on the `snap` grid, in thousandths of a degree) and, per place, the
+    set of places it has an edge to (none to itself)."""
+    step = round(snap * 1000)
     place_of, places, ids = {}, [], []
     for lat, lon in nodes:
         key = (round(lon * 1000 / step) * step, round(lat * 1000 / step) * step)
@@ -86,29 +90,22 @@ def snapped_graph(graph, nodes):
     return places, adj
 
 
-def km(places, a, b):
-    """Distance between two places (equirectangular: spurs are short)."""
-    (x0, y0), (x1, y1) = places[a], places[b]
-    k = math.cos(math.radians((y0 + y1) / 2000))
-    return 0.1112 * math.hypot((x1 - x0) * k, y1 - y0)
-
-
-def cut_spurs(places, adj):
-    """Removes dead ends shorter than SPUR_KM: chains from a node of one edge, through nodes of
-    two, to a junction. Returns how many edges went."""
+def cut_spurs(places, adj, spur_km):
+    """Removes dead ends shorter than `spur_km`: chains from a node of one edge, through nodes
+    of two, to a junction. Returns how many edges went."""
     cut = 0
     for v in range(len(adj)):
         if len(adj[v]) != 1:
             continue
         chain, length = [v], 0.0
-        while length < SPUR_KM and len(chain) < 1000:
+        while length < spur_km and len(chain) < 1000:
             cur = chain[-1]
             on = [w for w in adj[cur] if len(chain) < 2 or w != chain[-2]]
             if len(adj[cur]) > 2 or not on:
                 break
-            length += km(places, cur, on[0])
+            length += km_between(places[cur], places[on[0]])
             chain.append(on[0])
-        if length < SPUR_KM and len(adj[chain[-1]]) > 2:
+        if length < spur_km and len(adj[chain[-1]]) > 2:
             for a, b in zip(chain, chain[1:]):
                 adj[a].discard(b)
                 adj[b].discard(a)
@@ -124,7 +121,7 @@ def turn(places, a, b, c):
     return abs(math.degrees(math.atan2(u[0] * v[1] - u[1] * v[0], u[0] * v[0] + u[1] * v[1])))
 
 
-def walk(places, adj):
+def walk(places, adj, max_turn):
     """Polylines (lists of places) that use every edge once. Walks start at the nodes of odd
     degree (ends and odd junctions), where lines must end anyway, then at what is left (loops)."""
     left = [set(s) for s in adj]
@@ -140,7 +137,7 @@ def walk(places, adj):
                 nxt = options[0]
                 if len(line) > 1:
                     nxt = min(options, key=lambda w: turn(places, line[-2], cur, w))
-                    if len(adj[cur]) != 2 and turn(places, line[-2], cur, nxt) > MAX_TURN:
+                    if len(adj[cur]) != 2 and turn(places, line[-2], cur, nxt) > max_turn:
                         break
                 left[cur].discard(nxt)
                 left[nxt].discard(cur)
@@ -177,6 +174,27 @@ def simplify(pts, tol):
     return [p for p, k in zip(pts, keep) if k]
 
 
+def length_km(pts):
+    """A polyline's length."""
+    return sum(km_between(a, b) for a, b in zip(pts, pts[1:]))
+
+
+def km_between(a, b):
+    """Distance between two points in thousandths of a degree (equirectangular)."""
+    k = math.cos(math.radians((a[1] + b[1]) / 2000))
+    return 0.1112 * math.hypot((b[0] - a[0]) * k, b[1] - a[1])
+
+
+def build(graph, nodes, snap, spur_km, max_turn, tol, min_km):
+    """One level's polylines, and how many places and cut spur edges it had."""
+    places, adj = snapped_graph(graph, nodes, snap)
+    spurs = cut_spurs(places, adj, spur_km)
+    lines = walk(places, adj, max_turn)
+    polylines = [simplify([places[v] for v in line], tol * 1000) for line in lines]
+    polylines = [p for p in polylines if len(p) >= 2 and length_km(p) >= min_km]
+    return polylines, len(places), spurs
+
+
 def encoded(pts):
     """A polyline as a line of the output: the first point, then steps."""
     out = [f"{pts[0][0]},{pts[0][1]}"]
@@ -185,9 +203,10 @@ def encoded(pts):
 
 
 HEADER = """\
-# Major roads of the incident-map offline basemap, read by src/view/basemap.rs.
-# Derived from OpenStreetMap (ODbL 1.0, (c) OpenStreetMap contributors) via the world_highways
-# graph of the PyPI package scgraph-data 2.0.0 (MIT); made by assets/tools/make_roads.py.
+# Major roads of the incident-map offline basemap, drawn at {zooms}; read by
+# src/view/basemap.rs. Derived from OpenStreetMap (ODbL 1.0, (c) OpenStreetMap contributors)
+# via the world_highways graph of the PyPI package scgraph-data 2.0.0 (MIT); made by
+# assets/tools/make_roads.py with {params}.
 # One polyline a line, thousandths of a degree: lon,lat of the first point, then the steps
 # dlon,dlat to each next point, separated by spaces.
 """
@@ -196,15 +215,12 @@ HEADER = """\
 if __name__ == "__main__":
     wheel, out_dir = sys.argv[1:3]
     graph, nodes = read_graph(wheel)
-    places, adj = snapped_graph(graph, nodes)
-    spurs = cut_spurs(places, adj)
-    lines = walk(places, adj)
-    tol = TOLERANCE * 1000
-    polylines = [simplify([places[v] for v in line], tol) for line in lines]
-    polylines = [p for p in polylines if len(p) >= 2]
-    with open(f"{out_dir}/roads.txt", "w") as f:
-        f.write(HEADER)
-        f.writelines(encoded(p) + "\n" for p in polylines)
-    print(f"{len(nodes)} nodes, {sum(len(d) for d in graph) // 2} edges; {len(places)} places "
-          f"after snapping, {spurs} spur edges cut; {len(polylines)} lines, "
-          f"{sum(len(p) for p in polylines)} points")
+    print(f"{len(nodes)} nodes, {sum(len(d) for d in graph) // 2} edges")
+    for name, zooms, params in LEVELS:
+        polylines, places, spurs = build(graph, nodes, **params)
+        text = ", ".join(f"{k}={v}" for k, v in params.items())
+        with open(f"{out_dir}/{name}", "w") as f:
+            f.write(HEADER.format(zooms=zooms, params=text))
+            f.writelines(encoded(p) + "\n" for p in polylines)
+        print(f"{name}: {places} places after snapping, {spurs} spur edges cut; "
+              f"{len(polylines)} lines, {sum(len(p) for p in polylines)} points")

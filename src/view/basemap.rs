@@ -102,8 +102,11 @@ struct Detail {
     rivers: Lines,
     /// Per line of `rivers`, its river's name ("" when unnamed).
     names: Vec<std::sync::Arc<str>>,
-    /// Roads, in pieces of at most `ROAD_PIECE` points.
+    /// Roads, in pieces of at most `ROAD_PIECE` points, from `NEAR_ROAD_ZOOM`.
     roads: Lines,
+    /// The long through routes only, coarser, below `NEAR_ROAD_ZOOM`: the whole network there
+    /// is a tangle of short lines that costs milliseconds a frame to draw.
+    roads_far: Lines,
 }
 
 /// A city label.
@@ -119,6 +122,8 @@ struct City {
 const FINE_ZOOM: f64 = 3.0;
 /// Zoom from which the 1:10m rivers and lakes and the roads are drawn.
 pub const DETAIL_ZOOM: f64 = 5.0;
+/// Zoom from which every major road is drawn (the long through routes only before).
+const NEAR_ROAD_ZOOM: f64 = 7.0;
 
 /// The loaded offline basemap.
 #[derive(Debug)]
@@ -358,6 +363,7 @@ fn load_detail_data() -> Detail {
         rivers,
         names,
         roads: load_roads(include_str!("../../assets/basemap/roads.txt")),
+        roads_far: load_roads(include_str!("../../assets/basemap/roads-far.txt")),
     }
 }
 
@@ -671,7 +677,11 @@ impl Basemap {
         // Roads over the coast (a coastal road stays whole), under the borders.
         let before = out.len();
         if let Some(d) = detail {
-            stroke_lines(&mut out, s, &view, &d.roads, road_stroke(s.zoom));
+            let roads = match s.zoom >= NEAR_ROAD_ZOOM {
+                true => &d.roads,
+                false => &d.roads_far,
+            };
+            stroke_lines(&mut out, s, &view, roads, road_stroke(s.zoom));
         }
         let roads = out.len() > before;
         stroke_lines(&mut out, s, &view, &lod.borders, Stroke::new(0.8, BORDER));
@@ -931,6 +941,12 @@ mod tests {
         );
         let (roads, _, lines) = at(5.0);
         assert!(roads && lines > 10, "zoom 5: {lines} road lines");
+        // Below zoom 7 the long through routes only, coarser: far fewer lines.
+        let ((_, _, far), (_, _, near)) = (at(6.9), at(7.0));
+        assert!(
+            far * 2 < near && far > 10,
+            "zoom 6.9: {far} road lines, zoom 7: {near}"
+        );
         for zoom in [3.0, 4.9] {
             let (roads, _, lines) = at(zoom);
             assert!(!roads && lines == 0, "zoom {zoom}: {lines} road lines");
@@ -944,19 +960,29 @@ mod tests {
 
     #[test]
     fn roads_load_whole_and_in_pieces() {
-        let roads = load_roads(include_str!("../../assets/basemap/roads.txt"));
-        let points: usize = roads.iter().map(|(_, p)| p.len()).sum();
-        // 126,232 polylines of 432,636 points, cut into pieces that share their ends.
-        assert!(
-            roads.len() >= 126_232 && points >= 432_636,
-            "{} {points}",
-            roads.len()
-        );
-        assert!(
-            roads
-                .iter()
-                .all(|(_, p)| p.len() >= 2 && p.len() <= ROAD_PIECE)
-        );
+        // Polylines and points written by make_roads.py, cut into pieces that share their ends.
+        for (text, lines, points) in [
+            (
+                include_str!("../../assets/basemap/roads.txt"),
+                126_232,
+                432_636,
+            ),
+            (
+                include_str!("../../assets/basemap/roads-far.txt"),
+                20_938,
+                115_190,
+            ),
+        ] {
+            let roads = load_roads(text);
+            let n: usize = roads.iter().map(|(_, p)| p.len()).sum();
+            // Each piece after a polyline's first repeats one point: the points are the file's.
+            assert_eq!(n - (roads.len() - lines), points, "{} pieces", roads.len());
+            assert!(
+                roads
+                    .iter()
+                    .all(|(_, p)| p.len() >= 2 && p.len() <= ROAD_PIECE)
+            );
+        }
         // First point absolute, then steps: lon 44.234, lat 33.262 and a step of (+0.003, -0.006).
         let pts = road_points("44234,33262 3,-6").unwrap_or_default();
         assert_eq!(pts.len(), 2);
