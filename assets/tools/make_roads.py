@@ -16,8 +16,10 @@ Source and licence: the package's README says of world_highways "World highway n
 OpenStreetMap", "Attribution: OpenStreetMaps"; the package itself is MIT (c) 2024 Connor
 Makowski. The data are derived from OpenStreetMap and so fall under the Open Database Licence
 (ODbL 1.0): the map credits "(c) OpenStreetMap contributors" wherever roads are drawn. The
-package names neither the OSM extract's date nor which highway classes it kept; its density
-(3.5 million km in all) is that of motorways, trunk and main roads. It warns that its graphs
+package names neither the OSM extract's date nor which highway classes it kept; from its
+density (3.5 million km of edges in all) and what it shows around Baghdad we read it as the main
+highways (motorways, trunk and primary roads), no streets: our reading, not the package's
+word. It warns that its graphs
 "are simplified and are not 100% accurate": every edge is a straight line between two nodes,
 and in sparse regions nodes are up to hundreds of km apart (the longest edge is 1,210 km), so a
 road drawn there is a chord, not the road's course.
