@@ -69,6 +69,8 @@ fn bench_frames(c: &mut Criterion) {
         ("world", 10.0, 20.0, 1.5),
         ("country", 44.0, 33.3, 6.0),
         ("city", 44.36, 33.31, 12.0),
+        // Issue 21: zoom 5 over Europe, where the offline roads are densest.
+        ("europe_z5", 10.0, 48.0, 5.0),
     ] {
         let mut t = 1.0;
         let mut k = 0u32;

@@ -4,7 +4,8 @@
 //! Land and lake polygons are triangulated once (earcut, in Mercator units); a frame only
 //! transforms the vertices of the polygons in view. Levels of detail follow the zoom: 1:110m
 //! below zoom 3, 1:50m above, and from zoom 5 the rivers and lakes at 1:10m (loaded on a
-//! thread of their own, so start-up does not wait for them).
+//! thread of their own, so start-up does not wait for them), with the major roads
+//! (OpenStreetMap data, ODbL: whoever draws them credits OpenStreetMap, see [`Drawn::roads`]).
 
 use std::sync::OnceLock;
 
@@ -25,6 +26,9 @@ const HALO: Color32 = Color32::from_rgba_premultiplied(200, 199, 195, 200);
 const RIVER_TEXT: Color32 = Color32::from_rgb(0x3E, 0x6E, 0x9C);
 const BORDER: Color32 = Color32::from_rgb(0xA8, 0x92, 0xA8);
 const CITY: Color32 = Color32::from_rgb(0x4A, 0x4A, 0x4A);
+/// Road colour close in: a muted tan, warmer than the borders and rivers and paler than the
+/// incidents' orange symbols.
+const ROAD: Color32 = Color32::from_rgb(0xCC, 0x9E, 0x78);
 
 /// Attribution for the offline layer (GeoNames asks for credit; Natural Earth is public domain).
 pub const ATTRIBUTION: &str = "Natural Earth · GeoNames";
@@ -90,14 +94,19 @@ struct Lod {
     rivers: Lines,
 }
 
-/// Rivers and lakes at 1:10m, drawn from `DETAIL_ZOOM`; loaded apart from the rest so that
-/// start-up does not wait for them.
+/// Rivers and lakes at 1:10m and the major roads, drawn from `DETAIL_ZOOM`; loaded apart from
+/// the rest so that start-up does not wait for them.
 #[derive(Debug, Default)]
-struct Water {
+struct Detail {
     lakes: Fill,
     rivers: Lines,
     /// Per line of `rivers`, its river's name ("" when unnamed).
     names: Vec<std::sync::Arc<str>>,
+    /// Roads, in pieces of at most `ROAD_PIECE` points, from `NEAR_ROAD_ZOOM`.
+    roads: Lines,
+    /// The long through routes only, coarser, below `NEAR_ROAD_ZOOM`: the whole network there
+    /// is a tangle of short lines that costs milliseconds a frame to draw.
+    roads_far: Lines,
 }
 
 /// A city label.
@@ -111,15 +120,17 @@ struct City {
 
 /// Zoom from which the 1:50m level is drawn.
 const FINE_ZOOM: f64 = 3.0;
-/// Zoom from which the 1:10m rivers and lakes are drawn.
+/// Zoom from which the 1:10m rivers and lakes and the roads are drawn.
 pub const DETAIL_ZOOM: f64 = 5.0;
+/// Zoom from which every major road is drawn (the long through routes only before).
+const NEAR_ROAD_ZOOM: f64 = 7.0;
 
 /// The loaded offline basemap.
 #[derive(Debug)]
 pub struct Basemap {
     coarse: Lod,
     fine: Lod,
-    detail: OnceLock<Water>,
+    detail: OnceLock<Detail>,
     detail_started: std::sync::Once,
     cities: Vec<City>,
 }
@@ -306,13 +317,70 @@ macro_rules! lod {
     };
 }
 
-fn load_water() -> Water {
+/// Roads are cut into pieces of at most this many points: a view then transforms only the
+/// pieces whose bounds meet it, not every point of a road that crosses a continent.
+const ROAD_PIECE: usize = 32;
+
+/// One line of the roads file (see `assets/tools/make_roads.py`): the first point, then steps
+/// to each next one, as `lon,lat` in thousandths of a degree. `None` if a step is malformed.
+fn road_points(line: &str) -> Option<Vec<(f64, f64)>> {
+    let (mut lon, mut lat) = (0i64, 0i64);
+    let mut pts = Vec::new();
+    for step in line.split_ascii_whitespace() {
+        let (dx, dy) = step.split_once(',')?;
+        lon += dx.parse::<i64>().ok()?;
+        lat += dy.parse::<i64>().ok()?;
+        pts.push((merc_x(lon as f64 / 1000.0), merc_y(lat as f64 / 1000.0)));
+    }
+    Some(pts)
+}
+
+/// The roads of the roads file, in pieces of at most `ROAD_PIECE` points (each piece starting
+/// where the one before ends, so the road stays unbroken).
+fn load_roads(text: &str) -> Lines {
+    let mut out = Lines::new();
+    for pts in text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(road_points)
+    {
+        let mut start = 0;
+        while start + 1 < pts.len() {
+            let end = (start + ROAD_PIECE).min(pts.len());
+            let mut b = Bounds::empty();
+            pts[start..end].iter().for_each(|&(x, y)| b.add(x, y));
+            out.push((b, pts[start..end].to_vec()));
+            start = end - 1;
+        }
+    }
+    out
+}
+
+fn load_detail_data() -> Detail {
     let (rivers, names) = load_named_lines(include_str!("../../assets/basemap/rivers-10m.geojson"));
-    Water {
+    Detail {
         lakes: load_fill(include_str!("../../assets/basemap/lakes-10m.geojson")),
         rivers,
         names,
+        roads: load_roads(include_str!("../../assets/basemap/roads.txt")),
+        roads_far: load_roads(include_str!("../../assets/basemap/roads-far.txt")),
     }
+}
+
+/// The road stroke at a zoom: thin and pale from afar, where roads are many (Europe at zoom 5
+/// would be a net of orange) and only show how places connect; fuller closer in. Opaque, so
+/// that the ends the pieces of a road share do not show as darker dots.
+fn road_stroke(zoom: f64) -> Stroke {
+    let t = ((zoom - DETAIL_ZOOM) / 3.0).clamp(0.0, 1.0) as f32;
+    let k = 0.5 + 0.5 * t; // share of the road colour over the land's
+    let mix = |land: u8, road: u8| (land as f32 + (road as f32 - land as f32) * k).round() as u8;
+    let color = Color32::from_rgb(
+        mix(LAND.r(), ROAD.r()),
+        mix(LAND.g(), ROAD.g()),
+        mix(LAND.b(), ROAD.b()),
+    );
+    let width = (0.6 + 0.2 * (zoom - DETAIL_ZOOM)).clamp(0.6, 1.6) as f32;
+    Stroke::new(width, color)
 }
 
 /// Zoom from which rivers are named.
@@ -378,7 +446,7 @@ fn point_along(run: &[Pos2], len: f32, frac: f32) -> (Pos2, f32) {
 fn river_labels(
     s: &Screen,
     painter: &egui::Painter,
-    w: &Water,
+    w: &Detail,
     placed: &mut Vec<Rect>,
 ) -> Vec<Shape> {
     let view = s.visible(0.0);
@@ -501,6 +569,35 @@ fn load_cities(csv_text: &str) -> Vec<City> {
         .collect()
 }
 
+/// What the basemap drew for a view.
+#[derive(Debug)]
+pub struct Drawn {
+    /// Sea, land, water, lines: bottom to top.
+    pub shapes: Vec<Shape>,
+    /// Whether any road was drawn: roads are OpenStreetMap data (ODbL), so the map's attribution
+    /// must then credit "© OpenStreetMap contributors".
+    pub roads: bool,
+}
+
+/// Strokes the lines whose bounds meet `view`. Thin lines: each is first simplified to whole
+/// pixels, so a frame never strokes more points than pixels.
+fn stroke_lines(out: &mut Vec<Shape>, s: &Screen, view: &MercRect, lines: &Lines, stroke: Stroke) {
+    for (_, pts) in lines.iter().filter(|(b, _)| b.meets(view)) {
+        let mut v: Vec<Pos2> = Vec::with_capacity(pts.len());
+        for &(x, y) in pts {
+            let p = s.to_screen(x, y);
+            if v.last()
+                .is_none_or(|q: &Pos2| (q.x - p.x).abs() >= 1.0 || (q.y - p.y).abs() >= 1.0)
+            {
+                v.push(p);
+            }
+        }
+        if v.len() >= 2 {
+            out.push(Shape::line(v, stroke));
+        }
+    }
+}
+
 impl Basemap {
     /// Parses and triangulates the bundled data (the 1:10m water waits for `detail`).
     pub fn load() -> Basemap {
@@ -524,36 +621,38 @@ impl Basemap {
         self.fine.land.polys.len()
     }
 
-    /// Starts loading the 1:10m rivers and lakes on a thread of their own, once; `ready` is
-    /// called when they are (the window asks for a repaint).
+    /// Starts loading the 1:10m rivers and lakes and the roads on a thread of their own, once;
+    /// `ready` is called when they are (the window asks for a repaint).
     pub fn load_detail_in_background(&'static self, ready: impl FnOnce() + Send + 'static) {
         self.detail_started.call_once(|| {
             let spawned = std::thread::Builder::new()
                 .name("basemap-detail".into())
                 .spawn(move || {
-                    self.detail.get_or_init(load_water);
+                    self.detail.get_or_init(load_detail_data);
                     ready();
                 });
             if spawned.is_err() {
-                self.detail.get_or_init(load_water);
+                self.detail.get_or_init(load_detail_data);
             }
         });
     }
 
-    /// Loads the 1:10m rivers and lakes now (waiting for a load already under way).
+    /// Loads the 1:10m rivers and lakes and the roads now (waiting for a load already under
+    /// way).
     pub fn load_detail(&self) {
-        self.detail.get_or_init(load_water);
+        self.detail.get_or_init(load_detail_data);
     }
 
-    /// Whether the 1:10m rivers and lakes are loaded.
+    /// Whether the 1:10m rivers and lakes and the roads are loaded.
     pub fn detail_loaded(&self) -> bool {
         self.detail.get().is_some()
     }
 
-    /// Shapes for the sea, land, lakes, rivers, coastlines and borders of a view. At
-    /// `DETAIL_ZOOM` and closer the 1:10m rivers and lakes are drawn: loaded here first when
-    /// `wait` (exports must not depend on timing), else only once loaded (the 1:50m until then).
-    pub fn shapes(&self, s: &Screen, wait: bool) -> Vec<Shape> {
+    /// Shapes for the sea, land, lakes, rivers, coastlines, roads and borders of a view. At
+    /// `DETAIL_ZOOM` and closer the 1:10m rivers and lakes and the roads are drawn: loaded here
+    /// first when `wait` (exports must not depend on timing), else only once loaded (the 1:50m
+    /// water and no roads until then).
+    pub fn shapes(&self, s: &Screen, wait: bool) -> Drawn {
         let mut out = vec![Shape::rect_filled(s.rect, 0.0, SEA)];
         let lod = if s.zoom < FINE_ZOOM {
             &self.coarse
@@ -561,7 +660,7 @@ impl Basemap {
             &self.fine
         };
         let detail = match s.zoom >= DETAIL_ZOOM {
-            true if wait => Some(self.detail.get_or_init(load_water)),
+            true if wait => Some(self.detail.get_or_init(load_detail_data)),
             true => self.detail.get(),
             false => None,
         };
@@ -572,33 +671,21 @@ impl Basemap {
         let view = s.visible(2.0);
         out.push(fill_mesh(s, &view, &lod.land, LAND));
         out.push(fill_mesh(s, &view, lakes, SEA));
-        // Thin lines: simplify to whole pixels so a frame never strokes more points than pixels.
-        let line = |pts: &[(f64, f64)]| -> Vec<Pos2> {
-            let mut v: Vec<Pos2> = Vec::with_capacity(pts.len());
-            for &(x, y) in pts {
-                let p = s.to_screen(x, y);
-                if v.last()
-                    .is_none_or(|q: &Pos2| (q.x - p.x).abs() >= 1.0 || (q.y - p.y).abs() >= 1.0)
-                {
-                    v.push(p);
-                }
-            }
-            v
-        };
         let river_width = if detail.is_some() { 1.1 } else { 0.8 };
-        for (lines, stroke) in [
-            (rivers, Stroke::new(river_width, RIVER)),
-            (&lod.coast, Stroke::new(0.8, COAST)),
-            (&lod.borders, Stroke::new(0.8, BORDER)),
-        ] {
-            for (_, pts) in lines.iter().filter(|(b, _)| b.meets(&view)) {
-                let pts = line(pts);
-                if pts.len() >= 2 {
-                    out.push(Shape::line(pts, stroke));
-                }
-            }
+        stroke_lines(&mut out, s, &view, rivers, Stroke::new(river_width, RIVER));
+        stroke_lines(&mut out, s, &view, &lod.coast, Stroke::new(0.8, COAST));
+        // Roads over the coast (a coastal road stays whole), under the borders.
+        let before = out.len();
+        if let Some(d) = detail {
+            let roads = match s.zoom >= NEAR_ROAD_ZOOM {
+                true => &d.roads,
+                false => &d.roads_far,
+            };
+            stroke_lines(&mut out, s, &view, roads, road_stroke(s.zoom));
         }
-        out
+        let roads = out.len() > before;
+        stroke_lines(&mut out, s, &view, &lod.borders, Stroke::new(0.8, BORDER));
+        Drawn { shapes: out, roads }
     }
 
     /// City labels for a view, biggest first, leaving out any that would overlap one already
@@ -648,6 +735,7 @@ impl Basemap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::projection::{lat_of, lon_of};
 
     #[test]
     fn antimeridian_rings_unwrap_and_polar_rings_do_not() {
@@ -685,7 +773,7 @@ mod tests {
         // A view of Iraq has land, lakes, coast and borders.
         let rect = Rect::from_min_size(Pos2::ZERO, egui::vec2(800.0, 600.0));
         let s = Screen::new(rect, 44.0, 33.5, 4.0);
-        let shapes = b.shapes(&s, true);
+        let shapes = b.shapes(&s, true).shapes;
         let meshes: Vec<usize> = shapes
             .iter()
             .filter_map(|sh| match sh {
@@ -719,7 +807,7 @@ mod tests {
         let (lon, lat) = (44.38, 33.32); // Baghdad
         let at = |zoom: f64, wait: bool| {
             let s = Screen::new(rect, lon, lat, zoom);
-            let pts = river_points(&b.shapes(&s, wait));
+            let pts = river_points(&b.shapes(&s, wait).shapes);
             // The nearest river point to the centre (Baghdad), in km.
             let km_per_px = 40_075.0 * lat.to_radians().cos() / (256.0 * 2f64.powf(zoom));
             let near = pts
@@ -764,7 +852,7 @@ mod tests {
             })
         };
         assert!(inside(&b.fine.lakes));
-        assert!(inside(&load_water().lakes));
+        assert!(inside(&load_detail_data().lakes));
     }
 
     #[test]
@@ -800,5 +888,194 @@ mod tests {
             unique.dedup();
             assert_eq!(unique.len(), n.len(), "each river named once: {n:?}");
         }
+    }
+
+    /// The road lines drawn in a view at `zoom`, as screen paths.
+    fn road_paths(shapes: &[Shape], zoom: f64) -> Vec<Vec<Pos2>> {
+        let road = egui::epaint::ColorMode::Solid(road_stroke(zoom).color);
+        shapes
+            .iter()
+            .filter_map(|sh| match sh {
+                Shape::Path(p) if p.stroke.color == road => Some(p.points.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Geodesic distance (km) from `at` (lon, lat) to the nearest road drawn in `s`: the nearest
+    /// point of each drawn segment on screen (Mercator is conformal: the nearest there is the
+    /// nearest on the ground at this scale), measured on the ellipsoid.
+    fn nearest_road_km(s: &Screen, paths: &[Vec<Pos2>], at: (f64, f64)) -> f64 {
+        let p = s.lonlat_to_screen(at.0, at.1);
+        paths
+            .iter()
+            .flat_map(|path| path.windows(2))
+            .map(|seg| {
+                let (a, d) = (seg[0], seg[1] - seg[0]);
+                let t = ((p - a).dot(d) / d.length_sq().max(f32::EPSILON)).clamp(0.0, 1.0);
+                crate::geodesy::distance_km(at, s.to_lonlat(a + d * t))
+            })
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    #[test]
+    fn a_road_passes_baghdad_airport_at_zoom_8_and_none_is_drawn_below_zoom_5() {
+        let b = Basemap::load();
+        let rect = Rect::from_min_size(Pos2::ZERO, egui::vec2(800.0, 600.0));
+        let airport = (44.2344, 33.2625); // Baghdad International Airport
+        let at = |zoom: f64| {
+            let s = Screen::new(rect, airport.0, airport.1, zoom);
+            let drawn = b.shapes(&s, true);
+            let paths = road_paths(&drawn.shapes, zoom);
+            (
+                drawn.roads,
+                nearest_road_km(&s, &paths, airport),
+                paths.len(),
+            )
+        };
+        let (roads, near, lines) = at(8.0);
+        assert!(roads && lines > 10, "zoom 8: {lines} road lines");
+        assert!(
+            near < 2.0,
+            "nearest road to the airport at zoom 8: {near:.2} km"
+        );
+        let (roads, _, lines) = at(5.0);
+        assert!(roads && lines > 10, "zoom 5: {lines} road lines");
+        // Below zoom 7 the long through routes only, coarser: far fewer lines.
+        let ((_, _, far), (_, _, near)) = (at(6.9), at(7.0));
+        assert!(
+            far * 2 < near && far > 10,
+            "zoom 6.9: {far} road lines, zoom 7: {near}"
+        );
+        for zoom in [3.0, 4.9] {
+            let (roads, _, lines) = at(zoom);
+            assert!(!roads && lines == 0, "zoom {zoom}: {lines} road lines");
+        }
+        // The window draws no roads before they have loaded in the background.
+        let fresh = Basemap::load();
+        let s = Screen::new(rect, airport.0, airport.1, 8.0);
+        let drawn = fresh.shapes(&s, false);
+        assert!(!drawn.roads && road_paths(&drawn.shapes, 8.0).is_empty());
+    }
+
+    #[test]
+    fn roads_load_whole_and_in_pieces() {
+        // Polylines and points written by make_roads.py, cut into pieces that share their ends.
+        for (text, lines, points) in [
+            (
+                include_str!("../../assets/basemap/roads.txt"),
+                126_232,
+                432_636,
+            ),
+            (
+                include_str!("../../assets/basemap/roads-far.txt"),
+                20_938,
+                115_190,
+            ),
+        ] {
+            let roads = load_roads(text);
+            let n: usize = roads.iter().map(|(_, p)| p.len()).sum();
+            // Each piece after a polyline's first repeats one point: the points are the file's.
+            assert_eq!(n - (roads.len() - lines), points, "{} pieces", roads.len());
+            assert!(
+                roads
+                    .iter()
+                    .all(|(_, p)| p.len() >= 2 && p.len() <= ROAD_PIECE)
+            );
+        }
+        // First point absolute, then steps: lon 44.234, lat 33.262 and a step of (+0.003, -0.006).
+        let pts = road_points("44234,33262 3,-6").unwrap_or_default();
+        assert_eq!(pts.len(), 2);
+        assert!(
+            (lon_of(pts[1].0) - 44.237).abs() < 1e-9 && (lat_of(pts[1].1) - 33.256).abs() < 1e-9
+        );
+        assert!(road_points("44234,33262 3;-6").is_none());
+    }
+
+    /// The texts drawn by one export-like frame of the map (no data) at `zoom` over Baghdad.
+    fn map_texts(base: &crate::view::tiles::BaseLayer, zoom: f64) -> Vec<String> {
+        let sel = crate::cluster::ClusterSel::default();
+        let scene = crate::view::map::Scene {
+            data: None,
+            sel: &sel,
+            dupes: &[],
+            cells: None,
+            highlight: None,
+            legend: Vec::new(),
+            disputed: 0,
+            evidence: 0,
+            attribution: base.attribution(),
+            interactive: false,
+            pan: false,
+            caption: None,
+            tools: None,
+            density: None,
+            heat: None,
+            record: None,
+        };
+        let mut memory = walkers::MapMemory::default();
+        memory.center_at(walkers::lon_lat(44.2344, 33.2625));
+        let _ = memory.set_zoom(zoom);
+        let ctx = egui::Context::default();
+        let input = || egui::RawInput {
+            screen_rect: Some(Rect::from_min_size(Pos2::ZERO, egui::vec2(800.0, 600.0))),
+            ..Default::default()
+        };
+        let mut texts = Vec::new();
+        // The attribution is an area: it shows from the second frame on.
+        for _ in 0..3 {
+            let mut out = ctx.run_ui(input(), |ui| {
+                crate::view::map::show(ui, None, &mut memory, &scene);
+            });
+            // No renderer takes the font texture here.
+            out.textures_delta.clear();
+            texts = out
+                .shapes
+                .iter()
+                .filter_map(|c| match &c.shape {
+                    Shape::Text(t) => Some(t.galley.text().to_string()),
+                    _ => None,
+                })
+                .collect();
+        }
+        texts
+    }
+
+    #[test]
+    fn the_attribution_credits_openstreetmap_whenever_roads_are_drawn() {
+        use crate::view::tiles::{BaseLayer, OSM_ATTRIBUTION};
+        let credits = |base: &BaseLayer, zoom: f64| {
+            let texts = map_texts(base, zoom);
+            let a = texts
+                .iter()
+                .find(|t| t.contains(ATTRIBUTION))
+                .unwrap_or_else(|| panic!("no attribution at zoom {zoom}: {texts:?}"));
+            (a.clone(), a.matches(OSM_ATTRIBUTION).count())
+        };
+        let (text, osm) = credits(&BaseLayer::Offline, 8.0);
+        assert_eq!(osm, 1, "offline, zoom 8: {text}");
+        assert_eq!(text, format!("{OSM_ATTRIBUTION} | {ATTRIBUTION}"));
+        let (text, osm) = credits(&BaseLayer::Offline, 3.0);
+        assert_eq!((text.as_str(), osm), (ATTRIBUTION, 0), "offline, zoom 3");
+        // OSM's tiles credit OpenStreetMap at every zoom, once.
+        for zoom in [3.0, 8.0] {
+            let (text, osm) = credits(&BaseLayer::Osm, zoom);
+            assert_eq!(osm, 1, "OSM tiles, zoom {zoom}: {text}");
+        }
+        // Other tiles keep their own credit; the roads under them add OpenStreetMap's.
+        let xyz = BaseLayer::Xyz {
+            template: "http://127.0.0.1:9/{z}/{x}/{y}.png".into(),
+            attribution: "Test tiles".into(),
+        };
+        let (text, _) = credits(&xyz, 8.0);
+        assert_eq!(
+            text,
+            format!("{OSM_ATTRIBUTION} | Test tiles | {ATTRIBUTION}")
+        );
+        let (text, osm) = credits(&xyz, 3.0);
+        assert_eq!(
+            (text.as_str(), osm),
+            ("Test tiles | Natural Earth · GeoNames", 0)
+        );
     }
 }

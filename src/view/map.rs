@@ -105,6 +105,7 @@ pub fn show(
             ui,
             screen: Screen::new(r, c.x(), c.y(), projector.zoom()),
             under_tiles: Vec::new(),
+            roads_drawn: false,
             markers: Vec::new(),
             density_scale: None,
             legend_clicked: None,

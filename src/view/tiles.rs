@@ -214,6 +214,21 @@ impl BaseLayer {
     }
 }
 
+/// An attribution that also credits OpenStreetMap, for a map that draws the offline basemap's
+/// roads (OpenStreetMap data under the ODbL): "© OpenStreetMap contributors" first, as with OSM's
+/// tiles, linked to OSM's copyright page unless the attribution has a link of its own. One that
+/// credits OpenStreetMap already (OSM's tiles) is left as it is.
+pub fn with_osm_credit(attribution: &(String, Option<String>)) -> (String, Option<String>) {
+    let (text, url) = attribution;
+    if text.contains(OSM_ATTRIBUTION) {
+        return attribution.clone();
+    }
+    (
+        format!("{OSM_ATTRIBUTION} | {text}"),
+        url.clone().or_else(|| Some(OSM_COPYRIGHT.into())),
+    )
+}
+
 /// Checks an XYZ URL template.
 pub fn check_template(t: &str) -> Result<(), TileError> {
     let t = t.trim();

@@ -1,4 +1,5 @@
-//! The attribution, bottom right: always there (OpenStreetMap's, or the tiles' own).
+//! The attribution, bottom right: always there (OpenStreetMap's, or the tiles' own), and
+//! OpenStreetMap's whenever the offline basemap drew its roads.
 
 use super::{Layer, MapFrame};
 use crate::view::map::Scene;
@@ -12,11 +13,15 @@ impl Layer for Attribution {
     }
 
     fn draw(&self, scene: &Scene<'_>, frame: &mut MapFrame<'_>) {
-        let (text, url) = &scene.attribution;
+        let (text, url) = if frame.roads_drawn {
+            crate::view::tiles::with_osm_credit(&scene.attribution)
+        } else {
+            scene.attribution.clone()
+        };
         crate::view::overlay::attribution(
             frame.ui,
             frame.screen.rect,
-            text,
+            &text,
             url.as_deref(),
             scene.interactive,
         );

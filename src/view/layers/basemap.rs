@@ -1,4 +1,5 @@
-//! The offline basemap (Natural Earth land, water, borders, rivers), under the tiles.
+//! The offline basemap (Natural Earth land, water, borders, rivers; OpenStreetMap roads), under
+//! the tiles.
 
 use super::{Layer, MapFrame};
 use crate::view::basemap::{Basemap as Data, DETAIL_ZOOM};
@@ -14,11 +15,14 @@ impl Layer for Basemap {
 
     fn draw(&self, scene: &Scene<'_>, frame: &mut MapFrame<'_>) {
         let basemap = Data::shared();
-        // The window draws the 1:50m water until the 1:10m has loaded; an export waits for it.
+        // The window draws the 1:50m water (and no roads) until the 1:10m has loaded; an export
+        // waits for it.
         if scene.interactive && frame.screen.zoom >= DETAIL_ZOOM {
             let ctx = frame.ui.ctx().clone();
             basemap.load_detail_in_background(move || ctx.request_repaint());
         }
-        frame.under_tiles = basemap.shapes(&frame.screen, !scene.interactive);
+        let drawn = basemap.shapes(&frame.screen, !scene.interactive);
+        frame.under_tiles = drawn.shapes;
+        frame.roads_drawn = drawn.roads;
     }
 }

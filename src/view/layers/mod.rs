@@ -29,6 +29,8 @@ pub struct MapFrame<'u> {
     pub screen: Screen,
     /// Shapes drawn under the tiles (the offline basemap shows wherever a tile is missing).
     pub under_tiles: Vec<Shape>,
+    /// The basemap drew roads (OpenStreetMap data): the attribution credits OpenStreetMap.
+    pub roads_drawn: bool,
     /// Markers the incident layer drew (hit tests; place names keep clear of them).
     pub markers: Vec<Marker>,
     /// A density layer's scale: the most incidents in a hexagon, or the heat map's top.
