@@ -546,13 +546,26 @@ impl App {
             .resizable(false)
             .show(ui, |ui| panels::timeline_panel(self, ui));
         if self.chrome.show_table {
+            // The height is the user's: kept when they drag the edge, and given back whenever
+            // egui squeezed the panel otherwise (a window's first frames may be tiny).
+            // The panel's own id, as egui makes it from the salt "table".
+            let id = ui.scope_id().with_salt(egui::IdSalt::new("table"));
+            let dragging = ui.input(|i| i.pointer.any_down());
+            let ctx = ui.ctx().clone();
+            if !dragging
+                && egui::containers::panel::PanelState::load(&ctx, id)
+                    .is_some_and(|p| (p.size().y - self.chrome.table_height).abs() > 1.0)
+            {
+                ctx.data_mut(|d| d.remove::<egui::containers::panel::PanelState>(id));
+            }
             let r = egui::Panel::bottom("table")
                 .resizable(true)
                 .default_size(self.chrome.table_height)
                 .min_size(60.0)
-                .max_size((ui.available_height() * 0.7).max(60.0))
                 .show(ui, |ui| panels::table(self, ui));
-            self.chrome.table_height = r.response.rect.height();
+            if dragging {
+                self.chrome.table_height = r.response.rect.height();
+            }
         }
         egui::Panel::left("filters")
             .resizable(true)
