@@ -73,20 +73,20 @@ impl Paper {
     }
 }
 
-impl std::str::FromStr for Paper {
-    type Err = String;
+/// A paper name not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown paper {0:?} (one of A4, A3, A2, A1, A0, letter, tabloid)")]
+pub struct UnknownPaper(pub String);
 
-    fn from_str(s: &str) -> Result<Paper, String> {
+impl std::str::FromStr for Paper {
+    type Err = UnknownPaper;
+
+    fn from_str(s: &str) -> Result<Paper, UnknownPaper> {
         PAPERS
             .iter()
             .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
             .copied()
-            .ok_or_else(|| {
-                format!(
-                    "unknown paper {s:?} (one of {})",
-                    PAPERS.map(|p| p.name()).join(", ")
-                )
-            })
+            .ok_or_else(|| UnknownPaper(s.to_string()))
     }
 }
 
@@ -168,6 +168,11 @@ mod tests {
         };
         assert_eq!(l.pixels(), (3508, 2480));
         assert_eq!("tabloid".parse::<Paper>(), Ok(Paper::Tabloid));
-        assert!("B5".parse::<Paper>().unwrap_err().contains("A4, A3"));
+        assert!(
+            "B5".parse::<Paper>()
+                .unwrap_err()
+                .to_string()
+                .contains("A4, A3")
+        );
     }
 }

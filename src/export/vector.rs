@@ -565,6 +565,17 @@ fn fonts(db: &mut svg2pdf::usvg::fontdb::Database) {
     }
 }
 
+/// Why a PDF could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    /// The SVG written could not be read back (a bug, reported as such).
+    #[error("the drawing's SVG could not be read: {0}")]
+    Svg(#[from] svg2pdf::usvg::Error),
+    /// The converter failed.
+    #[error("the PDF could not be made: {0}")]
+    Convert(String),
+}
+
 /// A PDF of one page per drawing (a series' frames, small multiples' panels), each page the
 /// paper of a print, else a point of the drawing a PDF point. Each drawing goes in as it is
 /// added (its SVG converted by `svg2pdf` and dropped), so only the PDF grows.
@@ -602,22 +613,22 @@ impl PdfPages {
     }
 
     /// Adds a page showing `d`.
-    pub fn add(&mut self, d: &Drawing) -> Result<(), String> {
+    pub fn add(&mut self, d: &Drawing) -> Result<(), PdfError> {
         // usvg would read a size in millimetres at 96 dpi: the SVG is given in its points.
         let svg = svg(&Drawing {
             print: None,
             ..d.clone()
         });
-        let tree = svg2pdf::usvg::Tree::from_str(&svg, &self.options).map_err(|e| e.to_string())?;
+        let tree = svg2pdf::usvg::Tree::from_str(&svg, &self.options)?;
         let (chunk, form) = svg2pdf::to_chunk(&tree, svg2pdf::ConversionOptions::default())
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| PdfError::Convert(e.to_string()))?;
         let mut map = HashMap::new();
         let alloc = &mut self.alloc;
         let chunk = chunk.renumber(|old| *map.entry(old).or_insert_with(|| alloc.bump()));
         let form = map
             .get(&form)
             .copied()
-            .ok_or("the page's drawing is missing")?;
+            .ok_or_else(|| PdfError::Convert("the page's drawing is missing".into()))?;
         let per_point = 72.0 / d.print.map_or(72.0, |p| p.points_per_inch());
         let (w, h) = (d.width * per_point, d.height * per_point);
         let (page, content) = (self.alloc.bump(), self.alloc.bump());
@@ -656,7 +667,7 @@ impl PdfPages {
 }
 
 /// The drawing as a PDF of one page.
-pub fn pdf(d: &Drawing) -> Result<Vec<u8>, String> {
+pub fn pdf(d: &Drawing) -> Result<Vec<u8>, PdfError> {
     let mut pages = PdfPages::new();
     pages.add(d)?;
     Ok(pages.finish())
