@@ -140,13 +140,9 @@ impl Source for Table {
         fetch: &Fetch,
         ctl: &Control,
     ) -> Result<Incidents, SourceError> {
-        let colours = match self.known_colours() {
-            Some(c) => c,
-            None => {
-                self.summary(ctl)?;
-                self.known_colours().unwrap_or_default()
-            }
-        };
+        // The table's colours once its summary was asked (no extra question here: a fetch is
+        // on the window's path); until then, those of the rows fetched.
+        let colours = self.known_colours();
         let mut f = self.ask(ctl, |c| {
             fetch_on(
                 c,
@@ -169,7 +165,9 @@ impl Source for Table {
                 f.result.store.evidence.set(marks);
             }
         }
-        f.result.store.colours = colours;
+        if let Some(c) = colours {
+            f.result.store.colours = c;
+        }
         Ok(Incidents::fetched(f.result.store, f.ids))
     }
 
