@@ -1,7 +1,14 @@
 //! Types outside the designed classes get distinct colours from a categorical palette, in order
-//! of frequency in the whole data, the same under any filter and on every load.
+//! of frequency in the whole data, the same under any filter and on every load — for a
+//! PostGIS table too, whatever rows a question fetched first.
+
+#[allow(dead_code)] // the harness serves every database test; this file uses part of it
+mod common {
+    pub mod pg;
+}
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use incident_map::import::load_paths;
 use incident_map::query::Filter;
@@ -108,4 +115,85 @@ fn the_first_eight_other_types_are_pairwise_distinguishable_and_stable() {
         TypeColours::from_counts([("B", 3), ("A", 5)]),
         TypeColours::from_counts([("A", 5), ("B", 3)])
     );
+}
+
+/// A table's colours are those of its whole data: the incidents fetched for a filter leaving
+/// only rare types, and the window asking the table view by view, colour every type as the file
+/// does (not by the few rows fetched).
+#[test]
+fn a_table_colours_types_by_its_whole_data() {
+    use egui_kittest::Harness;
+    use incident_map::app::{App, Saved, WindowOptions};
+    use incident_map::progress::Control;
+    use incident_map::source::{Fetch, Source};
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = csv_with_types(&dir);
+    let of_file = load_paths(std::slice::from_ref(&file), &Default::default())
+        .store
+        .colours;
+    let pg = common::pg::Pg::start();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_incident-map"))
+        .args(["load", file.to_str().unwrap(), "--into", &pg.url()])
+        .args(["--table", "riots"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rare = Filter {
+        types: vec!["Arson".into(), "Assault".into()],
+        ..Default::default()
+    };
+    // A fetch (the command line's and the export dialog's way) in a fresh session.
+    let url = pg.table_url("riots");
+    let src: Arc<dyn Source> = incident_map::source::open(
+        &[url.clone().into()],
+        &Default::default(),
+        &Control::default(),
+    )
+    .unwrap();
+    let inc = src
+        .incidents(&rare, &Fetch::up_to(1000), &Control::default())
+        .unwrap();
+    assert!(inc.store.len() < 30, "only the rare types fetched");
+    assert_eq!(inc.store.colours, of_file);
+    // The window asking view by view, filtered to the rare types from the start.
+    let app = App::new(
+        &egui::Context::default(),
+        WindowOptions {
+            files: vec![url.into()],
+            base: Some(incident_map::view::tiles::BaseLayer::Offline),
+            resident_limit: Some(0),
+            filter: rare,
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    let t = std::time::Instant::now();
+    let held = |h: &Harness<'static, App>| {
+        let s = h.state();
+        let r = s.remote.as_ref()?;
+        r.agg.as_ref()?;
+        Some(s.data.as_ref()?.store.colours.clone())
+    };
+    while held(&h).is_none_or(|c| c != of_file) {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "the window's colours: {:?}, the file's: {of_file:?}",
+            held(&h)
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // The rows the window holds are the rare types' only, yet coloured as in the file.
+    let s = h.state();
+    let store = &s.data.as_ref().unwrap().store;
+    assert!(store.len() < 30);
+    assert_eq!(store.colours.style("Arson"), of_file.style("Arson"));
 }

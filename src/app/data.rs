@@ -221,10 +221,11 @@ impl App {
             .selected
             .zip(self.data.as_ref())
             .map(|(i, d)| d.incidents.key(i));
-        // A store fetched carries the table's colours; one made here takes them from the source.
+        // The whole table's colours once the source knows them (a view's fetch may have come
+        // before its aggregates, with the colours of its own rows).
         let mut inc = inc;
-        if inc.store.colours.is_empty()
-            && let Some(c) = self.source.as_ref().and_then(|s| s.known_colours())
+        if let Some(c) = self.source.as_ref().and_then(|s| s.known_colours())
+            && inc.store.colours != c
         {
             Arc::make_mut(&mut inc.store).colours = c;
         }
@@ -256,6 +257,19 @@ impl App {
         }
     }
 
+    /// Gives the held store the table's colours, which its aggregates just brought.
+    fn table_colours(&mut self) {
+        let Some(c) = self.source.as_ref().and_then(|s| s.known_colours()) else {
+            return;
+        };
+        if let Some(d) = &mut self.data
+            && d.store.colours != c
+        {
+            Arc::make_mut(&mut d.incidents.store).colours = c;
+            d.store = d.incidents.store.clone();
+        }
+    }
+
     /// One frame of a source asked view by view: answers in, questions out.
     pub(super) fn remote_frame(&mut self) {
         let Some(r) = &mut self.remote else { return };
@@ -277,6 +291,7 @@ impl App {
         let grown = known < r.types.len();
         if news.counts {
             self.filters.invalidate();
+            self.table_colours();
         }
         match news.data {
             Some(inc) => self.set_view_incidents(inc),

@@ -333,6 +333,7 @@ impl Remote {
                     limit: VIEW_LIMIT,
                     records: false,
                     types: self.types.clone(),
+                    view: true,
                 };
                 self.session
                     .ask(Ask::View(filter.clone(), want, fetch), true);

@@ -98,6 +98,22 @@ pub fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
     }
 }
 
+/// The count of each type in the whole table.
+pub fn type_counts_on(
+    c: &mut impl postgres::GenericClient,
+    db: &DbSource,
+) -> Result<BTreeMap<String, u64>, DbError> {
+    let t = db.table.quoted();
+    Ok(c.query(
+        &format!("SELECT type, count(*) FROM {t} GROUP BY type"),
+        &[],
+    )
+    .map_err(|e| db.error(e))?
+    .iter()
+    .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+    .collect())
+}
+
 /// The `check` summary of a table, computed by the server.
 pub fn summary_on(c: &mut impl postgres::GenericClient, db: &DbSource) -> Result<Summary, DbError> {
     let e = |err| db.error(err);
@@ -120,15 +136,7 @@ pub fn summary_on(c: &mut impl postgres::GenericClient, db: &DbSource) -> Result
     let bbox = row
         .get::<_, Option<f64>>(3)
         .map(|x0| [x0, row.get(4), row.get(5), row.get(6)]);
-    let types: BTreeMap<String, u64> = c
-        .query(
-            &format!("SELECT type, count(*) FROM {t} GROUP BY type"),
-            &[],
-        )
-        .map_err(e)?
-        .iter()
-        .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
-        .collect();
+    let types = type_counts_on(c, db)?;
     let files = vec![Part {
         file: db.display.clone(),
         format: "postgis".into(),
@@ -252,26 +260,33 @@ fn summary_cells(
     Ok(Some(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1)))))
 }
 
-/// The aggregates of `filter` (whose `types` are the shown types) on an open connection.
+/// The aggregates of `filter` (whose `types` are the shown types) on an open connection, and
+/// the whole table's count of each type (asked in the same question as its size and day range:
+/// the types' colours come from them).
 pub fn aggregates_on(
     c: &mut impl postgres::GenericClient,
     db: &DbSource,
     filter: &Filter,
-) -> Result<Aggregates, DbError> {
+) -> Result<(Aggregates, BTreeMap<String, u64>), DbError> {
     let e = |err| db.error(err);
     let t = db.table.quoted();
-    let row = c
-        .query_one(
+    let whole = c
+        .query(
             &format!(
-                "SELECT count(*), min(day_first) - DATE '1970-01-01', max(day_last) - DATE '1970-01-01' FROM {t}"
+                "SELECT type, count(*), min(day_first) - DATE '1970-01-01',
+                        max(day_last) - DATE '1970-01-01' FROM {t} GROUP BY type"
             ),
             &[],
         )
         .map_err(e)?;
-    let day_range = match (row.get::<_, Option<i32>>(1), row.get::<_, Option<i32>>(2)) {
-        (Some(a), Some(b)) => Some((a, b)),
-        _ => None,
-    };
+    let all_types: BTreeMap<String, u64> = whole
+        .iter()
+        .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+        .collect();
+    let day_range = whole
+        .iter()
+        .filter_map(|r| Some((r.get::<_, Option<i32>>(2)?, r.get::<_, Option<i32>>(3)?)))
+        .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)));
     let untyped = Filter {
         types: Vec::new(),
         ..filter.clone()
@@ -321,11 +336,12 @@ pub fn aggregates_on(
     for (d, n) in days {
         day_counts[(d - first_day) as usize] = n as u32;
     }
-    Ok(Aggregates {
-        incidents: row.get::<_, i64>(0) as u64,
+    let aggregates = Aggregates {
+        incidents: all_types.values().sum(),
         day_range,
         types,
         first_day,
         day_counts,
-    })
+    };
+    Ok((aggregates, all_types))
 }

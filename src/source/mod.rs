@@ -265,6 +265,10 @@ pub struct Fetch {
     /// Type names the answer's store knows first, in this order (the window keeps its legend's
     /// type ids across answers).
     pub types: Vec<String>,
+    /// Asked for the window's view: the answer must not wait on any question beyond the
+    /// incidents themselves (what else the store carries, like the types' colours, the window
+    /// takes from the source's aggregates).
+    pub view: bool,
 }
 
 impl Fetch {
@@ -274,6 +278,7 @@ impl Fetch {
             limit,
             records: true,
             types: Vec::new(),
+            view: false,
         }
     }
 }
@@ -388,7 +393,7 @@ pub trait Source: Send + Sync {
     fn summary(&self, ctl: &Control) -> Result<Summary, SourceError>;
 
     /// The types' colours from the whole data's counts, when known without asking anything
-    /// (a table knows them once it has answered a summary or a fetch). Fetched stores carry
+    /// (a table knows them once it has answered a summary, its aggregates or a fetch). Fetched stores carry
     /// them; a window drawing a table's cells with no incidents fetched asks here.
     fn known_colours(&self) -> Option<crate::style::TypeColours> {
         None

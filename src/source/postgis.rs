@@ -13,7 +13,9 @@ use super::{
 use crate::cells::{Cell, CellSpan};
 use crate::db::evidence::TableStore;
 use crate::db::fetch::{fetch_id, fetch_on};
-use crate::db::query::{aggregates_on, cells_on, filter_sql, open as connect, summary_on};
+use crate::db::query::{
+    aggregates_on, cells_on, filter_sql, open as connect, summary_on, type_counts_on,
+};
 use crate::db::{DbError, DbSource, write};
 use crate::details::Details;
 use crate::edit::{Draft, HistoryEntry, Schema};
@@ -66,6 +68,17 @@ impl Table {
             idle: Mutex::new(Vec::new()),
             report: Arc::default(),
             colours: Mutex::new(None),
+        }
+    }
+
+    /// Keeps the types' colours from the whole table's counts, the first time they are known
+    /// (a table's colours stay for the session, whatever is written meanwhile).
+    fn learn_colours(&self, counts: &std::collections::BTreeMap<String, u64>) {
+        let mut colours = self.colours.lock().unwrap_or_else(|p| p.into_inner());
+        if colours.is_none() {
+            *colours = Some(crate::style::TypeColours::from_counts(
+                counts.iter().map(|(t, &n)| (t.as_str(), n)),
+            ));
         }
     }
 
@@ -125,12 +138,7 @@ impl Source for Table {
 
     fn summary(&self, ctl: &Control) -> Result<Summary, SourceError> {
         let s = self.ask(ctl, |c| summary_on(c, &self.db))?;
-        let mut colours = self.colours.lock().unwrap_or_else(|p| p.into_inner());
-        if colours.is_none() {
-            *colours = Some(crate::style::TypeColours::from_counts(
-                s.types.iter().map(|(t, &n)| (t.as_str(), n)),
-            ));
-        }
+        self.learn_colours(&s.types);
         Ok(s)
     }
 
@@ -140,9 +148,6 @@ impl Source for Table {
         fetch: &Fetch,
         ctl: &Control,
     ) -> Result<Incidents, SourceError> {
-        // The table's colours once its summary was asked (no extra question here: a fetch is
-        // on the window's path); until then, those of the rows fetched.
-        let colours = self.known_colours();
         let mut f = self.ask(ctl, |c| {
             fetch_on(
                 c,
@@ -165,14 +170,22 @@ impl Source for Table {
                 f.result.store.evidence.set(marks);
             }
         }
-        if let Some(c) = colours {
+        // The whole table's colours: asked once (a cheap question) unless the fetch is the
+        // window's view, which must not wait for it (its aggregates bring them).
+        if self.known_colours().is_none() && !fetch.view && !f.ids.is_empty() {
+            let counts = self.ask(ctl, |c| type_counts_on(c, &self.db))?;
+            self.learn_colours(&counts);
+        }
+        if let Some(c) = self.known_colours() {
             f.result.store.colours = c;
         }
         Ok(Incidents::fetched(f.result.store, f.ids))
     }
 
     fn aggregates(&self, filter: &Filter, ctl: &Control) -> Result<Aggregates, SourceError> {
-        self.ask(ctl, |c| aggregates_on(c, &self.db, filter))
+        let (a, counts) = self.ask(ctl, |c| aggregates_on(c, &self.db, filter))?;
+        self.learn_colours(&counts);
+        Ok(a)
     }
 
     fn cells(
