@@ -508,6 +508,36 @@ fn tls_is_used_and_verified() {
     assert!(!stderr(&o).contains(PASSWORD));
 }
 
+/// TLS as libpq does it: `prefer` and `require` encrypt without verifying when no root
+/// certificate is given, so an old self-signed X.509 version 1 certificate (as Citus makes)
+/// connects; `verify-ca` and `verify-full` keep verifying and refuse it, saying why.
+#[test]
+fn a_self_signed_version_1_certificate_is_accepted_unverified_only() {
+    let pg = Pg::start();
+    ok(&load(&bundled(), &pg.url(), "bundled", &[]));
+    let cert = pg.require_tls_v1();
+    let base = pg.table_url("bundled");
+    let check = |extra: &str| run(&["check", &format!("{base}&{extra}"), "--json"]);
+    assert_eq!(json(&check("sslmode=require"))["incidents"], 83);
+    assert_eq!(json(&check("sslmode=prefer"))["incidents"], 83);
+    // The default (prefer) too, and the window's and other commands' connections alike.
+    assert_eq!(json(&run(&["check", &base, "--json"]))["incidents"], 83);
+    for mode in ["verify-ca", "verify-full"] {
+        let o = check(&format!("sslmode={mode}&sslrootcert={}", cert.display()));
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{mode} accepted a version 1 certificate"
+        );
+        assert!(
+            stderr(&o).contains("X.509 version 1 certificate, which cannot be verified"),
+            "{mode}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains(PASSWORD));
+    }
+}
+
 mod window {
     //! The window on a table, driven by egui_kittest: server counts, the incidents in view,
     //! details by id, a row inserted by someone else shown within 2 s, and faults with Retry.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, SubjectPublicKeyInfoDer, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// libpq's `sslmode`.
@@ -52,13 +52,72 @@ impl SslMode {
     }
 }
 
-/// The certificate check of `require` and `verify-ca`: no chain check without roots (libpq's
-/// `require`), or the chain but not the host name (`verify-ca`). Either way the server must
-/// prove it holds the certificate's key.
+/// The certificate check of every mode: no chain check without roots (libpq's `require`:
+/// any certificate, even an old self-signed X.509 version 1 one), or the chain, and the host
+/// name when `names` (`verify-full`). Either way the server must prove it holds the key of the
+/// certificate it sent.
 #[derive(Debug)]
 struct Verifier {
     chain: Option<Arc<WebPkiServerVerifier>>,
+    names: bool,
     provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+/// Why a certificate that cannot be verified was refused, in words (webpki names it
+/// `UnsupportedCertVersion`).
+const VERSION_1: &str = "the server's certificate is an X.509 version 1 certificate, which \
+cannot be verified (sslmode verify-ca and verify-full need a version 3 certificate; \
+sslmode=require encrypts without verifying, as libpq does)";
+
+/// The certificate's public key (as its SubjectPublicKeyInfo), read from any X.509 version.
+fn public_key(
+    cert: &CertificateDer<'_>,
+) -> Result<SubjectPublicKeyInfoDer<'static>, rustls::Error> {
+    use x509_cert::der::{Decode, Encode};
+    let bad = |e: x509_cert::der::Error| {
+        rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+            Arc::new(e),
+        )))
+    };
+    let c = x509_cert::Certificate::from_der(cert.as_ref()).map_err(bad)?;
+    let spki = c
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .map_err(bad)?;
+    Ok(SubjectPublicKeyInfoDer::from(spki))
+}
+
+/// Checks a TLS 1.2 handshake's signature with the certificate's key, whatever its X.509
+/// version (webpki's own check parses version 3 certificates only).
+fn tls12_signed_by_key(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algs: &rustls::crypto::WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    let spki = public_key(cert)?;
+    let key = webpki::RawPublicKeyEntity::try_from(&spki)
+        .map_err(|e| rustls::Error::General(format!("the server's key: {e}")))?;
+    let possible = algs
+        .mapping
+        .iter()
+        .find(|(scheme, _)| *scheme == dss.scheme)
+        .map_or(&[][..], |(_, a)| *a);
+    for alg in possible {
+        match key.verify_signature(*alg, message, dss.signature()) {
+            Ok(()) => return Ok(HandshakeSignatureValid::assertion()),
+            Err(webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_)) => continue,
+            Err(_) => {
+                return Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::BadSignature,
+                ));
+            }
+        }
+    }
+    Err(rustls::Error::PeerMisbehaved(
+        rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+    ))
 }
 
 impl ServerCertVerifier for Verifier {
@@ -77,7 +136,13 @@ impl ServerCertVerifier for Verifier {
             Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::NotValidForName
                 | rustls::CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.names => Ok(ServerCertVerified::assertion()),
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Other(e)))
+                if e.0.downcast_ref::<webpki::Error>()
+                    == Some(&webpki::Error::UnsupportedCertVersion) =>
+            {
+                Err(rustls::Error::General(VERSION_1.into()))
+            }
             other => other,
         }
     }
@@ -89,7 +154,7 @@ impl ServerCertVerifier for Verifier {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         let algs = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
+        tls12_signed_by_key(message, cert, dss, algs)
     }
 
     fn verify_tls13_signature(
@@ -99,7 +164,7 @@ impl ServerCertVerifier for Verifier {
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
         let algs = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algs)
+        rustls::crypto::verify_tls13_signature_with_raw_key(message, &public_key(cert)?, dss, algs)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -160,24 +225,20 @@ pub fn client_config(mode: SslMode, root: Option<&Path>) -> Result<ClientConfig,
         None => None,
     };
     let verifier_error = |e: rustls::client::VerifierBuilderError| TlsError::Setup(e.to_string());
-    let verifier: Arc<dyn ServerCertVerifier> = match (mode, roots) {
+    let chain = match (mode, roots) {
         (SslMode::VerifyCa | SslMode::VerifyFull, None) => return Err(TlsError::NoRoot),
-        (SslMode::VerifyFull, Some(r)) => WebPkiServerVerifier::builder_with_provider(r, provider)
-            .build()
-            .map_err(verifier_error)?,
-        (_, Some(r)) => Arc::new(Verifier {
-            chain: Some(
-                WebPkiServerVerifier::builder_with_provider(r, provider.clone())
-                    .build()
-                    .map_err(verifier_error)?,
-            ),
-            provider,
-        }),
-        (_, None) => Arc::new(Verifier {
-            chain: None,
-            provider,
-        }),
+        (_, Some(r)) => Some(
+            WebPkiServerVerifier::builder_with_provider(r, provider.clone())
+                .build()
+                .map_err(verifier_error)?,
+        ),
+        (_, None) => None,
     };
+    let verifier = Arc::new(Verifier {
+        chain,
+        names: mode == SslMode::VerifyFull,
+        provider,
+    });
     Ok(builder
         .dangerous()
         .with_custom_certificate_verifier(verifier)

@@ -181,11 +181,66 @@ impl Pg {
             .unwrap()
             .signed_by(&key, &ca)
             .unwrap();
-        let data = self.data();
-        std::fs::write(data.join("server.crt"), cert.pem()).unwrap();
-        std::fs::write(data.join("server.key"), key.serialize_pem()).unwrap();
         let ca_file = self.dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca.pem()).unwrap();
+        self.tls_with(&cert.pem(), &key.serialize_pem());
+        ca_file
+    }
+
+    /// Turns TLS on with a self-signed X.509 version 1 certificate (as Citus makes), made by
+    /// `openssl x509 -req -signkey`, and refuses connections without TLS. Returns the
+    /// certificate's file.
+    pub fn require_tls_v1(&self) -> PathBuf {
+        let dir = self.dir.path();
+        let (key, csr, crt) = (dir.join("v1.key"), dir.join("v1.csr"), dir.join("v1.crt"));
+        let openssl = |args: &[&str]| {
+            let o = Command::new("openssl")
+                .args(args)
+                .output()
+                .expect("openssl");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            String::from_utf8_lossy(&o.stdout).into_owned()
+        };
+        let path = |p: &PathBuf| p.to_str().unwrap().to_string();
+        openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=incident-map v1",
+            "-keyout",
+            &path(&key),
+            "-out",
+            &path(&csr),
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-days",
+            "30",
+            "-in",
+            &path(&csr),
+            "-signkey",
+            &path(&key),
+            "-out",
+            &path(&crt),
+        ]);
+        let text = openssl(&["x509", "-noout", "-text", "-in", &path(&crt)]);
+        assert!(text.contains("Version: 1 (0x0)"), "not version 1:\n{text}");
+        self.tls_with(
+            &std::fs::read_to_string(&crt).unwrap(),
+            &std::fs::read_to_string(&key).unwrap(),
+        );
+        crt
+    }
+
+    /// Turns TLS on with this certificate and key and refuses connections without TLS.
+    fn tls_with(&self, cert: &str, key: &str) {
+        let data = self.data();
+        std::fs::write(data.join("server.crt"), cert).unwrap();
+        std::fs::write(data.join("server.key"), key).unwrap();
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(
@@ -212,7 +267,6 @@ impl Pg {
         self.sql("ALTER SYSTEM SET ssl = on");
         self.sql("SELECT pg_reload_conf()");
         std::thread::sleep(std::time::Duration::from_millis(500));
-        ca_file
     }
 
     /// The server log (for failure messages).
