@@ -7,6 +7,7 @@
 
 #[allow(dead_code)] // each test file uses part of the helpers
 mod common {
+    pub mod citus;
     pub mod edits;
     pub mod pg;
 }
@@ -43,8 +44,8 @@ fn open(args: &[PathBuf]) -> Arc<dyn Source> {
         .unwrap_or_else(|e| panic!("open {args:?}: {e}"))
 }
 
-/// Loads `file` into table `name` with the program's own `load`.
-fn load(pg: &Pg, file: &Path, name: &str) {
+/// Loads `file` into table `name` with the program's own `load` (and `extra` flags).
+fn load(pg: &Pg, file: &Path, name: &str, extra: &[&str]) {
     let o = Command::new(env!("CARGO_BIN_EXE_incident-map"))
         .args([
             "load",
@@ -54,15 +55,31 @@ fn load(pg: &Pg, file: &Path, name: &str) {
             "--table",
             name,
         ])
+        .args(extra)
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-/// Every engine made from `file`, by name (files are the reference).
+/// Every engine made from `file`, by name (files are the reference): a PostGIS table, and a
+/// distributed table on a Citus coordinator with two workers when Citus is installed.
 fn engines(pg: &Pg, file: &Path, table: &str) -> Vec<(&'static str, Arc<dyn Source>)> {
-    load(pg, file, table);
-    vec![("postgis", open(&[PathBuf::from(pg.table_url(table))]))]
+    load(pg, file, table, &[]);
+    let mut all = vec![("postgis", open(&[PathBuf::from(pg.table_url(table))]))];
+    if let Some(citus) = common::citus::shared() {
+        let c = &citus.coordinator;
+        load(c, file, table, &["--distribute"]);
+        assert_eq!(
+            c.query_count(&format!(
+                "SELECT count(*) FROM citus_tables
+                 WHERE table_name = '{table}'::regclass AND citus_table_type = 'distributed'"
+            )),
+            1,
+            "{table} is distributed"
+        );
+        all.push(("citus", open(&[PathBuf::from(c.table_url(table))])));
+    }
+    all
 }
 
 /// An incident's typed values, as one comparable line.
@@ -397,7 +414,7 @@ fn every_engine_writes_like_the_files() {
     ] {
         assert!(new.set_role(&schema, role, v));
     }
-    for (name, engine) in engines(&pg, &copy, "edited") {
+    for (k, (name, engine)) in engines(&pg, &copy, "edited").into_iter().enumerate() {
         assert_eq!(
             engine.schema(&Control::default()).unwrap(),
             schema,
@@ -405,6 +422,10 @@ fn every_engine_writes_like_the_files() {
         );
         assert!(engine.read_only(&Control::default()).is_none(), "{name}");
         let ops = edit_through(&*engine, &new);
+        // Each engine's edits are made on a fresh copy of the file too.
+        let again = dir.path().join(format!("incidents-{k}.geojson"));
+        std::fs::copy(bundled(), &again).unwrap();
+        let files = open(&[again]);
         assert_eq!(edit_through(&*files, &new), ops, "{name}: history");
         conforms_with(&*files, &*engine, name, false);
     }

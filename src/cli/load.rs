@@ -29,6 +29,9 @@ pub struct LoadCmd {
     /// Add to an existing table.
     #[arg(long)]
     pub append: bool,
+    /// Make the new table a Citus distributed table (hashed on id; needs the citus extension).
+    #[arg(long, conflicts_with_all = ["append", "upgrade"])]
+    pub distribute: bool,
     /// Bring a table made by an earlier version up to what editing needs (a version per row,
     /// the history): its owner runs this once; nothing is loaded.
     #[arg(long, conflicts_with_all = ["replace", "append", "files"])]
@@ -86,7 +89,7 @@ pub fn run(a: &LoadCmd, err: &mut dyn Write) -> i32 {
         LoadMode::Create
     };
     let t0 = std::time::Instant::now();
-    let res = crate::db::load_into(&db, &inc.store, mode, &mut progress());
+    let res = crate::db::load_into(&db, &inc.store, (mode, a.distribute), &mut progress());
     if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprintln!();
     }

@@ -6,7 +6,8 @@ use std::io::Write;
 use serde_json::{Map, Value};
 
 use super::schema::{
-    COLUMNS, TableName, check_table, create_sql, edit_sql, index_sql, summary_sql,
+    COLUMNS, TableName, check_table, create_sql, distribute_history_sql, distribute_sql, edit_sql,
+    index_sql, statements, summary_sql,
 };
 use super::{DbError, DbSource};
 use crate::cluster::morton;
@@ -113,12 +114,12 @@ fn line(out: &mut String, store: &Store, i: usize, record: &crate::store::Record
     out.push('\n');
 }
 
-/// Loads every incident of `store` into `table`; `progress` is told how many rows are done.
-/// Returns the number loaded.
+/// Loads every incident of `store` into `table` (a new one made a Citus distributed table when
+/// `distribute`); `progress` is told how many rows are done. Returns the number loaded.
 pub fn load_into(
     db: &DbSource,
     store: &Store,
-    mode: LoadMode,
+    (mode, distribute): (LoadMode, bool),
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<usize, DbError> {
     let mut client = db.connect()?;
@@ -153,6 +154,10 @@ pub fn load_into(
         tx.batch_execute("CREATE EXTENSION IF NOT EXISTS postgis")
             .map_err(e)?;
         tx.batch_execute(&create_sql(t)).map_err(e)?;
+        if distribute {
+            tx.batch_execute(&distribute_sql(t))
+                .map_err(|err| citus_error(db, err))?;
+        }
     }
     // One history entry for the whole load (written below), not one per row.
     tx.batch_execute("SET LOCAL incident_map.bulk = 'on'")
@@ -187,9 +192,20 @@ pub fn load_into(
     }
     progress(n, n);
     if create {
-        tx.batch_execute(&index_sql(t)).map_err(e)?;
-        tx.batch_execute(&summary_sql(t)).map_err(e)?;
-        tx.batch_execute(&edit_sql(t)).map_err(e)?;
+        for s in statements(&index_sql(t)) {
+            tx.batch_execute(s).map_err(e)?;
+        }
+        // Citus runs no transition-table trigger: a distributed table has no summary (its cell
+        // questions are answered on the workers from the incidents).
+        if !distribute {
+            tx.batch_execute(&summary_sql(t)).map_err(e)?;
+        }
+        for s in statements(&edit_sql(t, !distribute)) {
+            tx.batch_execute(s).map_err(e)?;
+        }
+        if distribute {
+            tx.batch_execute(&distribute_history_sql(t)).map_err(e)?;
+        }
         // A table replaced keeps its history: new ids come after every id it names.
         tx.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{q}', 'id'),
@@ -219,12 +235,23 @@ pub fn load_into(
     client
         .batch_execute(&format!("VACUUM ANALYZE {}", t.quoted()))
         .map_err(e)?;
-    if create {
+    if create && !distribute {
         client
             .batch_execute(&format!("ANALYZE {}", t.quoted_with("cells")))
             .map_err(e)?;
     }
     Ok(n)
+}
+
+/// A server without Citus, said so.
+fn citus_error(db: &DbSource, err: postgres::Error) -> DbError {
+    match db.error(err) {
+        DbError::Server(m) if m.contains("create_distributed_table") => DbError::Server(format!(
+            "--distribute needs the Citus extension on the server (CREATE EXTENSION citus, with \
+             shared_preload_libraries = 'citus'): {m}"
+        )),
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -189,6 +189,55 @@ CREATE INDEX {typeday} ON {q} (lower(type), day_first)
     )
 }
 
+/// The statements of a script of several, one by one (a `;` at a line's end ends one, outside
+/// `$$` function bodies): Citus sends a DDL statement on to the shards by its text, and cannot
+/// when that text holds several statements.
+pub fn statements(script: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted) = (0, false);
+    let bytes = script.as_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i..].starts_with(b"$$") {
+            quoted = !quoted;
+        }
+        if !quoted && bytes[i] == b';' && matches!(bytes.get(i + 1), None | Some(b'\n')) {
+            let s = script[start..=i].trim();
+            if s.len() > 1 {
+                out.push(s);
+            }
+            start = i + 1;
+        }
+    }
+    let rest = script[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// Makes the new, empty incident table a Citus distributed table, hashed on `id` (the primary
+/// key must hold the distribution column). Citus runs row triggers on the shards (the keys and
+/// the version: they touch only their own row) but no statement trigger: the change
+/// notification is dropped here (the program notifies after its own writes).
+pub fn distribute_sql(t: &TableName) -> String {
+    format!(
+        "DROP TRIGGER {changed} ON {q};
+SET LOCAL citus.enable_unsafe_triggers = on;
+SELECT create_distributed_table('{q}', 'id');",
+        q = t.quoted(),
+        changed = t.quoted_with("changed"),
+    )
+}
+
+/// The history of a distributed table as a Citus reference table (on every node, written in
+/// the same distributed transaction as the edit it records).
+pub fn distribute_history_sql(t: &TableName) -> String {
+    format!(
+        "SELECT create_reference_table('{}');",
+        t.quoted_with("history")
+    )
+}
+
 /// SQL for a record's own id, as [`crate::links::incident_id`] finds it: the first field (in
 /// the record's order) named `id`, `event_id`, `event_id_cnty` or `incident_id` in any case,
 /// trimmed, when not empty (else NULL).
@@ -209,8 +258,10 @@ pub fn own_id_sql(record: &str) -> String {
 /// tools' writes count), and `NAME_history` that a row trigger fills on every insert, update
 /// and delete, by anyone: when, the role, the editor named by the program
 /// (`incident_map.editor`), what, and the incident before and after. Bulk loads set
-/// `incident_map.bulk` and are recorded as one entry by `load` itself.
-pub fn edit_sql(t: &TableName) -> String {
+/// `incident_map.bulk` and are recorded as one entry by `load` itself. Without `logged` (a
+/// distributed table, where Citus cannot run the history trigger) there is no history trigger:
+/// the program records its own writes.
+pub fn edit_sql(t: &TableName, logged: bool) -> String {
     let q = t.quoted();
     let history = t.quoted_with("history");
     let state = |row: &str| {
@@ -258,8 +309,17 @@ BEGIN
   RETURN NULL;
 END $$;
 DROP TRIGGER IF EXISTS {logged} ON {q};
-CREATE TRIGGER {logged} AFTER INSERT OR UPDATE OR DELETE ON {q}
+{create_logged}",
+        create_logged = if logged {
+            format!(
+                "CREATE TRIGGER {logged} AFTER INSERT OR UPDATE OR DELETE ON {q}
   FOR EACH ROW EXECUTE FUNCTION {log}();",
+                logged = t.quoted_with("logged"),
+                log = t.quoted_with("log"),
+            )
+        } else {
+            String::new()
+        },
         bump = t.quoted_with("bump"),
         bumped = t.quoted_with("bumped"),
         log = t.quoted_with("log"),
@@ -369,6 +429,24 @@ pub fn check_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scripts_split_into_statements_outside_function_bodies() {
+        let t = TableName::parse("iq").unwrap();
+        let create = create_sql(&t);
+        let parts = statements(&create);
+        assert_eq!(parts.len(), 6, "{parts:#?}");
+        assert!(parts[0].starts_with("CREATE TABLE") && parts[0].ends_with(");"));
+        assert!(parts[3].contains("CREATE OR REPLACE FUNCTION \"iq_keys\"()"));
+        assert!(parts[3].ends_with("END $$;"), "{}", parts[3]);
+        assert_eq!(statements(&index_sql(&t)).len(), 5);
+        assert_eq!(statements("SELECT 1;\nSELECT 2"), ["SELECT 1;", "SELECT 2"]);
+        // Every statement of every script, joined again, is the script.
+        for script in [create, index_sql(&t), edit_sql(&t, true), summary_sql(&t)] {
+            let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+            assert_eq!(squeeze(&statements(&script).concat()), squeeze(&script));
+        }
+    }
 
     #[test]
     fn names_are_checked_and_quoted() {

@@ -1,7 +1,9 @@
 //! Writes to an incident table, safely for a team: every update and delete names the version it
 //! was decided on (`WHERE id = … AND version = …`); when another writer got there first nothing
 //! is changed and their row comes back for the window to show side by side. The table's
-//! triggers keep the version, the history and the precomputed cells, whoever writes.
+//! triggers keep the version, the history and the precomputed cells, whoever writes; on a
+//! distributed (Citus) table, which runs no history or statement trigger, the program records
+//! its own writes in the history and notifies the windows itself, in the write's transaction.
 
 use postgres::GenericClient;
 use serde_json::Value;
@@ -62,7 +64,7 @@ pub fn upgrade(c: &mut impl GenericClient, db: &DbSource) -> Result<(), DbError>
     if has {
         return Ok(());
     }
-    c.batch_execute(&edit_sql(&db.table)).map_err(|e| match db.error(e) {
+    c.batch_execute(&edit_sql(&db.table, true)).map_err(|e| match db.error(e) {
         DbError::Server(m) if m.contains("owner") || m.contains("permission") => DbError::Server(format!(
             "table {} was made by an earlier version of this program; its owner upgrades it with `incident-map load --upgrade --into URL --table {}` ({m})",
             db.table,
@@ -253,6 +255,92 @@ fn editor(c: &mut impl GenericClient, db: &DbSource, editor: &str) -> Result<(),
     Ok(())
 }
 
+/// The SQL of a row's state as the history keeps it (as the history trigger writes it).
+fn state_sql(row: &str) -> String {
+    format!(
+        "json_build_object('properties', {row}.record, 'position', json_build_array(ST_X({row}.geom), ST_Y({row}.geom)), 'version', {row}.version)::text"
+    )
+}
+
+/// Whether the table's history trigger records every write (else the program must: a
+/// distributed table).
+fn logs_itself(c: &mut impl GenericClient, db: &DbSource) -> Result<bool, DbError> {
+    let name: String = format!("{}_logged", db.table.name())
+        .chars()
+        .take(63)
+        .collect();
+    Ok(c.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)",
+        &[&db.table.quoted(), &name],
+    )
+    .map_err(|e| db.error(e))?
+    .get(0))
+}
+
+/// A row's state, locked for the write that follows (when it still has `version`; any version
+/// when `None`). Asked apart from the write: Citus allows only immutable functions in a
+/// distributed write's `RETURNING`.
+fn state_on(
+    c: &mut impl GenericClient,
+    db: &DbSource,
+    (id, version): (i64, Option<i64>),
+) -> Result<Option<String>, DbError> {
+    let t = db.table.quoted();
+    Ok(c.query_opt(
+        &format!(
+            "SELECT {} FROM {t} WHERE id = $1 AND ($2::int8 IS NULL OR version = $2) FOR UPDATE",
+            state_sql(&t)
+        ),
+        &[&id, &version],
+    )
+    .map_err(|e| db.error(e))?
+    .map(|r| r.get(0)))
+}
+
+/// One write in the history, as the history trigger records it, and the change notification
+/// (for a table whose triggers do neither).
+fn record_write(
+    c: &mut impl GenericClient,
+    db: &DbSource,
+    (op, id, who): (&str, i64, &str),
+    (before, after): (Option<&str>, Option<&str>),
+) -> Result<(), DbError> {
+    let e = |err| db.error(err);
+    let state = after.or(before).unwrap_or("{}");
+    let name: Option<String> = c
+        .query_one(
+            &format!(
+                "SELECT {}",
+                super::schema::own_id_sql("($1::text::json -> 'properties')")
+            ),
+            &[&state],
+        )
+        .map_err(e)?
+        .get(0);
+    c.execute(
+        &format!(
+            "INSERT INTO {} (editor, op, row_id, incident, before, after)
+             VALUES (nullif($1, ''), $2, $3, $4, $5::text::json, $6::text::json)",
+            db.table.quoted_with("history")
+        ),
+        &[
+            &who,
+            &op,
+            &id,
+            &name.unwrap_or_else(|| id.to_string()),
+            &before,
+            &after,
+        ],
+    )
+    .map_err(e)?;
+    c.execute(
+        "SELECT pg_notify($1, $2)",
+        &[&db.table.channel(), &op.to_uppercase()],
+    )
+    .map_err(e)?;
+    Ok(())
+}
+
 /// Inserts an incident (its validated row and record).
 pub fn insert_on(
     c: &mut impl GenericClient,
@@ -263,6 +351,7 @@ pub fn insert_on(
     editor(c, db, who)?;
     let cols = &COLUMNS[..COLUMNS.len() - 1];
     let v = typed(row, record, ("", 0));
+    let logged = logs_itself(c, db)?;
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({}) RETURNING id, version",
         db.table.quoted(),
@@ -273,17 +362,19 @@ pub fn insert_on(
         (0..CASTS.len())
             .map(|k| value(k, k + 1))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
     );
     let params: Vec<&(dyn postgres::types::ToSql + Sync)> = v
         .iter()
         .map(|x| x as &(dyn postgres::types::ToSql + Sync))
         .collect();
     let r = c.query_one(&sql, &params).map_err(|e| db.error(e))?;
-    Ok(Outcome::Done {
-        id: r.get(0),
-        version: r.get(1),
-    })
+    let (id, version) = (r.get(0), r.get(1));
+    if !logged {
+        let after = state_on(c, db, (id, None))?;
+        record_write(c, db, ("insert", id, who), (None, after.as_deref()))?;
+    }
+    Ok(Outcome::Done { id, version })
 }
 
 /// Updates row `id` as of `version`; another writer's change first is a conflict.
@@ -311,15 +402,26 @@ pub fn update_on(
         db.table.quoted(),
         set.join(", "),
         n + 1,
-        n + 2
+        n + 2,
     );
     params.push(&id);
     params.push(&version);
+    let before = match logs_itself(c, db)? {
+        true => None,
+        false => Some(state_on(c, db, (id, Some(version)))?),
+    };
     match c.query_opt(&sql, &params).map_err(|e| db.error(e))? {
-        Some(r) => Ok(Outcome::Done {
-            id,
-            version: r.get(0),
-        }),
+        Some(r) => {
+            if let Some(before) = before {
+                let after = state_on(c, db, (id, None))?;
+                let states = (before.as_deref(), after.as_deref());
+                record_write(c, db, ("update", id, who), states)?;
+            }
+            Ok(Outcome::Done {
+                id,
+                version: r.get(0),
+            })
+        }
         None => Ok(Outcome::Conflict(draft_on(c, db, id)?)),
     }
 }
@@ -332,6 +434,10 @@ pub fn delete_on(
     who: &str,
 ) -> Result<Outcome, DbError> {
     editor(c, db, who)?;
+    let before = match logs_itself(c, db)? {
+        true => None,
+        false => Some(state_on(c, db, (id, Some(version)))?),
+    };
     let n = c
         .execute(
             &format!(
@@ -342,6 +448,9 @@ pub fn delete_on(
         )
         .map_err(|e| db.error(e))?;
     if n == 1 {
+        if let Some(before) = before {
+            record_write(c, db, ("delete", id, who), (before.as_deref(), None))?;
+        }
         Ok(Outcome::Done { id, version })
     } else {
         Ok(Outcome::Conflict(draft_on(c, db, id)?))

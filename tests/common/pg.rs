@@ -41,6 +41,17 @@ fn free_port() -> u16 {
 impl Pg {
     /// Starts a new cluster with PostGIS available.
     pub fn start() -> Pg {
+        Pg::start_with("")
+    }
+
+    /// The server's libraries folder (extensions' shared objects).
+    pub fn lib_dir() -> PathBuf {
+        server_bin().with_file_name("lib")
+    }
+
+    /// Starts a new cluster with PostGIS available and these extra server options
+    /// (`-c name=value …`).
+    pub fn start_with(options: &str) -> Pg {
         let bin = server_bin();
         let dir = tempfile::tempdir().expect("temp dir");
         let is_root = Command::new("id")
@@ -83,7 +94,7 @@ impl Pg {
             ],
         );
         let opts = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off {options}",
             pg.port,
             pg.sock().display()
         );
@@ -296,6 +307,34 @@ impl Pg {
             .output()
             .map(|o| o.status.success())
             .unwrap_or(false)
+    }
+}
+
+impl Pg {
+    /// Has a watcher process stop the server and remove its folder once this test process
+    /// has exited (for a cluster shared by a whole test binary, which is never dropped).
+    pub fn watch_exit(&self) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let stop = format!(
+            "{}{} -D '{}' -m immediate -w stop",
+            self.run_as
+                .map(|u| format!("runuser -u {u} -- "))
+                .unwrap_or_default(),
+            pg_ctl.display(),
+            self.data().display()
+        );
+        let script = format!(
+            "while kill -0 {} 2>/dev/null; do sleep 1; done; {stop} >/dev/null 2>&1; rm -rf '{}'",
+            std::process::id(),
+            self.dir.path().display()
+        );
+        let _ = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
     }
 }
 
