@@ -3,6 +3,7 @@
 //! give the same answers for the table as for the files; loads are atomic; a read-only role can
 //! browse; failures are clear messages that never show the password.
 
+#[allow(dead_code)] // each test file uses part of the helpers
 mod common {
     pub mod edits;
     pub mod pg;

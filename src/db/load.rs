@@ -192,28 +192,7 @@ pub fn load_into(
     }
     progress(n, n);
     if create {
-        for s in statements(&index_sql(t)) {
-            tx.batch_execute(s).map_err(e)?;
-        }
-        // Citus runs no transition-table trigger: a distributed table has no summary (its cell
-        // questions are answered on the workers from the incidents).
-        if !distribute {
-            tx.batch_execute(&summary_sql(t)).map_err(e)?;
-        }
-        for s in statements(&edit_sql(t, !distribute)) {
-            tx.batch_execute(s).map_err(e)?;
-        }
-        if distribute {
-            tx.batch_execute(&distribute_history_sql(t)).map_err(e)?;
-        }
-        // A table replaced keeps its history: new ids come after every id it names.
-        tx.batch_execute(&format!(
-            "SELECT setval(pg_get_serial_sequence('{q}', 'id'),
-                    greatest((SELECT max(id) FROM {q}), (SELECT max(row_id) FROM {h}), 1))",
-            q = t.quoted().replace('\'', "''"),
-            h = t.quoted_with("history"),
-        ))
-        .map_err(e)?;
+        finish_new(&mut tx, db, distribute)?;
     }
     tx.batch_execute("SET LOCAL incident_map.bulk = 'off'")
         .map_err(e)?;
@@ -241,6 +220,40 @@ pub fn load_into(
             .map_err(e)?;
     }
     Ok(n)
+}
+
+/// A new table's indexes, summary and editing parts, once its rows are in (in the load's
+/// transaction).
+fn finish_new(
+    tx: &mut postgres::Transaction<'_>,
+    db: &DbSource,
+    distribute: bool,
+) -> Result<(), DbError> {
+    let e = |err| db.error(err);
+    let t: &TableName = &db.table;
+    for s in statements(&index_sql(t)) {
+        tx.batch_execute(s).map_err(e)?;
+    }
+    // Citus runs no transition-table trigger: a distributed table has no summary (its cell
+    // questions are answered on the workers from the incidents).
+    if !distribute {
+        tx.batch_execute(&summary_sql(t)).map_err(e)?;
+    }
+    for s in statements(&edit_sql(t, !distribute)) {
+        tx.batch_execute(s).map_err(e)?;
+    }
+    if distribute {
+        tx.batch_execute(&distribute_history_sql(t)).map_err(e)?;
+    }
+    // A table replaced keeps its history: new ids come after every id it names.
+    tx.batch_execute(&format!(
+        "SELECT setval(pg_get_serial_sequence('{q}', 'id'),
+                greatest((SELECT max(id) FROM {q}), (SELECT max(row_id) FROM {h}), 1))",
+        q = t.quoted().replace('\'', "''"),
+        h = t.quoted_with("history"),
+    ))
+    .map_err(e)?;
+    Ok(())
 }
 
 /// A server without Citus, said so.
