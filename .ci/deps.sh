@@ -33,3 +33,16 @@ if [ ! -x /opt/incident-map/bagit/bin/bagit.py ]; then
   $SUDO /usr/bin/python3 -m venv /opt/incident-map/bagit
   $SUDO /opt/incident-map/bagit/bin/pip install -q bagit==1.9.0
 fi
+# Citus (distributed PostgreSQL, AGPL-3.0) for the conformance suite's distributed engine: built
+# from ../shared/citus (beside this repository) when that folder is there; without it the Citus
+# tests say they are skipped and why. Its build needs the server headers and the libraries they
+# include (zstd, lz4, GSSAPI, OpenSSL…).
+citus="$(cd "$(dirname "$0")/.." && pwd)/../shared/citus"
+if [ -x "$citus/build.sh" ] || [ -f "$citus/build.sh" ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends postgresql-server-dev-15 make patch \
+    libzstd-dev liblz4-dev libkrb5-dev libssl-dev libselinux1-dev libpam0g-dev libxml2-dev \
+    libxslt1-dev libreadline-dev zlib1g-dev >/dev/null
+  $SUDO bash "$citus/build.sh"
+else
+  echo "Citus not built: $citus is missing (the Citus tests will be skipped)"
+fi

@@ -430,3 +430,73 @@ fn every_engine_writes_like_the_files() {
         conforms_with(&*files, &*engine, name, false);
     }
 }
+
+/// On a Citus cluster (coordinator + two workers): the cluster cells of a distributed table are
+/// aggregated on the workers, shard by shard (EXPLAIN), the coordinator adding the partial
+/// counts; `load --append` adds to it; another tool's insert without the cluster key gets it
+/// from the row trigger, which Citus runs on the shard, as the program computes it.
+#[test]
+fn a_distributed_table_aggregates_on_the_workers_and_takes_appends_and_inserts() {
+    let Some(citus) = common::citus::shared() else {
+        eprintln!("skipped: {}", common::citus::missing().unwrap_or_default());
+        return;
+    };
+    let c = &citus.coordinator;
+    load(c, &bundled(), "spread", &["--distribute"]);
+    let db = incident_map::db::DbSource::parse(&c.table_url("spread")).unwrap();
+    let mut client = db.connect().unwrap();
+    let (sql, w) =
+        incident_map::db::query::cells_sql(&db, &Filter::default(), 5, ((0, 31), (0, 31)));
+    let plan: Vec<String> = client
+        .query(
+            &format!("EXPLAIN {sql}"),
+            &incident_map::db::query::refs(&w),
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("Custom Scan (Citus Adaptive)"), "{plan}");
+    assert!(plan.contains("Task Count: 32"), "{plan}");
+    let (_, task) = plan.split_once("->  Task").expect("a task");
+    assert!(
+        citus
+            .workers
+            .iter()
+            .any(|w| task.contains(&format!("port={}", w.port))),
+        "the task runs on a worker: {plan}"
+    );
+    assert!(
+        task.contains("Aggregate") && task.contains("Group Key: (morton >> 52), type"),
+        "the cells are grouped on the worker: {plan}"
+    );
+    // Appended: twice the file, the same types.
+    load(c, &bundled(), "spread", &["--append"]);
+    let table = open(&[PathBuf::from(c.table_url("spread"))]);
+    let files = open(&[bundled()]);
+    let (t, f) = (
+        table.summary(&Control::default()).unwrap(),
+        files.summary(&Control::default()).unwrap(),
+    );
+    assert_eq!(t.incidents, 2 * f.incidents);
+    assert!(f.types.iter().all(|(k, n)| t.types[k] == 2 * n), "{t:?}");
+    // Another tool's insert: the keys come from the trigger on the shard.
+    c.sql(
+        "INSERT INTO spread (geom, day_first, day_last, date_precision, location_precision, type)
+         VALUES (ST_SetSRID(ST_MakePoint(44.2344, 33.2625), 4326), '2021-06-05', '2021-06-05',
+                 'day', 'exact', 'Rocket attack')",
+    );
+    let key = client
+        .query_one(
+            "SELECT morton FROM spread WHERE origin_file = '' AND place = ''",
+            &[],
+        )
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(key, incident_map::db::load::morton_key(44.2344, 33.2625));
+    assert_eq!(
+        table.summary(&Control::default()).unwrap().incidents,
+        2 * f.incidents + 1
+    );
+}

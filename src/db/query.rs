@@ -164,6 +164,20 @@ pub fn cells_on(
     if let Some(cells) = summary_cells(c, db, filter, level, ((cx0, cx1), (cy0, cy1)))? {
         return Ok(cells);
     }
+    let (sql, w) = cells_sql(db, filter, level, ((cx0, cx1), (cy0, cy1)));
+    let rows = c.query(&sql, &refs(&w)).map_err(|e| db.error(e))?;
+    Ok(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1))))
+}
+
+/// The question for the cells `[cx0, cx1] × [cy0, cy1]` at `level` from the incidents
+/// themselves (grouped by cell key and type: on a distributed table each worker groups its
+/// shards' rows and the coordinator adds the partial counts and sums), and its parameters.
+pub fn cells_sql(
+    db: &DbSource,
+    filter: &Filter,
+    level: u32,
+    ((cx0, cx1), (cy0, cy1)): ((u64, u64), (u64, u64)),
+) -> (String, Where) {
     let size = 1.0 / (1u64 << level) as f64;
     let mut w = filter_sql(filter, db);
     // The cells, a cell wider on every side, as a lon/lat box the GiST index can use (which
@@ -188,8 +202,7 @@ pub fn cells_on(
         db.table.quoted(),
         w.text()
     );
-    let rows = c.query(&sql, &refs(&w)).map_err(|e| db.error(e))?;
-    Ok(cells_of_rows(&rows, level, ((cx0, cx1), (cy0, cy1))))
+    (sql, w)
 }
 
 /// Cells from rows of (cell key, type, count, Σx, Σy), those in `[cx0, cx1] × [cy0, cy1]`, in row
