@@ -500,3 +500,46 @@ fn a_distributed_table_aggregates_on_the_workers_and_takes_appends_and_inserts()
         2 * f.incidents + 1
     );
 }
+
+/// The window on a distributed table, asked view by view as a large table is: the server's
+/// counts, the legend, and the incidents in view, as for a plain table.
+#[test]
+fn the_window_shows_a_distributed_table() {
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+    use incident_map::app::{App, Saved, WindowOptions};
+    let Some(citus) = common::citus::shared() else {
+        eprintln!("skipped: {}", common::citus::missing().unwrap_or_default());
+        return;
+    };
+    let c = &citus.coordinator;
+    load(c, &bundled(), "shown", &["--distribute"]);
+    let app = App::new(
+        &egui::Context::default(),
+        WindowOptions {
+            files: vec![c.table_url("shown").into()],
+            base: Some(incident_map::view::tiles::BaseLayer::Offline),
+            resident_limit: Some(0),
+            ..Default::default()
+        },
+        Some(Saved::default()),
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
+    let t = std::time::Instant::now();
+    let done = |h: &Harness<'static, App>| {
+        h.query_by_label("83 of 83 incidents selected").is_some()
+            && h.query_by_label("Drone attack  8").is_some()
+            && h.state().data.as_ref().is_some_and(|d| d.store.len() == 83)
+    };
+    while !done(&h) {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(30),
+            "the window on a distributed table: {:?}",
+            h.state().counts()
+        );
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}

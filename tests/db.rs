@@ -408,6 +408,18 @@ fn faults_are_clear(pg: &Pg) {
         "{}",
         stderr(&o)
     );
+    // Distributing on a server without Citus: said, and nothing is left behind.
+    let o = load(&bundled(), &pg.url(), "spread", &["--distribute"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--distribute needs the Citus extension on the server"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        pg.query_count("SELECT count(*) FROM pg_class WHERE relname LIKE 'spread%'"),
+        0
+    );
     pg.sql("CREATE TABLE notes (id int, body text)");
     let o = run(&["clusters", &pg.table_url("notes"), "--zoom", "4", "--json"]);
     assert_eq!(o.status.code(), Some(1));
