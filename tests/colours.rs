@@ -4,6 +4,7 @@
 
 #[allow(dead_code)] // the harness serves every database test; this file uses part of it
 mod common {
+    pub mod kit;
     pub mod pg;
 }
 
@@ -122,8 +123,6 @@ fn the_first_eight_other_types_are_pairwise_distinguishable_and_stable() {
 /// does (not by the few rows fetched).
 #[test]
 fn a_table_colours_types_by_its_whole_data() {
-    use egui_kittest::Harness;
-    use incident_map::app::{App, Saved, WindowOptions};
     use incident_map::progress::Control;
     use incident_map::source::{Fetch, Source};
 
@@ -161,36 +160,14 @@ fn a_table_colours_types_by_its_whole_data() {
     assert!(inc.store.len() < 30, "only the rare types fetched");
     assert_eq!(inc.store.colours, of_file);
     // The window asking view by view, filtered to the rare types from the start.
-    let app = App::new(
-        &egui::Context::default(),
-        WindowOptions {
-            files: vec![url.into()],
-            base: Some(incident_map::view::tiles::BaseLayer::Offline),
-            resident_limit: Some(0),
-            filter: rare,
-            ..Default::default()
-        },
-        Some(Saved::default()),
-    );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
-    let t = std::time::Instant::now();
-    let held = |h: &Harness<'static, App>| {
+    let mut h = common::kit::table_window(&url, rare);
+    let held = |h: &egui_kittest::Harness<'static, incident_map::app::App>| {
         let s = h.state();
-        let r = s.remote.as_ref()?;
-        r.agg.as_ref()?;
+        s.remote.as_ref()?.agg.as_ref()?;
         Some(s.data.as_ref()?.store.colours.clone())
     };
-    while held(&h).is_none_or(|c| c != of_file) {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(20),
-            "the window's colours: {:?}, the file's: {of_file:?}",
-            held(&h)
-        );
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    let same = |h: &_| held(h).is_some_and(|c| c == of_file);
+    common::kit::step_until(&mut h, 20, "the file's colours", same, held);
     // The rows the window holds are the rare types' only, yet coloured as in the file.
     let s = h.state();
     let store = &s.data.as_ref().unwrap().store;

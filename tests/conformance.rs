@@ -9,6 +9,7 @@
 mod common {
     pub mod citus;
     pub mod edits;
+    pub mod kit;
     pub mod pg;
 }
 
@@ -505,41 +506,20 @@ fn a_distributed_table_aggregates_on_the_workers_and_takes_appends_and_inserts()
 /// counts, the legend, and the incidents in view, as for a plain table.
 #[test]
 fn the_window_shows_a_distributed_table() {
-    use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-    use incident_map::app::{App, Saved, WindowOptions};
     let Some(citus) = common::citus::shared() else {
         eprintln!("skipped: {}", common::citus::missing().unwrap_or_default());
         return;
     };
     let c = &citus.coordinator;
     load(c, &bundled(), "shown", &["--distribute"]);
-    let app = App::new(
-        &egui::Context::default(),
-        WindowOptions {
-            files: vec![c.table_url("shown").into()],
-            base: Some(incident_map::view::tiles::BaseLayer::Offline),
-            resident_limit: Some(0),
-            ..Default::default()
-        },
-        Some(Saved::default()),
-    );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut App| app.ui(ui), app);
-    let t = std::time::Instant::now();
-    let done = |h: &Harness<'static, App>| {
+    let mut h = common::kit::table_window(&c.table_url("shown"), Filter::default());
+    let done = |h: &egui_kittest::Harness<'static, incident_map::app::App>| {
         h.query_by_label("83 of 83 incidents selected").is_some()
             && h.query_by_label("Drone attack  8").is_some()
             && h.state().data.as_ref().is_some_and(|d| d.store.len() == 83)
     };
-    while !done(&h) {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(30),
-            "the window on a distributed table: {:?}",
-            h.state().counts()
-        );
-        h.step();
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    common::kit::step_until(&mut h, 30, "the window on a distributed table", done, |h| {
+        h.state().counts()
+    });
 }
