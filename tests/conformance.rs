@@ -472,6 +472,7 @@ fn a_distributed_table_aggregates_on_the_workers_and_takes_appends_and_inserts()
         task.contains("Aggregate") && task.contains("Group Key: (morton >> 52), type"),
         "the cells are grouped on the worker: {plan}"
     );
+    same_commands(&c.table_url("spread"));
     // Appended: twice the file, the same types.
     load(c, &bundled(), "spread", &["--append"]);
     let table = open(&[PathBuf::from(c.table_url("spread"))]);
@@ -500,6 +501,101 @@ fn a_distributed_table_aggregates_on_the_workers_and_takes_appends_and_inserts()
         table.summary(&Control::default()).unwrap().incidents,
         2 * f.incidents + 1
     );
+}
+
+/// The commands a user runs give the same answers on the table at `url` as on the bundled file
+/// it was loaded from: `check`, `clusters` (zooms 3 and 9, with and without a filter), `filter`
+/// (GeoJSON features), `dupes`, and the same PNG from `export`.
+fn same_commands(url: &str) {
+    let file = bundled().to_string_lossy().into_owned();
+    let run = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_incident-map"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    };
+    let json = |args: &[&str]| serde_json::from_slice::<Value>(&run(args)).unwrap();
+    let (a, b) = (
+        json(&["check", &file, "--json"]),
+        json(&["check", url, "--json"]),
+    );
+    for k in [
+        "incidents",
+        "disputed",
+        "date_min",
+        "date_max",
+        "types",
+        "bbox",
+    ] {
+        assert_eq!(a[k], b[k], "check: {k}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let png = |src: &str, name: &str| {
+        let out = dir.path().join(name);
+        let o = out.to_str().unwrap();
+        run(&[
+            "export",
+            src,
+            "--out",
+            o,
+            "--basemap",
+            "offline",
+            "--width",
+            "500",
+            "--height",
+            "400",
+        ]);
+        std::fs::read(out).unwrap()
+    };
+    assert_eq!(png(&file, "file.png"), png(url, "table.png"), "export");
+    for extra in [
+        &[][..],
+        &["--from", "2021-06-01", "--type", "interception"][..],
+    ] {
+        for zoom in ["3", "9"] {
+            let cmd = |src: &str| {
+                let mut a = vec!["clusters", src, "--zoom", zoom, "--json"];
+                a.extend(extra);
+                json(&a)
+            };
+            assert_eq!(cmd(&file), cmd(url), "clusters at zoom {zoom} {extra:?}");
+        }
+        let features = |src: &str| {
+            let mut a = vec!["filter", src, "--format", "geojson"];
+            a.extend(extra);
+            json(&a)["features"].clone()
+        };
+        assert_eq!(features(&file), features(url), "filter {extra:?}");
+    }
+    let groups = |src: &str| {
+        let v = json(&["dupes", src, "--days", "3", "--km", "30", "--json"]);
+        let mut g: Vec<String> = v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                let mut m: Vec<String> = g["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| format!("{} {} {}", m["date"], m["type"], m["place"]))
+                    .collect();
+                m.sort();
+                m.join(" | ")
+            })
+            .collect();
+        g.sort();
+        g
+    };
+    let g = groups(&file);
+    assert!(!g.is_empty(), "the bundled data has possible duplicates");
+    assert_eq!(g, groups(url), "dupes");
 }
 
 /// The window on a distributed table, asked view by view as a large table is: the server's
