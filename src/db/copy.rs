@@ -4,10 +4,11 @@
 
 use std::sync::mpsc::SyncSender;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
 
 use super::load::morton_key;
+use super::schema::SUMMARY_LEVELS;
 use crate::model::Role;
 use crate::projection::{merc_x, merc_y};
 use crate::store::{ReadError, Record, Store};
@@ -184,6 +185,53 @@ pub fn encode_all(store: &Store, ids: bool, to: &SyncSender<Result<Chunk, ReadEr
     if chunk.rows > 0 {
         let _ = to.send(Ok(chunk));
     }
+}
+
+/// Count and sums of the Mercator positions of a cell's incidents of one type.
+type Sums = (i64, f64, f64);
+
+/// The summary cells of every incident of `store` (see [`super::schema::cells_sql`]) as rows of
+/// a binary `COPY` of `(level, cell, type, n, sx, sy)`, sorted: the finest level counted from the
+/// incidents (their stored `morton`, `mx`, `my`), the coarser ones summed from it, as
+/// [`super::schema::cells_fill_sql`] does on the server.
+pub fn cells(store: &Store) -> Vec<u8> {
+    let max = SUMMARY_LEVELS;
+    let mut finest: FxHashMap<(i64, u32), Sums> = FxHashMap::default();
+    for i in 0..store.len() {
+        let (lon, lat) = (store.lon[i], store.lat[i]);
+        let cell = morton_key(lon, lat) >> (62 - 2 * max);
+        let e = finest
+            .entry((cell, store.type_id[i]))
+            .or_insert((0, 0.0, 0.0));
+        e.0 += 1;
+        e.1 += f64::from(merc_x(lon) as f32);
+        e.2 += f64::from(merc_y(lat) as f32);
+    }
+    let mut all: FxHashMap<(u32, i64, &str), Sums> = FxHashMap::default();
+    for (&(cell, ty), &(n, sx, sy)) in &finest {
+        let name = store.types.name(ty);
+        for level in 0..=max {
+            let e = all
+                .entry((level, cell >> (2 * (max - level)), name))
+                .or_insert((0, 0.0, 0.0));
+            e.0 += n;
+            e.1 += sx;
+            e.2 += sy;
+        }
+    }
+    let mut rows: Vec<_> = all.into_iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(rows.len() * 64);
+    for ((level, cell, name), (n, sx, sy)) in rows {
+        out.extend_from_slice(&6i16.to_be_bytes());
+        fixed(&mut out, &(level as i16).to_be_bytes());
+        fixed(&mut out, &cell.to_be_bytes());
+        fixed(&mut out, name.as_bytes());
+        fixed(&mut out, &n.to_be_bytes());
+        fixed(&mut out, &sx.to_be_bytes());
+        fixed(&mut out, &sy.to_be_bytes());
+    }
+    out
 }
 
 #[cfg(test)]

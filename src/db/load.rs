@@ -13,7 +13,8 @@ use postgres::Transaction;
 
 use super::copy::{self, Chunk};
 use super::schema::{
-    COLUMNS, TableName, check_table, create_sql, edit_sql, index_sql, summary_sql, triggers_sql,
+    COLUMNS, TableName, cells_sql, cells_triggers_sql, check_table, create_sql, edit_sql,
+    index_sql, triggers_sql,
 };
 use super::{DbError, DbSource};
 use crate::cluster::morton;
@@ -141,20 +142,23 @@ fn copy_sql(t: &TableName, new: bool) -> String {
 }
 
 /// Streams every incident of `store` through `sql`: a second thread encodes the rows while this
-/// one hands them to the server. `progress` is told how many rows are done.
+/// one hands them to the server. `progress` is told how many rows are done. For a new table
+/// (`new`: ids given) a third computes the summary cells meanwhile and they are returned (rows of
+/// a binary `COPY`).
 fn copy_rows(
     tx: &mut Transaction<'_>,
     db: &DbSource,
     sql: &str,
     store: &Store,
-    ids: bool,
+    new: bool,
     progress: &mut dyn FnMut(usize, usize),
-) -> Result<(), DbError> {
+) -> Result<Option<Vec<u8>>, DbError> {
     let n = store.len();
     let io = |e: std::io::Error| DbError::Server(e.to_string());
     let (to, from) = sync_channel::<Result<Chunk, ReadError>>(4);
     std::thread::scope(|s| {
-        s.spawn(move || copy::encode_all(store, ids, &to));
+        s.spawn(move || copy::encode_all(store, new, &to));
+        let cells = new.then(|| s.spawn(|| copy::cells(store)));
         // `from` is dropped on any early return, which stops the encoder.
         let from = from;
         let mut w = tx.copy_in(sql).map_err(|e| db.error(e))?;
@@ -168,14 +172,35 @@ fn copy_rows(
         }
         w.write_all(copy::TRAILER).map_err(io)?;
         w.finish().map_err(|e| db.error(e))?;
-        Ok(())
+        cells
+            .map(|h| h.join())
+            .transpose()
+            .map_err(|_| DbError::Server("the summary cells could not be computed".into()))
     })
 }
 
-/// What a new table gets once its rows are in: the key and indexes, the summary cells, the
+/// Writes the summary cells computed by [`copy::cells`] into a new `<table>_cells`.
+fn fill_cells(tx: &mut Transaction<'_>, db: &DbSource, cells: &[u8]) -> Result<(), DbError> {
+    let t = &db.table;
+    tx.batch_execute(&cells_sql(t)).map_err(|e| db.error(e))?;
+    let mut w = tx
+        .copy_in(&format!(
+            "COPY {} (level, cell, type, n, sx, sy) FROM STDIN (FORMAT binary, FREEZE)",
+            t.quoted_with("cells")
+        ))
+        .map_err(|e| db.error(e))?;
+    let io = |e: std::io::Error| DbError::Server(e.to_string());
+    w.write_all(copy::HEADER).map_err(io)?;
+    w.write_all(cells).map_err(io)?;
+    w.write_all(copy::TRAILER).map_err(io)?;
+    w.finish().map_err(|e| db.error(e))?;
+    Ok(())
+}
+
+/// What a new table gets once its rows are in: the key and indexes, the summary `cells`, the
 /// triggers (so they keep the summary and history from now on), ids after every id its history
 /// names, the change notice the load's own insert did not send, and fresh statistics.
-fn finish_new_table(tx: &mut Transaction<'_>, db: &DbSource) -> Result<(), DbError> {
+fn finish_new_table(tx: &mut Transaction<'_>, db: &DbSource, cells: &[u8]) -> Result<(), DbError> {
     let e = |err| db.error(err);
     let t = &db.table;
     tx.batch_execute(&format!(
@@ -183,7 +208,8 @@ fn finish_new_table(tx: &mut Transaction<'_>, db: &DbSource) -> Result<(), DbErr
     ))
     .map_err(e)?;
     tx.batch_execute(&index_sql(t)).map_err(e)?;
-    tx.batch_execute(&summary_sql(t)).map_err(e)?;
+    fill_cells(tx, db, cells)?;
+    tx.batch_execute(&cells_triggers_sql(t)).map_err(e)?;
     tx.batch_execute(&triggers_sql(t)).map_err(e)?;
     tx.batch_execute(&edit_sql(t)).map_err(e)?;
     // A table replaced keeps its history: new ids come after every id it names.
@@ -228,10 +254,10 @@ pub fn load_into(
     tx.batch_execute("SET LOCAL incident_map.bulk = 'on'")
         .map_err(e)?;
     let n = store.len();
-    copy_rows(&mut tx, db, &copy_sql(t, create), store, create, progress)?;
+    let cells = copy_rows(&mut tx, db, &copy_sql(t, create), store, create, progress)?;
     progress(n, n);
-    if create {
-        finish_new_table(&mut tx, db)?;
+    if let Some(cells) = cells {
+        finish_new_table(&mut tx, db, &cells)?;
     }
     tx.batch_execute("SET LOCAL incident_map.bulk = 'off'")
         .map_err(e)?;

@@ -287,10 +287,43 @@ CREATE TRIGGER {logged} AFTER INSERT OR UPDATE OR DELETE ON {q}
 /// filter or a type filter, is read from a few thousand summary rows instead of the incidents.
 pub const SUMMARY_LEVELS: u32 = 12;
 
-/// The summary table `<table>_cells` (one row per level, cell and type: count and sums of the
-/// Mercator positions), built from the incidents, and the statement triggers that keep it
-/// right when anyone inserts, updates, deletes or truncates.
-pub fn summary_sql(t: &TableName) -> String {
+/// The summary table `<table>_cells`: one row per level, cell and type, with the count and the
+/// sums of the Mercator positions of the incidents in it (filled by `load`, then kept by
+/// [`cells_triggers_sql`]).
+pub fn cells_sql(t: &TableName) -> String {
+    format!(
+        "CREATE TABLE {} (
+  level smallint NOT NULL,
+  cell bigint NOT NULL,
+  type text NOT NULL,
+  n bigint NOT NULL,
+  sx float8 NOT NULL,
+  sy float8 NOT NULL,
+  PRIMARY KEY (level, cell, type)
+)",
+        t.quoted_with("cells")
+    )
+}
+
+/// Fills an empty `<table>_cells` from the incidents: the finest level grouped, the coarser ones
+/// summed from it (what `load` computes on its side while the rows go in).
+pub fn cells_fill_sql(t: &TableName) -> String {
+    let cells = t.quoted_with("cells");
+    let max = SUMMARY_LEVELS;
+    format!(
+        "INSERT INTO {cells}
+  SELECT {max}, morton >> (62 - 2 * {max}), type, count(*), sum(mx::float8), sum(my::float8)
+  FROM {q} GROUP BY 2, 3;
+INSERT INTO {cells}
+  SELECT l, cell >> (2 * ({max} - l)), type, sum(n), sum(sx), sum(sy)
+  FROM {cells}, generate_series(0, {max} - 1) l WHERE level = {max} GROUP BY 1, 2, 3;",
+        q = t.quoted(),
+    )
+}
+
+/// The statement triggers that keep `<table>_cells` right when anyone inserts, updates, deletes
+/// or truncates (with the table owner's rights).
+pub fn cells_triggers_sql(t: &TableName) -> String {
     let q = t.quoted();
     let cells = t.quoted_with("cells");
     let max = SUMMARY_LEVELS;
@@ -304,22 +337,7 @@ pub fn summary_sql(t: &TableName) -> String {
         )
     };
     format!(
-        "CREATE TABLE {cells} (
-  level smallint NOT NULL,
-  cell bigint NOT NULL,
-  type text NOT NULL,
-  n bigint NOT NULL,
-  sx float8 NOT NULL,
-  sy float8 NOT NULL,
-  PRIMARY KEY (level, cell, type)
-);
-INSERT INTO {cells}
-  SELECT {max}, morton >> (62 - 2 * {max}), type, count(*), sum(mx::float8), sum(my::float8)
-  FROM {q} GROUP BY 2, 3;
-INSERT INTO {cells}
-  SELECT l, cell >> (2 * ({max} - l)), type, sum(n), sum(sx), sum(sy)
-  FROM {cells}, generate_series(0, {max} - 1) l WHERE level = {max} GROUP BY 1, 2, 3;
-CREATE OR REPLACE FUNCTION {fn_}() RETURNS trigger LANGUAGE plpgsql
+        "CREATE OR REPLACE FUNCTION {fn_}() RETURNS trigger LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
