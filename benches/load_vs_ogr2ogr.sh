@@ -35,7 +35,7 @@ mkdir "$dir/sock" && { [ ${#as_pg[@]} = 0 ] || chown postgres:postgres "$dir/soc
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
   -o "-p $port -k $dir/sock -c listen_addresses=127.0.0.1" start > /dev/null
 url="postgresql://bench@127.0.0.1:$port/postgres"
-sql() { psql -q -X -h 127.0.0.1 -p "$port" -U bench -d postgres -c "$1" > /dev/null; }
+sql() { PGOPTIONS='-c client_min_messages=warning' psql -q -X -h 127.0.0.1 -p "$port" -U bench -d postgres -c "$1" > /dev/null; }
 sql "CREATE EXTENSION postgis"
 
 cat "$csv" > /dev/null   # the file in the page cache for both
@@ -69,5 +69,3 @@ done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 ml=$(median "${loads[@]}") mo=$(median "${ogrs[@]}")
 printf 'median: load %.2f s, ogr2ogr %.2f s, ratio %.2f (target <= 0.80)\n' "$ml" "$mo" "$(echo "$ml / $mo" | bc -l)"
-echo "the tables: $(psql -X -At -h 127.0.0.1 -p "$port" -U bench -d postgres -c \
-  "SELECT string_agg(c || ' ' || pg_size_pretty(pg_total_relation_size(c)), ', ') FROM unnest(ARRAY['im', 'im_cells', 'ogr']) c WHERE to_regclass(c) IS NOT NULL")"
