@@ -142,7 +142,35 @@ fn loads_and_summaries(pg: &Pg, synth: &Path) {
         let from_table = json(&run(&["check", &pg.table_url(table), "--json"]));
         assert_eq!(summary(&from_file), summary(&from_table), "{table}");
         assert!(!from_table.to_string().contains(PASSWORD));
+        cells_as_the_server_counts_them(pg, table);
+        // COPY FREEZE left every page all-visible: the covering index answers without the heap,
+        // with no VACUUM after the load.
+        assert_eq!(
+            pg.query_count(&format!(
+                "SELECT (relallvisible = relpages AND relpages > 0)::int::int8 FROM pg_class WHERE relname = '{table}'"
+            )),
+            1,
+            "{table}"
+        );
     }
+}
+
+/// The summary cells `load` computed on its side are those the server counts from the rows
+/// (the finest level grouped, the coarser ones summed from it).
+fn cells_as_the_server_counts_them(pg: &Pg, table: &str) {
+    let max = incident_map::db::schema::SUMMARY_LEVELS;
+    let differ = pg.query_count(&format!(
+        "WITH f AS (SELECT morton >> (62 - 2 * {max}) AS cell, type, count(*) AS n,
+                           sum(mx::float8) AS sx, sum(my::float8) AS sy FROM {table} GROUP BY 1, 2),
+              a AS (SELECT l AS level, cell >> (2 * ({max} - l)) AS cell, type, sum(n) AS n,
+                           sum(sx) AS sx, sum(sy) AS sy
+                    FROM f, generate_series(0, {max}) l GROUP BY 1, 2, 3)
+         SELECT count(*) FROM {table}_cells c FULL JOIN a USING (level, cell, type)
+         WHERE c.n IS NULL OR a.n IS NULL OR c.n <> a.n
+            OR abs(c.sx - a.sx) > 1e-9 OR abs(c.sy - a.sy) > 1e-9"
+    ));
+    assert_eq!(differ, 0, "{table}: cells that differ from the rows' own");
+    assert!(pg.query_count(&format!("SELECT count(*) FROM {table}_cells")) > 0);
 }
 
 /// The cluster query: the same cells, counts, centroids and types at every zoom and filter.

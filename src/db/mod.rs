@@ -6,6 +6,7 @@
 //! Passwords come from the URL, `PGPASSWORD` or the password file (`PGPASSFILE` or
 //! `~/.pgpass`), as libpq does; they are never printed: messages show the URL without it.
 
+pub mod copy;
 pub mod evidence;
 pub mod fetch;
 pub mod load;

@@ -216,12 +216,20 @@ impl Store {
     /// The original records of `order`, in that order, read in batches sorted by file position
     /// (a few large reads instead of one per record).
     pub fn records<'a>(&'a self, order: &'a [u32]) -> Records<'a> {
+        self.records_batched(order, BATCH)
+    }
+
+    /// [`Store::records`] reading `batch` records at a time: a whole-store pass in time order
+    /// (records scattered over the file) reads the file once per batch, so larger batches read
+    /// less, for more memory (the raw records of one batch).
+    pub fn records_batched<'a>(&'a self, order: &'a [u32], batch: usize) -> Records<'a> {
         Records {
             store: self,
             order,
             pos: 0,
             batch: Batch::default(),
             batch_start: 0,
+            size: batch.max(1),
         }
     }
 
@@ -338,6 +346,8 @@ pub struct Records<'a> {
     pos: usize,
     batch: Batch,
     batch_start: usize,
+    /// Records per batch.
+    size: usize,
 }
 
 impl Iterator for Records<'_> {
@@ -347,7 +357,7 @@ impl Iterator for Records<'_> {
         let i = *self.order.get(self.pos)?;
         if self.pos == self.batch_start + self.batch.spans.len() || self.batch.spans.is_empty() {
             self.batch_start = self.pos;
-            let end = (self.pos + BATCH).min(self.order.len());
+            let end = (self.pos + self.size).min(self.order.len());
             self.store
                 .read_batch(&self.order[self.pos..end], &mut self.batch);
         }

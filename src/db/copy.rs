@@ -1,0 +1,287 @@
+//! Incidents as rows of a binary `COPY`: the server stores them without parsing text (the
+//! position arrives as EWKB, dates, numbers and floats as their bits, texts and the record as
+//! they are). Rows are encoded on a thread of their own while the server stores the chunk before.
+
+use std::sync::mpsc::SyncSender;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::{Map, Value};
+
+use super::load::morton_key;
+use super::schema::SUMMARY_LEVELS;
+use crate::model::Role;
+use crate::projection::{merc_x, merc_y};
+use crate::store::{ReadError, Record, Store};
+
+/// The binary `COPY` header: signature, flags (none), header extension length (none).
+pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+/// The end of a binary `COPY`: a field count of -1.
+pub const TRAILER: &[u8] = &[0xff, 0xff];
+
+/// Days from the store's day zero (1970-01-01) to PostgreSQL's (2000-01-01).
+const PG_DAY_ZERO: i32 = 10_957;
+/// Bytes of encoded rows handed over at once.
+const CHUNK: usize = 1 << 20;
+/// Records read from the files at once: a pass in time order reads each file once per batch,
+/// so a large batch (its raw records, some 30 MB for ACLED rows) reads the files a few times only.
+const READ_BATCH: usize = 131_072;
+
+/// Encoded rows and how many incidents they hold.
+pub struct Chunk {
+    /// Rows in binary `COPY` form.
+    pub bytes: Vec<u8>,
+    /// Incidents in them.
+    pub rows: usize,
+}
+
+/// A field of fixed bytes.
+fn fixed(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as i32).to_be_bytes());
+    out.extend_from_slice(bytes);
+}
+
+/// A field that may be NULL.
+fn maybe<const N: usize>(out: &mut Vec<u8>, bytes: Option<[u8; N]>) {
+    match bytes {
+        Some(b) => fixed(out, &b),
+        None => out.extend_from_slice(&(-1i32).to_be_bytes()),
+    }
+}
+
+/// A field of variable length, written by `f` (its length is filled in after).
+fn var(out: &mut Vec<u8>, f: impl FnOnce(&mut Vec<u8>)) {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    f(out);
+    let len = (out.len() - at - 4) as i32;
+    out[at..at + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+/// A point as PostGIS reads it: little-endian EWKB with SRID 4326.
+fn ewkb(lon: f64, lat: f64) -> [u8; 25] {
+    let mut g = [0u8; 25];
+    g[0] = 1;
+    g[1..5].copy_from_slice(&0x2000_0001u32.to_le_bytes());
+    g[5..9].copy_from_slice(&4326u32.to_le_bytes());
+    g[9..17].copy_from_slice(&lon.to_le_bytes());
+    g[17..25].copy_from_slice(&lat.to_le_bytes());
+    g
+}
+
+/// The non-empty, trimmed texts of the fields with `role`, one a line (as [`Record::texts`]
+/// joined by line breaks).
+fn texts(out: &mut Vec<u8>, record: &Record, role: Role) {
+    let mut first = true;
+    for f in record.fields.iter().filter(|f| f.role == role) {
+        let t = f.text();
+        let t = t.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if !first {
+            out.push(b'\n');
+        }
+        first = false;
+        out.extend_from_slice(t.as_bytes());
+    }
+}
+
+/// The record's fields as one JSON object, in file order; a name given twice keeps its first
+/// place and its last value (as a JSON map built from the fields does).
+pub fn record_json(out: &mut Vec<u8>, record: &Record) {
+    let mut seen = FxHashSet::default();
+    if !record.fields.iter().all(|f| seen.insert(f.name.as_str())) {
+        let json: Map<String, Value> = record
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        // Writing to a Vec cannot fail, and a JSON value always serialises.
+        let _ = serde_json::to_writer(&mut *out, &json);
+        return;
+    }
+    out.push(b'{');
+    for (k, f) in record.fields.iter().enumerate() {
+        if k > 0 {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut *out, &f.name);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut *out, &f.value);
+    }
+    out.push(b'}');
+}
+
+/// Incident `i` of `store` as one row of [`super::schema::COLUMNS`] (with `id` first when given,
+/// else without it).
+pub fn row(out: &mut Vec<u8>, store: &Store, i: usize, record: &Record, id: Option<i64>) {
+    let r = store.row(i);
+    let w = &r.when;
+    let fields: i16 = if id.is_some() { 24 } else { 23 };
+    out.extend_from_slice(&fields.to_be_bytes());
+    if let Some(id) = id {
+        fixed(out, &id.to_be_bytes());
+    }
+    fixed(out, &ewkb(r.lon, r.lat));
+    fixed(out, &(w.day - PG_DAY_ZERO).to_be_bytes());
+    fixed(out, &(w.end - PG_DAY_ZERO).to_be_bytes());
+    maybe(out, w.minute.map(|m| (m as i16).to_be_bytes()));
+    maybe(out, w.offset.map(i16::to_be_bytes));
+    fixed(out, w.precision.name().as_bytes());
+    fixed(out, r.loc_precision.name().as_bytes());
+    fixed(out, r.type_name.as_bytes());
+    fixed(out, r.category.as_bytes());
+    fixed(out, r.place.as_bytes());
+    maybe(out, (r.fatalities >= 0).then(|| r.fatalities.to_be_bytes()));
+    maybe(out, (r.injuries >= 0).then(|| r.injuries.to_be_bytes()));
+    fixed(out, &[u8::from(r.disputed)]);
+    for role in [Role::Description, Role::Actor, Role::Source, Role::Area] {
+        var(out, |o| texts(o, record, role));
+    }
+    // `json` in binary form is its text.
+    var(out, |o| record_json(o, record));
+    fixed(out, store.files[store.file[i] as usize].name.as_bytes());
+    fixed(out, &(store.line[i] as i32).to_be_bytes());
+    fixed(out, &morton_key(r.lon, r.lat).to_be_bytes());
+    fixed(out, &(merc_x(r.lon) as f32).to_be_bytes());
+    fixed(out, &(merc_y(r.lat) as f32).to_be_bytes());
+}
+
+/// Encodes every incident of `store`, in store order (ids from 1 when `ids`), into chunks sent
+/// to `to`; stops at the first record that cannot be read (sent as the error), or when the
+/// receiver is gone.
+pub fn encode_all(store: &Store, ids: bool, to: &SyncSender<Result<Chunk, ReadError>>) {
+    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let mut chunk = Chunk {
+        bytes: Vec::with_capacity(CHUNK + (64 << 10)),
+        rows: 0,
+    };
+    for (i, r) in store.records_batched(&all, READ_BATCH) {
+        let record = match r {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = to.send(Err(e));
+                return;
+            }
+        };
+        row(
+            &mut chunk.bytes,
+            store,
+            i as usize,
+            &record,
+            ids.then_some(i as i64 + 1),
+        );
+        chunk.rows += 1;
+        if chunk.bytes.len() >= CHUNK {
+            let next = Chunk {
+                bytes: Vec::with_capacity(CHUNK + (64 << 10)),
+                rows: 0,
+            };
+            if to.send(Ok(std::mem::replace(&mut chunk, next))).is_err() {
+                return;
+            }
+        }
+    }
+    if chunk.rows > 0 {
+        let _ = to.send(Ok(chunk));
+    }
+}
+
+/// Count and sums of the Mercator positions of a cell's incidents of one type.
+type Sums = (i64, f64, f64);
+
+/// The summary cells of every incident of `store` (see [`super::schema::cells_sql`]) as rows of
+/// a binary `COPY` of `(level, cell, type, n, sx, sy)`, sorted: the finest level counted from the
+/// incidents (their stored `morton`, `mx`, `my`), the coarser ones summed from it, as
+/// [`super::schema::cells_fill_sql`] does on the server.
+pub fn cells(store: &Store) -> Vec<u8> {
+    let max = SUMMARY_LEVELS;
+    let mut finest: FxHashMap<(i64, u32), Sums> = FxHashMap::default();
+    for i in 0..store.len() {
+        let (lon, lat) = (store.lon[i], store.lat[i]);
+        let cell = morton_key(lon, lat) >> (62 - 2 * max);
+        let e = finest
+            .entry((cell, store.type_id[i]))
+            .or_insert((0, 0.0, 0.0));
+        e.0 += 1;
+        e.1 += f64::from(merc_x(lon) as f32);
+        e.2 += f64::from(merc_y(lat) as f32);
+    }
+    let mut all: FxHashMap<(u32, i64, &str), Sums> = FxHashMap::default();
+    for (&(cell, ty), &(n, sx, sy)) in &finest {
+        let name = store.types.name(ty);
+        for level in 0..=max {
+            let e = all
+                .entry((level, cell >> (2 * (max - level)), name))
+                .or_insert((0, 0.0, 0.0));
+            e.0 += n;
+            e.1 += sx;
+            e.2 += sy;
+        }
+    }
+    let mut rows: Vec<_> = all.into_iter().collect();
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::with_capacity(rows.len() * 64);
+    for ((level, cell, name), (n, sx, sy)) in rows {
+        out.extend_from_slice(&6i16.to_be_bytes());
+        fixed(&mut out, &(level as i16).to_be_bytes());
+        fixed(&mut out, &cell.to_be_bytes());
+        fixed(&mut out, name.as_bytes());
+        fixed(&mut out, &n.to_be_bytes());
+        fixed(&mut out, &sx.to_be_bytes());
+        fixed(&mut out, &sy.to_be_bytes());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Field;
+
+    fn field(name: &str, value: &str, role: Role) -> Field {
+        Field {
+            name: name.into(),
+            value: Value::String(value.into()),
+            role,
+        }
+    }
+
+    #[test]
+    fn records_are_json_objects_in_file_order() {
+        let mut r = Record::default();
+        r.fields
+            .push(field("notes", " shot \"down\"\n", Role::Description));
+        r.fields.push(field("a", "1", Role::Other));
+        let mut out = Vec::new();
+        record_json(&mut out, &r);
+        let map: Map<String, Value> = r
+            .fields
+            .iter()
+            .map(|f| (f.name.clone(), f.value.clone()))
+            .collect();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            Value::Object(map).to_string()
+        );
+        // A name given twice: its first place, its last value, as a map has it.
+        r.fields.push(field("notes", "again", Role::Description));
+        let mut out = Vec::new();
+        record_json(&mut out, &r);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"notes":"again","a":"1"}"#
+        );
+        let mut out = Vec::new();
+        texts(&mut out, &r, Role::Description);
+        assert_eq!(out, b"shot \"down\"\nagain");
+    }
+
+    #[test]
+    fn points_are_ewkb_with_their_srid() {
+        let g = ewkb(44.25, -33.5);
+        assert_eq!(&g[..9], &[1, 1, 0, 0, 0x20, 0xe6, 0x10, 0, 0]);
+        assert_eq!(f64::from_le_bytes(g[9..17].try_into().unwrap()), 44.25);
+        assert_eq!(f64::from_le_bytes(g[17..25].try_into().unwrap()), -33.5);
+    }
+}
