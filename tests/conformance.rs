@@ -497,6 +497,22 @@ fn a_distributed_table_aggregates_on_the_workers_and_takes_appends_and_inserts()
         .unwrap()
         .get::<_, i64>(0);
     assert_eq!(key, incident_map::db::load::morton_key(44.2344, 33.2625));
+    // Another tool's update counts the version up (the row trigger, on the shard), and a move
+    // gives the row its new key.
+    c.sql(
+        "UPDATE spread SET geom = ST_SetSRID(ST_MakePoint(42.441, 33.786), 4326) WHERE place = ''",
+    );
+    let row = client
+        .query_one(
+            "SELECT morton, version FROM spread WHERE origin_file = '' AND place = ''",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        row.get::<_, i64>(0),
+        incident_map::db::load::morton_key(42.441, 33.786)
+    );
+    assert_eq!(row.get::<_, i64>(1), 2);
     assert_eq!(
         table.summary(&Control::default()).unwrap().incidents,
         2 * f.incidents + 1
