@@ -851,8 +851,11 @@ mod tests {
         .unwrap()
     }
 
-    /// What a load gives, to compare two loads.
-    fn outcome(l: ParsedFile) -> (Vec<Problem>, usize, Vec<(u32, u64, u32, i32, String)>, bool) {
+    /// One incident as loaded: line, record start and length, day, place.
+    type Loaded = (u32, u64, u32, i32, String);
+
+    /// What a load gives, to compare two loads: problems, rows skipped, incidents, UTF-8.
+    fn outcome(l: ParsedFile) -> (Vec<Problem>, usize, Vec<Loaded>, bool) {
         let (problems, skipped, utf8) = (l.problems, l.skipped, l.source.utf8);
         let s = l.builder.finish(vec![l.source]);
         let rows = (0..s.len())
