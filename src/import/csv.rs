@@ -129,8 +129,8 @@ impl Part {
     }
 }
 
-/// Bytes read past a segment's end at first, to finish its last record (doubled as needed).
-const TAIL: usize = 64 << 10;
+/// Bytes read from disk at a time while parsing (more when one record is larger).
+const PIECE: usize = 256 << 10;
 
 /// The offset just past the first line break at or after `from`; the end when there is none
 /// and `bytes` reaches the end of the file; `None` when more must be read to know.
@@ -220,62 +220,63 @@ impl<'a> Ctx<'a> {
     /// may start inside a quoted field; the merge finds that out.
     fn segment(&self, k: usize, buf: &mut Vec<u8>, builder: Builder) -> Part {
         let (a, b) = self.nominal(k);
-        let mut part = Part::new(builder, a, a);
-        let mut cuts = None;
-        let mut extra = TAIL;
+        let start = if k == 0 { Ok(a) } else { self.cut(a, buf) };
+        let stop = if b >= self.total {
+            Ok(self.total)
+        } else {
+            self.cut(b, buf)
+        };
+        match (start, stop) {
+            (Ok(start), Ok(stop)) => self.fill(Part::new(builder, start, stop.max(start)), buf),
+            (Err(e), _) | (_, Err(e)) => {
+                let mut part = Part::new(builder, a, a);
+                part.error = Some(e);
+                part
+            }
+        }
+    }
+
+    /// The file offset just past the first line break at or after `at` (the end of the file
+    /// when there is none).
+    fn cut(&self, at: u64, buf: &mut Vec<u8>) -> Result<u64, LoadError> {
+        let mut want = 4 << 10;
         loop {
-            let want = (b - a) as usize + extra;
-            let (bytes, eof) = match self.bytes(buf, a, want) {
-                Ok(r) => r,
-                Err(e) => {
-                    part.error = Some(e);
-                    return part;
-                }
-            };
-            if cuts.is_none() {
-                let start = if k == 0 {
-                    Some(0)
-                } else {
-                    line_after(bytes, 0, eof)
-                };
-                let stop = if b >= self.total {
-                    Some(bytes.len())
-                } else {
-                    line_after(bytes, (b - a) as usize, eof)
-                };
-                if let (Some(s), Some(t)) = (start, stop) {
-                    cuts = Some(t.max(s));
-                    (part.start, part.end, part.stop) =
-                        (a + s as u64, a + s as u64, a + t.max(s) as u64);
-                }
+            let (bytes, eof) = self.bytes(buf, at, want)?;
+            if let Some(i) = line_after(bytes, 0, eof) {
+                return Ok(at + i as u64);
             }
-            if let Some(stop) = cuts
-                && self.parse(bytes, a, stop.min(bytes.len()), eof, &mut part)
-            {
-                return part;
-            }
-            extra = extra.saturating_mul(2);
+            want = want.saturating_mul(16);
         }
     }
 
     /// Parses the records that start in `[from, stop)` of the file, `from` being a record
     /// boundary.
     fn reparse(&self, from: u64, stop: u64, buf: &mut Vec<u8>, builder: Builder) -> Part {
-        let mut part = Part::new(builder, from, stop);
-        let span = stop.saturating_sub(from) as usize;
-        let mut extra = TAIL;
+        self.fill(Part::new(builder, from, stop), buf)
+    }
+
+    /// Parses `part`'s records, reading the file a piece at a time: a piece small enough to
+    /// stay in the core's cache while it is parsed (larger when one record is larger).
+    fn fill(&self, mut part: Part, buf: &mut Vec<u8>) -> Part {
+        let mut piece = PIECE;
         loop {
-            let (bytes, eof) = match self.bytes(buf, from, span + extra) {
+            let at = part.end;
+            let (bytes, eof) = match self.bytes(buf, at, piece) {
                 Ok(r) => r,
                 Err(e) => {
                     part.error = Some(e);
                     return part;
                 }
             };
-            if self.parse(bytes, from, span.min(bytes.len()), eof, &mut part) {
+            let stop = part.stop.saturating_sub(at) as usize;
+            if self.parse(bytes, at, stop, eof, &mut part) {
                 return part;
             }
-            extra = extra.saturating_mul(2);
+            piece = if part.end == at {
+                piece.saturating_mul(2)
+            } else {
+                PIECE
+            };
         }
     }
 
@@ -927,7 +928,7 @@ mod tests {
         let (mut s, _) = multiline_rows(small.segment * 5 + 12345);
         s.push_str(&format!(
             "1,2,2021-07-01,Big,\"{}\"\n",
-            "x\n".repeat(small.segment + TAIL + 7)
+            "x\n".repeat(small.segment + PIECE + 7)
         ));
         s.push_str("3,4,2021-07-02,Last,tail\n");
         let mut bytes = s.into_bytes();
