@@ -483,14 +483,25 @@ impl Builder {
         }
         {
             let idx = sorted_order(&(0..n).map(key).collect::<Vec<i64>>());
-            // Columns of one type are gathered one after the other into the buffer the last one
-            // left (half the fresh memory, whose pages the kernel must clear); two groups of
-            // about the same bytes on two threads.
-            fn gather<T: Copy>(columns: &mut [&mut Vec<T>], idx: &[u32]) {
+            // Each column is scattered to the sorted places (read in order, written where each
+            // incident goes: after one radix pass, in as many runs as there are days, so the
+            // writes stay in cache, where gathering read every column at random). Columns of
+            // one type go one after the other into the buffer the last one left (half the fresh
+            // memory, whose pages the kernel must clear); two groups of about the same bytes on
+            // two threads.
+            let mut to = vec![0u32; n];
+            for (j, &i) in idx.iter().enumerate() {
+                to[i as usize] = j as u32;
+            }
+            fn gather<T: Copy>(columns: &mut [&mut Vec<T>], to: &[u32]) {
                 let mut spare: Vec<T> = Vec::new();
                 for v in columns {
-                    spare.clear();
-                    spare.extend(idx.iter().map(|&i| v[i as usize]));
+                    if spare.len() != v.len() {
+                        spare = v.clone();
+                    }
+                    for (&x, &t) in v.iter().zip(to) {
+                        spare[t as usize] = x;
+                    }
                     std::mem::swap(*v, &mut spare);
                 }
             }
@@ -515,20 +526,20 @@ impl Builder {
                 line,
                 ..
             } = &mut s;
-            let idx = &idx;
+            let to = &to;
             std::thread::scope(|sc| {
                 sc.spawn(move || {
-                    gather(&mut [lon, lat], idx);
-                    gather(&mut [rec_start], idx);
-                    gather(&mut [type_id, category, place], idx);
+                    gather(&mut [lon, lat], to);
+                    gather(&mut [rec_start], to);
+                    gather(&mut [type_id, category, place], to);
                 });
-                gather(&mut [day, day_end, fatalities, injuries], idx);
-                gather(&mut [minute, offset], idx);
-                gather(&mut [date_precision], idx);
-                gather(&mut [loc_precision], idx);
-                gather(&mut [disputed], idx);
-                gather(&mut [file], idx);
-                gather(&mut [rec_len, line], idx);
+                gather(&mut [day, day_end, fatalities, injuries], to);
+                gather(&mut [minute, offset], to);
+                gather(&mut [date_precision], to);
+                gather(&mut [loc_precision], to);
+                gather(&mut [disputed], to);
+                gather(&mut [file], to);
+                gather(&mut [rec_len, line], to);
             });
             (s, idx.to_vec())
         }
