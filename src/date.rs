@@ -66,7 +66,7 @@ impl DatePrecision {
     /// Reads a precision column value: a name (`day`, `exact`, `month`, ...) or an ACLED code
     /// (1 = day, 2 = week, 3 = month).
     pub fn parse(s: &str) -> Option<DatePrecision> {
-        match s.trim().to_ascii_lowercase().as_str() {
+        match crate::text::ascii_lower(s.trim(), &mut [0; 16])? {
             "1" | "day" | "exact" | "d" => Some(DatePrecision::Day),
             "2" | "week" | "w" => Some(DatePrecision::Week),
             "3" | "month" | "m" => Some(DatePrecision::Month),

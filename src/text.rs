@@ -9,6 +9,16 @@ use std::borrow::Cow;
 /// into C1 control characters).
 pub const LEGACY_ENCODING: &encoding_rs::Encoding = encoding_rs::WINDOWS_1252;
 
+/// `s` in ASCII lower case, written into `buf`, for matching against short names (precision
+/// codes, yes/no) without allocating for every row; `None` when it is longer than `buf` (so it
+/// is none of them).
+pub fn ascii_lower<'b>(s: &str, buf: &'b mut [u8; 16]) -> Option<&'b str> {
+    let out = buf.get_mut(..s.len())?;
+    out.copy_from_slice(s.as_bytes());
+    out.make_ascii_lowercase();
+    std::str::from_utf8(out).ok()
+}
+
 /// Decodes a field: UTF-8 when valid, otherwise [`LEGACY_ENCODING`].
 pub fn decode(b: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(b) {

@@ -1,19 +1,25 @@
-//! Delimited text (CSV, TSV, `;`-separated, ACLED exports), read in windows and parsed in
-//! parallel chunks.
+//! Delimited text (CSV, TSV, `;`-separated, ACLED exports), parsed in segments on every core.
 //!
-//! A file on disk is read a window at a time (32 MiB, more when a single record is larger), so
-//! memory stays bounded whatever the file size; the store keeps only each record's position.
-//! Within a window, chunks start at line breaks and are parsed speculatively on separate
-//! threads; a chunk is kept only if the chunk before it really ended at its start (a quoted field
-//! with a line break can straddle the cut). A chunk that started inside a quoted field is parsed
-//! again from the true record boundary, and a record that runs past the end of a window is left
-//! for the next one, so the result is always the same as one sequential pass over the file.
+//! The records are cut into segments of a few MiB. Each thread takes the next segment, reads it
+//! from disk (memory stays bounded whatever the file size; the store keeps only each record's
+//! position) and parses the records that start from the first line break in it up to the same
+//! point of the next segment, reading past its end to finish the last one. The segments are
+//! merged in file order as they arrive: line numbers, counted from each segment's start, get
+//! the lines before it added, and a segment whose start turns out to lie inside a quoted field
+//! of the record before it (a quoted line break at the cut) is parsed again from the true
+//! record boundary. So the result is always that of one sequential pass over the file.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender};
+use std::sync::{Condvar, Mutex};
 
 use csv::{ByteRecord, ReaderBuilder};
 
 use super::columns::{Overrides, detect};
+use super::records::{Next, Record, Records};
 use super::{Control, FileError, LoadError, ParsedFile, row};
 use crate::model::{ColumnMap, Problem};
 use crate::store::RecordRef;
@@ -24,16 +30,19 @@ use crate::text::{LEGACY_ENCODING, decode};
 /// How the file is cut up.
 #[derive(Debug, Clone, Copy)]
 struct Tuning {
-    /// Bytes read from disk at a time.
-    window: usize,
-    /// Windows smaller than this are parsed on one thread.
+    /// Bytes of a segment: the piece one thread reads and parses at a time.
+    segment: usize,
+    /// Files with fewer bytes of records are parsed on one thread.
     parallel_min: usize,
 }
 
 const TUNING: Tuning = Tuning {
-    window: 32 << 20,
+    segment: 4 << 20,
     parallel_min: 4 << 20,
 };
+
+/// Bytes read for the header at first (doubled until it is all in).
+const HEADER_WINDOW: usize = 64 << 10;
 
 /// The message of the (one per file) note that a file is not UTF-8.
 pub fn legacy_note() -> String {
@@ -81,38 +90,79 @@ fn header(
     Ok(Some((cols, end, delimiter)))
 }
 
-/// What one chunk produced.
-struct Chunk {
+/// What the parse of one segment produced. Its line numbers (of incidents and problems) count
+/// the line breaks from where it started: the merge adds the lines before that.
+struct Part {
     builder: Builder,
     problems: Vec<Problem>,
     skipped: usize,
-    /// Offset (in the window) just past the last record this chunk owns (its start when none).
-    end: usize,
-    /// A record that starts here runs past the end of the window: the next window starts at it.
-    deferred: Option<usize>,
-    /// Whether a record was not UTF-8.
+    /// File offset where its records were looked for.
+    start: u64,
+    /// Its records start before this file offset.
+    stop: u64,
+    /// File offset just past its last record (its start when none).
+    end: u64,
+    /// Line breaks in `[start, end)`.
+    newlines_end: u64,
+    /// Line breaks in `[start, stop)`, when its last record ended before `stop`.
+    newlines_stop: Option<u64>,
+    /// Whether a record was not UTF-8 (noted among its problems).
     legacy: bool,
+    /// Reading the file failed.
+    error: Option<LoadError>,
 }
 
-/// One window of the file and what is needed to parse it.
+impl Part {
+    fn new(builder: Builder, start: u64, stop: u64) -> Part {
+        Part {
+            builder,
+            problems: Vec::new(),
+            skipped: 0,
+            start,
+            stop,
+            end: start,
+            newlines_end: 0,
+            newlines_stop: None,
+            legacy: false,
+            error: None,
+        }
+    }
+}
+
+/// Bytes read from disk at a time while parsing (more when one record is larger).
+const PIECE: usize = 256 << 10;
+
+/// The offset just past the first line break at or after `from`; the end when there is none
+/// and `bytes` reaches the end of the file; `None` when more must be read to know.
+fn line_after(bytes: &[u8], from: usize, eof: bool) -> Option<usize> {
+    match memchr::memchr(b'\n', bytes.get(from..).unwrap_or(&[])) {
+        Some(i) => Some(from + i + 1),
+        None if eof => Some(bytes.len()),
+        None => None,
+    }
+}
+
+/// The file being parsed and what is needed to parse it.
 struct Ctx<'a> {
     ctl: &'a Control,
-    bytes: &'a [u8],
-    /// File offset of `bytes[0]`.
-    base: u64,
-    /// Line breaks in the file before `bytes[0]`.
-    lines_base: u64,
-    /// Whether the window reaches the end of the file.
-    last: bool,
+    content: &'a Content,
+    /// File size.
+    total: u64,
+    /// Where the records start (after the header).
+    data_start: u64,
     name: &'a str,
     map: &'a ColumnMap,
     columns: &'a [String],
     delimiter: u8,
     file: u16,
-    parallel_min: usize,
+    tuning: Tuning,
+    /// The last column a record needs.
+    required: usize,
+    /// The note for text that is not UTF-8.
+    legacy_note: String,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
     fn problem(&self, line: u64, column: Option<usize>, message: String, skipped: bool) -> Problem {
         Problem {
             file: self.name.to_string(),
@@ -123,101 +173,160 @@ impl Ctx<'_> {
         }
     }
 
-    /// Parses the records that start in `[start, stop)`, reading past `stop` to finish the last.
-    fn parse(&self, start: usize, stop: usize) -> Chunk {
-        let bytes = self.bytes;
-        let lines_before =
-            self.lines_base + memchr::memchr_iter(b'\n', &bytes[..start]).count() as u64;
-        let estimate = memchr::memchr_iter(b'\n', &bytes[start..stop]).count() + 1;
-        let mut out = Chunk {
-            builder: Builder::with_capacity(estimate),
-            problems: Vec::new(),
-            skipped: 0,
-            end: start,
-            deferred: None,
-            legacy: false,
-        };
-        let mut rdr = ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(self.delimiter)
-            .from_reader(&bytes[start..]);
-        let mut rec = ByteRecord::new();
-        let required = [self.map.lat, self.map.lon, self.map.date]
-            .into_iter()
-            .flatten()
-            .max()
-            .unwrap_or(0);
-        // One UTF-8 check for the whole chunk; rows are checked one by one only if it fails.
-        let all_utf8 = std::str::from_utf8(&bytes[start..stop]).is_ok();
-        let mut records = 0u32;
-        loop {
-            records = records.wrapping_add(1);
-            if records.is_multiple_of(8192) && self.ctl.cancelled() {
-                break;
+    /// Bytes of the file from `at`: `want` of them (fewer at its end) read from disk into
+    /// `buf`, or all the rest of a file in memory. Also whether they reach the end of the file.
+    fn bytes<'b>(
+        &self,
+        buf: &'b mut Vec<u8>,
+        at: u64,
+        want: usize,
+    ) -> Result<(&'b [u8], bool), LoadError>
+    where
+        'a: 'b,
+    {
+        match self.content {
+            Content::Memory(b) => Ok((b.get(at as usize..).unwrap_or(&[]), true)),
+            Content::Disk { file, .. } => {
+                let want = want.min(self.total.saturating_sub(at) as usize);
+                buf.resize(want, 0);
+                let n = {
+                    let f = file.lock().unwrap_or_else(|p| p.into_inner());
+                    read_full_at(&f, buf, at).map_err(|e| LoadError::from_io(&e))?
+                };
+                buf.truncate(n);
+                // A short read is the end of the file (it shrank since it was opened).
+                Ok((&buf[..], at + n as u64 >= self.total || n < want))
             }
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    // Only I/O errors are possible on a byte slice; report and stop this chunk.
-                    out.problems.push(self.problem(
-                        lines_before + 1,
-                        None,
-                        format!("read error: {e}"),
-                        true,
-                    ));
-                    break;
-                }
-            }
-            let Some(pos) = rec.position() else { break };
-            // Skip the line breaks csv counts as part of the position before the record.
-            let mut rs = start + pos.byte() as usize;
-            let mut line = lines_before + pos.line();
-            while rs < bytes.len() && (bytes[rs] == b'\n' || bytes[rs] == b'\r') {
-                if bytes[rs] == b'\n' {
-                    line += 1;
-                }
-                rs += 1;
-            }
-            if rs >= stop {
-                break;
-            }
-            let re = start + rdr.position().byte() as usize;
-            if re >= bytes.len() && !self.last {
-                // It may go on in the next window.
-                out.deferred = Some(rs);
-                break;
-            }
-            out.end = re;
-            let at = RecordRef {
-                file: self.file,
-                start: self.base + rs as u64,
-                len: (re - rs) as u32,
-                line: line as u32,
-            };
-            self.take(&mut out, &rec, at, (rs, re), (all_utf8, required));
         }
-        out
     }
 
-    /// Checks one record (the bytes `[rs, re)` of the window) and adds it to `out`, or the
-    /// problem that keeps it out. `checks`: whether the whole chunk is UTF-8, and the last
-    /// column a record needs.
+    /// The nominal byte range of segment `k` (the last ends at the end of the file).
+    fn nominal(&self, k: usize) -> (u64, u64) {
+        let seg = self.tuning.segment as u64;
+        let a = self
+            .data_start
+            .saturating_add((k as u64).saturating_mul(seg));
+        (a, a.saturating_add(seg).min(self.total))
+    }
+
+    /// Number of segments.
+    fn segments(&self) -> usize {
+        let seg = self.tuning.segment as u64;
+        self.total.saturating_sub(self.data_start).div_ceil(seg) as usize
+    }
+
+    /// Parses segment `k`: the records that start from just past the first line break in its
+    /// nominal range (from the data's start for the first) to the same point of the next. It
+    /// may start inside a quoted field; the merge finds that out.
+    fn segment(&self, k: usize, buf: &mut Vec<u8>, builder: Builder) -> Part {
+        let (a, b) = self.nominal(k);
+        let start = if k == 0 { Ok(a) } else { self.cut(a, buf) };
+        let stop = if b >= self.total {
+            Ok(self.total)
+        } else {
+            self.cut(b, buf)
+        };
+        match (start, stop) {
+            (Ok(start), Ok(stop)) => self.fill(Part::new(builder, start, stop.max(start)), buf),
+            (Err(e), _) | (_, Err(e)) => {
+                let mut part = Part::new(builder, a, a);
+                part.error = Some(e);
+                part
+            }
+        }
+    }
+
+    /// The file offset just past the first line break at or after `at` (the end of the file
+    /// when there is none).
+    fn cut(&self, at: u64, buf: &mut Vec<u8>) -> Result<u64, LoadError> {
+        let mut want = 4 << 10;
+        loop {
+            let (bytes, eof) = self.bytes(buf, at, want)?;
+            if let Some(i) = line_after(bytes, 0, eof) {
+                return Ok(at + i as u64);
+            }
+            want = want.saturating_mul(16);
+        }
+    }
+
+    /// Parses the records that start in `[from, stop)` of the file, `from` being a record
+    /// boundary.
+    fn reparse(&self, from: u64, stop: u64, buf: &mut Vec<u8>, builder: Builder) -> Part {
+        self.fill(Part::new(builder, from, stop), buf)
+    }
+
+    /// Parses `part`'s records, reading the file a piece at a time: a piece small enough to
+    /// stay in the core's cache while it is parsed (larger when one record is larger).
+    fn fill(&self, mut part: Part, buf: &mut Vec<u8>) -> Part {
+        let mut piece = PIECE;
+        loop {
+            let at = part.end;
+            let (bytes, eof) = match self.bytes(buf, at, piece) {
+                Ok(r) => r,
+                Err(e) => {
+                    part.error = Some(e);
+                    return part;
+                }
+            };
+            let stop = part.stop.saturating_sub(at) as usize;
+            if self.parse(bytes, at, stop, eof, &mut part) {
+                return part;
+            }
+            piece = if part.end == at {
+                piece.saturating_mul(2)
+            } else {
+                PIECE
+            };
+        }
+    }
+
+    /// Parses the records of `bytes` (file offset `base`) from where `part` ended until one
+    /// starts at or past `stop`. False when `bytes` ended inside a record and more of the file
+    /// follows: `part` holds the records before it.
+    fn parse(&self, bytes: &[u8], base: u64, stop: usize, eof: bool, part: &mut Part) -> bool {
+        let from = (part.end - base) as usize;
+        let mut records = Records::new(bytes, self.delimiter, (from, stop), eof, part.newlines_end);
+        let mut rec = Record::default();
+        let mut n = 0u32;
+        loop {
+            n = n.wrapping_add(1);
+            if n.is_multiple_of(8192) && self.ctl.cancelled() {
+                return true;
+            }
+            match records.next(&mut rec) {
+                Next::Record => {}
+                Next::Done => break,
+                Next::Incomplete => return false,
+            }
+            let at = RecordRef {
+                file: self.file,
+                start: base + rec.start as u64,
+                len: (rec.end - rec.start) as u32,
+                line: rec.newlines_before as u32,
+            };
+            self.take(part, &rec, bytes, at, eof);
+            part.end = base + rec.end as u64;
+            part.newlines_end = records.newlines();
+        }
+        if part.end <= part.stop {
+            // Only line breaks lie between its last record and its stop.
+            let (end, stop) = ((part.end - base) as usize, (part.stop - base) as usize);
+            let gap = bytes.get(end..stop).unwrap_or(&[]);
+            part.newlines_stop =
+                Some(part.newlines_end + memchr::memchr_iter(b'\n', gap).count() as u64);
+        }
+        true
+    }
+
+    /// Checks one record and adds it to `part`, or the problem that keeps it out. `at.line`
+    /// and the problems' lines are the line breaks before it since the part's start.
     #[inline]
-    fn take(
-        &self,
-        out: &mut Chunk,
-        rec: &ByteRecord,
-        at: RecordRef,
-        (rs, re): (usize, usize),
-        (all_utf8, required): (bool, usize),
-    ) {
-        let bytes = self.bytes;
-        let line = at.line as u64;
+    fn take(&self, part: &mut Part, rec: &Record, bytes: &[u8], at: RecordRef, eof: bool) {
+        let line = rec.newlines_before;
+        let raw = &bytes[rec.start..rec.end];
         if rec.len() == 1
             && rec
-                .get(0)
+                .get(bytes, 0)
                 .is_some_and(|f| f.iter().all(|c| c.is_ascii_whitespace()))
         {
             return; // a line of spaces
@@ -225,8 +334,8 @@ impl Ctx<'_> {
         // A record that runs to the end of the file with an odd number of quotes was opened by
         // a quote that never closes: it swallowed every line after it.
         let unclosed =
-            re >= bytes.len() && memchr::memchr_iter(b'"', &bytes[rs..re]).count() % 2 == 1;
-        if unclosed || rec.len() <= required {
+            eof && rec.end >= bytes.len() && memchr::memchr_iter(b'"', raw).count() % 2 == 1;
+        if unclosed || rec.len() <= self.required {
             let msg = if unclosed {
                 "a quote opened on this line is never closed; it runs to the end of the file"
                     .to_string()
@@ -237,97 +346,252 @@ impl Ctx<'_> {
                     self.columns.len()
                 )
             };
-            out.problems.push(self.problem(line, None, msg, true));
-            out.skipped += 1;
+            part.problems.push(self.problem(line, None, msg, true));
+            part.skipped += 1;
             return;
         }
-        if !all_utf8 && !out.legacy && std::str::from_utf8(&bytes[rs..re]).is_err() {
-            out.legacy = true;
-            out.problems
-                .push(self.problem(line, None, legacy_note(), false));
-        }
-        let get = |i: usize| rec.get(i).map(decode);
-        match row::build(self.map, get, None) {
+        let built = match std::str::from_utf8(raw) {
+            Ok(text) => row::build(self.map, |i| rec.get_str(text, i), None),
+            Err(_) => {
+                if !part.legacy {
+                    part.legacy = true;
+                    let note = self.legacy_note.clone();
+                    part.problems.push(self.problem(line, None, note, false));
+                }
+                let get = |i: usize| {
+                    rec.get(bytes, i).map(|f| match f {
+                        Cow::Borrowed(b) => decode(b),
+                        Cow::Owned(v) => Cow::Owned(decode(&v).into_owned()),
+                    })
+                };
+                row::build(self.map, get, None)
+            }
+        };
+        match built {
             Ok((r, warnings)) => {
                 for w in warnings {
-                    out.problems
+                    part.problems
                         .push(self.problem(line, w.column, w.message, false));
                 }
-                out.builder.push(&r, at);
+                part.builder.push(&r, at);
             }
             Err(issue) => {
-                out.problems
+                part.problems
                     .push(self.problem(line, issue.column, issue.message, true));
-                out.skipped += 1;
+                part.skipped += 1;
+            }
+        }
+    }
+}
+
+/// The parts merged so far, in file order.
+struct Merged {
+    builder: Option<Builder>,
+    problems: Vec<Problem>,
+    skipped: usize,
+    /// Whether text that is not UTF-8 was noted already (once per file).
+    legacy: bool,
+    /// Where the next part must start: a record boundary (or line breaks before one).
+    pos: u64,
+    /// Line breaks in the file before `pos`.
+    lines: u64,
+}
+
+impl Ctx<'_> {
+    /// A builder for a part.
+    fn part_builder(&self) -> Builder {
+        let bytes = (self.tuning.segment as u64).min(self.total - self.data_start.min(self.total));
+        Builder::with_capacity(bytes as usize / 128 + 16)
+    }
+
+    /// Adds part `k` to `m` (parsing it again from the true record boundary when it started
+    /// inside the record before it). Returns its builder, emptied, for the next part.
+    fn merge(
+        &self,
+        m: &mut Merged,
+        k: usize,
+        mut part: Part,
+        buf: &mut Vec<u8>,
+    ) -> Result<Builder, LoadError> {
+        if let Some(e) = part.error.take() {
+            return Err(e);
+        }
+        if part.start != m.pos {
+            // It began inside a quoted field of the last record before it.
+            part = self.reparse(m.pos, part.stop, buf, self.part_builder());
+            if let Some(e) = part.error.take() {
+                return Err(e);
+            }
+        }
+        let shift = m.lines + 1;
+        let builder = m.builder.get_or_insert_with(|| {
+            // Room for the whole file, from this part's density.
+            let seen = part.stop.saturating_sub(self.data_start).max(1) as f64;
+            let rest = self.total.saturating_sub(self.data_start) as f64;
+            let n = part.builder.len() as f64 * rest / seen * 1.02;
+            Builder::with_capacity(n as usize + 16)
+        });
+        builder.take_from(&mut part.builder, shift as u32);
+        for mut p in part.problems.drain(..) {
+            if p.message == self.legacy_note && !p.skipped {
+                if m.legacy {
+                    continue;
+                }
+                m.legacy = true;
+            }
+            p.line += shift;
+            m.problems.push(p);
+        }
+        m.skipped += part.skipped;
+        match part.newlines_stop {
+            Some(n) => (m.pos, m.lines) = (part.stop, m.lines + n),
+            None => (m.pos, m.lines) = (part.end, m.lines + part.newlines_end),
+        }
+        let (a, b) = self.nominal(k);
+        self.ctl.advance(2 * (b - a));
+        Ok(part.builder)
+    }
+
+    /// Parses every segment, on `threads` threads, and merges them in order.
+    fn run(&self, m: &mut Merged, threads: usize) -> Result<(), LoadError> {
+        let count = self.segments();
+        let mut buf = Vec::new();
+        if threads <= 1 || count <= 1 {
+            let mut spare = None;
+            for k in 0..count {
+                if self.ctl.cancelled() {
+                    break;
+                }
+                let b = spare.take().unwrap_or_else(|| self.part_builder());
+                let part = self.segment(k, &mut buf, b);
+                spare = Some(self.merge(m, k, part, &mut buf)?);
+            }
+            return Ok(());
+        }
+        let shared = Shared {
+            next: AtomicUsize::new(0),
+            merged: Mutex::new(0),
+            progress: Condvar::new(),
+            stop: AtomicBool::new(false),
+            pool: Mutex::new(Vec::new()),
+            ahead: 4 * threads,
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Part)>();
+        std::thread::scope(|sc| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    let tx = tx.clone();
+                    let shared = &shared;
+                    sc.spawn(move || self.work(shared, count, &tx))
+                })
+                .collect();
+            drop(tx);
+            let r = self.merge_all(m, &shared, &rx, count, &mut buf);
+            shared.halt();
+            drop(rx);
+            for w in workers {
+                // A worker that panicked left its segments to the merge, which parsed them.
+                let _ = w.join();
+            }
+            r
+        })
+    }
+
+    /// A worker: parses the next segment not taken, unless too far ahead of the merge.
+    fn work(&self, shared: &Shared, count: usize, tx: &Sender<(usize, Part)>) {
+        let mut buf = Vec::new();
+        loop {
+            let k = shared.next.fetch_add(1, Ordering::Relaxed);
+            if k >= count || !shared.wait_for(k) || self.ctl.cancelled() {
+                return;
+            }
+            let b = shared.take_builder().unwrap_or_else(|| self.part_builder());
+            if tx.send((k, self.segment(k, &mut buf, b))).is_err() {
+                return;
             }
         }
     }
 
-    /// Parses the window: the chunks that hold, in order, and where the next window starts.
-    fn parse_window(&self) -> (Vec<Chunk>, usize) {
-        let bytes = self.bytes;
-        let n = bytes.len();
-        let threads = if n >= self.parallel_min {
-            std::thread::available_parallelism()
-                .map_or(1, |t| t.get())
-                .min(16)
-        } else {
-            1
-        };
-        let mut cuts = vec![0];
-        for k in 1..threads {
-            let nominal = n * k / threads;
-            let cut = memchr::memchr(b'\n', &bytes[nominal..]).map_or(n, |i| nominal + i + 1);
-            if cut > *cuts.last().unwrap_or(&0) && cut < n {
-                cuts.push(cut);
-            }
-        }
-        cuts.push(n);
-        let mut chunks: Vec<Chunk> = if cuts.len() == 2 {
-            vec![self.parse(cuts[0], cuts[1])]
-        } else {
-            std::thread::scope(|sc| {
-                let handles: Vec<_> = cuts
-                    .windows(2)
-                    .map(|w| sc.spawn(|| self.parse(w[0], w[1])))
-                    .collect();
-                handles
-                    .into_iter()
-                    .zip(cuts.windows(2))
-                    .map(|(h, w)| h.join().unwrap_or_else(|_| self.parse(w[0], w[1])))
-                    .collect()
-            })
-        };
-        // Keep a chunk only if the previous one ended where it began; otherwise parse it again
-        // from the true boundary. Stop at a deferred record: the next window starts there.
-        let mut kept: Vec<Chunk> = Vec::with_capacity(chunks.len());
-        let mut next = n;
-        for (i, mut c) in chunks.drain(..).enumerate() {
-            if let Some(prev) = kept.last() {
-                let prev_end = prev.end;
-                let clean = prev_end <= cuts[i]
-                    && bytes[prev_end..cuts[i]]
-                        .iter()
-                        .all(|&b| b == b'\n' || b == b'\r');
-                if !clean {
-                    // The previous record ran past the cut: this chunk started inside a quote.
-                    let from = prev_end.max(cuts[i]).min(n);
-                    c = self.parse(from, cuts[i + 1].max(from));
-                    c.end = c.end.max(from);
+    /// Merges the parts the workers send, in order; parses here any a worker did not send.
+    fn merge_all(
+        &self,
+        m: &mut Merged,
+        shared: &Shared,
+        rx: &Receiver<(usize, Part)>,
+        count: usize,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), LoadError> {
+        let mut waiting = BTreeMap::new();
+        for k in 0..count {
+            let part = loop {
+                if let Some(p) = waiting.remove(&k) {
+                    break Some(p);
                 }
+                match rx.recv() {
+                    Ok((j, p)) => {
+                        waiting.insert(j, p);
+                    }
+                    Err(_) => break None,
+                }
+            };
+            if self.ctl.cancelled() {
+                return Ok(());
             }
-            let deferred = c.deferred;
-            next = c.end;
-            kept.push(c);
-            if let Some(d) = deferred {
-                next = d;
-                break;
-            }
+            let part = part.unwrap_or_else(|| self.segment(k, buf, self.part_builder()));
+            let emptied = self.merge(m, k, part, buf)?;
+            shared.merged_to(k + 1, emptied);
         }
-        if self.last {
-            next = n;
+        Ok(())
+    }
+}
+
+/// What the workers and the merge share.
+struct Shared {
+    /// The next segment to take.
+    next: AtomicUsize,
+    /// Segments merged so far.
+    merged: Mutex<usize>,
+    /// Signalled when `merged` grows or the work stops.
+    progress: Condvar,
+    /// Set when the work stops early (an error, or cancelled).
+    stop: AtomicBool,
+    /// Builders emptied by the merge, for the next parts.
+    pool: Mutex<Vec<Builder>>,
+    /// How many segments past the merge a worker may be (bounds memory).
+    ahead: usize,
+}
+
+impl Shared {
+    /// Waits until segment `k` may be parsed; false when the work stopped.
+    fn wait_for(&self, k: usize) -> bool {
+        let mut merged = self.merged.lock().unwrap_or_else(|p| p.into_inner());
+        while k >= *merged + self.ahead && !self.stop.load(Ordering::Relaxed) {
+            merged = self
+                .progress
+                .wait(merged)
+                .unwrap_or_else(|p| p.into_inner());
         }
-        (kept, next)
+        !self.stop.load(Ordering::Relaxed)
+    }
+
+    fn merged_to(&self, k: usize, emptied: Builder) {
+        self.pool
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(emptied);
+        *self.merged.lock().unwrap_or_else(|p| p.into_inner()) = k;
+        self.progress.notify_all();
+    }
+
+    fn take_builder(&self) -> Option<Builder> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Stops the workers.
+    fn halt(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _guard = self.merged.lock().unwrap_or_else(|p| p.into_inner());
+        self.progress.notify_all();
     }
 }
 
@@ -349,7 +613,8 @@ pub fn load(
     )
 }
 
-/// The bytes of a window: borrowed from memory, or read from disk into a reused buffer.
+/// The bytes of the file from `start` (up to `want` of them): borrowed from memory, or read
+/// from disk into `buf`.
 fn window<'a>(
     content: &'a Content,
     buf: &'a mut Vec<u8>,
@@ -376,8 +641,8 @@ fn content_len(content: &Content) -> u64 {
     }
 }
 
-/// [`load`] for any content, with progress and cancellation. Progress counts each byte once
-/// when it is read and once when it is parsed.
+/// [`load`] for any content, with progress and cancellation. Progress counts each byte twice
+/// (once read, once parsed), when the piece it is in is done.
 pub fn load_with(
     name: &str,
     path: PathBuf,
@@ -402,12 +667,10 @@ fn load_tuned(
         file: name.to_string(),
         error: e,
     };
-    let io = |e: std::io::Error| err(LoadError::from_io(&e));
     let total = content_len(&content);
-    let disk = matches!(content, Content::Disk { .. });
     let mut buf = Vec::new();
     let (columns, data_start, delimiter) =
-        read_header(&content, &mut buf, total, tuning.window).map_err(err)?;
+        read_header(&content, &mut buf, total, HEADER_WINDOW).map_err(err)?;
     let map = detect(&columns, ov).map_err(err)?;
     if map.lat.is_none() || map.lon.is_none() {
         return Err(err(LoadError::NoCoordinates { columns }));
@@ -415,111 +678,60 @@ fn load_tuned(
     if map.date.is_none() {
         return Err(err(LoadError::NoDate { columns }));
     }
-
-    let mut rows = Rows::default();
-    let mut want;
-    let mut pos = data_start as u64;
-    let mut lines_base = 0u64;
-    let mut read_mark = 0u64;
+    let required = [map.lat, map.lon, map.date]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(0);
+    let ctx = Ctx {
+        ctl,
+        content: &content,
+        total,
+        data_start: data_start as u64,
+        name,
+        map: &map,
+        columns: &columns,
+        delimiter,
+        file,
+        tuning,
+        required,
+        legacy_note: legacy_note(),
+    };
     // The header's own line breaks.
-    {
-        let w = window(&content, &mut buf, 0, data_start).map_err(io)?;
-        lines_base += memchr::memchr_iter(b'\n', &w[..data_start.min(w.len())]).count() as u64;
-    }
-    ctl.advance(2 * data_start as u64);
-    read_mark = read_mark.max(data_start as u64);
-    want = tuning.window;
-    loop {
-        if ctl.cancelled() {
-            break;
-        }
-        let bytes = window(&content, &mut buf, pos, want).map_err(io)?;
-        let last = pos + bytes.len() as u64 >= total;
-        let end_read = pos + bytes.len() as u64;
-        if disk && end_read > read_mark {
-            ctl.advance(end_read - read_mark);
-            read_mark = end_read;
-        }
-        let ctx = Ctx {
-            ctl,
-            bytes,
-            base: pos,
-            lines_base,
-            last,
-            name,
-            map: &map,
-            columns: &columns,
-            delimiter,
-            file,
-            parallel_min: tuning.parallel_min,
-        };
-        let (chunks, next) = ctx.parse_window();
-        if next == 0 && !last {
-            // One record is larger than the window: read more at once.
-            want = want.saturating_mul(2);
-            continue;
-        }
-        want = tuning.window;
-        if rows.builder.is_empty() && !last {
-            // Reserve for the whole file from this window's density.
-            let n: usize = chunks.iter().map(|c| c.builder.len()).sum();
-            let est = (n as f64 * total as f64 / next.max(1) as f64 * 1.02) as usize;
-            rows.builder = Builder::with_capacity(est);
-        }
-        rows.take(chunks);
-        lines_base += memchr::memchr_iter(b'\n', &bytes[..next]).count() as u64;
-        pos += next as u64;
-        ctl.advance(next as u64 + if disk { 0 } else { next as u64 });
-        if last {
-            break;
-        }
-    }
+    let (head, _) = ctx.bytes(&mut buf, 0, data_start).map_err(err)?;
+    let lines = memchr::memchr_iter(b'\n', &head[..data_start.min(head.len())]).count() as u64;
     drop(buf);
+    ctl.advance(2 * data_start as u64);
+    let mut m = Merged {
+        builder: None,
+        problems: Vec::new(),
+        skipped: 0,
+        legacy: false,
+        pos: data_start as u64,
+        lines,
+    };
+    let threads = if total.saturating_sub(data_start as u64) >= tuning.parallel_min as u64 {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(16))
+    } else {
+        1
+    };
+    ctx.run(&mut m, threads).map_err(err)?;
     let source = LoadedFile {
         path,
         name: name.to_string(),
         format: Format::Csv,
         delimiter,
-        utf8: !rows.legacy,
+        utf8: !m.legacy,
         columns,
         map,
         content,
     };
     Ok(ParsedFile {
-        builder: rows.builder,
+        builder: m.builder.unwrap_or_else(|| Builder::with_capacity(0)),
         source,
-        problems: rows.problems,
-        skipped: rows.skipped,
+        problems: m.problems,
+        skipped: m.skipped,
     })
-}
-
-/// The rows of every window so far.
-#[derive(Default)]
-struct Rows {
-    builder: Builder,
-    problems: Vec<Problem>,
-    skipped: usize,
-    /// Whether text that is not UTF-8 was noted already (once per file).
-    legacy: bool,
-}
-
-impl Rows {
-    /// Takes a window's chunks, in order.
-    fn take(&mut self, chunks: Vec<Chunk>) {
-        for c in chunks {
-            self.builder.append(c.builder);
-            for p in c.problems {
-                if p.message == legacy_note() {
-                    if self.legacy {
-                        continue;
-                    }
-                    self.legacy = true;
-                }
-                self.problems.push(p);
-            }
-            self.skipped += c.skipped;
-        }
-    }
 }
 
 /// The header (column names), where the data starts and the delimiter, read from a window
@@ -620,17 +832,89 @@ mod tests {
         (s, i)
     }
 
+    /// Loads `bytes` from memory cut into segments of `segment` bytes, on several threads.
+    fn load_cut(bytes: &[u8], segment: usize) -> ParsedFile {
+        let tuning = Tuning {
+            segment,
+            parallel_min: 0,
+        };
+        let content = Content::Memory(bytes.to_vec().into());
+        let ov = Overrides::default();
+        load_tuned(
+            "t.csv",
+            "t.csv".into(),
+            content,
+            &ov,
+            0,
+            &Control::default(),
+            tuning,
+        )
+        .unwrap()
+    }
+
+    /// One incident as loaded: line, record start and length, day, place.
+    type Loaded = (u32, u64, u32, i32, String);
+
+    /// What a load gives, to compare two loads: problems, rows skipped, incidents, UTF-8.
+    fn outcome(l: ParsedFile) -> (Vec<Problem>, usize, Vec<Loaded>, bool) {
+        let (problems, skipped, utf8) = (l.problems, l.skipped, l.source.utf8);
+        let s = l.builder.finish(vec![l.source]);
+        let rows = (0..s.len())
+            .map(|i| {
+                (
+                    s.line[i],
+                    s.rec_start[i],
+                    s.rec_len[i],
+                    s.day[i],
+                    s.place_name(i).to_string(),
+                )
+            })
+            .collect();
+        (problems, skipped, rows, utf8)
+    }
+
     #[test]
     fn parallel_chunks_equal_one_pass_even_when_quotes_straddle_cuts() {
-        let (s, i) = multiline_rows(TUNING.parallel_min * 2);
-        let par = load_str(&s).unwrap();
-        assert!(par.problems.is_empty(), "{:?}", &par.problems[..1]);
-        assert_eq!(par.builder.len(), i);
-        let store = par.builder.finish(vec![par.source]);
-        let mut lines: Vec<u32> = store.line.clone();
+        let (s, i) = multiline_rows(64 << 10);
+        let one = outcome(load_cut(s.as_bytes(), usize::MAX >> 1));
+        assert!(one.0.is_empty(), "{:?}", &one.0[..1]);
+        assert_eq!(one.2.len(), i);
+        let mut lines: Vec<u32> = one.2.iter().map(|r| r.0).collect();
         lines.sort_unstable();
         let expected: Vec<u32> = (0..i as u32).map(|k| 2 + 3 * k).collect();
         assert_eq!(lines, expected);
+        for segment in [1000, 4096, 10_007] {
+            assert_eq!(
+                outcome(load_cut(s.as_bytes(), segment)),
+                one,
+                "segment {segment}"
+            );
+        }
+    }
+
+    /// Every cut of a small file into segments (at every byte, so inside quoted line breaks,
+    /// between `\r` and `\n`, inside the BOM's record, before and after bad rows) gives what one
+    /// pass gives: the same rows, byte ranges, problems and line numbers.
+    #[test]
+    fn segments_cut_anywhere_equal_one_pass() {
+        let text = "\u{feff}lat;lon;date;place;notes\r\n\
+            1,5;2;2021-01-01;A;\"x\r\ny\"\r\n\
+            \r\n\
+            91;2;2021-01-02;B;too far north\r\n\
+            3;4;2021-01-03;\"C\r\n\r\nC\";\"\"\"q\"\"\"\r\n   \r\n\
+            5;6\r\n\
+            7;8;2021-01-04;D;\"a;b\"c\r\n\
+            9;10;2021-01-05;E;\"open\r\n";
+        let bytes = text.as_bytes();
+        let one = outcome(load_cut(bytes, usize::MAX >> 1));
+        let lines: Vec<u64> = one.0.iter().map(|p| p.line).collect();
+        // The bad latitude, the short row and the quote never closed, on their own lines.
+        assert_eq!(lines, vec![5, 10, 12], "{:?}", one.0);
+        let rows: Vec<(u32, &str)> = one.2.iter().map(|r| (r.0, r.4.as_str())).collect();
+        assert_eq!(rows, vec![(2, "A"), (6, "C\r\n\r\nC"), (11, "D")]);
+        for segment in 1..bytes.len() + 2 {
+            assert_eq!(outcome(load_cut(bytes, segment)), one, "segment {segment}");
+        }
     }
 
     #[test]
@@ -638,13 +922,13 @@ mod tests {
         // More than two windows, quoted line breaks everywhere, a record larger than a window,
         // and a file that is not UTF-8.
         let small = Tuning {
-            window: 256 << 10,
-            parallel_min: 64 << 10,
+            segment: 64 << 10,
+            parallel_min: 16 << 10,
         };
-        let (mut s, _) = multiline_rows(small.window * 5 + 12345);
+        let (mut s, _) = multiline_rows(small.segment * 5 + 12345);
         s.push_str(&format!(
             "1,2,2021-07-01,Big,\"{}\"\n",
-            "x\n".repeat(small.window + 7)
+            "x\n".repeat(small.segment + PIECE + 7)
         ));
         s.push_str("3,4,2021-07-02,Last,tail\n");
         let mut bytes = s.into_bytes();

@@ -10,6 +10,7 @@ pub mod csv;
 pub mod geojson;
 pub mod gpkg;
 pub mod kml;
+pub mod records;
 pub mod row;
 pub mod shp;
 

@@ -185,8 +185,8 @@ pub fn build<'a>(
     });
     let disputed = field(c.disputed).is_some_and(|v| {
         matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "true" | "yes" | "y" | "1" | "disputed"
+            crate::text::ascii_lower(v.trim(), &mut [0; 16]),
+            Some("true" | "yes" | "y" | "1" | "disputed")
         )
     });
     let trimmed = |v: Option<Cow<'a, str>>| -> Cow<'a, str> {
