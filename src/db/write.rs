@@ -245,14 +245,21 @@ fn value(k: usize, n: usize) -> String {
     }
 }
 
-/// Names the editor for the table's history, in the caller's transaction.
-fn editor(c: &mut impl GenericClient, db: &DbSource, editor: &str) -> Result<(), DbError> {
-    c.execute(
-        "SELECT set_config('incident_map.editor', $1, true)",
-        &[&editor],
+/// Names the editor for the table's history, in the caller's transaction, and tells (in the
+/// same question) whether the table's history trigger records the write that follows (else the
+/// program must: a distributed table).
+fn editor(c: &mut impl GenericClient, db: &DbSource, editor: &str) -> Result<bool, DbError> {
+    let trigger: String = format!("{}_logged", db.table.name())
+        .chars()
+        .take(63)
+        .collect();
+    Ok(c.query_one(
+        "SELECT set_config('incident_map.editor', $1, true) IS NOT NULL AND EXISTS (
+           SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($2) AND tgname = $3)",
+        &[&editor, &db.table.quoted(), &trigger],
     )
-    .map_err(|e| db.error(e))?;
-    Ok(())
+    .map_err(|e| db.error(e))?
+    .get(0))
 }
 
 /// The SQL of a row's state as the history keeps it (as the history trigger writes it).
@@ -260,21 +267,6 @@ fn state_sql(row: &str) -> String {
     format!(
         "json_build_object('properties', {row}.record, 'position', json_build_array(ST_X({row}.geom), ST_Y({row}.geom)), 'version', {row}.version)::text"
     )
-}
-
-/// Whether the table's history trigger records every write (else the program must: a
-/// distributed table).
-fn logs_itself(c: &mut impl GenericClient, db: &DbSource) -> Result<bool, DbError> {
-    let name: String = format!("{}_logged", db.table.name())
-        .chars()
-        .take(63)
-        .collect();
-    Ok(c.query_one(
-        "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2)",
-        &[&db.table.quoted(), &name],
-    )
-    .map_err(|e| db.error(e))?
-    .get(0))
 }
 
 /// A row's state, locked for the write that follows (when it still has `version`; any version
@@ -348,10 +340,9 @@ pub fn insert_on(
     (row, record): (&Row<'_>, &Record),
     who: &str,
 ) -> Result<Outcome, DbError> {
-    editor(c, db, who)?;
+    let logged = editor(c, db, who)?;
     let cols = &COLUMNS[..COLUMNS.len() - 1];
     let v = typed(row, record, ("", 0));
-    let logged = logs_itself(c, db)?;
     let sql = format!(
         "INSERT INTO {} ({}) VALUES ({}) RETURNING id, version",
         db.table.quoted(),
@@ -385,7 +376,7 @@ pub fn update_on(
     (row, record): (&Row<'_>, &Record),
     who: &str,
 ) -> Result<Outcome, DbError> {
-    editor(c, db, who)?;
+    let logged = editor(c, db, who)?;
     // What the row came from stays (origin_file, origin_line are not updated).
     let v = typed(row, record, ("", 0));
     let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
@@ -406,7 +397,7 @@ pub fn update_on(
     );
     params.push(&id);
     params.push(&version);
-    let before = match logs_itself(c, db)? {
+    let before = match logged {
         true => None,
         false => Some(state_on(c, db, (id, Some(version)))?),
     };
@@ -433,8 +424,7 @@ pub fn delete_on(
     (id, version): (i64, i64),
     who: &str,
 ) -> Result<Outcome, DbError> {
-    editor(c, db, who)?;
-    let before = match logs_itself(c, db)? {
+    let before = match editor(c, db, who)? {
         true => None,
         false => Some(state_on(c, db, (id, Some(version)))?),
     };
