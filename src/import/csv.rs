@@ -286,6 +286,14 @@ impl<'a> Ctx<'a> {
     fn parse(&self, bytes: &[u8], base: u64, stop: usize, eof: bool, part: &mut Part) -> bool {
         let from = (part.end - base) as usize;
         let mut records = Records::new(bytes, self.delimiter, (from, stop), eof, part.newlines_end);
+        // UTF-8 checked once for the records that start before `stop` (and a margin past it),
+        // not record by record: those inside the valid prefix are sliced from it (a record
+        // ends at an ASCII byte, so at a char boundary); the others are checked alone.
+        let ahead = bytes.len().min(stop.max(from).saturating_add(1 << 16));
+        let text = match std::str::from_utf8(&bytes[from..ahead]) {
+            Ok(t) => t,
+            Err(e) => std::str::from_utf8(&bytes[from..from + e.valid_up_to()]).unwrap_or(""),
+        };
         let mut rec = Record::default();
         let mut n = 0u32;
         loop {
@@ -304,7 +312,11 @@ impl<'a> Ctx<'a> {
                 len: (rec.end - rec.start) as u32,
                 line: rec.newlines_before as u32,
             };
-            self.take(part, &rec, bytes, at, eof);
+            let valid = match text.get(rec.start - from..rec.end - from) {
+                Some(t) => Some(t),
+                None => std::str::from_utf8(&bytes[rec.start..rec.end]).ok(),
+            };
+            self.take(part, &rec, (bytes, valid), at, eof);
             part.end = base + rec.end as u64;
             part.newlines_end = records.newlines();
         }
@@ -321,7 +333,16 @@ impl<'a> Ctx<'a> {
     /// Checks one record and adds it to `part`, or the problem that keeps it out. `at.line`
     /// and the problems' lines are the line breaks before it since the part's start.
     #[inline]
-    fn take(&self, part: &mut Part, rec: &Record, bytes: &[u8], at: RecordRef, eof: bool) {
+    /// `valid`: the record's text when it is valid UTF-8 (none: it is decoded as legacy text).
+    fn take(
+        &self,
+        part: &mut Part,
+        rec: &Record,
+        src: (&[u8], Option<&str>),
+        at: RecordRef,
+        eof: bool,
+    ) {
+        let (bytes, valid) = src;
         let line = rec.newlines_before;
         let raw = &bytes[rec.start..rec.end];
         if rec.len() == 1
@@ -350,9 +371,9 @@ impl<'a> Ctx<'a> {
             part.skipped += 1;
             return;
         }
-        let built = match std::str::from_utf8(raw) {
-            Ok(text) => row::build(self.map, |i| rec.get_str(text, i), None),
-            Err(_) => {
+        let built = match valid {
+            Some(text) => row::build(self.map, |i| rec.get_str(text, i), None),
+            None => {
                 if !part.legacy {
                     part.legacy = true;
                     let note = self.legacy_note.clone();

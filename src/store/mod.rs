@@ -290,26 +290,59 @@ impl Store {
     }
 }
 
-/// Positions `0..keys.len()` in the order of their keys, equal keys in position order.
+/// Positions `0..keys.len()` in the order of their keys, equal keys in position order, and
+/// where each position goes in that order (`order[places[i]] == i`).
 ///
-/// A radix sort of each key (less the smallest, less the trailing zero bits all share) packed
-/// above its position, over the key bits only: one or two passes for the dates of a file, where
-/// a comparison sort of a million pairs took several times longer. Keys spread over more than
-/// 32 bits are sorted by comparison.
-fn sorted_order(keys: &[i64]) -> Vec<u32> {
+/// Keys (less the smallest, less the trailing zero bits all share) spread over at most 16 bits,
+/// as the dates of a file without times are, are counted into place in one pass. Wider ones go
+/// through a radix sort of each key packed above its position, over the key bits only: one or
+/// two passes, where a comparison sort of a million pairs took several times longer. Keys
+/// spread over more than 32 bits are sorted by comparison.
+fn sorted_order(keys: &[i64]) -> (Vec<u32>, Vec<u32>) {
     let Some(&lo) = keys.iter().min() else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let spread = keys
         .iter()
         .fold(0u64, |a, &k| a | k.wrapping_sub(lo) as u64);
     let shift = spread.trailing_zeros().min(63);
     let bits = 64 - (spread >> shift).leading_zeros();
-    if bits > 32 {
+    let digit = |k: i64| (k.wrapping_sub(lo) as u64 >> shift) as usize;
+    if bits <= 16 {
+        let mut next = vec![0u32; 1 << bits];
+        for &k in keys {
+            next[digit(k)] += 1;
+        }
+        let mut sum = 0;
+        for c in next.iter_mut() {
+            (*c, sum) = (sum, sum + *c);
+        }
+        let (mut order, mut places) = (vec![0u32; keys.len()], Vec::with_capacity(keys.len()));
+        for (&k, i) in keys.iter().zip(0u32..) {
+            let d = digit(k);
+            let at = next[d];
+            next[d] += 1;
+            order[at as usize] = i;
+            places.push(at);
+        }
+        return (order, places);
+    }
+    let order: Vec<u32> = if bits > 32 {
         let mut order: Vec<(i64, u32)> = keys.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
         order.sort_unstable();
-        return order.into_iter().map(|(_, i)| i).collect();
+        order.into_iter().map(|(_, i)| i).collect()
+    } else {
+        radix_order(keys, lo, shift, bits)
+    };
+    let mut places = vec![0u32; order.len()];
+    for (j, &i) in order.iter().enumerate() {
+        places[i as usize] = j as u32;
     }
+    (order, places)
+}
+
+/// [`sorted_order`]'s radix sort: keys (less `lo`, shifted right by `shift`) of `bits` bits.
+fn radix_order(keys: &[i64], lo: i64, shift: u32, bits: u32) -> Vec<u32> {
     let mut a: Vec<u64> = keys
         .iter()
         .zip(0u64..)
@@ -482,17 +515,13 @@ impl Builder {
             return (s, (0..n as u32).collect());
         }
         {
-            let idx = sorted_order(&(0..n).map(key).collect::<Vec<i64>>());
+            let (idx, to) = sorted_order(&(0..n).map(key).collect::<Vec<i64>>());
             // Each column is scattered to the sorted places (read in order, written where each
             // incident goes: after one radix pass, in as many runs as there are days, so the
             // writes stay in cache, where gathering read every column at random). Columns of
             // one type go one after the other into the buffer the last one left (half the fresh
             // memory, whose pages the kernel must clear); two groups of about the same bytes on
             // two threads.
-            let mut to = vec![0u32; n];
-            for (j, &i) in idx.iter().enumerate() {
-                to[i as usize] = j as u32;
-            }
             fn gather<T: Copy>(columns: &mut [&mut Vec<T>], to: &[u32]) {
                 let mut spare: Vec<T> = Vec::new();
                 for v in columns {
@@ -541,7 +570,7 @@ impl Builder {
                 gather(&mut [file], to);
                 gather(&mut [rec_len, line], to);
             });
-            (s, idx.to_vec())
+            (s, idx)
         }
     }
 }
@@ -562,14 +591,18 @@ mod tests {
                     .collect();
                 let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
                 expected.sort_by_key(|&i| keys[i as usize]);
-                assert_eq!(
-                    sorted_order(&keys),
-                    expected,
-                    "spread {spread} shift {shift}"
-                );
+                let (order, places) = sorted_order(&keys);
+                assert_eq!(order, expected, "spread {spread} shift {shift}");
+                for (i, &p) in places.iter().enumerate() {
+                    assert_eq!(order[p as usize] as usize, i);
+                }
             }
         }
-        assert!(sorted_order(&[]).is_empty());
-        assert_eq!(sorted_order(&[i64::MAX, i64::MIN, 0]), vec![1, 2, 0]);
+        assert!(sorted_order(&[]).0.is_empty());
+        assert_eq!(sorted_order(&[i64::MAX, i64::MIN, 0]).0, vec![1, 2, 0]);
+        assert_eq!(
+            sorted_order(&[7, 3, 7, 3]),
+            (vec![1, 3, 0, 2], vec![2, 0, 3, 1])
+        );
     }
 }
