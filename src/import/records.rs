@@ -288,6 +288,19 @@ impl<'a> Records<'a> {
                 return self.at_end(rec, fs, st, newlines);
             };
             let c = self.bytes[e];
+            // Most bytes found end an unquoted field: that first, without the general match.
+            if c == delimiter
+                && matches!(st, State::FieldStart | State::Unquoted { escaped: false })
+            {
+                rec.spans.push(Span {
+                    start: fs,
+                    end: e,
+                    escaped: false,
+                });
+                fs = e + 1;
+                st = State::FieldStart;
+                continue;
+            }
             newlines += (c == b'\n') as u64;
             // Either the byte is inside the field (go on), or it ends the field.
             match st {
