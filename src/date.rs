@@ -66,7 +66,7 @@ impl DatePrecision {
     /// Reads a precision column value: a name (`day`, `exact`, `month`, ...) or an ACLED code
     /// (1 = day, 2 = week, 3 = month).
     pub fn parse(s: &str) -> Option<DatePrecision> {
-        match crate::text::ascii_lower(s.trim(), &mut [0; 16])? {
+        match crate::text::ascii_lower(crate::text::trim(s), &mut [0; 16])? {
             "1" | "day" | "exact" | "d" => Some(DatePrecision::Day),
             "2" | "week" | "w" => Some(DatePrecision::Week),
             "3" | "month" | "m" => Some(DatePrecision::Month),
@@ -289,7 +289,7 @@ pub fn parse_offset(s: &str) -> Option<i16> {
 /// The returned day is the local date as written; an epoch value has no local date, so its
 /// UTC date is used with offset 0.
 pub fn parse_when(s: &str) -> Result<When, DateError> {
-    let t = s.trim();
+    let t = crate::text::trim(s);
     if t.is_empty() {
         return Err(DateError::Missing);
     }

@@ -9,6 +9,19 @@ use std::borrow::Cow;
 /// into C1 control characters).
 pub const LEGACY_ENCODING: &encoding_rs::Encoding = encoding_rs::WINDOWS_1252;
 
+/// `s` without leading and trailing whitespace, as [`str::trim`], with no work for the usual
+/// field that starts and ends with printable ASCII (no whitespace there: every other byte of a
+/// whitespace character is outside it). Runs for several fields of every row of a file.
+#[inline]
+pub fn trim(s: &str) -> &str {
+    let printable = |b: Option<&u8>| b.is_none_or(|&b| b > b' ' && b < 0x7f);
+    if printable(s.as_bytes().first()) && printable(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// `s` in ASCII lower case, written into `buf`, for matching against short names (precision
 /// codes, yes/no) without allocating for every row; `None` when it is longer than `buf` (so it
 /// is none of them).
@@ -116,6 +129,24 @@ pub fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same as `str::trim` on every mix of printable ASCII, ASCII and Unicode whitespace
+    /// (NBSP, NEL, ideographic space), control bytes and other letters at either end.
+    #[test]
+    fn trim_is_str_trim() {
+        let ends = [
+            "", "a", " ", "\t", "\r\n", "\u{a0}", "\u{85}", "\u{3000}", "\u{1f}", "\u{7f}", "é",
+            "~",
+        ];
+        for a in ends {
+            for b in ends {
+                for mid in ["", "x", " y ", "\u{a0}"] {
+                    let s = format!("{a}{mid}{b}");
+                    assert_eq!(trim(&s), s.trim(), "{s:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn windows_1252_keeps_typographic_characters() {

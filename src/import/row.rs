@@ -61,7 +61,7 @@ pub enum ValueError {
 
 /// Parses a coordinate, refusing NaN, infinities and values outside `[-limit, limit]`.
 pub fn coordinate(s: &str, limit: f64, what: &'static str) -> Result<f64, ValueError> {
-    let t = s.trim();
+    let t = crate::text::trim(s);
     if t.is_empty() {
         return Err(ValueError::Missing(what));
     }
@@ -95,7 +95,7 @@ pub fn coordinate(s: &str, limit: f64, what: &'static str) -> Result<f64, ValueE
 
 fn count(s: Option<Cow<'_, str>>) -> Result<i32, ValueError> {
     let Some(s) = s else { return Ok(-1) };
-    let t = s.trim();
+    let t = crate::text::trim(&s);
     if t.is_empty() {
         return Ok(-1);
     }
@@ -137,7 +137,7 @@ pub fn build<'a>(
 
     let date_s = field(c.date).ok_or_else(|| issue(c.date, "missing date".into()))?;
     let mut when = parse_when(&date_s).map_err(|e| issue(c.date, e.to_string()))?;
-    if let Some(t) = field(c.time).filter(|t| !t.trim().is_empty()) {
+    if let Some(t) = field(c.time).filter(|t| !crate::text::trim(t).is_empty()) {
         match parse_time_of_day(&t) {
             Some(m) if when.minute.is_none() => when.minute = Some(m),
             Some(_) => {}
@@ -147,7 +147,7 @@ pub fn build<'a>(
             )),
         }
     }
-    if let Some(o) = field(c.offset).filter(|o| !o.trim().is_empty()) {
+    if let Some(o) = field(c.offset).filter(|o| !crate::text::trim(o).is_empty()) {
         match parse_offset(&o) {
             Some(v) => when.offset = Some(v),
             None => warnings.push(issue(
@@ -156,7 +156,7 @@ pub fn build<'a>(
             )),
         }
     }
-    if let Some(p) = field(c.date_precision).filter(|p| !p.trim().is_empty()) {
+    if let Some(p) = field(c.date_precision).filter(|p| !crate::text::trim(p).is_empty()) {
         match DatePrecision::parse(&p) {
             Some(p) => when = when.with_precision(p),
             None => warnings.push(issue(
@@ -185,13 +185,13 @@ pub fn build<'a>(
     });
     let disputed = field(c.disputed).is_some_and(|v| {
         matches!(
-            crate::text::ascii_lower(v.trim(), &mut [0; 16]),
+            crate::text::ascii_lower(crate::text::trim(&v), &mut [0; 16]),
             Some("true" | "yes" | "y" | "1" | "disputed")
         )
     });
     let trimmed = |v: Option<Cow<'a, str>>| -> Cow<'a, str> {
         match v {
-            Some(Cow::Borrowed(s)) => Cow::Borrowed(s.trim()),
+            Some(Cow::Borrowed(s)) => Cow::Borrowed(crate::text::trim(s)),
             Some(Cow::Owned(s)) => Cow::Owned(s.trim().to_string()),
             None => Cow::Borrowed(""),
         }

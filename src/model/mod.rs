@@ -42,7 +42,7 @@ impl LocPrecision {
     /// Reads a precision column value: a name or an ACLED `geo_precision` code (1 = the
     /// town/site itself, 2 = near it, 3 = only the region).
     pub fn parse(s: &str) -> Option<LocPrecision> {
-        match crate::text::ascii_lower(s.trim(), &mut [0; 16])? {
+        match crate::text::ascii_lower(crate::text::trim(s), &mut [0; 16])? {
             "1" | "exact" | "site" | "exact site" | "point" => Some(LocPrecision::Exact),
             "2" | "near" | "town" | "near town" | "approximate" => Some(LocPrecision::Near),
             "3" | "region" | "province" | "district" | "admin" => Some(LocPrecision::Region),
