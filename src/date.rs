@@ -294,28 +294,8 @@ pub fn parse_when(s: &str) -> Result<When, DateError> {
         return Err(DateError::Missing);
     }
     let b = t.as_bytes();
-    // Numbers: a year, or epoch seconds / milliseconds.
-    let num = t.strip_prefix('-').unwrap_or(t);
-    let int_part = num.split('.').next().unwrap_or("");
-    if !int_part.is_empty()
-        && int_part.bytes().all(|c| c.is_ascii_digit())
-        && num
-            .split('.')
-            .nth(1)
-            .is_none_or(|f| f.bytes().all(|c| c.is_ascii_digit()))
-        && num.matches('.').count() <= 1
-    {
-        if int_part.len() == 4 && num.len() == 4 {
-            let y = digits(b).unwrap_or(0) as i32;
-            checked_day(y, 1, 1)?;
-            return Ok(When::on(days_from_civil(y, 1, 1)).with_precision(DatePrecision::Year));
-        }
-        if int_part.len() >= 9 {
-            return epoch(t, int_part.len() >= 12);
-        }
-        return Err(DateError::Unrecognised(clip(t)));
-    }
-    // ISO 8601.
+    // ISO 8601 first: most files' dates, told apart by two bytes (a `-` after four digits is
+    // none of the numbers below).
     if b.len() >= 7 && b[4] == b'-' && b[..4].iter().all(u8::is_ascii_digit) {
         let y = digits(&b[0..4]).unwrap_or(0) as i32;
         if b.len() == 7 {
@@ -337,6 +317,27 @@ pub fn parse_when(s: &str) -> Result<When, DateError> {
             if b[10] == b'T' || b[10] == b' ' {
                 return iso_time(day, &t[11..]).ok_or_else(|| DateError::BadTime(clip(t)));
             }
+        }
+        return Err(DateError::Unrecognised(clip(t)));
+    }
+    // Numbers: a year, or epoch seconds / milliseconds.
+    let num = t.strip_prefix('-').unwrap_or(t);
+    let int_part = num.split('.').next().unwrap_or("");
+    if !int_part.is_empty()
+        && int_part.bytes().all(|c| c.is_ascii_digit())
+        && num
+            .split('.')
+            .nth(1)
+            .is_none_or(|f| f.bytes().all(|c| c.is_ascii_digit()))
+        && num.matches('.').count() <= 1
+    {
+        if int_part.len() == 4 && num.len() == 4 {
+            let y = digits(b).unwrap_or(0) as i32;
+            checked_day(y, 1, 1)?;
+            return Ok(When::on(days_from_civil(y, 1, 1)).with_precision(DatePrecision::Year));
+        }
+        if int_part.len() >= 9 {
+            return epoch(t, int_part.len() >= 12);
         }
         return Err(DateError::Unrecognised(clip(t)));
     }

@@ -290,9 +290,12 @@ impl<'a> Ctx<'a> {
         // not record by record: those inside the valid prefix are sliced from it (a record
         // ends at an ASCII byte, so at a char boundary); the others are checked alone.
         let ahead = bytes.len().min(stop.max(from).saturating_add(1 << 16));
-        let text = match std::str::from_utf8(&bytes[from..ahead]) {
+        let text = match simdutf8::basic::from_utf8(&bytes[from..ahead]) {
             Ok(t) => t,
-            Err(e) => std::str::from_utf8(&bytes[from..from + e.valid_up_to()]).unwrap_or(""),
+            Err(_) => match std::str::from_utf8(&bytes[from..ahead]) {
+                Ok(t) => t,
+                Err(e) => std::str::from_utf8(&bytes[from..from + e.valid_up_to()]).unwrap_or(""),
+            },
         };
         let mut rec = Record::default();
         let mut n = 0u32;
