@@ -21,6 +21,8 @@ struct Structural<'a> {
     base: usize,
     /// The block's structural bytes not yet handed out (bit `i`: byte `base + i`).
     mask: u64,
+    /// Which of the block's structural bytes are delimiters.
+    delims: u64,
     /// The delimiter, quote, `\n` and `\r`, each in all sixteen lanes.
     splats: [u8x16; 4],
 }
@@ -31,15 +33,16 @@ impl<'a> Structural<'a> {
             bytes,
             base: from,
             mask: 0,
+            delims: 0,
             splats: [delimiter, b'"', b'\n', b'\r'].map(u8x16::splat),
         };
-        s.mask = s.block(from);
+        (s.mask, s.delims) = s.block(from);
         s
     }
 
-    /// The structural bytes of the 64 bytes from `at`.
+    /// The structural bytes of the 64 bytes from `at`, and which of them are delimiters.
     #[inline(always)]
-    fn block(&self, at: usize) -> u64 {
+    fn block(&self, at: usize) -> (u64, u64) {
         match self.bytes.get(at..at + 64) {
             Some(b) => self.mask64(b),
             None => {
@@ -55,15 +58,17 @@ impl<'a> Structural<'a> {
     /// Sixteen bytes at a time against the four (SSE2 on x86-64: four compares and one
     /// `movemask` a lane).
     #[inline(always)]
-    fn mask64(&self, b: &[u8]) -> u64 {
+    fn mask64(&self, b: &[u8]) -> (u64, u64) {
         let [d, q, n, r] = self.splats;
-        let mut m = 0;
+        let (mut m, mut dm) = (0, 0);
         for (i, w) in b.chunks_exact(16).enumerate() {
             let x = u8x16::new(w.try_into().unwrap_or([b'a'; 16]));
-            let hit = x.simd_eq(d) | x.simd_eq(q) | x.simd_eq(n) | x.simd_eq(r);
+            let delimiter = x.simd_eq(d);
+            let hit = delimiter | x.simd_eq(q) | x.simd_eq(n) | x.simd_eq(r);
             m |= (hit.to_bitmask() as u64) << (16 * i);
+            dm |= (delimiter.to_bitmask() as u64) << (16 * i);
         }
-        m
+        (m, dm)
     }
 
     /// The next structural position.
@@ -74,11 +79,37 @@ impl<'a> Structural<'a> {
             if self.base >= self.bytes.len() {
                 return None;
             }
-            self.mask = self.block(self.base);
+            (self.mask, self.delims) = self.block(self.base);
         }
         let at = self.base + self.mask.trailing_zeros() as usize;
         self.mask &= self.mask - 1;
         Some(at)
+    }
+
+    /// Hands the next structural positions to `each` for as long as they are delimiters (a
+    /// whole run of them from the block's masks, no byte read), stopping before any other one.
+    #[inline(always)]
+    fn delimiters(&mut self, mut each: impl FnMut(usize)) {
+        loop {
+            let others = self.mask & !self.delims;
+            // The bits below the first other structural byte (all when there is none).
+            let before = if others == 0 {
+                u64::MAX
+            } else {
+                (others & others.wrapping_neg()) - 1
+            };
+            let mut d = self.mask & before;
+            self.mask &= !before;
+            while d != 0 {
+                each(self.base + d.trailing_zeros() as usize);
+                d &= d - 1;
+            }
+            if self.mask != 0 || self.base + 64 >= self.bytes.len() {
+                return;
+            }
+            self.base += 64;
+            (self.mask, self.delims) = self.block(self.base);
+        }
     }
 
     /// Hands `at`, the position [`Structural::next`] just gave, out again next time (it is in
@@ -284,23 +315,26 @@ impl<'a> Records<'a> {
         let mut st = State::FieldStart;
         let mut newlines = self.newlines;
         loop {
+            if matches!(st, State::FieldStart | State::Unquoted { escaped: false }) {
+                // Most structural bytes are delimiters ending unquoted fields: those first,
+                // straight from the masks, without the general match.
+                let (spans, start) = (&mut rec.spans, fs);
+                self.s.delimiters(|e| {
+                    spans.push(Span {
+                        start: fs,
+                        end: e,
+                        escaped: false,
+                    });
+                    fs = e + 1;
+                });
+                if fs != start {
+                    st = State::FieldStart;
+                }
+            }
             let Some(e) = self.event() else {
                 return self.at_end(rec, fs, st, newlines);
             };
             let c = self.bytes[e];
-            // Most bytes found end an unquoted field: that first, without the general match.
-            if c == delimiter
-                && matches!(st, State::FieldStart | State::Unquoted { escaped: false })
-            {
-                rec.spans.push(Span {
-                    start: fs,
-                    end: e,
-                    escaped: false,
-                });
-                fs = e + 1;
-                st = State::FieldStart;
-                continue;
-            }
             newlines += (c == b'\n') as u64;
             // Either the byte is inside the field (go on), or it ends the field.
             match st {
@@ -502,10 +536,17 @@ mod tests {
         let alphabet = b"ab,;\"\"\r\n\n \t\xc3";
         let mut rng = crate::synth::Rng::new(0x2545_f491_4f6c_dd1d);
         let mut rnd = move || rng.next_u64();
+        // Mostly plain text and delimiters, with long runs of them over the 64-byte blocks.
+        let plain = b"abc,,,;;;\t\t\tdefgh,;\t";
         for round in 0..20_000 {
-            let len = (rnd() % 40) as usize;
+            let long = round % 4 == 3;
+            let len = (rnd() % if long { 300 } else { 40 }) as usize;
             let bytes: Vec<u8> = (0..len)
-                .map(|_| alphabet[(rnd() % alphabet.len() as u64) as usize])
+                .map(|_| match rnd() % 16 {
+                    0 | 1 if long => alphabet[(rnd() % alphabet.len() as u64) as usize],
+                    _ if long => plain[(rnd() % plain.len() as u64) as usize],
+                    _ => alphabet[(rnd() % alphabet.len() as u64) as usize],
+                })
                 .collect();
             let delimiter = [b',', b';', b'\t'][round % 3];
             assert_eq!(
