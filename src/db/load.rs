@@ -225,7 +225,7 @@ fn finish_new_table(
         "SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"
     ))
     .map_err(e)?;
-    each(tx, &index_sql(t))?;
+    each(tx, &index_sql(t, cells.is_some()))?;
     if let Some(cells) = cells {
         fill_cells(tx, db, cells)?;
         tx.batch_execute(&cells_triggers_sql(t)).map_err(e)?;
