@@ -2,7 +2,7 @@
 //! position arrives as EWKB, dates, numbers and floats as their bits, texts and the record as
 //! they are). Rows are encoded on a thread of their own while the server stores the chunk before.
 
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::{Map, Value};
@@ -11,7 +11,8 @@ use super::load::morton_key;
 use super::schema::SUMMARY_LEVELS;
 use crate::model::Role;
 use crate::projection::{merc_x, merc_y};
-use crate::store::{ReadError, Record, Store};
+use crate::store::record::{FieldRef, ValueRef, with_fields};
+use crate::store::{Format, LoadedFile, ReadError, Record, Store};
 
 /// The binary `COPY` header: signature, flags (none), header extension length (none).
 pub const HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
@@ -70,10 +71,10 @@ fn ewkb(lon: f64, lat: f64) -> [u8; 25] {
 
 /// The non-empty, trimmed texts of the fields with `role`, one a line (as [`Record::texts`]
 /// joined by line breaks).
-fn texts(out: &mut Vec<u8>, record: &Record, role: Role) {
+fn texts(out: &mut Vec<u8>, fields: &[FieldRef<'_>], role: Role) {
     let mut first = true;
-    for f in record.fields.iter().filter(|f| f.role == role) {
-        let t = f.text();
+    for f in fields.iter().filter(|f| f.role == role) {
+        let t = f.value.text();
         let t = t.trim();
         if t.is_empty() {
             continue;
@@ -86,39 +87,61 @@ fn texts(out: &mut Vec<u8>, record: &Record, role: Role) {
     }
 }
 
+/// Whether no name is given twice.
+fn names_distinct(fields: &[FieldRef<'_>]) -> bool {
+    let mut seen = FxHashSet::with_capacity_and_hasher(fields.len(), Default::default());
+    fields.iter().all(|f| seen.insert(f.name))
+}
+
 /// The record's fields as one JSON object, in file order; a name given twice keeps its first
 /// place and its last value (as a JSON map built from the fields does).
 pub fn record_json(out: &mut Vec<u8>, record: &Record) {
-    let mut seen = FxHashSet::default();
-    if !record.fields.iter().all(|f| seen.insert(f.name.as_str())) {
-        let json: Map<String, Value> = record
-            .fields
+    let fields = record.field_refs();
+    fields_json(out, &fields, names_distinct(&fields));
+}
+
+/// [`record_json`] of borrowed fields, told whether their names are `distinct`.
+fn fields_json(out: &mut Vec<u8>, fields: &[FieldRef<'_>], distinct: bool) {
+    let value = |v: &ValueRef<'_>| match v {
+        ValueRef::Text(s) => Value::String(s.to_string()),
+        ValueRef::Json(v) => (*v).clone(),
+    };
+    if !distinct {
+        let json: Map<String, Value> = fields
             .iter()
-            .map(|f| (f.name.clone(), f.value.clone()))
+            .map(|f| (f.name.to_string(), value(&f.value)))
             .collect();
         // Writing to a Vec cannot fail, and a JSON value always serialises.
         let _ = serde_json::to_writer(&mut *out, &json);
         return;
     }
     out.push(b'{');
-    for (k, f) in record.fields.iter().enumerate() {
+    for (k, f) in fields.iter().enumerate() {
         if k > 0 {
             out.push(b',');
         }
-        let _ = serde_json::to_writer(&mut *out, &f.name);
+        let _ = serde_json::to_writer(&mut *out, f.name);
         out.push(b':');
-        let _ = serde_json::to_writer(&mut *out, &f.value);
+        let _ = match f.value {
+            ValueRef::Text(s) => serde_json::to_writer(&mut *out, s),
+            ValueRef::Json(v) => serde_json::to_writer(&mut *out, v),
+        };
     }
     out.push(b'}');
 }
 
 /// Incident `i` of `store` as one row of [`super::schema::COLUMNS`] (with `id` first when given,
-/// else without it).
-pub fn row(out: &mut Vec<u8>, store: &Store, i: usize, record: &Record, id: Option<i64>) {
+/// else without it), from its record's `fields` (`distinct`: no name given twice).
+pub fn row(
+    out: &mut Vec<u8>,
+    (store, i): (&Store, usize),
+    (fields, distinct): (&[FieldRef<'_>], bool),
+    id: Option<i64>,
+) {
     let r = store.row(i);
     let w = &r.when;
-    let fields: i16 = if id.is_some() { 24 } else { 23 };
-    out.extend_from_slice(&fields.to_be_bytes());
+    let n: i16 = if id.is_some() { 24 } else { 23 };
+    out.extend_from_slice(&n.to_be_bytes());
     if let Some(id) = id {
         fixed(out, &id.to_be_bytes());
     }
@@ -136,10 +159,10 @@ pub fn row(out: &mut Vec<u8>, store: &Store, i: usize, record: &Record, id: Opti
     maybe(out, (r.injuries >= 0).then(|| r.injuries.to_be_bytes()));
     fixed(out, &[u8::from(r.disputed)]);
     for role in [Role::Description, Role::Actor, Role::Source, Role::Area] {
-        var(out, |o| texts(o, record, role));
+        var(out, |o| texts(o, fields, role));
     }
     // `json` in binary form is its text.
-    var(out, |o| record_json(o, record));
+    var(out, |o| fields_json(o, fields, distinct));
     fixed(out, store.files[store.file[i] as usize].name.as_bytes());
     fixed(out, &(store.line[i] as i32).to_be_bytes());
     fixed(out, &morton_key(r.lon, r.lat).to_be_bytes());
@@ -148,33 +171,54 @@ pub fn row(out: &mut Vec<u8>, store: &Store, i: usize, record: &Record, id: Opti
 }
 
 /// Encodes every incident of `store`, in store order (ids from 1 when `ids`), into chunks sent
-/// to `to`; stops at the first record that cannot be read (sent as the error), or when the
-/// receiver is gone.
-pub fn encode_all(store: &Store, ids: bool, to: &SyncSender<Result<Chunk, ReadError>>) {
+/// to `to` (their buffers, once written, may come back on `spare` to be filled again); stops at
+/// the first record that cannot be read (sent as the error), or when the receiver is gone.
+pub fn encode_all(
+    store: &Store,
+    ids: bool,
+    to: &SyncSender<Result<Chunk, ReadError>>,
+    spare: &Receiver<Vec<u8>>,
+) {
     let all: Vec<u32> = (0..store.len() as u32).collect();
+    let buffer = || {
+        spare
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK + (64 << 10)))
+    };
     let mut chunk = Chunk {
-        bytes: Vec::with_capacity(CHUNK + (64 << 10)),
+        bytes: buffer(),
         rows: 0,
     };
-    for (i, r) in store.records_batched(&all, READ_BATCH) {
-        let record = match r {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = to.send(Err(e));
-                return;
-            }
+    // Whether a delimited file's names are distinct depends on the file and the number of
+    // fields only (the header's names, then `column_N`): asked once for each.
+    let mut distinct: FxHashMap<(u16, usize), bool> = FxHashMap::default();
+    let mut records = store.records_batched(&all, READ_BATCH);
+    let mut encode =
+        |i: u32, file: &LoadedFile, raw: Result<&[u8], &ReadError>, out: &mut Vec<u8>| {
+            let raw = raw.map_err(Clone::clone)?;
+            with_fields(file, raw, |fields| {
+                let d = if file.format == Format::Csv {
+                    *distinct
+                        .entry((store.file[i as usize], fields.len()))
+                        .or_insert_with(|| names_distinct(fields))
+                } else {
+                    names_distinct(fields)
+                };
+                let id = ids.then_some(i64::from(i) + 1);
+                row(out, (store, i as usize), (fields, d), id);
+            });
+            Ok::<(), ReadError>(())
         };
-        row(
-            &mut chunk.bytes,
-            store,
-            i as usize,
-            &record,
-            ids.then_some(i as i64 + 1),
-        );
+    while let Some(done) = records.next_with(|i, file, raw| encode(i, file, raw, &mut chunk.bytes))
+    {
+        if let Err(e) = done {
+            let _ = to.send(Err(e));
+            return;
+        }
         chunk.rows += 1;
         if chunk.bytes.len() >= CHUNK {
             let next = Chunk {
-                bytes: Vec::with_capacity(CHUNK + (64 << 10)),
+                bytes: buffer(),
                 rows: 0,
             };
             if to.send(Ok(std::mem::replace(&mut chunk, next))).is_err() {
@@ -273,8 +317,42 @@ mod tests {
             r#"{"notes":"again","a":"1"}"#
         );
         let mut out = Vec::new();
-        texts(&mut out, &r, Role::Description);
+        texts(&mut out, &r.field_refs(), Role::Description);
         assert_eq!(out, b"shot \"down\"\nagain");
+    }
+
+    #[test]
+    fn rows_from_borrowed_fields_are_those_from_records() {
+        // A name given twice, a value past the header, quotes, line breaks and accents.
+        let s = Store::from_csv(
+            "lat,lon,date,type,notes,notes,actor1,actor2\n\
+             33.2,44.2,2021-06-05,Interception,\"shot \"\"down\"\"\",again, AFP ,,x\n\
+             33.3,44.3,2021-06-06,Attack,\"a\nb\",,Bé,C\n",
+        );
+        let all: Vec<u32> = (0..s.len() as u32).collect();
+        let (to, from) = std::sync::mpsc::sync_channel(4);
+        let (_give_back, spare) = std::sync::mpsc::sync_channel(1);
+        encode_all(&s, true, &to, &spare);
+        drop(to);
+        let encoded: Vec<u8> = from.iter().flat_map(|c| c.unwrap().bytes).collect();
+        let mut expected = Vec::new();
+        for (i, r) in s.records(&all) {
+            let r = r.unwrap();
+            let fields = r.field_refs();
+            let d = names_distinct(&fields);
+            row(
+                &mut expected,
+                (&s, i as usize),
+                (&fields, d),
+                Some(i64::from(i) + 1),
+            );
+        }
+        assert_eq!(encoded, expected);
+        let mut first = Vec::new();
+        record_json(&mut first, &s.record(0).unwrap());
+        let first = String::from_utf8(first).unwrap();
+        assert!(first.contains(r#""notes":"again""#), "{first}");
+        assert!(first.contains(r#""column_9":"x""#), "{first}");
     }
 
     #[test]

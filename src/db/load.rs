@@ -157,8 +157,10 @@ fn copy_rows(
     let n = store.len();
     let io = |e: std::io::Error| DbError::Server(e.to_string());
     let (to, from) = sync_channel::<Result<Chunk, ReadError>>(4);
+    // Buffers written go back to the encoder, to be filled again.
+    let (give_back, spare) = sync_channel::<Vec<u8>>(8);
     std::thread::scope(|s| {
-        s.spawn(move || copy::encode_all(store, new, &to));
+        s.spawn(move || copy::encode_all(store, new, &to, &spare));
         let cells = new.then(|| s.spawn(|| copy::cells(store)));
         // `from` is dropped on any early return, which stops the encoder.
         let from = from;
@@ -168,6 +170,9 @@ fn copy_rows(
         for chunk in from {
             let chunk = chunk.map_err(|e| DbError::Server(e.to_string()))?;
             w.write_all(&chunk.bytes).map_err(io)?;
+            let mut bytes = chunk.bytes;
+            bytes.clear();
+            let _ = give_back.try_send(bytes);
             done += chunk.rows;
             progress(done, n);
         }
@@ -220,7 +225,7 @@ fn finish_new_table(
         "SET LOCAL maintenance_work_mem = '{INDEX_MEMORY}'"
     ))
     .map_err(e)?;
-    each(tx, &index_sql(t))?;
+    each(tx, &index_sql(t, cells.is_some()))?;
     if let Some(cells) = cells {
         fill_cells(tx, db, cells)?;
         tx.batch_execute(&cells_triggers_sql(t)).map_err(e)?;

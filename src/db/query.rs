@@ -98,20 +98,38 @@ pub fn open(db: &DbSource) -> Result<postgres::Client, DbError> {
     }
 }
 
-/// The count of each type in the whole table.
+/// The count of each type in the whole table: from the summary's one cell at level 0 when this
+/// role may read it, else counted from the incidents.
 pub fn type_counts_on(
     c: &mut impl postgres::GenericClient,
     db: &DbSource,
 ) -> Result<BTreeMap<String, u64>, DbError> {
-    let t = db.table.quoted();
-    Ok(c.query(
-        &format!("SELECT type, count(*) FROM {t} GROUP BY type"),
-        &[],
+    let sql = if summary_usable(c, db)? {
+        format!(
+            "SELECT type, n FROM {} WHERE level = 0 AND n > 0",
+            db.table.quoted_with("cells")
+        )
+    } else {
+        format!(
+            "SELECT type, count(*) FROM {} GROUP BY type",
+            db.table.quoted()
+        )
+    };
+    Ok(c.query(&sql, &[])
+        .map_err(|e| db.error(e))?
+        .iter()
+        .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
+        .collect())
+}
+
+/// Whether the table has the summary `load` keeps and this role may read it.
+fn summary_usable(c: &mut impl postgres::GenericClient, db: &DbSource) -> Result<bool, DbError> {
+    Ok(c.query_one(
+        "SELECT coalesce(has_table_privilege(to_regclass($1), 'SELECT'), false)",
+        &[&db.table.quoted_with("cells")],
     )
     .map_err(|e| db.error(e))?
-    .iter()
-    .map(|r| (r.get(0), r.get::<_, i64>(1) as u64))
-    .collect())
+    .get(0))
 }
 
 /// The `check` summary of a table, computed by the server.
@@ -248,17 +266,10 @@ fn summary_cells(
     if level > super::schema::SUMMARY_LEVELS || *filter != only_types {
         return Ok(None);
     }
-    let cells = db.table.quoted_with("cells");
-    let usable: bool = c
-        .query_one(
-            "SELECT coalesce(has_table_privilege(to_regclass($1), 'SELECT'), false)",
-            &[&cells],
-        )
-        .map_err(|e| db.error(e))?
-        .get(0);
-    if !usable {
+    if !summary_usable(c, db)? {
         return Ok(None);
     }
+    let cells = db.table.quoted_with("cells");
     // Cells in a rectangle have Z-order keys between its corners' keys.
     let key = |cx: u64, cy: u64| crate::cells::code_of_cell(cx, cy, level) as i64;
     let mut w = filter_sql(&only_types, db);

@@ -190,21 +190,28 @@ CREATE TRIGGER {keys_moved} BEFORE UPDATE OF geom ON {q}
 }
 
 /// The primary key and the indexes the queries use (built once the rows are in: a sort is
-/// faster than row by row).
-pub fn index_sql(t: &TableName) -> String {
+/// faster than row by row): the key for a row by id (details, edits, Citus's distribution
+/// column); `geom` for a view's or a filter's box; `days` for a date filter without a type; the
+/// covering `typeday` for a type filter, with or without dates and a box, and the whole table's
+/// counts and day range per type; `type` for the count of each type (`check`, the colours),
+/// only without a `summary` (a distributed table): the summary's level 0 holds those counts.
+/// No query selects by `morton` (cells group by `morton >> k`, read from `typeday` or the
+/// rows): no index.
+pub fn index_sql(t: &TableName, summary: bool) -> String {
     let q = t.quoted();
+    let kind = if summary {
+        String::new()
+    } else {
+        format!("\nCREATE INDEX {} ON {q} (type);", t.quoted_with("type"))
+    };
     format!(
         "ALTER TABLE {q} ADD PRIMARY KEY (id);
 CREATE INDEX {geom} ON {q} USING gist (geom);
-CREATE INDEX {days} ON {q} (day_first, day_last);
-CREATE INDEX {morton} ON {q} (morton);
-CREATE INDEX {kind} ON {q} (type);
+CREATE INDEX {days} ON {q} (day_first, day_last);{kind}
 CREATE INDEX {typeday} ON {q} (lower(type), day_first)
   INCLUDE (day_last, type, morton, mx, my, geom);",
         geom = t.quoted_with("geom"),
         days = t.quoted_with("days"),
-        morton = t.quoted_with("morton"),
-        kind = t.quoted_with("type"),
         typeday = t.quoted_with("typeday"),
     )
 }
@@ -476,12 +483,14 @@ mod tests {
         assert!(parts[2].contains("CREATE OR REPLACE FUNCTION \"iq_keys\"()"));
         assert!(parts[2].ends_with("END $$;"), "{}", parts[2]);
         assert_eq!(statements(&triggers_sql(&t, false)).len(), 3);
-        assert_eq!(statements(&index_sql(&t)).len(), 6);
+        assert_eq!(statements(&index_sql(&t, true)).len(), 4);
+        assert_eq!(statements(&index_sql(&t, false)).len(), 5);
         assert_eq!(statements("SELECT 1;\nSELECT 2"), ["SELECT 1;", "SELECT 2"]);
         // Every statement of every script, joined again, is the script.
         for script in [
             triggers,
-            index_sql(&t),
+            index_sql(&t, true),
+            index_sql(&t, false),
             edit_sql(&t, true),
             cells_triggers_sql(&t),
         ] {

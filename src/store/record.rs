@@ -85,34 +85,117 @@ thread_local! {
         const { std::cell::RefCell::new(None) };
 }
 
+/// The thread's reader for `delimiter` (made when missing) and the one delimited record `raw`
+/// read with it (`None` when it holds none).
+fn csv_byte_record<'s>(
+    slot: &'s mut Option<(u8, CsvReader, ByteRecord)>,
+    delimiter: u8,
+    raw: &[u8],
+) -> Option<&'s ByteRecord> {
+    if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
+        let rdr = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(std::io::Cursor::new(Vec::new()));
+        *slot = Some((delimiter, rdr, ByteRecord::new()));
+    }
+    let (_, rdr, rec) = slot.as_mut()?;
+    {
+        let cur = rdr.get_mut();
+        cur.get_mut().clear();
+        cur.get_mut().extend_from_slice(raw);
+    }
+    // Seeking resets the parser, so each record starts from a clean state.
+    rdr.seek(csv::Position::new()).ok()?;
+    match rdr.read_byte_record(rec) {
+        Ok(true) => Some(rec),
+        _ => None,
+    }
+}
+
 /// Splits one delimited record into its decoded values.
 fn csv_values(raw: &[u8], delimiter: u8) -> Vec<String> {
     READER.with(|cell| {
         let mut slot = cell.borrow_mut();
-        if slot.as_ref().is_none_or(|(d, _, _)| *d != delimiter) {
-            let rdr = ReaderBuilder::new()
-                .has_headers(false)
-                .flexible(true)
-                .delimiter(delimiter)
-                .from_reader(std::io::Cursor::new(Vec::new()));
-            *slot = Some((delimiter, rdr, ByteRecord::new()));
+        csv_byte_record(&mut slot, delimiter, raw).map_or_else(Vec::new, |rec| {
+            rec.iter().map(|f| decode(f).into_owned()).collect()
+        })
+    })
+}
+
+/// One original value, borrowed: what a [`Field`] holds, without a copy.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldRef<'a> {
+    /// Column or property name as in the file.
+    pub name: &'a str,
+    /// The value.
+    pub value: ValueRef<'a>,
+    /// What the column means.
+    pub role: Role,
+}
+
+/// A borrowed value: a delimited text's cell, or a JSON value.
+#[derive(Debug, Clone, Copy)]
+pub enum ValueRef<'a> {
+    /// A cell of delimited text (a JSON string).
+    Text(&'a str),
+    /// A property of a feature.
+    Json(&'a Value),
+}
+
+impl ValueRef<'_> {
+    /// The value as text, as [`Field::text`] gives it.
+    pub fn text(&self) -> Cow<'_, str> {
+        match self {
+            ValueRef::Text(s) => Cow::Borrowed(s),
+            ValueRef::Json(v) => value_text(v).unwrap_or(Cow::Borrowed("")),
         }
-        let Some((_, rdr, rec)) = slot.as_mut() else {
-            return Vec::new();
-        };
-        {
-            let cur = rdr.get_mut();
-            cur.get_mut().clear();
-            cur.get_mut().extend_from_slice(raw);
-        }
-        // Seeking resets the parser, so each record starts from a clean state.
-        if rdr.seek(csv::Position::new()).is_err() {
-            return Vec::new();
-        }
-        match rdr.read_byte_record(rec) {
-            Ok(true) => rec.iter().map(|f| decode(f).into_owned()).collect(),
-            _ => Vec::new(),
-        }
+    }
+}
+
+impl Record {
+    /// Its fields, borrowed.
+    pub fn field_refs(&self) -> Vec<FieldRef<'_>> {
+        self.fields
+            .iter()
+            .map(|f| FieldRef {
+                name: &f.name,
+                value: ValueRef::Json(&f.value),
+                role: f.role,
+            })
+            .collect()
+    }
+}
+
+/// Calls `f` with the fields of one record of `file` (its raw bytes), borrowed: the names,
+/// values and roles [`parse`] gives, without building a [`Record`] (no copy of each name and
+/// value: what a pass over every record, such as `load`'s, spends most of its time on).
+pub fn with_fields<R>(file: &LoadedFile, raw: &[u8], f: impl FnOnce(&[FieldRef<'_>]) -> R) -> R {
+    if file.format != Format::Csv {
+        let record = parse(file, raw);
+        return f(&record.field_refs());
+    }
+    READER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let values: Vec<Cow<'_, str>> = csv_byte_record(&mut slot, file.delimiter, raw)
+            .map_or_else(Vec::new, |rec| rec.iter().map(decode).collect());
+        let n = values.len().max(file.columns.len());
+        // Values past the header keep a name so nothing is lost on export.
+        let extra: Vec<String> = (file.columns.len()..n)
+            .map(|c| format!("column_{}", c + 1))
+            .collect();
+        let fields: Vec<FieldRef<'_>> = (0..n)
+            .map(|c| FieldRef {
+                name: file
+                    .columns
+                    .get(c)
+                    .unwrap_or_else(|| &extra[c - file.columns.len()]),
+                value: ValueRef::Text(values.get(c).map_or("", |v| v)),
+                role: file.map.role(c),
+            })
+            .collect();
+        f(&fields)
     })
 }
 
@@ -354,6 +437,17 @@ impl Iterator for Records<'_> {
     type Item = (u32, Result<Record, ReadError>);
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.next_with(|i, file, raw| (i, raw.map(|raw| parse(file, raw)).map_err(Clone::clone)))
+    }
+}
+
+impl Records<'_> {
+    /// The next record as `f` takes it: its index, its file and its raw bytes (or why they
+    /// could not be read), without parsing it (see [`with_fields`]).
+    pub fn next_with<R>(
+        &mut self,
+        f: impl FnOnce(u32, &LoadedFile, Result<&[u8], &ReadError>) -> R,
+    ) -> Option<R> {
         let i = *self.order.get(self.pos)?;
         if self.pos == self.batch_start + self.batch.spans.len() || self.batch.spans.is_empty() {
             self.batch_start = self.pos;
@@ -363,12 +457,12 @@ impl Iterator for Records<'_> {
         }
         let k = self.pos - self.batch_start;
         self.pos += 1;
-        let f = &self.store.files[self.store.file[i as usize] as usize];
-        let r = match &self.batch.spans[k] {
-            Ok((s, n)) => Ok(parse(f, &self.batch.arena[*s..*s + *n])),
-            Err(e) => Err(e.clone()),
+        let file = &self.store.files[self.store.file[i as usize] as usize];
+        let raw = match &self.batch.spans[k] {
+            Ok((s, n)) => Ok(&self.batch.arena[*s..*s + *n]),
+            Err(e) => Err(e),
         };
-        Some((i, r))
+        Some(f(i, file, raw))
     }
 }
 
