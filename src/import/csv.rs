@@ -448,7 +448,13 @@ impl Ctx<'_> {
             }
         }
         let shift = m.lines + 1;
-        let builder = m.builder.get_or_insert_with(|| Builder::with_capacity(0));
+        let builder = m.builder.get_or_insert_with(|| {
+            // Room for the whole file, from this part's density.
+            let seen = part.stop.saturating_sub(self.data_start).max(1) as f64;
+            let rest = self.total.saturating_sub(self.data_start) as f64;
+            let n = part.builder.len() as f64 * rest / seen * 1.02;
+            Builder::with_capacity(n as usize + 16)
+        });
         builder.take_from(&mut part.builder, shift as u32);
         for mut p in part.problems.drain(..) {
             if p.message == self.legacy_note && !p.skipped {

@@ -375,52 +375,7 @@ fn radix_order(keys: &[i64], lo: i64, shift: u32, bits: u32) -> Vec<u32> {
 /// Accumulates incidents (possibly on several threads, one builder each) before sorting.
 #[derive(Debug, Default)]
 pub struct Builder {
-    /// The incidents pushed here (after every run), with the interned names of all.
     s: Store,
-    /// Incidents taken from other builders, in order, not copied yet: [`Builder::finish`]
-    /// moves each once, straight to its sorted place.
-    runs: Vec<Run>,
-}
-
-/// Incidents taken from another builder: its columns (the interners unused), and how its
-/// interned ids and line numbers map to the taking builder's.
-#[derive(Debug, Default)]
-struct Run {
-    s: Store,
-    /// Its type, category and place ids to ours (none: the same ids).
-    ids: [Option<Vec<u32>>; 3],
-    /// Added to its line numbers.
-    lines: u32,
-}
-
-/// Moves the incidents' columns out of `s` (its interners stay), leaving each column empty
-/// with room for as many as it had (reserved, not touched: no memory is written).
-fn take_columns(s: &mut Store) -> Store {
-    fn take<T>(v: &mut Vec<T>) -> Vec<T> {
-        let room = v.capacity();
-        std::mem::replace(v, Vec::with_capacity(room))
-    }
-    Store {
-        day: take(&mut s.day),
-        day_end: take(&mut s.day_end),
-        minute: take(&mut s.minute),
-        offset: take(&mut s.offset),
-        date_precision: take(&mut s.date_precision),
-        loc_precision: take(&mut s.loc_precision),
-        lon: take(&mut s.lon),
-        lat: take(&mut s.lat),
-        type_id: take(&mut s.type_id),
-        category: take(&mut s.category),
-        place: take(&mut s.place),
-        fatalities: take(&mut s.fatalities),
-        injuries: take(&mut s.injuries),
-        disputed: take(&mut s.disputed),
-        file: take(&mut s.file),
-        rec_start: take(&mut s.rec_start),
-        rec_len: take(&mut s.rec_len),
-        line: take(&mut s.line),
-        ..Store::default()
-    }
 }
 
 impl Builder {
@@ -460,12 +415,12 @@ impl Builder {
 
     /// Number of incidents so far.
     pub fn len(&self) -> usize {
-        self.s.day.len() + self.runs.iter().map(|r| r.s.day.len()).sum::<usize>()
+        self.s.day.len()
     }
 
     /// Whether nothing was pushed yet.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.s.day.is_empty()
     }
 
     /// Adds a validated row and where it came from.
@@ -501,57 +456,45 @@ impl Builder {
 
     /// Moves `other`'s incidents to the end of this builder, re-mapping its interned ids into
     /// ours and adding `lines` to their line numbers (an importer that parsed a piece of a file
-    /// on its own counted lines from the piece's start). Nothing is copied here: its columns
-    /// are kept as they are until [`Builder::finish`] puts each incident in its sorted place.
-    /// `other` is left empty, as [`Builder::with_capacity`] makes it, with room (reserved, not
-    /// written) for as many incidents as it had, so it can be filled again.
+    /// on its own counted lines from the piece's start). `other` is left empty, as
+    /// [`Builder::with_capacity`] makes it, but keeps its room, so it can be filled again.
     pub fn take_from(&mut self, other: &mut Builder, lines: u32) {
-        if !self.s.day.is_empty() {
-            // What was pushed here goes before what is taken.
-            let own = take_columns(&mut self.s);
-            self.runs.push(Run {
-                s: own,
-                ..Run::default()
-            });
-        }
-        for mut run in std::mem::take(&mut other.runs) {
-            run.lines = run.lines.wrapping_add(lines);
-            self.remap(&other.s, &mut run.ids);
-            self.runs.push(run);
-        }
-        if !other.s.day.is_empty() {
-            let mut run = Run {
-                s: take_columns(&mut other.s),
-                ids: Default::default(),
-                lines,
-            };
-            self.remap(&other.s, &mut run.ids);
-            self.runs.push(run);
-        }
         let o = &mut other.s;
+        let remap = |mine: &mut Interner, theirs: &Interner| -> Vec<u32> {
+            theirs.names().map(|n| mine.intern(n)).collect()
+        };
+        let (tk, tc, tp) = (
+            remap(&mut self.s.types, &o.types),
+            remap(&mut self.s.categories, &o.categories),
+            remap(&mut self.s.places, &o.places),
+        );
+        let s = &mut self.s;
+        s.type_id
+            .extend(o.type_id.drain(..).map(|k| tk[k as usize]));
+        s.category
+            .extend(o.category.drain(..).map(|k| tc[k as usize]));
+        s.place.extend(o.place.drain(..).map(|k| tp[k as usize]));
+        s.line
+            .extend(o.line.drain(..).map(|l| l.wrapping_add(lines)));
+        s.day.append(&mut o.day);
+        s.day_end.append(&mut o.day_end);
+        s.minute.append(&mut o.minute);
+        s.offset.append(&mut o.offset);
+        s.date_precision.append(&mut o.date_precision);
+        s.loc_precision.append(&mut o.loc_precision);
+        s.lon.append(&mut o.lon);
+        s.lat.append(&mut o.lat);
+        s.fatalities.append(&mut o.fatalities);
+        s.injuries.append(&mut o.injuries);
+        s.disputed.append(&mut o.disputed);
+        s.file.append(&mut o.file);
+        s.rec_start.append(&mut o.rec_start);
+        s.rec_len.append(&mut o.rec_len);
         o.types = Interner::default();
         o.categories = Interner::default();
         o.places = Interner::default();
         o.categories.intern("");
         o.places.intern("");
-    }
-
-    /// Turns a run's ids, which map into `theirs`'s interners (none: are `theirs`'s ids), into
-    /// maps to ours.
-    fn remap(&mut self, theirs: &Store, ids: &mut [Option<Vec<u32>>; 3]) {
-        let mine = [
-            &mut self.s.types,
-            &mut self.s.categories,
-            &mut self.s.places,
-        ];
-        let theirs = [&theirs.types, &theirs.categories, &theirs.places];
-        for ((map, mine), theirs) in ids.iter_mut().zip(mine).zip(theirs) {
-            let to: Vec<u32> = theirs.names().map(|n| mine.intern(n)).collect();
-            *map = Some(match map.take() {
-                None => to,
-                Some(m) => m.iter().map(|&k| to[k as usize]).collect(),
-            });
-        }
     }
 
     /// Sorts by (day, minute, input order) and returns the store owning `files`.
@@ -562,304 +505,79 @@ impl Builder {
     /// [`Builder::finish`], also giving the order: store index `j` holds the incident pushed
     /// `order[j]`-th.
     pub fn finish_ordered(self, files: Vec<LoadedFile>) -> (Store, Vec<u32>) {
-        let Builder { mut s, mut runs } = self;
+        let mut s = self.s;
         s.files = files;
-        if runs.is_empty() {
-            return finish_one(s);
-        }
-        if !s.day.is_empty() {
-            let own = take_columns(&mut s);
-            runs.push(Run {
-                s: own,
-                ..Run::default()
-            });
-        }
-        let keys: Vec<i64> = runs
-            .iter()
-            .flat_map(|r| r.s.day.iter().zip(&r.s.minute))
-            .map(|(&d, &m)| sort_key(d, m))
-            .collect();
-        let (order, places) = if keys.windows(2).all(|w| w[0] <= w[1]) {
-            let same: Vec<u32> = (0..keys.len() as u32).collect();
-            (same.clone(), same)
-        } else {
-            sorted_order(&keys)
-        };
-        drop(keys);
-        scatter_runs(&mut s, runs, &places);
         s.colours = s.type_colours();
-        (s, order)
-    }
-}
-
-/// The key incidents are sorted by: the first day, then the local minute (unknown first).
-fn sort_key(day: Day, minute: i16) -> i64 {
-    ((day as i64) << 16) | (minute as i64 + 1)
-}
-
-/// A value as it is (of any run).
-fn same<T>(_: usize, x: T) -> T {
-    x
-}
-
-/// Each run's column `f`, moved out of the runs.
-fn parts<T>(runs: &mut [Run], f: impl Fn(&mut Store) -> &mut Vec<T>) -> Vec<Vec<T>> {
-    runs.iter_mut()
-        .map(|r| std::mem::take(f(&mut r.s)))
-        .collect()
-}
-
-/// The values of `parts`, one part after the other, each moved to its place in `places` and
-/// passed through `map(part, value)`. Each part is freed as soon as it is moved.
-fn scatter<T: Copy + Default>(
-    parts: Vec<Vec<T>>,
-    places: &[u32],
-    map: impl Fn(usize, T) -> T,
-) -> Vec<T> {
-    let mut out = vec![T::default(); places.len()];
-    let mut at = places.iter();
-    for (r, part) in parts.into_iter().enumerate() {
-        for (x, &p) in part.into_iter().zip(&mut at) {
-            out[p as usize] = map(r, x);
+        let n = s.day.len();
+        let key = |i: usize| ((s.day[i] as i64) << 16) | (s.minute[i] as i64 + 1);
+        let sorted = (1..n).all(|i| key(i - 1) <= key(i));
+        if sorted {
+            return (s, (0..n as u32).collect());
         }
-    }
-    out
-}
-
-/// Fills `s`'s columns with the runs' incidents at `places` (ids and lines mapped to `s`'s), a
-/// group of columns on a second thread.
-fn scatter_runs(s: &mut Store, mut runs: Vec<Run>, places: &[u32]) {
-    let maps: [Vec<Option<Vec<u32>>>; 3] =
-        std::array::from_fn(|k| runs.iter_mut().map(|r| r.ids[k].take()).collect());
-    let lines: Vec<u32> = runs.iter().map(|r| r.lines).collect();
-    let ids = |k: usize| {
-        let maps = &maps[k];
-        move |r: usize, x: u32| maps[r].as_ref().map_or(x, |m| m[x as usize])
-    };
-    let (lon, lat, rec_start) = (
-        parts(&mut runs, |s| &mut s.lon),
-        parts(&mut runs, |s| &mut s.lat),
-        parts(&mut runs, |s| &mut s.rec_start),
-    );
-    let (type_id, category, place) = (
-        parts(&mut runs, |s| &mut s.type_id),
-        parts(&mut runs, |s| &mut s.category),
-        parts(&mut runs, |s| &mut s.place),
-    );
-    std::thread::scope(|sc| {
-        let other = sc.spawn(|| {
-            (
-                scatter(lon, places, same),
-                scatter(lat, places, same),
-                scatter(rec_start, places, same),
-                scatter(type_id, places, ids(0)),
-                scatter(category, places, ids(1)),
-                scatter(place, places, ids(2)),
-            )
-        });
-        s.day = scatter(parts(&mut runs, |s| &mut s.day), places, same);
-        s.day_end = scatter(parts(&mut runs, |s| &mut s.day_end), places, same);
-        s.fatalities = scatter(parts(&mut runs, |s| &mut s.fatalities), places, same);
-        s.injuries = scatter(parts(&mut runs, |s| &mut s.injuries), places, same);
-        s.minute = scatter(parts(&mut runs, |s| &mut s.minute), places, same);
-        s.offset = scatter(parts(&mut runs, |s| &mut s.offset), places, same);
-        let precision = parts(&mut runs, |s| &mut s.date_precision);
-        s.date_precision = scatter(precision, places, same);
-        let precision = parts(&mut runs, |s| &mut s.loc_precision);
-        s.loc_precision = scatter(precision, places, same);
-        s.disputed = scatter(parts(&mut runs, |s| &mut s.disputed), places, same);
-        s.file = scatter(parts(&mut runs, |s| &mut s.file), places, same);
-        s.rec_len = scatter(parts(&mut runs, |s| &mut s.rec_len), places, same);
-        let line = parts(&mut runs, |s| &mut s.line);
-        s.line = scatter(line, places, |r, l: u32| l.wrapping_add(lines[r]));
-        match other.join() {
-            Ok(cols) => {
-                (s.lon, s.lat, s.rec_start, s.type_id, s.category, s.place) = cols;
-            }
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
-    });
-}
-
-/// [`Builder::finish_ordered`] of incidents all pushed to one builder.
-fn finish_one(mut s: Store) -> (Store, Vec<u32>) {
-    s.colours = s.type_colours();
-    let n = s.day.len();
-    let key = |i: usize| sort_key(s.day[i], s.minute[i]);
-    let sorted = (1..n).all(|i| key(i - 1) <= key(i));
-    if sorted {
-        return (s, (0..n as u32).collect());
-    }
-    {
-        let (idx, to) = sorted_order(&(0..n).map(key).collect::<Vec<i64>>());
-        // Each column is scattered to the sorted places (read in order, written where each
-        // incident goes: after one radix pass, in as many runs as there are days, so the
-        // writes stay in cache, where gathering read every column at random). Columns of
-        // one type go one after the other into the buffer the last one left (half the fresh
-        // memory, whose pages the kernel must clear); two groups of about the same bytes on
-        // two threads.
-        fn gather<T: Copy>(columns: &mut [&mut Vec<T>], to: &[u32]) {
-            let mut spare: Vec<T> = Vec::new();
-            for v in columns {
-                if spare.len() != v.len() {
-                    spare = v.clone();
+        {
+            let (idx, to) = sorted_order(&(0..n).map(key).collect::<Vec<i64>>());
+            // Each column is scattered to the sorted places (read in order, written where each
+            // incident goes: after one radix pass, in as many runs as there are days, so the
+            // writes stay in cache, where gathering read every column at random). Columns of
+            // one type go one after the other into the buffer the last one left (half the fresh
+            // memory, whose pages the kernel must clear); two groups of about the same bytes on
+            // two threads.
+            fn gather<T: Copy>(columns: &mut [&mut Vec<T>], to: &[u32]) {
+                let mut spare: Vec<T> = Vec::new();
+                for v in columns {
+                    if spare.len() != v.len() {
+                        spare = v.clone();
+                    }
+                    for (&x, &t) in v.iter().zip(to) {
+                        spare[t as usize] = x;
+                    }
+                    std::mem::swap(*v, &mut spare);
                 }
-                for (&x, &t) in v.iter().zip(to) {
-                    spare[t as usize] = x;
-                }
-                std::mem::swap(*v, &mut spare);
             }
-        }
-        let Store {
-            day,
-            day_end,
-            minute,
-            offset,
-            date_precision,
-            loc_precision,
-            lon,
-            lat,
-            type_id,
-            category,
-            place,
-            fatalities,
-            injuries,
-            disputed,
-            file,
-            rec_start,
-            rec_len,
-            line,
-            ..
-        } = &mut s;
-        let to = &to;
-        std::thread::scope(|sc| {
-            sc.spawn(move || {
-                gather(&mut [lon, lat], to);
-                gather(&mut [rec_start], to);
-                gather(&mut [type_id, category, place], to);
+            let Store {
+                day,
+                day_end,
+                minute,
+                offset,
+                date_precision,
+                loc_precision,
+                lon,
+                lat,
+                type_id,
+                category,
+                place,
+                fatalities,
+                injuries,
+                disputed,
+                file,
+                rec_start,
+                rec_len,
+                line,
+                ..
+            } = &mut s;
+            let to = &to;
+            std::thread::scope(|sc| {
+                sc.spawn(move || {
+                    gather(&mut [lon, lat], to);
+                    gather(&mut [rec_start], to);
+                    gather(&mut [type_id, category, place], to);
+                });
+                gather(&mut [day, day_end, fatalities, injuries], to);
+                gather(&mut [minute, offset], to);
+                gather(&mut [date_precision], to);
+                gather(&mut [loc_precision], to);
+                gather(&mut [disputed], to);
+                gather(&mut [file], to);
+                gather(&mut [rec_len, line], to);
             });
-            gather(&mut [day, day_end, fatalities, injuries], to);
-            gather(&mut [minute, offset], to);
-            gather(&mut [date_precision], to);
-            gather(&mut [loc_precision], to);
-            gather(&mut [disputed], to);
-            gather(&mut [file], to);
-            gather(&mut [rec_len, line], to);
-        });
-        (s, idx)
+            (s, idx)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Builder, RecordRef, Store, sorted_order};
-
-    /// Every column of incident `i`, names resolved.
-    fn incident(s: &Store, i: usize) -> String {
-        format!(
-            "{:?} {} {} {} {:?} {}",
-            s.row(i),
-            s.file[i],
-            s.rec_start[i],
-            s.rec_len[i],
-            s.loc_precision[i],
-            s.line[i]
-        )
-    }
-
-    /// Builders taken into others (before and after pushes, and builders holding taken ones
-    /// taken again) finish as one builder that had every incident pushed in the same order.
-    #[test]
-    fn taken_builders_finish_as_one() {
-        let mut rng = crate::synth::Rng::new(0x51_7cc1_b727_220a);
-        let types = ["IED", "Rocket attack", "Drone attack", "Interception"];
-        let places = ["", "Ain al-Asad", "Baghdad", "Erbil", "Balad"];
-        let mut text = String::from("lat,lon,date,type,location,time\n");
-        for _ in 0..3000 {
-            let r = rng.next_u64();
-            let time = ["", "10:30", "00:05"][(r % 3) as usize];
-            text += &format!(
-                "{},{},2021-{:02}-{:02},{},{},{time}\n",
-                30 + (r >> 8) % 7,
-                40 + (r >> 16) % 7,
-                1 + (r >> 24) % 12,
-                1 + (r >> 32) % 28,
-                types[((r >> 40) % 4) as usize],
-                places[((r >> 44) % 5) as usize],
-            );
-        }
-        let src = Store::from_csv(&text);
-        let at = |i: usize| RecordRef {
-            file: (i % 3) as u16,
-            start: i as u64 * 10,
-            len: i as u32,
-            line: i as u32,
-        };
-        // Cut into pieces of random lengths; each piece its own builder with its own ids.
-        let mut pieces = Vec::new();
-        let mut i = 0;
-        while i < src.len() {
-            let n = (1 + rng.next_u64() % 700) as usize;
-            let mut b = Builder::with_capacity(0);
-            // Types interned in another order than the whole's.
-            b.intern_types(&[types[(i / 7) % 4].to_string()]);
-            let rows = i..(i + n).min(src.len());
-            for j in rows.clone() {
-                let mut a = at(j);
-                a.line -= i as u32;
-                b.push(&src.row(j), a);
-            }
-            pieces.push((b, rows));
-            i += n;
-        }
-        // `seq`: the incidents in the order the whole gets them.
-        let (mut whole, mut inner) = (Builder::with_capacity(0), Builder::with_capacity(0));
-        let (mut seq, mut inner_seq) = (Vec::new(), Vec::new());
-        for (k, (mut b, rows)) in pieces.into_iter().enumerate() {
-            let lines = rows.start as u32;
-            match k % 3 {
-                // Rows pushed straight into the whole between taken pieces.
-                0 => {
-                    if k % 9 == 0 {
-                        // The pieces gathered so far (several: their ids were mapped to
-                        // `inner`'s, and are mapped again to the whole's).
-                        whole.take_from(&mut inner, 0);
-                        seq.append(&mut inner_seq);
-                    }
-                    for j in 0..b.len() {
-                        let mut a = b.s.record_ref(j);
-                        a.line += lines;
-                        whole.push(&b.s.row(j), a);
-                    }
-                    seq.extend(rows);
-                }
-                1 => {
-                    whole.take_from(&mut b, lines);
-                    seq.extend(rows);
-                }
-                // Gathered in a builder that is itself taken later.
-                _ => {
-                    inner.take_from(&mut b, lines);
-                    inner_seq.extend(rows);
-                }
-            }
-            assert!(k % 3 == 0 || b.is_empty());
-        }
-        whole.take_from(&mut inner, 0);
-        seq.append(&mut inner_seq);
-        assert_eq!(whole.len(), src.len());
-        let (got, order) = whole.finish_ordered(Vec::new());
-        let mut one = Builder::with_capacity(0);
-        for &j in &seq {
-            one.push(&src.row(j), at(j));
-        }
-        let (expected, expected_order) = one.finish_ordered(Vec::new());
-        assert_eq!(order, expected_order);
-        for i in 0..got.len() {
-            assert_eq!(incident(&got, i), incident(&expected, i), "incident {i}");
-        }
-        assert_eq!(got.colours, expected.colours);
-    }
+    use super::sorted_order;
 
     /// The radix sort gives the order of a stable comparison sort, whatever the keys' spread.
     #[test]
