@@ -577,7 +577,114 @@ impl Builder {
 
 #[cfg(test)]
 mod tests {
-    use super::sorted_order;
+    use super::{Builder, RecordRef, Store, sorted_order};
+
+    /// Every column of incident `i`, names resolved.
+    fn incident(s: &Store, i: usize) -> String {
+        format!(
+            "{:?} {} {} {} {:?} {}",
+            s.row(i),
+            s.file[i],
+            s.rec_start[i],
+            s.rec_len[i],
+            s.loc_precision[i],
+            s.line[i]
+        )
+    }
+
+    /// Builders taken into others (before and after pushes, and builders holding taken ones
+    /// taken again) finish as one builder that had every incident pushed in the same order.
+    #[test]
+    fn taken_builders_finish_as_one() {
+        let mut rng = crate::synth::Rng::new(0x51_7cc1_b727_220a);
+        let types = ["IED", "Rocket attack", "Drone attack", "Interception"];
+        let places = ["", "Ain al-Asad", "Baghdad", "Erbil", "Balad"];
+        let mut text = String::from("lat,lon,date,type,location,time\n");
+        for _ in 0..3000 {
+            let r = rng.next_u64();
+            let time = ["", "10:30", "00:05"][(r % 3) as usize];
+            text += &format!(
+                "{},{},2021-{:02}-{:02},{},{},{time}\n",
+                30 + (r >> 8) % 7,
+                40 + (r >> 16) % 7,
+                1 + (r >> 24) % 12,
+                1 + (r >> 32) % 28,
+                types[((r >> 40) % 4) as usize],
+                places[((r >> 44) % 5) as usize],
+            );
+        }
+        let src = Store::from_csv(&text);
+        let at = |i: usize| RecordRef {
+            file: (i % 3) as u16,
+            start: i as u64 * 10,
+            len: i as u32,
+            line: i as u32,
+        };
+        // Cut into pieces of random lengths; each piece its own builder with its own ids.
+        let mut pieces = Vec::new();
+        let mut i = 0;
+        while i < src.len() {
+            let n = (1 + rng.next_u64() % 700) as usize;
+            let mut b = Builder::with_capacity(0);
+            // Types interned in another order than the whole's.
+            b.intern_types(&[types[(i / 7) % 4].to_string()]);
+            let rows = i..(i + n).min(src.len());
+            for j in rows.clone() {
+                let mut a = at(j);
+                a.line -= i as u32;
+                b.push(&src.row(j), a);
+            }
+            pieces.push((b, rows));
+            i += n;
+        }
+        // `seq`: the incidents in the order the whole gets them.
+        let (mut whole, mut inner) = (Builder::with_capacity(0), Builder::with_capacity(0));
+        let (mut seq, mut inner_seq) = (Vec::new(), Vec::new());
+        for (k, (mut b, rows)) in pieces.into_iter().enumerate() {
+            let lines = rows.start as u32;
+            match k % 3 {
+                // Rows pushed straight into the whole between taken pieces.
+                0 => {
+                    if k % 9 == 0 {
+                        // The pieces gathered so far (several: their ids were mapped to
+                        // `inner`'s, and are mapped again to the whole's).
+                        whole.take_from(&mut inner, 0);
+                        seq.append(&mut inner_seq);
+                    }
+                    for j in 0..b.len() {
+                        let mut a = b.s.record_ref(j);
+                        a.line += lines;
+                        whole.push(&b.s.row(j), a);
+                    }
+                    seq.extend(rows);
+                }
+                1 => {
+                    whole.take_from(&mut b, lines);
+                    seq.extend(rows);
+                }
+                // Gathered in a builder that is itself taken later.
+                _ => {
+                    inner.take_from(&mut b, lines);
+                    inner_seq.extend(rows);
+                }
+            }
+            assert!(k % 3 == 0 || b.is_empty());
+        }
+        whole.take_from(&mut inner, 0);
+        seq.append(&mut inner_seq);
+        assert_eq!(whole.len(), src.len());
+        let (got, order) = whole.finish_ordered(Vec::new());
+        let mut one = Builder::with_capacity(0);
+        for &j in &seq {
+            one.push(&src.row(j), at(j));
+        }
+        let (expected, expected_order) = one.finish_ordered(Vec::new());
+        assert_eq!(order, expected_order);
+        for i in 0..got.len() {
+            assert_eq!(incident(&got, i), incident(&expected, i), "incident {i}");
+        }
+        assert_eq!(got.colours, expected.colours);
+    }
 
     /// The radix sort gives the order of a stable comparison sort, whatever the keys' spread.
     #[test]
