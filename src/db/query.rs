@@ -106,7 +106,9 @@ pub fn type_counts_on(
 ) -> Result<BTreeMap<String, u64>, DbError> {
     let sql = if summary_usable(c, db)? {
         format!(
-            "SELECT type, n FROM {} WHERE level = 0 AND n > 0",
+            // One cell at level 0 for each type, unless another tool wrote its own `morton`
+            // (a negative one is a second cell): added up either way.
+            "SELECT type, sum(n)::bigint FROM {} WHERE level = 0 GROUP BY type HAVING sum(n) > 0",
             db.table.quoted_with("cells")
         )
     } else {

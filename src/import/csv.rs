@@ -289,13 +289,19 @@ impl<'a> Ctx<'a> {
         // UTF-8 checked once for the records that start before `stop` (and a margin past it),
         // not record by record: those inside the valid prefix are sliced from it (a record
         // ends at an ASCII byte, so at a char boundary); the others are checked alone.
-        let ahead = bytes.len().min(stop.max(from).saturating_add(1 << 16));
-        let text = match simdutf8::basic::from_utf8(&bytes[from..ahead]) {
+        let mut ahead = bytes.len().min(stop.max(from).saturating_add(1 << 16));
+        // Not inside a character: back to the start of the one the bound cuts (at most three
+        // continuation bytes), so that valid text is checked in one pass.
+        for _ in 0..3 {
+            if ahead > from && bytes.get(ahead).is_some_and(|b| b & 0xc0 == 0x80) {
+                ahead -= 1;
+            }
+        }
+        let text = match simdutf8::compat::from_utf8(&bytes[from..ahead]) {
             Ok(t) => t,
-            Err(_) => match std::str::from_utf8(&bytes[from..ahead]) {
-                Ok(t) => t,
-                Err(e) => std::str::from_utf8(&bytes[from..from + e.valid_up_to()]).unwrap_or(""),
-            },
+            Err(e) => {
+                simdutf8::basic::from_utf8(&bytes[from..from + e.valid_up_to()]).unwrap_or("")
+            }
         };
         let mut rec = Record::default();
         let mut n = 0u32;
@@ -334,9 +340,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// Checks one record and adds it to `part`, or the problem that keeps it out. `at.line`
-    /// and the problems' lines are the line breaks before it since the part's start.
+    /// and the problems' lines are the line breaks before it since the part's start. `src`:
+    /// the bytes the record is in, and its text when it is valid UTF-8 (none: it is decoded
+    /// as legacy text).
     #[inline]
-    /// `valid`: the record's text when it is valid UTF-8 (none: it is decoded as legacy text).
     fn take(
         &self,
         part: &mut Part,
@@ -840,13 +847,14 @@ mod tests {
         );
     }
 
-    /// Rows whose quoted notes contain line breaks.
+    /// Rows with line breaks inside quotes, and Arabic (two bytes a letter) that the cuts
+    /// between pieces and segments fall inside.
     fn multiline_rows(min_bytes: usize) -> (String, usize) {
         let mut s = String::from("lat,lon,date,type,notes\n");
         let mut i = 0;
         while s.len() < min_bytes {
             s.push_str(&format!(
-                "{}.5,44.1,2021-06-{:02},T{},\"line one\nline two, {i}\nthree\"\n",
+                "{}.5,44.1,2021-06-{:02},T{},\"line one\nline two, {i}\nعين الأسد — three\"\n",
                 i % 80,
                 i % 28 + 1,
                 i % 7

@@ -55,8 +55,8 @@ impl<'a> Structural<'a> {
         }
     }
 
-    /// Sixteen bytes at a time against the four (SSE2 on x86-64: four compares and one
-    /// `movemask` a lane).
+    /// Sixteen bytes at a time against the four (SSE2 on x86-64: four compares and two
+    /// `movemask`s a lane: every structural byte, and the delimiters among them).
     #[inline(always)]
     fn mask64(&self, b: &[u8]) -> (u64, u64) {
         let [d, q, n, r] = self.splats;
