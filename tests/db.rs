@@ -292,7 +292,8 @@ fn summaries_follow_changes(pg: &Pg) {
 }
 
 /// An existing table is refused without --replace or --append; --append adds; --replace starts
-/// again; a load that fails half-way leaves the table as it was.
+/// again (also over a summary left without its table); a load that fails half-way leaves the
+/// table as it was.
 fn loads_are_atomic(pg: &Pg, url: &str) {
     let o = load(&bundled(), url, "bundled", &[]);
     assert_eq!(o.status.code(), Some(1));
@@ -304,6 +305,23 @@ fn loads_are_atomic(pg: &Pg, url: &str) {
     ok(&load(&bundled(), url, "bundled", &["--append"]));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));
     assert_eq!(v["incidents"], 166);
+
+    // A summary left by an earlier table of the name (dropped by hand) is not taken for the
+    // new table's: refused, or dropped with --replace.
+    pg.sql("CREATE TABLE stray_cells (level int, cell bigint, type text, n bigint)");
+    let o = load(&bundled(), url, "stray", &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("\"stray_cells\" is left from an earlier table")
+            && stderr(&o).contains("--replace"),
+        "{}",
+        stderr(&o)
+    );
+    ok(&load(&bundled(), url, "stray", &["--replace"]));
+    let v = json(&run(&["check", &pg.table_url("stray"), "--json"]));
+    assert_eq!(v["incidents"], 83);
+    let file = json(&run(&["check", &bundled().to_string_lossy(), "--json"]));
+    assert_eq!(v["types"], file["types"]);
     same_as_incidents(pg, "bundled");
     ok(&load(&bundled(), url, "bundled", &["--replace"]));
     let v = json(&run(&["check", &pg.table_url("bundled"), "--json"]));

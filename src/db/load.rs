@@ -117,7 +117,23 @@ fn prepare(tx: &mut Transaction<'_>, db: &DbSource, mode: LoadMode) -> Result<bo
             .map_err(e)?;
             Ok(true)
         }
-        (None, _) => Ok(true),
+        (None, mode) => {
+            // A summary without its table (dropped by hand) would answer for the new one.
+            let cells = t.quoted_with("cells");
+            let stray: bool = tx
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&cells])
+                .map_err(e)?
+                .get(0);
+            match (stray, mode) {
+                (false, _) => Ok(true),
+                (true, LoadMode::Replace) => {
+                    tx.batch_execute(&format!("DROP TABLE {cells}"))
+                        .map_err(e)?;
+                    Ok(true)
+                }
+                (true, _) => Err(DbError::StraySummary(cells)),
+            }
+        }
     }
 }
 

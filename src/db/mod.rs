@@ -86,6 +86,12 @@ pub enum DbError {
     /// The table exists and neither replacing nor appending was asked for.
     #[error("table {0} already exists")]
     Exists(String),
+    /// A table's summary (`NAME_cells`) is left from an earlier table of the name, which is
+    /// gone: a new table would be answered from it.
+    #[error(
+        "table {0} is left from an earlier table of this name (its summary); drop it, or load with --replace"
+    )]
+    StraySummary(String),
     /// The server gave up on a statement (`statement_timeout`).
     #[error("the server cancelled the query: {0}")]
     Timeout(String),
