@@ -11,6 +11,7 @@ mod common {
     pub mod edits;
     pub mod kit;
     pub mod pg;
+    pub mod summary;
 }
 
 use std::path::{Path, PathBuf};
@@ -541,16 +542,7 @@ fn same_commands(url: &str) {
         json(&["check", &file, "--json"]),
         json(&["check", url, "--json"]),
     );
-    for k in [
-        "incidents",
-        "disputed",
-        "date_min",
-        "date_max",
-        "types",
-        "bbox",
-    ] {
-        assert_eq!(a[k], b[k], "check: {k}");
-    }
+    common::summary::assert_same(&a, &b, "check");
     let dir = tempfile::tempdir().unwrap();
     let png = |src: &str, name: &str| {
         let out = dir.path().join(name);
