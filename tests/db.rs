@@ -6,7 +6,9 @@
 #[allow(dead_code)] // each test file uses part of the helpers
 mod common {
     pub mod edits;
+    pub mod kit;
     pub mod pg;
+    pub mod summary;
     pub mod tsa;
 }
 
@@ -60,18 +62,6 @@ fn load(file: &Path, url: &str, table: &str, extra: &[&str]) -> Output {
     ];
     args.extend(extra);
     run(&args)
-}
-
-/// `check --json` fields that must agree between a file and the table loaded from it.
-fn summary(v: &Value) -> Value {
-    serde_json::json!({
-        "incidents": v["incidents"],
-        "disputed": v["disputed"],
-        "date_min": v["date_min"],
-        "date_max": v["date_max"],
-        "types": v["types"],
-        "bbox": v["bbox"],
-    })
 }
 
 /// `png` of the bundled data or its table: the same export from each.
@@ -140,7 +130,7 @@ fn loads_and_summaries(pg: &Pg, synth: &Path) {
         assert!(!stderr(&o).contains(PASSWORD));
         let from_file = json(&run(&["check", file.to_str().unwrap(), "--json"]));
         let from_table = json(&run(&["check", &pg.table_url(table), "--json"]));
-        assert_eq!(summary(&from_file), summary(&from_table), "{table}");
+        common::summary::assert_same(&from_file, &from_table, table);
         assert!(!from_table.to_string().contains(PASSWORD));
         cells_as_the_server_counts_them(pg, table);
         // COPY FREEZE left every page all-visible: the covering index answers without the heap,
@@ -605,33 +595,16 @@ mod window {
 
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-    use incident_map::app::{App, Saved, WindowOptions};
-    use incident_map::view::tiles::BaseLayer;
+    use incident_map::app::App;
 
+    use super::common::kit;
     use super::common::pg::Pg;
     use super::{bundled, load, ok};
 
     /// A window on the table at `url` that asks it view by view (as it does a table too large
     /// to hold), whatever its size.
     fn window(url: &str) -> Harness<'static, App> {
-        window_holding(url, 0)
-    }
-
-    /// A window on the table at `url` that holds it when it has at most `limit` incidents.
-    fn window_holding(url: &str, limit: usize) -> Harness<'static, App> {
-        let app = App::new(
-            &egui::Context::default(),
-            WindowOptions {
-                files: vec![url.into()],
-                base: Some(BaseLayer::Offline),
-                resident_limit: Some(limit),
-                ..Default::default()
-            },
-            Some(Saved::default()),
-        );
-        Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+        kit::table_window(url, Default::default())
     }
 
     /// Clicks the node labelled `label` once it stays where it is over two frames (answers
@@ -659,21 +632,15 @@ mod window {
         what: &str,
         done: impl Fn(&Harness<'static, App>) -> bool,
     ) -> Duration {
-        let t = Instant::now();
-        while !done(h) {
-            assert!(
-                t.elapsed() < Duration::from_secs(secs),
-                "{what}: not within {secs} s; status: {:?} {:?}",
+        kit::step_until(h, secs, what, done, |h| {
+            (
                 h.state().counts(),
                 h.state()
                     .remote
                     .as_ref()
-                    .and_then(|r| r.error.as_ref().map(|e| e.to_string()))
-            );
-            h.step();
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        t.elapsed()
+                    .and_then(|r| r.error.as_ref().map(|e| e.to_string())),
+            )
+        })
     }
 
     fn shows(h: &Harness<'static, App>, label: &str) -> bool {
@@ -765,25 +732,12 @@ mod window {
 
     /// A type named on the command line applies once the table's types are known.
     fn a_named_type_applies_once_known(pg: &Pg) {
-        let mut typed = Harness::builder()
-            .with_size(egui::vec2(1280.0, 800.0))
-            .build_ui_state(
-                |ui, app: &mut App| app.ui(ui),
-                App::new(
-                    &egui::Context::default(),
-                    WindowOptions {
-                        files: vec![pg.table_url("live").into()],
-                        base: Some(BaseLayer::Offline),
-                        resident_limit: Some(0),
-                        filter: incident_map::query::Filter {
-                            types: vec!["drone attack".into()],
-                            ..Default::default()
-                        },
-                        ..Default::default()
-                    },
-                    Some(Saved::default()),
-                ),
-            );
+        let types = vec!["drone attack".into()];
+        let filter = incident_map::query::Filter {
+            types,
+            ..Default::default()
+        };
+        let mut typed = kit::table_window(&pg.table_url("live"), filter);
         until(&mut typed, 20, "named type on a table", |h| {
             shows(h, "8 of 83 incidents selected")
         });
@@ -889,7 +843,7 @@ mod window {
     fn a_small_table_is_held_whole_with_every_tool_and_follows_changes() {
         let pg = Pg::start();
         ok(&load(&bundled(), &pg.url(), "small", &[]));
-        let mut h = window_holding(&pg.table_url("small"), 1000);
+        let mut h = kit::table_window_holding(&pg.table_url("small"), Default::default(), 1000);
         until(&mut h, 20, "held whole", |h| {
             h.state()
                 .data
@@ -926,7 +880,7 @@ mod window {
         assert_eq!(a.data.as_ref().unwrap().incidents.key(now), key);
         assert_eq!(now, last + 1);
         // Past the window's limit the same table is asked view by view.
-        let h2 = window_holding(&pg.table_url("small"), 10);
+        let h2 = kit::table_window_holding(&pg.table_url("small"), Default::default(), 10);
         let mut h2 = h2;
         until(&mut h2, 20, "asked view by view", |h| {
             h.state().remote.is_some() && shows(h, "84 of 84 incidents selected")

@@ -33,12 +33,21 @@ pub fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
 /// A 1280 × 800 window on the table at `url` under `filter`, asking it view by view (as it
 /// asks a table too large to hold) whatever its size, on the offline basemap.
 pub fn table_window(url: &str, filter: incident_map::query::Filter) -> Harness<'static, App> {
+    table_window_holding(url, filter, 0)
+}
+
+/// [`table_window`], holding the table when it has at most `limit` incidents.
+pub fn table_window_holding(
+    url: &str,
+    filter: incident_map::query::Filter,
+    limit: usize,
+) -> Harness<'static, App> {
     let app = App::new(
         &egui::Context::default(),
         incident_map::app::WindowOptions {
             files: vec![url.into()],
             base: Some(incident_map::view::tiles::BaseLayer::Offline),
-            resident_limit: Some(0),
+            resident_limit: Some(limit),
             filter,
             ..Default::default()
         },
@@ -50,13 +59,14 @@ pub fn table_window(url: &str, filter: incident_map::query::Filter) -> Harness<'
 }
 
 /// Steps the window until `done` holds; fails after `secs` with `what` and `state` of it.
+/// Returns how long it took.
 pub fn step_until<T: std::fmt::Debug>(
     h: &mut Harness<'static, App>,
     secs: u64,
     what: &str,
     done: impl Fn(&Harness<'static, App>) -> bool,
     state: impl Fn(&Harness<'static, App>) -> T,
-) {
+) -> std::time::Duration {
     let t = std::time::Instant::now();
     while !done(h) {
         assert!(
@@ -67,4 +77,5 @@ pub fn step_until<T: std::fmt::Debug>(
         h.step();
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
+    t.elapsed()
 }
