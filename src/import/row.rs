@@ -66,7 +66,10 @@ pub fn coordinate(s: &str, limit: f64, what: &'static str) -> Result<f64, ValueE
         return Err(ValueError::Missing(what));
     }
     // A decimal comma (common in `;`-separated European spreadsheets) is accepted.
-    let v: f64 = match t.parse::<f64>() {
+    let v: f64 = match crate::text::plain_decimal(t)
+        .ok_or(())
+        .or_else(|_| t.parse::<f64>())
+    {
         Ok(v) => Ok(v),
         Err(_) if t.matches(',').count() == 1 && !t.contains('.') => {
             t.replace(',', ".").parse::<f64>()
@@ -99,7 +102,10 @@ fn count(s: Option<Cow<'_, str>>) -> Result<i32, ValueError> {
     if t.is_empty() {
         return Ok(-1);
     }
-    match t.parse::<f64>() {
+    match crate::text::plain_decimal(t)
+        .ok_or(())
+        .or_else(|_| t.parse::<f64>())
+    {
         Ok(v) if v.is_finite() && v >= 0.0 && v < i32::MAX as f64 => Ok(v as i32),
         _ => Err(ValueError::NotACount(clip(t))),
     }
