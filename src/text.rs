@@ -60,11 +60,14 @@ pub fn trim(s: &str) -> &str {
     }
 }
 
-/// `s` in ASCII lower case, written into `buf`, for matching against short names (precision
-/// codes, yes/no) without allocating for every row; `None` when it is longer than `buf` (so it
-/// is none of them).
-pub fn ascii_lower<'b>(s: &str, buf: &'b mut [u8; 16]) -> Option<&'b str> {
+/// `s` in ASCII lower case (itself when it has no upper-case letter, else written into `buf`),
+/// for matching against short names (precision codes, yes/no) without allocating for every
+/// row; `None` when it is longer than `buf` (so it is none of them).
+pub fn ascii_lower<'a>(s: &'a str, buf: &'a mut [u8; 16]) -> Option<&'a str> {
     let out = buf.get_mut(..s.len())?;
+    if !s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Some(s); // most codes ("1", "day") are lower case already
+    }
     out.copy_from_slice(s.as_bytes());
     out.make_ascii_lowercase();
     std::str::from_utf8(out).ok()
