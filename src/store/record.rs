@@ -114,16 +114,6 @@ fn csv_byte_record<'s>(
     }
 }
 
-/// Splits one delimited record into its decoded values.
-fn csv_values(raw: &[u8], delimiter: u8) -> Vec<String> {
-    READER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        csv_byte_record(&mut slot, delimiter, raw).map_or_else(Vec::new, |rec| {
-            rec.iter().map(|f| decode(f).into_owned()).collect()
-        })
-    })
-}
-
 /// One original value, borrowed: what a [`Field`] holds, without a copy.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldRef<'a> {
@@ -208,27 +198,18 @@ pub fn parse(file: &LoadedFile, raw: &[u8]) -> Record {
             .map_or(Role::Other, |c| file.map.role(c))
     };
     match file.format {
-        Format::Csv => {
-            let values = csv_values(raw, file.delimiter);
-            let n = values.len().max(file.columns.len());
-            let mut values = values.into_iter();
-            let fields = (0..n)
-                .map(|c| Field {
-                    // Values past the header keep a name so nothing is lost on export.
-                    name: file
-                        .columns
-                        .get(c)
-                        .cloned()
-                        .unwrap_or_else(|| format!("column_{}", c + 1)),
-                    value: Value::String(values.next().unwrap_or_default()),
-                    role: file.map.role(c),
+        // The borrowed fields, owned.
+        Format::Csv => with_fields(file, raw, |fields| Record {
+            fields: fields
+                .iter()
+                .map(|f| Field {
+                    name: f.name.to_string(),
+                    value: Value::String(f.value.text().into_owned()),
+                    role: f.role,
                 })
-                .collect();
-            Record {
-                fields,
-                geometry: None,
-            }
-        }
+                .collect(),
+            geometry: None,
+        }),
         Format::GeoJson | Format::Kml | Format::Kmz | Format::Shapefile | Format::GeoPackage => {
             match serde_json::from_slice::<RawFeature>(raw) {
                 Ok(f) => Record {
