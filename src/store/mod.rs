@@ -4,6 +4,7 @@
 
 pub mod file;
 pub mod record;
+mod sort;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -290,88 +291,6 @@ impl Store {
     }
 }
 
-/// Positions `0..keys.len()` in the order of their keys, equal keys in position order, and
-/// where each position goes in that order (`order[places[i]] == i`).
-///
-/// Keys (less the smallest, less the trailing zero bits all share) spread over at most 16 bits,
-/// as the dates of a file without times are, are counted into place in one pass. Wider ones go
-/// through a radix sort of each key packed above its position, over the key bits only: one or
-/// two passes, where a comparison sort of a million pairs took several times longer. Keys
-/// spread over more than 32 bits are sorted by comparison.
-fn sorted_order(keys: &[i64]) -> (Vec<u32>, Vec<u32>) {
-    let Some(&lo) = keys.iter().min() else {
-        return (Vec::new(), Vec::new());
-    };
-    let spread = keys
-        .iter()
-        .fold(0u64, |a, &k| a | k.wrapping_sub(lo) as u64);
-    let shift = spread.trailing_zeros().min(63);
-    let bits = 64 - (spread >> shift).leading_zeros();
-    let digit = |k: i64| (k.wrapping_sub(lo) as u64 >> shift) as usize;
-    if bits <= 16 {
-        let mut next = vec![0u32; 1 << bits];
-        for &k in keys {
-            next[digit(k)] += 1;
-        }
-        let mut sum = 0;
-        for c in next.iter_mut() {
-            (*c, sum) = (sum, sum + *c);
-        }
-        let (mut order, mut places) = (vec![0u32; keys.len()], Vec::with_capacity(keys.len()));
-        for (&k, i) in keys.iter().zip(0u32..) {
-            let d = digit(k);
-            let at = next[d];
-            next[d] += 1;
-            order[at as usize] = i;
-            places.push(at);
-        }
-        return (order, places);
-    }
-    let order: Vec<u32> = if bits > 32 {
-        let mut order: Vec<(i64, u32)> = keys.iter().zip(0u32..).map(|(&k, i)| (k, i)).collect();
-        order.sort_unstable();
-        order.into_iter().map(|(_, i)| i).collect()
-    } else {
-        radix_order(keys, lo, shift, bits)
-    };
-    let mut places = vec![0u32; order.len()];
-    for (j, &i) in order.iter().enumerate() {
-        places[i as usize] = j as u32;
-    }
-    (order, places)
-}
-
-/// [`sorted_order`]'s radix sort: keys (less `lo`, shifted right by `shift`) of `bits` bits.
-fn radix_order(keys: &[i64], lo: i64, shift: u32, bits: u32) -> Vec<u32> {
-    let mut a: Vec<u64> = keys
-        .iter()
-        .zip(0u64..)
-        .map(|(&k, i)| ((k.wrapping_sub(lo) as u64 >> shift) << 32) | i)
-        .collect();
-    let mut b = vec![0u64; a.len()];
-    let passes = bits.div_ceil(12).max(1);
-    let width = bits.div_ceil(passes);
-    let mask = (1u64 << width) - 1;
-    for p in 0..passes {
-        let at = 32 + p * width;
-        let mut count = vec![0usize; 1 << width];
-        for &x in &a {
-            count[((x >> at) & mask) as usize] += 1;
-        }
-        let mut sum = 0;
-        for c in count.iter_mut() {
-            (*c, sum) = (sum, sum + *c);
-        }
-        for &x in &a {
-            let d = ((x >> at) & mask) as usize;
-            b[count[d]] = x;
-            count[d] += 1;
-        }
-        std::mem::swap(&mut a, &mut b);
-    }
-    a.into_iter().map(|x| x as u32).collect()
-}
-
 /// Accumulates incidents (possibly on several threads, one builder each) before sorting.
 #[derive(Debug, Default)]
 pub struct Builder {
@@ -499,85 +418,81 @@ impl Builder {
 
     /// Sorts by (day, minute, input order) and returns the store owning `files`.
     pub fn finish(self, files: Vec<LoadedFile>) -> Store {
-        self.finish_ordered(files).0
+        self.sort(files, false).0
     }
 
     /// [`Builder::finish`], also giving the order: store index `j` holds the incident pushed
     /// `order[j]`-th.
     pub fn finish_ordered(self, files: Vec<LoadedFile>) -> (Store, Vec<u32>) {
+        let (s, order) = self.sort(files, true);
+        let n = s.len() as u32;
+        (s, order.unwrap_or_else(|| (0..n).collect()))
+    }
+
+    /// The store in date order, and the order if `want_order` and the incidents were not
+    /// pushed in date order already.
+    fn sort(self, files: Vec<LoadedFile>, want_order: bool) -> (Store, Option<Vec<u32>>) {
         let mut s = self.s;
         s.files = files;
         s.colours = s.type_colours();
         let n = s.day.len();
         let key = |i: usize| ((s.day[i] as i64) << 16) | (s.minute[i] as i64 + 1);
-        let sorted = (1..n).all(|i| key(i - 1) <= key(i));
-        if sorted {
-            return (s, (0..n as u32).collect());
+        if (1..n).all(|i| key(i - 1) <= key(i)) {
+            return (s, None);
         }
-        {
-            let (idx, to) = sorted_order(&(0..n).map(key).collect::<Vec<i64>>());
-            // Each column is scattered to the sorted places (read in order, written where each
-            // incident goes: after one radix pass, in as many runs as there are days, so the
-            // writes stay in cache, where gathering read every column at random). Columns of
-            // one type go one after the other into the buffer the last one left (half the fresh
-            // memory, whose pages the kernel must clear); two groups of about the same bytes on
-            // two threads.
-            fn gather<T: Copy>(columns: &mut [&mut Vec<T>], to: &[u32]) {
-                let mut spare: Vec<T> = Vec::new();
-                for v in columns {
-                    if spare.len() != v.len() {
-                        spare = v.clone();
-                    }
-                    for (&x, &t) in v.iter().zip(to) {
-                        spare[t as usize] = x;
-                    }
-                    std::mem::swap(*v, &mut spare);
-                }
+        let places = sort::Places::of(n, key);
+        let order = want_order.then(|| places.order());
+        // Two groups of columns of about the same bytes on two threads; within a group, columns
+        // of one type one after the other (see `Places::apply`).
+        fn apply<T: Copy + Default>(places: &sort::Places, columns: &mut [&mut Vec<T>]) {
+            let mut spare = Vec::new();
+            for v in columns {
+                places.apply(v, &mut spare);
             }
-            let Store {
-                day,
-                day_end,
-                minute,
-                offset,
-                date_precision,
-                loc_precision,
-                lon,
-                lat,
-                type_id,
-                category,
-                place,
-                fatalities,
-                injuries,
-                disputed,
-                file,
-                rec_start,
-                rec_len,
-                line,
-                ..
-            } = &mut s;
-            let to = &to;
-            std::thread::scope(|sc| {
-                sc.spawn(move || {
-                    gather(&mut [lon, lat], to);
-                    gather(&mut [rec_start], to);
-                    gather(&mut [type_id, category, place], to);
-                });
-                gather(&mut [day, day_end, fatalities, injuries], to);
-                gather(&mut [minute, offset], to);
-                gather(&mut [date_precision], to);
-                gather(&mut [loc_precision], to);
-                gather(&mut [disputed], to);
-                gather(&mut [file], to);
-                gather(&mut [rec_len, line], to);
-            });
-            (s, idx)
         }
+        let Store {
+            day,
+            day_end,
+            minute,
+            offset,
+            date_precision,
+            loc_precision,
+            lon,
+            lat,
+            type_id,
+            category,
+            place,
+            fatalities,
+            injuries,
+            disputed,
+            file,
+            rec_start,
+            rec_len,
+            line,
+            ..
+        } = &mut s;
+        let p = &places;
+        std::thread::scope(|sc| {
+            sc.spawn(move || {
+                apply(p, &mut [lon, lat]);
+                apply(p, &mut [rec_start]);
+                apply(p, &mut [type_id, category, place]);
+            });
+            apply(p, &mut [day, day_end, fatalities, injuries]);
+            apply(p, &mut [minute, offset]);
+            apply(p, &mut [date_precision]);
+            apply(p, &mut [loc_precision]);
+            apply(p, &mut [disputed]);
+            apply(p, &mut [file]);
+            apply(p, &mut [rec_len, line]);
+        });
+        (s, order)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Builder, RecordRef, Store, sorted_order};
+    use super::{Builder, RecordRef, Store};
 
     /// Every column of incident `i`, names resolved.
     fn incident(s: &Store, i: usize) -> String {
@@ -684,32 +599,5 @@ mod tests {
             assert_eq!(incident(&got, i), incident(&expected, i), "incident {i}");
         }
         assert_eq!(got.colours, expected.colours);
-    }
-
-    /// The radix sort gives the order of a stable comparison sort, whatever the keys' spread.
-    #[test]
-    fn sorted_order_is_a_stable_sort() {
-        let mut rng = crate::synth::Rng::new(0x2545_f491_4f6c_dd1d);
-        let mut rnd = move || rng.next_u64();
-        for spread in [1u64, 3, 4096, 1 << 20, 1 << 40, u64::MAX] {
-            for shift in [0, 16] {
-                let keys: Vec<i64> = (0..5000)
-                    .map(|_| (((rnd() % spread) as i64) << shift).wrapping_sub(12345))
-                    .collect();
-                let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
-                expected.sort_by_key(|&i| keys[i as usize]);
-                let (order, places) = sorted_order(&keys);
-                assert_eq!(order, expected, "spread {spread} shift {shift}");
-                for (i, &p) in places.iter().enumerate() {
-                    assert_eq!(order[p as usize] as usize, i);
-                }
-            }
-        }
-        assert!(sorted_order(&[]).0.is_empty());
-        assert_eq!(sorted_order(&[i64::MAX, i64::MIN, 0]).0, vec![1, 2, 0]);
-        assert_eq!(
-            sorted_order(&[7, 3, 7, 3]),
-            (vec![1, 3, 0, 2], vec![2, 0, 3, 1])
-        );
     }
 }
