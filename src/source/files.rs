@@ -314,10 +314,24 @@ impl Source for Files {
     fn summary(&self, _ctl: &Control) -> Result<Summary, SourceError> {
         let st = self.state();
         let s = &*st.store;
-        let mut counts = vec![0u64; s.types.len()];
-        for &k in &s.type_id {
-            counts[k as usize] += 1;
-        }
+        // Dates and area on a second thread for a large store (memory-bound passes over
+        // columns of 10M incidents took 0.1 s on one core).
+        let ((days, bbox), (counts, per_file, disputed)) = crate::store::join(
+            s.len() >= 1 << 20,
+            || (s.day_range(), s.bbox()),
+            || {
+                let mut counts = vec![0u64; s.types.len()];
+                for &k in &s.type_id {
+                    counts[k as usize] += 1;
+                }
+                let mut per_file = vec![0u64; s.files.len()];
+                for &f in &s.file {
+                    per_file[f as usize] += 1;
+                }
+                let disputed = s.disputed.iter().filter(|&&d| d).count() as u64;
+                (counts, per_file, disputed)
+            },
+        );
         let types = s
             .types
             .names()
@@ -325,10 +339,6 @@ impl Source for Files {
             .filter(|(_, c)| *c > 0)
             .map(|(n, c)| (n.to_string(), c))
             .collect();
-        let mut per_file = vec![0u64; s.files.len()];
-        for &f in &s.file {
-            per_file[f as usize] += 1;
-        }
         let files = s
             .files
             .iter()
@@ -339,14 +349,7 @@ impl Source for Files {
                 incidents: n,
             })
             .collect();
-        let mut sum = Summary::new(
-            s.len() as u64,
-            s.disputed.iter().filter(|&&d| d).count() as u64,
-            s.day_range(),
-            types,
-            s.bbox(),
-            files,
-        );
+        let mut sum = Summary::new(s.len() as u64, disputed, days, types, bbox, files);
         sum.skipped = st.report.skipped as u64;
         Ok(sum)
     }

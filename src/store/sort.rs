@@ -12,23 +12,31 @@ pub(super) enum Places {
 }
 
 impl Places {
-    /// The places of `n` incidents whose keys `key(0..n)` gives.
+    /// The places of `n` incidents whose keys `key(0..n)` gives; `None` when the keys are in
+    /// order already.
     ///
     /// Narrow keys are counted into buckets (one pass). Wider ones go through a radix sort of
     /// each key packed above its position, over the key bits only: one or two passes, where a
     /// comparison sort of a million pairs took several times longer. Keys spread over more
     /// than 32 bits are sorted by comparison.
-    pub(super) fn of(n: usize, key: impl Fn(usize) -> i64) -> Places {
+    pub(super) fn of(n: usize, key: impl Fn(usize) -> i64) -> Option<Places> {
+        // One pass: whether the keys are in order, the smallest and largest, and the low bits
+        // where keys differ (all keys agree with the first below the lowest set bit of
+        // `differ`).
         if n == 0 {
-            return Places::Each(Vec::new());
+            return None;
         }
-        // One pass: the smallest and largest key, and the low bits where keys differ (all keys
-        // agree with the first below the lowest set bit of `differ`).
         let k0 = key(0);
-        let (lo, hi, differ) = (0..n).fold((k0, k0, 0u64), |(lo, hi, differ), i| {
+        let (mut lo, mut hi, mut differ, mut prev, mut sorted) = (k0, k0, 0u64, k0, true);
+        for i in 1..n {
             let k = key(i);
-            (lo.min(k), hi.max(k), differ | (k ^ k0) as u64)
-        });
+            (lo, hi, differ) = (lo.min(k), hi.max(k), differ | (k ^ k0) as u64);
+            sorted &= prev <= k;
+            prev = k;
+        }
+        if sorted {
+            return None;
+        }
         let shift = differ.trailing_zeros().min(63);
         let bits = 64 - (hi.wrapping_sub(lo) as u64 >> shift).leading_zeros();
         let digit = |k: i64| (k.wrapping_sub(lo) as u64 >> shift) as usize;
@@ -45,10 +53,10 @@ impl Places {
             for c in count.iter_mut() {
                 (*c, sum) = (sum, sum + *c);
             }
-            return Places::Buckets {
+            return Some(Places::Buckets {
                 digit,
                 start: count,
-            };
+            });
         }
         let keys: Vec<i64> = (0..n).map(key).collect();
         let order: Vec<u32> = if bits > 32 {
@@ -63,7 +71,7 @@ impl Places {
         for (j, &i) in order.iter().enumerate() {
             places[i as usize] = j as u32;
         }
-        Places::Each(places)
+        Some(Places::Each(places))
     }
 
     /// The sorted order: position `j` holds the incident that was `order[j]`-th.
@@ -148,7 +156,10 @@ mod tests {
     use super::Places;
 
     fn order(keys: &[i64]) -> Vec<u32> {
-        Places::of(keys.len(), |i| keys[i]).order()
+        match Places::of(keys.len(), |i| keys[i]) {
+            Some(places) => places.order(),
+            None => (0..keys.len() as u32).collect(),
+        }
     }
 
     /// Both kinds of places give the order of a stable comparison sort, whatever the keys'
@@ -164,16 +175,23 @@ mod tests {
                     .collect();
                 let mut expected: Vec<u32> = (0..keys.len() as u32).collect();
                 expected.sort_by_key(|&i| keys[i as usize]);
-                let places = Places::of(keys.len(), |i| keys[i]);
-                let narrow = spread <= 1 << 16;
-                assert_eq!(matches!(places, Places::Buckets { .. }), narrow);
-                assert_eq!(places.order(), expected, "spread {spread} shift {shift}");
+                match Places::of(keys.len(), |i| keys[i]) {
+                    Some(places) => {
+                        let narrow = spread <= 1 << 16;
+                        assert_eq!(matches!(places, Places::Buckets { .. }), narrow);
+                        assert_eq!(places.order(), expected, "spread {spread} shift {shift}");
+                    }
+                    None => assert_eq!(spread, 1, "only equal keys are in order"),
+                }
             }
         }
         assert!(order(&[]).is_empty());
         assert_eq!(order(&[i64::MAX, i64::MIN, 0]), vec![1, 2, 0]);
         assert_eq!(order(&[7, 3, 7, 3]), vec![1, 3, 0, 2]);
         assert_eq!(order(&[5]), vec![0]);
+        assert!(Places::of(4, |i| [1, 1, 2, 9][i]).is_none());
+        assert!(Places::of(0, |_| 0).is_none());
+        assert!(Places::of(2, |i| [2, 1][i]).is_some());
     }
 
     /// A column moved through bucket places holds its values in the sorted order, for values
@@ -185,7 +203,10 @@ mod tests {
             keys: &[i64],
             f: impl Fn(usize) -> T,
         ) {
-            let places = Places::of(keys.len(), |i| keys[i]);
+            let Some(places) = Places::of(keys.len(), |i| keys[i]) else {
+                assert!(keys.is_sorted());
+                return;
+            };
             assert!(matches!(places, Places::Buckets { .. }));
             let order = places.order();
             let mut v: Vec<T> = (0..keys.len()).map(&f).collect();
