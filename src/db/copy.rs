@@ -413,7 +413,9 @@ mod tests {
              33.2,44.2,2021-06-05,Interception,\"shot \"\"down\"\"\",again, AFP ,,x\n\
              33.3,44.3,2021-06-06,Attack,\"a\nb\",,Bé,C\n",
         );
-        let all: Vec<u32> = (0..s.len() as u32).collect();
+        // Rows go out in `send_order` ("Attack" first), ids in store order.
+        let all = send_order(&s);
+        assert_eq!(all, vec![1, 0]);
         let (to, from) = std::sync::mpsc::sync_channel(4);
         let (_give_back, spare) = std::sync::mpsc::sync_channel(1);
         encode_all(&s, true, &to, &spare);
