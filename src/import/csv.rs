@@ -744,9 +744,8 @@ fn load_tuned(
     let threads = if total.saturating_sub(data_start as u64) >= tuning.parallel_min as u64 {
         // One worker more than cores (one core: one thread; at most 17): the merge runs on
         // this thread beside them, and a worker waiting for it (or for a read) leaves its core
-        // idle. With as many workers as
-        // cores, parsing 10M rows kept two cores 88% busy (`check` 2.22 s); with one more,
-        // 98% (2.11 s).
+        // idle. With as many workers as cores, parsing 10M rows kept two cores 88% busy
+        // (`check` 2.22 s); with one more, 98% (2.11 s).
         std::thread::available_parallelism().map_or(1, |t| match t.get() {
             1 => 1,
             n => n.min(16) + 1,
