@@ -357,6 +357,12 @@ impl Stage<'_> {
 /// Frames drawn before the picture is taken, so that every overlay has settled into place.
 const SETTLE_STEPS: usize = 3;
 
+/// How long no more tiles must have come, with none downloading, before the missing ones are
+/// taken for errors. walkers counts a download only once its thread has taken the request, and
+/// hands over one finished tile a frame: a frame with nothing downloading can still have tiles
+/// on their way (an SVG export of a busy machine once took its picture with none).
+const TILES_QUIET: Duration = Duration::from_millis(300);
+
 /// Draws exports, keeping one renderer (and the base layer's tiles) between images.
 pub struct Exporter {
     off: Offscreen,
@@ -561,6 +567,8 @@ impl Exporter {
         let end = Instant::now() + spec.tile_timeout;
         let mut quiet = 0;
         let mut steps = 0;
+        // Tiles shown in the last frame, and since when that many.
+        let mut shown = (usize::MAX, Instant::now());
         loop {
             let mut tiles = self.tiles.as_mut().and_then(|(_, t)| t.as_mut());
             self.off.step(size, spec.pixels_per_point(), |ui| {
@@ -570,11 +578,18 @@ impl Exporter {
             if ctl.cancelled() {
                 return Err(ExportError::Cancelled);
             }
-            // Done when every tile is shown, or nothing has been downloading for a few frames
-            // (errors), or the time is up: missing tiles then show the offline basemap.
+            // Done when every tile is shown, or nothing has been downloading and no tile has
+            // come for a while (errors), or the time is up: missing tiles then show the offline
+            // basemap.
             let settled = match self.tiles.as_ref().and_then(|(_, t)| t.as_ref()) {
                 None => true,
-                Some(t) => t.requested > 0 && (t.shown == t.requested || t.in_progress() == 0),
+                Some(t) => {
+                    if t.shown != shown.0 {
+                        shown = (t.shown, Instant::now());
+                    }
+                    let stalled = t.in_progress() == 0 && shown.1.elapsed() >= TILES_QUIET;
+                    t.requested > 0 && (t.shown == t.requested || stalled)
+                }
             };
             quiet = if settled { quiet + 1 } else { 0 };
             if (quiet >= SETTLE_STEPS && steps >= SETTLE_STEPS) || Instant::now() >= end {
