@@ -185,7 +185,7 @@ pub fn send_order(store: &Store) -> Vec<u32> {
         .collect();
     lower.sort();
     // Types equal once lower-cased share a rank, so their rows stay in date order together.
-    let mut rank = vec![0usize; lower.len()];
+    let mut rank = vec![0i64; lower.len()];
     let mut r = 0;
     for (j, (name, k)) in lower.iter().enumerate() {
         if j > 0 && *name != lower[j - 1].0 {
@@ -193,20 +193,7 @@ pub fn send_order(store: &Store) -> Vec<u32> {
         }
         rank[*k as usize] = r;
     }
-    let mut start = vec![0usize; r + 2];
-    for &k in &store.type_id {
-        start[rank[k as usize] + 1] += 1;
-    }
-    for j in 1..start.len() {
-        start[j] += start[j - 1];
-    }
-    let mut order = vec![0u32; store.len()];
-    for (&k, i) in store.type_id.iter().zip(0u32..) {
-        let at = &mut start[rank[k as usize]];
-        order[*at] = i;
-        *at += 1;
-    }
-    order
+    crate::store::stable_order(store.len(), |i| rank[store.type_id[i] as usize])
 }
 
 /// Encodes every incident of `store`, in [`send_order`] (ids from 1 in store order when `ids`),

@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 
 pub use file::{Content, Format, LoadedFile, ReadError};
 pub use record::{Field, Record};
+pub use sort::stable_order;
 
 use crate::date::{Day, format_day};
 use crate::model::{DatePrecision, LocPrecision, Row};
@@ -463,9 +464,9 @@ impl Builder {
             return (s, None);
         };
         let order = want_order.then(|| places.order());
-        // Two groups of columns on two threads (for a large store), of about the same time (measured with 10M rows:
-        // narrow columns cost more a byte); within a group, columns of one type one after the
-        // other (see `Places::apply`).
+        // Two groups of columns on two threads (for a large store), of about the same time
+        // (measured with 10M rows: narrow columns cost more a byte); within a group, columns of
+        // one type one after the other (see `Places::apply`).
         fn apply<T: Copy + Default>(places: &sort::Places, columns: &mut [&mut Vec<T>]) {
             let mut spare = Vec::new();
             for v in columns {

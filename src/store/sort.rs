@@ -11,6 +11,14 @@ pub(super) enum Places {
     Each(Vec<u32>),
 }
 
+/// Positions `0..n` in the order of their keys `key(i)`, equal keys in position order.
+pub fn stable_order(n: usize, key: impl Fn(usize) -> i64) -> Vec<u32> {
+    match Places::of(n, key) {
+        Some(places) => places.order(),
+        None => (0..n as u32).collect(),
+    }
+}
+
 impl Places {
     /// The places of `n` incidents whose keys `key(0..n)` gives; `None` when the keys are in
     /// order already.
@@ -157,10 +165,7 @@ mod tests {
     use super::Places;
 
     fn order(keys: &[i64]) -> Vec<u32> {
-        match Places::of(keys.len(), |i| keys[i]) {
-            Some(places) => places.order(),
-            None => (0..keys.len() as u32).collect(),
-        }
+        super::stable_order(keys.len(), |i| keys[i])
     }
 
     /// Both kinds of places give the order of a stable comparison sort, whatever the keys'
