@@ -207,6 +207,57 @@ fn select(h: &mut Harness<'static, App>, id: &str) -> u32 {
     i
 }
 
+/// Data read again (after a write, or someone else's change) shows its progress in the status
+/// bar: a bar above the panels would move the buttons under the pointer, and a click meant for
+/// Edit… would land beside it (it did, in the team-table test on a slow machine).
+#[test]
+fn reading_again_moves_nothing_under_the_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.csv");
+    // Enough rows that reading them again takes many frames of a debug build.
+    let mut csv = String::from("event_date,event_type,latitude,longitude,source\n");
+    for i in 0..40_000 {
+        let day = 1 + i % 28;
+        let (lat, lon) = (
+            33.0 + (i % 997) as f64 * 1e-3,
+            44.0 + (i % 991) as f64 * 1e-3,
+        );
+        csv.push_str(&format!(
+            "2021-06-{day:02},Rocket attack,{lat:.4},{lon:.4},https://example.org/{i}\n"
+        ));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let add_row = || {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        std::io::Write::write_all(&mut f, b"2021-06-30,IED,33.5,44.5,https://example.org/x\n")
+            .unwrap();
+    };
+    let mut h = window(&file);
+    assert_eq!(count(&h), 40_000);
+    h.state_mut().select(Some(7));
+    h.run_steps(3);
+    let at = h.get_by_label("Edit…").rect();
+    // Someone adds a row; the window reads the file again.
+    add_row();
+    h.state_mut().read_again();
+    let mut frames = 0;
+    while count(&h) == 40_000 {
+        h.run_steps(1);
+        if count(&h) == 40_000 {
+            assert!(h.state().loader().is_some());
+            assert_eq!(h.get_by_label("Edit…").rect(), at, "nothing moved");
+            // Its Cancel is in the status bar, below the panels.
+            assert!(h.get_by_label("Cancel").rect().min.y > at.max.y);
+            frames += 1;
+        }
+    }
+    assert!(frames > 0, "the reading was seen");
+    assert_eq!(count(&h), 40_001, "the added row is read");
+}
+
 #[test]
 fn the_form_refuses_then_adds_and_the_edit_menu_undoes_and_redoes() {
     let dir = tempfile::tempdir().unwrap();

@@ -121,9 +121,12 @@ impl App {
         };
         match done.incidents {
             Ok(inc) => self.hold(source, inc, done.again),
-            Err(SourceError::Cancelled) if !done.again => {
-                self.chrome.message =
-                    Some("Loading cancelled; the previous data stays open.".into());
+            Err(SourceError::Cancelled) => {
+                self.chrome.message = Some(if done.again {
+                    "Reading again cancelled; the incidents shown are as read before.".into()
+                } else {
+                    "Loading cancelled; the previous data stays open.".into()
+                });
             }
             // Too many to hold, or the source failed: it is asked view by view, and a fault
             // shows with Retry.
@@ -506,5 +509,42 @@ impl App {
             }),
             None => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::WindowOptions;
+    use crate::view::tiles::BaseLayer;
+
+    /// A reading again that is cancelled leaves the incidents as they were read (not a switch
+    /// to asking the source view by view) and says so.
+    #[test]
+    fn a_cancelled_reading_again_keeps_the_incidents_and_says_so() {
+        let bundled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/incidents.geojson");
+        let mut app = App::loaded(
+            WindowOptions {
+                files: vec![bundled],
+                base: Some(BaseLayer::Offline),
+                ..Default::default()
+            },
+            None,
+        );
+        let all = app.counts();
+        assert!(all.1 > 0);
+        let source = app.source.clone().unwrap();
+        app.accept(Opened {
+            source: Ok(source),
+            incidents: Err(SourceError::Cancelled),
+            files: Vec::new(),
+            again: true,
+        });
+        assert_eq!(app.counts(), all);
+        assert!(app.remote.is_none(), "not asked view by view");
+        assert_eq!(
+            app.chrome.message.as_deref(),
+            Some("Reading again cancelled; the incidents shown are as read before.")
+        );
     }
 }

@@ -31,6 +31,8 @@ pub struct Loader {
     rx: Receiver<Opened>,
     /// The files being opened.
     pub files: Vec<PathBuf>,
+    /// Whether an open source is being read again (its incidents stay shown meanwhile).
+    pub again: bool,
 }
 
 /// All the incidents of `src` if at most `limit` are to be fetched one by one, with their
@@ -46,7 +48,7 @@ impl Loader {
     /// incidents fetched one by one; `ctx` is asked to repaint as progress is made.
     pub fn open(files: Vec<PathBuf>, ov: Overrides, limit: usize, ctx: egui::Context) -> Loader {
         let list = files.clone();
-        Loader::spawn(files, ctx, move |ctl| {
+        Loader::spawn(files, false, ctx, move |ctl| {
             let source = crate::source::open(&list, &ov, ctl);
             let incidents = match &source {
                 Ok(s) => all_incidents(&**s, limit, ctl),
@@ -65,7 +67,7 @@ impl Loader {
     pub fn again(source: Arc<dyn Source>, limit: usize, ctx: egui::Context) -> Loader {
         let files = source.arguments();
         let list = files.clone();
-        Loader::spawn(files, ctx, move |ctl| Opened {
+        Loader::spawn(files, true, ctx, move |ctl| Opened {
             incidents: source
                 .reload(ctl)
                 .and_then(|_| all_incidents(&*source, limit, ctl)),
@@ -77,6 +79,7 @@ impl Loader {
 
     fn spawn(
         files: Vec<PathBuf>,
+        again: bool,
         ctx: egui::Context,
         work: impl FnOnce(&Control) -> Opened + Send + 'static,
     ) -> Loader {
@@ -92,7 +95,12 @@ impl Loader {
         if spawned.is_err() {
             control.cancel();
         }
-        Loader { control, rx, files }
+        Loader {
+            control,
+            rx,
+            files,
+            again,
+        }
     }
 
     /// The result, once the thread is done.

@@ -6,9 +6,13 @@ use egui::Color32;
 use super::clean;
 use crate::app::App;
 
-/// Progress bar and Cancel while files load.
+/// Progress bar and Cancel while files load. Data read again (a write, someone else's change)
+/// shows its progress in the status bar instead: a bar appearing above the panels would move
+/// every button under the user's pointer while the incidents stay on show.
 pub fn loading_bar(app: &mut App, ui: &mut egui::Ui) {
-    let Some(l) = &app.loader() else { return };
+    let Some(l) = app.loader().filter(|l| !l.again) else {
+        return;
+    };
     let frac = l.control.fraction();
     let names = l
         .files
@@ -89,6 +93,19 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
             if let Some(r) = &mut app.remote {
                 ui.separator();
                 table_status(r, ui);
+            }
+            if let Some(l) = app.loader().filter(|l| l.again) {
+                ui.separator();
+                ui.add(
+                    egui::ProgressBar::new(l.control.fraction())
+                        .desired_width(190.0)
+                        .text("reading the data again"),
+                );
+                if ui.small_button("Cancel").clicked() {
+                    l.cancel();
+                }
+                ui.ctx()
+                    .request_repaint_after(std::time::Duration::from_millis(100));
             }
             if let Some(c) = &app.evidence.bundling {
                 ui.separator();
