@@ -156,7 +156,7 @@ pub struct ParsedFile {
 /// Everything loaded from a set of paths.
 #[derive(Debug, Default)]
 pub struct LoadResult {
-    /// The incidents, sorted by time.
+    /// The incidents, sorted by time (in file order from [`load_paths_in_file_order`]).
     pub store: Store,
     /// Row problems, in file then line order.
     pub problems: Vec<Problem>,
@@ -166,7 +166,7 @@ pub struct LoadResult {
     pub errors: Vec<FileError>,
     /// Milliseconds spent reading and parsing.
     pub parse_ms: f64,
-    /// Milliseconds spent sorting the store by time.
+    /// Milliseconds spent sorting the store by time (none yet in file order).
     pub index_ms: f64,
     /// Whether loading was cancelled (the store then holds nothing).
     pub cancelled: bool,
@@ -449,6 +449,16 @@ pub fn load_paths(paths: &[PathBuf], ov: &Overrides) -> LoadResult {
 
 /// [`load_paths`] with progress and cancellation.
 pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> LoadResult {
+    let mut r = load_paths_in_file_order(paths, ov, ctl);
+    let t = std::time::Instant::now();
+    r.store.date_order();
+    r.index_ms = t.elapsed().as_secs_f64() * 1000.0;
+    r
+}
+
+/// [`load_paths_with`], the store left in file order ([`Store::date_order`] before any use
+/// but a summary).
+pub fn load_paths_in_file_order(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> LoadResult {
     let t0 = std::time::Instant::now();
     let (files, mut errors) = expand(paths);
     let total: u64 = files
@@ -497,17 +507,13 @@ pub fn load_paths_with(paths: &[PathBuf], ov: &Overrides, ctl: &Control) -> Load
             ..Default::default()
         };
     }
-    let parse_ms = t0.elapsed().as_secs_f64() * 1000.0;
-    let t1 = std::time::Instant::now();
-    let store = builder.finish(sources);
-    let index_ms = t1.elapsed().as_secs_f64() * 1000.0;
     LoadResult {
-        store,
+        store: builder.finish_in_file_order(sources),
         problems,
         skipped,
         errors,
-        parse_ms,
-        index_ms,
+        parse_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        index_ms: 0.0,
         cancelled: false,
     }
 }
