@@ -122,6 +122,8 @@ impl App {
         match done.incidents {
             Ok(inc) => self.hold(source, inc, done.again),
             Err(SourceError::Cancelled) => {
+                // The incident a write asked to select may not be among those held.
+                self.editor.select_after = None;
                 self.chrome.message = Some(if done.again {
                     "Reading again cancelled; the incidents shown are as read before.".into()
                 } else {

@@ -23,6 +23,7 @@ use crate::import::{LoadResult, Overrides, load_paths_in_file_order};
 use crate::progress::Control;
 use crate::query::Filter;
 use crate::query::counts::{Aggregates, Part, Summary, aggregates_of};
+use crate::store::file::Stamp;
 use crate::store::{Builder, Content, Format, LoadedFile, RecordRef, Store};
 
 /// Loaded files.
@@ -268,18 +269,39 @@ fn record_from(file: &LoadedFile, start: usize) -> Option<Vec<u8>> {
 
 /// Whether a file of `store` is no longer the file loaded (another program saved it).
 fn changed_on_disk(store: &Store) -> bool {
-    store.files.iter().any(|f| match &f.content {
-        Content::Disk { stamp, .. } => std::fs::File::open(&f.path)
-            .and_then(|h| crate::store::file::Stamp::of(&h))
-            .map_or(true, |now| now != *stamp),
-        Content::Memory(_) => false,
-    })
+    disk_changes(&read_from_disk(store)).is_some()
+}
+
+/// The files of `store` read from disk, with the stamp each had when read.
+fn read_from_disk(store: &Store) -> Vec<(PathBuf, Stamp)> {
+    store
+        .files
+        .iter()
+        .filter_map(|f| match &f.content {
+            Content::Disk { stamp, .. } => Some((f.path.clone(), *stamp)),
+            Content::Memory(_) => None,
+        })
+        .collect()
+}
+
+/// Each file's stamp now (`None`: it cannot be opened), if any differs from when it was read.
+fn disk_changes(files: &[(PathBuf, Stamp)]) -> Option<Vec<Option<Stamp>>> {
+    let now: Vec<Option<Stamp>> = files
+        .iter()
+        .map(|(p, _)| std::fs::File::open(p).and_then(|h| Stamp::of(&h)).ok())
+        .collect();
+    let changed = now.iter().zip(files).any(|(n, (_, was))| *n != Some(*was));
+    changed.then_some(now)
 }
 
 /// The files' change feed: another program saving one of them (this source's own writes are
-/// not news: the state already holds them).
+/// not news: the state already holds them). Each new state of the files on disk is told once:
+/// a reading again that was cancelled leaves them differing from what is held, and is not
+/// started again until they change again.
 struct FileWatch {
     state: Arc<RwLock<State>>,
+    /// The files' stamps on disk last told as a change.
+    told: Option<Vec<Option<Stamp>>>,
 }
 
 /// How often the files are looked at.
@@ -289,12 +311,16 @@ impl Watch for FileWatch {
     fn wait(&mut self, timeout: std::time::Duration) -> super::Change {
         let end = std::time::Instant::now() + timeout;
         loop {
-            // Looked at under the lock, not through a clone of the store: putting it in date
-            // order then never copies it.
-            let changed =
-                changed_on_disk(&self.state.read().unwrap_or_else(|p| p.into_inner()).store);
-            if changed {
-                return super::Change::Changed;
+            // The paths and stamps copied out under the lock, the files looked at outside it
+            // (no clone of the store either: putting it in date order then never copies it).
+            let files = read_from_disk(&self.state.read().unwrap_or_else(|p| p.into_inner()).store);
+            match disk_changes(&files) {
+                Some(now) if self.told.as_ref() != Some(&now) => {
+                    self.told = Some(now);
+                    return super::Change::Changed;
+                }
+                Some(_) => {}
+                None => self.told = None,
             }
             let now = std::time::Instant::now();
             if now >= end {
@@ -441,11 +467,13 @@ impl Source for Files {
     fn watch(&self) -> Option<Box<dyn Watch>> {
         Some(Box::new(FileWatch {
             state: self.state.clone(),
+            told: None,
         }))
     }
 
     fn read_only(&self, _ctl: &Control) -> Option<String> {
-        let st = self.state();
+        // Only the files are read: no date order needed (the window asks from its thread).
+        let st = self.loaded();
         if st.store.files.iter().any(writable) {
             return None;
         }
@@ -462,7 +490,8 @@ impl Source for Files {
     }
 
     fn schema(&self, _ctl: &Control) -> Result<Schema, SourceError> {
-        let st = self.state();
+        // Only the files are read: no date order needed (the window asks from its thread).
+        let st = self.loaded();
         Ok(st
             .store
             .files
@@ -1250,6 +1279,44 @@ impl Files {
 mod tests {
     use super::*;
     use crate::source::Fetch;
+
+    /// Another program's save is told once: a reading again that is cancelled is not started
+    /// again until the file changes again; once read, the feed is quiet.
+    #[test]
+    fn each_new_state_of_the_files_is_told_once() {
+        use crate::source::Change;
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("watched.csv");
+        std::fs::write(
+            &p,
+            "date,type,lat,lon,source\n2021-06-05,IED,33.1,44.1,AFP\n",
+        )
+        .unwrap();
+        let ctl = Control::default();
+        let f = open(std::slice::from_ref(&p), &Overrides::default(), &ctl)
+            .unwrap()
+            .unwrap();
+        let mut feed = f.watch().unwrap();
+        let wait = std::time::Duration::from_millis(300);
+        let add = |row: &str| {
+            let mut h = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+            h.write_all(row.as_bytes()).unwrap();
+        };
+        assert_eq!(feed.wait(wait), Change::Quiet);
+        add("2021-06-06,IED,33.2,44.2,AFP\n");
+        assert_eq!(feed.wait(wait), Change::Changed);
+        // Not read again (as when the reading was cancelled): nothing new to tell.
+        assert_eq!(feed.wait(wait), Change::Quiet);
+        add("2021-06-07,IED,33.3,44.3,AFP\n");
+        assert_eq!(feed.wait(wait), Change::Changed);
+        assert!(f.reload(&ctl).unwrap());
+        assert_eq!(feed.wait(wait), Change::Quiet);
+        assert_eq!(f.summary(&ctl).unwrap().incidents, 3);
+        // Changed again after a reading: told again.
+        add("2021-06-08,IED,33.4,44.4,AFP\n");
+        assert_eq!(feed.wait(wait), Change::Changed);
+    }
 
     /// A summary reads the incidents as loaded, in file order (`check` then never orders
     /// them); the first reader that needs the date order gets it, and the report then holds

@@ -506,10 +506,10 @@ impl Store {
     /// `want_order` and the incidents were not pushed in date order already.
     fn sort(&mut self, want_order: bool) -> Option<Vec<u32>> {
         let s = self;
-        s.in_file_order = false;
-        // What was read of the old order is stale.
+        // What was read or marked in the old order is stale.
         s.file_order = OnceLock::new();
         s.text_cache = TextCache::default();
+        s.evidence = EvidenceMarks::default();
         let n = s.day.len();
         let key = |i: usize| ((s.day[i] as i64) << 16) | (s.minute[i] as i64 + 1);
         let (colours, places) = join(
@@ -518,7 +518,10 @@ impl Store {
             || sort::Places::of(n, key),
         );
         s.colours = colours;
-        let places = places?;
+        let Some(places) = places else {
+            s.in_file_order = false;
+            return None;
+        };
         let order = want_order.then(|| places.order());
         // Two groups of columns on two threads (for a large store), of about the same time
         // (measured with 10M rows: narrow columns cost more a byte); within a group, columns of
@@ -549,7 +552,7 @@ impl Store {
             rec_len,
             line,
             ..
-        } = s;
+        } = &mut *s;
         let p = &places;
         join(
             n >= 1 << 20,
@@ -568,6 +571,7 @@ impl Store {
                 apply(p, &mut [rec_len, line]);
             },
         );
+        s.in_file_order = false;
         order
     }
 }
