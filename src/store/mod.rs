@@ -491,7 +491,7 @@ impl Builder {
 
     /// The store owning `files`, its incidents in the order they were pushed and without type
     /// colours: enough for a summary (counts, day range, area), which then skips the date
-    /// order's column moves (a quarter of loading 10M rows). [`Store::date_order`] before any
+    /// order's column moves (a fifth of loading 10M rows). [`Store::date_order`] before any
     /// other use.
     pub fn finish_in_file_order(self, files: Vec<LoadedFile>) -> Store {
         let mut s = self.s;

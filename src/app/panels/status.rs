@@ -66,6 +66,18 @@ fn table_status(r: &mut crate::app::remote::Remote, ui: &mut egui::Ui) {
     ui.label(text).on_hover_text(clean(r.source.name(), false));
 }
 
+/// Work running beside the map, in the status bar: its progress bar and a Cancel button
+/// (whether it was clicked).
+fn work(ui: &mut egui::Ui, fraction: f32, text: String, width: f32) -> bool {
+    ui.separator();
+    ui.add(
+        egui::ProgressBar::new(fraction)
+            .desired_width(width)
+            .text(text),
+    );
+    ui.small_button("Cancel").clicked()
+}
+
 /// Cursor position, counts and tile status.
 pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::bottom("status").show(ui, |ui| {
@@ -95,26 +107,20 @@ pub fn status_bar(app: &mut App, ui: &mut egui::Ui) {
                 table_status(r, ui);
             }
             if let Some(l) = app.loader().filter(|l| l.again) {
-                ui.separator();
-                ui.add(
-                    egui::ProgressBar::new(l.control.fraction())
-                        .desired_width(190.0)
-                        .text("reading the data again"),
-                );
-                if ui.small_button("Cancel").clicked() {
+                if work(
+                    ui,
+                    l.control.fraction(),
+                    "reading the data again".into(),
+                    190.0,
+                ) {
                     l.cancel();
                 }
                 ui.ctx()
                     .request_repaint_after(std::time::Duration::from_millis(100));
             }
             if let Some(c) = &app.evidence.bundling {
-                ui.separator();
-                ui.add(
-                    egui::ProgressBar::new(c.fraction())
-                        .desired_width(120.0)
-                        .text(format!("case bundle: {}", c.message())),
-                );
-                if ui.small_button("Cancel").clicked() {
+                let text = format!("case bundle: {}", c.message());
+                if work(ui, c.fraction(), text, 120.0) {
                     c.cancel();
                 }
             }
