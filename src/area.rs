@@ -46,6 +46,9 @@ pub enum AreaError {
 /// Polygons → rings (the first the outer one) → `[lon, lat]` positions.
 type Rings = Vec<Vec<Vec<[f64; 2]>>>;
 
+/// The largest area file read (a detailed country outline is a few MiB).
+pub const MAX_AREA_BYTES: u64 = 256 << 20;
+
 /// An area of interest.
 #[derive(Debug, Clone, Default)]
 pub struct Area {
@@ -229,13 +232,16 @@ impl Area {
         }
     }
 
-    /// Reads an area from a GeoJSON file.
+    /// Reads an area from a GeoJSON file (a regular file of at most [`MAX_AREA_BYTES`]).
     pub fn read(path: &std::path::Path) -> Result<Area, AreaError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| AreaError::Io {
+        let io = |message: String| AreaError::Io {
             file: file.clone(),
-            message: e.to_string(),
-        })?;
+            message,
+        };
+        let bytes =
+            crate::atomic::read_small(path, MAX_AREA_BYTES).map_err(|e| io(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|_| io("not UTF-8 text".into()))?;
         Area::from_geojson(&text, &file)
     }
 

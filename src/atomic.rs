@@ -1,44 +1,126 @@
 //! Atomic file writes: write a temporary file next to the target, flush it to disk, then
-//! rename it over the target, so a crash or error never leaves a half-written file behind.
+//! rename it over the target, so a crash or error never leaves a half-written file behind. And
+//! bounded reads of the small files a user names (a view, an area), which must not block on a
+//! pipe or fill memory from a device.
+//!
+//! What is already at the path is kept for what it is: a symbolic link stays a link (its target
+//! is written, atomically), and a device or named pipe (`/dev/null`, a FIFO another program
+//! reads) is written into as it is, because renaming a file over it would replace the device
+//! or pipe itself.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Reads a small file of at most `max` bytes. Only a regular file (links followed): a named
+/// pipe or a device (`/dev/zero`) is refused at once instead of blocking or filling memory; a
+/// larger file is refused with [`io::ErrorKind::FileTooLarge`].
+pub fn read_small(path: &Path, max: u64) -> io::Result<Vec<u8>> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut io::Read::take(File::open(path)?, max + 1), &mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(io::Error::new(
+            io::ErrorKind::FileTooLarge,
+            format!("larger than {} MiB", max >> 20),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Where the bytes go: a temporary file renamed into place, or the device or pipe itself.
+enum Sink {
+    Temp(tempfile::NamedTempFile),
+    Direct(File),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Temp(f) => f.write(buf),
+            Sink::Direct(f) => f.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Temp(f) => f.flush(),
+            Sink::Direct(f) => f.flush(),
+        }
+    }
+}
 
 /// A file being written atomically: bytes go to a temporary file next to the target, which
 /// replaces the target only on [`AtomicFile::commit`]. Dropped without a commit, it leaves the
 /// target untouched and removes the temporary file.
 pub struct AtomicFile {
-    path: std::path::PathBuf,
-    tmp: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+    out: BufWriter<Sink>,
+}
+
+/// The file `path` names once symbolic links are followed (a dangling link: the file it names,
+/// to be created), so a write replaces the file and leaves the link a link.
+fn follow_links(path: &Path) -> io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
 }
 
 impl AtomicFile {
     /// Starts writing `path`.
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        if path.is_dir() {
+        let path = follow_links(path)?;
+        let meta = std::fs::metadata(&path).ok();
+        if meta.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
                 "is a directory",
             ));
         }
+        if meta.is_some_and(|m| !m.is_file()) {
+            // A device or a pipe: nothing to keep, and nothing to rename over it.
+            let f = std::fs::OpenOptions::new().write(true).open(&path)?;
+            return Ok(AtomicFile {
+                path,
+                out: BufWriter::with_capacity(1 << 20, Sink::Direct(f)),
+            });
+        }
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
         let tmp = tempfile::Builder::new()
             .prefix(".incident-map-")
             .suffix(".part")
             .tempfile_in(dir)?;
         Ok(AtomicFile {
-            path: path.to_path_buf(),
-            tmp: BufWriter::with_capacity(1 << 20, tmp),
+            path,
+            out: BufWriter::with_capacity(1 << 20, Sink::Temp(tmp)),
         })
     }
 
     /// Flushes to disk and puts the file in place (keeping the old file's permissions).
     pub fn commit(self) -> io::Result<()> {
-        let tmp = self.tmp.into_inner().map_err(|e| e.into_error())?;
+        let tmp = match self.out.into_inner().map_err(|e| e.into_error())? {
+            Sink::Temp(tmp) => tmp,
+            Sink::Direct(_) => return Ok(()),
+        };
         tmp.as_file().sync_all()?;
         #[cfg(unix)]
         {
@@ -62,11 +144,11 @@ impl AtomicFile {
 
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tmp.write(buf)
+        self.out.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.tmp.flush()
+        self.out.flush()
     }
 }
 
@@ -105,5 +187,44 @@ mod tests {
         );
         write_atomic(&p, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_stays_a_link_and_a_pipe_or_device_is_written_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target.txt");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink("target.txt", &link).unwrap();
+        write_atomic(&link, |w| w.write_all(b"new")).unwrap();
+        assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+        // A dangling link: the file it names is made.
+        let dangling = dir.path().join("dangling.txt");
+        std::os::unix::fs::symlink("made.txt", &dangling).unwrap();
+        write_atomic(&dangling, |w| w.write_all(b"made")).unwrap();
+        assert!(std::fs::symlink_metadata(&dangling).unwrap().is_symlink());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("made.txt")).unwrap(),
+            "made"
+        );
+        // /dev/null stays the device.
+        write_atomic(Path::new("/dev/null"), |w| w.write_all(b"gone")).unwrap();
+        let null = std::fs::metadata("/dev/null").unwrap();
+        assert!(!null.is_file(), "/dev/null was replaced by a file");
+        // A named pipe: the reader gets the bytes, the pipe stays a pipe.
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let reader = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+            };
+            write_atomic(&fifo, |w| w.write_all(b"through")).unwrap();
+            assert_eq!(reader.join().unwrap(), "through");
+            use std::os::unix::fs::FileTypeExt;
+            assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        }
     }
 }

@@ -131,6 +131,77 @@ impl Tools {
     }
 }
 
+/// At most this many range rings, labels or arrows each, radii in all rings, and characters
+/// in all labels: a map carries a few; more than these cannot be drawn (the graphics card's
+/// buffers have a limit) and is a mistake in a file, not a map.
+pub const MAX_TOOLS: usize = 1000;
+/// See [`MAX_TOOLS`].
+pub const MAX_RADII: usize = 1000;
+/// See [`MAX_TOOLS`].
+pub const MAX_LABEL_CHARS: usize = 20_000;
+
+/// Why the tools of a view or settings file cannot be drawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolsError {
+    /// A point off the Earth.
+    #[error("{0} {1}: its point is not a latitude -90 to 90 and a longitude -180 to 180")]
+    Point(&'static str, usize),
+    /// A radius out of range.
+    #[error("range ring {0}: a radius is not more than 0 and at most 20000 km")]
+    Radius(usize),
+    /// An empty label.
+    #[error("label {0}: no text")]
+    Empty(usize),
+    /// More than can be drawn.
+    #[error("more {0} than a map can carry (at most {1})")]
+    TooMany(&'static str, usize),
+}
+
+impl Tools {
+    /// Checks what a file gave: every point on the Earth, radii in range, and no more than can
+    /// be drawn (the command line's parsers give the same rules one tool at a time).
+    pub fn check(&self) -> Result<(), ToolsError> {
+        for (what, n) in [
+            ("range rings", self.rings.len()),
+            ("labels", self.labels.len()),
+            ("arrows", self.arrows.len()),
+        ] {
+            if n > MAX_TOOLS {
+                return Err(ToolsError::TooMany(what, MAX_TOOLS));
+            }
+        }
+        if self.rings.iter().map(|r| r.km.len()).sum::<usize>() > MAX_RADII {
+            return Err(ToolsError::TooMany("radii", MAX_RADII));
+        }
+        let chars: usize = self.labels.iter().map(|l| l.text.chars().count()).sum();
+        if chars > MAX_LABEL_CHARS {
+            return Err(ToolsError::TooMany("label text", MAX_LABEL_CHARS));
+        }
+        for (i, r) in self.rings.iter().enumerate() {
+            if !on_earth(r.lat, r.lon) {
+                return Err(ToolsError::Point("range ring", i + 1));
+            }
+            if r.km.is_empty() || !r.km.iter().all(|&k| k > 0.0 && k <= 20_000.0) {
+                return Err(ToolsError::Radius(i + 1));
+            }
+        }
+        for (i, l) in self.labels.iter().enumerate() {
+            if !on_earth(l.lat, l.lon) {
+                return Err(ToolsError::Point("label", i + 1));
+            }
+            if l.text.trim().is_empty() {
+                return Err(ToolsError::Empty(i + 1));
+            }
+        }
+        for (i, a) in self.arrows.iter().enumerate() {
+            if !(on_earth(a.from[0], a.from[1]) && on_earth(a.to[0], a.to[1])) {
+                return Err(ToolsError::Point("arrow", i + 1));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Why a tool given on the command line cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("'{given}' is not {want}")]
@@ -139,9 +210,13 @@ pub struct ToolParseError {
     want: &'static str,
 }
 
+fn on_earth(lat: f64, lon: f64) -> bool {
+    (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)
+}
+
 fn latlon(a: &str, b: &str) -> Option<(f64, f64)> {
     let (lat, lon): (f64, f64) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
+    on_earth(lat, lon).then_some((lat, lon))
 }
 
 impl Ring {
@@ -171,6 +246,9 @@ pub fn parse_radii(s: &str) -> Option<Vec<f64>> {
             return None;
         }
         km.push(v);
+        if km.len() > MAX_RADII {
+            return None;
+        }
     }
     km.sort_by(f64::total_cmp);
     km.dedup();

@@ -1387,6 +1387,118 @@ fn geopackages_in_other_systems_wal_mode_views_and_plain_sqlite() {
     assert!(e.contains("plain.gpkg") && e.contains("GeoPackage"), "{e}");
 }
 
+/// A copy of a shapefile of tests/data/shapefile (`from`) as `name` in `tmp`, its .shp and .dbf
+/// changed by `shp` and `dbf`, checked: the exit code, incidents loaded, and the rows skipped
+/// (line, "column: reason").
+fn damaged_shapefile(
+    tmp: &Path,
+    (name, from): (&str, &str),
+    shp: &dyn Fn(&mut Vec<u8>),
+    dbf: &dyn Fn(&mut Vec<u8>),
+) -> (i32, u64, Vec<(u64, String)>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/shapefile");
+    for ext in ["shp", "dbf", "prj"] {
+        let mut b = std::fs::read(dir.join(format!("{from}.{ext}"))).unwrap();
+        match ext {
+            "shp" => shp(&mut b),
+            "dbf" => dbf(&mut b),
+            _ => {}
+        }
+        std::fs::write(tmp.join(format!("{name}.{ext}")), b).unwrap();
+    }
+    let (code, v) = check_json(&[&tmp.join(format!("{name}.shp"))]);
+    let problems = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["skipped"] == true)
+        .map(|p| {
+            let col = p["column"]
+                .as_str()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default();
+            (
+                p["line"].as_u64().unwrap(),
+                format!("{col}{}", p["message"].as_str().unwrap()),
+            )
+        })
+        .collect();
+    (code, v["incidents"].as_u64().unwrap_or(0), problems)
+}
+
+fn put(b: &mut [u8], at: usize, v: i32) {
+    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn keep(_: &mut Vec<u8>) {}
+
+#[test]
+fn a_damaged_shp_loads_its_good_records_and_names_the_bad_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let damaged = |name, from, shp: &dyn Fn(&mut Vec<u8>)| {
+        damaged_shapefile(tmp.path(), (name, from), shp, &keep)
+    };
+    let one = |line: u64, why: &str| vec![(line, why.to_string())];
+    // Point records of 28 bytes from byte 100, the type first; records 1 and 3 still load.
+    let got = damaged("unknown", "incidents_utm38n", &|b| put(b, 128 + 8, 77));
+    assert_eq!(got, (0, 2, one(2, "unknown shape type 77")));
+    // Polygons of 2 parts and 10 points: counts that lie (the reader would allocate 16 GiB, or
+    // overflow on parts in the wrong order) are the record's problem, not the file's.
+    let got = damaged("lying", "areas_wgs84", &|b| put(b, 100 + 8 + 36, i32::MAX));
+    let why = "2147483647 parts of 10 points, more than its 212 bytes hold";
+    assert_eq!(got, (0, 1, one(1, why)));
+    let got = damaged("parts", "areas_wgs84", &|b| put(b, 320 + 8 + 44, 7));
+    let why = "its part starts are not ascending from 0 within its 10 points";
+    assert_eq!(got, (0, 1, one(2, why)));
+    let got = damaged("negative", "areas_wgs84", &|b| put(b, 320 + 8 + 40, -1));
+    let why = "its part and point counts are missing or negative";
+    assert_eq!(got, (0, 1, one(2, why)));
+    // A record whose length runs past the end: the ones before it load.
+    let got = damaged("long", "incidents_utm38n", &|b| b[156 + 7] = 99);
+    let why = "the record's length (99 words) runs past the end of the .shp";
+    assert_eq!(got, (0, 2, one(3, why)));
+}
+
+#[test]
+fn a_damaged_dbf_loses_only_its_bad_rows_or_is_refused_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let damaged = |name, dbf: &dyn Fn(&mut Vec<u8>)| {
+        damaged_shapefile(tmp.path(), (name, "incidents_utm38n"), &keep, dbf)
+    };
+    let one = |line: u64, why: &str| vec![(line, why.to_string())];
+    // dBase records of 114 bytes from byte 161, the date (D) first: a bad value skips its row
+    // only, naming the column; a .dbf cut short names what is missing.
+    let got = damaged("baddate", &|b| {
+        b[161 + 114 + 1..161 + 114 + 9].copy_from_slice(b"20x1ab01")
+    });
+    let why = "event_date: not a dBase date (eight digits)";
+    assert_eq!(got, (0, 2, one(2, why)));
+    let got = damaged("short", &|b| b.truncate(161 + 2 * 114));
+    let why = "no attributes: the .dbf ends after 2 of the 3 records it declares";
+    assert_eq!(got, (0, 2, one(3, why)));
+    // Headers the dBase reader would panic on, or misread every record by, refuse the file.
+    for (name, change, why) in [
+        ("header", 8, "its header gives no place for the records"),
+        (
+            "widths",
+            32 + 32 * 3 + 16,
+            "its fields (109 bytes) do not fill its records",
+        ),
+    ] {
+        let (code, _, _) = damaged(name, &|b| match change {
+            8 => b[8..10].copy_from_slice(&10u16.to_le_bytes()),
+            _ => b[change] = 1,
+        });
+        assert_eq!(code, 1, "{name}");
+        let o = run(&[
+            "check",
+            tmp.path().join(format!("{name}.shp")).to_str().unwrap(),
+        ]);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert!(e.contains(&format!("{name}.shp")) && e.contains(why), "{e}");
+    }
+}
+
 #[test]
 fn shapefiles_are_reprojected_from_utm_and_web_mercator() {
     // Made with pyshp (a standard shapefile writer) from three incidents of the bundled data,

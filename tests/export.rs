@@ -21,6 +21,115 @@ fn export(args: &[&str]) -> Output {
         .expect("run")
 }
 
+/// View files are checked as the command line is: tools off the Earth or more than can be
+/// drawn, and a radius that is not one, are refused with the file named (they used to hang the
+/// export, or panic on the graphics card's buffer limit); a named pipe or a device given as the
+/// view is refused at once.
+#[test]
+fn view_files_with_tools_that_cannot_be_drawn_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data().join("incidents.geojson");
+    let out = dir.path().join("map.png");
+    let view = |name: &str, filter: &str, tools: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(
+            &p,
+            format!(
+                r#"{{"version": 2, "files": [{:?}], "filter": {filter}, "view": {{}},
+                "size": {{"width": 300, "height": 200, "scale": 1}}, "basemap": {{"kind": "offline"}},
+                "legend": true, "caption": true, "tools": {tools}}}"#,
+                data.to_str().unwrap()
+            ),
+        )
+        .unwrap();
+        p
+    };
+    let radii = (1..=1001)
+        .map(|k| k.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for (name, filter, tools, says) in [
+        (
+            "arrow.json",
+            "{}",
+            r#"{"arrows": [{"from": [33.3, 44.2], "to": [1e308, 1e308]}]}"#,
+            "arrow 1: its point is not",
+        ),
+        (
+            "rings.json",
+            "{}",
+            &*format!(r#"{{"rings": [{{"lat": 33.7, "lon": 42.4, "km": [{radii}]}}]}}"#),
+            "more radii than a map can carry (at most 1000)",
+        ),
+        (
+            "radius.json",
+            "{}",
+            r#"{"rings": [{"lat": 33.7, "lon": 42.4, "km": [10, -5]}]}"#,
+            "range ring 1: a radius is not more than 0",
+        ),
+        (
+            "near.json",
+            r#"{"near": {"lat": 33.2, "lon": 44.2, "km": -60}}"#,
+            "{}",
+            "is not a place on the Earth",
+        ),
+    ] {
+        let v = view(name, filter, tools);
+        let o = export(&[
+            "--view",
+            v.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let e = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{name}: {e}");
+        assert!(e.contains(name) && e.contains(says), "{name}: {e}");
+    }
+    assert!(!out.exists());
+    // The command line's own limit: a ring of more radii than can be drawn is bad usage.
+    let o = export(&[
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--ring",
+        &format!("33.7,42.4,{radii}"),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A device is no view file, and is not read until memory runs out.
+    let o = export(&["--view", "/dev/zero", "--out", out.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert!(
+        e.contains("/dev/zero") && e.contains("not a regular file"),
+        "{e}"
+    );
+}
+
+/// `--out` naming a symbolic link writes the file it points to (the link stays); naming a
+/// device writes into it (it used to be replaced by a regular file: `/dev/null` too, as root).
+#[test]
+fn export_to_a_link_or_a_device_keeps_the_link_and_the_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target.png");
+    std::fs::write(&target, "previous").unwrap();
+    let link = dir.path().join("link.png");
+    std::os::unix::fs::symlink("target.png", &link).unwrap();
+    let d = data().join("incidents.geojson");
+    let mut args = vec![d.to_str().unwrap(), "--out", link.to_str().unwrap()];
+    args.extend(SMALL_OFFLINE);
+    ok(&export(&args));
+    assert!(std::fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(size_of(&target), (400, 300));
+    args[2] = "/dev/null";
+    ok(&export(&args));
+    assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+}
+
 /// A small image on the offline basemap.
 const SMALL_OFFLINE: [&str; 6] = ["--basemap", "offline", "--width", "400", "--height", "300"];
 

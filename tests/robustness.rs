@@ -127,6 +127,76 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         );
         assert!(r.is_err());
     }
+    // KML's XML parser descends recursively: a deep file is refused before it is parsed.
+    let kml = format!(
+        "<kml><Document>{}<Placemark/>{}</Document></kml>",
+        "<Folder>".repeat(100_000),
+        "</Folder>".repeat(100_000)
+    );
+    let r = load_bytes(
+        "deep.kml",
+        "deep.kml".into(),
+        kml.into_bytes(),
+        &Overrides::default(),
+        0,
+    );
+    assert!(r.is_err());
+}
+
+/// Shapefiles: the `.shp` or the `.dbf` beside it mutated (counts that lie, part indices out of
+/// order, headers that leave no room): errors or problems, never a panic or an allocation of
+/// what a record merely declares.
+#[test]
+fn mutated_shapefiles_never_panic() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/shapefile");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = Rng::new(7);
+    let mut loaded = 0;
+    for name in ["areas_wgs84", "incidents_utm38n"] {
+        let shp = std::fs::read(dir.join(format!("{name}.shp"))).unwrap();
+        let dbf = std::fs::read(dir.join(format!("{name}.dbf"))).unwrap();
+        let at = tmp.path().join(format!("{name}.shp"));
+        for k in 0..300 {
+            // Mostly small changes of one side, so most records stay readable.
+            let (shp, dbf) = if k % 2 == 0 {
+                (flip(&shp, &mut r), dbf.clone())
+            } else {
+                (shp.clone(), flip(&dbf, &mut r))
+            };
+            std::fs::write(at.with_extension("dbf"), &dbf).unwrap();
+            let res = std::panic::catch_unwind(|| {
+                load_bytes(name, at.clone(), shp.clone(), &Overrides::default(), 0)
+                    .map(|l| l.builder.finish(vec![l.source]).len())
+            });
+            match res {
+                Ok(Ok(n)) if n > 0 => loaded += 1,
+                Ok(_) => {}
+                Err(_) => {
+                    let keep = std::env::temp_dir().join("incident-map-panic.shp");
+                    std::fs::write(&keep, &shp).unwrap();
+                    std::fs::write(keep.with_extension("dbf"), &dbf).unwrap();
+                    panic!(
+                        "panic on a mutation of {name} (saved to {})",
+                        keep.display()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        loaded > 200,
+        "mutations should mostly still load ({loaded})"
+    );
+}
+
+/// One to four bytes set to values that matter in binary headers and counts.
+fn flip(src: &[u8], r: &mut Rng) -> Vec<u8> {
+    let mut b = src.to_vec();
+    for _ in 0..1 + r.below(4) {
+        let at = r.below(b.len() as u64) as usize;
+        b[at] = [0x00, 0xff, 0x7f, 0x80, 0x01, r.below(256) as u8][r.below(6) as usize];
+    }
+    b
 }
 
 /// GeoPackage geometry blobs (the `GP` header and WKB) as GDAL wrote them, mutated: errors, never

@@ -103,8 +103,18 @@ pub fn tsa_url() -> Option<String> {
 /// Reads the settings; a missing or unreadable file gives `None` (and never stops the window).
 pub fn load_settings(path: &Path) -> Option<Saved> {
     let bytes = std::fs::read(path).ok()?;
-    match serde_json::from_slice(&bytes) {
-        Ok(s) => Some(s),
+    match serde_json::from_slice::<Saved>(&bytes) {
+        Ok(mut s) => {
+            // Tools that cannot be drawn are left out; the rest of the session is kept.
+            if let Err(e) = s.tools.check() {
+                eprintln!("warning: ignoring the tools in {}: {e}", path.display());
+                s.tools = crate::tools::Tools {
+                    dupes: s.tools.dupes,
+                    ..Default::default()
+                };
+            }
+            Some(s)
+        }
         Err(e) => {
             eprintln!("warning: ignoring {}: {e}", path.display());
             None

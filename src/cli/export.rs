@@ -301,6 +301,9 @@ fn apply_flags(a: &ExportCmd, spec: &mut Spec, err: &mut dyn Write) -> Result<()
     spec.tools.rings.extend(a.rings.iter().cloned());
     spec.tools.labels.extend(a.labels.iter().cloned());
     spec.tools.arrows.extend(a.arrows.iter().cloned());
+    spec.tools
+        .check()
+        .map_err(|e| fail(err, USAGE, format!("--ring, --label, --arrow: {e}")))?;
     if !(0.0..=600.0).contains(&a.tile_timeout) {
         return Err(fail(
             err,

@@ -97,6 +97,9 @@ pub enum ViewError {
     /// Values that cannot be drawn.
     #[error(transparent)]
     Size(#[from] SizeError),
+    /// Tools that cannot be drawn.
+    #[error("tools: {0}")]
+    Tools(#[from] crate::tools::ToolsError),
     /// The filter's dates are reversed.
     #[error(transparent)]
     Filter(#[from] crate::query::FilterError),
@@ -140,7 +143,12 @@ impl ViewFile {
             path: path.to_path_buf(),
             error,
         };
-        let bytes = std::fs::read(path).map_err(|e| err(ViewError::Io(e.to_string())))?;
+        let bytes = crate::atomic::read_small(path, MAX_BYTES as u64).map_err(|e| {
+            err(match e.kind() {
+                std::io::ErrorKind::FileTooLarge => ViewError::TooLarge,
+                _ => ViewError::Io(e.to_string()),
+            })
+        })?;
         ViewFile::parse(&bytes).map_err(err)
     }
 
@@ -184,6 +192,7 @@ impl ViewFile {
     /// The files (resolved against `dir`) and the export spec it describes.
     pub fn to_spec(&self, dir: &Path) -> Result<(Vec<PathBuf>, Spec), ViewError> {
         self.filter.check()?;
+        self.tools.check()?;
         let base = match &self.basemap {
             BaseLayer::PmTiles { path, attribution } => BaseLayer::PmTiles {
                 path: dir.join(path),

@@ -75,6 +75,70 @@ fn geometry(pm: roxmltree::Node<'_, '_>) -> Value {
     }
 }
 
+/// How deep elements may nest. The XML parser descends recursively, so a file nested far
+/// deeper (tens of thousands of levels) would overflow the stack; real KML nests a few Folders.
+const MAX_NESTING: usize = 500;
+
+/// Whether elements of the XML `text` nest deeper than `limit` (comments, CDATA sections,
+/// processing instructions, the DOCTYPE and quoted attribute values are passed over, so only
+/// real elements count).
+fn nested_deeper_than(text: &[u8], limit: usize) -> bool {
+    // The index just after the next `pat` from `from` (or the end).
+    let after = |from: usize, pat: &[u8]| {
+        text.get(from..)
+            .and_then(|t| t.windows(pat.len()).position(|w| w == pat))
+            .map_or(text.len(), |p| from + p + pat.len())
+    };
+    // The index just after the `>` closing a tag or declaration opened before `from`, outside
+    // quotes and (for the DOCTYPE) outside its bracketed internal subset; and whether the tag
+    // closes itself (`/>`).
+    let close = |from: usize| {
+        let (mut quote, mut brackets) = (None, 0usize);
+        for (k, &b) in text.iter().enumerate().skip(from) {
+            match (quote, b) {
+                (Some(q), _) if b == q => quote = None,
+                (Some(_), _) => {}
+                (None, b'"' | b'\'') => quote = Some(b),
+                (None, b'[') => brackets += 1,
+                (None, b']') => brackets = brackets.saturating_sub(1),
+                (None, b'>') if brackets == 0 => return (k + 1, k > 0 && text[k - 1] == b'/'),
+                _ => {}
+            }
+        }
+        (text.len(), false)
+    };
+    let (mut depth, mut i) = (0usize, 0usize);
+    while let Some(p) = text
+        .get(i..)
+        .and_then(|t| t.iter().position(|&b| b == b'<'))
+    {
+        let at = i + p;
+        let rest = &text[at..];
+        i = if rest.starts_with(b"<!--") {
+            after(at + 4, b"-->")
+        } else if rest.starts_with(b"<![CDATA[") {
+            after(at + 9, b"]]>")
+        } else if rest.starts_with(b"<?") {
+            after(at + 2, b"?>")
+        } else if rest.starts_with(b"<!") {
+            close(at + 2).0
+        } else if rest.starts_with(b"</") {
+            depth = depth.saturating_sub(1);
+            after(at + 2, b">")
+        } else {
+            let (end, empty) = close(at + 1);
+            if !empty {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            end
+        };
+    }
+    false
+}
+
 /// The date of a `TimeSpan`, written with the precision the span has.
 fn span_date(begin: &str, end: &str, props: &mut Map<String, Value>) {
     let day = |s: &str| parse_ymd(s.get(..10).unwrap_or(s));
@@ -172,6 +236,11 @@ pub fn load(
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(body)
         .map_err(|e| err(LoadError::Kml(format!("not UTF-8 text ({e})"))))?;
+    if nested_deeper_than(text.as_bytes(), MAX_NESTING) {
+        return Err(err(LoadError::Kml(format!(
+            "elements nested more than {MAX_NESTING} deep"
+        ))));
+    }
     let doc = roxmltree::Document::parse_with_options(
         text,
         roxmltree::ParsingOptions {
@@ -296,5 +365,34 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn nesting_is_counted_on_elements_only_and_a_deep_file_is_refused() {
+        let nest = |n: usize, inner: &str| {
+            format!(
+                "<?xml version=\"1.0\"?><!DOCTYPE kml [<!ENTITY a \"<x>\">]><kml><Document>{}{inner}{}</Document></kml>",
+                "<Folder a=\"<b>\">".repeat(n),
+                "</Folder>".repeat(n)
+            )
+        };
+        // Markup-like text in CDATA, comments and attribute values counts for nothing.
+        let cdata = "<![CDATA[<br><br><p>]]><!-- <x><y> --><Placemark/>";
+        assert!(!nested_deeper_than(nest(10, cdata).as_bytes(), 12));
+        assert!(nested_deeper_than(nest(11, cdata).as_bytes(), 12));
+        let deep = nest(20_000, "");
+        let Err(e) = load(
+            "deep.kml",
+            "deep.kml".into(),
+            deep.into_bytes(),
+            &Overrides::default(),
+            0,
+        ) else {
+            panic!("a file nested 20,000 deep was read");
+        };
+        assert_eq!(
+            e.to_string(),
+            "deep.kml: not readable KML: elements nested more than 500 deep"
+        );
     }
 }

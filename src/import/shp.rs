@@ -213,6 +213,224 @@ fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, PartsError> {
     })
 }
 
+/// The records of a `.shp`, in order: each one's content (its shape type first), or why it
+/// cannot be read. A record whose length runs past the end is the last one (no later record
+/// can be found); the file itself must have the shapefile's header.
+fn shp_records(shp: &[u8]) -> Result<Vec<Result<&[u8], String>>, String> {
+    if shp.len() < 100 || shp[..4] != 9994i32.to_be_bytes() {
+        return Err("no shapefile header".into());
+    }
+    let mut out = Vec::new();
+    let mut at = 100;
+    while at + 8 <= shp.len() {
+        let words = i32::from_be_bytes([shp[at + 4], shp[at + 5], shp[at + 6], shp[at + 7]]);
+        let end = usize::try_from(words)
+            .ok()
+            .and_then(|w| (at + 8).checked_add(w * 2))
+            .filter(|&end| end <= shp.len());
+        let Some(end) = end else {
+            out.push(Err(format!(
+                "the record's length ({words} words) runs past the end of the .shp"
+            )));
+            break;
+        };
+        out.push(Ok(&shp[at + 8..end]));
+        at = end;
+    }
+    Ok(out)
+}
+
+/// The shape of one record's content. Its counts are checked against its length first: the
+/// shapefile reader allocates what a record declares (a lying count would take gigabytes) and
+/// takes part indices on trust.
+fn read_shape(content: &[u8]) -> Result<shapefile::Shape, String> {
+    use shapefile::ReadableShape;
+    let int = |k: usize| {
+        content
+            .get(k..k + 4)
+            .map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let count = |k: usize| int(k).and_then(|n| u64::try_from(n).ok());
+    let len = content.len() as u64;
+    let too_short = |what: String| format!("{what}, more than its {len} bytes hold");
+    let kind = int(0).ok_or("an empty record")?;
+    match kind {
+        0 | 1 | 11 | 21 => {}
+        3 | 5 | 13 | 15 | 23 | 25 | 31 => {
+            let (Some(parts), Some(points)) = (count(36), count(40)) else {
+                return Err("its part and point counts are missing or negative".into());
+            };
+            // A multipatch has a type per part after the part indices.
+            let per_part = if kind == 31 { 8 } else { 4 };
+            if 44 + per_part * parts + 16 * points > len {
+                return Err(too_short(format!("{parts} parts of {points} points")));
+            }
+            // Part k starts at point index k: the first at 0, then ascending, none past the end.
+            let mut last = 0;
+            for p in 0..parts as usize {
+                match count(44 + 4 * p) {
+                    Some(s) if s >= last && s <= points && (p > 0 || s == 0) => last = s,
+                    _ => {
+                        return Err(format!(
+                            "its part starts are not ascending from 0 within its {points} points"
+                        ));
+                    }
+                }
+            }
+        }
+        8 | 18 | 28 => match count(36) {
+            Some(points) if 40 + 16 * points <= len => {}
+            Some(points) => return Err(too_short(format!("{points} points"))),
+            None => return Err("its point count is missing or negative".into()),
+        },
+        other => return Err(format!("unknown shape type {other}")),
+    }
+    shapefile::Shape::read_from(&mut Cursor::new(content), content.len() as i32)
+        .map_err(|e| format!("unreadable shape ({e})"))
+}
+
+/// Checks what the dBase reader takes on trust in a `.dbf` header: where the records start
+/// (after the 32-byte header, the field descriptors and their terminator, and for Visual
+/// FoxPro a 263-byte backlink) and their size.
+fn check_dbf_header(dbf: &[u8]) -> Result<(), String> {
+    let layout = DbfLayout::of(dbf);
+    let least = 33
+        + if matches!(dbf.first(), Some(0x30..=0x32)) {
+            263
+        } else {
+            0
+        };
+    if dbf.len() < 32 || layout.first < least || layout.first > dbf.len() || layout.size == 0 {
+        return Err("its header gives no place for the records".into());
+    }
+    if dbf.get(32 + 32 * layout.fields) != Some(&0x0d) {
+        return Err("its field descriptors do not end where its header says".into());
+    }
+    if layout.widths + 1 != layout.size {
+        // The dBase reader steps by the fields' widths: records of another size are misread.
+        return Err(format!(
+            "its fields ({} bytes) do not fill its records ({} bytes with the deletion flag)",
+            layout.widths, layout.size
+        ));
+    }
+    match layout.dates.iter().find(|(_, _, width)| *width != 8) {
+        Some((name, _, width)) => Err(format!("its date field {name} is {width} bytes, not 8")),
+        None => Ok(()),
+    }
+}
+
+/// Where a `.dbf`'s records are: how many, the first's offset and each one's size.
+struct DbfLayout {
+    records: usize,
+    first: usize,
+    size: usize,
+    deleted: Vec<bool>,
+    /// The date (`D`) fields: name, offset in a record and width. The dBase reader slices
+    /// their trimmed text at fixed places, so only eight digits (or none) may reach it.
+    dates: Vec<(String, usize, usize)>,
+    /// The fields' widths added up.
+    widths: usize,
+    /// How many fields there are.
+    fields: usize,
+}
+
+impl DbfLayout {
+    fn of(dbf: &[u8]) -> DbfLayout {
+        let u16_at = |k: usize| {
+            dbf.get(k..k + 2)
+                .map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+        };
+        let records =
+            dbf.get(4..8)
+                .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])) as usize;
+        let (first, size) = (u16_at(8) as usize, u16_at(10) as usize);
+        // The deletion flag of each whole record there is ('*': deleted).
+        let deleted = (0..if size == 0 { 0 } else { records })
+            .map_while(|k| {
+                (first + (k + 1) * size <= dbf.len()).then(|| dbf[first + k * size] == b'*')
+            })
+            .collect();
+        // Field descriptors of 32 bytes from byte 32 (name, type at 11, width at 16), as many
+        // as fit before the terminator byte (and Visual FoxPro's backlink) that precede the
+        // first record — the dBase reader's own count; a record's fields follow its deletion
+        // flag.
+        let fox = if matches!(dbf.first(), Some(0x30..=0x32)) {
+            263
+        } else {
+            0
+        };
+        let fields = first.saturating_sub(33 + fox) / 32;
+        let mut dates = Vec::new();
+        let mut offset = 1;
+        for d in dbf
+            .get(32..)
+            .unwrap_or_default()
+            .chunks_exact(32)
+            .take(fields)
+        {
+            if d[11] == b'D' {
+                let name = d[..11].split(|&b| b == 0).next().unwrap_or_default();
+                dates.push((
+                    String::from_utf8_lossy(name).into_owned(),
+                    offset,
+                    d[16] as usize,
+                ));
+            }
+            offset += d[16] as usize;
+        }
+        DbfLayout {
+            records,
+            first,
+            size,
+            deleted,
+            dates,
+            widths: offset - 1,
+            fields,
+        }
+    }
+}
+
+/// The attributes of record `k` (`None`: deleted), or the column and reason it cannot be read.
+fn dbf_record(
+    (dbf, raw): (&mut dbase::Reader<Cursor<&[u8]>>, &[u8]),
+    layout: &DbfLayout,
+    k: usize,
+) -> Result<Option<dbase::Record>, (Option<String>, String)> {
+    let missing = || {
+        let held = layout.deleted.len();
+        let why = if held < layout.records {
+            format!(
+                "the .dbf ends after {held} of the {} records it declares",
+                layout.records
+            )
+        } else {
+            format!("the .dbf holds only {held}")
+        };
+        (None, format!("no attributes: {why}"))
+    };
+    match layout.deleted.get(k) {
+        None => return Err(missing()),
+        Some(true) => return Ok(None),
+        Some(false) => {}
+    }
+    let at = layout.first + k * layout.size;
+    for (name, offset, width) in &layout.dates {
+        let text = &raw[at + offset..at + offset + width];
+        if !(text.iter().all(u8::is_ascii_digit) || text.iter().all(|&b| b == b' ' || b == 0)) {
+            return Err((Some(name.clone()), "not a dBase date (eight digits)".into()));
+        }
+    }
+    dbf.seek(k).map_err(|e| (None, e.to_string()))?;
+    match dbf.iter_records().next() {
+        Some(Ok(record)) => Ok(Some(record)),
+        Some(Err(e)) => Err((
+            e.field().as_ref().map(|f| f.name().to_string()),
+            format!("unreadable in the .dbf: {}", e.kind()),
+        )),
+        None => Err(missing()),
+    }
+}
+
 /// Reads a shapefile (`.shp` with its siblings, or a `.zip` of them).
 pub fn load(
     name: &str,
@@ -241,15 +459,32 @@ pub fn load(
         Some(p) => crs_of(p).map_err(|e| err(e.to_string()))?,
         None => Crs::Wgs84,
     };
-    let shapes = shapefile::ShapeReader::new(Cursor::new(parts.shp))
-        .map_err(|e| err(format!("not a readable .shp ({e})")))?;
-    let dbf = dbase::Reader::new(Cursor::new(parts.dbf))
+    let records = shp_records(&parts.shp).map_err(|e| err(format!("not a readable .shp ({e})")))?;
+    check_dbf_header(&parts.dbf).map_err(|e| err(format!("not a readable .dbf ({e})")))?;
+    let layout = DbfLayout::of(&parts.dbf);
+    let mut dbf = dbase::Reader::new(Cursor::new(&parts.dbf[..]))
         .map_err(|e| err(format!("not a readable .dbf ({e})")))?;
     let order: Vec<String> = dbf.fields().iter().map(|f| f.name().to_string()).collect();
-    let mut reader = shapefile::Reader::new(shapes, dbf);
     let mut features = super::geojson::Synthesized::new();
-    for (k, item) in reader.iter_shapes_and_records().enumerate() {
-        let (shape, record) = item.map_err(|e| err(format!("record {}: {e}", k + 1)))?;
+    for (k, content) in records.into_iter().enumerate() {
+        // Record k + 1 on line k + 1, so problems name the record.
+        let line = k as u64 + 1;
+        let shape = match content.and_then(read_shape) {
+            Ok(shape) => shape,
+            Err(reason) => {
+                features.skip(line, None, reason);
+                continue;
+            }
+        };
+        let record = match dbf_record((&mut dbf, &parts.dbf), &layout, k) {
+            Ok(Some(record)) => record,
+            // Deleted in the .dbf: the feature was removed.
+            Ok(None) => continue,
+            Err((column, reason)) => {
+                features.skip(line, column.as_deref(), reason);
+                continue;
+            }
+        };
         let mut fields: std::collections::HashMap<String, dbase::FieldValue> =
             record.into_iter().collect();
         let mut props = Map::new();
@@ -259,9 +494,8 @@ pub fn load(
             }
         }
         let geometry = shape_geometry(&shape, crs);
-        // Record k + 1 on line k + 1, so problems name the record.
         features.push(
-            k as u64 + 1,
+            line,
             &json!({"type": "Feature", "geometry": geometry, "properties": props}),
         );
     }

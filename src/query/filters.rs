@@ -601,6 +601,22 @@ impl FilterDef for Nearby {
     fn is_set(&self, f: &Filter) -> bool {
         f.near.is_some()
     }
+    fn check(&self, f: &Filter) -> Result<(), FilterError> {
+        match f.near {
+            Some(n)
+                if !((-90.0..=90.0).contains(&n.lat)
+                    && (-180.0..=180.0).contains(&n.lon)
+                    && km(&n.km.to_string()).is_ok()) =>
+            {
+                Err(FilterError::Near {
+                    lat: n.lat,
+                    lon: n.lon,
+                    km: n.km,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
     fn take(&self, f: &mut Filter, patch: &Filter) {
         f.near = patch.near.or(f.near);
     }

@@ -228,6 +228,18 @@ pub enum FilterError {
     /// A bad date.
     #[error(transparent)]
     Date(#[from] crate::date::DateError),
+    /// A radius around a point that is not on the Earth.
+    #[error(
+        "the point {lat}, {lon} with a radius of {km} km is not a place on the Earth (latitude -90 to 90, longitude -180 to 180, radius more than 0 and at most 20100 km)"
+    )]
+    Near {
+        /// Latitude.
+        lat: f64,
+        /// Longitude.
+        lon: f64,
+        /// Radius.
+        km: f64,
+    },
     /// The range ends before it starts.
     #[error("the start date {} is after the end date {}", format_day(*.from), format_day(*.to))]
     Reversed {
