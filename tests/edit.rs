@@ -788,6 +788,61 @@ fn the_command_line_names_a_csv_row_by_its_line() {
         std::fs::read_to_string(&csv).unwrap(),
         format!("{CSV_HEAD}\nA1,2021-06-06,IED,33.3,44.4,near,Falluja,,AFP 2021-06-06\n")
     );
+    // Its latitude column moves it (the old position used to be written back over it, and the
+    // edit said "saved"); one that is not a latitude is refused and nothing is written.
+    let o = bin(&["edit", c, "--line", "2", "--set", "latitude=33.45"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        format!("{CSV_HEAD}\nA1,2021-06-06,IED,33.45,44.4,near,Falluja,,AFP 2021-06-06\n")
+    );
+    let o = bin(&["check", c, "--json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["bbox"][1], 33.45);
+    for bad in ["latitude=abc", "latitude=95", "longitude=1e400"] {
+        let o = bin(&["edit", c, "--line", "2", "--set", bad]);
+        assert_eq!(o.status.code(), Some(1), "{bad}: {}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.contains(bad.split('=').next().unwrap()), "{bad}: {e}");
+    }
+    assert!(
+        std::fs::read_to_string(&csv)
+            .unwrap()
+            .contains(",33.45,44.4,")
+    );
+}
+
+#[test]
+fn adding_to_a_csv_that_ends_inside_a_quote_is_refused() {
+    // The last row opens a quote that never closes: a row appended would be swallowed by it
+    // (the command used to say "added" and the row was never seen again).
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("u.csv");
+    let text = format!(
+        "{CSV_HEAD}\nA1,2021-06-06,IED,33.3,44.4,near,x,,AFP 2021-06-06\nA2,2021-06-07,\"IED\n"
+    );
+    std::fs::write(&csv, &text).unwrap();
+    let o = bin(&[
+        "add",
+        csv.to_str().unwrap(),
+        "--date",
+        "2021-07-01",
+        "--type",
+        "Rocket attack",
+        "--at",
+        "33.786,42.441",
+        "--location-precision",
+        "near",
+        "--source",
+        "Reuters,2021-07-01",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("line 3 opens a quote that is never closed"),
+        "{e}"
+    );
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
 }
 
 /// Waits until process `pid` has `file` open.

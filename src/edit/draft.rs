@@ -209,6 +209,20 @@ impl Draft {
         } else {
             Value::String(text.to_string())
         };
+        if schema.position_in_columns && matches!(role, Role::Latitude | Role::Longitude) {
+            // The position follows its column, else the old position would be written back
+            // over it; one that cannot be read leaves no position, and the column's own
+            // problem is then named.
+            let (limit, what) = match role {
+                Role::Latitude => (90.0, "latitude"),
+                _ => (180.0, "longitude"),
+            };
+            let v = crate::import::row::coordinate(text, limit, what).unwrap_or(f64::NAN);
+            match role {
+                Role::Latitude => self.lat = v,
+                _ => self.lon = v,
+            }
+        }
         self.set(name, value);
     }
 
@@ -290,7 +304,17 @@ impl Draft {
                 .map(Cow::Owned)
         };
         let point = (!schema.position_in_columns).then_some((self.lon, self.lat));
-        if !self.lon.is_finite() || !self.lat.is_finite() {
+        // A latitude or longitude column that cannot be read names its own problem (the row
+        // is built from it); "no position" would say it twice.
+        let unreadable = |role: Role, limit: f64| {
+            schema.column(role).is_some_and(|c| {
+                let t = d.text(c);
+                !t.trim().is_empty() && crate::import::row::coordinate(&t, limit, "").is_err()
+            })
+        };
+        let named = schema.position_in_columns
+            && (unreadable(Role::Latitude, 90.0) || unreadable(Role::Longitude, 180.0));
+        if !named && (!self.lon.is_finite() || !self.lat.is_finite()) {
             problems.push(FieldProblem {
                 field: "position".into(),
                 message: "no position: type one (decimal, DMS or MGRS) or pick a place".into(),

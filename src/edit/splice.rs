@@ -29,6 +29,11 @@ pub enum SpliceError {
         /// The character.
         character: char,
     },
+    /// The file ends inside a quoted field: a row appended would become part of it.
+    #[error(
+        "line {0} opens a quote that is never closed, so a row added after it would become part of that field; close the quote first (nothing was changed)"
+    )]
+    OpenQuote(u64),
     /// A field the file has no column for.
     #[error(
         "this file has no column {0}; save a copy as GeoJSON to record it (nothing was changed)"

@@ -27,6 +27,11 @@ use crate::store::file::read_full_at;
 use crate::store::{Builder, Content, Format, LoadedFile};
 use crate::text::{LEGACY_ENCODING, decode};
 
+/// The problem of a record opened by a quote that never closes (it runs to the end of the file,
+/// so a row added after it would be swallowed too: adding refuses such a file).
+pub const UNCLOSED_QUOTE: &str =
+    "a quote opened on this line is never closed; it runs to the end of the file";
+
 /// How the file is cut up.
 #[derive(Debug, Clone, Copy)]
 struct Tuning {
@@ -368,8 +373,7 @@ impl<'a> Ctx<'a> {
             eof && rec.end >= bytes.len() && memchr::memchr_iter(b'"', raw).count() % 2 == 1;
         if unclosed || rec.len() <= self.required {
             let msg = if unclosed {
-                "a quote opened on this line is never closed; it runs to the end of the file"
-                    .to_string()
+                UNCLOSED_QUOTE.to_string()
             } else {
                 format!(
                     "has {} fields, the header has {}",

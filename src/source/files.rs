@@ -809,6 +809,15 @@ fn plan(st: &State, edit: &Edit) -> Result<Plan, SourceError> {
                     "no file here is written in place (only GeoJSON and CSV are)".into(),
                 )
             })?;
+            let name = &s.files[f].name;
+            if let Some(p) = st
+                .report
+                .problems
+                .iter()
+                .find(|p| p.file == *name && p.message == crate::import::csv::UNCLOSED_QUOTE)
+            {
+                return Err(crate::edit::SpliceError::OpenQuote(p.line).into());
+            }
             insert_plan(s, f as u16, draft)
         }
         Edit::Update {
