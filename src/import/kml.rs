@@ -78,11 +78,15 @@ fn geometry(pm: roxmltree::Node<'_, '_>) -> Value {
 /// How deep elements may nest. The XML parser descends recursively, so a file nested far
 /// deeper (tens of thousands of levels) would overflow the stack; real KML nests a few Folders.
 const MAX_NESTING: usize = 500;
+/// How many attributes one element may have. The XML parser compares each attribute with every
+/// earlier one (no two may share a name), so 100,000 of them took minutes; KML uses a few.
+const MAX_ATTRIBUTES: usize = 256;
 
-/// Whether elements of the XML `text` nest deeper than `limit` (comments, CDATA sections,
-/// processing instructions, the DOCTYPE and quoted attribute values are passed over, so only
-/// real elements count).
-fn nested_deeper_than(text: &[u8], limit: usize) -> bool {
+/// Why the XML `text` is refused before it is parsed: elements nested deeper than
+/// [`MAX_NESTING`], or one with more than [`MAX_ATTRIBUTES`] attributes (comments, CDATA
+/// sections, processing instructions, the DOCTYPE and quoted attribute values are passed over,
+/// so only real elements count).
+fn unparseable_shape(text: &[u8]) -> Option<String> {
     // The index just after the next `pat` from `from` (or the end).
     let after = |from: usize, pat: &[u8]| {
         text.get(from..)
@@ -90,22 +94,25 @@ fn nested_deeper_than(text: &[u8], limit: usize) -> bool {
             .map_or(text.len(), |p| from + p + pat.len())
     };
     // The index just after the `>` closing a tag or declaration opened before `from`, outside
-    // quotes and (for the DOCTYPE) outside its bracketed internal subset; and whether the tag
-    // closes itself (`/>`).
+    // quotes and (for the DOCTYPE) outside its bracketed internal subset; whether the tag closes
+    // itself (`/>`); and its attributes (its `=` outside quotes).
     let close = |from: usize| {
-        let (mut quote, mut brackets) = (None, 0usize);
+        let (mut quote, mut brackets, mut attributes) = (None, 0usize, 0);
         for (k, &b) in text.iter().enumerate().skip(from) {
             match (quote, b) {
                 (Some(q), _) if b == q => quote = None,
                 (Some(_), _) => {}
                 (None, b'"' | b'\'') => quote = Some(b),
+                (None, b'=') => attributes += 1,
                 (None, b'[') => brackets += 1,
                 (None, b']') => brackets = brackets.saturating_sub(1),
-                (None, b'>') if brackets == 0 => return (k + 1, k > 0 && text[k - 1] == b'/'),
+                (None, b'>') if brackets == 0 => {
+                    return (k + 1, k > 0 && text[k - 1] == b'/', attributes);
+                }
                 _ => {}
             }
         }
-        (text.len(), false)
+        (text.len(), false, attributes)
     };
     let (mut depth, mut i) = (0usize, 0usize);
     while let Some(p) = text
@@ -126,17 +133,22 @@ fn nested_deeper_than(text: &[u8], limit: usize) -> bool {
             depth = depth.saturating_sub(1);
             after(at + 2, b">")
         } else {
-            let (end, empty) = close(at + 1);
+            let (end, empty, attributes) = close(at + 1);
+            if attributes > MAX_ATTRIBUTES {
+                return Some(format!(
+                    "an element with more than {MAX_ATTRIBUTES} attributes"
+                ));
+            }
             if !empty {
                 depth += 1;
-                if depth > limit {
-                    return true;
+                if depth > MAX_NESTING {
+                    return Some(format!("elements nested more than {MAX_NESTING} deep"));
                 }
             }
             end
         };
     }
-    false
+    None
 }
 
 /// The date of a `TimeSpan`, written with the precision the span has.
@@ -236,10 +248,8 @@ pub fn load(
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(body)
         .map_err(|e| err(LoadError::Kml(format!("not UTF-8 text ({e})"))))?;
-    if nested_deeper_than(text.as_bytes(), MAX_NESTING) {
-        return Err(err(LoadError::Kml(format!(
-            "elements nested more than {MAX_NESTING} deep"
-        ))));
+    if let Some(why) = unparseable_shape(text.as_bytes()) {
+        return Err(err(LoadError::Kml(why)));
     }
     let doc = roxmltree::Document::parse_with_options(
         text,
@@ -378,8 +388,21 @@ mod tests {
         };
         // Markup-like text in CDATA, comments and attribute values counts for nothing.
         let cdata = "<![CDATA[<br><br><p>]]><!-- <x><y> --><Placemark/>";
-        assert!(!nested_deeper_than(nest(10, cdata).as_bytes(), 12));
-        assert!(nested_deeper_than(nest(11, cdata).as_bytes(), 12));
+        assert_eq!(unparseable_shape(nest(498, cdata).as_bytes()), None);
+        assert_eq!(
+            unparseable_shape(nest(499, cdata).as_bytes()).as_deref(),
+            Some("elements nested more than 500 deep")
+        );
+        // Attributes are counted outside quotes ("a=b" in a value is text).
+        let attrs = |n: usize| {
+            let a: String = (0..n).map(|k| format!(" a{k}=\"x=y\"")).collect();
+            format!("<kml><Placemark{a}/></kml>")
+        };
+        assert_eq!(unparseable_shape(attrs(256).as_bytes()), None);
+        assert_eq!(
+            unparseable_shape(attrs(257).as_bytes()).as_deref(),
+            Some("an element with more than 256 attributes")
+        );
         let deep = nest(20_000, "");
         let Err(e) = load(
             "deep.kml",
