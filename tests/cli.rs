@@ -1387,6 +1387,54 @@ fn geopackages_in_other_systems_wal_mode_views_and_plain_sqlite() {
     assert!(e.contains("plain.gpkg") && e.contains("GeoPackage"), "{e}");
 }
 
+#[test]
+fn a_geopackage_loads_its_tables_beside_a_view_or_a_missing_layer() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/gpkg");
+    let tmp = tempfile::tempdir().unwrap();
+    // Beside a table, a view or a layer listed but missing is left out with a note, and the
+    // table still loads (one such layer used to refuse the whole file).
+    let beside = tmp.path().join("beside.gpkg");
+    std::fs::copy(dir.join("incidents_wgs84.gpkg"), &beside).unwrap();
+    rusqlite::Connection::open(&beside)
+        .unwrap()
+        .execute_batch(
+            "CREATE VIEW v AS SELECT * FROM incidents; \
+             INSERT INTO gpkg_contents (table_name, data_type, srs_id) VALUES ('v', 'features', 4326), ('gone', 'features', 4326); \
+             INSERT INTO gpkg_geometry_columns SELECT 'v', column_name, geometry_type_name, srs_id, z, m FROM gpkg_geometry_columns WHERE table_name = 'incidents'; \
+             INSERT INTO gpkg_geometry_columns SELECT 'gone', column_name, geometry_type_name, srs_id, z, m FROM gpkg_geometry_columns WHERE table_name = 'incidents';",
+        )
+        .unwrap();
+    let (code, v) = check_json(&[&beside]);
+    assert_eq!((code, v["incidents"].as_u64()), (0, Some(6)), "{v}");
+    let notes: Vec<(u64, bool, &str)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["skipped"].as_bool().unwrap(),
+                p["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            (
+                0,
+                false,
+                "layer v is a view or missing; only tables are read"
+            ),
+            (
+                0,
+                false,
+                "layer gone is a view or missing; only tables are read"
+            ),
+        ]
+    );
+}
+
 /// A copy of a shapefile of tests/data/shapefile (`from`) as `name` in `tmp`, its .shp and .dbf
 /// changed by `shp` and `dbf`, checked: the exit code, incidents loaded, and the rows skipped
 /// (line, "column: reason").

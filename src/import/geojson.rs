@@ -124,6 +124,8 @@ pub(super) struct Synthesized {
     count: usize,
     /// Records the other format's reader could not turn into a feature: (line, column, reason).
     skipped: Vec<(u64, Option<String>, String)>,
+    /// What the reader left out that is no record (a layer): (line, reason).
+    notes: Vec<(u64, String)>,
 }
 
 impl Synthesized {
@@ -134,12 +136,18 @@ impl Synthesized {
             line: 1,
             count: 0,
             skipped: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
     /// Reports the record on `line` as skipped, for `reason`.
     pub(super) fn skip(&mut self, line: u64, column: Option<&str>, reason: String) {
         self.skipped.push((line, column.map(String::from), reason));
+    }
+
+    /// Notes what was left out that is no record (`line` 0: the whole file).
+    pub(super) fn note(&mut self, line: u64, reason: String) {
+        self.notes.push((line, reason));
     }
 
     /// Adds `feature` starting on `line` (lines only grow).
@@ -183,7 +191,14 @@ impl Synthesized {
                     column,
                     message,
                     skipped: true,
-                }),
+                })
+                .chain(self.notes.into_iter().map(|(line, message)| Problem {
+                    file: name.to_string(),
+                    line,
+                    column: None,
+                    message,
+                    skipped: false,
+                })),
         );
         l.problems.sort_by_key(|p| p.line);
         Ok(l)

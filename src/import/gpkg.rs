@@ -334,8 +334,9 @@ fn is_table(db: &rusqlite::Connection, name: &str) -> bool {
     .is_ok_and(|t| t == "table")
 }
 
-/// The feature layers in `gpkg_contents` order, with their systems resolved.
-fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, LayerError> {
+/// The feature layers in `gpkg_contents` order, with their systems resolved, and notes on those
+/// left out (a view, or a table listed but missing), unless none is left.
+fn layers(db: &rusqlite::Connection) -> Result<(Vec<Layer>, Vec<String>), LayerError> {
     for t in [
         "gpkg_contents",
         "gpkg_geometry_columns",
@@ -381,10 +382,16 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, LayerError> {
     if rows.is_empty() {
         return Err(LayerError::NoLayers);
     }
-    if let Some(v) = rows.iter().find(|r| !is_table(db, &r.0)) {
-        return Err(LayerError::NotATable(v.0.clone()));
+    let (rows, left_out): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| is_table(db, &r.0));
+    if rows.is_empty() {
+        return Err(LayerError::NotATable(left_out[0].0.clone()));
     }
-    rows.into_iter()
+    let notes = left_out
+        .into_iter()
+        .map(|r| format!("layer {} is a view or missing; only tables are read", r.0))
+        .collect();
+    let layers = rows
+        .into_iter()
         .map(|(table, column, srs, org, code, def, srs_name)| {
             let crs = match (srs, org.as_deref(), code) {
                 // 0: "undefined geographic coordinate reference system" (the standard's WGS 84).
@@ -407,7 +414,75 @@ fn layers(db: &rusqlite::Connection) -> Result<Vec<Layer>, LayerError> {
                 system: name,
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((layers, notes))
+}
+
+/// Reads the rows of `layer` into `features`, counting `line`s on (a row, a line).
+fn read_layer(
+    db: &rusqlite::Connection,
+    layer: &Layer,
+    several: bool,
+    (features, line): (&mut super::geojson::Synthesized, &mut u64),
+) -> Result<(), String> {
+    let read = |e: rusqlite::Error| e.to_string();
+    let sql = format!("SELECT * FROM {}", ident(&layer.table));
+    let mut q = db.prepare(&sql).map_err(read)?;
+    // Column names from the table's description (`table_xinfo`, which lists generated
+    // columns too), read as values: rusqlite's name API panics on a name that is not UTF-8
+    // (found by the fuzzer).
+    let names: Vec<String> = {
+        let mut info = db
+            .prepare(&format!("PRAGMA table_xinfo({})", ident(&layer.table)))
+            .map_err(read)?;
+        let rows = info
+            .query_map([], |r| {
+                // `SELECT *` leaves out only hidden columns (1); generated ones (2, 3) are in.
+                let hidden: i64 = r.get(6)?;
+                Ok((hidden != 1).then(|| match r.get_ref(1) {
+                    Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                    _ => String::new(),
+                }))
+            })
+            .map_err(read)?;
+        rows.filter_map(Result::transpose)
+            .collect::<Result<_, _>>()
+            .map_err(read)?
+    };
+    if names.len() != q.column_count() {
+        return Err("its columns cannot be listed".into());
+    }
+    let mut rows = q.query([]).map_err(read)?;
+    while let Some(row) = rows.next().map_err(read)? {
+        *line += 1;
+        let mut props = Map::new();
+        let mut geom = Value::Null;
+        let mut problem = None;
+        for (i, n) in names.iter().enumerate() {
+            let v = row.get_ref(i).map_err(read)?;
+            if n.eq_ignore_ascii_case(&layer.column) {
+                if let ValueRef::Blob(b) = v {
+                    match geometry(b, layer.crs) {
+                        Ok(g) => geom = g,
+                        Err(e) => problem = Some(e),
+                    }
+                }
+            } else if let Some(v) = value(v) {
+                props.insert(n.clone(), v);
+            }
+        }
+        if several {
+            props.insert("layer".into(), json!(layer.table));
+        }
+        match problem {
+            Some(e) => features.skip(*line, Some(&layer.column), e.to_string()),
+            None => features.push(
+                *line,
+                &json!({"type": "Feature", "geometry": geom, "properties": props}),
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Reads a GeoPackage already read into `bytes`.
@@ -432,70 +507,24 @@ pub fn load(
     let mut db = rusqlite::Connection::open_in_memory().map_err(|e| err(e.to_string()))?;
     db.deserialize_read_exact(rusqlite::MAIN_DB, &bytes[..], bytes.len(), true)
         .map_err(|e| err(format!("not an SQLite database ({e})")))?;
-    let layers = layers(&db).map_err(|e| err(e.to_string()))?;
+    let (layers, notes) = layers(&db).map_err(|e| err(e.to_string()))?;
     let several = layers.len() > 1;
     let mut features = super::geojson::Synthesized::new();
+    for note in notes {
+        features.note(0, note);
+    }
     let mut line = 0u64;
     for layer in &layers {
-        let sql = format!("SELECT * FROM {}", ident(&layer.table));
-        let read = |e: rusqlite::Error| err(format!("layer {}: {e}", layer.table));
-        let mut q = db.prepare(&sql).map_err(read)?;
-        // Column names from the table's description (`table_xinfo`, which lists generated
-        // columns too), read as values: rusqlite's name API panics on a name that is not UTF-8
-        // (found by the fuzzer).
-        let names: Vec<String> = {
-            let mut info = db
-                .prepare(&format!("PRAGMA table_xinfo({})", ident(&layer.table)))
-                .map_err(read)?;
-            let rows = info
-                .query_map([], |r| {
-                    // `SELECT *` leaves out only hidden columns (1); generated ones (2, 3) are in.
-                    let hidden: i64 = r.get(6)?;
-                    Ok((hidden != 1).then(|| match r.get_ref(1) {
-                        Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
-                        _ => String::new(),
-                    }))
-                })
-                .map_err(read)?;
-            rows.filter_map(Result::transpose)
-                .collect::<Result<_, _>>()
-                .map_err(read)?
-        };
-        if names.len() != q.column_count() {
-            return Err(err(format!(
-                "layer {}: its columns cannot be listed",
-                layer.table
-            )));
-        }
-        let mut rows = q.query([]).map_err(read)?;
-        while let Some(row) = rows.next().map_err(read)? {
-            line += 1;
-            let mut props = Map::new();
-            let mut geom = Value::Null;
-            let mut problem = None;
-            for (i, n) in names.iter().enumerate() {
-                let v = row.get_ref(i).map_err(read)?;
-                if n.eq_ignore_ascii_case(&layer.column) {
-                    if let ValueRef::Blob(b) = v {
-                        match geometry(b, layer.crs) {
-                            Ok(g) => geom = g,
-                            Err(e) => problem = Some(e),
-                        }
-                    }
-                } else if let Some(v) = value(v) {
-                    props.insert(n.clone(), v);
-                }
+        // A layer that cannot be read is left out with a note and the others still load; the
+        // only layer, unread, is the file's error.
+        if let Err(e) = read_layer(&db, layer, several, (&mut features, &mut line)) {
+            if !several && features.is_empty() {
+                return Err(err(format!("layer {}: {e}", layer.table)));
             }
-            if several {
-                props.insert("layer".into(), json!(layer.table));
-            }
-            match problem {
-                Some(e) => features.skip(line, Some(&layer.column), e.to_string()),
-                None => features.push(
-                    line,
-                    &json!({"type": "Feature", "geometry": geom, "properties": props}),
-                ),
-            }
+            features.note(
+                0,
+                format!("layer {}: {e}; the rest of it was not read", layer.table),
+            );
         }
     }
     features.load(name, path, crate::store::Format::GeoPackage, ov, file)

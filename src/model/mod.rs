@@ -69,12 +69,16 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: ", self.file, self.line)?;
+        // Line 0 concerns the whole file: no line to name, and no row kept.
+        match self.line {
+            0 => write!(f, "{}: ", self.file)?,
+            line => write!(f, "{}:{line}: ", self.file)?,
+        }
         if let Some(c) = &self.column {
             write!(f, "{c}: ")?;
         }
         write!(f, "{}", self.message)?;
-        if !self.skipped {
+        if !self.skipped && self.line > 0 {
             write!(f, " (kept)")?;
         }
         Ok(())
