@@ -770,6 +770,21 @@ fn history_is_shown(f: &str) {
         .map(|e| e["op"].as_str().unwrap())
         .collect();
     assert_eq!(ops, ["insert", "update", "delete"]);
+    // A damaged line of the log is named (file, line, why) and the others still show.
+    let log = format!("{f}.history.jsonl");
+    let mut text = std::fs::read(&log).unwrap();
+    text.extend_from_slice(b"{\"at\": \"2021\n\xff\xfe\n");
+    std::fs::write(&log, &text).unwrap();
+    let o = bin(&["history", f, "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("warning: {log}:4: not a history entry"))
+            && e.contains(&format!("warning: {log}:5: not UTF-8 text; left out")),
+        "{e}"
+    );
 }
 
 #[test]

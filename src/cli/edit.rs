@@ -394,6 +394,15 @@ pub fn run_history(a: &HistoryCmd, out: &mut dyn Write, err: &mut dyn Write) -> 
     if let Some(id) = &a.id {
         entries.retain(|e| e.incident == *id);
     }
+    // A file's history: lines that are no entry are named (a table's history is typed).
+    if a.source.is_file()
+        && let Ok((_, bad)) = crate::edit::read_history_checked(&a.source)
+    {
+        let log = crate::edit::history_path(&a.source);
+        for (line, why) in bad {
+            let _ = writeln!(err, "warning: {}:{line}: {why}; left out", log.display());
+        }
+    }
     if a.json {
         let _ = writeln!(
             out,

@@ -312,17 +312,38 @@ pub fn append_history(file: &Path, e: &HistoryEntry) -> std::io::Result<()> {
     f.sync_data()
 }
 
-/// The history of `file`, oldest first (lines that cannot be read are left out).
+/// The history of `file`, oldest first (lines that cannot be read are left out: see
+/// [`read_history_checked`]).
 pub fn read_history(file: &Path) -> std::io::Result<Vec<HistoryEntry>> {
-    let text = match std::fs::read_to_string(history_path(file)) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+    read_history_checked(file).map(|(entries, _)| entries)
+}
+
+/// Lines of a history file that are no entry: (1-based line, why).
+pub type BadLines = Vec<(usize, String)>;
+
+/// The history of `file`, oldest first, and the lines of it that are no entry: a damaged or
+/// hand-edited log is named, not read around in silence.
+pub fn read_history_checked(file: &Path) -> std::io::Result<(Vec<HistoryEntry>, BadLines)> {
+    let bytes = match std::fs::read(history_path(file)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Default::default()),
         Err(e) => return Err(e),
     };
-    Ok(text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect())
+    let (mut entries, mut bad) = (Vec::new(), Vec::new());
+    for (k, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match std::str::from_utf8(line)
+            .map_err(|_| "not UTF-8 text".to_string())
+            .and_then(|t| serde_json::from_str(t).map_err(|e| format!("not a history entry ({e})")))
+        {
+            Ok(e) => entries.push(e),
+            Err(why) => bad.push((k + 1, why)),
+        }
+    }
+    Ok((entries, bad))
 }
 
 #[cfg(test)]
