@@ -66,7 +66,10 @@ pub enum LoadError {
     /// A GeoPackage that cannot be read.
     #[error("not a readable GeoPackage: {0}")]
     GeoPackage(String),
-    /// Not text.
+    /// UTF-16 text (read as UTF-8 or Windows-1252 only).
+    #[error("UTF-16 text: save it as UTF-8 (or Windows-1252) and open it again")]
+    Utf16,
+    /// Binary data.
     #[error("binary data, not CSV, GeoJSON, KML, KMZ, a shapefile nor a GeoPackage")]
     Binary,
     /// The first line could not be read as a header.
@@ -191,7 +194,20 @@ fn supported(p: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Decides the format from the first bytes: JSON starts with `{`; binary data is refused.
+/// Whether `bytes` are UTF-16 text: a byte-order mark, or (in the first 512 bytes) NULs in
+/// nearly every odd or every even place, as ASCII-range text has in UTF-16.
+fn utf16(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return true;
+    }
+    let pairs: Vec<&[u8]> = bytes[..bytes.len().min(512)].chunks_exact(2).collect();
+    let zeros = |k: usize| pairs.iter().filter(|p| p[k] == 0).count();
+    let (even, odd) = (zeros(0), zeros(1));
+    pairs.len() >= 8 && (even.max(odd) * 10 >= pairs.len() * 8 && even.min(odd) * 20 <= pairs.len())
+}
+
+/// Decides the format from the first bytes: JSON starts with `{`; UTF-16 text and binary data
+/// are refused.
 pub fn sniff(bytes: &[u8]) -> Result<Format, LoadError> {
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let Some(&first) = body.iter().find(|c| !c.is_ascii_whitespace()) else {
@@ -204,14 +220,16 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, LoadError> {
         return Ok(Format::GeoPackage);
     }
     let head = &body[..body.len().min(64 * 1024)];
-    if head.contains(&0) {
-        return Err(LoadError::Binary);
+    if utf16(bytes) {
+        return Err(LoadError::Utf16);
     }
-    let controls = head
+    // Binary data is full of NULs and control characters; a text file with a stray one is
+    // still read (its row becomes a problem, the others load).
+    let odd = head
         .iter()
         .filter(|&&c| c < 0x20 && !matches!(c, b'\n' | b'\r' | b'\t' | 0x0c))
         .count();
-    if controls * 100 > head.len() {
+    if odd >= 8 && odd * 100 > head.len() {
         return Err(LoadError::Binary);
     }
     match first {
@@ -521,6 +539,36 @@ pub fn load_paths_in_file_order(paths: &[PathBuf], ov: &Overrides, ctl: &Control
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stray_control_character_is_text_and_utf16_and_binary_are_named() {
+        let csv =
+            b"lat,lon,date,type\n33.\x001,44.1,2021-06-01,IED\n33.2,44.\x012,2021-06-02,IED\n";
+        assert_eq!(sniff(csv).unwrap(), Format::Csv);
+        let utf16le: Vec<u8> = "lat,lon,date,type\n33.1,44.1,2021-06-01,IED\n"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        let utf16be: Vec<u8> = "lat,lon,date,type\n33.1,44.1,2021-06-01,IED\n"
+            .encode_utf16()
+            .flat_map(u16::to_be_bytes)
+            .collect();
+        for text in [
+            &utf16le,
+            &utf16be,
+            &[b"\xFF\xFE".as_slice(), &utf16le].concat(),
+        ] {
+            assert!(matches!(sniff(text), Err(LoadError::Utf16)));
+        }
+        // A PNG's first bytes, and bytes with no text in them.
+        let png =
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0\0\0\x01\0\x08\x06\0\0\0\x5c\x72\xa8\x66";
+        let mut r = crate::synth::Rng::new(3);
+        let noise: Vec<u8> = (0..4096).map(|_| r.below(256) as u8).collect();
+        for bin in [&png[..], &noise] {
+            assert!(matches!(sniff(bin), Err(LoadError::Binary)));
+        }
+    }
 
     fn big_csv(dir: &Path) -> PathBuf {
         let p = dir.join("big.csv");
