@@ -123,7 +123,9 @@ pub fn write_geojson(store: &Store, sel: &Selection, w: &mut dyn Write) -> Resul
 /// with identical headers, otherwise the union of column names in order of appearance, with
 /// `longitude`/`latitude` added for GeoJSON rows whose coordinates live in the geometry.
 fn header(store: &Store, sel: &Selection) -> (Vec<String>, bool) {
-    let mut used = vec![false; store.files.len()];
+    // The files the selection comes from; none selected: every file's columns (a header with
+    // no rows is still the header a pipeline expects).
+    let mut used = vec![sel.indices.is_empty(); store.files.len()];
     for &i in &sel.indices {
         used[store.file[i as usize] as usize] = true;
     }

@@ -355,6 +355,27 @@ fn impossible_dates_are_skipped() {
 }
 
 #[test]
+fn a_filter_that_matches_nothing_still_writes_the_csv_header() {
+    let f = data("acled.csv");
+    let o = run(&[
+        "filter",
+        f.to_str().unwrap(),
+        "--from",
+        "2030-01-01",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let header = std::fs::read_to_string(&f)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), format!("{header}\n"));
+}
+
+#[test]
 fn unreadable_files_exit_1_and_name_the_file() {
     for (name, reason) in [
         ("empty.csv", "empty file"),

@@ -797,6 +797,13 @@ fn the_command_line_names_a_csv_row_by_its_line() {
     )
     .unwrap();
     let c = csv.to_str().unwrap();
+    let o = bin(&["edit", c, "--line", "3", "--set", "place=Falluja"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no incident on line 3 ("),
+        "{}",
+        stderr(&o)
+    );
     let o = bin(&["edit", c, "--line", "2", "--set", "place=Falluja"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(

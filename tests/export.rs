@@ -323,6 +323,7 @@ fn failures_leave_the_existing_file_untouched() {
     let d = data();
     let d = d.to_str().unwrap();
     let o = out.to_str().unwrap();
+    let jpg = dir.path().join("map.jpg").to_string_lossy().into_owned();
     for (args, code) in [
         (vec![d, "--out", o, "--scale", "4"], 2),
         (vec![d, "--out", o, "--width", "10"], 2),
@@ -352,6 +353,7 @@ fn failures_leave_the_existing_file_untouched() {
             1,
         ),
         (vec![d, "--out", o, "--view", "/nonexistent/view.json"], 1),
+        (vec![d, "--out", jpg.as_str(), "--basemap", "offline"], 2),
         (vec!["/nonexistent.csv", "--out", o], 1),
         (vec!["--out", o], 2),
     ] {

@@ -255,7 +255,14 @@ fn the_one(src: &dyn Source, which: &Which, err: &mut dyn Write) -> Result<Key, 
     match src.find(&by, &Control::default()) {
         Ok(keys) if keys.len() == 1 => Ok(keys[0]),
         Ok(keys) if keys.is_empty() => {
-            Err(fail(err, BAD_INPUT, format!("no {by} in {}", src.name())))
+            let what = match &by {
+                Find::Id(_) => format!("no {by}"),
+                // A line that holds no incident (a skipped row can be fixed only in the file).
+                Find::Line(n) => {
+                    format!("no incident on line {n} (a row skipped on loading has none)")
+                }
+            };
+            Err(fail(err, BAD_INPUT, format!("{what} in {}", src.name())))
         }
         Ok(keys) => Err(fail(
             err,

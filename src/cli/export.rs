@@ -169,6 +169,20 @@ pub fn run(a: &ExportCmd, err: &mut dyn Write) -> i32 {
 }
 
 fn export(a: &ExportCmd, err: &mut dyn Write) -> Result<i32, i32> {
+    // The image's format is its name's: another extension (.jpg, .bmp) would get a PNG under a
+    // name that says otherwise. No extension (a pipe, /dev/stdout) is a PNG.
+    if a.every.is_none()
+        && let Some(ext) = a.out.as_ref().and_then(|o| o.extension())
+    {
+        let e = ext.to_string_lossy().to_ascii_lowercase();
+        if !matches!(e.as_str(), "png" | "svg" | "pdf") {
+            return Err(fail(
+                err,
+                USAGE,
+                format!("--out: .{e} is not a format written here; name a .png, .svg or .pdf"),
+            ));
+        }
+    }
     let (files, spec) = spec_of(a, err)?;
     for o in [a.out.as_ref(), a.gif.as_ref(), a.video.as_ref()]
         .into_iter()

@@ -157,6 +157,8 @@ impl ViewFile {
         if bytes.len() > MAX_BYTES {
             return Err(ViewError::TooLarge);
         }
+        // Editors on Windows often save UTF-8 with a byte-order mark.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         #[derive(Deserialize)]
         struct Version {
             version: Option<u32>,
@@ -222,6 +224,18 @@ impl ViewFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_passed_over() {
+        let text = br#"{"version": 2, "files": [], "filter": {}, "view": {},
+            "size": {"width": 300, "height": 200, "scale": 1}, "basemap": {"kind": "offline"},
+            "legend": true, "caption": true}"#;
+        let plain = ViewFile::parse(text).unwrap();
+        assert_eq!(
+            ViewFile::parse(&[b"\xEF\xBB\xBF".as_slice(), text].concat()).unwrap(),
+            plain
+        );
+    }
 
     #[test]
     fn round_trip_and_errors() {
