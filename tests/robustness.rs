@@ -247,3 +247,37 @@ fn a_column_name_that_is_not_utf8_does_not_panic() {
     .expect("no panic");
     assert_eq!(r.ok(), Some(3), "the crash file's points layer loads");
 }
+
+/// A KMZ whose archive says its KML is 100 bytes while it unpacks to megabytes (a zip bomb that
+/// lies about its size) is refused once it passes what it declared, not read to 1 GiB.
+#[test]
+fn a_kmz_that_lies_about_its_size_is_refused_at_the_size_it_declares() {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("doc.kml", deflated).unwrap();
+    zip.write_all(b"<kml><Document>").unwrap();
+    zip.write_all(&vec![b' '; 4 << 20]).unwrap();
+    zip.write_all(b"</Document></kml>").unwrap();
+    let mut bytes = zip.finish().unwrap().into_inner();
+    // The uncompressed size in the local header (byte 22) and the central directory (24).
+    let local = 0;
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+    bytes[local + 22..local + 26].copy_from_slice(&100u32.to_le_bytes());
+    bytes[central + 24..central + 28].copy_from_slice(&100u32.to_le_bytes());
+    let Err(e) = load_bytes(
+        "lying.kmz",
+        "lying.kmz".into(),
+        bytes,
+        &Overrides::default(),
+        0,
+    ) else {
+        panic!("a lying KMZ was read");
+    };
+    assert!(
+        e.to_string()
+            .contains("doc.kml unpacks to more than the 100 bytes its archive says"),
+        "{e}"
+    );
+}

@@ -220,11 +220,19 @@ pub fn load_kmz(
             MAX_ENTRY,
         )));
     }
+    // No more than the archive says: an entry that unpacks to more is damaged or crafted (a
+    // zip bomb that lies about its size), and is refused once it passes what it declared.
+    let declared = f.size();
     let mut kml = Vec::new();
     (&mut f)
-        .take(MAX_ENTRY)
+        .take(declared + 1)
         .read_to_end(&mut kml)
         .map_err(|e| err(format!("cannot read {entry} in the archive ({e})")))?;
+    if kml.len() as u64 > declared {
+        return Err(err(format!(
+            "{entry} unpacks to more than the {declared} bytes its archive says (a damaged or crafted archive)"
+        )));
+    }
     let mut loaded = load(name, path, kml, ov, file)?;
     loaded.source.format = crate::store::Format::Kmz;
     Ok(loaded)

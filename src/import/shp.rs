@@ -184,9 +184,11 @@ fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, PartsError> {
             if f.size() > 1 << 30 {
                 return None;
             }
+            // No more than the archive says it holds (a lying entry is refused).
+            let declared = f.size();
             let mut v = Vec::new();
-            (&mut f).take(1 << 30).read_to_end(&mut v).ok()?;
-            Some(v)
+            (&mut f).take(declared + 1).read_to_end(&mut v).ok()?;
+            (v.len() as u64 <= declared).then_some(v)
         };
         let shp_bytes = entry(".shp").ok_or(PartsError::ShpUnread)?;
         let dbf = entry(".dbf").ok_or(PartsError::NoDbfInArchive)?;
