@@ -418,14 +418,23 @@ fn layers(db: &rusqlite::Connection) -> Result<(Vec<Layer>, Vec<String>), LayerE
     Ok((layers, notes))
 }
 
+/// Why a layer's rows could not be read.
+#[derive(Debug, thiserror::Error)]
+enum ReadError {
+    #[error("{0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("its columns cannot be listed")]
+    Columns,
+}
+
 /// Reads the rows of `layer` into `features`, counting `line`s on (a row, a line).
 fn read_layer(
     db: &rusqlite::Connection,
     layer: &Layer,
     several: bool,
     (features, line): (&mut super::geojson::Synthesized, &mut u64),
-) -> Result<(), String> {
-    let read = |e: rusqlite::Error| e.to_string();
+) -> Result<(), ReadError> {
+    let read = ReadError::Sql;
     let sql = format!("SELECT * FROM {}", ident(&layer.table));
     let mut q = db.prepare(&sql).map_err(read)?;
     // Column names from the table's description (`table_xinfo`, which lists generated
@@ -450,7 +459,7 @@ fn read_layer(
             .map_err(read)?
     };
     if names.len() != q.column_count() {
-        return Err("its columns cannot be listed".into());
+        return Err(ReadError::Columns);
     }
     let mut rows = q.query([]).map_err(read)?;
     while let Some(row) = rows.next().map_err(read)? {

@@ -215,12 +215,58 @@ fn read_parts(path: &Path, bytes: Vec<u8>) -> Result<Parts, PartsError> {
     })
 }
 
+/// Why a shapefile record, or the `.dbf` beside it, cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+enum RecordError {
+    #[error("no shapefile header")]
+    NoHeader,
+    #[error("the record's length ({0} words) runs past the end of the .shp")]
+    RunsPast(i32),
+    #[error("an empty record")]
+    Empty,
+    #[error("its part and point counts are missing or negative")]
+    Counts,
+    #[error("its point count is missing or negative")]
+    PointCount,
+    #[error("{0}, more than its {1} bytes hold")]
+    TooShort(String, u64),
+    #[error("its part starts are not ascending from 0 within its {0} points")]
+    Parts(u64),
+    #[error("unknown shape type {0}")]
+    Kind(i32),
+    #[error("unreadable shape ({0})")]
+    Shape(String),
+    #[error("its header gives no place for the records")]
+    NoRoom,
+    #[error("its field descriptors do not end where its header says")]
+    Descriptors,
+    #[error("its fields ({0} bytes) do not fill its records ({1} bytes with the deletion flag)")]
+    Widths(usize, usize),
+    #[error("its date field {0} is {1} bytes, not 8")]
+    DateWidth(String, usize),
+    #[error("no attributes: the .dbf {}", held_text(*.0, *.1))]
+    NoAttributes(usize, usize),
+    #[error("not a dBase date (eight digits)")]
+    NotADate,
+    #[error("unreadable in the .dbf: {0}")]
+    Dbf(String),
+}
+
+/// What a `.dbf` of `declared` records holds when `held` are there.
+fn held_text(held: usize, declared: usize) -> String {
+    if held < declared {
+        format!("ends after {held} of the {declared} records it declares")
+    } else {
+        format!("holds only {held}")
+    }
+}
+
 /// The records of a `.shp`, in order: each one's content (its shape type first), or why it
 /// cannot be read. A record whose length runs past the end is the last one (no later record
 /// can be found); the file itself must have the shapefile's header.
-fn shp_records(shp: &[u8]) -> Result<Vec<Result<&[u8], String>>, String> {
+fn shp_records(shp: &[u8]) -> Result<Vec<Result<&[u8], RecordError>>, RecordError> {
     if shp.len() < 100 || shp[..4] != 9994i32.to_be_bytes() {
-        return Err("no shapefile header".into());
+        return Err(RecordError::NoHeader);
     }
     let mut out = Vec::new();
     let mut at = 100;
@@ -231,9 +277,7 @@ fn shp_records(shp: &[u8]) -> Result<Vec<Result<&[u8], String>>, String> {
             .and_then(|w| (at + 8).checked_add(w * 2))
             .filter(|&end| end <= shp.len());
         let Some(end) = end else {
-            out.push(Err(format!(
-                "the record's length ({words} words) runs past the end of the .shp"
-            )));
+            out.push(Err(RecordError::RunsPast(words)));
             break;
         };
         out.push(Ok(&shp[at + 8..end]));
@@ -245,7 +289,7 @@ fn shp_records(shp: &[u8]) -> Result<Vec<Result<&[u8], String>>, String> {
 /// The shape of one record's content. Its counts are checked against its length first: the
 /// shapefile reader allocates what a record declares (a lying count would take gigabytes) and
 /// takes part indices on trust.
-fn read_shape(content: &[u8]) -> Result<shapefile::Shape, String> {
+fn read_shape(content: &[u8]) -> Result<shapefile::Shape, RecordError> {
     use shapefile::ReadableShape;
     let int = |k: usize| {
         content
@@ -254,13 +298,13 @@ fn read_shape(content: &[u8]) -> Result<shapefile::Shape, String> {
     };
     let count = |k: usize| int(k).and_then(|n| u64::try_from(n).ok());
     let len = content.len() as u64;
-    let too_short = |what: String| format!("{what}, more than its {len} bytes hold");
-    let kind = int(0).ok_or("an empty record")?;
+    let too_short = |what: String| RecordError::TooShort(what, len);
+    let kind = int(0).ok_or(RecordError::Empty)?;
     match kind {
         0 | 1 | 11 | 21 => {}
         3 | 5 | 13 | 15 | 23 | 25 | 31 => {
             let (Some(parts), Some(points)) = (count(36), count(40)) else {
-                return Err("its part and point counts are missing or negative".into());
+                return Err(RecordError::Counts);
             };
             // A multipatch has a type per part after the part indices.
             let per_part = if kind == 31 { 8 } else { 4 };
@@ -273,9 +317,7 @@ fn read_shape(content: &[u8]) -> Result<shapefile::Shape, String> {
                 match count(44 + 4 * p) {
                     Some(s) if s >= last && s <= points && (p > 0 || s == 0) => last = s,
                     _ => {
-                        return Err(format!(
-                            "its part starts are not ascending from 0 within its {points} points"
-                        ));
+                        return Err(RecordError::Parts(points));
                     }
                 }
             }
@@ -283,18 +325,18 @@ fn read_shape(content: &[u8]) -> Result<shapefile::Shape, String> {
         8 | 18 | 28 => match count(36) {
             Some(points) if 40 + 16 * points <= len => {}
             Some(points) => return Err(too_short(format!("{points} points"))),
-            None => return Err("its point count is missing or negative".into()),
+            None => return Err(RecordError::PointCount),
         },
-        other => return Err(format!("unknown shape type {other}")),
+        other => return Err(RecordError::Kind(other)),
     }
     shapefile::Shape::read_from(&mut Cursor::new(content), content.len() as i32)
-        .map_err(|e| format!("unreadable shape ({e})"))
+        .map_err(|e| RecordError::Shape(e.to_string()))
 }
 
 /// Checks what the dBase reader takes on trust in a `.dbf` header: where the records start
 /// (after the 32-byte header, the field descriptors and their terminator, and for Visual
 /// FoxPro a 263-byte backlink) and their size.
-fn check_dbf_header(dbf: &[u8]) -> Result<(), String> {
+fn check_dbf_header(dbf: &[u8]) -> Result<(), RecordError> {
     let layout = DbfLayout::of(dbf);
     let least = 33
         + if matches!(dbf.first(), Some(0x30..=0x32)) {
@@ -303,20 +345,17 @@ fn check_dbf_header(dbf: &[u8]) -> Result<(), String> {
             0
         };
     if dbf.len() < 32 || layout.first < least || layout.first > dbf.len() || layout.size == 0 {
-        return Err("its header gives no place for the records".into());
+        return Err(RecordError::NoRoom);
     }
     if dbf.get(32 + 32 * layout.fields) != Some(&0x0d) {
-        return Err("its field descriptors do not end where its header says".into());
+        return Err(RecordError::Descriptors);
     }
     if layout.widths + 1 != layout.size {
         // The dBase reader steps by the fields' widths: records of another size are misread.
-        return Err(format!(
-            "its fields ({} bytes) do not fill its records ({} bytes with the deletion flag)",
-            layout.widths, layout.size
-        ));
+        return Err(RecordError::Widths(layout.widths, layout.size));
     }
     match layout.dates.iter().find(|(_, _, width)| *width != 8) {
-        Some((name, _, width)) => Err(format!("its date field {name} is {width} bytes, not 8")),
+        Some((name, _, width)) => Err(RecordError::DateWidth(name.clone(), *width)),
         None => Ok(()),
     }
 }
@@ -397,19 +436,9 @@ fn dbf_record(
     (dbf, raw): (&mut dbase::Reader<Cursor<&[u8]>>, &[u8]),
     layout: &DbfLayout,
     k: usize,
-) -> Result<Option<dbase::Record>, (Option<String>, String)> {
-    let missing = || {
-        let held = layout.deleted.len();
-        let why = if held < layout.records {
-            format!(
-                "the .dbf ends after {held} of the {} records it declares",
-                layout.records
-            )
-        } else {
-            format!("the .dbf holds only {held}")
-        };
-        (None, format!("no attributes: {why}"))
-    };
+) -> Result<Option<dbase::Record>, (Option<String>, RecordError)> {
+    let held = layout.deleted.len();
+    let missing = || (None, RecordError::NoAttributes(held, layout.records));
     match layout.deleted.get(k) {
         None => return Err(missing()),
         Some(true) => return Ok(None),
@@ -419,15 +448,16 @@ fn dbf_record(
     for (name, offset, width) in &layout.dates {
         let text = &raw[at + offset..at + offset + width];
         if !(text.iter().all(u8::is_ascii_digit) || text.iter().all(|&b| b == b' ' || b == 0)) {
-            return Err((Some(name.clone()), "not a dBase date (eight digits)".into()));
+            return Err((Some(name.clone()), RecordError::NotADate));
         }
     }
-    dbf.seek(k).map_err(|e| (None, e.to_string()))?;
+    dbf.seek(k)
+        .map_err(|e| (None, RecordError::Dbf(e.to_string())))?;
     match dbf.iter_records().next() {
         Some(Ok(record)) => Ok(Some(record)),
         Some(Err(e)) => Err((
             e.field().as_ref().map(|f| f.name().to_string()),
-            format!("unreadable in the .dbf: {}", e.kind()),
+            RecordError::Dbf(e.kind().to_string()),
         )),
         None => Err(missing()),
     }
@@ -474,7 +504,7 @@ pub fn load(
         let shape = match content.and_then(read_shape) {
             Ok(shape) => shape,
             Err(reason) => {
-                features.skip(line, None, reason);
+                features.skip(line, None, reason.to_string());
                 continue;
             }
         };
@@ -483,7 +513,7 @@ pub fn load(
             // Deleted in the .dbf: the feature was removed.
             Ok(None) => continue,
             Err((column, reason)) => {
-                features.skip(line, column.as_deref(), reason);
+                features.skip(line, column.as_deref(), reason.to_string());
                 continue;
             }
         };
