@@ -12,14 +12,14 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// Reads a small file of at most `max` bytes. Only a regular file (links followed): a named
-/// pipe or a device (`/dev/zero`) is refused at once instead of blocking or filling memory; a
-/// larger file is refused with [`io::ErrorKind::FileTooLarge`].
+/// Reads a small file of at most `max` bytes: a larger one (or an endless device such as
+/// `/dev/zero`) is refused with [`io::ErrorKind::FileTooLarge`] once `max` is passed, so memory
+/// stays bounded; a pipe (`--view <(jq …)`) is read as it comes.
 pub fn read_small(path: &Path, max: u64) -> io::Result<Vec<u8>> {
-    if !std::fs::metadata(path)?.is_file() {
+    if std::fs::metadata(path)?.is_dir() {
         return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "not a regular file",
+            io::ErrorKind::IsADirectory,
+            "is a directory",
         ));
     }
     let mut bytes = Vec::new();
@@ -82,11 +82,37 @@ fn follow_links(path: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
+/// A named pipe that no program reads would block the write forever: it is refused (a
+/// non-blocking open fails at once when there is no reader).
+fn refuse_a_pipe_nobody_reads(path: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+        const O_NONBLOCK: i32 = 0o4000;
+        if std::fs::metadata(path)?.file_type().is_fifo()
+            && let Err(e) = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(O_NONBLOCK)
+                .open(path)
+        {
+            return Err(match e.raw_os_error() {
+                // ENXIO: no reader.
+                Some(6) => io::Error::other("a named pipe that no program reads"),
+                _ => e,
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = path;
+    Ok(())
+}
+
 impl AtomicFile {
     /// Starts writing `path`.
     pub fn create(path: &Path) -> io::Result<AtomicFile> {
-        let path = follow_links(path)?;
-        let meta = std::fs::metadata(&path).ok();
+        // What the path names, links followed by the system (`/dev/stdout` too, whose link
+        // text is no path when it is a pipe).
+        let meta = std::fs::metadata(path).ok();
         if meta.as_ref().is_some_and(|m| m.is_dir()) {
             return Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
@@ -95,12 +121,14 @@ impl AtomicFile {
         }
         if meta.is_some_and(|m| !m.is_file()) {
             // A device or a pipe: nothing to keep, and nothing to rename over it.
-            let f = std::fs::OpenOptions::new().write(true).open(&path)?;
+            refuse_a_pipe_nobody_reads(path)?;
+            let f = std::fs::OpenOptions::new().write(true).open(path)?;
             return Ok(AtomicFile {
-                path,
+                path: path.to_path_buf(),
                 out: BufWriter::with_capacity(1 << 20, Sink::Direct(f)),
             });
         }
+        let path = follow_links(path)?;
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -213,15 +241,26 @@ mod tests {
         write_atomic(Path::new("/dev/null"), |w| w.write_all(b"gone")).unwrap();
         let null = std::fs::metadata("/dev/null").unwrap();
         assert!(!null.is_file(), "/dev/null was replaced by a file");
-        // A named pipe: the reader gets the bytes, the pipe stays a pipe.
+        // A named pipe: the reader gets the bytes, the pipe stays a pipe; with no reader, the
+        // write is refused at once instead of waiting forever.
         let fifo = dir.path().join("pipe");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        if made.is_ok_and(|s| s.success()) {
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        {
+            let e = write_atomic(&fifo, |w| w.write_all(b"nobody")).unwrap_err();
+            assert_eq!(e.to_string(), "a named pipe that no program reads");
             let reader = {
                 let fifo = fifo.clone();
                 std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
             };
-            write_atomic(&fifo, |w| w.write_all(b"through")).unwrap();
+            // Once the reader is there (blocked opening its end, which counts), it is written.
+            let mut tries = 0;
+            while let Err(e) = write_atomic(&fifo, |w| w.write_all(b"through")) {
+                assert_eq!(e.to_string(), "a named pipe that no program reads");
+                tries += 1;
+                assert!(tries < 3000, "the reader never opened the pipe");
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             assert_eq!(reader.join().unwrap(), "through");
             use std::os::unix::fs::FileTypeExt;
             assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());

@@ -1545,6 +1545,25 @@ fn a_damaged_dbf_loses_only_its_bad_rows_or_is_refused_whole() {
     let got = damaged("short", &|b| b.truncate(161 + 2 * 114));
     let why = "no attributes: the .dbf ends after 2 of the 3 records it declares";
     assert_eq!(got, (0, 2, one(3, why)));
+    // A record size that leaves out the deletion flag (some writers do) is read as the flag
+    // and the fields.
+    let got = damaged("flagless", &|b| {
+        b[10..12].copy_from_slice(&113u16.to_le_bytes())
+    });
+    assert_eq!(got, (0, 3, vec![]));
+    // A field narrower than its type reads (an integer of 2 bytes) is refused, not a panic.
+    let (code, _, _) = damaged("narrow", &|b| {
+        b[32 + 32 * 2 + 16] = 63;
+        b[32 + 32 * 3 + 11] = b'I';
+        b[32 + 32 * 3 + 16] = 2;
+    });
+    assert_eq!(code, 1);
+    let o = run(&["check", tmp.path().join("narrow.shp").to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("its field fatalities is 2 bytes, narrower than its type's 4"),
+        "{e}"
+    );
     // Headers the dBase reader would panic on, or misread every record by, refuse the file.
     for (name, change, why) in [
         ("header", 8, "its header gives no place for the records"),

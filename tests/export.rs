@@ -23,8 +23,8 @@ fn export(args: &[&str]) -> Output {
 
 /// View files are checked as the command line is: tools off the Earth or more than can be
 /// drawn, and a radius that is not one, are refused with the file named (they used to hang the
-/// export, or panic on the graphics card's buffer limit); a named pipe or a device given as the
-/// view is refused at once.
+/// export, or panic on the graphics card's buffer limit); an endless device given as the view
+/// is read no further than a view file's size.
 #[test]
 fn view_files_with_tools_that_cannot_be_drawn_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -100,12 +100,13 @@ fn view_files_with_tools_that_cannot_be_drawn_are_refused() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    // A device is no view file, and is not read until memory runs out.
+    // An endless device is read only to the size a view file can have (it used to be read
+    // until memory ran out).
     let o = export(&["--view", "/dev/zero", "--out", out.to_str().unwrap()]);
     let e = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{e}");
     assert!(
-        e.contains("/dev/zero") && e.contains("not a regular file"),
+        e.contains("/dev/zero") && e.contains("at most 1 MiB"),
         "{e}"
     );
 }
@@ -128,6 +129,16 @@ fn export_to_a_link_or_a_device_keeps_the_link_and_the_device() {
     args[2] = "/dev/null";
     ok(&export(&args));
     assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
+    // Into a pipe: /dev/stdout names it (its link text is no path).
+    args[2] = "/dev/stdout";
+    let o = export(&args);
+    ok(&o);
+    assert!(
+        o.stdout.starts_with(b"\x89PNG\r\n"),
+        "{} bytes",
+        o.stdout.len()
+    );
+    assert_eq!(image::load_from_memory(&o.stdout).unwrap().width(), 400);
 }
 
 /// A small image on the offline basemap.

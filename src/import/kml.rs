@@ -82,6 +82,37 @@ const MAX_NESTING: usize = 500;
 /// earlier one (no two may share a name), so 100,000 of them took minutes; KML uses a few.
 const MAX_ATTRIBUTES: usize = 256;
 
+/// The index just after a DOCTYPE (or other `<!` declaration) whose name starts at `from`,
+/// passing over quoted text, comments and its bracketed internal subset; `None` when the
+/// subset declares an entity.
+fn doctype_end(text: &[u8], from: usize) -> Option<usize> {
+    let (mut quote, mut brackets, mut k) = (None, 0usize, from);
+    while k < text.len() {
+        let b = text[k];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if text[k..].starts_with(b"<!--") => {
+                k = text[k + 4..]
+                    .windows(3)
+                    .position(|w| w == b"-->")
+                    .map_or(text.len(), |p| k + 4 + p + 3);
+                continue;
+            }
+            None if text[k..].starts_with(b"<!ENTITY") => return None,
+            None => match b {
+                b'"' | b'\'' => quote = Some(b),
+                b'[' => brackets += 1,
+                b']' => brackets = brackets.saturating_sub(1),
+                b'>' if brackets == 0 => return Some(k + 1),
+                _ => {}
+            },
+        }
+        k += 1;
+    }
+    Some(text.len())
+}
+
 /// Why the XML `text` is refused before it is parsed: elements nested deeper than
 /// [`MAX_NESTING`], or one with more than [`MAX_ATTRIBUTES`] attributes (comments, CDATA
 /// sections, processing instructions, the DOCTYPE and quoted attribute values are passed over,
@@ -128,7 +159,14 @@ fn unparseable_shape(text: &[u8]) -> Option<String> {
         } else if rest.starts_with(b"<?") {
             after(at + 2, b"?>")
         } else if rest.starts_with(b"<!") {
-            close(at + 2).0
+            // A DOCTYPE: entities would bring markup in that this scan cannot see (KML declares
+            // none), and comments in its internal subset may hold quotes.
+            match doctype_end(text, at + 2) {
+                Some(end) => end,
+                None => {
+                    return Some("a DOCTYPE that declares entities (KML has none)".into());
+                }
+            }
         } else if rest.starts_with(b"</") {
             depth = depth.saturating_sub(1);
             after(at + 2, b">")
@@ -389,7 +427,7 @@ mod tests {
     fn nesting_is_counted_on_elements_only_and_a_deep_file_is_refused() {
         let nest = |n: usize, inner: &str| {
             format!(
-                "<?xml version=\"1.0\"?><!DOCTYPE kml [<!ENTITY a \"<x>\">]><kml><Document>{}{inner}{}</Document></kml>",
+                "<?xml version=\"1.0\"?><!DOCTYPE kml [<!-- it's --><!ELEMENT kml ANY>]><kml><Document>{}{inner}{}</Document></kml>",
                 "<Folder a=\"<b>\">".repeat(n),
                 "</Folder>".repeat(n)
             )
@@ -400,6 +438,15 @@ mod tests {
         assert_eq!(
             unparseable_shape(nest(499, cdata).as_bytes()).as_deref(),
             Some("elements nested more than 500 deep")
+        );
+        // Entities could bring markup in unseen: a DOCTYPE declaring one is refused.
+        let entity = format!(
+            "<!DOCTYPE kml [<!ENTITY e \"{}\">]><kml>&e;</kml>",
+            "<a>".repeat(20_000) + &"</a>".repeat(20_000)
+        );
+        assert_eq!(
+            unparseable_shape(entity.as_bytes()).as_deref(),
+            Some("a DOCTYPE that declares entities (KML has none)")
         );
         // Attributes are counted outside quotes ("a=b" in a value is text).
         let attrs = |n: usize| {

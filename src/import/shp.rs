@@ -244,6 +244,8 @@ enum RecordError {
     Widths(usize, usize),
     #[error("its date field {0} is {1} bytes, not 8")]
     DateWidth(String, usize),
+    #[error("its field {0} is {1} bytes, narrower than its type's {2}")]
+    Narrow(String, usize, usize),
     #[error("no attributes: the .dbf {}", held_text(*.0, *.1))]
     NoAttributes(usize, usize),
     #[error("not a dBase date (eight digits)")]
@@ -268,6 +270,15 @@ fn shp_records(shp: &[u8]) -> Result<Vec<Result<&[u8], RecordError>>, RecordErro
     if shp.len() < 100 || shp[..4] != 9994i32.to_be_bytes() {
         return Err(RecordError::NoHeader);
     }
+    // Records run to the length the header gives (in 16-bit words), where it is a length
+    // within the file: bytes after it are not records.
+    let said = i32::from_be_bytes([shp[24], shp[25], shp[26], shp[27]]);
+    let end = usize::try_from(said)
+        .ok()
+        .map(|w| w.saturating_mul(2))
+        .filter(|&e| (100..=shp.len()).contains(&e))
+        .unwrap_or(shp.len());
+    let shp = &shp[..end];
     let mut out = Vec::new();
     let mut at = 100;
     while at + 8 <= shp.len() {
@@ -335,7 +346,7 @@ fn read_shape(content: &[u8]) -> Result<shapefile::Shape, RecordError> {
 
 /// Checks what the dBase reader takes on trust in a `.dbf` header: where the records start
 /// (after the 32-byte header, the field descriptors and their terminator, and for Visual
-/// FoxPro a 263-byte backlink) and their size.
+/// FoxPro a 263-byte backlink), their size, and fields wide enough for what their type reads.
 fn check_dbf_header(dbf: &[u8]) -> Result<(), RecordError> {
     let layout = DbfLayout::of(dbf);
     let least = 33
@@ -347,17 +358,39 @@ fn check_dbf_header(dbf: &[u8]) -> Result<(), RecordError> {
     if dbf.len() < 32 || layout.first < least || layout.first > dbf.len() || layout.size == 0 {
         return Err(RecordError::NoRoom);
     }
-    if dbf.get(32 + 32 * layout.fields) != Some(&0x0d) {
+    if dbf.get(32 + 32 * layout.fields.len()) != Some(&0x0d) {
         return Err(RecordError::Descriptors);
     }
-    if layout.widths + 1 != layout.size {
+    let widths: usize = layout.fields.iter().map(|f| f.width).sum();
+    if widths + 1 != layout.size {
         // The dBase reader steps by the fields' widths: records of another size are misread.
-        return Err(RecordError::Widths(layout.widths, layout.size));
+        return Err(RecordError::Widths(widths, layout.size));
     }
-    match layout.dates.iter().find(|(_, _, width)| *width != 8) {
-        Some((name, _, width)) => Err(RecordError::DateWidth(name.clone(), *width)),
-        None => Ok(()),
+    // The widths the reader slices each type at without checking (a date is read as eight
+    // digits; booleans, integers, doubles, currency, date-times and memo references at fixed
+    // sizes): a narrower field would panic it.
+    for f in &layout.fields {
+        let least = match f.kind {
+            b'L' => 1,
+            b'I' | b'M' => 4,
+            b'B' | b'Y' | b'T' => 8,
+            b'D' if f.width != 8 => return Err(RecordError::DateWidth(f.name.clone(), f.width)),
+            _ => 0,
+        };
+        if f.width < least {
+            return Err(RecordError::Narrow(f.name.clone(), f.width, least));
+        }
     }
+    Ok(())
+}
+
+/// A `.dbf` field: its name, type letter, offset in a record (after the deletion flag) and
+/// width.
+struct DbfField {
+    name: String,
+    kind: u8,
+    offset: usize,
+    width: usize,
 }
 
 /// Where a `.dbf`'s records are: how many, the first's offset and each one's size.
@@ -366,13 +399,7 @@ struct DbfLayout {
     first: usize,
     size: usize,
     deleted: Vec<bool>,
-    /// The date (`D`) fields: name, offset in a record and width. The dBase reader slices
-    /// their trimmed text at fixed places, so only eight digits (or none) may reach it.
-    dates: Vec<(String, usize, usize)>,
-    /// The fields' widths added up.
-    widths: usize,
-    /// How many fields there are.
-    fields: usize,
+    fields: Vec<DbfField>,
 }
 
 impl DbfLayout {
@@ -384,13 +411,7 @@ impl DbfLayout {
         let records =
             dbf.get(4..8)
                 .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])) as usize;
-        let (first, size) = (u16_at(8) as usize, u16_at(10) as usize);
-        // The deletion flag of each whole record there is ('*': deleted).
-        let deleted = (0..if size == 0 { 0 } else { records })
-            .map_while(|k| {
-                (first + (k + 1) * size <= dbf.len()).then(|| dbf[first + k * size] == b'*')
-            })
-            .collect();
+        let first = u16_at(8) as usize;
         // Field descriptors of 32 bytes from byte 32 (name, type at 11, width at 16), as many
         // as fit before the terminator byte (and Visual FoxPro's backlink) that precede the
         // first record — the dBase reader's own count; a record's fields follow its deletion
@@ -400,32 +421,41 @@ impl DbfLayout {
         } else {
             0
         };
-        let fields = first.saturating_sub(33 + fox) / 32;
-        let mut dates = Vec::new();
+        let count = first.saturating_sub(33 + fox) / 32;
+        let mut fields = Vec::new();
         let mut offset = 1;
         for d in dbf
             .get(32..)
             .unwrap_or_default()
             .chunks_exact(32)
-            .take(fields)
+            .take(count)
         {
-            if d[11] == b'D' {
-                let name = d[..11].split(|&b| b == 0).next().unwrap_or_default();
-                dates.push((
-                    String::from_utf8_lossy(name).into_owned(),
-                    offset,
-                    d[16] as usize,
-                ));
-            }
+            let name = d[..11].split(|&b| b == 0).next().unwrap_or_default();
+            fields.push(DbfField {
+                name: String::from_utf8_lossy(name).into_owned(),
+                kind: d[11],
+                offset,
+                width: d[16] as usize,
+            });
             offset += d[16] as usize;
         }
+        // Some writers leave the deletion flag out of the record size; the reader (and this)
+        // count it in.
+        let size = match u16_at(10) as usize {
+            s if s + 1 == offset => offset,
+            s => s,
+        };
+        // The deletion flag of each whole record there is ('*': deleted).
+        let deleted = (0..if size == 0 { 0 } else { records })
+            .map_while(|k| {
+                (first + (k + 1) * size <= dbf.len()).then(|| dbf[first + k * size] == b'*')
+            })
+            .collect();
         DbfLayout {
             records,
             first,
             size,
             deleted,
-            dates,
-            widths: offset - 1,
             fields,
         }
     }
@@ -445,10 +475,11 @@ fn dbf_record(
         Some(false) => {}
     }
     let at = layout.first + k * layout.size;
-    for (name, offset, width) in &layout.dates {
-        let text = &raw[at + offset..at + offset + width];
+    for f in layout.fields.iter().filter(|f| f.kind == b'D') {
+        // The reader slices a date's trimmed text at fixed places: eight digits, or none.
+        let text = &raw[at + f.offset..at + f.offset + f.width];
         if !(text.iter().all(u8::is_ascii_digit) || text.iter().all(|&b| b == b' ' || b == 0)) {
-            return Err((Some(name.clone()), RecordError::NotADate));
+            return Err((Some(f.name.clone()), RecordError::NotADate));
         }
     }
     dbf.seek(k)
