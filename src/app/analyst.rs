@@ -126,13 +126,15 @@ impl ToolState {
         };
         match parse_radii(&f.text) {
             Some(km) => {
-                self.tools.rings.push(Ring {
+                let ring = Ring {
                     lat: f.at.1,
                     lon: f.at.0,
                     km,
-                });
+                };
+                if !self.fits(|t| t.rings.push(ring)) {
+                    return false;
+                }
                 self.ring_form = None;
-                self.message = None;
                 true
             }
             None => {
@@ -151,14 +153,35 @@ impl ToolState {
         if f.text.trim().is_empty() {
             return false;
         }
-        self.tools.labels.push(Label {
+        let label = Label {
             lat: f.at.1,
             lon: f.at.0,
             text: f.text.trim().to_string(),
             ink: f.ink,
-        });
+        };
+        if !self.fits(|t| t.labels.push(label)) {
+            return false;
+        }
         self.label_form = None;
         true
+    }
+
+    /// Applies `add` to the tools unless they would then be more than a map can carry (the
+    /// limits the settings and view files are checked by): then says so and adds nothing.
+    fn fits(&mut self, add: impl FnOnce(&mut Tools)) -> bool {
+        let mut tools = self.tools.clone();
+        add(&mut tools);
+        match tools.check() {
+            Ok(()) => {
+                self.tools = tools;
+                self.message = None;
+                true
+            }
+            Err(e) => {
+                self.message = Some(format!("Not added: {e}"));
+                false
+            }
+        }
     }
 
     /// The near filter the near form describes, if its radius reads.
@@ -295,11 +318,12 @@ impl ToolState {
                 match self.arrow_from.take() {
                     None => self.arrow_from = Some(at),
                     Some(from) => {
-                        self.tools.arrows.push(Arrow {
+                        let arrow = Arrow {
                             from: [from.1, from.0],
                             to: [at.1, at.0],
                             ink: Ink::Red,
-                        });
+                        };
+                        self.fits(|t| t.arrows.push(arrow));
                         self.mode = Mode::Browse;
                     }
                 }
@@ -373,6 +397,20 @@ mod tests {
         t.ring_form.as_mut().unwrap().text = "25 10".into();
         assert!(t.add_rings());
         assert_eq!(t.tools.rings[0].km, vec![10.0, 25.0]);
+        // Past what a map can carry (the limit settings and view files are checked by, so a
+        // session could not save tools its next start would drop): refused with the reason.
+        let many: Vec<String> = (1..=999).map(|k| k.to_string()).collect();
+        t.ring_form = Some(PointForm {
+            at: (42.441, 33.786),
+            text: many.join(" "),
+            ink: Ink::Black,
+        });
+        assert!(!t.add_rings());
+        assert_eq!(
+            t.message.as_deref(),
+            Some("Not added: more radii than a map can carry (at most 1000)")
+        );
+        assert_eq!(t.tools.rings.len(), 1);
     }
 
     #[test]
