@@ -523,18 +523,18 @@ pub fn load(
         features.note(0, note);
     }
     let mut line = 0u64;
+    let mut first_failure = None;
     for layer in &layers {
-        // A layer that cannot be read is left out with a note and the others still load; the
-        // only layer, unread, is the file's error.
+        // A layer that cannot be read is left out with a note and the others still load.
         if let Err(e) = read_layer(&db, layer, several, (&mut features, &mut line)) {
-            if !several && features.is_empty() {
-                return Err(err(format!("layer {}: {e}", layer.table)));
-            }
-            features.note(
-                0,
-                format!("layer {}: {e}; the rest of it was not read", layer.table),
-            );
+            let why = format!("layer {}: {e}", layer.table);
+            features.note(0, format!("{why}; the rest of it was not read"));
+            first_failure.get_or_insert(why);
         }
+    }
+    // Nothing read, and a layer failed: that failure is the file's error.
+    if let Some(why) = first_failure.filter(|_| features.is_empty()) {
+        return Err(err(why));
     }
     features.load(name, path, crate::store::Format::GeoPackage, ov, file)
 }
