@@ -599,6 +599,18 @@ fn hostile_bags_are_refused_naming_what_is_wrong() {
         .output()
         .unwrap());
     refused(&b, "data/pipe: not a plain file");
+    // A bag that lost its declaration is still refused as a bag (it was read as a plain folder,
+    // unchecked), and a version this program does not know is named.
+    let b = copy("undeclared");
+    std::fs::remove_file(b.join("bagit.txt")).unwrap();
+    refused(&b, "not a BagIt bag: bagit.txt is missing");
+    let b = copy("future");
+    std::fs::write(
+        b.join("bagit.txt"),
+        "BagIt-Version: 99.0\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
+    refused(&b, "declares BagIt-Version 99.0");
 }
 
 #[test]

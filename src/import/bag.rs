@@ -22,6 +22,9 @@ pub enum BagError {
     /// `bagit.txt` is missing or does not declare a BagIt version.
     #[error("not a BagIt bag: bagit.txt is missing or declares no BagIt-Version")]
     NotABag,
+    /// A BagIt version this program does not read.
+    #[error("bagit.txt declares BagIt-Version {0}; this program reads versions 0.9x and 1.x")]
+    Version(String),
     /// No SHA-256 manifest (this program checks SHA-256).
     #[error("the bag has no manifest-sha256.txt")]
     NoManifest,
@@ -228,16 +231,25 @@ impl std::io::Write for HashWriter<'_> {
     }
 }
 
-/// Whether `dir` is a bag (it holds `bagit.txt`).
+/// Whether `dir` is a bag: it holds `bagit.txt`, or a manifest beside a `data/` folder (a bag
+/// that lost its declaration is refused as one, not read as a plain folder unchecked).
 pub fn is_bag(dir: &Path) -> bool {
     dir.join("bagit.txt").is_file()
+        || (dir.join("manifest-sha256.txt").is_file() && dir.join("data").is_dir())
 }
 
 /// Checks the bag at `dir` and gives its data files (under `data/`, sorted).
 pub fn check(dir: &Path) -> Result<Vec<PathBuf>, BagError> {
     let bagit = read_small(&dir.join("bagit.txt"), "bagit.txt")?;
-    if !bagit.lines().any(|l| l.starts_with("BagIt-Version:")) {
+    let Some(version) = bagit
+        .lines()
+        .find_map(|l| l.strip_prefix("BagIt-Version:"))
+        .map(str::trim)
+    else {
         return Err(BagError::NotABag);
+    };
+    if !(version.starts_with("0.9") || version.starts_with("1.")) {
+        return Err(BagError::Version(version.to_string()));
     }
     let files = walk(dir)?;
     let manifest = "manifest-sha256.txt";
