@@ -82,6 +82,20 @@ const MAX_NESTING: usize = 500;
 /// earlier one (no two may share a name), so 100,000 of them took minutes; KML uses a few.
 const MAX_ATTRIBUTES: usize = 256;
 
+/// The encoding an XML declaration (`<?xml … encoding="…"?>`) at the start of `body` names.
+fn declared_encoding(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let decl = body.strip_prefix(b"<?xml")?;
+    let decl = &decl[..decl.windows(2).position(|w| w == b"?>")?];
+    let at = decl.windows(8).position(|w| w == b"encoding")? + 8;
+    let rest = decl[at..]
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let quote = *rest.first().filter(|q| matches!(q, b'"' | b'\''))?;
+    let label = &rest[1..1 + rest[1..].iter().position(|&b| b == quote)?];
+    encoding_rs::Encoding::for_label(label)
+}
+
 /// The index just after a DOCTYPE (or other `<!` declaration) whose name starts at `from`,
 /// passing over quoted text, comments and its bracketed internal subset; `None` when the
 /// subset declares an entity.
@@ -292,8 +306,16 @@ pub fn load(
         error: e,
     };
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = std::str::from_utf8(body)
-        .map_err(|e| err(LoadError::Kml(format!("not UTF-8 text ({e})"))))?;
+    let text: std::borrow::Cow<'_, str> = match std::str::from_utf8(body) {
+        Ok(t) => t.into(),
+        // Not UTF-8: the XML declaration may name the legacy encoding it is in (ISO-8859-1,
+        // Windows-1252, …); else it is an error.
+        Err(e) => match declared_encoding(body) {
+            Some(enc) if enc != encoding_rs::UTF_8 => enc.decode_without_bom_handling(body).0,
+            _ => return Err(err(LoadError::Kml(format!("not UTF-8 text ({e})")))),
+        },
+    };
+    let text = &*text;
     if let Some(why) = unparseable_shape(text.as_bytes()) {
         return Err(err(LoadError::Kml(why)));
     }
@@ -421,6 +443,40 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_legacy_encoding_the_declaration_names_is_read() {
+        let kml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<kml><Document><Placemark>\
+            <name>Caf\u{e9} Ramad\u{ee}</name><TimeStamp><when>2021-06-01</when></TimeStamp>\
+            <ExtendedData><Data name=\"type\"><value>IED</value></Data></ExtendedData>\
+            <Point><coordinates>44.1,33.1</coordinates></Point></Placemark></Document></kml>";
+        let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode(kml);
+        assert!(std::str::from_utf8(&latin1).is_err());
+        let Ok(l) = load(
+            "l.kml",
+            "l.kml".into(),
+            latin1.into_owned(),
+            &Overrides::default(),
+            0,
+        ) else {
+            panic!("a Latin-1 KML that says so was refused");
+        };
+        let s = l.builder.finish(vec![l.source]);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.place_name(0), "Caf\u{e9} Ramad\u{ee}");
+        // Not UTF-8 and naming no other encoding: an error, as before.
+        let bare = b"<kml><Document><Placemark><name>\xe9</name></Placemark></Document></kml>";
+        assert!(
+            load(
+                "b.kml",
+                "b.kml".into(),
+                bare.to_vec(),
+                &Overrides::default(),
+                0
+            )
+            .is_err()
+        );
     }
 
     #[test]
