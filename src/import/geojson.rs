@@ -80,13 +80,17 @@ pub enum GeometryError {
     Coordinate(#[from] row::ValueError),
 }
 
-/// The point of a geometry: itself for a Point, the centroid otherwise (with a note).
-fn point_of(g: &Value) -> Result<((f64, f64), Option<String>), GeometryError> {
-    if !positions_ok(g) {
+/// A feature's point and the note it comes with (a centroid's), or why it has none.
+type Located = Result<((f64, f64), Option<String>), GeometryError>;
+
+/// The point of a geometry: itself for a Point, the centroid otherwise (with a note). Takes
+/// the geometry by value: it is converted without a copy, and gone once its point is known.
+fn point_of(g: Value) -> Located {
+    if !positions_ok(&g) {
         return Err(GeometryError::Positions);
     }
     let geom: geojson::Geometry =
-        serde_json::from_value(g.clone()).map_err(|e| GeometryError::Invalid(e.to_string()))?;
+        serde_json::from_value(g).map_err(|e| GeometryError::Invalid(e.to_string()))?;
     let name = geom.value.type_name();
     let geo: geo::Geometry<f64> = (&geom.value)
         .try_into()
@@ -240,12 +244,20 @@ fn raw_features(body: &[u8]) -> Result<Vec<&RawValue>, LoadError> {
 }
 
 /// Every feature parsed once, with where it is in `bytes` and the line it starts on.
+/// A feature as kept until its row is built: its properties, and the point of its geometry
+/// (`None`: it has none, or the position comes from properties), worked out as it is read so
+/// that no geometry is held (one of millions of vertices took 50 times its size).
+struct Parsed {
+    properties: Option<Map<String, Value>>,
+    point: Option<Located>,
+}
+
 fn parse_features(
     raws: Vec<&RawValue>,
-    bytes: &[u8],
-    file: u16,
+    (bytes, file): (&[u8], u16),
+    use_props: bool,
     found: &mut Found<'_>,
-) -> Vec<(RecordRef, Feature)> {
+) -> Vec<(RecordRef, Parsed)> {
     let mut features = Vec::with_capacity(raws.len());
     let (mut line, mut counted) = (1u64, 0usize);
     for raw in raws {
@@ -259,7 +271,14 @@ fn parse_features(
             line: line as u32,
         };
         match serde_json::from_str::<Feature>(raw.get()) {
-            Ok(f) if f.kind.as_deref() == Some("Feature") => features.push((at, f)),
+            Ok(f) if f.kind.as_deref() == Some("Feature") => {
+                let point = match f.geometry {
+                    Some(g) if !use_props && !g.is_null() => Some(point_of(g)),
+                    _ => None,
+                };
+                let properties = f.properties;
+                features.push((at, Parsed { properties, point }));
+            }
             Ok(_) => found.add(
                 line,
                 None,
@@ -273,7 +292,7 @@ fn parse_features(
 }
 
 /// Property keys in order of first appearance.
-fn columns_of(features: &[(RecordRef, Feature)]) -> Vec<String> {
+fn columns_of(features: &[(RecordRef, Parsed)]) -> Vec<String> {
     let mut columns: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (_, f) in features {
@@ -288,10 +307,9 @@ fn columns_of(features: &[(RecordRef, Feature)]) -> Vec<String> {
 
 /// Validates every feature into the builder (a bad one is a problem and skipped).
 fn build_rows(
-    features: &[(RecordRef, Feature)],
+    features: &[(RecordRef, Parsed)],
     columns: &[String],
     map: &crate::model::ColumnMap,
-    use_props: bool,
     found: &mut Found<'_>,
 ) -> Builder {
     let mut builder = Builder::with_capacity(features.len());
@@ -300,20 +318,18 @@ fn build_rows(
         let line = at.line as u64;
         let props = f.properties.as_ref();
         let get = |i: usize| props.and_then(|p| p.get(&columns[i])).and_then(value_text);
-        let point = match (&f.geometry, use_props) {
-            (Some(g), false) if !g.is_null() => match point_of(g) {
-                Ok((p, note)) => {
-                    if let Some(n) = note {
-                        found.add(line, None, n, false);
-                    }
-                    Some(p)
+        let point = match &f.point {
+            Some(Ok((p, note))) => {
+                if let Some(n) = note {
+                    found.add(line, None, n.clone(), false);
                 }
-                Err(e) => {
-                    found.add(line, None, e.to_string(), true);
-                    continue;
-                }
-            },
-            _ if map.lat.is_some() && map.lon.is_some() => None,
+                Some(*p)
+            }
+            Some(Err(e)) => {
+                found.add(line, None, e.to_string(), true);
+                continue;
+            }
+            None if map.lat.is_some() && map.lon.is_some() => None,
             _ => {
                 found.add(line, None, "feature has no geometry".into(), true);
                 continue;
@@ -352,11 +368,11 @@ pub fn load_from(
         problems: Vec::new(),
         skipped: 0,
     };
-    let features = parse_features(raws, bytes, file, &mut found);
+    let use_props = ov.lat.is_some() || ov.lon.is_some();
+    let features = parse_features(raws, (bytes, file), use_props, &mut found);
     let columns = columns_of(&features);
     let map = detect(&columns, ov).map_err(err)?;
-    let use_props = ov.lat.is_some() || ov.lon.is_some();
-    let builder = build_rows(&features, &columns, &map, use_props, &mut found);
+    let builder = build_rows(&features, &columns, &map, &mut found);
     drop(features);
     let source = LoadedFile {
         path,
