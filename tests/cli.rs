@@ -1406,6 +1406,18 @@ fn geopackages_in_other_systems_wal_mode_views_and_plain_sqlite() {
     assert_eq!(o.status.code(), Some(1));
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("plain.gpkg") && e.contains("GeoPackage"), "{e}");
+    // A damaged database says so (it was reported as one without the GeoPackage tables).
+    let damaged = tmp.path().join("damaged.gpkg");
+    let mut bytes = std::fs::read(dir.join("incidents_wgs84.gpkg")).unwrap();
+    bytes[100..400].fill(0xa5);
+    std::fs::write(&damaged, &bytes).unwrap();
+    let o = run(&["check", damaged.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("database disk image is malformed") && !e.contains("no gpkg_contents"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -194,3 +194,15 @@ pub fn filter_message(e: &FilterError) -> String {
         other => other.to_string(),
     }
 }
+
+/// Why `--pmtiles PATH` cannot be read, if it cannot: a PMTiles archive is read by ranges, so it
+/// must be a regular file (a device or a pipe is not one).
+pub fn pmtiles_problem(p: &std::path::Path) -> Option<String> {
+    let why = match std::fs::metadata(p) {
+        Err(_) => "no such file",
+        Ok(m) if m.is_dir() => "is a directory",
+        Ok(m) if !m.is_file() => "not a regular file (an archive is read by ranges)",
+        Ok(_) => return None,
+    };
+    Some(format!("--pmtiles {}: {why}", p.display()))
+}

@@ -332,13 +332,9 @@ fn apply_flags(a: &ExportCmd, spec: &mut Spec, err: &mut dyn Write) -> Result<()
         .check()
         .map_err(|e| fail(err, USAGE, export_message(&e.into())))?;
     if let BaseLayer::PmTiles { path, .. } = &spec.base
-        && !path.is_file()
+        && let Some(why) = super::args::pmtiles_problem(path)
     {
-        return Err(fail(
-            err,
-            USAGE,
-            format!("--pmtiles {}: no such file", path.display()),
-        ));
+        return Err(fail(err, USAGE, why));
     }
     Ok(())
 }

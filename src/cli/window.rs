@@ -28,14 +28,13 @@ pub fn run(
         }
         Err(e) => return fail(err, USAGE, e),
     }
-    if let Some(p) = &base.choice.pmtiles
-        && !p.is_file()
+    if let Some(why) = base
+        .choice
+        .pmtiles
+        .as_deref()
+        .and_then(super::args::pmtiles_problem)
     {
-        return fail(
-            err,
-            USAGE,
-            format!("--pmtiles {}: no such file", p.display()),
-        );
+        return fail(err, USAGE, why);
     }
     let base = match base.base() {
         Ok(b) => b,

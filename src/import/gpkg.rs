@@ -325,13 +325,18 @@ struct Layer {
 }
 
 /// Whether `name` is a table (not a view, which a crafted file could make endless).
-fn is_table(db: &rusqlite::Connection, name: &str) -> bool {
-    db.query_row(
+/// Whether `name` is a table of the database (not a view, not missing); a database that cannot
+/// be read says why (a damaged file is not "no such table").
+fn is_table(db: &rusqlite::Connection, name: &str) -> Result<bool, LayerError> {
+    match db.query_row(
         "SELECT type FROM sqlite_master WHERE name = ?1 COLLATE NOCASE",
         [name],
         |r| r.get::<_, String>(0),
-    )
-    .is_ok_and(|t| t == "table")
+    ) {
+        Ok(t) => Ok(t == "table"),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(false),
+        Err(e) => Err(LayerError::Tables(e.to_string())),
+    }
 }
 
 /// The feature layers in `gpkg_contents` order, with their systems resolved, and notes on those
@@ -342,7 +347,7 @@ fn layers(db: &rusqlite::Connection) -> Result<(Vec<Layer>, Vec<String>), LayerE
         "gpkg_geometry_columns",
         "gpkg_spatial_ref_sys",
     ] {
-        if !is_table(db, t) {
+        if !is_table(db, t)? {
             return Err(LayerError::NoTable(t));
         }
     }
@@ -382,7 +387,14 @@ fn layers(db: &rusqlite::Connection) -> Result<(Vec<Layer>, Vec<String>), LayerE
     if rows.is_empty() {
         return Err(LayerError::NoLayers);
     }
-    let (rows, left_out): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| is_table(db, &r.0));
+    let mut tables = Vec::with_capacity(rows.len());
+    for r in &rows {
+        tables.push(is_table(db, &r.0)?);
+    }
+    let mut tables = tables.into_iter();
+    let (rows, left_out): (Vec<Row>, Vec<Row>) = rows
+        .into_iter()
+        .partition(|_| tables.next().unwrap_or(false));
     if rows.is_empty() {
         return Err(LayerError::NotATable(left_out[0].0.clone()));
     }
