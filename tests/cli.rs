@@ -376,6 +376,28 @@ fn a_filter_that_matches_nothing_still_writes_the_csv_header() {
 }
 
 #[test]
+fn a_row_with_values_past_the_header_is_kept_and_named() {
+    // An unquoted comma in "Ramadi, Anbar" gives the row a sixth value; trailing empty fields
+    // (as some exports write on every row) are no sign of anything.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("extra.csv");
+    std::fs::write(
+        &f,
+        "lat,lon,date,type,place\n33.1,44.1,2021-06-01,IED,Baghdad\n\
+         33.2,44.2,2021-06-02,IED,Ramadi, Anbar\n33.3,44.3,2021-06-03,IED,Hit,,\n",
+    )
+    .unwrap();
+    let (code, v) = check_json(&[&f]);
+    assert_eq!((code, v["incidents"].as_u64()), (0, Some(3)));
+    assert_eq!(problem_lines(&v), [(3, false)]);
+    assert!(
+        v["problems"][0]["message"].as_str().unwrap().starts_with(
+            "has 6 fields, the header has 5: the values past its last column are kept"
+        )
+    );
+}
+
+#[test]
 fn unreadable_files_exit_1_and_name_the_file() {
     for (name, reason) in [
         ("empty.csv", "empty file"),

@@ -408,6 +408,21 @@ impl<'a> Ctx<'a> {
                     part.problems
                         .push(self.problem(line, w.column, w.message, false));
                 }
+                // Values past the header's last column (not just trailing empty fields): kept,
+                // but often a sign of an unquoted delimiter that shifted the row's fields.
+                let n = self.columns.len();
+                if rec.len() > n
+                    && (n..rec.len()).any(|i| {
+                        rec.get(bytes, i)
+                            .is_some_and(|f| !f.iter().all(u8::is_ascii_whitespace))
+                    })
+                {
+                    let msg = format!(
+                        "has {} fields, the header has {n}: the values past its last column are kept (an unquoted delimiter may have shifted this row)",
+                        rec.len()
+                    );
+                    part.problems.push(self.problem(line, None, msg, false));
+                }
                 part.builder.push(&r, at);
             }
             Err(issue) => {
