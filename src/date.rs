@@ -15,7 +15,7 @@ pub enum DateError {
     #[error("impossible date {0}")]
     Impossible(String),
     /// Outside the years 1000–9999.
-    #[error("year {0} is out of range")]
+    #[error("year {0} is out of range (1000 to 9999)")]
     YearOutOfRange(i32),
     /// Nothing there.
     #[error("missing date")]
