@@ -835,6 +835,43 @@ fn the_command_line_names_a_csv_row_by_its_line() {
 }
 
 #[test]
+fn editing_a_line_or_an_area_keeps_its_geometry() {
+    // The incidents sit at the centroids of an area and a line; an edit of another field must
+    // not turn them into points there (it did, and the history could not bring them back).
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("shapes.geojson");
+    let text = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":"P1","date":"2021-01-01","type":"IED","location_precision":"region","source":"https://a.org"},"geometry":{"type":"Polygon","coordinates":[[[44,33],[45,33],[45,34],[44,33]]]}},
+{"type":"Feature","properties":{"id":"L1","date":"2021-01-01","type":"IED","location_precision":"region","source":"https://a.org"},"geometry":{"type":"LineString","coordinates":[[44,33],[45,34]]}}
+]}
+"#;
+    std::fs::write(&f, text).unwrap();
+    let p = f.to_str().unwrap();
+    for (id, set) in [("P1", "place=renamed"), ("L1", "place=road")] {
+        let o = bin(&["edit", p, "--id", id, "--set", set]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let want = text
+        .replace(
+            r#""source":"https://a.org"},"geometry":{"type":"Polygon""#,
+            r#""source":"https://a.org","place":"renamed"},"geometry":{"type":"Polygon""#,
+        )
+        .replace(
+            r#""source":"https://a.org"},"geometry":{"type":"LineString""#,
+            r#""source":"https://a.org","place":"road"},"geometry":{"type":"LineString""#,
+        );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), want);
+    // Moving one does make it a point where it was put.
+    let o = bin(&["edit", p, "--id", "L1", "--at", "33.5,44.25"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+    assert_eq!(
+        v["features"][1]["geometry"],
+        serde_json::json!({"type": "Point", "coordinates": [44.25, 33.5]})
+    );
+}
+
+#[test]
 fn adding_to_a_csv_that_ends_inside_a_quote_is_refused() {
     // The last row opens a quote that never closes: a row appended would be swallowed by it
     // (the command used to say "added" and the row was never seen again).

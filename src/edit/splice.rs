@@ -232,16 +232,16 @@ pub fn edit_feature(original: &[u8], draft: &Draft) -> Result<Vec<u8>, SpliceErr
     let start = skip_ws(original, 0);
     let (top, _) = members(original, start).ok_or(SpliceError::NotAnObject)?;
     let mut splices: Vec<Splice> = Vec::new();
-    // The geometry: only when the position changed.
+    // The geometry: only when the position changed — compared with the position the importer
+    // gives it (a line's or an area's centroid), so an edit of another field keeps a line or
+    // an area as it is (it used to become a point at its centroid).
     let geometry = top.iter().find(|m| m.key == "geometry");
     let old: Option<Value> =
         geometry.and_then(|g| serde_json::from_slice(&original[g.value.clone()]).ok());
     let old_pos = old
         .as_ref()
-        .and_then(|g| g.get("coordinates"))
-        .and_then(|c| Some((c.get(0)?.as_f64()?, c.get(1)?.as_f64()?)));
-    let is_point = old.as_ref().and_then(|g| g.get("type")) == Some(&Value::from("Point"));
-    if !(is_point && old_pos == Some((draft.lon, draft.lat))) {
+        .and_then(crate::import::geojson::geometry_position);
+    if old_pos != Some((draft.lon, draft.lat)) {
         match geometry {
             Some(g) => splices.push(Splice {
                 range: g.value.clone(),

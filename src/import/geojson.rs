@@ -108,6 +108,12 @@ fn point_of(g: Value) -> Located {
     Ok(((lon, lat), note))
 }
 
+/// The position the importer gives a feature of geometry `g` (a Point's, else the centroid),
+/// as `(lon, lat)`: what an edit compares with to tell whether the incident was moved.
+pub fn geometry_position(g: &Value) -> Option<(f64, f64)> {
+    point_of(g.clone()).ok().map(|(p, _)| p)
+}
+
 /// Loads a GeoJSON file already read into `bytes` (kept in memory for reading records back).
 pub fn load(
     name: &str,
