@@ -872,6 +872,32 @@ fn editing_a_line_or_an_area_keeps_its_geometry() {
 }
 
 #[test]
+fn an_edit_whose_history_cannot_be_written_writes_nothing() {
+    // A folder (or a pipe) where the history goes: refused before the data file is touched
+    // (the edit used to be saved, and then said the history was not).
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("h.csv");
+    let text = format!("{CSV_HEAD}\nA1,2021-06-06,IED,33.3,44.4,near,x,,AFP 2021-06-06\n");
+    std::fs::write(&csv, &text).unwrap();
+    std::fs::create_dir(dir.path().join("h.csv.history.jsonl")).unwrap();
+    let o = bin(&[
+        "edit",
+        csv.to_str().unwrap(),
+        "--id",
+        "A1",
+        "--set",
+        "place=y",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("nothing was written") && stderr(&o).contains("is not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), text);
+}
+
+#[test]
 fn adding_to_a_csv_that_ends_inside_a_quote_is_refused() {
     // The last row opens a quote that never closes: a row appended would be swallowed by it
     // (the command used to say "added" and the row was never seen again).

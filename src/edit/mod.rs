@@ -300,6 +300,18 @@ pub fn history_path(file: &Path) -> PathBuf {
     file.with_file_name(name)
 }
 
+/// Whether the history of `file` can take an entry: absent (it will be made) or a regular file;
+/// a folder, a pipe or a device there is refused before anything is written.
+pub fn check_history(file: &Path) -> std::io::Result<()> {
+    let path = history_path(file);
+    let why = match (std::fs::symlink_metadata(&path), std::fs::metadata(&path)) {
+        (_, Ok(m)) if !m.is_file() => "is not a regular file",
+        (Ok(l), Err(_)) if l.file_type().is_symlink() => "is a link to nothing",
+        _ => return Ok(()),
+    };
+    Err(std::io::Error::other(format!("{} {why}", path.display())))
+}
+
 /// Appends one entry (one JSON line) to the history of `file`, flushed to disk.
 pub fn append_history(file: &Path, e: &HistoryEntry) -> std::io::Result<()> {
     let mut f = std::fs::OpenOptions::new()

@@ -627,12 +627,18 @@ impl Source for Files {
                 file.name
             )));
         };
+        // The history must be able to take the entry before the file is written (a folder or
+        // a pipe there used to be found only after the edit was saved).
+        crate::edit::check_history(&file.path)
+            .map_err(|e| SourceError::Write(format!("nothing was written: {e}")))?;
         let done = crate::edit::write_spliced(&file.path, &file.name, *stamp, &plan.splice)?;
-        let (new, key) = self.follow(&st, &plan, done)?;
         // Named as the history names it from now on: its own id, else where it is now.
-        let incident = match key.and_then(|k| new.index(k).ok()) {
-            Some(i) if plan.record.is_some() => incident_name(&new.store, i),
-            _ => plan.incident.clone(),
+        let incident = match &plan.record {
+            Some(r) => plan.after.as_ref().and_then(own_id).unwrap_or_else(|| {
+                let nl = memchr::memchr_iter(b'\n', &plan.splice.bytes[..r.at]).count();
+                format!("{}:{}", file.name, done.lines_before + nl as u64 + 1)
+            }),
+            None => plan.incident.clone(),
         };
         let entry = HistoryEntry {
             at: crate::edit::utc_now(),
@@ -642,8 +648,10 @@ impl Source for Files {
             before: plan.before.as_ref().map(crate::edit::history_value),
             after: plan.after.as_ref().map(crate::edit::history_value),
         };
-        // The file is written: a history that cannot be appended is said, not undone.
+        // The file is written: its history line at once (before the store is rebuilt, which
+        // takes a second for millions of rows); one that cannot be appended is said, not undone.
         let history = crate::edit::append_history(&file.path, &entry);
+        let (new, key) = self.follow(&st, &plan, done)?;
         let version = plan
             .record
             .as_ref()
@@ -1145,6 +1153,20 @@ fn in_place(file: &LoadedFile) -> Result<(), SourceError> {
 }
 
 /// A draft's own id (its `id`-like field), if it has one.
+/// A draft's own id, as [`crate::links::incident_id`] reads it from a record: the first field
+/// named as an id, trimmed, if not empty.
+fn own_id(d: &Draft) -> Option<String> {
+    d.fields
+        .iter()
+        .find(|(name, _)| {
+            crate::links::ID_NAMES
+                .iter()
+                .any(|n| name.eq_ignore_ascii_case(n))
+        })
+        .map(|(name, _)| d.text(name).trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
 fn incident_of(d: &Draft) -> Option<String> {
     crate::links::ID_NAMES
         .iter()
