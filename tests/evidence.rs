@@ -931,3 +931,52 @@ fn a_zip_bomb_is_refused_before_it_is_unpacked() {
         .unwrap();
     assert!(kb < 200 * 1024, "peak {kb} KB");
 }
+
+/// A custody log emptied or deleted while the copies remain fails the check (it said "no
+/// evidence is kept"); a log or a copy that is a pipe or a link is refused at once (the check
+/// waited forever on a pipe, and hashed `/dev/zero` forever through a link).
+#[test]
+fn a_log_gone_or_a_store_holding_pipes_and_links_fails_verify() {
+    let (dir, data, photo, _statement) = case();
+    attach(&data, "IQ-2021-018", &photo);
+    let store = dir.path().join("incidents.geojson.evidence");
+    let log = store.join("custody.jsonl");
+    let kept = std::fs::read(&log).unwrap();
+    for gone in ["emptied", "deleted"] {
+        if gone == "emptied" {
+            std::fs::write(&log, "").unwrap();
+        } else {
+            std::fs::remove_file(&log).unwrap();
+        }
+        let o = run(&["verify", s(&data)]);
+        assert_eq!(o.status.code(), Some(1), "{gone}: {}", stdout(&o));
+        assert!(
+            stdout(&o).contains("is in no custody line"),
+            "{gone}: {}",
+            stdout(&o)
+        );
+    }
+    std::fs::remove_file(&log).ok();
+    ok(&Command::new("mkfifo").arg(&log).output().unwrap());
+    let o = run(&["verify", s(&data)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("custody.jsonl: not a plain file"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&log).unwrap();
+    std::fs::write(&log, &kept).unwrap();
+    ok(&run(&["verify", s(&data)]));
+    let copy = std::fs::read_dir(store.join("objects"))
+        .unwrap()
+        .flat_map(|fan| std::fs::read_dir(fan.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .next()
+        .unwrap();
+    std::fs::remove_file(&copy).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &copy).unwrap();
+    let o = run(&["verify", s(&data)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("not a plain file"), "{}", stderr(&o));
+}

@@ -350,7 +350,14 @@ pub fn run_verify(a: &VerifyCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
     };
     let ctl = Control::default();
     let by = editor(&a.editor);
-    let cert = match a.tsa_cert.as_ref().map(std::fs::read_to_string).transpose() {
+    // A certificate is a few kilobytes: read no more than 1 MiB of whatever is named.
+    let read_cert = |p: &PathBuf| {
+        crate::atomic::read_small(p, 1 << 20).and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|_| std::io::Error::other("not a PEM certificate (not text)"))
+        })
+    };
+    let cert = match a.tsa_cert.as_ref().map(read_cert).transpose() {
         Ok(c) => c,
         Err(e) => {
             let p = a.tsa_cert.as_ref().map(|p| p.display().to_string());
@@ -363,7 +370,8 @@ pub fn run_verify(a: &VerifyCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
             Ok(v) => v,
             Err(e) => return fail(err, BAD_INPUT, e),
         };
-        if v.lines > 0 {
+        // Copies with no log (emptied or deleted) are evidence too, and fail the check.
+        if v.lines > 0 || !v.unlogged.is_empty() {
             log_check(&*store, &v, &by, err);
             all.push(v);
         }

@@ -182,8 +182,11 @@ impl Files {
         let stamps: Vec<Option<crate::store::file::Stamp>> = logs
             .iter()
             .map(|p| {
-                std::fs::File::open(p)
-                    .ok()
+                // Only a plain file is opened (a pipe there would block every reader).
+                std::fs::symlink_metadata(p)
+                    .is_ok_and(|m| m.is_file())
+                    .then(|| std::fs::File::open(p).ok())
+                    .flatten()
                     .and_then(|f| crate::store::file::Stamp::of(&f).ok())
             })
             .collect();
