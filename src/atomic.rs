@@ -152,12 +152,16 @@ impl AtomicFile {
         tmp.as_file().sync_all()?;
         #[cfg(unix)]
         {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&self.path)
-                .map(|m| m.permissions().mode())
-                .unwrap_or(0o644);
+            use std::os::unix::fs::{MetadataExt, PermissionsExt};
+            let old = std::fs::metadata(&self.path).ok();
+            let mode = old.as_ref().map_or(0o644, |m| m.permissions().mode());
             tmp.as_file()
                 .set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
+            // The old file's owner too, where this process may give it (root editing another
+            // user's file); otherwise the file becomes the writer's, as any editor's save does.
+            if let Some(m) = old {
+                let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(m.uid()), Some(m.gid()));
+            }
         }
         tmp.persist(&self.path).map_err(|e| e.error)?;
         // Make the rename itself durable.
@@ -215,6 +219,18 @@ mod tests {
         );
         write_atomic(&p, |w| w.write_all(b"new")).unwrap();
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "new");
+        // The owner stays (where this process may keep it: as root, another user's file).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+            if root {
+                std::os::unix::fs::chown(&p, Some(1000), Some(1000)).unwrap();
+                write_atomic(&p, |w| w.write_all(b"again")).unwrap();
+                let m = std::fs::metadata(&p).unwrap();
+                assert_eq!((m.uid(), m.gid()), (1000, 1000));
+            }
+        }
     }
 
     #[cfg(unix)]

@@ -832,6 +832,19 @@ fn the_command_line_names_a_csv_row_by_its_line() {
             .unwrap()
             .contains(",33.45,44.4,")
     );
+    // Two answers for the position: refused as bad usage.
+    let o = bin(&[
+        "edit",
+        c,
+        "--line",
+        "2",
+        "--at",
+        "1,1",
+        "--set",
+        "latitude=5",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("both give the position"));
 }
 
 #[test]
@@ -869,6 +882,12 @@ fn editing_a_line_or_an_area_keeps_its_geometry() {
         v["features"][1]["geometry"],
         serde_json::json!({"type": "Point", "coordinates": [44.25, 33.5]})
     );
+    // A latitude set as a property would not move it (and would mislead exports): refused.
+    let before = std::fs::read(&f).unwrap();
+    let o = bin(&["edit", p, "--id", "L1", "--set", "latitude=5"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("keeps the position in its geometry; move it with --at"));
+    assert_eq!(std::fs::read(&f).unwrap(), before);
 }
 
 #[test]

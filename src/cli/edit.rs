@@ -312,6 +312,9 @@ pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
         Ok(x) => x,
         Err(e) => return fail(err, BAD_INPUT, format!("{what}: {e}")),
     };
+    if let Some(why) = position_sets(&schema, &a.set, moved.is_some()) {
+        return fail(err, USAGE, why);
+    }
     for (n, v) in &a.set {
         d.set_text(&schema, n, v);
     }
@@ -333,6 +336,31 @@ pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
         }
         Err(e) => write_failed(err, &what, e),
     }
+}
+
+/// Why `--set` of a latitude or longitude cannot be done here: the file keeps the position in
+/// its geometry (a property of that name would only mislead exports; `--at` moves it), or
+/// `--at` gives the position too (two answers to one question).
+fn position_sets(schema: &Schema, set: &[(String, String)], at: bool) -> Option<String> {
+    let (name, _) = set.iter().find(|(n, _)| {
+        let role = schema
+            .columns
+            .iter()
+            .position(|c| c == n)
+            .map(|c| schema.map.role(c));
+        matches!(role, Some(Role::Latitude | Role::Longitude))
+            || matches!(
+                crate::model::columns::normalize(n).as_str(),
+                "latitude" | "lat" | "y" | "longitude" | "lon" | "lng" | "long" | "x"
+            )
+    })?;
+    Some(if !schema.position_in_columns {
+        format!("--set {name}: this file keeps the position in its geometry; move it with --at")
+    } else if at {
+        format!("--set {name} and --at both give the position; give one")
+    } else {
+        return None;
+    })
 }
 
 /// `incident-map delete`.
