@@ -917,6 +917,44 @@ fn an_edit_whose_history_cannot_be_written_writes_nothing() {
 }
 
 #[test]
+fn an_id_that_already_names_an_incident_is_refused() {
+    // Two incidents of one id: `--id` could find neither again, and links would point at both.
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let f = p.to_str().unwrap();
+    let before = std::fs::read(&p).unwrap();
+    let add = |id: &str| {
+        bin(&[
+            "add",
+            f,
+            "--date",
+            "2021-07-01",
+            "--type",
+            "IED",
+            "--at",
+            "33.3,44.4",
+            "--location-precision",
+            "near",
+            "--source",
+            "Reuters, 2021-07-01",
+            "--field",
+            &format!("id={id}"),
+        ])
+    };
+    let o = add("IQ-2021-001");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("id IQ-2021-001 already names another incident"));
+    let o = bin(&["edit", f, "--id", "IQ-2021-020", "--set", "id=IQ-2021-001"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&p).unwrap(), before, "nothing written");
+    // A new id is fine, and an edit that keeps its own id is not a collision with itself.
+    let o = add("IQ-2021-950");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = bin(&["edit", f, "--id", "IQ-2021-950", "--set", "place=x"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
 fn adding_to_a_csv_that_ends_inside_a_quote_is_refused() {
     // The last row opens a quote that never closes: a row appended would be swallowed by it
     // (the command used to say "added" and the row was never seen again).

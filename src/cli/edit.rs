@@ -237,6 +237,9 @@ pub fn run_add(a: &AddCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
     for (n, v) in &a.fields {
         d.set_text(&schema, n, v);
     }
+    if let Err(code) = id_is_free(&*src, &d, None, err) {
+        return code;
+    }
     match src.write(&Edit::Insert(d.clone()), &editor(&a.editor), &ctl) {
         Ok(w) => {
             let key = w.key.unwrap_or(Key(-1));
@@ -315,8 +318,15 @@ pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
     if let Some(why) = position_sets(&schema, &a.set, moved.is_some()) {
         return fail(err, USAGE, why);
     }
+    let id_before = d.own_id();
     for (n, v) in &a.set {
         d.set_text(&schema, n, v);
+    }
+    // Only a changed id can collide (the check reads every record).
+    if d.own_id() != id_before
+        && let Err(code) = id_is_free(&*src, &d, Some(key), err)
+    {
+        return code;
     }
     if let Some((lat, lon)) = moved {
         (d.lon, d.lat) = (lon, lat);
@@ -335,6 +345,32 @@ pub fn run_edit(a: &EditCmd, err: &mut dyn Write) -> i32 {
             OK
         }
         Err(e) => write_failed(err, &what, e),
+    }
+}
+
+/// Refuses a draft whose own id already names another incident than `this` (an id must name
+/// one: `--id` then finds one, and links point at one). Ids are compared as the data's links
+/// read them.
+fn id_is_free(
+    src: &dyn Source,
+    d: &Draft,
+    this: Option<Key>,
+    err: &mut dyn Write,
+) -> Result<(), i32> {
+    let Some(id) = d.own_id() else {
+        return Ok(());
+    };
+    match src.find(&Find::Id(id.clone()), &Control::default()) {
+        Ok(keys) if keys.iter().any(|k| Some(*k) != this) => Err(fail(
+            err,
+            BAD_INPUT,
+            format!(
+                "id {id} already names another incident in {}; nothing was written",
+                src.name()
+            ),
+        )),
+        Ok(_) => Ok(()),
+        Err(e) => Err(fail(err, BAD_INPUT, e)),
     }
 }
 

@@ -171,6 +171,20 @@ impl Draft {
         }
     }
 
+    /// Its own id as the data's links read one from a record
+    /// ([`crate::links::incident_id`]): the first field named as an id, trimmed, if not empty.
+    pub fn own_id(&self) -> Option<String> {
+        self.fields
+            .iter()
+            .find(|(n, _)| {
+                crate::links::ID_NAMES
+                    .iter()
+                    .any(|i| n.eq_ignore_ascii_case(i))
+            })
+            .map(|(n, _)| self.text(n).trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
     /// Sets the first field of `role` to `text` (as [`Draft::set_text`]); returns whether the
     /// schema has such a field.
     pub fn set_role(&mut self, schema: &Schema, role: Role, text: &str) -> bool {

@@ -637,10 +637,14 @@ impl Source for Files {
         let done = crate::edit::write_spliced(&file.path, &file.name, *stamp, &plan.splice)?;
         // Named as the history names it from now on: its own id, else where it is now.
         let incident = match &plan.record {
-            Some(r) => plan.after.as_ref().and_then(own_id).unwrap_or_else(|| {
-                let nl = memchr::memchr_iter(b'\n', &plan.splice.bytes[..r.at]).count();
-                format!("{}:{}", file.name, done.lines_before + nl as u64 + 1)
-            }),
+            Some(r) => plan
+                .after
+                .as_ref()
+                .and_then(Draft::own_id)
+                .unwrap_or_else(|| {
+                    let nl = memchr::memchr_iter(b'\n', &plan.splice.bytes[..r.at]).count();
+                    format!("{}:{}", file.name, done.lines_before + nl as u64 + 1)
+                }),
             None => plan.incident.clone(),
         };
         let entry = HistoryEntry {
@@ -1156,20 +1160,6 @@ fn in_place(file: &LoadedFile) -> Result<(), SourceError> {
 }
 
 /// A draft's own id (its `id`-like field), if it has one.
-/// A draft's own id, as [`crate::links::incident_id`] reads it from a record: the first field
-/// named as an id, trimmed, if not empty.
-fn own_id(d: &Draft) -> Option<String> {
-    d.fields
-        .iter()
-        .find(|(name, _)| {
-            crate::links::ID_NAMES
-                .iter()
-                .any(|n| name.eq_ignore_ascii_case(n))
-        })
-        .map(|(name, _)| d.text(name).trim().to_string())
-        .filter(|t| !t.is_empty())
-}
-
 fn incident_of(d: &Draft) -> Option<String> {
     crate::links::ID_NAMES
         .iter()
