@@ -385,9 +385,11 @@ fn position_sets(schema: &Schema, set: &[(String, String)], at: bool) -> Option<
             .position(|c| c == n)
             .map(|c| schema.map.role(c));
         matches!(role, Some(Role::Latitude | Role::Longitude))
+            // Names that say a position whatever the file (`x` and `y` only where they are the
+            // file's position columns: elsewhere they may be anything).
             || matches!(
                 crate::model::columns::normalize(n).as_str(),
-                "latitude" | "lat" | "y" | "longitude" | "lon" | "lng" | "long" | "x"
+                "latitude" | "lat" | "longitude" | "lon" | "lng" | "long"
             )
     })?;
     Some(if !schema.position_in_columns {

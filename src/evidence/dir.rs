@@ -256,6 +256,7 @@ impl DirStore {
         Ok(self.root.join("tokens").join(format!("{name}.tsr")))
     }
 }
+
 /// Opens a file of the store for reading, only if it is a plain file: a store is untrusted
 /// input, and a named pipe would block the check forever, a link to `/dev/zero` feed it
 /// endlessly (both found by a hunt for hostile inputs).
