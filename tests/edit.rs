@@ -955,6 +955,28 @@ fn an_id_that_already_names_an_incident_is_refused() {
 }
 
 #[test]
+fn history_prints_no_control_characters_from_the_data() {
+    // A value with an escape sequence and a newline: shown, but it cannot drive the terminal
+    // or split the listing.
+    let dir = tempfile::tempdir().unwrap();
+    let p = copy_bundled(dir.path());
+    let f = p.to_str().unwrap();
+    let o = bin(&[
+        "edit",
+        f,
+        "--id",
+        "IQ-2021-020",
+        "--set",
+        "place=\u{1b}[31mred\nline",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = bin(&["history", f]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(!text.contains('\u{1b}'), "{text:?}");
+    assert!(text.contains("[31mred"), "{text:?}");
+}
+
+#[test]
 fn adding_to_a_csv_that_ends_inside_a_quote_is_refused() {
     // The last row opens a quote that never closes: a row appended would be swallowed by it
     // (the command used to say "added" and the row was never seen again).

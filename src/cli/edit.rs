@@ -484,7 +484,10 @@ pub fn run_history(a: &HistoryCmd, out: &mut dyn Write, err: &mut dyn Write) -> 
         );
     } else {
         for e in &entries {
-            let _ = writeln!(out, "{}", history_text(e));
+            // Values and editors are the data's: no control character reaches the terminal.
+            let text = history_text(e);
+            let lines: Vec<String> = text.lines().map(|l| crate::text::clean(l, false)).collect();
+            let _ = writeln!(out, "{}", lines.join("\n"));
         }
         if entries.is_empty() {
             let _ = writeln!(err, "no edits recorded");

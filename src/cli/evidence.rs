@@ -240,8 +240,9 @@ pub fn run_list(a: &EvidenceCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
         return OK;
     }
     for x in &all {
-        let _ = writeln!(
-            out,
+        // Names, notes and editors are the data's: control characters (a newline, an escape
+        // sequence) must not split a row or drive the terminal.
+        let line = format!(
             "{}  {}  {}  {} bytes  {}  added {} by {}{}{}",
             x.incident,
             short(&x.item.sha256),
@@ -261,6 +262,7 @@ pub fn run_list(a: &EvidenceCmd, out: &mut dyn Write, err: &mut dyn Write) -> i3
                 format!("  ({})", x.item.note)
             },
         );
+        let _ = writeln!(out, "{}", crate::text::clean(&line, false));
     }
     OK
 }
