@@ -618,6 +618,11 @@ fn a_zipped_bundle_holds_the_same_bag() {
     let (dir, data, photo, _statement) = case();
     attach(&data, "IQ-2021-018", &photo);
     let zip = dir.path().join("case.zip");
+    // Filters that match nothing: no empty bag is written.
+    let o = run(&["bundle", s(&data), "--from", "2030-01-01", "--out", s(&zip)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no incidents match the filters; nothing written"));
+    assert!(!zip.exists());
     ok(&run(&[
         "bundle",
         s(&data),

@@ -53,6 +53,18 @@ pub fn run(a: &BundleCmd, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
         Ok(i) => i,
         Err(code) => return code,
     };
+    // A case bundle of nothing is a mistake in the filters, not a case.
+    match inc.store.select(&f) {
+        Ok(sel) if sel.is_empty() => {
+            return fail(
+                err,
+                BAD_INPUT,
+                "no incidents match the filters; nothing written",
+            );
+        }
+        Ok(_) => {}
+        Err(e) => return fail(err, BAD_INPUT, e),
+    }
     let spec = BundleSpec {
         out: a.out.clone(),
         filter: f,
