@@ -96,6 +96,13 @@ fn declared_encoding(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     encoding_rs::Encoding::for_label(label)
 }
 
+/// The index just after the next `pat` in `text` from `from` (or the end).
+fn after(text: &[u8], from: usize, pat: &[u8]) -> usize {
+    text.get(from..)
+        .and_then(|t| t.windows(pat.len()).position(|w| w == pat))
+        .map_or(text.len(), |p| from + p + pat.len())
+}
+
 /// The index just after a DOCTYPE (or other `<!` declaration) whose name starts at `from`,
 /// passing over quoted text, comments and its bracketed internal subset; `None` when the
 /// subset declares an entity.
@@ -107,10 +114,7 @@ fn doctype_end(text: &[u8], from: usize) -> Option<usize> {
             Some(q) if b == q => quote = None,
             Some(_) => {}
             None if text[k..].starts_with(b"<!--") => {
-                k = text[k + 4..]
-                    .windows(3)
-                    .position(|w| w == b"-->")
-                    .map_or(text.len(), |p| k + 4 + p + 3);
+                k = after(text, k + 4, b"-->");
                 continue;
             }
             None if text[k..].starts_with(b"<!ENTITY") => return None,
@@ -132,28 +136,18 @@ fn doctype_end(text: &[u8], from: usize) -> Option<usize> {
 /// sections, processing instructions, the DOCTYPE and quoted attribute values are passed over,
 /// so only real elements count).
 fn unparseable_shape(text: &[u8]) -> Option<String> {
-    // The index just after the next `pat` from `from` (or the end).
-    let after = |from: usize, pat: &[u8]| {
-        text.get(from..)
-            .and_then(|t| t.windows(pat.len()).position(|w| w == pat))
-            .map_or(text.len(), |p| from + p + pat.len())
-    };
-    // The index just after the `>` closing a tag or declaration opened before `from`, outside
-    // quotes and (for the DOCTYPE) outside its bracketed internal subset; whether the tag closes
-    // itself (`/>`); and its attributes (its `=` outside quotes).
+    let after = |from: usize, pat: &[u8]| after(text, from, pat);
+    // The index just after the `>` closing a start tag opened before `from`, outside quotes;
+    // whether the tag closes itself (`/>`); and its attributes (its `=` outside quotes).
     let close = |from: usize| {
-        let (mut quote, mut brackets, mut attributes) = (None, 0usize, 0);
+        let (mut quote, mut attributes) = (None, 0);
         for (k, &b) in text.iter().enumerate().skip(from) {
             match (quote, b) {
                 (Some(q), _) if b == q => quote = None,
                 (Some(_), _) => {}
                 (None, b'"' | b'\'') => quote = Some(b),
                 (None, b'=') => attributes += 1,
-                (None, b'[') => brackets += 1,
-                (None, b']') => brackets = brackets.saturating_sub(1),
-                (None, b'>') if brackets == 0 => {
-                    return (k + 1, k > 0 && text[k - 1] == b'/', attributes);
-                }
+                (None, b'>') => return (k + 1, k > 0 && text[k - 1] == b'/', attributes),
                 _ => {}
             }
         }

@@ -347,14 +347,8 @@ fn read_shape(content: &[u8]) -> Result<shapefile::Shape, RecordError> {
 /// Checks what the dBase reader takes on trust in a `.dbf` header: where the records start
 /// (after the 32-byte header, the field descriptors and their terminator, and for Visual
 /// FoxPro a 263-byte backlink), their size, and fields wide enough for what their type reads.
-fn check_dbf_header(dbf: &[u8]) -> Result<(), RecordError> {
-    let layout = DbfLayout::of(dbf);
-    let least = 33
-        + if matches!(dbf.first(), Some(0x30..=0x32)) {
-            263
-        } else {
-            0
-        };
+fn check_dbf_header(dbf: &[u8], layout: &DbfLayout) -> Result<(), RecordError> {
+    let least = 33 + backlink(dbf);
     if dbf.len() < 32 || layout.first < least || layout.first > dbf.len() || layout.size == 0 {
         return Err(RecordError::NoRoom);
     }
@@ -382,6 +376,16 @@ fn check_dbf_header(dbf: &[u8]) -> Result<(), RecordError> {
         }
     }
     Ok(())
+}
+
+/// The bytes of Visual FoxPro's backlink between a `.dbf`'s field descriptors and its records
+/// (none in other versions).
+fn backlink(dbf: &[u8]) -> usize {
+    if matches!(dbf.first(), Some(0x30..=0x32)) {
+        263
+    } else {
+        0
+    }
 }
 
 /// A `.dbf` field: its name, type letter, offset in a record (after the deletion flag) and
@@ -416,12 +420,7 @@ impl DbfLayout {
         // as fit before the terminator byte (and Visual FoxPro's backlink) that precede the
         // first record — the dBase reader's own count; a record's fields follow its deletion
         // flag.
-        let fox = if matches!(dbf.first(), Some(0x30..=0x32)) {
-            263
-        } else {
-            0
-        };
-        let count = first.saturating_sub(33 + fox) / 32;
+        let count = first.saturating_sub(33 + backlink(dbf)) / 32;
         let mut fields = Vec::new();
         let mut offset = 1;
         for d in dbf
@@ -523,8 +522,8 @@ pub fn load(
         None => Crs::Wgs84,
     };
     let records = shp_records(&parts.shp).map_err(|e| err(format!("not a readable .shp ({e})")))?;
-    check_dbf_header(&parts.dbf).map_err(|e| err(format!("not a readable .dbf ({e})")))?;
     let layout = DbfLayout::of(&parts.dbf);
+    check_dbf_header(&parts.dbf, &layout).map_err(|e| err(format!("not a readable .dbf ({e})")))?;
     let mut dbf = dbase::Reader::new(Cursor::new(&parts.dbf[..]))
         .map_err(|e| err(format!("not a readable .dbf ({e})")))?;
     let order: Vec<String> = dbf.fields().iter().map(|f| f.name().to_string()).collect();
