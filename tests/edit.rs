@@ -848,6 +848,52 @@ fn the_command_line_names_a_csv_row_by_its_line() {
 }
 
 #[test]
+fn a_csv_header_naming_a_column_twice_keeps_both_values_apart() {
+    // Two `notes` columns: the second is read as `notes.1` (as pandas reads it), so an edit of
+    // either, or of another field, cannot write one column's value into the other.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("twice.csv");
+    let head = "id,date,type,latitude,longitude,location_precision,notes,notes,source";
+    let text = format!("{head}\nA1,2021-06-06,IED,33.3,44.4,near,first,second,AFP 2021-06-06\n");
+    std::fs::write(&csv, &text).unwrap();
+    let c = csv.to_str().unwrap();
+    let o = bin(&["check", c]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "twice.csv: column 8 repeats the name of an earlier column: it is read as notes.1"
+        ),
+        "{out}"
+    );
+    let o = bin(&["edit", c, "--id", "A1", "--set", "type=Rocket attack"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = bin(&["edit", c, "--id", "A1", "--set", "notes.1=later"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        format!("{head}\nA1,2021-06-06,Rocket attack,33.3,44.4,near,first,later,AFP 2021-06-06\n")
+    );
+    // Both reach a GeoJSON export under their own names.
+    let out = dir.path().join("out.geojson");
+    let o = bin(&[
+        "filter",
+        c,
+        "--format",
+        "geojson",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let props = &v["features"][0]["properties"];
+    assert_eq!(
+        (props["notes"].as_str(), props["notes.1"].as_str()),
+        (Some("first"), Some("later"))
+    );
+}
+
+#[test]
 fn editing_a_line_or_an_area_keeps_its_geometry() {
     // The incidents sit at the centroids of an area and a line; an edit of another field must
     // not turn them into points there (it did, and the history could not bring them back).
@@ -888,6 +934,53 @@ fn editing_a_line_or_an_area_keeps_its_geometry() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("keeps the position in its geometry; move it with --at"));
     assert_eq!(std::fs::read(&f).unwrap(), before);
+}
+
+#[test]
+fn a_count_the_file_has_nowhere_yet_is_checked_and_written_as_a_number() {
+    // No feature has `fatalities`: the new property is read back as the count, so it is
+    // checked as one (whole, not negative) and written as a JSON number, not text.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("few.geojson");
+    let text = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":"A1","date":"2021-01-01","type":"IED","location_precision":"near","source":"https://a.org"},"geometry":{"type":"Point","coordinates":[44,33]}}
+]}
+"#;
+    std::fs::write(&f, text).unwrap();
+    let p = f.to_str().unwrap();
+    for bad in ["1.5", "many", "-2"] {
+        let o = bin(&[
+            "edit",
+            p,
+            "--id",
+            "A1",
+            "--set",
+            &format!("fatalities={bad}"),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{bad}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("fatalities: '{bad}' is not a count")),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&f).unwrap(),
+            text,
+            "nothing written"
+        );
+    }
+    let o = bin(&["edit", p, "--id", "A1", "--set", "fatalities=3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        text.replace(
+            r#""source":"https://a.org"}"#,
+            r#""source":"https://a.org","fatalities":3}"#
+        )
+    );
+    let src = open(&f);
+    let d = src.details(key_of(&*src, "id", "A1"), &ctl()).unwrap();
+    assert_eq!(d.fatalities, Some(3));
 }
 
 #[test]

@@ -394,7 +394,8 @@ mod tests {
 
     #[test]
     fn rows_from_borrowed_fields_are_those_from_records() {
-        // A name given twice, a value past the header, quotes, line breaks and accents.
+        // A name given twice (read as `notes.1`), a value past the header, quotes, line breaks
+        // and accents.
         let s = Store::from_csv(
             "lat,lon,date,type,notes,notes,actor1,actor2\n\
              33.2,44.2,2021-06-05,Interception,\"shot \"\"down\"\"\",again, AFP ,,x\n\
@@ -424,7 +425,10 @@ mod tests {
         let mut first = Vec::new();
         record_json(&mut first, &s.record(0).unwrap());
         let first = String::from_utf8(first).unwrap();
-        assert!(first.contains(r#""notes":"again""#), "{first}");
+        assert!(
+            first.contains(r#""notes":"shot \"down\"","notes.1":"again""#),
+            "{first}"
+        );
         assert!(first.contains(r#""column_9":"x""#), "{first}");
     }
 

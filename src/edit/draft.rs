@@ -63,6 +63,32 @@ impl Schema {
         Schema::of(columns, map, false)
     }
 
+    /// The schema with `names` it lacks added after its columns (a property a GeoJSON file
+    /// or a table's records do not have yet), each with the role the importers will give it
+    /// when the file is read again — unless a column already has that role, which keeps it.
+    pub fn with_fields<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Cow<'_, Schema> {
+        let mut columns = self.columns.clone();
+        for n in names {
+            if !columns.iter().any(|c| c == n) {
+                columns.push(n.to_string());
+            }
+        }
+        if columns.len() == self.columns.len() {
+            return Cow::Borrowed(self);
+        }
+        let detected =
+            crate::import::columns::detect(&columns, &Default::default()).unwrap_or_default();
+        let mut map = self.map.clone();
+        for c in self.columns.len()..columns.len() {
+            let role = detected.role(c);
+            if self.column(role).is_none() {
+                map.put(role, c);
+            }
+        }
+        map.assign_roles(&columns);
+        Cow::Owned(Schema::of(columns, map, self.position_in_columns))
+    }
+
     /// The column of a role, when there is one.
     pub fn column(&self, role: Role) -> Option<&str> {
         (0..self.columns.len())
@@ -200,6 +226,7 @@ impl Draft {
     /// counts as numbers, yes/no as booleans, JSON arrays and objects as such, and nothing as
     /// null.
     pub fn set_text(&mut self, schema: &Schema, name: &str, text: &str) {
+        let schema = schema.with_fields([name]);
         let role = schema
             .columns
             .iter()
@@ -267,6 +294,7 @@ impl Draft {
 
     /// The draft as a record (each field with its role under `schema`), as it will be saved.
     pub fn record(&self, schema: &Schema) -> Record {
+        let schema = &*schema.with_fields(self.fields.iter().map(|(n, _)| n.as_str()));
         let d = self.saved(schema);
         Record {
             fields: d
@@ -298,6 +326,8 @@ impl Draft {
     /// Checks the draft as it will be saved: the importers' rules (dates, coordinates, counts,
     /// precisions) and the rules of recording. Gives the validated row, or every problem.
     pub fn check(&self, schema: &Schema) -> Result<Row<'static>, Invalid> {
+        // A field the file has nowhere else yet is checked by the role it will be read with.
+        let schema = &*schema.with_fields(self.fields.iter().map(|(n, _)| n.as_str()));
         let d = self.with_position_in_columns(schema);
         let mut problems = Vec::new();
         let name = |c: Option<usize>, fallback: &str| {

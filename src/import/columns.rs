@@ -45,6 +45,30 @@ fn resolve(names: &[String], raw: &[String], wanted: &str) -> Result<usize, Load
         })
 }
 
+/// The header with each name that repeats an earlier one made distinct, as pandas does
+/// (`notes`, `notes.1`, `notes.2`, skipping names the header has), so that every value of a
+/// record has a name of its own: an edit, an export or a lookup by name cannot mistake one
+/// column for the other. Gives the names and, for each renamed column, its index and new name.
+pub fn distinct(header: Vec<String>) -> (Vec<String>, Vec<(usize, String)>) {
+    let mut seen: std::collections::HashSet<String> = header.iter().cloned().collect();
+    let mut out: Vec<String> = Vec::with_capacity(header.len());
+    let mut renamed = Vec::new();
+    for (i, name) in header.iter().enumerate() {
+        if !header[..i].contains(name) {
+            out.push(name.clone());
+            continue;
+        }
+        let new = (1..)
+            .map(|k| format!("{name}.{k}"))
+            .find(|n| !seen.contains(n))
+            .unwrap_or_default();
+        seen.insert(new.clone());
+        renamed.push((i, new.clone()));
+        out.push(new);
+    }
+    (out, renamed)
+}
+
 /// Detects columns from header names, applies overrides, and gives every column its role. Fails
 /// only when an override names a column that does not exist.
 pub fn detect(header: &[String], ov: &Overrides) -> Result<ColumnMap, LoadError> {
@@ -184,6 +208,21 @@ mod tests {
 
     fn h(s: &str) -> Vec<String> {
         s.split(',').map(String::from).collect()
+    }
+
+    #[test]
+    fn repeated_names_are_made_distinct() {
+        let (names, renamed) = distinct(h("a,notes,notes,notes.1,notes,,"));
+        assert_eq!(names, h("a,notes,notes.2,notes.1,notes.3,,.1"));
+        assert_eq!(
+            renamed,
+            [
+                (2, "notes.2".into()),
+                (4, "notes.3".into()),
+                (6, ".1".into())
+            ]
+        );
+        assert_eq!(distinct(h("a,b")), (h("a,b"), vec![]));
     }
 
     #[test]

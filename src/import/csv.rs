@@ -719,8 +719,9 @@ fn load_tuned(
     };
     let total = content_len(&content);
     let mut buf = Vec::new();
-    let (columns, data_start, delimiter) =
+    let (header, data_start, delimiter) =
         read_header(&content, &mut buf, total, HEADER_WINDOW).map_err(err)?;
+    let (columns, renamed) = super::columns::distinct(header);
     let map = detect(&columns, ov).map_err(err)?;
     if map.lat.is_none() || map.lon.is_none() {
         return Err(err(LoadError::NoCoordinates { columns }));
@@ -754,7 +755,20 @@ fn load_tuned(
     ctl.advance(2 * data_start as u64);
     let mut m = Merged {
         builder: None,
-        problems: Vec::new(),
+        problems: renamed
+            .into_iter()
+            .map(|(c, new)| Problem {
+                // The header: no row.
+                file: name.to_string(),
+                line: 0,
+                column: None,
+                message: format!(
+                    "column {} repeats the name of an earlier column: it is read as {new}",
+                    c + 1
+                ),
+                skipped: false,
+            })
+            .collect(),
         skipped: 0,
         legacy: false,
         pos: data_start as u64,

@@ -106,7 +106,11 @@ fn count(s: Option<Cow<'_, str>>) -> Result<i32, ValueError> {
         .ok_or(())
         .or_else(|_| t.parse::<f64>())
     {
-        Ok(v) if v.is_finite() && v >= 0.0 && v < i32::MAX as f64 => Ok(v as i32),
+        // Whole numbers only ("3.0" from a float column is 3; "1.5" people is a mistake,
+        // not 1).
+        Ok(v) if v.is_finite() && v >= 0.0 && v < i32::MAX as f64 && v.fract() == 0.0 => {
+            Ok(v as i32)
+        }
         _ => Err(ValueError::NotACount(clip(t))),
     }
 }
@@ -295,5 +299,10 @@ mod tests {
         assert_eq!(r.type_name, UNSPECIFIED);
         assert_eq!(r.fatalities, -1);
         assert_eq!(w.len(), 1);
+        // A float column's whole numbers are counts; a fraction is not (not truncated to 1).
+        let (r, w) = run("lat,lon,date,fatalities,injuries", "1,1,2021-06-15,3.0,1.5").unwrap();
+        assert_eq!((r.fatalities, r.injuries), (3, -1));
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].message, "'1.5' is not a count");
     }
 }

@@ -206,6 +206,30 @@ impl ColumnMap {
         self.roles = roles;
     }
 
+    /// Maps column `c` to `role` (a role of one column: a text role or [`Role::Other`] is
+    /// given by the name in [`ColumnMap::assign_roles`], and is left alone here).
+    pub fn put(&mut self, role: Role, c: usize) {
+        let slot = match role {
+            Role::Latitude => &mut self.lat,
+            Role::Longitude => &mut self.lon,
+            Role::Date => &mut self.date,
+            Role::Time => &mut self.time,
+            Role::UtcOffset => &mut self.offset,
+            Role::DatePrecision => &mut self.date_precision,
+            Role::Type => &mut self.type_column,
+            Role::Category => &mut self.category,
+            Role::Place => &mut self.place,
+            Role::LocPrecision => &mut self.loc_precision,
+            Role::Fatalities => &mut self.fatalities,
+            Role::Injuries => &mut self.injuries,
+            Role::Disputed => &mut self.disputed,
+            Role::Accounts => &mut self.accounts,
+            Role::Related => &mut self.related,
+            Role::Description | Role::Actor | Role::Source | Role::Area | Role::Other => return,
+        };
+        *slot = Some(c);
+    }
+
     /// The role of column `c` ([`Role::Other`] when unknown).
     pub fn role(&self, c: usize) -> Role {
         self.roles.get(c).copied().unwrap_or(Role::Other)
