@@ -33,31 +33,127 @@ pub fn read_small(path: &Path, max: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// Where the bytes go: a temporary file renamed into place, or the device or pipe itself.
-enum Sink {
+/// A file being made in a folder that has no name there until [`Unnamed::persist`] gives it
+/// one (Linux `O_TMPFILE`): a process killed before then leaves nothing behind. Where the
+/// system or file system cannot make one (not Linux, NFS, some FUSE file systems, no `/proc`),
+/// it is a hidden temporary file (`PREFIX…`), removed when dropped.
+pub enum Unnamed {
+    /// No name yet.
+    Unnamed(File),
+    /// A hidden temporary file.
     Temp(tempfile::NamedTempFile),
+}
+
+impl Unnamed {
+    /// A new empty file in `dir`; the fallback's name starts with `prefix`.
+    pub fn new_in(dir: &Path, prefix: &str) -> io::Result<Unnamed> {
+        if let Some(f) = unnamed_in(dir) {
+            return Ok(Unnamed::Unnamed(f));
+        }
+        Ok(Unnamed::Temp(
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .suffix(".part")
+                .tempfile_in(dir)?,
+        ))
+    }
+
+    /// The file, to write into (and to set its permissions and owner).
+    pub fn file(&mut self) -> &mut File {
+        match self {
+            Unnamed::Unnamed(f) => f,
+            Unnamed::Temp(t) => t.as_file_mut(),
+        }
+    }
+
+    /// Puts the file at `path` (in the folder it was made in), replacing what is there.
+    pub fn persist(self, path: &Path) -> io::Result<()> {
+        match self {
+            Unnamed::Unnamed(f) => name_over(&f, path),
+            Unnamed::Temp(t) => t.persist(path).map(drop).map_err(|e| e.error),
+        }
+    }
+}
+
+/// Where the bytes go: a file renamed into place, or the device or pipe itself.
+enum Sink {
+    Atomic(Unnamed),
     Direct(File),
 }
 
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Sink::Temp(f) => f.write(buf),
+            Sink::Atomic(u) => u.file().write(buf),
             Sink::Direct(f) => f.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Sink::Temp(f) => f.flush(),
+            Sink::Atomic(u) => u.file().flush(),
             Sink::Direct(f) => f.flush(),
         }
     }
 }
 
+/// A file with no name in `dir`, where the system and the file system make one (Linux 3.11+)
+/// and `/proc` can name it later; `None` otherwise.
+fn unnamed_in(dir: &Path) -> Option<File> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, Mode, OFlags, openat};
+        if !Path::new("/proc/self/fd").is_dir() {
+            return None;
+        }
+        let flags = OFlags::RDWR | OFlags::TMPFILE | OFlags::CLOEXEC;
+        openat(CWD, dir, flags, Mode::from_raw_mode(0o600))
+            .ok()
+            .map(File::from)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = dir;
+        None
+    }
+}
+
+/// Gives the unnamed `file` a hidden name beside `path` and renames it over `path` (the name
+/// exists only between those two calls; it is removed if the rename fails).
+fn name_over(file: &File, path: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{AtFlags, CWD, linkat};
+        use std::os::fd::AsRawFd;
+        let fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        let named = tempfile::Builder::new()
+            .prefix(".incident-map-")
+            .suffix(".part")
+            .make_in(folder_of(path), |name| {
+                linkat(CWD, &fd, CWD, name, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
+            })?;
+        named.persist(path).map_err(|e| e.error)?;
+        Ok(())
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, path);
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+}
+
+/// The folder a file is in (`.` for a bare name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// A file being written atomically: bytes go to a temporary file next to the target, which
-/// replaces the target only on [`AtomicFile::commit`]. Dropped without a commit, it leaves the
-/// target untouched and removes the temporary file.
+/// replaces the target only on [`AtomicFile::commit`]. Dropped without a commit (or the process
+/// killed), it leaves the target untouched and no temporary file: on Linux the file has no
+/// name until the commit.
 pub struct AtomicFile {
     path: PathBuf,
     out: BufWriter<Sink>,
@@ -129,41 +225,34 @@ impl AtomicFile {
             });
         }
         let path = follow_links(path)?;
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        let tmp = tempfile::Builder::new()
-            .prefix(".incident-map-")
-            .suffix(".part")
-            .tempfile_in(dir)?;
+        let sink = Sink::Atomic(Unnamed::new_in(folder_of(&path), ".incident-map-")?);
         Ok(AtomicFile {
             path,
-            out: BufWriter::with_capacity(1 << 20, Sink::Temp(tmp)),
+            out: BufWriter::with_capacity(1 << 20, sink),
         })
     }
 
     /// Flushes to disk and puts the file in place (keeping the old file's permissions).
     pub fn commit(self) -> io::Result<()> {
-        let tmp = match self.out.into_inner().map_err(|e| e.into_error())? {
-            Sink::Temp(tmp) => tmp,
+        let mut out = match self.out.into_inner().map_err(|e| e.into_error())? {
+            Sink::Atomic(u) => u,
             Sink::Direct(_) => return Ok(()),
         };
-        tmp.as_file().sync_all()?;
+        let file = out.file();
+        file.sync_all()?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::{MetadataExt, PermissionsExt};
             let old = std::fs::metadata(&self.path).ok();
             let mode = old.as_ref().map_or(0o644, |m| m.permissions().mode());
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o7777))?;
             // The old file's owner too, where this process may give it (root editing another
             // user's file); otherwise the file becomes the writer's, as any editor's save does.
             if let Some(m) = old {
-                let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(m.uid()), Some(m.gid()));
+                let _ = std::os::unix::fs::fchown(file, Some(m.uid()), Some(m.gid()));
             }
         }
-        tmp.persist(&self.path).map_err(|e| e.error)?;
+        out.persist(&self.path)?;
         // Make the rename itself durable.
         if let Some(dir) = self.path.parent().filter(|p| !p.as_os_str().is_empty())
             && let Ok(d) = File::open(dir)
@@ -231,6 +320,42 @@ mod tests {
                 assert_eq!((m.uid(), m.gid()), (1000, 1000));
             }
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn nothing_is_named_in_the_folder_until_the_commit() {
+        // What a process killed half-way would leave: the folder as it was.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.txt");
+        std::fs::write(&p, "old").unwrap();
+        let names = || {
+            let mut v: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let mut f = AtomicFile::create(&p).unwrap();
+        assert!(
+            matches!(f.out.get_ref(), Sink::Atomic(Unnamed::Unnamed(_))),
+            "no O_TMPFILE here"
+        );
+        f.write_all(&vec![b'x'; 3 << 20]).unwrap();
+        assert_eq!(names(), ["out.txt"]);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "old");
+        f.commit().unwrap();
+        assert_eq!(names(), ["out.txt"]);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), 3 << 20);
+        // A new file: made only by the commit.
+        let q = dir.path().join("new.txt");
+        let mut f = AtomicFile::create(&q).unwrap();
+        f.write_all(b"new").unwrap();
+        assert_eq!(names(), ["out.txt"]);
+        f.commit().unwrap();
+        assert_eq!(names(), ["new.txt", "out.txt"]);
+        assert_eq!(folder_of(Path::new("bare.txt")), Path::new("."));
     }
 
     #[cfg(unix)]

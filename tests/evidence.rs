@@ -249,6 +249,28 @@ fn the_custody_chain_names_the_line_that_was_changed_or_removed() {
         "{}",
         stdout(&o)
     );
+
+    // Line ends converted (a Windows checkout): every line's bytes changed, the first names it.
+    std::fs::write(&log, text.replace('\n', "\r\n")).unwrap();
+    let o = run(&["verify", s(&data)]);
+    says(
+        &o,
+        1,
+        "the chain breaks at line 1: it holds a control character (U+000D)",
+    );
+    // Only the last line's end: no later line covers it, and it is still named.
+    let mut last_cr = text.clone();
+    last_cr.insert(text.len() - 1, '\r');
+    std::fs::write(&log, &last_cr).unwrap();
+    let o = run(&["verify", s(&data)]);
+    says(
+        &o,
+        1,
+        &format!(
+            "the chain breaks at line {}: it holds a control character",
+            lines.len()
+        ),
+    );
 }
 
 #[test]

@@ -1,9 +1,37 @@
 //! Nothing the user had is lost: a process killed (SIGKILL) in the middle of writing its output
-//! leaves the previous file intact, because every write goes to a temporary file that is renamed
-//! into place only when complete.
+//! leaves the previous file intact, because every write goes to a temporary file that is put in
+//! place only when complete; and nothing is left behind, because on Linux that file has no name
+//! until then.
 
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Whether process `pid` has a file open in `dir` that has no name there (the write being
+/// made: `/proc` shows it as `dir/#inode (deleted)`) and already holds data.
+fn writing_unnamed(pid: u32, dir: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|to| {
+            to.parent() == Some(dir)
+                && to.to_string_lossy().ends_with(" (deleted)")
+                && std::fs::metadata(fd.path()).is_ok_and(|m| m.len() > 0)
+        })
+    })
+}
+
+/// The names in `dir`.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
 
 #[test]
 fn sigkill_mid_write_keeps_the_previous_file() {
@@ -27,15 +55,11 @@ fn sigkill_mid_write_keeps_the_previous_file() {
         ])
         .spawn()
         .unwrap();
-    // Wait until the temporary file exists and has data, then kill the process.
+    // Wait until the file being written has data, then kill the process.
     let end = Instant::now() + Duration::from_secs(120);
     let mut killed_mid_write = false;
     while Instant::now() < end {
-        let part = std::fs::read_dir(&out_dir).unwrap().flatten().find(|e| {
-            e.file_name().to_string_lossy().ends_with(".part")
-                && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
-        });
-        if part.is_some() {
+        if writing_unnamed(child.id(), &out_dir) {
             child.kill().unwrap(); // SIGKILL on Unix
             killed_mid_write = true;
             break;
@@ -51,6 +75,7 @@ fn sigkill_mid_write_keeps_the_previous_file() {
         "the process finished before it could be killed mid-write"
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous contents");
+    assert_eq!(names(&out_dir), ["filtered.geojson"], "nothing left behind");
     // The input is untouched too.
     let mut again = Vec::new();
     incident_map::synth::write_acled_csv(150_000, 5, &mut again).unwrap();
@@ -73,15 +98,11 @@ fn sigkill_mid_save_keeps_the_previous_file() {
             .unwrap()
     };
     let mut child = edit("killed");
-    // Kill it once the spliced copy is being written beside the file.
+    // Kill it once the spliced copy is being written (unnamed) beside the file.
     let end = Instant::now() + Duration::from_secs(120);
     let mut killed_mid_write = false;
     while Instant::now() < end {
-        let part = std::fs::read_dir(dir.path()).unwrap().flatten().find(|e| {
-            e.file_name().to_string_lossy().ends_with(".part")
-                && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
-        });
-        if part.is_some() {
+        if writing_unnamed(child.id(), dir.path()) {
             child.kill().unwrap();
             killed_mid_write = true;
             break;
@@ -101,6 +122,7 @@ fn sigkill_mid_save_keeps_the_previous_file() {
         before,
         "the previous file, whole"
     );
+    assert_eq!(names(dir.path()), ["big.csv"], "nothing left behind");
     // The next save works, and changes only that row.
     assert!(edit("saved").wait().unwrap().success());
     let after = std::fs::read_to_string(&csv).unwrap();

@@ -169,6 +169,18 @@ pub fn first_break(lines: &[String]) -> Option<(usize, String)> {
     let mut prev = GENESIS.to_string();
     for (i, l) in lines.iter().enumerate() {
         let n = i + 1;
+        // Lines are written as compact JSON: a raw control character (a carriage return from
+        // converted line ends, too) is a change, even where JSON would read past it and on the
+        // last line, which no later line's hash covers.
+        if let Some(c) = l.chars().find(|c| c.is_control()) {
+            return Some((
+                n,
+                format!(
+                    "it holds a control character (U+{:04X}) that no line is written with (its bytes were changed)",
+                    c as u32
+                ),
+            ));
+        }
         let e: Entry = match serde_json::from_str(l) {
             Ok(e) => e,
             Err(e) => return Some((n, format!("not a custody entry ({e})"))),
@@ -233,6 +245,15 @@ mod tests {
         assert_eq!(first_break(&cut).map(|b| b.0), Some(2));
         // The first line removed.
         assert_eq!(first_break(&lines[1..]).map(|b| b.0), Some(1));
+        // A carriage return after the last line (line ends converted), or inside one.
+        let mut crlf = lines.clone();
+        crlf[3].push('\r');
+        let b = first_break(&crlf).unwrap();
+        assert_eq!(b.0, 4);
+        assert!(b.1.contains("U+000D"), "{}", b.1);
+        let mut tab = lines.clone();
+        tab[1] = tab[1].replacen(',', ",\t", 1);
+        assert_eq!(first_break(&tab).map(|b| b.0), Some(2));
         // Garbage.
         let mut bad = lines;
         bad[3] = "{".into();

@@ -6,9 +6,10 @@
 //!   objects/ba/ba7816bf…f20015ad  each item's bytes under its SHA-256, read-only
 //! ```
 //!
-//! A copy is written to a temporary file in `objects/` while it is hashed, then renamed to its
-//! hash (so a copy is there whole or not at all) and made read-only; bytes already there are not
-//! stored again. The log is appended under a lock on it, so writers in several windows and
+//! A copy is written to a file in `objects/` that has no name while it is hashed (Linux; a
+//! hidden temporary file elsewhere), then named by its hash (so a copy is there whole or not at
+//! all, and a copy killed half-way leaves nothing) and made read-only; bytes already there are
+//! not stored again. The log is appended under a lock on it, so writers in several windows and
 //! commands chain their lines one after the other.
 
 use std::io::{BufRead, Read, Write};
@@ -60,6 +61,19 @@ impl DirStore {
     }
 }
 
+/// Flushes `tmp` to disk, makes it read-only and puts it at `to`.
+fn keep_read_only(mut tmp: crate::atomic::Unnamed, to: &Path) -> Result<(), EvidenceError> {
+    let io = |e| EvidenceError::io(to, e);
+    let f = tmp.file();
+    f.sync_all().map_err(io)?;
+    let mut p = f.metadata().map_err(io)?.permissions();
+    p.set_readonly(true);
+    #[cfg(unix)]
+    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o444);
+    f.set_permissions(p).map_err(io)?;
+    tmp.persist(to).map_err(io)
+}
+
 impl EvidenceStore for DirStore {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -75,12 +89,9 @@ impl EvidenceStore for DirStore {
         let mut out = Vec::new();
         for l in std::io::BufReader::new(f).split(b'\n') {
             let l = l.map_err(self.io(&log))?;
-            // A line that is not UTF-8 is kept as read: the chain then breaks on it.
-            let mut s = String::from_utf8_lossy(&l).into_owned();
-            if s.ends_with('\r') {
-                s.pop();
-            }
-            out.push(s);
+            // A line that is not UTF-8, or ends with a carriage return (line ends converted),
+            // is kept as read: the chain then breaks on it.
+            out.push(String::from_utf8_lossy(&l).into_owned());
         }
         // A log that ends with its line end has no line after it.
         if out.last().is_some_and(|l| l.is_empty()) {
@@ -128,13 +139,11 @@ impl EvidenceStore for DirStore {
     fn put(&self, from: &mut dyn Read, ctl: &Control) -> Result<Stored, EvidenceError> {
         let dir = self.objects();
         std::fs::create_dir_all(&dir).map_err(self.io(&dir))?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".incoming-")
-            .tempfile_in(&dir)
-            .map_err(self.io(&dir))?;
-        let what = tmp.path().display().to_string();
+        // A copy killed half-way leaves nothing in the store (the file has no name yet).
+        let mut tmp = crate::atomic::Unnamed::new_in(&dir, ".incoming-").map_err(self.io(&dir))?;
+        let what = format!("a new file in {}", dir.display());
         // Written in blocks of 1 MiB as read: no buffer in between.
-        let stored = super::hash::copy_hashing(from, tmp.as_file_mut(), ("the file", &what), ctl)?;
+        let stored = super::hash::copy_hashing(from, tmp.file(), ("the file", &what), ctl)?;
         let Some(to) = self.object(&stored.sha256) else {
             return Err(self.missing(&stored.sha256));
         };
@@ -142,12 +151,9 @@ impl EvidenceStore for DirStore {
             // The same bytes are kept already; the temporary copy goes.
             return Ok(stored);
         }
-        tmp.as_file().sync_all().map_err(self.io(tmp.path()))?;
         let parent = to.parent().unwrap_or(&dir);
         std::fs::create_dir_all(parent).map_err(self.io(parent))?;
-        super::read_only(tmp.path()).map_err(self.io(tmp.path()))?;
-        tmp.persist(&to)
-            .map_err(|e| EvidenceError::io(&to, e.error))?;
+        keep_read_only(tmp, &to)?;
         Ok(stored)
     }
 
@@ -204,16 +210,9 @@ impl EvidenceStore for DirStore {
         if path.is_file() {
             return Ok(());
         }
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".incoming-")
-            .tempfile_in(&dir)
-            .map_err(self.io(&dir))?;
-        tmp.write_all(token).map_err(self.io(&path))?;
-        tmp.as_file().sync_all().map_err(self.io(&path))?;
-        super::read_only(tmp.path()).map_err(self.io(&path))?;
-        tmp.persist(&path)
-            .map_err(|e| EvidenceError::io(&path, e.error))?;
-        Ok(())
+        let mut tmp = crate::atomic::Unnamed::new_in(&dir, ".incoming-").map_err(self.io(&dir))?;
+        tmp.file().write_all(token).map_err(self.io(&path))?;
+        keep_read_only(tmp, &path)
     }
 
     fn token(&self, name: &str) -> Result<Option<Vec<u8>>, EvidenceError> {
@@ -267,4 +266,59 @@ fn open_plain(path: &Path) -> std::io::Result<std::fs::File> {
         ));
     }
     std::fs::File::open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out `left` bytes, listing the store's objects folder on each read.
+    struct Watching<'a> {
+        left: usize,
+        dir: &'a Path,
+        seen: Vec<Vec<String>>,
+    }
+
+    impl Read for Watching<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let names = std::fs::read_dir(self.dir)
+                .map(|d| {
+                    d.flatten()
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.seen.push(names);
+            let n = buf.len().min(self.left);
+            buf[..n].fill(b'e');
+            self.left -= n;
+            Ok(n)
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_copy_has_no_name_in_the_store_until_it_is_whole() {
+        // What a process killed while copying would leave: nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirStore::beside(&dir.path().join("data.geojson"));
+        let objects = store.objects();
+        let mut from = Watching {
+            left: 3 << 20,
+            dir: &objects,
+            seen: Vec::new(),
+        };
+        let stored = store.put(&mut from, &Control::default()).unwrap();
+        assert!(from.seen.len() > 3);
+        assert!(
+            from.seen.iter().all(|names| names.is_empty()),
+            "{:?}",
+            from.seen
+        );
+        let at = store.object(&stored.sha256).unwrap();
+        assert_eq!(std::fs::metadata(&at).unwrap().len(), 3 << 20);
+        assert!(std::fs::metadata(&at).unwrap().permissions().readonly());
+        let kept: Vec<_> = std::fs::read_dir(&objects).unwrap().flatten().collect();
+        assert_eq!(kept.len(), 1, "only the hash's folder");
+    }
 }
