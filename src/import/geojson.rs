@@ -30,7 +30,7 @@ struct Top<'a> {
 pub struct Feature {
     #[serde(rename = "type")]
     kind: Option<String>,
-    geometry: Option<Value>,
+    geometry: Option<super::geometry::Geom>,
     /// The feature's properties.
     pub properties: Option<Map<String, Value>>,
 }
@@ -41,25 +41,6 @@ fn json_error(e: &serde_json::Error) -> LoadError {
         column: e.column() as u64,
         truncated: e.is_eof(),
         message: e.to_string(),
-    }
-}
-
-/// Whether every position in a geometry has at least two finite numbers (the geojson crate's
-/// conversion indexes `[0]` and `[1]` without checking; found by fuzzing).
-fn positions_ok(g: &Value) -> bool {
-    fn coords(v: &Value) -> bool {
-        match v {
-            Value::Array(a) if a.first().is_some_and(Value::is_number) => {
-                a.len() >= 2 && a.iter().all(|x| x.as_f64().is_some_and(f64::is_finite))
-            }
-            Value::Array(a) => a.iter().all(coords),
-            _ => false,
-        }
-    }
-    match (g.get("geometries"), g.get("coordinates")) {
-        (Some(Value::Array(gs)), _) => gs.iter().all(positions_ok),
-        (_, Some(c)) => coords(c),
-        _ => false,
     }
 }
 
@@ -74,7 +55,7 @@ pub enum GeometryError {
     Invalid(String),
     /// A geometry with no position.
     #[error("empty {0} geometry")]
-    Empty(&'static str),
+    Empty(String),
     /// A position off the map.
     #[error(transparent)]
     Coordinate(#[from] row::ValueError),
@@ -84,21 +65,13 @@ pub enum GeometryError {
 type Located = Result<((f64, f64), Option<String>), GeometryError>;
 
 /// The point of a geometry: itself for a Point, the centroid otherwise (with a note). Takes
-/// the geometry by value: it is converted without a copy, and gone once its point is known.
-fn point_of(g: Value) -> Located {
-    if !positions_ok(&g) {
-        return Err(GeometryError::Positions);
-    }
-    let geom: geojson::Geometry =
-        serde_json::from_value(g).map_err(|e| GeometryError::Invalid(e.to_string()))?;
-    let name = geom.value.type_name();
-    let geo: geo::Geometry<f64> = (&geom.value)
-        .try_into()
-        .map_err(|e: geojson::Error| GeometryError::Invalid(e.to_string()))?;
+/// the geometry by value: it is converted as it goes, and gone once its point is known.
+fn point_of(g: super::geometry::Geom) -> Located {
+    let (geo, name) = g.into_geo()?;
     let (p, note) = match geo {
         geo::Geometry::Point(p) => (p, None),
         other => (
-            other.centroid().ok_or(GeometryError::Empty(name))?,
+            other.centroid().ok_or(GeometryError::Empty(name.clone()))?,
             Some(format!("{name} geometry: using its centroid")),
         ),
     };
@@ -111,7 +84,8 @@ fn point_of(g: Value) -> Located {
 /// The position the importer gives a feature of geometry `g` (a Point's, else the centroid),
 /// as `(lon, lat)`: what an edit compares with to tell whether the incident was moved.
 pub fn geometry_position(g: &Value) -> Option<(f64, f64)> {
-    point_of(g.clone()).ok().map(|(p, _)| p)
+    let g = <super::geometry::Geom as Deserialize>::deserialize(g).ok()?;
+    point_of(g).ok().map(|(p, _)| p)
 }
 
 /// Loads a GeoJSON file already read into `bytes` (kept in memory for reading records back).
@@ -279,7 +253,7 @@ fn parse_features(
         match serde_json::from_str::<Feature>(raw.get()) {
             Ok(f) if f.kind.as_deref() == Some("Feature") => {
                 let point = match f.geometry {
-                    Some(g) if !use_props && !g.is_null() => Some(point_of(g)),
+                    Some(g) if !use_props => Some(point_of(g)),
                     _ => None,
                 };
                 let properties = f.properties;

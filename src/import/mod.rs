@@ -8,6 +8,7 @@ pub mod columns;
 mod crs;
 pub mod csv;
 pub mod geojson;
+mod geometry;
 pub mod gpkg;
 pub mod kml;
 pub mod records;
