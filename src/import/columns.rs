@@ -51,10 +51,11 @@ fn resolve(names: &[String], raw: &[String], wanted: &str) -> Result<usize, Load
 /// column for the other. Gives the names and, for each renamed column, its index and new name.
 pub fn distinct(header: Vec<String>) -> (Vec<String>, Vec<(usize, String)>) {
     let mut seen: std::collections::HashSet<String> = header.iter().cloned().collect();
+    let mut earlier = std::collections::HashSet::new();
     let mut out: Vec<String> = Vec::with_capacity(header.len());
     let mut renamed = Vec::new();
     for (i, name) in header.iter().enumerate() {
-        if !header[..i].contains(name) {
+        if earlier.insert(name.as_str()) {
             out.push(name.clone());
             continue;
         }
