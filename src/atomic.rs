@@ -9,7 +9,7 @@
 //! or pipe itself.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// Reads a small file of at most `max` bytes: a larger one (or an endless device such as
@@ -75,6 +75,22 @@ impl Unnamed {
     }
 }
 
+impl Write for Unnamed {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file().write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file().flush()
+    }
+}
+
+impl Seek for Unnamed {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        self.file().seek(to)
+    }
+}
+
 /// Where the bytes go: a file renamed into place, or the device or pipe itself.
 enum Sink {
     Atomic(Unnamed),
@@ -84,14 +100,14 @@ enum Sink {
 impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Sink::Atomic(u) => u.file().write(buf),
+            Sink::Atomic(u) => u.write(buf),
             Sink::Direct(f) => f.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Sink::Atomic(u) => u.file().flush(),
+            Sink::Atomic(u) => u.flush(),
             Sink::Direct(f) => f.flush(),
         }
     }

@@ -16,7 +16,7 @@ enum Sink {
     /// A directory (temporary until finished).
     Dir(tempfile::TempDir),
     /// A zip file (temporary until finished), its entries under `top/`.
-    Zip(Box<zip::ZipWriter<tempfile::NamedTempFile>>, String),
+    Zip(Box<zip::ZipWriter<crate::atomic::Unnamed>>, String),
 }
 
 /// A bag being written.
@@ -78,10 +78,8 @@ impl BagWriter {
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("zip"));
         let sink = if zip {
-            let tmp = tempfile::Builder::new()
-                .prefix(".bag-")
-                .tempfile_in(&parent)
-                .map_err(io)?;
+            // Unnamed until finished: a bundle killed half-way leaves no file behind.
+            let tmp = crate::atomic::Unnamed::new_in(&parent, ".bag-").map_err(io)?;
             let top = out
                 .file_stem()
                 .map_or_else(|| "bag".into(), |s| s.to_string_lossy().into_owned());
@@ -234,9 +232,9 @@ impl BagWriter {
                 std::fs::rename(&tmp, &self.out).map_err(io)?;
             }
             Sink::Zip(z, _) => {
-                let f = z.finish().map_err(|e| io(std::io::Error::other(e)))?;
-                f.as_file().sync_all().map_err(io)?;
-                f.persist(&self.out).map_err(|e| io(e.error))?;
+                let mut f = z.finish().map_err(|e| io(std::io::Error::other(e)))?;
+                f.file().sync_all().map_err(io)?;
+                f.persist(&self.out).map_err(io)?;
             }
         }
         Ok(self.out)
@@ -270,5 +268,30 @@ mod tests {
         ] {
             assert!(!safe_path(bad), "{bad:?}");
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_zip_bag_has_no_name_until_it_is_finished() {
+        // What a bundle killed half-way would leave beside its output: nothing.
+        let dir = tempfile::tempdir().unwrap();
+        let names = || {
+            let mut v: Vec<String> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        let out = dir.path().join("case.zip");
+        let mut bag = BagWriter::create(&out).unwrap();
+        bag.add_bytes("data/notes.txt", &vec![b'n'; 2 << 20])
+            .unwrap();
+        assert!(names().is_empty(), "{:?}", names());
+        assert_eq!(bag.finish(&[]).unwrap(), out);
+        assert_eq!(names(), ["case.zip"]);
+        let zip = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
+        assert!(zip.file_names().any(|n| n == "case/data/notes.txt"));
     }
 }
