@@ -169,15 +169,14 @@ pub fn first_break(lines: &[String]) -> Option<(usize, String)> {
     let mut prev = GENESIS.to_string();
     for (i, l) in lines.iter().enumerate() {
         let n = i + 1;
-        // Lines are written as compact JSON: a raw control character (a carriage return from
-        // converted line ends, too) is a change, even where JSON would read past it and on the
-        // last line, which no later line's hash covers.
-        if let Some(c) = l.chars().find(|c| c.is_control()) {
+        // Lines are written as compact JSON, which escapes U+0000–U+001F (and only those): one
+        // raw (a carriage return from converted line ends, too) is a change, even where JSON
+        // would read past it and on the last line, which no later line's hash covers.
+        if let Some(b) = l.bytes().find(|&b| b < 0x20) {
             return Some((
                 n,
                 format!(
-                    "it holds a control character (U+{:04X}) that no line is written with (its bytes were changed)",
-                    c as u32
+                    "it holds a control character (U+{b:04X}) that no line is written with (its bytes were changed)"
                 ),
             ));
         }
@@ -254,6 +253,22 @@ mod tests {
         let mut tab = lines.clone();
         tab[1] = tab[1].replacen(',', ",\t", 1);
         assert_eq!(first_break(&tab).map(|b| b.0), Some(2));
+        // What JSON leaves raw (DEL, C1 controls such as U+0085 in a pasted note) is written
+        // that way, and holds.
+        let mut odd: Vec<String> = Vec::new();
+        for (i, note) in ["don\u{92}t", "shot\u{85}.png", "del\u{7f}"]
+            .into_iter()
+            .enumerate()
+        {
+            let last = odd.last().map(|l| (i as u64, l.as_str()));
+            let (_, l) = chain(
+                last,
+                Entry::new(Action::Opened, "ana", "IQ-1").with_detail(note),
+            );
+            assert!(l.contains(note), "{l}");
+            odd.push(l);
+        }
+        assert_eq!(first_break(&odd), None);
         // Garbage.
         let mut bad = lines;
         bad[3] = "{".into();
