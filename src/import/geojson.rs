@@ -25,12 +25,14 @@ struct Top<'a> {
     features: Option<Vec<&'a RawValue>>,
 }
 
-/// One feature as read: geometry left as JSON until it is needed.
+/// One feature as read: geometry left as JSON until it is needed (not at all when the
+/// position comes from properties; a malformed one is then no reason to skip the feature).
 #[derive(Deserialize)]
-pub struct Feature {
+pub struct Feature<'a> {
     #[serde(rename = "type")]
     kind: Option<String>,
-    geometry: Option<super::geometry::Geom>,
+    #[serde(borrow)]
+    geometry: Option<&'a RawValue>,
     /// The feature's properties.
     pub properties: Option<Map<String, Value>>,
 }
@@ -253,7 +255,11 @@ fn parse_features(
         match serde_json::from_str::<Feature>(raw.get()) {
             Ok(f) if f.kind.as_deref() == Some("Feature") => {
                 let point = match f.geometry {
-                    Some(g) if !use_props => Some(point_of(g)),
+                    Some(g) if !use_props => Some(
+                        serde_json::from_str::<super::geometry::Geom>(g.get())
+                            .map_err(|e| GeometryError::Invalid(e.to_string()))
+                            .and_then(point_of),
+                    ),
                     _ => None,
                 };
                 let properties = f.properties;
@@ -422,6 +428,36 @@ mod tests {
             l.problems
                 .iter()
                 .all(|p| p.message.contains("invalid geometry"))
+        );
+    }
+
+    #[test]
+    fn a_position_from_properties_reads_no_geometry() {
+        // With --lat/--lon the geometry is not read at all: a malformed one skips nothing.
+        let s = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","geometry":{"type":"GeometryCollection","geometries":{}},"properties":{"y":33.5,"x":44.25,"time":1623015000000}}
+]}"#;
+        let ov = Overrides {
+            lat: Some("y".into()),
+            lon: Some("x".into()),
+            ..Default::default()
+        };
+        let l = load(
+            "t.geojson",
+            "t.geojson".into(),
+            s.as_bytes().to_vec(),
+            &ov,
+            0,
+        )
+        .unwrap();
+        assert_eq!((l.builder.len(), l.skipped), (1, 0));
+        // Without them, that geometry is the feature's problem, named as one.
+        let l = load_str(s).unwrap();
+        assert_eq!(l.skipped, 1);
+        assert!(
+            l.problems[0]
+                .message
+                .contains("invalid geometry: not a GeoJSON geometry object")
         );
     }
 

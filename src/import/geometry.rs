@@ -170,7 +170,11 @@ impl<'de> Visitor<'de> for GeomVisitor {
                     _ => g.malformed = true,
                 },
                 "coordinates" => g.coordinates = Some(map.next_value()?),
-                "geometries" => g.geometries = map.next_value::<Option<Vec<Geom>>>()?,
+                "geometries" => match map.next_value::<Members>()? {
+                    Members::List(l) => g.geometries = Some(l),
+                    Members::Null => {}
+                    Members::Bad => g.malformed = true,
+                },
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -206,6 +210,66 @@ impl<'de> Visitor<'de> for GeomVisitor {
 
     fn visit_unit<E>(self) -> Result<Geom, E> {
         Ok(GeomVisitor::malformed())
+    }
+}
+
+/// A collection's `geometries` as read: an array of geometries, `null`, or anything else.
+enum Members {
+    List(Vec<Geom>),
+    Null,
+    Bad,
+}
+
+impl<'de> Deserialize<'de> for Members {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Members, D::Error> {
+        d.deserialize_any(MembersVisitor)
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("geometries")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Members, A::Error> {
+        let mut l = Vec::new();
+        while let Some(g) = seq.next_element()? {
+            l.push(g);
+        }
+        Ok(Members::List(l))
+    }
+
+    fn visit_unit<E>(self) -> Result<Members, E> {
+        Ok(Members::Null)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Members, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Members::Bad)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Members, E> {
+        Ok(Members::Bad)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Members, E> {
+        Ok(Members::Bad)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Members, E> {
+        Ok(Members::Bad)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Members, E> {
+        Ok(Members::Bad)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Members, E> {
+        Ok(Members::Bad)
     }
 }
 
@@ -263,7 +327,9 @@ impl Geom {
                 "not a GeoJSON geometry object".into(),
             ));
         }
-        let kind = self.kind.clone().unwrap_or_default();
+        let Some(kind) = self.kind.clone() else {
+            return Err(GeometryError::Invalid("a geometry without a type".into()));
+        };
         if kind != "GeometryCollection" && self.coordinates.is_none() {
             return Err(GeometryError::Invalid(format!(
                 "a {kind} without coordinates"
@@ -388,6 +454,15 @@ mod tests {
                 json!({"type": 5, "coordinates": [1, 2]}),
                 "not a GeoJSON geometry object",
             ),
+            (
+                json!({"type": "GeometryCollection", "geometries": {}}),
+                "not a GeoJSON geometry object",
+            ),
+            (
+                json!({"type": "GeometryCollection", "geometries": 5}),
+                "not a GeoJSON geometry object",
+            ),
+            (json!({}), "a geometry without a type"),
         ] {
             match lean(&bad) {
                 Err(GeometryError::Invalid(m)) => assert!(m.contains(why), "{bad}: {m}"),
