@@ -981,6 +981,36 @@ fn a_count_the_file_has_nowhere_yet_is_checked_and_written_as_a_number() {
     let src = open(&f);
     let d = src.details(key_of(&*src, "id", "A1"), &ctl()).unwrap();
     assert_eq!(d.fatalities, Some(3));
+
+    // A file that counts `deaths` and dates by `timestamp`: a new `fatalities` or `date` field
+    // would be read in their place next time (the others' counts and dates lost): refused.
+    let g = dir.path().join("deaths.geojson");
+    let text = r#"{"type":"FeatureCollection","features":[
+{"type":"Feature","properties":{"id":"B1","timestamp":"2021-01-01","type":"IED","location_precision":"near","source":"https://a.org","deaths":2},"geometry":{"type":"Point","coordinates":[44,33]}},
+{"type":"Feature","properties":{"id":"B2","timestamp":"2021-01-02","type":"IED","location_precision":"near","source":"https://a.org","deaths":1},"geometry":{"type":"Point","coordinates":[44,33]}}
+]}
+"#;
+    std::fs::write(&g, text).unwrap();
+    let p = g.to_str().unwrap();
+    for (set, old) in [("fatalities=3", "deaths"), ("date=2021-01-05", "timestamp")] {
+        let o = bin(&["edit", p, "--id", "B1", "--set", set]);
+        assert_eq!(o.status.code(), Some(1), "{set}: {}", stderr(&o));
+        let name = set.split('=').next().unwrap();
+        assert!(
+            stderr(&o).contains(&format!(
+                "{name}: the file would be read by {name} instead of {old}"
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&g).unwrap(),
+            text,
+            "nothing written"
+        );
+    }
+    let o = bin(&["edit", p, "--id", "B1", "--set", "deaths=3"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
 #[test]

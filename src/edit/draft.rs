@@ -65,19 +65,12 @@ impl Schema {
 
     /// The schema with `names` it lacks added after its columns (a property a GeoJSON file
     /// or a table's records do not have yet), each with the role the importers will give it
-    /// when the file is read again — unless a column already has that role, which keeps it.
+    /// when the file is read again — unless a column already has that role, which keeps it
+    /// (such a name is one of [`Schema::displacing`], which an edit refuses).
     pub fn with_fields<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Cow<'_, Schema> {
-        let mut columns = self.columns.clone();
-        for n in names {
-            if !columns.iter().any(|c| c == n) {
-                columns.push(n.to_string());
-            }
-        }
-        if columns.len() == self.columns.len() {
+        let Some((columns, detected)) = self.extended(names) else {
             return Cow::Borrowed(self);
-        }
-        let detected =
-            crate::import::columns::detect(&columns, &Default::default()).unwrap_or_default();
+        };
         let mut map = self.map.clone();
         for c in self.columns.len()..columns.len() {
             let role = detected.role(c);
@@ -87,6 +80,49 @@ impl Schema {
         }
         map.assign_roles(&columns);
         Cow::Owned(Schema::of(columns, map, self.position_in_columns))
+    }
+
+    /// The names among `names` the schema lacks that would take a column's meaning when the
+    /// file is read again (the importers prefer them: `date` over `timestamp`), each with that
+    /// column: every other incident would then be read without it.
+    pub fn displacing<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<(String, String)> {
+        let Some((columns, detected)) = self.extended(names) else {
+            return Vec::new();
+        };
+        (self.columns.len()..columns.len())
+            .filter_map(|c| {
+                let role = detected.role(c);
+                let one = !matches!(
+                    role,
+                    Role::Description | Role::Actor | Role::Source | Role::Area | Role::Other
+                );
+                let old = self.column(role).filter(|_| one)?;
+                Some((columns[c].clone(), old.to_string()))
+            })
+            .collect()
+    }
+
+    /// Its columns with `names` it lacks added, and how the importers would read them all;
+    /// `None` when it lacks none.
+    fn extended<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Option<(Vec<String>, ColumnMap)> {
+        let mut columns = self.columns.clone();
+        for n in names {
+            if !columns.iter().any(|c| c == n) {
+                columns.push(n.to_string());
+            }
+        }
+        if columns.len() == self.columns.len() {
+            return None;
+        }
+        let detected =
+            crate::import::columns::detect(&columns, &Default::default()).unwrap_or_default();
+        Some((columns, detected))
     }
 
     /// The column of a role, when there is one.
@@ -327,6 +363,7 @@ impl Draft {
     /// precisions) and the rules of recording. Gives the validated row, or every problem.
     pub fn check(&self, schema: &Schema) -> Result<Row<'static>, Invalid> {
         // A field the file has nowhere else yet is checked by the role it will be read with.
+        let original = schema;
         let schema = &*schema.with_fields(self.fields.iter().map(|(n, _)| n.as_str()));
         let d = self.with_position_in_columns(schema);
         let mut problems = Vec::new();
@@ -383,6 +420,14 @@ impl Draft {
             }
         };
         recording_rules(&d, schema, row.as_ref(), &mut problems);
+        for (new, old) in original.displacing(self.fields.iter().map(|(n, _)| n.as_str())) {
+            problems.push(FieldProblem {
+                field: new.clone(),
+                message: format!(
+                    "the file would be read by {new} instead of {old} once it has this field (and its other incidents have none): set {old} instead"
+                ),
+            });
+        }
         match row {
             Some(r) if problems.is_empty() => Ok(r),
             _ => Err(Invalid(problems)),

@@ -45,8 +45,8 @@ fn resolve(names: &[String], raw: &[String], wanted: &str) -> Result<usize, Load
         })
 }
 
-/// The header with each name that repeats an earlier one made distinct, as pandas does
-/// (`notes`, `notes.1`, `notes.2`, skipping names the header has), so that every value of a
+/// The header with each name that repeats an earlier one made distinct (`notes`, `notes.1`,
+/// `notes.2`, skipping names the header already has), so that every value of a
 /// record has a name of its own: an edit, an export or a lookup by name cannot mistake one
 /// column for the other. Gives the names and, for each renamed column, its index and new name.
 pub fn distinct(header: Vec<String>) -> (Vec<String>, Vec<(usize, String)>) {
