@@ -147,15 +147,37 @@ fn name_over(file: &File, path: &Path) -> io::Result<()> {
             .suffix(".part")
             .make_in(folder_of(path), |name| {
                 linkat(CWD, &fd, CWD, name, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
-            })?;
-        named.persist(path).map_err(|e| e.error)?;
-        Ok(())
+            });
+        match named {
+            Ok(named) => named.persist(path).map(drop).map_err(|e| e.error),
+            // The link refused (a sandbox, a `/proc` of another namespace): the bytes are
+            // copied into a named temporary file instead, never lost.
+            Err(_) => copy_over(file, path),
+        }
     }
     #[cfg(not(target_os = "linux"))]
     {
         let _ = (file, path);
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
+}
+
+/// Copies `file` (permissions and owner too) into a hidden temporary file beside `path` and
+/// renames it over `path`.
+#[cfg(target_os = "linux")]
+fn copy_over(mut file: &File, path: &Path) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".incident-map-")
+        .suffix(".part")
+        .tempfile_in(folder_of(path))?;
+    file.seek(io::SeekFrom::Start(0))?;
+    io::copy(&mut file, tmp.as_file_mut())?;
+    let meta = file.metadata()?;
+    tmp.as_file().set_permissions(meta.permissions())?;
+    let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map(drop).map_err(|e| e.error)
 }
 
 /// The folder a file is in (`.` for a bare name).
@@ -372,6 +394,23 @@ mod tests {
         f.commit().unwrap();
         assert_eq!(names(), ["new.txt", "out.txt"]);
         assert_eq!(folder_of(Path::new("bare.txt")), Path::new("."));
+        // Where the link is refused, the bytes are copied, with the file's permissions.
+        let mut u = Unnamed::new_in(dir.path(), ".t-").unwrap();
+        u.write_all(b"copied").unwrap();
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let f = u.file();
+            f.set_permissions(std::fs::Permissions::from_mode(0o640))
+                .unwrap();
+            copy_over(f, &p).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "copied");
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o640);
+        }
+        assert_eq!(names(), ["new.txt", "out.txt"]);
     }
 
     #[cfg(unix)]
