@@ -50,12 +50,7 @@ impl Unnamed {
         if let Some(f) = unnamed_in(dir) {
             return Ok(Unnamed::Unnamed(f));
         }
-        Ok(Unnamed::Temp(
-            tempfile::Builder::new()
-                .prefix(prefix)
-                .suffix(".part")
-                .tempfile_in(dir)?,
-        ))
+        Ok(Unnamed::Temp(hidden(prefix).tempfile_in(dir)?))
     }
 
     /// The file, to write into (and to set its permissions and owner).
@@ -142,12 +137,9 @@ fn name_over(file: &File, path: &Path) -> io::Result<()> {
         use rustix::fs::{AtFlags, CWD, linkat};
         use std::os::fd::AsRawFd;
         let fd = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
-        let named = tempfile::Builder::new()
-            .prefix(".incident-map-")
-            .suffix(".part")
-            .make_in(folder_of(path), |name| {
-                linkat(CWD, &fd, CWD, name, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
-            });
+        let named = hidden(".incident-map-").make_in(folder_of(path), |name| {
+            linkat(CWD, &fd, CWD, name, AtFlags::SYMLINK_FOLLOW).map_err(io::Error::from)
+        });
         match named {
             Ok(named) => named.persist(path).map(drop).map_err(|e| e.error),
             // The link refused (a sandbox, a `/proc` of another namespace): the bytes are
@@ -167,10 +159,7 @@ fn name_over(file: &File, path: &Path) -> io::Result<()> {
 #[cfg(target_os = "linux")]
 fn copy_over(mut file: &File, path: &Path) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".incident-map-")
-        .suffix(".part")
-        .tempfile_in(folder_of(path))?;
+    let mut tmp = hidden(".incident-map-").tempfile_in(folder_of(path))?;
     file.seek(io::SeekFrom::Start(0))?;
     io::copy(&mut file, tmp.as_file_mut())?;
     let meta = file.metadata()?;
@@ -178,6 +167,13 @@ fn copy_over(mut file: &File, path: &Path) -> io::Result<()> {
     let _ = std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()));
     tmp.as_file().sync_all()?;
     tmp.persist(path).map(drop).map_err(|e| e.error)
+}
+
+/// Names of hidden temporary files: `PREFIX….part`.
+fn hidden(prefix: &str) -> tempfile::Builder<'_, 'static> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).suffix(".part");
+    b
 }
 
 /// The folder a file is in (`.` for a bare name).

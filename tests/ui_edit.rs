@@ -908,6 +908,13 @@ fn opened_in_a_viewer(h: &mut Harness<'static, App>, dir: &Path) {
         "a copy elsewhere, not the store's"
     );
     assert!(std::fs::metadata(&handed).unwrap().permissions().readonly());
+    // Made with no name until whole: nothing else beside it.
+    let beside: Vec<_> = std::fs::read_dir(handed.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(beside, [std::ffi::OsString::from("statement.txt")]);
 }
 
 /// Detach the first item, with a reason.

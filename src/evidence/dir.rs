@@ -61,19 +61,6 @@ impl DirStore {
     }
 }
 
-/// Flushes `tmp` to disk, makes it read-only and puts it at `to`.
-fn keep_read_only(mut tmp: crate::atomic::Unnamed, to: &Path) -> Result<(), EvidenceError> {
-    let io = |e| EvidenceError::io(to, e);
-    let f = tmp.file();
-    f.sync_all().map_err(io)?;
-    let mut p = f.metadata().map_err(io)?.permissions();
-    p.set_readonly(true);
-    #[cfg(unix)]
-    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o444);
-    f.set_permissions(p).map_err(io)?;
-    tmp.persist(to).map_err(io)
-}
-
 impl EvidenceStore for DirStore {
     fn location(&self) -> String {
         self.root.display().to_string()
@@ -153,7 +140,7 @@ impl EvidenceStore for DirStore {
         }
         let parent = to.parent().unwrap_or(&dir);
         std::fs::create_dir_all(parent).map_err(self.io(parent))?;
-        keep_read_only(tmp, &to)?;
+        super::keep_read_only(tmp, &to)?;
         Ok(stored)
     }
 
@@ -212,7 +199,7 @@ impl EvidenceStore for DirStore {
         }
         let mut tmp = crate::atomic::Unnamed::new_in(&dir, ".incoming-").map_err(self.io(&dir))?;
         tmp.file().write_all(token).map_err(self.io(&path))?;
-        keep_read_only(tmp, &path)
+        super::keep_read_only(tmp, &path)
     }
 
     fn token(&self, name: &str) -> Result<Option<Vec<u8>>, EvidenceError> {

@@ -445,26 +445,26 @@ pub fn copy_to_open(
     );
     let path = dir.join(safe);
     if !path.is_file() {
-        let tmp = dir.join(format!(".{}.part", std::process::id()));
-        let mut f = std::fs::File::create(&tmp).map_err(|e| EvidenceError::io(&tmp, e))?;
-        store.read(&a.item.sha256, &mut f, ctl)?;
-        drop(f);
-        read_only(&tmp).map_err(|e| EvidenceError::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| EvidenceError::io(&path, e))?;
+        let mut tmp = crate::atomic::Unnamed::new_in(&dir, ".open-")
+            .map_err(|e| EvidenceError::io(&dir, e))?;
+        store.read(&a.item.sha256, tmp.file(), ctl)?;
+        keep_read_only(tmp, &path)?;
     }
     store.append(Entry::new(Action::Opened, by, &a.incident).with_sha(&a.item.sha256))?;
     Ok(path)
 }
 
-/// Makes a file read-only for everyone (no write, no execute).
-pub fn read_only(path: &Path) -> std::io::Result<()> {
-    let mut p = std::fs::metadata(path)?.permissions();
+/// Flushes `tmp` to disk, makes it read-only for everyone (no write, no execute) and puts it
+/// at `to`: a copy killed half-way leaves nothing (the file has no name until then).
+pub fn keep_read_only(mut tmp: crate::atomic::Unnamed, to: &Path) -> Result<(), EvidenceError> {
+    let io = |e| EvidenceError::io(to, e);
+    let f = tmp.file();
+    f.sync_all().map_err(io)?;
+    let mut p = f.metadata().map_err(io)?.permissions();
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        p.set_mode(0o444);
-    }
+    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o444);
     #[cfg(not(unix))]
     p.set_readonly(true);
-    std::fs::set_permissions(path, p)
+    f.set_permissions(p).map_err(io)?;
+    tmp.persist(to).map_err(io)
 }
